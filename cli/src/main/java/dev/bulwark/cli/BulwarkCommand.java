@@ -1,0 +1,75 @@
+package dev.bulwark.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import dev.bulwark.deploy.LocalStack;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code ./bulwark} command line.
+ *
+ * <p>Why: one entry point for the whole product, with {@code --help} on every command and errors that say what to do.
+ */
+@Command(name = "bulwark", mixinStandardHelpOptions = true, version = "Bulwark 0.1.0",
+        description = "Event-streaming security analytics for container platforms (Kafka, Kafka Streams, Elasticsearch).",
+        subcommands = {LocalCommand.class, IngestCommand.class, RunCommand.class, DemoCommand.class,
+                FindingsCommand.class, CommandLine.HelpCommand.class})
+public final class BulwarkCommand implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config"}, description = "Configuration file (default: $BULWARK_CONFIG, else ./bulwark.yaml if present).",
+            scope = CommandLine.ScopeType.INHERIT)
+    Path config;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Loads the configuration named on the command line, the environment, or the defaults. */
+    BulwarkConfig config() throws IOException {
+        return BulwarkConfig.load(config, System.getenv());
+    }
+
+    /** The local stack described by the configuration. */
+    LocalStack localStack(BulwarkConfig config) {
+        Path root = LocalStack.findRepoRoot();
+        LocalStack defaults = LocalStack.defaults(root);
+        return new LocalStack(root, config.homeDir(root), envPort("BULWARK_KAFKA_PORT", defaults.kafkaPort()),
+                envPort("BULWARK_KAFKA_CONTROLLER_PORT", defaults.kafkaControllerPort()),
+                envPort("BULWARK_ES_PORT", defaults.elasticsearchPort()),
+                envPort("BULWARK_ES_TRANSPORT_PORT", defaults.elasticsearchTransportPort()));
+    }
+
+    private static int envPort(String name, int fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : Integer.parseInt(value.strip());
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.out);
+        return 0;
+    }
+
+    /** Prints a progress line. */
+    static void say(String message) {
+        System.out.println("[bulwark] " + message);
+        System.out.flush();
+    }
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new BulwarkCommand());
+        commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            cmd.getErr().println("bulwark: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (System.getenv("BULWARK_DEBUG") != null) {
+                e.printStackTrace(cmd.getErr());
+            } else {
+                cmd.getErr().println("(set BULWARK_DEBUG=1 for the stack trace)");
+            }
+            return 1;
+        });
+        System.exit(commandLine.execute(args));
+    }
+}

@@ -1,0 +1,157 @@
+package dev.bulwark.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+/**
+ * Bulwark's configuration: one YAML file (see {@code bulwark.example.yaml}) with environment variables on top.
+ *
+ * <p>Why: every command reads settings the same way, with defaults that fit the local stack, so a quick start needs no
+ * file at all. Precedence: environment variable, then the file, then the default. Unknown keys in the file are errors,
+ * so a typo never silently falls back to a default.
+ */
+public final class BulwarkConfig {
+
+    /** Kafka connection and topics. */
+    public static final class Kafka {
+        @JsonProperty public String bootstrap = "127.0.0.1:9092";
+        @JsonProperty public String topicPrefix = "bulwark.";
+        @JsonProperty public int partitions = 3;
+        @JsonProperty public short replicationFactor = 1;
+    }
+
+    /** Elasticsearch connection and index names. */
+    public static final class Elasticsearch {
+        @JsonProperty public String url = "http://127.0.0.1:9200";
+        @JsonProperty public String username;
+        @JsonProperty public String password;
+        @JsonProperty public String apiKey;
+        @JsonProperty public String indexPrefix = "bulwark-findings";
+    }
+
+    /** Detection topology settings. */
+    public static final class Detection {
+        @JsonProperty public String applicationId = "bulwark-detectors";
+        @JsonProperty public boolean exactlyOnce = false;
+        @JsonProperty public List<String> disabled = List.of();
+        /** Per-detector settings, by detector name. */
+        @JsonProperty public Map<String, Map<String, String>> detectors = new LinkedHashMap<>();
+    }
+
+    /** Metrics endpoint. */
+    public static final class Metrics {
+        /** Port of the Prometheus endpoint on 127.0.0.1; 0 turns it off. */
+        @JsonProperty public int port = 9464;
+    }
+
+    @JsonProperty public Kafka kafka = new Kafka();
+    @JsonProperty public Elasticsearch elasticsearch = new Elasticsearch();
+    @JsonProperty public Detection detection = new Detection();
+    @JsonProperty public Metrics metrics = new Metrics();
+    /** Tenant name to the namespaces it owns. */
+    @JsonProperty public Map<String, List<String>> tenants = new LinkedHashMap<>();
+    /** State folder (local stack data, Kafka Streams state); relative paths are under the checkout. */
+    @JsonProperty public String home;
+
+    private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    /**
+     * Loads the configuration: {@code explicit} if given, else {@code $BULWARK_CONFIG}, else {@code bulwark.yaml} in the
+     * working directory if present, else defaults; then applies environment overrides.
+     */
+    public static BulwarkConfig load(Path explicit, Map<String, String> env) throws IOException {
+        Path file = explicit;
+        if (file == null && env.get("BULWARK_CONFIG") != null) {
+            file = Path.of(env.get("BULWARK_CONFIG"));
+        }
+        if (file == null && Files.isRegularFile(Path.of("bulwark.yaml"))) {
+            file = Path.of("bulwark.yaml");
+        }
+        BulwarkConfig config = new BulwarkConfig();
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new IOException("configuration file " + file + " does not exist");
+            }
+            try {
+                BulwarkConfig read = YAML.readValue(file.toFile(), BulwarkConfig.class);
+                if (read != null) {
+                    config = read;
+                }
+            } catch (IOException e) {
+                throw new IOException("cannot read configuration " + file + ": " + e.getMessage().split("\n")[0], e);
+            }
+        }
+        config.applyEnvironment(env);
+        config.validate();
+        return config;
+    }
+
+    void applyEnvironment(Map<String, String> env) {
+        kafka.bootstrap = env.getOrDefault("BULWARK_KAFKA_BOOTSTRAP", kafka.bootstrap);
+        kafka.topicPrefix = env.getOrDefault("BULWARK_TOPIC_PREFIX", kafka.topicPrefix);
+        if (env.containsKey("BULWARK_TOPIC_PARTITIONS")) {
+            kafka.partitions = parseInt("BULWARK_TOPIC_PARTITIONS", env.get("BULWARK_TOPIC_PARTITIONS"));
+        }
+        elasticsearch.url = env.getOrDefault("BULWARK_ES_URL", elasticsearch.url);
+        elasticsearch.username = env.getOrDefault("BULWARK_ES_USERNAME", elasticsearch.username);
+        elasticsearch.password = env.getOrDefault("BULWARK_ES_PASSWORD", elasticsearch.password);
+        elasticsearch.apiKey = env.getOrDefault("BULWARK_ES_API_KEY", elasticsearch.apiKey);
+        elasticsearch.indexPrefix = env.getOrDefault("BULWARK_INDEX_PREFIX", elasticsearch.indexPrefix);
+        if (env.containsKey("BULWARK_METRICS_PORT")) {
+            metrics.port = parseInt("BULWARK_METRICS_PORT", env.get("BULWARK_METRICS_PORT"));
+        }
+        if (env.containsKey("BULWARK_EXACTLY_ONCE")) {
+            detection.exactlyOnce = Boolean.parseBoolean(env.get("BULWARK_EXACTLY_ONCE"));
+        }
+        home = env.getOrDefault("BULWARK_HOME", home);
+    }
+
+    private void validate() {
+        if (kafka.partitions < 1) {
+            throw new IllegalArgumentException("kafka.partitions must be at least 1, got " + kafka.partitions);
+        }
+        if (metrics.port < 0 || metrics.port > 65535) {
+            throw new IllegalArgumentException("metrics.port must be 0-65535, got " + metrics.port);
+        }
+    }
+
+    private static int parseInt(String name, String value) {
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
+        }
+    }
+
+    /** Namespace to tenant, inverted from {@link #tenants}. */
+    public Map<String, String> tenantByNamespace() {
+        Map<String, String> byNamespace = new LinkedHashMap<>();
+        tenants.forEach((tenant, namespaces) -> {
+            for (String namespace : namespaces) {
+                String previous = byNamespace.put(namespace, tenant);
+                if (previous != null && !previous.equals(tenant)) {
+                    throw new IllegalArgumentException("namespace " + namespace + " is listed for two tenants: "
+                            + previous + " and " + tenant);
+                }
+            }
+        });
+        return byNamespace;
+    }
+
+    /** The state folder, resolved against the checkout. */
+    public Path homeDir(Path repoRoot) {
+        return home == null ? repoRoot.resolve(".bulwark") : repoRoot.resolve(home);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.bulwark.cli;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.schemas.TopicAdmin;
+import dev.bulwark.schemas.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code bulwark local up|down|status|logs}: the single-machine stack (KRaft broker + Elasticsearch). */
+@Command(name = "local", mixinStandardHelpOptions = true,
+        description = {"Manage the local stack: a KRaft Kafka broker and an Elasticsearch node on 127.0.0.1.",
+                "up: fetch (through Maven, cached), start, wait for health, create the topics. Idempotent.",
+                "down: stop both (data kept; 'down --purge' deletes it). status: health of each. logs: log locations."})
+final class LocalCommand implements Callable<Integer> {
+
+    @ParentCommand
+    BulwarkCommand parent;
+
+    @Parameters(index = "0", paramLabel = "ACTION", description = "up, down, status or logs")
+    String action;
+
+    @Parameters(index = "1..*", paramLabel = "ARGS", description = "extra arguments, e.g. --purge for down")
+    List<String> args = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+        BulwarkConfig config = parent.config();
+        LocalStack stack = parent.localStack(config);
+        switch (action) {
+            case "up" -> {
+                int exit = stack.run("up", args.toArray(String[]::new));
+                if (exit != 0) {
+                    return exit;
+                }
+                createTopics(config);
+                BulwarkCommand.say("ready: Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl()
+                        + "; stop with ./bulwark local down");
+                return 0;
+            }
+            case "down", "status", "logs", "env" -> {
+                return stack.run(action, args.toArray(String[]::new));
+            }
+            default -> throw new IllegalArgumentException("unknown action '" + action + "'; use up, down, status or logs");
+        }
+    }
+
+    /** Creates the configured topics when missing. */
+    static void createTopics(BulwarkConfig config) throws InterruptedException {
+        Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
+            List<String> created = TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
+            BulwarkCommand.say(created.isEmpty() ? "topics present: " + topics.prefix() + "{events,context,rules,findings,dlq}"
+                    : "created topics " + created);
+        }
+    }
+}

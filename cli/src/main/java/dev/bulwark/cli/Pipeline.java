@@ -1,0 +1,145 @@
+package dev.bulwark.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.bulwark.detectors.DetectionTopology;
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.Detectors;
+import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.ingest.EventPublisher;
+import dev.bulwark.schemas.TopicAdmin;
+import dev.bulwark.schemas.Topics;
+import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.FindingIndex;
+import dev.bulwark.sink.FindingSink;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+
+/**
+ * All pipeline components in one JVM: the detection topology (Kafka Streams) and the Elasticsearch sink.
+ *
+ * <p>Why: on a single machine one process is the simplest thing to run ({@code ./bulwark run}, the demo and the
+ * end-to-end test); each component still talks to the others only through Kafka, so they can be split later.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private final KafkaStreams streams;
+    private final FindingSink sink;
+    private final Thread sinkThread;
+    private final ElasticsearchClient client;
+    private final KafkaStreamsMetrics streamsMetrics;
+    private final List<Detector> detectors;
+    private final CountDownLatch running = new CountDownLatch(1);
+
+    private final KafkaProducer<String, byte[]> deadLetterProducer;
+
+    private Pipeline(KafkaStreams streams, FindingSink sink, ElasticsearchClient client, KafkaStreamsMetrics streamsMetrics,
+                     List<Detector> detectors, KafkaProducer<String, byte[]> deadLetterProducer) {
+        this.streams = streams;
+        this.deadLetterProducer = deadLetterProducer;
+        this.sink = sink;
+        this.client = client;
+        this.streamsMetrics = streamsMetrics;
+        this.detectors = detectors;
+        this.sinkThread = new Thread(sink, "bulwark-sink");
+    }
+
+    /** Creates the topics if needed and starts detection and the sink. */
+    public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics) throws InterruptedException {
+        Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
+            TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
+        }
+        List<Detector> detectors = Detectors.enabled(Detectors.discover(), config.detection.disabled);
+        Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
+                config.detection.detectors, metrics);
+        Properties props = DetectionTopology.streamsConfig(config.kafka.bootstrap, config.detection.applicationId,
+                stateDir.resolve("streams").toString(), config.detection.exactlyOnce);
+        KafkaStreams streams = new KafkaStreams(topology, props);
+        KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(metrics);
+
+        ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
+                config.elasticsearch.password, config.elasticsearch.apiKey);
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, config.detection.applicationId + "-sink",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000), new StringDeserializer(), new ByteArrayDeserializer());
+        Properties producerProps = EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-sink-dlq");
+        KafkaProducer<String, byte[]> deadLetters = new KafkaProducer<>(producerProps, new StringSerializer(),
+                new ByteArraySerializer());
+        FindingSink sink = new FindingSink(consumer, deadLetters, client, topics,
+                new FindingIndex(config.elasticsearch.indexPrefix), metrics);
+
+        Pipeline pipeline = new Pipeline(streams, sink, client, streamsMetrics, detectors, deadLetters);
+        streams.setUncaughtExceptionHandler(e -> {
+            System.err.println("bulwark: detection stopped on an error: " + e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        pipeline.sinkThread.start();
+        return pipeline;
+    }
+
+    /** Names of the detectors running. */
+    public List<String> detectorNames() {
+        return detectors.stream().map(Detector::name).toList();
+    }
+
+    /** Waits until detection is processing (state RUNNING), up to {@code timeout}. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (streams.state() == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
+    /** Blocks until {@link #close()}. */
+    public void awaitShutdown() throws InterruptedException {
+        running.await();
+    }
+
+    @Override
+    public void close() {
+        sink.close();
+        try {
+            sinkThread.join(TimeUnit.SECONDS.toMillis(15));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        streams.close(Duration.ofSeconds(15));
+        streamsMetrics.close();
+        deadLetterProducer.close(Duration.ofSeconds(10));
+        try {
+            client._transport().close();
+        } catch (java.io.IOException e) {
+            // closing anyway
+        }
+        running.countDown();
+    }
+}

@@ -1,0 +1,828 @@
+#!/usr/bin/env bash
+# Bulwark local stack: a real single-node Kafka (KRaft, broker+controller) and a
+# single-node Elasticsearch, both on loopback, all state under $BULWARK_HOME.
+#
+# Everything is fetched through Maven (deploy/local/stack-artifacts.xml), so the
+# versions are the root pom's kafka.version / elasticsearch.version and the
+# artifacts are cached in ~/.m2 after the first run. Run with --help for usage.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+ARTIFACTS_POM="$SCRIPT_DIR/stack-artifacts.xml"
+
+# Exit codes (part of the contract with the Java side, see --help).
+readonly EXIT_ERROR=1      # missing prerequisite, fetch failure, port conflict, bad config
+readonly EXIT_USAGE=2      # unknown command / option
+readonly EXIT_UNHEALTHY=3  # a component did not become healthy (up) / is not healthy (status)
+
+# ----------------------------------------------------------------------------
+# Settings (environment)
+# ----------------------------------------------------------------------------
+BULWARK_HOME=${BULWARK_HOME:-$REPO_ROOT/.bulwark}
+KAFKA_PORT=${BULWARK_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${BULWARK_KAFKA_CONTROLLER_PORT:-9093}
+ES_PORT=${BULWARK_ES_PORT:-9200}
+ES_TRANSPORT_PORT=${BULWARK_ES_TRANSPORT_PORT:-9300}
+KAFKA_HEAP=${BULWARK_KAFKA_HEAP:--Xms256m -Xmx512m}
+ES_HEAP=${BULWARK_ES_HEAP:-512m}
+STACK_TIMEOUT=${BULWARK_STACK_TIMEOUT:-180}
+STOP_TIMEOUT=${BULWARK_STOP_TIMEOUT:-60}
+ES_USER=${BULWARK_ES_USER:-bulwark}
+
+# ----------------------------------------------------------------------------
+# Output helpers: progress goes to stderr, machine-readable lines to stdout.
+# ----------------------------------------------------------------------------
+say() { printf '[bulwark] %s\n' "$*" >&2; }
+die() { # die [exit-code] message...
+  local code=$EXIT_ERROR
+  if [[ $# -gt 1 && $1 =~ ^[0-9]+$ ]]; then code=$1; shift; fi
+  printf '[bulwark] ERROR: %s\n' "$*" >&2
+  exit "$code"
+}
+
+usage() {
+  cat <<EOF
+Usage: $(basename "$0") COMMAND [OPTIONS]
+
+Manage a local single-node Kafka (KRaft) + Elasticsearch stack for Bulwark.
+
+Commands:
+  up               Fetch (via Maven, cached), start and wait until both are healthy.
+                   Idempotent: running components are left alone.
+  down [--purge]   Stop both (SIGTERM, then SIGKILL after \$BULWARK_STOP_TIMEOUT s).
+                   Data is kept unless --purge is given (the fetched Elasticsearch
+                   distribution and Kafka classpath stay cached either way).
+  purge            Same as 'down --purge'.
+  status           One line per component; exit 0 only if both are healthy.
+  env              Print BULWARK_KAFKA_BOOTSTRAP=... and BULWARK_ES_URL=... lines.
+  logs [-f|--paths] [kafka|elasticsearch]
+                   Show the last lines of the logs, follow them (-f), or print paths.
+  kafka-tool CLASS [ARGS...]
+                   Run a Kafka tool class with the cached classpath, e.g.
+                   kafka-tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
+
+Environment:
+  BULWARK_HOME                   state folder            (default: <repo>/.bulwark)
+  BULWARK_KAFKA_PORT             Kafka client port       (default: 9092)
+  BULWARK_KAFKA_CONTROLLER_PORT  KRaft controller port   (default: 9093)
+  BULWARK_ES_PORT                Elasticsearch HTTP port (default: 9200)
+  BULWARK_ES_TRANSPORT_PORT      Elasticsearch transport (default: 9300)
+  BULWARK_KAFKA_HEAP             JVM heap options or a size (default: "-Xms256m -Xmx512m")
+  BULWARK_ES_HEAP                a size used for -Xms/-Xmx, or JVM options (default: 512m)
+  BULWARK_ES_JAVA_HOME           JDK >= 21 for Elasticsearch (default: highest found
+                                 under /usr/lib/jvm or \$JAVA_HOME)
+  BULWARK_ES_USER                user that runs Elasticsearch when invoked as root
+                                 (default: bulwark; created if missing)
+  BULWARK_STACK_TIMEOUT          seconds 'up' waits for health (default: 180)
+  BULWARK_STOP_TIMEOUT           seconds 'down' waits before SIGKILL (default: 60)
+  JAVA_HOME                      JDK (>= 17) for Kafka; else 'java' on PATH
+
+Output: progress lines ("[bulwark] ...") go to stderr. On success 'up' and 'env'
+print exactly these lines on stdout:
+  BULWARK_KAFKA_BOOTSTRAP=127.0.0.1:<port>
+  BULWARK_ES_URL=http://127.0.0.1:<port>
+
+Exit codes: 0 ok; 1 error (prerequisite, fetch, port in use, config);
+            2 usage; 3 not healthy ('up' timed out / a component died; 'status').
+EOF
+}
+
+# ----------------------------------------------------------------------------
+# Validation and derived paths
+# ----------------------------------------------------------------------------
+check_port_var() {
+  local name=$1 value=$2
+  [[ $value =~ ^[0-9]+$ ]] && (( value > 0 && value < 65536 )) \
+    || die "$name must be a TCP port number, got '$value'"
+}
+
+# Reads a simple <name>value</name> property from the root pom. Maven itself uses
+# the same property through the parent of stack-artifacts.xml; the script only
+# needs the value to name cached files (and to say what it is fetching).
+pom_property() {
+  local name=$1 value
+  value=$(sed -n "s:.*<$name>[[:space:]]*\([^<[:space:]]*\)[[:space:]]*</$name>.*:\1:p" "$REPO_ROOT/pom.xml" | head -n1)
+  [[ $value =~ ^[A-Za-z0-9._-]+$ ]] \
+    || die "could not read <$name> from $REPO_ROOT/pom.xml (expected a literal version)"
+  printf '%s' "$value"
+}
+
+init_settings() {
+  check_port_var BULWARK_KAFKA_PORT "$KAFKA_PORT"
+  check_port_var BULWARK_KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+  check_port_var BULWARK_ES_PORT "$ES_PORT"
+  check_port_var BULWARK_ES_TRANSPORT_PORT "$ES_TRANSPORT_PORT"
+  [[ $STACK_TIMEOUT =~ ^[0-9]+$ ]] || die "BULWARK_STACK_TIMEOUT must be a number of seconds"
+  [[ $STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "BULWARK_STOP_TIMEOUT must be a number of seconds"
+  local ports="$KAFKA_PORT $KAFKA_CONTROLLER_PORT $ES_PORT $ES_TRANSPORT_PORT"
+  [[ $(tr ' ' '\n' <<<"$ports" | sort -u | wc -l) -eq 4 ]] \
+    || die "the four ports must differ (kafka=$KAFKA_PORT controller=$KAFKA_CONTROLLER_PORT es=$ES_PORT transport=$ES_TRANSPORT_PORT)"
+
+  BULWARK_HOME=$(realpath -m -- "$BULWARK_HOME")
+  KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+  ES_URL="http://127.0.0.1:$ES_PORT"
+
+  # Kafka layout
+  K_DIR="$BULWARK_HOME/kafka"
+  K_DATA="$K_DIR/data"
+  K_PROPS="$K_DIR/server.properties"
+  K_LOG="$K_DIR/kafka.log"              # broker log4j2 log (rolled at 50 MB)
+  K_OUT="$K_DIR/kafka.out"              # JVM stdout/stderr
+  K_PID="$K_DIR/kafka.pid"
+  K_LOG4J="$K_DIR/log4j2.properties"
+  K_TOOLS_LOG4J="$K_DIR/tools-log4j2.properties"
+  K_TOOLS_CLIENT="$K_DIR/tools-client.properties"
+  K_FORMAT_INFO="$K_DATA/bulwark-format.info"
+  # Unique JVM argument: identifies our broker in /proc (pid files can be stale).
+  K_MARKER="-Dbulwark.stack.kafka=$BULWARK_HOME"
+
+  # Elasticsearch layout
+  E_DIR="$BULWARK_HOME/elasticsearch"
+  E_DATA="$E_DIR/data"
+  E_LOGS="$E_DIR/logs"
+  E_TMP="$E_DIR/tmp"
+  E_PID="$E_DIR/es.pid"                 # written by Elasticsearch itself (-p)
+  E_OUT="$E_DIR/es.out"                 # launcher stdout/stderr
+  E_LOG="$E_LOGS/bulwark-local.log"     # <cluster.name>.log
+  E_MARKER="-Dbulwark.stack.es=$BULWARK_HOME"
+}
+
+# Versions are needed only by commands that touch the artifacts.
+init_versions() {
+  KAFKA_VERSION=$(pom_property kafka.version)
+  ES_VERSION=$(pom_property elasticsearch.version)
+  K_CP_FILE="$K_DIR/classpath-$KAFKA_VERSION.txt"
+  E_HOME="$E_DIR/home-$ES_VERSION"
+}
+
+require_cmd() {
+  local cmd=$1 hint=$2
+  command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is not installed; $hint"
+}
+
+# One 'up'/'down' at a time per state folder. The lock fd (9) is closed for the
+# daemons we start, otherwise they would hold the lock forever.
+take_lock() {
+  mkdir -p "$BULWARK_HOME"
+  exec 9>"$BULWARK_HOME/.stack.lock"
+  if ! flock -n 9; then
+    say "another stack.sh is working on $BULWARK_HOME; waiting for it..."
+    flock -w 600 9 || die "could not lock $BULWARK_HOME/.stack.lock"
+  fi
+}
+
+# ----------------------------------------------------------------------------
+# Process and port helpers
+# ----------------------------------------------------------------------------
+
+# True if $1 is a live process whose command line contains the exact argument $2.
+pid_has_arg() {
+  local pid=$1 arg=$2
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [[ -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$arg"
+}
+
+# Prints the pid of our process for a component (pid file first, then a /proc
+# scan for the marker argument, which also covers a lost or stale pid file).
+find_pid() {
+  local pidfile=$1 marker=$2 pid=""
+  [[ -f $pidfile ]] && pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)
+  if [[ -n $pid ]] && pid_has_arg "$pid" "$marker"; then
+    printf '%s' "$pid"; return 0
+  fi
+  pid=$(pids_with_arg -x "$marker" | head -n1)
+  [[ -n $pid ]] || return 1
+  printf '%s' "$pid"
+}
+
+# pids_with_arg -x ARG: processes having exactly ARG as one argument;
+# pids_with_arg -s TEXT: processes having TEXT inside one argument.
+# The pattern is passed through a file descriptor, not argv, so grep does not
+# find itself.
+pids_with_arg() {
+  local mode=$1 text=$2 opts=-lzF
+  [[ $mode == -x ]] && opts=-lzxF
+  { grep "$opts" -f <(printf '%s' "$text") /proc/[0-9]*/cmdline 2>/dev/null || true; } \
+    | sed -n 's#^/proc/\([0-9]*\)/cmdline$#\1#p'
+}
+
+port_open() { # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" >/dev/null 2>&1
+}
+
+port_owner() { # best effort description of the process listening on a port
+  local port=$1 line
+  command -v ss >/dev/null 2>&1 || return 0
+  line=$(ss -ltnpH "( sport = :$port )" 2>/dev/null | head -n1 || true)
+  [[ $line =~ users:\(\(\"([^\"]*)\",pid=([0-9]+) ]] || return 0
+  printf ' (process "%s", pid %s)' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+}
+
+ensure_port_free() { # ensure_port_free PORT WHAT ENVVAR
+  local port=$1 what=$2 var=$3
+  if port_open "$port"; then
+    die "port $port ($what) on 127.0.0.1 is already in use by something that is not this stack$(port_owner "$port").
+        Stop that process, or pick another port with $var=<port> (state folder: $BULWARK_HOME)."
+  fi
+}
+
+# Sends SIGTERM to all given pids, waits up to STOP_TIMEOUT, then SIGKILLs the rest.
+terminate_pids() {
+  local pids=("$@") alive waited=0 p
+  ((${#pids[@]})) || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  while :; do
+    alive=()
+    for p in "${pids[@]}"; do
+      # A zombie (dead but not reaped) counts as gone.
+      if kill -0 "$p" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]]; then
+        alive+=("$p")
+      fi
+    done
+    ((${#alive[@]})) || return 0
+    if ((waited >= STOP_TIMEOUT)); then
+      say "still running after ${STOP_TIMEOUT}s, sending SIGKILL to ${alive[*]}"
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+      sleep 1
+      return 0
+    fi
+    sleep 1; waited=$((waited + 1))
+    ((waited % 10 == 0)) && say "waiting for ${alive[*]} to exit ... ${waited}s"
+  done
+}
+
+java_major() { # java_major JAVA_BIN -> major version number
+  local v
+  v=$("$1" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1)
+  v=${v#1.}
+  printf '%s' "${v%%[.+-]*}"
+}
+
+# ----------------------------------------------------------------------------
+# Fetching (Maven)
+# ----------------------------------------------------------------------------
+kafka_classpath_ok() {
+  [[ -s $K_CP_FILE ]] || return 1
+  local jar
+  IFS=: read -r -a jars <"$K_CP_FILE"
+  for jar in "${jars[@]}"; do [[ -f $jar ]] || return 1; done
+}
+
+es_unpacked() { [[ -f $E_HOME/.bulwark-unpacked && -x $E_HOME/bin/elasticsearch ]]; }
+
+# One Maven run fetches whatever is missing (saves one Maven start-up).
+fetch_artifacts() {
+  local goals=() need_es=false
+  mkdir -p "$K_DIR" "$E_DIR"
+  if ! kafka_classpath_ok; then
+    say "fetching Kafka $KAFKA_VERSION via Maven (cached after the first run)..."
+    goals+=("dependency:build-classpath@kafka-classpath")
+  fi
+  if ! es_unpacked; then
+    say "fetching Elasticsearch $ES_VERSION via Maven (cached after the first run)..."
+    goals+=("dependency:copy@elasticsearch-zip")
+    need_es=true
+  fi
+  ((${#goals[@]})) || return 0
+
+  require_cmd mvn "install Maven (apt-get install maven)"
+  local dl="$BULWARK_HOME/downloads" mvnlog="$BULWARK_HOME/maven.log" t0=$SECONDS
+  mkdir -p "$dl"
+  if ! mvn -B -q -f "$ARTIFACTS_POM" "${goals[@]}" \
+        -Dbulwark.stack.classpathFile="$K_CP_FILE.tmp" \
+        -Dbulwark.stack.downloadDir="$dl" >"$mvnlog" 2>&1 </dev/null; then
+    tail -n 30 "$mvnlog" >&2 || true
+    die "Maven could not fetch the stack artifacts (full output: $mvnlog).
+        Check that Maven Central is reachable and that $REPO_ROOT/pom.xml is valid."
+  fi
+  if [[ -f $K_CP_FILE.tmp ]]; then mv -f "$K_CP_FILE.tmp" "$K_CP_FILE"; fi
+  kafka_classpath_ok || die "Maven did not produce a usable Kafka classpath ($K_CP_FILE); see $mvnlog"
+
+  if $need_es; then
+    local zip="$dl/elasticsearch-$ES_VERSION.zip" tmp="$E_DIR/unpack.tmp"
+    [[ -f $zip ]] || die "Maven did not produce $zip (is <elasticsearch.version> a literal in the root pom?)"
+    require_cmd unzip "install it (apt-get install unzip)"
+    say "unpacking Elasticsearch $ES_VERSION into $E_HOME"
+    rm -rf "$tmp" "$E_HOME"
+    mkdir -p "$tmp"
+    unzip -q "$zip" -d "$tmp"
+    [[ -d $tmp/elasticsearch-$ES_VERSION ]] || die "unexpected layout in $zip"
+    mv "$tmp/elasticsearch-$ES_VERSION" "$E_HOME"
+    rm -rf "$tmp" "$zip"
+    touch "$E_HOME/.bulwark-unpacked"
+  fi
+  rmdir "$dl" 2>/dev/null || true
+  say "fetched in $((SECONDS - t0))s"
+}
+
+# ----------------------------------------------------------------------------
+# Kafka
+# ----------------------------------------------------------------------------
+kafka_java() {
+  local java
+  if [[ -n ${JAVA_HOME:-} ]]; then java="$JAVA_HOME/bin/java"; else java=$(command -v java || true); fi
+  [[ -n $java && -x $java ]] || die "no Java found for Kafka: install a JDK >= 17 (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
+  local major; major=$(java_major "$java")
+  [[ $major =~ ^[0-9]+$ ]] && ((major >= 17)) || die "Kafka $KAFKA_VERSION needs Java >= 17, but $java is '$major'; set JAVA_HOME to a JDK >= 17"
+  printf '%s' "$java"
+}
+
+heap_opts() { # a size ("512m") becomes "-Xms512m -Xmx512m"; options are used as given
+  if [[ $1 == -* ]]; then printf '%s' "$1"; else printf -- '-Xms%s -Xmx%s' "$1" "$1"; fi
+}
+
+kafka_write_config() {
+  mkdir -p "$K_DATA"
+  cat >"$K_PROPS.tmp" <<EOF
+# Generated by deploy/local/stack.sh on every 'up'; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$K_DATA
+num.partitions=3
+default.replication.factor=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  mv -f "$K_PROPS.tmp" "$K_PROPS"
+
+  cat >"$K_LOG4J" <<EOF
+# Broker logging (log4j2), generated by stack.sh.
+status = warn
+appender.file.type = RollingFile
+appender.file.name = FILE
+appender.file.fileName = $K_LOG
+appender.file.filePattern = $K_LOG.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 50MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+EOF
+
+  cat >"$K_TOOLS_LOG4J" <<'EOF'
+# Logging for Kafka command line tools run by stack.sh: warnings to stderr only.
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+EOF
+
+  # Short timeouts so the health check fails fast instead of hanging.
+  cat >"$K_TOOLS_CLIENT" <<'EOF'
+request.timeout.ms=5000
+default.api.timeout.ms=8000
+EOF
+}
+
+# Runs a Kafka class with the cached classpath (tools logging, small heap).
+kafka_run_tool() {
+  local java; java=$(kafka_java)
+  "$java" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dlog4j2.configurationFile="$K_TOOLS_LOG4J" \
+    -cp "$(<"$K_CP_FILE")" "$@"
+}
+
+kafka_format_if_needed() {
+  if [[ -f $K_DATA/meta.properties ]]; then
+    # KRaft with --standalone stores the controller endpoint in the metadata log.
+    local fmt_port
+    fmt_port=$(sed -n 's/^controller.port=//p' "$K_FORMAT_INFO" 2>/dev/null || true)
+    if [[ -n $fmt_port && $fmt_port != "$KAFKA_CONTROLLER_PORT" ]]; then
+      die "Kafka data in $K_DATA was formatted for controller port $fmt_port.
+        Use BULWARK_KAFKA_CONTROLLER_PORT=$fmt_port, or wipe it with '$(basename "$0") down --purge'."
+    fi
+    return 0
+  fi
+  say "formatting Kafka storage (KRaft, standalone controller) in $K_DATA"
+  local cluster_id
+  cluster_id=$(kafka_run_tool kafka.tools.StorageTool random-uuid </dev/null | tail -n1 | tr -d '[:space:]')
+  [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a Kafka cluster id (got '$cluster_id')"
+  if ! kafka_run_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$K_PROPS" \
+        >"$K_DIR/format.log" 2>&1 </dev/null; then
+    cat "$K_DIR/format.log" >&2
+    die "formatting Kafka storage failed (see $K_DIR/format.log)"
+  fi
+  printf 'cluster.id=%s\ncontroller.port=%s\n' "$cluster_id" "$KAFKA_CONTROLLER_PORT" >"$K_FORMAT_INFO"
+}
+
+kafka_start() {
+  local java; java=$(kafka_java)
+  kafka_write_config
+  kafka_format_if_needed
+  say "starting Kafka $KAFKA_VERSION on $KAFKA_BOOTSTRAP (log: $K_LOG)"
+  printf '\n===== %s starting Kafka =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$K_OUT"
+  # setsid+nohup: own session, no controlling terminal; stdin/stdout/stderr are
+  # files so the caller's pipes are not held open; fd 9 (our lock) is closed.
+  # (setsid does not fork here because a background job is not a group leader,
+  # so $! is the JVM's pid; the /proc marker check below double-checks.)
+  # shellcheck disable=SC2046  # heap options are intentionally word-split
+  setsid nohup "$java" $(heap_opts "$KAFKA_HEAP") \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+    -XX:HeapDumpPath="$K_DIR" -XX:ErrorFile="$K_DIR/hs_err_pid%p.log" \
+    -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_DIR" \
+    "$K_MARKER" \
+    -cp "$(<"$K_CP_FILE")" kafka.Kafka "$K_PROPS" \
+    >>"$K_OUT" 2>&1 </dev/null 9>&- &
+  echo $! >"$K_PID"
+}
+
+# Healthy = the port accepts connections and the broker answers an ApiVersions
+# request (fast, needs no topic). Bounded by 'timeout' and short client timeouts.
+kafka_health_probe() {
+  local java; java=$(kafka_java)
+  timeout 25 "$java" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dlog4j2.configurationFile="$K_TOOLS_LOG4J" -cp "$(<"$K_CP_FILE")" \
+    org.apache.kafka.tools.BrokerApiVersionsCommand \
+    --bootstrap-server "$KAFKA_BOOTSTRAP" --command-config "$K_TOOLS_CLIENT" \
+    </dev/null 2>/dev/null | grep -q "^$KAFKA_BOOTSTRAP"
+}
+kafka_healthy() { port_open "$KAFKA_PORT" && kafka_health_probe; }
+
+# ----------------------------------------------------------------------------
+# Elasticsearch
+# ----------------------------------------------------------------------------
+
+# Highest JDK >= 21 among $BULWARK_ES_JAVA_HOME (if set: only that one),
+# /usr/lib/jvm/* and $JAVA_HOME, judged by the JDK's 'release' file.
+es_find_jdk() {
+  local candidates=() dir best="" best_major=0 v major
+  if [[ -n ${BULWARK_ES_JAVA_HOME:-} ]]; then
+    candidates=("$BULWARK_ES_JAVA_HOME")
+  else
+    candidates=(/usr/lib/jvm/*)
+    [[ -n ${JAVA_HOME:-} ]] && candidates+=("$JAVA_HOME")
+  fi
+  for dir in "${candidates[@]}"; do
+    [[ -d $dir && -x $dir/bin/java && -f $dir/release ]] || continue
+    v=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$dir/release" | head -n1)
+    v=${v#1.}; major=${v%%[.+-]*}
+    [[ $major =~ ^[0-9]+$ ]] || continue
+    if ((major >= 21 && major > best_major)); then best=$(realpath "$dir"); best_major=$major; fi
+  done
+  if [[ -z $best ]]; then
+    if [[ -n ${BULWARK_ES_JAVA_HOME:-} ]]; then
+      die "BULWARK_ES_JAVA_HOME=$BULWARK_ES_JAVA_HOME is not a JDK >= 21 (needs bin/java and a 'release' file)"
+    fi
+    die "Elasticsearch $ES_VERSION needs a JDK >= 21 and none was found under /usr/lib/jvm or \$JAVA_HOME.
+        Install one (e.g. apt-get install openjdk-21-jdk-headless, or a Temurin 21/25 package),
+        or set BULWARK_ES_JAVA_HOME=/path/to/jdk."
+  fi
+  printf '%s' "$best"
+}
+
+# Command prefix that runs a command as the Elasticsearch user (it refuses root).
+es_as_user() {
+  if [[ $(id -u) -eq 0 ]]; then
+    printf '%s\0' setpriv --reuid="$ES_USER" --regid="$(id -g "$ES_USER")" --init-groups
+  fi
+}
+
+es_prepare_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  if ! id -u "$ES_USER" >/dev/null 2>&1; then
+    require_cmd useradd "install the 'passwd' package"
+    say "creating system user '$ES_USER' to run Elasticsearch (it refuses to run as root)"
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER" 2>/dev/null \
+      || id -u "$ES_USER" >/dev/null 2>&1 \
+      || die "could not create the system user '$ES_USER' (set BULWARK_ES_USER to an existing non-root user)"
+  fi
+  local owner
+  # The home is chowned once after unpacking; the top dirs are cheap to check.
+  for d in "$E_DIR" "$E_DATA" "$E_LOGS" "$E_TMP"; do
+    mkdir -p "$d"
+    owner=$(stat -c %U "$d")
+    [[ $owner == "$ES_USER" ]] || chown "$ES_USER:" "$d"
+  done
+  owner=$(stat -c %U "$E_HOME/config")
+  [[ $owner == "$ES_USER" ]] || chown -R "$ES_USER:" "$E_HOME"
+  chmod o+x "$BULWARK_HOME" 2>/dev/null || true
+
+  # Every parent directory must be traversable by the ES user.
+  local -a as_user; mapfile -d '' as_user < <(es_as_user)
+  if ! "${as_user[@]}" test -r "$E_HOME/bin/elasticsearch" -a -w "$E_DATA"; then
+    local p="" part
+    IFS=/ read -r -a parts <<<"${E_HOME#/}"
+    for part in "${parts[@]}"; do
+      p="$p/$part"
+      if ! "${as_user[@]}" test -x "$p"; then
+        die "user '$ES_USER' (which runs Elasticsearch) cannot enter $p ($(stat -c '%A %U' "$p")).
+        Move the state folder (BULWARK_HOME=/some/where) or make the parents traversable (chmod o+x $p)."
+      fi
+    done
+    die "user '$ES_USER' cannot read $E_HOME or write $E_DATA; check their permissions"
+  fi
+}
+
+es_write_config() {
+  local conf="$E_HOME/config"
+  mkdir -p "$E_DATA" "$E_LOGS" "$E_TMP" "$conf/jvm.options.d"
+  {
+    echo "# Generated by deploy/local/stack.sh on every 'up'; edits are overwritten."
+    echo "cluster.name: bulwark-local"
+    echo "node.name: bulwark-local-1"
+    echo "network.host: 127.0.0.1"
+    echo "http.port: $ES_PORT"
+    echo "transport.port: $ES_TRANSPORT_PORT"
+    echo "discovery.type: single-node"
+    echo "path.data: $E_DATA"
+    echo "path.logs: $E_LOGS"
+    echo "cluster.routing.allocation.disk.threshold_enabled: false"
+    echo "action.destructive_requires_name: false"
+    # Only valid when the security module ships in the distribution.
+    [[ -d $E_HOME/modules/x-pack-security ]] && echo "xpack.security.enabled: false"
+    true
+  } >"$conf/elasticsearch.yml"
+  {
+    echo "# Generated by deploy/local/stack.sh (BULWARK_ES_HEAP)."
+    heap_opts "$ES_HEAP" | tr ' ' '\n'; echo
+    echo "-XX:HeapDumpPath=$E_LOGS"
+    echo "-XX:ErrorFile=$E_LOGS/hs_err_pid%p.log"
+  } >"$conf/jvm.options.d/bulwark.options"
+  [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/elasticsearch.yml" "$conf/jvm.options.d/bulwark.options"
+}
+
+es_start() {
+  local jdk; jdk=$(es_find_jdk)
+  es_prepare_user
+  es_write_config
+  rm -f "$E_PID"
+  say "starting Elasticsearch $ES_VERSION on $ES_URL with JDK $jdk (log: $E_LOG)"
+  printf '\n===== %s starting Elasticsearch =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$E_OUT"
+  local -a as_user; mapfile -d '' as_user < <(es_as_user)
+  # -d: the launcher exits once the node has started; -p: the node writes its pid.
+  # The environment is cleared so CI/IDE variables (JAVA_TOOL_OPTIONS...) do not leak in.
+  setsid nohup "${as_user[@]}" env -i -C "$E_DIR" \
+    PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" LANG=C.UTF-8 \
+    ES_JAVA_HOME="$jdk" ES_PATH_CONF="$E_HOME/config" ES_TMPDIR="$E_TMP" \
+    ES_JAVA_OPTS="$E_MARKER" \
+    "$E_HOME/bin/elasticsearch" -d -p "$E_PID" \
+    >>"$E_OUT" 2>&1 </dev/null 9>&- &
+  ES_LAUNCHER_PID=$!
+}
+
+es_health() { # prints green/yellow/red, or nothing if unreachable
+  curl -sS -m 5 "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null \
+    | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true
+}
+
+es_healthy() { local h; h=$(es_health); [[ $h == green || $h == yellow ]]; }
+
+# ----------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------
+show_failure() { # show_failure NAME LOG...
+  local name=$1; shift
+  local f
+  for f in "$@"; do
+    [[ -s $f ]] || continue
+    printf '[bulwark] ---- last 30 lines of %s ----\n' "$f" >&2
+    tail -n 30 "$f" >&2
+  done
+  printf '[bulwark] ----\n' >&2
+}
+
+cmd_up() {
+  [[ $# -eq 0 ]] || die "$EXIT_USAGE" "'up' takes no arguments"
+  require_cmd curl "install it (apt-get install curl)"
+  require_cmd flock "install util-linux"
+  take_lock
+  fetch_artifacts
+
+  local kafka_pid es_pid start_kafka=false start_es=false
+  ES_LAUNCHER_PID=""
+  if es_pid=$(find_pid "$E_PID" "$E_MARKER"); then
+    say "Elasticsearch already running (pid $es_pid) on $ES_URL"
+  else
+    [[ -f $E_PID ]] && { say "removing stale Elasticsearch pid file"; rm -f "$E_PID"; }
+    start_es=true
+  fi
+  if kafka_pid=$(find_pid "$K_PID" "$K_MARKER"); then
+    say "Kafka already running (pid $kafka_pid) on $KAFKA_BOOTSTRAP"
+    echo "$kafka_pid" >"$K_PID"
+  else
+    [[ -f $K_PID ]] && { say "removing stale Kafka pid file"; rm -f "$K_PID"; }
+    start_kafka=true
+  fi
+
+  # Check every port before starting anything, so a conflict leaves nothing behind.
+  if $start_kafka; then
+    ensure_port_free "$KAFKA_PORT" "Kafka" BULWARK_KAFKA_PORT
+    ensure_port_free "$KAFKA_CONTROLLER_PORT" "Kafka controller" BULWARK_KAFKA_CONTROLLER_PORT
+  fi
+  if $start_es; then
+    ensure_port_free "$ES_PORT" "Elasticsearch HTTP" BULWARK_ES_PORT
+    ensure_port_free "$ES_TRANSPORT_PORT" "Elasticsearch transport" BULWARK_ES_TRANSPORT_PORT
+  fi
+
+  # Elasticsearch is the slow one: launch it first, then format/start Kafka meanwhile.
+  $start_es && es_start
+  $start_kafka && kafka_start
+  wait_for_health
+  echo "BULWARK_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+  echo "BULWARK_ES_URL=$ES_URL"
+}
+
+# Polls both components until healthy; fails fast if one dies.
+wait_for_health() {
+  local t0=$SECONDS k_ok=false e_ok=false last_report=0 elapsed pid
+  local tty=false; [[ -t 2 ]] && tty=true
+  while :; do
+    elapsed=$((SECONDS - t0))
+    if ! $k_ok; then
+      if ! find_pid "$K_PID" "$K_MARKER" >/dev/null; then
+        $tty && printf '\n' >&2
+        show_failure Kafka "$K_LOG" "$K_OUT"
+        die "$EXIT_UNHEALTHY" "Kafka exited during start-up (logs above: $K_LOG, $K_OUT).
+        Fix the cause, then run '$(basename "$0") up' again; '$(basename "$0") down --purge' wipes its data."
+      fi
+      if kafka_healthy; then
+        k_ok=true
+        $tty && printf '\r\033[K' >&2
+        say "Kafka is up on $KAFKA_BOOTSTRAP ($((SECONDS - t0))s)"
+      fi
+    fi
+    if ! $e_ok; then
+      if es_healthy; then
+        e_ok=true
+        $tty && printf '\r\033[K' >&2
+        say "Elasticsearch is up on $ES_URL, cluster health $(es_health) ($((SECONDS - t0))s)"
+      elif ! find_pid "$E_PID" "$E_MARKER" >/dev/null \
+           && ! { [[ -n $ES_LAUNCHER_PID ]] && kill -0 "$ES_LAUNCHER_PID" 2>/dev/null; }; then
+        $tty && printf '\n' >&2
+        show_failure Elasticsearch "$E_OUT" "$E_LOG"
+        die "$EXIT_UNHEALTHY" "Elasticsearch exited during start-up (logs above: $E_OUT, $E_LOG).
+        Fix the cause, then run '$(basename "$0") up' again; '$(basename "$0") down --purge' wipes its data."
+      fi
+    fi
+    if $k_ok && $e_ok; then
+      say "stack is up (Kafka $KAFKA_BOOTSTRAP, Elasticsearch $ES_URL)"
+      return 0
+    fi
+
+    elapsed=$((SECONDS - t0))
+    if ((elapsed >= STACK_TIMEOUT)); then
+      $tty && printf '\n' >&2
+      $k_ok || show_failure Kafka "$K_LOG" "$K_OUT"
+      $e_ok || show_failure Elasticsearch "$E_OUT" "$E_LOG"
+      local pending="Kafka and Elasticsearch"
+      $k_ok && pending=Elasticsearch; $e_ok && pending=Kafka
+      die "$EXIT_UNHEALTHY" "$pending not healthy after ${STACK_TIMEOUT}s (logs above).
+        The processes were left running for inspection: '$(basename "$0") logs', then
+        '$(basename "$0") down'. A slow machine may need BULWARK_STACK_TIMEOUT=<seconds>."
+    fi
+    local msg=""
+    $k_ok || msg="Kafka on $KAFKA_BOOTSTRAP"
+    $e_ok || msg="${msg:+$msg and }Elasticsearch on $ES_URL"
+    if $tty; then
+      printf '\r\033[K[bulwark] waiting for %s ... %ds' "$msg" "$elapsed" >&2
+    elif ((elapsed - last_report >= 5)); then
+      last_report=$elapsed
+      say "waiting for $msg ... ${elapsed}s"
+    fi
+    sleep 1
+  done
+}
+
+cmd_down() {
+  local purge=false
+  for a in "$@"; do
+    case $a in
+      --purge) purge=true ;;
+      *) die "$EXIT_USAGE" "unknown option for down: $a" ;;
+    esac
+  done
+  require_cmd flock "install util-linux"
+  take_lock
+  local pids=() k_pid e_pid p
+  if k_pid=$(find_pid "$K_PID" "$K_MARKER"); then
+    say "stopping Kafka (pid $k_pid)"; pids+=("$k_pid")
+  else
+    say "Kafka is not running"
+  fi
+  if e_pid=$(find_pid "$E_PID" "$E_MARKER"); then
+    say "stopping Elasticsearch (pid $e_pid)"; pids+=("$e_pid")
+  else
+    say "Elasticsearch is not running"
+  fi
+  # Also stop an Elasticsearch launcher that is still waiting for its node.
+  for p in $(pids_with_arg -s "-Des.path.home=$E_DIR/home-"); do
+    [[ " ${pids[*]} " == *" $p "* ]] || pids+=("$p")
+  done
+  terminate_pids "${pids[@]}"
+  rm -f "$K_PID" "$E_PID"
+  if $purge; then
+    say "purging data and logs under $BULWARK_HOME (cached downloads are kept)"
+    rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log" \
+           "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT"
+  fi
+  say "stack is down"
+}
+
+cmd_status() {
+  [[ $# -eq 0 ]] || die "$EXIT_USAGE" "'status' takes no arguments"
+  local healthy=true pid state reach health
+  # Kafka
+  if pid=$(find_pid "$K_PID" "$K_MARKER"); then state=running; else state=stopped; pid=-; fi
+  reach=no
+  if [[ $state == running ]] && [[ -s ${K_CP_FILE:-} ]] && kafka_healthy; then reach=yes; fi
+  [[ $reach == yes ]] || healthy=false
+  local note=""
+  if [[ $state == stopped ]] && port_open "$KAFKA_PORT"; then note="  (port $KAFKA_PORT is used by another process)"; fi
+  printf '%-13s %-8s pid=%-8s endpoint=%-26s reachable=%s%s\n' \
+    kafka "$state" "$pid" "$KAFKA_BOOTSTRAP" "$reach" "$note"
+  # Elasticsearch
+  if pid=$(find_pid "$E_PID" "$E_MARKER"); then state=running; else state=stopped; pid=-; fi
+  health=unreachable
+  if [[ $state == running ]]; then
+    health=$(curl -sS -m 5 "$ES_URL/_cluster/health" 2>/dev/null | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true)
+    [[ -n $health ]] || health=unreachable
+  fi
+  [[ $health == green || $health == yellow ]] || healthy=false
+  note=""
+  if [[ $state == stopped ]] && port_open "$ES_PORT"; then note="  (port $ES_PORT is used by another process)"; fi
+  printf '%-13s %-8s pid=%-8s endpoint=%-26s health=%s%s\n' \
+    elasticsearch "$state" "$pid" "$ES_URL" "$health" "$note"
+  $healthy || exit "$EXIT_UNHEALTHY"
+}
+
+cmd_env() {
+  [[ $# -eq 0 ]] || die "$EXIT_USAGE" "'env' takes no arguments"
+  echo "BULWARK_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+  echo "BULWARK_ES_URL=$ES_URL"
+}
+
+cmd_logs() {
+  local follow=false paths=false which=all
+  for a in "$@"; do
+    case $a in
+      -f|--follow) follow=true ;;
+      --paths) paths=true ;;
+      kafka) which=kafka ;;
+      es|elasticsearch) which=es ;;
+      *) die "$EXIT_USAGE" "unknown argument for logs: $a" ;;
+    esac
+  done
+  local files=()
+  [[ $which == es ]] || files+=("$K_LOG" "$K_OUT")
+  [[ $which == kafka ]] || files+=("$E_LOG" "$E_OUT")
+  if $paths; then printf '%s\n' "${files[@]}"; return 0; fi
+  local existing=() f
+  for f in "${files[@]}"; do [[ -f $f ]] && existing+=("$f"); done
+  ((${#existing[@]})) || { say "no logs yet under $BULWARK_HOME"; return 0; }
+  if $follow; then exec tail -n 30 -F "${existing[@]}"; fi
+  tail -n 30 "${existing[@]}"
+}
+
+cmd_kafka_tool() {
+  [[ $# -ge 1 ]] || die "$EXIT_USAGE" "usage: kafka-tool CLASS [ARGS...]"
+  fetch_artifacts
+  [[ -f $K_TOOLS_LOG4J ]] || kafka_write_config
+  kafka_run_tool "$@"
+}
+
+main() {
+  local cmd=${1:-}
+  [[ $# -gt 0 ]] && shift
+  case $cmd in
+    -h|--help|help) usage; exit 0 ;;
+    "") usage >&2; exit "$EXIT_USAGE" ;;
+  esac
+  init_settings
+  case $cmd in
+    up)         init_versions; cmd_up "$@" ;;
+    down)       init_versions; cmd_down "$@" ;;
+    purge)      init_versions; cmd_down --purge "$@" ;;
+    status)     init_versions; cmd_status "$@" ;;
+    env)        cmd_env "$@" ;;
+    logs)       cmd_logs "$@" ;;
+    kafka-tool) init_versions; cmd_kafka_tool "$@" ;;
+    *) printf '[bulwark] ERROR: unknown command "%s"\n\n' "$cmd" >&2; usage >&2; exit "$EXIT_USAGE" ;;
+  esac
+}
+
+main "$@"

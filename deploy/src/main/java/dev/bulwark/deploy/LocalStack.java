@@ -1,0 +1,130 @@
+package dev.bulwark.deploy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The local single-node stack (a KRaft Kafka broker and an Elasticsearch node on loopback), driven through
+ * {@code deploy/local/stack.sh}.
+ *
+ * <p>Why: the launcher's {@code local up|down|status}, the demo and the integration tests all need the same real stack;
+ * the script does the process work (fetch through Maven, start, wait for health, stop) and this class gives Java callers
+ * a typed handle on it.
+ *
+ * @param repoRoot the project checkout holding {@code deploy/local/stack.sh}
+ * @param home state folder ({@code BULWARK_HOME}) for data, logs and pid files
+ * @param kafkaPort broker port
+ * @param kafkaControllerPort KRaft controller port
+ * @param elasticsearchPort Elasticsearch HTTP port
+ * @param elasticsearchTransportPort Elasticsearch transport port
+ */
+public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaControllerPort, int elasticsearchPort,
+                         int elasticsearchTransportPort) {
+
+    /** The default stack: {@code <repo>/.bulwark}, Kafka on 9092, Elasticsearch on 9200. */
+    public static LocalStack defaults(Path repoRoot) {
+        return new LocalStack(repoRoot, repoRoot.resolve(".bulwark"), 9092, 9093, 9200, 9300);
+    }
+
+    /** Kafka bootstrap servers of this stack. */
+    public String kafkaBootstrap() {
+        return "127.0.0.1:" + kafkaPort;
+    }
+
+    /** Elasticsearch URL of this stack. */
+    public String elasticsearchUrl() {
+        return "http://127.0.0.1:" + elasticsearchPort;
+    }
+
+    /** The script that manages the processes. */
+    public Path script() {
+        return repoRoot.resolve("deploy/local/stack.sh");
+    }
+
+    /** Environment that points the script at this stack. */
+    public Map<String, String> environment() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("BULWARK_HOME", home.toString());
+        env.put("BULWARK_KAFKA_PORT", Integer.toString(kafkaPort));
+        env.put("BULWARK_KAFKA_CONTROLLER_PORT", Integer.toString(kafkaControllerPort));
+        env.put("BULWARK_ES_PORT", Integer.toString(elasticsearchPort));
+        env.put("BULWARK_ES_TRANSPORT_PORT", Integer.toString(elasticsearchTransportPort));
+        return env;
+    }
+
+    /**
+     * Runs {@code stack.sh <command> [args]} with its output on this process's console.
+     *
+     * @return the script's exit code
+     */
+    public int run(String command, String... args) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(script())) {
+            throw new IOException("cannot find " + script() + "; run Bulwark from its checkout or set BULWARK_REPO");
+        }
+        List<String> cmd = new ArrayList<>(List.of("bash", script().toString(), command));
+        cmd.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(cmd).directory(repoRoot.toFile()).inheritIO();
+        builder.environment().putAll(environment());
+        return builder.start().waitFor();
+    }
+
+    /** True when the broker port accepts connections and Elasticsearch answers its health endpoint. */
+    public boolean healthy() {
+        return kafkaReachable() && elasticsearchReachable();
+    }
+
+    /** True when something accepts TCP connections on the broker port. */
+    public boolean kafkaReachable() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", kafkaPort), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** True when Elasticsearch reports green or yellow health. */
+    public boolean elasticsearchReachable() {
+        try {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(elasticsearchUrl() + "/_cluster/health"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 && !response.body().contains("\"status\":\"red\"");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Finds the project checkout: {@code BULWARK_REPO} if set, else the first parent of the working directory holding
+     * {@code deploy/local/stack.sh}.
+     */
+    public static Path findRepoRoot() {
+        String configured = System.getenv("BULWARK_REPO");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured).toAbsolutePath().normalize();
+        }
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("deploy/local/stack.sh"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("cannot find the Bulwark checkout (deploy/local/stack.sh) above "
+                + Path.of("").toAbsolutePath() + "; run from the checkout or set BULWARK_REPO");
+    }
+}

@@ -1,0 +1,137 @@
+package dev.bulwark.detectors;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+
+import dev.bulwark.schemas.DeadLetter;
+import dev.bulwark.schemas.DeadLetters;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The detection topology: events topic → every enabled {@link Detector} → findings topic.
+ *
+ * <p>Why: one place wires the detectors together and guarantees that nothing is lost on the way: records that cannot
+ * be decoded go to the dead-letter topic with their original bytes and the reason, instead of stopping the stream or
+ * vanishing.
+ */
+public final class DetectionTopology {
+
+    private DetectionTopology() {
+    }
+
+    /** Builds the topology for the given detectors. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, Map<String, String>> detectorConfig, MeterRegistry metrics) {
+        StreamsBuilder builder = new StreamsBuilder();
+        Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
+                .register(metrics);
+        Counter deadLettered = Counter.builder("bulwark.detect.dead.letters")
+                .description("event records the detectors could not decode").register(metrics);
+
+        KStream<String, Decoded> decoded = builder
+                .stream(topics.events().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events-source"))
+                .processValues(() -> new DecodeProcessor(topics), Named.as("decode-events"));
+
+        var branches = decoded.split(Named.as("decoded-"))
+                .branch((key, value) -> value.event() == null, Branched.as("undecodable"))
+                .defaultBranch(Branched.as("events"));
+
+        branches.get("decoded-undecodable")
+                .peek((key, value) -> deadLettered.increment(), Named.as("count-dead-letters"))
+                .mapValues(Decoded::deadLetter, Named.as("to-dead-letter"))
+                .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(),
+                        topics.deadLetters().valueSerde()).withName("dead-letter-sink"));
+
+        KStream<String, SecurityEvent> events = branches.get("decoded-events")
+                .peek((key, value) -> eventsIn.increment(), Named.as("count-events"))
+                .mapValues(Decoded::event, Named.as("events"));
+
+        for (Detector detector : detectors) {
+            Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
+                    .description("findings emitted").register(metrics);
+            DetectorContext context = new DetectorContext(builder, events, tenants,
+                    detectorConfig.getOrDefault(detector.name(), Map.of()));
+            KStream<String, Finding> findings = detector.build(context);
+            findings.peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
+                    .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())
+                            .withName(detector.name() + "-findings-sink"));
+        }
+        return builder.build();
+    }
+
+    /**
+     * Streams settings for the detection application.
+     *
+     * @param applicationId Kafka Streams application id (consumer group, internal topic prefix)
+     * @param exactlyOnce true for {@code exactly_once_v2}, false for at-least-once (findings are idempotent by id)
+     */
+    public static Properties streamsConfig(String bootstrapServers, String applicationId, String stateDir, boolean exactlyOnce) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+        props.put(StreamsConfig.producerPrefix("acks"), "all");
+        props.put(StreamsConfig.producerPrefix("linger.ms"), 5);
+        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        return props;
+    }
+
+    /** A decoded event, or the dead letter explaining why it could not be decoded. */
+    record Decoded(SecurityEvent event, DeadLetter deadLetter) {
+    }
+
+    /** Decodes event bytes; failures become dead letters that name the topic, partition and offset. */
+    static final class DecodeProcessor implements FixedKeyProcessor<String, byte[], Decoded> {
+
+        private final Topics topics;
+        private FixedKeyProcessorContext<String, Decoded> context;
+
+        DecodeProcessor(Topics topics) {
+            this.topics = topics;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, Decoded> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, byte[]> record) {
+            byte[] bytes = record.value();
+            try {
+                if (bytes == null) {
+                    throw new IllegalArgumentException("record has no value (null)");
+                }
+                SecurityEvent event = topics.events().valueSerde().deserializer().deserialize(topics.events().name(), bytes);
+                context.forward(record.withValue(new Decoded(event, null)));
+            } catch (RuntimeException e) {
+                String origin = context.recordMetadata()
+                        .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset())
+                        .orElse(topics.events().name());
+                DeadLetter letter = DeadLetters.of(bytes, "avro:SecurityEvent", origin, "detect", e.getMessage());
+                context.forward(record.withValue(new Decoded(null, letter)));
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.bulwark.detectors;
+
+import org.apache.kafka.streams.kstream.KStream;
+
+import dev.bulwark.schemas.Finding;
+
+/**
+ * A detector: one small piece of the detection topology that turns events into findings.
+ *
+ * <p>Why: data engineers add detection logic without touching the core. Implementations are listed in
+ * {@code META-INF/services/dev.bulwark.detectors.Detector} and discovered with {@link java.util.ServiceLoader}; each is
+ * enabled, disabled and configured by its {@link #name()}.
+ */
+public interface Detector {
+
+    /** Unique, stable name (kebab-case), used in configuration, finding ids and processor names. */
+    String name();
+
+    /** Version of the detection logic; goes into findings so analysts know which logic produced them. */
+    default String version() {
+        return "1";
+    }
+
+    /**
+     * Adds this detector's processing to the topology.
+     *
+     * <p>Read events from {@link DetectorContext#events()}, name every stateful operator with the detector's name as a
+     * prefix, and return the stream of findings; the topology routes them to the findings topic.
+     *
+     * @param context the shared event stream, tenant resolution and this detector's configuration
+     * @return the findings this detector emits
+     */
+    KStream<String, Finding> build(DetectorContext context);
+}

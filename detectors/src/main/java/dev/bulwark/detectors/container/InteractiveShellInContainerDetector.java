@@ -1,0 +1,107 @@
+package dev.bulwark.detectors.container;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.ProcessInfo;
+import dev.bulwark.schemas.SecurityEvent;
+
+/**
+ * Flags an interactive shell (a shell attached to a terminal) started inside a container: the classic sign of
+ * {@code kubectl exec -it} by a person, or of an attacker with a reverse shell and a pty.
+ *
+ * <p>Works on any source that reports process starts with a terminal: Falco alerts ({@code proc.tty}), and runtime
+ * exec events that set {@code process.interactive}. Containers only: host processes are out of scope here.
+ * Configuration: {@code shells} (comma-separated names) replaces the default shell list.
+ */
+public final class InteractiveShellInContainerDetector implements Detector {
+
+    /** Stable rule id of the finding. */
+    public static final String RULE_ID = "bulwark.container.interactive_shell";
+
+    /** Shell names matched when none are configured. */
+    public static final Set<String> DEFAULT_SHELLS = Set.of("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh",
+            "fish", "busybox");
+
+    private static final MitreAttack MITRE = FindingFactory.mitre(
+            List.of("execution"), List.of("T1059.004", "T1609"));
+
+    @Override
+    public String name() {
+        return "interactive-shell-in-container";
+    }
+
+    @Override
+    public KStream<String, Finding> build(DetectorContext context) {
+        Set<String> shells = context.config().containsKey("shells")
+                ? Set.of(context.config().get("shells").split("\\s*,\\s*"))
+                : DEFAULT_SHELLS;
+        return context.events()
+                .filter((key, event) -> isInteractiveShellInContainer(event, shells), Named.as(name() + "-filter"))
+                .mapValues(event -> toFinding(event, context), Named.as(name() + "-finding"));
+    }
+
+    /** True when {@code event} is an interactive shell start inside a container, for the given shell names. */
+    public static boolean isInteractiveShellInContainer(SecurityEvent event, Set<String> shells) {
+        ProcessInfo process = event.getProcess();
+        if (process == null || event.getContainer() == null) {
+            return false;
+        }
+        String id = event.getContainer().getId();
+        if (id == null || id.isBlank() || "host".equals(id)) {
+            return false;
+        }
+        if (!shells.contains(shellName(process))) {
+            return false;
+        }
+        return Boolean.TRUE.equals(process.getInteractive()) || (process.getTty() != null && process.getTty() != 0);
+    }
+
+    /** The process name, or the base name of the executable when the name is missing. */
+    private static String shellName(ProcessInfo process) {
+        if (process.getName() != null) {
+            return process.getName();
+        }
+        String exe = process.getExecutable();
+        return exe == null ? "" : exe.substring(exe.lastIndexOf('/') + 1);
+    }
+
+    private Finding toFinding(SecurityEvent event, DetectorContext context) {
+        ProcessInfo process = event.getProcess();
+        String namespace = event.getKubernetes() == null ? null : event.getKubernetes().getNamespace();
+        String pod = event.getKubernetes() == null ? null : event.getKubernetes().getPod();
+        String parent = process.getParent() == null ? null : process.getParent().getName();
+        String user = process.getUserName() != null ? process.getUserName()
+                : event.getUser() == null ? null : event.getUser().getName();
+        String where = pod == null ? "container " + event.getContainer().getId()
+                : "pod " + namespace + "/" + pod + " (container " + event.getContainer().getId() + ")";
+        String summary = "Interactive shell '" + shellName(process) + "' started in " + where
+                + (event.getContainer().getImageName() == null ? "" : ", image " + event.getContainer().getImageName())
+                + (user == null ? "" : ", user " + user)
+                + (parent == null ? "" : ", parent " + parent)
+                + (process.getCommandLine() == null ? "" : ": " + process.getCommandLine());
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("process.name", shellName(process));
+        evidence.put("process.command_line", process.getCommandLine());
+        evidence.put("process.parent.name", parent);
+        evidence.put("process.tty", process.getTty() == null ? null : process.getTty().toString());
+        evidence.put("user.name", user);
+        evidence.put("container.id", event.getContainer().getId());
+        evidence.put("container.image.name", event.getContainer().getImageName());
+        evidence.put("kubernetes.namespace", namespace);
+        evidence.put("kubernetes.pod", pod);
+        evidence.put("source.rule", event.getRule() == null ? null : event.getRule().getName());
+        return FindingFactory.of(this, RULE_ID, "Interactive shell spawned in a container", "high", MITRE, summary,
+                event, context.tenants(), evidence, event.getContainer().getId(), event.getId());
+    }
+}

@@ -1,0 +1,143 @@
+package dev.bulwark.ingest;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import dev.bulwark.schemas.DeadLetter;
+import dev.bulwark.schemas.DeadLetters;
+import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.Topics;
+
+/**
+ * Parses records and publishes the events, or dead letters, to Kafka without losing any.
+ *
+ * <p>Why: this is the one place where input becomes durable. The producer is idempotent with {@code acks=all}; its
+ * buffer is bounded, so when Kafka is slower than the reader, {@code send} blocks and the reader slows down instead of
+ * dropping records or growing memory. Counts are taken from Kafka's acknowledgements, not from sends.
+ */
+public final class EventPublisher implements AutoCloseable {
+
+    /** Producer settings that lose nothing; callers may add their own on top. */
+    public static Properties producerConfig(String bootstrapServers, String clientId) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 32L * 1024 * 1024);
+        // Backpressure: a full buffer blocks send() (the reader waits) for up to this long before failing loudly.
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Duration.ofMinutes(5).toMillis());
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Duration.ofMinutes(2).toMillis());
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024);
+        return props;
+    }
+
+    private final Producer<String, byte[]> producer;
+    private final Topics topics;
+    private final IngestStats stats;
+    private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
+
+    public EventPublisher(Map<String, Object> producerConfig, Topics topics, IngestStats stats) {
+        this(new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer()), topics, stats);
+    }
+
+    /** For tests that bring their own producer. */
+    public EventPublisher(Producer<String, byte[]> producer, Topics topics, IngestStats stats) {
+        this.producer = producer;
+        this.topics = topics;
+        this.stats = stats;
+    }
+
+    public IngestStats stats() {
+        return stats;
+    }
+
+    /**
+     * Parses one record and publishes its events, or a dead letter with the reason.
+     *
+     * @param record the raw bytes
+     * @param size the record's full size (larger than {@code record.length} when the reader cut it)
+     * @param origin where it came from, for the dead letter
+     */
+    public void publish(EventParser parser, byte[] record, long size, String origin) {
+        stats.recordRead();
+        if (size > record.length) {
+            deadLetter(record, size, parser.format(), origin,
+                    "record of " + size + " bytes exceeds the limit of " + record.length + " bytes");
+            return;
+        }
+        List<SecurityEvent> events;
+        try {
+            events = parser.parse(record, origin);
+        } catch (ParseException e) {
+            deadLetter(record, size, parser.format(), origin, e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            // A parser bug must not lose the record either.
+            deadLetter(record, size, parser.format(), origin, "parser failure: " + e);
+            return;
+        }
+        stats.recordNormalized();
+        for (SecurityEvent event : events) {
+            send(topics.events().name(), EventKeys.of(event), topics.events().valueSerde().serializer()
+                    .serialize(topics.events().name(), event), true);
+        }
+    }
+
+    /** Publishes a dead letter for a record rejected before parsing (e.g. an HTTP body that is too large). */
+    public void deadLetter(byte[] record, long size, String format, String origin, String reason) {
+        DeadLetter letter = DeadLetters.of(record, format, origin, "ingest", reason);
+        if (size > record.length) {
+            letter.setOriginalSize(size);
+            letter.setTruncated(true);
+        }
+        send(topics.deadLetters().name(), origin, topics.deadLetters().valueSerde().serializer()
+                .serialize(topics.deadLetters().name(), letter), false);
+    }
+
+    private void send(String topic, String key, byte[] value, boolean event) {
+        producer.send(new ProducerRecord<>(topic, key, value), (metadata, exception) -> {
+            if (exception != null) {
+                stats.deliveryFailed();
+                firstFailure.compareAndSet(null, exception);
+            } else if (event) {
+                stats.eventAcknowledged();
+            } else {
+                stats.deadLetterAcknowledged();
+            }
+        });
+    }
+
+    /**
+     * Waits until Kafka acknowledged everything sent so far.
+     *
+     * @throws IllegalStateException when any record was not acknowledged, with Kafka's reason
+     */
+    public void flush() {
+        producer.flush();
+        Exception failure = firstFailure.get();
+        if (failure != null) {
+            throw new IllegalStateException(stats.failed() + " record(s) were not acknowledged by Kafka: "
+                    + failure.getMessage() + " (check the broker with ./bulwark local status and ingest again)", failure);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,46 @@
+package dev.bulwark.ingest;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import dev.bulwark.ingest.falco.FalcoParser;
+
+/**
+ * The parsers Bulwark ships, by format name.
+ *
+ * <p>Why: the command line, the HTTP receiver and tests all select a parser by the same name.
+ */
+public final class Parsers {
+
+    private static final Map<String, EventParser> BY_FORMAT = new LinkedHashMap<>();
+
+    static {
+        register(new FalcoParser());
+    }
+
+    private Parsers() {
+    }
+
+    private static void register(EventParser parser) {
+        BY_FORMAT.put(parser.format(), parser);
+    }
+
+    /** Format names accepted by {@link #forFormat}. */
+    public static Set<String> formats() {
+        return BY_FORMAT.keySet();
+    }
+
+    /**
+     * The parser for a format.
+     *
+     * @throws IllegalArgumentException listing the supported formats when the name is unknown
+     */
+    public static EventParser forFormat(String format) {
+        EventParser parser = BY_FORMAT.get(format);
+        if (parser == null) {
+            throw new IllegalArgumentException("unknown format '" + format + "'; supported: " + String.join(", ", formats()));
+        }
+        return parser;
+    }
+}

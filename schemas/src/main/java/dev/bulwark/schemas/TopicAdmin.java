@@ -1,0 +1,61 @@
+package dev.bulwark.schemas;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates Bulwark's topics when they are missing; existing topics are left as they are.
+ *
+ * <p>Why: {@code local up}, {@code run} and tests all need the same topics with the same configs, and brokers are run
+ * with automatic topic creation off so that a typo never silently creates a topic.
+ */
+public final class TopicAdmin {
+
+    private TopicAdmin() {
+    }
+
+    /**
+     * Ensures every topic of {@code topics} exists.
+     *
+     * @return the names of the topics that were created now
+     */
+    public static List<String> ensureTopics(Admin admin, Topics topics, int partitions, short replicationFactor)
+            throws InterruptedException {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
+        }
+        try {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (Topic<String, ?> topic : topics.all()) {
+                if (!existing.contains(topic.name())) {
+                    missing.add(new NewTopic(topic.name(), partitions, replicationFactor).configs(topic.configs()));
+                }
+            }
+            List<String> created = new ArrayList<>();
+            for (var entry : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    entry.getValue().get(30, TimeUnit.SECONDS);
+                    created.add(entry.getKey());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            return created;
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("cannot create Kafka topics: " + cause.getMessage()
+                    + " (is the broker up? try ./bulwark local status)", cause);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.bulwark.schemas;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The immutable registry of Bulwark's topics under one name prefix (default {@code bulwark.}).
+ *
+ * <p>Why: every component and test gets topic names and serdes from here, and tests get isolated topic sets by using a
+ * prefix of their own.
+ */
+public final class Topics {
+
+    /** The prefix used when none is configured. */
+    public static final String DEFAULT_PREFIX = "bulwark.";
+
+    private static final Map<String, String> COMPACTED = Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+            TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0");
+
+    private final String prefix;
+    private final Topic<String, SecurityEvent> events;
+    private final Topic<String, TenantContext> context;
+    private final Topic<String, String> rules;
+    private final Topic<String, Finding> findings;
+    private final Topic<String, DeadLetter> deadLetters;
+
+    private Topics(String prefix) {
+        if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
+            throw new IllegalArgumentException("topic prefix may only hold letters, digits, '.', '_' and '-': " + prefix);
+        }
+        this.prefix = prefix;
+        Serde<String> keys = Serdes.String();
+        this.events = new Topic<>(prefix + "events", keys, AvroSerde.of(SecurityEvent.class), Map.of());
+        this.context = new Topic<>(prefix + "context", keys, AvroSerde.of(TenantContext.class), COMPACTED);
+        this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
+        this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
+        this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
+    }
+
+    /** Topics under the given prefix, e.g. {@code "bulwark."} gives {@code bulwark.events}. */
+    public static Topics withPrefix(String prefix) {
+        return new Topics(prefix);
+    }
+
+    /** Topics under {@link #DEFAULT_PREFIX}. */
+    public static Topics defaults() {
+        return new Topics(DEFAULT_PREFIX);
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Normalized {@link SecurityEvent}s from every source. */
+    public Topic<String, SecurityEvent> events() {
+        return events;
+    }
+
+    /** Compacted {@link TenantContext} records (RBAC and ownership). */
+    public Topic<String, TenantContext> context() {
+        return context;
+    }
+
+    /** Compacted detection rules, keyed by rule id; value is the rule text. */
+    public Topic<String, String> rules() {
+        return rules;
+    }
+
+    /** {@link Finding}s produced by detectors. */
+    public Topic<String, Finding> findings() {
+        return findings;
+    }
+
+    /** {@link DeadLetter}s: everything that could not be processed, with its reason. */
+    public Topic<String, DeadLetter> deadLetters() {
+        return deadLetters;
+    }
+
+    /** All topics, for creation and checks. */
+    public List<Topic<String, ?>> all() {
+        return List.of(events, context, rules, findings, deadLetters);
+    }
+}

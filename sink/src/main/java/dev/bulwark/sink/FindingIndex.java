@@ -1,0 +1,115 @@
+package dev.bulwark.sink;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.mapping.DynamicMapping;
+import co.elastic.clients.elasticsearch._types.mapping.Property;
+import co.elastic.clients.elasticsearch._types.mapping.TypeMapping;
+
+/**
+ * Where findings live in Elasticsearch: daily indices {@code <prefix>-yyyy.MM.dd} (by the finding's first-seen day, so
+ * a finding always lands in the same index), an index template with explicit mappings, and the read alias
+ * {@code <prefix>} that every daily index joins.
+ *
+ * <p>Why: explicit mappings keep keyword, text, date and numeric fields right for SIEM queries and aggregations, and
+ * strict mapping rejects documents that drift from the schema instead of silently changing it.
+ *
+ * @param prefix index name prefix and read alias, e.g. {@code bulwark-findings}
+ */
+public record FindingIndex(String prefix) {
+
+    /** The default prefix and read alias. */
+    public static final String DEFAULT_PREFIX = "bulwark-findings";
+
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy.MM.dd").withZone(ZoneOffset.UTC);
+
+    public FindingIndex {
+        if (prefix == null || !prefix.matches("[a-z0-9][a-z0-9._-]*")) {
+            throw new IllegalArgumentException("index prefix must be lower-case letters, digits, '.', '_' or '-': " + prefix);
+        }
+    }
+
+    /** The read alias spanning all finding indices. */
+    public String alias() {
+        return prefix;
+    }
+
+    /** The index a finding first seen at {@code firstSeenMillis} is written to. */
+    public String indexFor(long firstSeenMillis) {
+        return prefix + "-" + DAY.format(Instant.ofEpochMilli(firstSeenMillis));
+    }
+
+    /** Creates or updates the index template; idempotent. */
+    public void installTemplate(ElasticsearchClient client) throws IOException {
+        client.indices().putIndexTemplate(t -> t
+                .name(prefix)
+                .indexPatterns(prefix + "-*")
+                .priority(200L)
+                .meta("managed_by", co.elastic.clients.json.JsonData.of("bulwark"))
+                .template(template -> template
+                        .settings(s -> s.numberOfShards("1").numberOfReplicas("0"))
+                        .aliases(alias(), a -> a)
+                        .mappings(mappings())));
+    }
+
+    /** The explicit mapping of {@link FindingDocument}. */
+    static TypeMapping mappings() {
+        return TypeMapping.of(m -> m
+                .dynamic(DynamicMapping.Strict)
+                .properties("@timestamp", date())
+                .properties("message", Property.of(p -> p.text(t -> t)))
+                .properties("finding", object(o -> o
+                        .properties("id", keyword())
+                        .properties("detector", keyword())
+                        .properties("severity", keyword())
+                        .properties("risk_score", Property.of(p -> p.integer(i -> i)))
+                        .properties("first_seen", date())
+                        .properties("last_seen", date())
+                        .properties("count", Property.of(p -> p.long_(l -> l)))))
+                .properties("rule", object(o -> o
+                        .properties("id", keyword())
+                        .properties("name", Property.of(p -> p.keyword(k -> k
+                                .fields("text", Property.of(f -> f.text(t -> t)))))
+                        )
+                        .properties("version", keyword())))
+                .properties("event", object(o -> o
+                        .properties("kind", keyword())
+                        .properties("severity", Property.of(p -> p.integer(i -> i)))
+                        .properties("risk_score", Property.of(p -> p.float_(f -> f)))))
+                .properties("threat", object(o -> o
+                        .properties("framework", keyword())
+                        .properties("tactic", object(t -> t.properties("name", keyword())))
+                        .properties("technique", object(t -> t.properties("id", keyword())))))
+                .properties("tenant", object(o -> o
+                        .properties("name", keyword())
+                        .properties("others", keyword())))
+                .properties("orchestrator", object(o -> o
+                        .properties("cluster", object(c -> c.properties("name", keyword())))))
+                .properties("kubernetes", object(o -> o
+                        .properties("namespace", keyword())
+                        .properties("pod", keyword())))
+                .properties("container", object(o -> o
+                        .properties("id", keyword())
+                        .properties("image", object(i -> i.properties("name", keyword())))))
+                .properties("evidence", object(o -> o
+                        .properties("event_ids", keyword())
+                        .properties("fields", Property.of(p -> p.flattened(f -> f))))));
+    }
+
+    private static Property keyword() {
+        return Property.of(p -> p.keyword(k -> k.ignoreAbove(1024)));
+    }
+
+    private static Property date() {
+        return Property.of(p -> p.date(d -> d.format("strict_date_optional_time||epoch_millis")));
+    }
+
+    private static Property object(java.util.function.Function<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty.Builder,
+            co.elastic.clients.util.ObjectBuilder<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty>> fn) {
+        return Property.of(p -> p.object(fn));
+    }
+}
