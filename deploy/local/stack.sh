@@ -93,8 +93,9 @@ EOF
 # ----------------------------------------------------------------------------
 check_port_var() {
   local name=$1 value=$2
-  [[ $value =~ ^[0-9]+$ ]] && (( value > 0 && value < 65536 )) \
-    || die "$name must be a TCP port number, got '$value'"
+  if [[ ! $value =~ ^[0-9]+$ ]] || ((value < 1 || value > 65535)); then
+    die "$name must be a TCP port number, got '$value'"
+  fi
 }
 
 # Reads a simple <name>value</name> property from the root pom. Maven itself uses
@@ -325,7 +326,9 @@ kafka_java() {
   if [[ -n ${JAVA_HOME:-} ]]; then java="$JAVA_HOME/bin/java"; else java=$(command -v java || true); fi
   [[ -n $java && -x $java ]] || die "no Java found for Kafka: install a JDK >= 17 (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
   local major; major=$(java_major "$java")
-  [[ $major =~ ^[0-9]+$ ]] && ((major >= 17)) || die "Kafka $KAFKA_VERSION needs Java >= 17, but $java is '$major'; set JAVA_HOME to a JDK >= 17"
+  if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 17)); then
+    die "Kafka $KAFKA_VERSION needs Java >= 17, but $java is version '$major'; set JAVA_HOME to a JDK >= 17"
+  fi
   printf '%s' "$java"
 }
 
@@ -502,7 +505,9 @@ es_as_user() {
   fi
 }
 
-es_prepare_user() {
+# As root: make sure the ES user exists and can reach the state folder. Runs
+# before anything is fetched, so a bad BULWARK_HOME fails fast.
+es_check_user() {
   [[ $(id -u) -eq 0 ]] || return 0
   if ! id -u "$ES_USER" >/dev/null 2>&1; then
     require_cmd useradd "install the 'passwd' package"
@@ -511,7 +516,24 @@ es_prepare_user() {
       || id -u "$ES_USER" >/dev/null 2>&1 \
       || die "could not create the system user '$ES_USER' (set BULWARK_ES_USER to an existing non-root user)"
   fi
-  local owner
+  [[ $(id -u "$ES_USER") -ne 0 ]] || die "BULWARK_ES_USER must not be root (Elasticsearch refuses to run as root)"
+  chmod o+x "$BULWARK_HOME" 2>/dev/null || true
+  local -a as_user; mapfile -d '' as_user < <(es_as_user)
+  local p="" part
+  IFS=/ read -r -a parts <<<"${BULWARK_HOME#/}"
+  for part in "${parts[@]}"; do
+    p="$p/$part"
+    if ! "${as_user[@]}" test -x "$p"; then
+      die "user '$ES_USER' (which runs Elasticsearch) cannot enter $p ($(stat -c '%A %U' "$p")).
+        Move the state folder (BULWARK_HOME=/some/where) or make the parents traversable (chmod o+x $p)."
+    fi
+  done
+}
+
+# As root: hand the Elasticsearch folders to the ES user.
+es_prepare_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  local owner d
   # The home is chowned once after unpacking; the top dirs are cheap to check.
   for d in "$E_DIR" "$E_DATA" "$E_LOGS" "$E_TMP"; do
     mkdir -p "$d"
@@ -520,22 +542,9 @@ es_prepare_user() {
   done
   owner=$(stat -c %U "$E_HOME/config")
   [[ $owner == "$ES_USER" ]] || chown -R "$ES_USER:" "$E_HOME"
-  chmod o+x "$BULWARK_HOME" 2>/dev/null || true
-
-  # Every parent directory must be traversable by the ES user.
   local -a as_user; mapfile -d '' as_user < <(es_as_user)
-  if ! "${as_user[@]}" test -r "$E_HOME/bin/elasticsearch" -a -w "$E_DATA"; then
-    local p="" part
-    IFS=/ read -r -a parts <<<"${E_HOME#/}"
-    for part in "${parts[@]}"; do
-      p="$p/$part"
-      if ! "${as_user[@]}" test -x "$p"; then
-        die "user '$ES_USER' (which runs Elasticsearch) cannot enter $p ($(stat -c '%A %U' "$p")).
-        Move the state folder (BULWARK_HOME=/some/where) or make the parents traversable (chmod o+x $p)."
-      fi
-    done
-    die "user '$ES_USER' cannot read $E_HOME or write $E_DATA; check their permissions"
-  fi
+  "${as_user[@]}" test -r "$E_HOME/bin/elasticsearch" -a -w "$E_DATA" \
+    || die "user '$ES_USER' cannot read $E_HOME or write $E_DATA; check their permissions"
 }
 
 es_write_config() {
@@ -595,13 +604,26 @@ es_healthy() { local h; h=$(es_health); [[ $h == green || $h == yellow ]]; }
 # ----------------------------------------------------------------------------
 # Commands
 # ----------------------------------------------------------------------------
-show_failure() { # show_failure NAME LOG...
-  local name=$1; shift
+# Log sizes when this 'up' began, so a failure shows only what this run wrote.
+declare -A LOG_MARK=()
+mark_logs() {
   local f
+  for f in "$K_LOG" "$K_OUT" "$E_OUT" "$E_LOG"; do
+    LOG_MARK[$f]=$(stat -c %s "$f" 2>/dev/null || echo 0)
+  done
+}
+
+show_failure() { # show_failure LOG...: last 30 lines this run wrote to each log
+  local f start
   for f in "$@"; do
     [[ -s $f ]] || continue
+    start=$(( ${LOG_MARK[$f]:-0} + 1 ))
+    # A log that shrank was rotated: show it from the beginning.
+    (( start - 1 <= $(stat -c %s "$f") )) || start=1
+    # Nothing new in this one.
+    (( start - 1 < $(stat -c %s "$f") )) || continue
     printf '[bulwark] ---- last 30 lines of %s ----\n' "$f" >&2
-    tail -n 30 "$f" >&2
+    tail -c "+$start" "$f" | grep -v '^===== .* starting .* =====$' | grep -v '^$' | tail -n 30 >&2 || true
   done
   printf '[bulwark] ----\n' >&2
 }
@@ -611,7 +633,6 @@ cmd_up() {
   require_cmd curl "install it (apt-get install curl)"
   require_cmd flock "install util-linux"
   take_lock
-  fetch_artifacts
 
   local kafka_pid es_pid start_kafka=false start_es=false
   ES_LAUNCHER_PID=""
@@ -637,8 +658,12 @@ cmd_up() {
   if $start_es; then
     ensure_port_free "$ES_PORT" "Elasticsearch HTTP" BULWARK_ES_PORT
     ensure_port_free "$ES_TRANSPORT_PORT" "Elasticsearch transport" BULWARK_ES_TRANSPORT_PORT
+    es_find_jdk >/dev/null   # fail before fetching if there is no JDK >= 21
+    es_check_user
   fi
+  mark_logs
 
+  fetch_artifacts
   # Elasticsearch is the slow one: launch it first, then format/start Kafka meanwhile.
   $start_es && es_start
   $start_kafka && kafka_start
@@ -656,9 +681,10 @@ wait_for_health() {
     if ! $k_ok; then
       if ! find_pid "$K_PID" "$K_MARKER" >/dev/null; then
         $tty && printf '\n' >&2
-        show_failure Kafka "$K_LOG" "$K_OUT"
+        show_failure "$K_LOG" "$K_OUT"
         die "$EXIT_UNHEALTHY" "Kafka exited during start-up (logs above: $K_LOG, $K_OUT).
-        Fix the cause, then run '$(basename "$0") up' again; '$(basename "$0") down --purge' wipes its data."
+        Fix the cause and run '$(basename "$0") up' again ('$(basename "$0") down' stops what is still
+        running; 'down --purge' also wipes the data)."
       fi
       if kafka_healthy; then
         k_ok=true
@@ -674,9 +700,10 @@ wait_for_health() {
       elif ! find_pid "$E_PID" "$E_MARKER" >/dev/null \
            && ! { [[ -n $ES_LAUNCHER_PID ]] && kill -0 "$ES_LAUNCHER_PID" 2>/dev/null; }; then
         $tty && printf '\n' >&2
-        show_failure Elasticsearch "$E_OUT" "$E_LOG"
+        show_failure "$E_OUT" "$E_LOG"
         die "$EXIT_UNHEALTHY" "Elasticsearch exited during start-up (logs above: $E_OUT, $E_LOG).
-        Fix the cause, then run '$(basename "$0") up' again; '$(basename "$0") down --purge' wipes its data."
+        Fix the cause and run '$(basename "$0") up' again ('$(basename "$0") down' stops what is still
+        running; 'down --purge' also wipes the data)."
       fi
     fi
     if $k_ok && $e_ok; then
@@ -687,8 +714,8 @@ wait_for_health() {
     elapsed=$((SECONDS - t0))
     if ((elapsed >= STACK_TIMEOUT)); then
       $tty && printf '\n' >&2
-      $k_ok || show_failure Kafka "$K_LOG" "$K_OUT"
-      $e_ok || show_failure Elasticsearch "$E_OUT" "$E_LOG"
+      $k_ok || show_failure "$K_LOG" "$K_OUT"
+      $e_ok || show_failure "$E_OUT" "$E_LOG"
       local pending="Kafka and Elasticsearch"
       $k_ok && pending=Elasticsearch; $e_ok && pending=Kafka
       die "$EXIT_UNHEALTHY" "$pending not healthy after ${STACK_TIMEOUT}s (logs above).

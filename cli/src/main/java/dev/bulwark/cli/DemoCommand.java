@@ -145,7 +145,14 @@ final class DemoCommand implements Callable<Integer> {
         int lastReported = -1;
         try {
             while (System.nanoTime() < deadline) {
-                List<FindingDocument> docs = new FindingSearch(null, null, null, null, null, 1000).run(client, index);
+                List<FindingDocument> docs;
+                try {
+                    docs = new FindingSearch(null, null, null, null, null, 1000).run(client, index);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // a daily index that was just created answers 503 until its shard is active
+                    Thread.sleep(500);
+                    continue;
+                }
                 found.clear();
                 for (FindingDocument doc : docs) {
                     if (doc.evidence().eventIds().stream().anyMatch(expectedEventIds::contains)) {

@@ -37,8 +37,8 @@ public final class EventPublisher implements AutoCloseable {
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 32L * 1024 * 1024);
         // Backpressure: a full buffer blocks send() (the reader waits) for up to this long before failing loudly.
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Duration.ofMinutes(5).toMillis());
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Duration.ofMinutes(2).toMillis());
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Duration.ofMinutes(5).toMillis()));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(Duration.ofMinutes(2).toMillis()));
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");

@@ -29,7 +29,7 @@ import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
-class InteractiveShellInContainerDetectorTest {
+public class InteractiveShellInContainerDetectorTest {
 
     private final Topics topics = Topics.defaults();
     private TopologyTestDriver driver;
@@ -61,7 +61,7 @@ class InteractiveShellInContainerDetectorTest {
         driver.close();
     }
 
-    static SecurityEvent shellEvent(String id, String containerId, String processName, Long tty) {
+    public static SecurityEvent shellEvent(String id, String containerId, String processName, Long tty) {
         return SecurityEvent.newBuilder()
                 .setId(id)
                 .setTimestamp(1_685_022_245_478_445_995L)

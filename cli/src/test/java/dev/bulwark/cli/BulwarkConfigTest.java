@@ -1,0 +1,78 @@
+package dev.bulwark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BulwarkConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsFitTheLocalStack() throws Exception {
+        BulwarkConfig config = BulwarkConfig.load(null, Map.of());
+        assertThat(config.kafka.bootstrap).isEqualTo("127.0.0.1:9092");
+        assertThat(config.elasticsearch.url).isEqualTo("http://127.0.0.1:9200");
+        assertThat(config.kafka.topicPrefix).isEqualTo("bulwark.");
+    }
+
+    @Test
+    void environmentOverridesTheFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("b.yaml"), """
+                kafka:
+                  bootstrap: kafka:9092
+                  partitions: 6
+                elasticsearch:
+                  url: http://es:9200
+                tenants:
+                  acme: [payments, web]
+                """);
+        BulwarkConfig config = BulwarkConfig.load(file, Map.of("BULWARK_ES_URL", "http://other:9200"));
+        assertThat(config.kafka.bootstrap).isEqualTo("kafka:9092");
+        assertThat(config.kafka.partitions).isEqualTo(6);
+        assertThat(config.elasticsearch.url).isEqualTo("http://other:9200");
+        assertThat(config.tenantByNamespace()).containsEntry("payments", "acme").containsEntry("web", "acme");
+    }
+
+    @Test
+    void theShippedExampleFileLoads() throws Exception {
+        Path example = Path.of("../bulwark.example.yaml");
+        assertThat(BulwarkConfig.load(example, Map.of()).metrics.port).isEqualTo(9464);
+    }
+
+    @Test
+    void rejectsTyposAndBadValuesWithTheReason() throws Exception {
+        Path typo = Files.writeString(dir.resolve("typo.yaml"), "kafka:\n  bootstrapp: x\n");
+        assertThatThrownBy(() -> BulwarkConfig.load(typo, Map.of())).hasMessageContaining("bootstrapp");
+        assertThatThrownBy(() -> BulwarkConfig.load(null, Map.of("BULWARK_TOPIC_PARTITIONS", "many")))
+                .hasMessageContaining("BULWARK_TOPIC_PARTITIONS must be a whole number");
+        assertThatThrownBy(() -> BulwarkConfig.load(dir.resolve("missing.yaml"), Map.of())).hasMessageContaining("does not exist");
+        Path twice = Files.writeString(dir.resolve("twice.yaml"), "tenants:\n  a: [ns]\n  b: [ns]\n");
+        assertThatThrownBy(() -> BulwarkConfig.load(twice, Map.of()).tenantByNamespace())
+                .hasMessageContaining("namespace ns is listed for two tenants");
+    }
+
+    @Test
+    void parsesSinceDurations() {
+        assertThat(FindingsCommand.parseDuration("90s").toSeconds()).isEqualTo(90);
+        assertThat(FindingsCommand.parseDuration("2h").toMinutes()).isEqualTo(120);
+        assertThat(FindingsCommand.parseDuration("7d").toDays()).isEqualTo(7);
+        assertThatThrownBy(() -> FindingsCommand.parseDuration("1 week")).hasMessageContaining("--since");
+    }
+
+    @Test
+    void theDemoScenarioHoldsThreeInteractiveShellsAndTwoBrokenRecords() throws Exception {
+        byte[] scenario;
+        try (var in = DemoCommand.class.getResourceAsStream(DemoCommand.SCENARIO)) {
+            scenario = in.readAllBytes();
+        }
+        assertThat(DemoCommand.expectedShellEvents(scenario)).hasSize(3);
+    }
+}

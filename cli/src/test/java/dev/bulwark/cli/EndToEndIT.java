@@ -1,0 +1,102 @@
+package dev.bulwark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.RealStack;
+import dev.bulwark.ingest.IngestStats;
+import dev.bulwark.ingest.Parsers;
+import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.FindingDocument;
+import dev.bulwark.sink.FindingIndex;
+import dev.bulwark.sink.FindingSearch;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/** A real Falco alert through the real broker, the detection topology and the sink into the real Elasticsearch. */
+class EndToEndIT {
+
+    @TempDir
+    Path state;
+
+    @Test
+    void shouldTurnAFalcoTerminalShellAlertIntoASearchableFinding() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("endtoend");
+        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
+                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(),
+                "BULWARK_ES_URL", stack.elasticsearchUrl(),
+                "BULWARK_TOPIC_PREFIX", prefix,
+                "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
+        config.detection.applicationId = prefix + "detectors";
+        config.tenants.put("kubecon-team", List.of("default"));
+
+        // The first line of the real Falco sample: a terminal shell in pod default/kubecon, plus one broken record.
+        String alert = Files.readAllLines(samples().resolve("falco/falco_alerts_real.ndjson")).get(0);
+        byte[] input = (alert + "\n{\"rule\":\"broken\"\n").getBytes(StandardCharsets.UTF_8);
+
+        ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
+            assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
+            IngestStats stats = IngestCommand.ingest(config, Parsers.forFormat("falco"), new ByteArrayInputStream(input), "e2e");
+            assertThat(stats.eventsOut()).isEqualTo(1);
+            assertThat(stats.deadLettered()).isEqualTo(1);
+            assertThat(stats.balanced()).isTrue();
+
+            List<FindingDocument> docs = List.of();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (docs.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(300);
+                try {
+                    docs = new FindingSearch("kubecon-team", "high", "bulwark.container.interactive_shell",
+                            Instant.parse("2023-05-25T00:00:00Z"), "shell", 10).run(client, index);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // a daily index that was just created answers 503 until its shard is active
+                }
+            }
+            assertThat(docs).hasSize(1);
+            FindingDocument finding = docs.get(0);
+            assertThat(finding.rule().name()).isEqualTo("Interactive shell spawned in a container");
+            assertThat(finding.finding().detector()).isEqualTo("interactive-shell-in-container");
+            assertThat(finding.finding().severity()).isEqualTo("high");
+            assertThat(finding.tenant().name()).isEqualTo("kubecon-team");
+            assertThat(finding.timestamp()).isEqualTo("2023-05-25T13:44:05.478Z");
+            assertThat(finding.kubernetes().namespace()).isEqualTo("default");
+            assertThat(finding.kubernetes().pod()).isEqualTo("kubecon");
+            assertThat(finding.container().id()).isEqualTo("ee97d9c4186f");
+            assertThat(finding.container().image().name()).isEqualTo("docker.io/library/alpine");
+            assertThat(finding.threat().technique().id()).contains("T1059.004");
+            assertThat(finding.evidence().fields()).containsEntry("process.command_line", "sh -c clear; (bash || ash || sh)")
+                    .containsEntry("process.parent.name", "runc")
+                    .containsEntry("source.rule", "Terminal shell in container");
+            assertThat(finding.message()).contains("pod default/kubecon");
+        } finally {
+            client.indices().delete(d -> d.index(index.prefix() + "-*"));
+            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            client._transport().close();
+        }
+    }
+
+    static Path samples() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolveSibling("shared").resolve("samples");
+            if (Files.isDirectory(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("shared/samples not found beside the checkout");
+    }
+}

@@ -1,0 +1,98 @@
+package dev.bulwark.detectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.RealStack;
+import dev.bulwark.detectors.container.InteractiveShellInContainerDetectorTest;
+import dev.bulwark.schemas.DeadLetter;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.TopicAdmin;
+import dev.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+class DetectionTopologyIT {
+
+    @TempDir
+    Path state;
+
+    @Test
+    void shouldEmitFindingsAndDeadLettersThroughARealBroker() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("detection");
+        Topics topics = Topics.withPrefix(prefix);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            TopicAdmin.ensureTopics(admin, topics, 2, (short) 1);
+        }
+        var topology = DetectionTopology.build(topics, Detectors.discover(), new TenantResolver(Map.of("payments", "acme")),
+                Map.of(), new SimpleMeterRegistry());
+        try (KafkaStreams streams = new KafkaStreams(topology, DetectionTopology.streamsConfig(stack.kafkaBootstrap(),
+                prefix + "app", state.toString(), true));
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(), new ByteArraySerializer())) {
+            streams.start();
+            var shell = InteractiveShellInContainerDetectorTest.shellEvent("e1", "c1", "bash", 34816L);
+            var quiet = InteractiveShellInContainerDetectorTest.shellEvent("e2", "c2", "nginx", 34816L);
+            producer.send(new ProducerRecord<>(topics.events().name(), "container/c1",
+                    topics.events().valueSerde().serializer().serialize("t", shell))).get();
+            producer.send(new ProducerRecord<>(topics.events().name(), "container/c2",
+                    topics.events().valueSerde().serializer().serialize("t", quiet))).get();
+            producer.send(new ProducerRecord<>(topics.events().name(), "bad", new byte[] {1, 2, 3})).get();
+
+            List<Finding> findings = new ArrayList<>();
+            consume(stack, topics.findings().name(), 1, bytes -> findings.add(topics.findings().valueSerde().deserializer().deserialize("t", bytes)));
+            assertThat(findings).hasSize(1);
+            assertThat(findings.get(0).getTenant()).isEqualTo("acme");
+            assertThat(findings.get(0).getContainerId()).isEqualTo("c1");
+
+            List<DeadLetter> letters = new ArrayList<>();
+            consume(stack, topics.deadLetters().name(), 1, bytes -> letters.add(topics.deadLetters().valueSerde().deserializer().deserialize("t", bytes)));
+            assertThat(letters).hasSize(1);
+            assertThat(letters.get(0).getStage()).isEqualTo("detect");
+            assertThat(letters.get(0).getOriginal().remaining()).isEqualTo(3);
+        }
+    }
+
+    private static void consume(LocalStack stack, String topic, int expected, java.util.function.Consumer<byte[]> sink) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            int seen = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (seen < expected && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    sink.accept(record.value());
+                    seen++;
+                }
+            }
+            for (var record : consumer.poll(Duration.ofSeconds(1))) {
+                sink.accept(record.value());
+            }
+        }
+    }
+}
