@@ -98,7 +98,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println();
             System.out.println("Query them yourself:");
             System.out.println("  ./bulwark findings --tenant acme");
-            System.out.println("  ./bulwark findings --severity high --since 1h --json");
+            System.out.println("  ./bulwark findings --severity high --since 30d --json");
             System.out.println("  curl -s '" + config.elasticsearch.url + "/" + config.elasticsearch.indexPrefix
                     + "/_search?q=tenant.name:globex&pretty'");
             System.out.println("The stack keeps running; stop it with ./bulwark local down");
