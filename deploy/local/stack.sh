@@ -250,7 +250,7 @@ terminate_pids() {
       return 0
     fi
     sleep 1; waited=$((waited + 1))
-    ((waited % 10 == 0)) && say "waiting for ${alive[*]} to exit ... ${waited}s"
+    if ((waited % 10 == 0)); then say "waiting for ${alive[*]} to exit ... ${waited}s"; fi
   done
 }
 
@@ -266,7 +266,7 @@ java_major() { # java_major JAVA_BIN -> major version number
 # ----------------------------------------------------------------------------
 kafka_classpath_ok() {
   [[ -s $K_CP_FILE ]] || return 1
-  local jar
+  local jar jars
   IFS=: read -r -a jars <"$K_CP_FILE"
   for jar in "${jars[@]}"; do [[ -f $jar ]] || return 1; done
 }
@@ -321,7 +321,10 @@ fetch_artifacts() {
 # ----------------------------------------------------------------------------
 # Kafka
 # ----------------------------------------------------------------------------
-kafka_java() {
+# Resolves the JVM for Kafka once per run into KAFKA_JAVA ($JAVA_HOME, else PATH).
+KAFKA_JAVA=""
+init_kafka_java() {
+  [[ -z $KAFKA_JAVA ]] || return 0
   local java
   if [[ -n ${JAVA_HOME:-} ]]; then java="$JAVA_HOME/bin/java"; else java=$(command -v java || true); fi
   [[ -n $java && -x $java ]] || die "no Java found for Kafka: install a JDK >= 17 (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
@@ -329,7 +332,7 @@ kafka_java() {
   if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 17)); then
     die "Kafka $KAFKA_VERSION needs Java >= 17, but $java is version '$major'; set JAVA_HOME to a JDK >= 17"
   fi
-  printf '%s' "$java"
+  KAFKA_JAVA=$java
 }
 
 heap_opts() { # a size ("512m") becomes "-Xms512m -Xmx512m"; options are used as given
@@ -402,23 +405,13 @@ EOF
 
 # Runs a Kafka class with the cached classpath (tools logging, small heap).
 kafka_run_tool() {
-  local java; java=$(kafka_java)
-  "$java" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  "$KAFKA_JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dlog4j2.configurationFile="$K_TOOLS_LOG4J" \
     -cp "$(<"$K_CP_FILE")" "$@"
 }
 
 kafka_format_if_needed() {
-  if [[ -f $K_DATA/meta.properties ]]; then
-    # KRaft with --standalone stores the controller endpoint in the metadata log.
-    local fmt_port
-    fmt_port=$(sed -n 's/^controller.port=//p' "$K_FORMAT_INFO" 2>/dev/null || true)
-    if [[ -n $fmt_port && $fmt_port != "$KAFKA_CONTROLLER_PORT" ]]; then
-      die "Kafka data in $K_DATA was formatted for controller port $fmt_port.
-        Use BULWARK_KAFKA_CONTROLLER_PORT=$fmt_port, or wipe it with '$(basename "$0") down --purge'."
-    fi
-    return 0
-  fi
+  [[ -f $K_DATA/meta.properties ]] && return 0
   say "formatting Kafka storage (KRaft, standalone controller) in $K_DATA"
   local cluster_id
   cluster_id=$(kafka_run_tool kafka.tools.StorageTool random-uuid </dev/null | tail -n1 | tr -d '[:space:]')
@@ -428,11 +421,10 @@ kafka_format_if_needed() {
     cat "$K_DIR/format.log" >&2
     die "formatting Kafka storage failed (see $K_DIR/format.log)"
   fi
-  printf 'cluster.id=%s\ncontroller.port=%s\n' "$cluster_id" "$KAFKA_CONTROLLER_PORT" >"$K_FORMAT_INFO"
+  printf 'cluster.id=%s\nformatted=%s\n' "$cluster_id" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >"$K_FORMAT_INFO"
 }
 
 kafka_start() {
-  local java; java=$(kafka_java)
   kafka_write_config
   kafka_format_if_needed
   say "starting Kafka $KAFKA_VERSION on $KAFKA_BOOTSTRAP (log: $K_LOG)"
@@ -442,7 +434,7 @@ kafka_start() {
   # (setsid does not fork here because a background job is not a group leader,
   # so $! is the JVM's pid; the /proc marker check below double-checks.)
   # shellcheck disable=SC2046  # heap options are intentionally word-split
-  setsid nohup "$java" $(heap_opts "$KAFKA_HEAP") \
+  setsid nohup "$KAFKA_JAVA" $(heap_opts "$KAFKA_HEAP") \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
     -XX:HeapDumpPath="$K_DIR" -XX:ErrorFile="$K_DIR/hs_err_pid%p.log" \
@@ -457,8 +449,8 @@ kafka_start() {
 # Healthy = the port accepts connections and the broker answers an ApiVersions
 # request (fast, needs no topic). Bounded by 'timeout' and short client timeouts.
 kafka_health_probe() {
-  local java; java=$(kafka_java)
-  timeout 25 "$java" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  [[ -n $KAFKA_JAVA ]] || return 1
+  timeout 25 "$KAFKA_JAVA" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dlog4j2.configurationFile="$K_TOOLS_LOG4J" -cp "$(<"$K_CP_FILE")" \
     org.apache.kafka.tools.BrokerApiVersionsCommand \
     --bootstrap-server "$KAFKA_BOOTSTRAP" --command-config "$K_TOOLS_CLIENT" \
@@ -580,6 +572,10 @@ es_start() {
   es_prepare_user
   es_write_config
   rm -f "$E_PID"
+  # The launcher probes JVM flags in "final-flags*" temp dirs and leaves them behind
+  # (the distribution's relative gc.log path lands there); CLI_JAVA_OPTS below keeps
+  # them in our tmp folder, and they are cleared on each start.
+  rm -rf "$E_TMP"/final-flags*
   say "starting Elasticsearch $ES_VERSION on $ES_URL with JDK $jdk (log: $E_LOG)"
   printf '\n===== %s starting Elasticsearch =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$E_OUT"
   local -a as_user; mapfile -d '' as_user < <(es_as_user)
@@ -588,7 +584,7 @@ es_start() {
   setsid nohup "${as_user[@]}" env -i -C "$E_DIR" \
     PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" LANG=C.UTF-8 \
     ES_JAVA_HOME="$jdk" ES_PATH_CONF="$E_HOME/config" ES_TMPDIR="$E_TMP" \
-    ES_JAVA_OPTS="$E_MARKER" \
+    ES_JAVA_OPTS="$E_MARKER" CLI_JAVA_OPTS="-Djava.io.tmpdir=$E_TMP" \
     "$E_HOME/bin/elasticsearch" -d -p "$E_PID" \
     >>"$E_OUT" 2>&1 </dev/null 9>&- &
   ES_LAUNCHER_PID=$!
@@ -652,6 +648,7 @@ cmd_up() {
 
   # Check every port before starting anything, so a conflict leaves nothing behind.
   if $start_kafka; then
+    init_kafka_java
     ensure_port_free "$KAFKA_PORT" "Kafka" BULWARK_KAFKA_PORT
     ensure_port_free "$KAFKA_CONTROLLER_PORT" "Kafka controller" BULWARK_KAFKA_CONTROLLER_PORT
   fi
@@ -664,6 +661,7 @@ cmd_up() {
   mark_logs
 
   fetch_artifacts
+  init_kafka_java   # also used by the health check when Kafka was already running
   # Elasticsearch is the slow one: launch it first, then format/start Kafka meanwhile.
   $start_es && es_start
   $start_kafka && kafka_start
@@ -776,7 +774,11 @@ cmd_status() {
   # Kafka
   if pid=$(find_pid "$K_PID" "$K_MARKER"); then state=running; else state=stopped; pid=-; fi
   reach=no
-  if [[ $state == running ]] && [[ -s ${K_CP_FILE:-} ]] && kafka_healthy; then reach=yes; fi
+  # (The subshell tries first, so a missing Java cannot abort 'status'.)
+  if [[ $state == running && -s ${K_CP_FILE:-} ]] && (init_kafka_java) 2>/dev/null; then
+    init_kafka_java
+    kafka_healthy && reach=yes
+  fi
   [[ $reach == yes ]] || healthy=false
   local note=""
   if [[ $state == stopped ]] && port_open "$KAFKA_PORT"; then note="  (port $KAFKA_PORT is used by another process)"; fi
@@ -827,6 +829,7 @@ cmd_logs() {
 
 cmd_kafka_tool() {
   [[ $# -ge 1 ]] || die "$EXIT_USAGE" "usage: kafka-tool CLASS [ARGS...]"
+  init_kafka_java
   fetch_artifacts
   [[ -f $K_TOOLS_LOG4J ]] || kafka_write_config
   kafka_run_tool "$@"
