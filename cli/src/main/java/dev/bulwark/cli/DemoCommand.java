@@ -17,11 +17,11 @@ import java.util.stream.Collectors;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.detectors.container.InteractiveShellInContainerDetector;
-import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.RecordReader;
+import dev.bulwark.ingest.SourceParser;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
@@ -81,8 +81,9 @@ final class DemoCommand implements Callable<Integer> {
             BulwarkCommand.say("detectors running: " + pipeline.detectorNames());
 
             BulwarkCommand.say("step 3/4: replaying the attack scenario (" + SCENARIO.substring(SCENARIO.lastIndexOf('/') + 1) + ")");
-            EventParser parser = Parsers.forFormat("falco");
-            IngestStats stats = IngestCommand.ingest(config, parser, new ByteArrayInputStream(scenario), "attack-scenario");
+            SourceParser parser = Parsers.forFormat("falco");
+            IngestStats stats = IngestCommand.ingest(config, parser,
+                    List.of(new IngestCommand.Source("attack-scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
             BulwarkCommand.say("ingest: " + stats);
 
             BulwarkCommand.say("step 4/4: waiting for " + expectedEventIds.size() + " findings to be searchable in Elasticsearch");
@@ -117,12 +118,12 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Ids of the scenario events the interactive-shell detector must turn into findings. */
     static Set<String> expectedShellEvents(byte[] scenario) throws IOException {
-        EventParser parser = Parsers.forFormat("falco");
+        SourceParser parser = Parsers.forFormat("falco");
         Set<String> ids = new HashSet<>();
         RecordReader reader = new RecordReader(new ByteArrayInputStream(scenario), 1 << 20);
         for (RecordReader.Record record = reader.next(); record != null; record = reader.next()) {
             try {
-                for (SecurityEvent event : parser.parse(record.bytes(), "scenario")) {
+                for (SecurityEvent event : parser.normalize(record.bytes(), "scenario").events()) {
                     if (InteractiveShellInContainerDetector.isInteractiveShellInContainer(event,
                             InteractiveShellInContainerDetector.DEFAULT_SHELLS)) {
                         ids.add(event.getId());

@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.Parsers;
+import dev.bulwark.ingest.SourceParser;
 import dev.bulwark.ingest.StreamIngestor;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -51,20 +51,37 @@ final class IngestCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
-        EventParser parser = Parsers.forFormat(format);
+        SourceParser parser = Parsers.forFormat(format);
         for (String file : files) {
             if (!"-".equals(file) && !Files.isReadable(Path.of(file))) {
                 throw new IllegalArgumentException("cannot read " + file + " (no such file or no permission)");
             }
         }
-        IngestStats stats = ingest(config, parser, files, maxRecordBytes);
+        IngestStats stats = ingest(config, parser, files(files), maxRecordBytes, true);
         System.out.println(stats);
         return stats.balanced() ? 0 : 1;
     }
 
-    /** Publishes every record of {@code files}; returns the ledger after Kafka acknowledged everything. */
-    static IngestStats ingest(BulwarkConfig config, EventParser parser, List<String> files, int maxRecordBytes)
-            throws Exception {
+    /** One input stream to ingest and the name it is reported under. */
+    record Source(String name, IoSupplier<InputStream> open) {
+    }
+
+    /** Opens an input; may throw I/O errors. */
+    @FunctionalInterface
+    interface IoSupplier<T> {
+        T get() throws java.io.IOException;
+    }
+
+    /** Files by name, {@code -} meaning standard input. */
+    static List<Source> files(List<String> files) {
+        return files.stream().map(file -> "-".equals(file)
+                ? new Source("stdin", () -> System.in)
+                : new Source(file, () -> Files.newInputStream(Path.of(file)))).toList();
+    }
+
+    /** Publishes every record of every source; returns the ledger after Kafka acknowledged everything. */
+    static IngestStats ingest(BulwarkConfig config, SourceParser parser, List<Source> sources, int maxRecordBytes,
+            boolean showProgress) throws Exception {
         LocalCommand.createTopics(config);
         Map<String, Object> producerConfig = new HashMap<>();
         EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-ingest")
@@ -72,26 +89,15 @@ final class IngestCommand implements Callable<Integer> {
         IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
         try (EventPublisher publisher = new EventPublisher(producerConfig, Topics.withPrefix(config.kafka.topicPrefix), stats)) {
             StreamIngestor ingestor = new StreamIngestor(publisher, maxRecordBytes);
-            for (String file : files) {
-                String origin = "-".equals(file) ? "stdin" : file;
-                try (InputStream in = "-".equals(file) ? System.in : Files.newInputStream(Path.of(file))) {
-                    ingestor.ingest(in, origin, parser, n -> BulwarkCommand.say(origin + ": " + n + " records read"));
+            for (Source source : sources) {
+                try (InputStream in = source.open().get()) {
+                    ingestor.ingest(in, source.name(), parser, n -> {
+                        if (showProgress) {
+                            BulwarkCommand.say(source.name() + ": " + n + " records read");
+                        }
+                    });
                 }
             }
-            publisher.flush();
-        }
-        return stats;
-    }
-
-    /** Publishes records held in memory (the demo scenario). */
-    static IngestStats ingest(BulwarkConfig config, EventParser parser, InputStream in, String origin) throws Exception {
-        LocalCommand.createTopics(config);
-        Map<String, Object> producerConfig = new HashMap<>();
-        EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-ingest")
-                .forEach((k, v) -> producerConfig.put((String) k, v));
-        IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
-        try (EventPublisher publisher = new EventPublisher(producerConfig, Topics.withPrefix(config.kafka.topicPrefix), stats)) {
-            new StreamIngestor(publisher, StreamIngestor.DEFAULT_MAX_RECORD_BYTES).ingest(in, origin, parser, n -> { });
             publisher.flush();
         }
         return stats;

@@ -51,7 +51,8 @@ class EndToEndIT {
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
-            IngestStats stats = IngestCommand.ingest(config, Parsers.forFormat("falco"), new ByteArrayInputStream(input), "e2e");
+            IngestStats stats = IngestCommand.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new IngestCommand.Source("e2e", () -> new ByteArrayInputStream(input))), 1 << 20, false);
             assertThat(stats.eventsOut()).isEqualTo(1);
             assertThat(stats.deadLettered()).isEqualTo(1);
             assertThat(stats.balanced()).isTrue();

@@ -5,24 +5,25 @@ import java.util.List;
 import dev.bulwark.schemas.SecurityEvent;
 
 /**
- * Turns one source record (one line or one JSON document) into normalized {@link SecurityEvent}s.
+ * A {@link SourceParser} whose records become {@link SecurityEvent}s (Falco, Tetragon, audit logs, container logs,
+ * image scans).
  *
- * <p>Why: every input format has one parser, and the ingest path treats them alike. A parser never crashes on hostile
- * input: it either returns events or throws {@link ParseException} whose message says precisely what is wrong, and the
- * record then goes to the dead-letter topic.
+ * <p>Why: most formats only produce events; they implement {@link #parse} and get {@link #normalize} for free.
  */
-public interface EventParser {
-
-    /** The format name used on the command line and in dead letters, e.g. {@code falco}. */
-    String format();
+public interface EventParser extends SourceParser {
 
     /**
      * Parses one record.
      *
-     * @param record the raw bytes exactly as read
+     * @param record the raw bytes exactly as framed
      * @param origin where it was read (file:line, request), for messages
      * @return one or more events; never empty (a record with nothing to say is an error)
      * @throws ParseException when the record cannot be normalized
      */
     List<SecurityEvent> parse(byte[] record, String origin) throws ParseException;
+
+    @Override
+    default Normalized normalize(byte[] record, String origin) throws ParseException {
+        return Normalized.events(parse(record, origin));
+    }
 }

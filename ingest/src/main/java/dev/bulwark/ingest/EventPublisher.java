@@ -1,7 +1,7 @@
 package dev.bulwark.ingest;
 
 import java.time.Duration;
-import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,7 +19,7 @@ import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.Topics;
 
 /**
- * Parses records and publishes the events, or dead letters, to Kafka without losing any.
+ * Normalizes records and publishes the events, context updates or dead letters to Kafka without losing any.
  *
  * <p>Why: this is the one place where input becomes durable. The producer is idempotent with {@code acks=all}; its
  * buffer is bounded, so when Kafka is slower than the reader, {@code send} blocks and the reader slows down instead of
@@ -67,59 +67,92 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     /**
-     * Parses one record and publishes its events, or a dead letter with the reason.
+     * Normalizes one record and publishes its events and context updates, or a dead letter with the reason.
      *
-     * @param record the raw bytes
+     * @param record the raw bytes (cut to the size limit when {@code size} is larger)
      * @param size the record's full size (larger than {@code record.length} when the reader cut it)
      * @param origin where it came from, for the dead letter
+     * @return completes when Kafka acknowledged every record this produced, or fails with Kafka's error; the
+     *         {@link Outcome} says whether it was normalized or dead-lettered
      */
-    public void publish(EventParser parser, byte[] record, long size, String origin) {
+    public CompletableFuture<Outcome> publish(SourceParser parser, byte[] record, long size, String origin) {
         stats.recordRead();
         if (size > record.length) {
-            deadLetter(record, size, parser.format(), origin,
+            return deadLetter(record, size, parser.format(), origin,
                     "record of " + size + " bytes exceeds the limit of " + record.length + " bytes");
-            return;
         }
-        List<SecurityEvent> events;
+        Normalized normalized;
         try {
-            events = parser.parse(record, origin);
+            normalized = parser.normalize(record, origin);
+            if (normalized.isEmpty()) {
+                throw new ParseException("record holds nothing to normalize");
+            }
         } catch (ParseException e) {
-            deadLetter(record, size, parser.format(), origin, e.getMessage());
-            return;
+            return deadLetter(record, size, parser.format(), origin, e.getMessage());
         } catch (RuntimeException e) {
             // A parser bug must not lose the record either.
-            deadLetter(record, size, parser.format(), origin, "parser failure: " + e);
-            return;
+            return deadLetter(record, size, parser.format(), origin, "parser failure: " + e);
         }
         stats.recordNormalized();
-        for (SecurityEvent event : events) {
-            send(topics.events().name(), EventKeys.of(event), topics.events().valueSerde().serializer()
-                    .serialize(topics.events().name(), event), true);
+        CompletableFuture<?>[] sends = new CompletableFuture<?>[normalized.size()];
+        int i = 0;
+        for (SecurityEvent event : normalized.events()) {
+            sends[i++] = send(topics.events().name(), EventKeys.of(event), topics.events().valueSerde().serializer()
+                    .serialize(topics.events().name(), event), Kind.EVENT);
+        }
+        for (ContextUpdate update : normalized.contextUpdates()) {
+            byte[] value = update.isDeletion() ? null
+                    : topics.context().valueSerde().serializer().serialize(topics.context().name(), update.value());
+            sends[i++] = send(topics.context().name(), update.key(), value, Kind.CONTEXT);
+        }
+        Outcome outcome = new Outcome(normalized.events().size(), normalized.contextUpdates().size(), null);
+        return sends.length == 1 ? sends[0].thenApply(x -> outcome) : CompletableFuture.allOf(sends).thenApply(x -> outcome);
+    }
+
+    /**
+     * What became of one record.
+     *
+     * @param events events published
+     * @param contextUpdates context updates (including tombstones) published
+     * @param deadLetterReason the reason when the record was dead-lettered, else null
+     */
+    public record Outcome(int events, int contextUpdates, String deadLetterReason) {
+        public boolean deadLettered() {
+            return deadLetterReason != null;
         }
     }
 
     /** Publishes a dead letter for a record rejected before parsing (e.g. an HTTP body that is too large). */
-    public void deadLetter(byte[] record, long size, String format, String origin, String reason) {
+    public CompletableFuture<Outcome> deadLetter(byte[] record, long size, String format, String origin, String reason) {
         DeadLetter letter = DeadLetters.of(record, format, origin, "ingest", reason);
         if (size > record.length) {
             letter.setOriginalSize(size);
             letter.setTruncated(true);
         }
-        send(topics.deadLetters().name(), origin, topics.deadLetters().valueSerde().serializer()
-                .serialize(topics.deadLetters().name(), letter), false);
+        Outcome outcome = new Outcome(0, 0, reason);
+        return send(topics.deadLetters().name(), origin, topics.deadLetters().valueSerde().serializer()
+                .serialize(topics.deadLetters().name(), letter), Kind.DEAD_LETTER).thenApply(x -> outcome);
     }
 
-    private void send(String topic, String key, byte[] value, boolean event) {
+    private enum Kind { EVENT, CONTEXT, DEAD_LETTER }
+
+    private CompletableFuture<Void> send(String topic, String key, byte[] value, Kind kind) {
+        CompletableFuture<Void> acknowledged = new CompletableFuture<>();
         producer.send(new ProducerRecord<>(topic, key, value), (metadata, exception) -> {
             if (exception != null) {
                 stats.deliveryFailed();
                 firstFailure.compareAndSet(null, exception);
-            } else if (event) {
-                stats.eventAcknowledged();
-            } else {
-                stats.deadLetterAcknowledged();
+                acknowledged.completeExceptionally(exception);
+                return;
             }
+            switch (kind) {
+                case EVENT -> stats.eventAcknowledged();
+                case CONTEXT -> stats.contextUpdateAcknowledged();
+                case DEAD_LETTER -> stats.deadLetterAcknowledged();
+            }
+            acknowledged.complete(null);
         });
+        return acknowledged;
     }
 
     /**

@@ -18,10 +18,12 @@ public final class IngestStats {
     private final AtomicLong recordsIn = new AtomicLong();
     private final AtomicLong recordsNormalized = new AtomicLong();
     private final AtomicLong eventsOut = new AtomicLong();
+    private final AtomicLong contextOut = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final Counter recordsInCounter;
     private final Counter eventsOutCounter;
+    private final Counter contextOutCounter;
     private final Counter deadLetterCounter;
     private final Counter failedCounter;
 
@@ -30,6 +32,8 @@ public final class IngestStats {
                 .description("source records read").register(registry);
         this.eventsOutCounter = Counter.builder("bulwark.ingest.events.out").tag("format", format)
                 .description("normalized events acknowledged by Kafka").register(registry);
+        this.contextOutCounter = Counter.builder("bulwark.ingest.context.out").tag("format", format)
+                .description("tenant context updates (incl. deletions) acknowledged by Kafka").register(registry);
         this.deadLetterCounter = Counter.builder("bulwark.ingest.dead.letters").tag("format", format)
                 .description("records dead-lettered (acknowledged by Kafka)").register(registry);
         this.failedCounter = Counter.builder("bulwark.ingest.delivery.failures").tag("format", format)
@@ -48,6 +52,11 @@ public final class IngestStats {
     void eventAcknowledged() {
         eventsOut.incrementAndGet();
         eventsOutCounter.increment();
+    }
+
+    void contextUpdateAcknowledged() {
+        contextOut.incrementAndGet();
+        contextOutCounter.increment();
     }
 
     void deadLetterAcknowledged() {
@@ -72,6 +81,10 @@ public final class IngestStats {
         return eventsOut.get();
     }
 
+    public long contextUpdatesOut() {
+        return contextOut.get();
+    }
+
     public long deadLettered() {
         return deadLettered.get();
     }
@@ -87,8 +100,9 @@ public final class IngestStats {
 
     @Override
     public String toString() {
-        return String.format("%d records read: %d normalized into %d events, %d dead-lettered%s",
-                recordsIn(), recordsNormalized(), eventsOut(), deadLettered(),
+        String context = contextOut.get() > 0 ? " and " + contextOut.get() + " context updates" : "";
+        return String.format("%d records read: %d normalized into %d events%s, %d dead-lettered%s",
+                recordsIn(), recordsNormalized(), eventsOut(), context, deadLettered(),
                 failed() > 0 ? ", " + failed() + " NOT DELIVERED" : "");
     }
 }

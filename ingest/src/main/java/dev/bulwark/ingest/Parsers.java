@@ -13,7 +13,7 @@ import dev.bulwark.ingest.falco.FalcoParser;
  */
 public final class Parsers {
 
-    private static final Map<String, EventParser> BY_FORMAT = new LinkedHashMap<>();
+    private static final Map<String, SourceParser> BY_FORMAT = new LinkedHashMap<>();
 
     static {
         register(new FalcoParser());
@@ -22,7 +22,7 @@ public final class Parsers {
     private Parsers() {
     }
 
-    private static void register(EventParser parser) {
+    private static void register(SourceParser parser) {
         BY_FORMAT.put(parser.format(), parser);
     }
 
@@ -36,8 +36,8 @@ public final class Parsers {
      *
      * @throws IllegalArgumentException listing the supported formats when the name is unknown
      */
-    public static EventParser forFormat(String format) {
-        EventParser parser = BY_FORMAT.get(format);
+    public static SourceParser forFormat(String format) {
+        SourceParser parser = BY_FORMAT.get(format);
         if (parser == null) {
             throw new IllegalArgumentException("unknown format '" + format + "'; supported: " + String.join(", ", formats()));
         }

@@ -5,9 +5,11 @@ import java.io.InputStream;
 import java.util.function.LongConsumer;
 
 /**
- * Reads newline-delimited records from a stream and publishes each through an {@link EventPublisher}.
+ * Reads a byte stream, frames it into records with the parser's {@link Framing} and publishes each through an
+ * {@link EventPublisher}.
  *
- * <p>Why: file ingest, stdin ingest and tests share one loop with the same record-size limit and accounting.
+ * <p>Why: file ingest, stdin ingest, the HTTP receiver and tests share one loop with the same record-size limit and
+ * accounting.
  */
 public final class StreamIngestor {
 
@@ -29,16 +31,20 @@ public final class StreamIngestor {
      * @param progress called with the running record count every 10,000 records
      * @return the number of records read from this stream
      */
-    public long ingest(InputStream in, String originName, EventParser parser, LongConsumer progress) throws IOException {
+    public long ingest(InputStream in, String originName, SourceParser parser, LongConsumer progress) throws IOException {
         RecordReader reader = new RecordReader(in, maxRecordBytes);
-        long count = 0;
-        for (RecordReader.Record record = reader.next(); record != null; record = reader.next()) {
-            publisher.publish(parser, record.bytes(), record.size(), originName + ":" + record.line());
-            count++;
-            if (count % 10_000 == 0) {
-                progress.accept(count);
+        RecordFramer framer = parser.framing().newFramer(maxRecordBytes);
+        long[] count = {0};
+        java.util.function.Consumer<RecordFramer.Framed> publish = framed -> {
+            publisher.publish(parser, framed.bytes(), framed.size(), framed.origin(originName));
+            if (++count[0] % 10_000 == 0) {
+                progress.accept(count[0]);
             }
+        };
+        for (RecordReader.Record line = reader.next(); line != null; line = reader.next()) {
+            framer.accept(new RecordFramer.Line(line.bytes(), line.line(), line.size()), publish);
         }
-        return count;
+        framer.finish(publish);
+        return count[0];
     }
 }

@@ -1,0 +1,130 @@
+package dev.bulwark.ingest;
+
+import java.io.ByteArrayOutputStream;
+import java.util.function.Consumer;
+
+/**
+ * {@link Framing#JSON}: cuts a stream into JSON values, one per line or pretty-printed over several lines.
+ *
+ * <p>A line that leaves a value open continues the record until the brackets balance, tracked byte by byte with
+ * strings and escapes respected. So that one truncated NDJSON line cannot swallow the good lines after it, a line that
+ * starts a value in column 0 while a multi-line value is open (pretty-printers indent nested values) closes the open
+ * record as broken and starts a new one. Records over the size limit keep their first bytes, and the rest is skipped in
+ * constant memory.
+ */
+final class JsonFramer implements RecordFramer {
+
+    private final int maxRecordBytes;
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private long pendingSize;
+    private long firstLine;
+    private long lastLine;
+    private int depth;
+    private boolean inString;
+    private boolean escaped;
+    private boolean open;
+
+    JsonFramer(int maxRecordBytes) {
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    @Override
+    public void accept(Line line, Consumer<Framed> out) {
+        byte[] bytes = line.bytes();
+        if (open && startsValueAtColumnZero(bytes)) {
+            emit(out);
+        }
+        if (!open) {
+            int first = firstNonBlank(bytes);
+            if (line.cut() || first < 0 || (bytes[first] != '{' && bytes[first] != '[')) {
+                out.accept(new Framed(bytes, line.size(), line.number(), line.number()));
+                return;
+            }
+            open = true;
+            firstLine = line.number();
+            depth = 0;
+            inString = false;
+            escaped = false;
+        } else {
+            append((byte) '\n', 1);
+        }
+        lastLine = line.number();
+        append(bytes, line.size());
+        if (line.cut()) {
+            // Bracket tracking is lost with the cut part; the record ends here, oversized.
+            emit(out);
+            return;
+        }
+        scan(bytes);
+        if (depth <= 0 && !inString) {
+            emit(out);
+        }
+    }
+
+    @Override
+    public void finish(Consumer<Framed> out) {
+        if (open) {
+            emit(out);
+        }
+    }
+
+    private void scan(byte[] bytes) {
+        for (byte b : bytes) {
+            if (inString) {
+                if (escaped) {
+                    escaped = false;
+                } else if (b == '\\') {
+                    escaped = true;
+                } else if (b == '"') {
+                    inString = false;
+                }
+            } else if (b == '"') {
+                inString = true;
+            } else if (b == '{' || b == '[') {
+                depth++;
+            } else if (b == '}' || b == ']') {
+                depth--;
+            }
+        }
+        // A newline inside a JSON string is invalid JSON; the parser will say so. Framing treats the string as closed
+        // so that one bad line cannot hold the rest of the stream.
+        if (inString) {
+            inString = false;
+            escaped = false;
+        }
+    }
+
+    private void append(byte[] bytes, long fullSize) {
+        int room = (int) Math.max(0, Math.min(maxRecordBytes - (long) pending.size(), bytes.length));
+        pending.write(bytes, 0, room);
+        pendingSize += fullSize;
+    }
+
+    private void append(byte b, long fullSize) {
+        if (pending.size() < maxRecordBytes) {
+            pending.write(b);
+        }
+        pendingSize += fullSize;
+    }
+
+    private void emit(Consumer<Framed> out) {
+        byte[] bytes = pending.toByteArray();
+        out.accept(new Framed(bytes, pendingSize, firstLine, lastLine));
+        pending.reset();
+        pendingSize = 0;
+        open = false;
+    }
+
+    private static boolean startsValueAtColumnZero(byte[] bytes) {
+        return bytes.length > 0 && (bytes[0] == '{' || bytes[0] == '[');
+    }
+
+    private static int firstNonBlank(byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] != ' ' && bytes[i] != '\t' && bytes[i] != '\r') {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
