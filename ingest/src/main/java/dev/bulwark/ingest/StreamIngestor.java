@@ -32,11 +32,21 @@ public final class StreamIngestor {
      * @return the number of records read from this stream
      */
     public long ingest(InputStream in, String originName, SourceParser parser, LongConsumer progress) throws IOException {
+        return ingest(in, originName, parser, progress, outcome -> { });
+    }
+
+    /**
+     * Like {@link #ingest(InputStream, String, SourceParser, LongConsumer)}, handing each record's acknowledgement to
+     * {@code outcomes} (the HTTP receiver answers only after Kafka acknowledged every record of a request).
+     */
+    public long ingest(InputStream in, String originName, SourceParser parser, LongConsumer progress,
+            java.util.function.Consumer<java.util.concurrent.CompletableFuture<EventPublisher.Outcome>> outcomes)
+            throws IOException {
         RecordReader reader = new RecordReader(in, maxRecordBytes);
         RecordFramer framer = parser.framing().newFramer(maxRecordBytes);
         long[] count = {0};
         java.util.function.Consumer<RecordFramer.Framed> publish = framed -> {
-            publisher.publish(parser, framed.bytes(), framed.size(), framed.origin(originName));
+            outcomes.accept(publisher.publish(parser, framed.bytes(), framed.size(), framed.origin(originName)));
             if (++count[0] % 10_000 == 0) {
                 progress.accept(count[0]);
             }

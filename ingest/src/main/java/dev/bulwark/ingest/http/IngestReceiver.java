@@ -1,0 +1,310 @@
+package dev.bulwark.ingest.http;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import dev.bulwark.ingest.EventPublisher;
+import dev.bulwark.ingest.IngestStats;
+import dev.bulwark.ingest.Parsers;
+import dev.bulwark.ingest.SafeJson;
+import dev.bulwark.ingest.SourceParser;
+import dev.bulwark.ingest.StreamIngestor;
+import dev.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The HTTP ingest endpoint: what Falco, Falcosidekick, the Kubernetes API server and any log shipper can post to.
+ *
+ * <ul>
+ *   <li>{@code POST /} and {@code POST /v1/falco}: Falco's {@code http_output} and Falcosidekick's webhook output
+ *       (one alert per request, or NDJSON);</li>
+ *   <li>{@code POST /v1/k8s-audit}: a Kubernetes audit webhook backend ({@code --audit-webhook-config-file}), which
+ *       posts {@code audit.k8s.io/v1 EventList} batches;</li>
+ *   <li>{@code POST /v1/ingest/{format}}: NDJSON (or concatenated JSON documents) in any supported format;</li>
+ *   <li>{@code GET /healthz}.</li>
+ * </ul>
+ *
+ * <p>Why: push sources must get the same guarantees as files. A request is answered 200 only after Kafka acknowledged
+ * every record it produced, so a sender that retries on errors never loses an event; a request with records that
+ * cannot be normalized gets 400 naming them (they are dead-lettered, the good ones published, so a resend is not
+ * needed); a body over the size limit gets 413 and its start is dead-lettered; Kafka trouble gets 503 so the sender
+ * retries. With tokens configured, requests need {@code Authorization: Bearer <token>} (compared in constant time).
+ */
+public final class IngestReceiver implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestReceiver.class);
+
+    /** Settings; {@code tokens} empty means no authentication (loopback quick starts). */
+    public record Settings(String host, int port, int maxBodyBytes, int maxRecordBytes, List<String> tokens,
+            int threads, Duration ackTimeout) {
+        public static Settings defaults() {
+            return new Settings("127.0.0.1", 8088, 16 << 20, StreamIngestor.DEFAULT_MAX_RECORD_BYTES, List.of(), 8,
+                    Duration.ofSeconds(60));
+        }
+    }
+
+    private final Settings settings;
+    private final Producer<String, byte[]> producer;
+    private final Topics topics;
+    private final MeterRegistry registry;
+    private final Map<String, EventPublisher> publishers = new ConcurrentHashMap<>();
+    private final List<byte[]> tokenDigests;
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    /**
+     * Starts serving.
+     *
+     * @param producer a producer configured by {@link EventPublisher#producerConfig}; closed by the caller
+     */
+    public IngestReceiver(Settings settings, Producer<String, byte[]> producer, Topics topics, MeterRegistry registry)
+            throws IOException {
+        this.settings = settings;
+        this.producer = producer;
+        this.topics = topics;
+        this.registry = registry;
+        this.tokenDigests = settings.tokens().stream().map(IngestReceiver::digest).toList();
+        try {
+            server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
+        } catch (java.net.BindException e) {
+            throw new IOException("ingest receiver port " + settings.host() + ":" + settings.port()
+                    + " is in use; choose another with --port or ingest.receiver.port", e);
+        }
+        // Bounded: when Kafka is slow, requests wait in a short queue and then are refused, instead of piling up.
+        executor = new ThreadPoolExecutor(settings.threads(), settings.threads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(256), r -> {
+                    Thread thread = new Thread(r, "bulwark-ingest-http");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** The base URL, e.g. {@code http://127.0.0.1:8088}. */
+    public String url() {
+        return "http://" + settings.host() + ":" + server.getAddress().getPort();
+    }
+
+    /** Ledger of one format's records received over HTTP. */
+    public IngestStats stats(String format) {
+        return publisher(Parsers.forFormat(format)).stats();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            if ("/healthz".equals(path)) {
+                respond(exchange, 200, SafeJson.mapper().createObjectNode().put("status", "ok"));
+                return;
+            }
+            if (!authorized(exchange)) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-ingest\"");
+                respond(exchange, 401, message("missing or invalid bearer token"));
+                return;
+            }
+            String format = formatOf(path);
+            if (format == null) {
+                respond(exchange, 404, message("no such endpoint " + clip(path)
+                        + "; use POST /v1/falco, /v1/k8s-audit or /v1/ingest/{format}"));
+                return;
+            }
+            SourceParser parser;
+            try {
+                parser = Parsers.forFormat(format);
+            } catch (IllegalArgumentException e) {
+                respond(exchange, 404, message(e.getMessage()));
+                return;
+            }
+            if (!"POST".equals(exchange.getRequestMethod())) {
+                exchange.getResponseHeaders().set("Allow", "POST");
+                respond(exchange, 405, message("use POST"));
+                return;
+            }
+            receive(exchange, parser);
+        } catch (RuntimeException e) {
+            LOG.error("ingest request failed", e);
+        }
+    }
+
+    private void receive(HttpExchange exchange, SourceParser parser) throws IOException {
+        EventPublisher publisher = publisher(parser);
+        String origin = "http:" + exchange.getRequestURI().getPath() + " from " + exchange.getRemoteAddress().getAddress()
+                .getHostAddress();
+        byte[] body = readBounded(exchange.getRequestBody(), settings.maxBodyBytes());
+        if (body.length > settings.maxBodyBytes()) {
+            // The rest is not read: a hostile sender could stream forever. The declared length, if any, is recorded.
+            long size = Math.max(body.length, declaredLength(exchange));
+            byte[] start = java.util.Arrays.copyOf(body, settings.maxBodyBytes());
+            await(List.of(publisher.deadLetter(start, size, parser.format(), origin,
+                    "request body of " + size + " bytes exceeds the limit of " + settings.maxBodyBytes() + " bytes")));
+            respond(exchange, 413, message("request body exceeds " + settings.maxBodyBytes()
+                    + " bytes; send smaller batches"));
+            return;
+        }
+        List<CompletableFuture<EventPublisher.Outcome>> outcomes = new ArrayList<>();
+        new StreamIngestor(publisher, settings.maxRecordBytes())
+                .ingest(new ByteArrayInputStream(body), origin, parser, n -> { }, outcomes::add);
+        List<EventPublisher.Outcome> results;
+        try {
+            results = await(outcomes);
+        } catch (IOException e) {
+            respond(exchange, 503, message("Kafka did not acknowledge the records (" + e.getMessage()
+                    + "); retry later"));
+            return;
+        }
+        ObjectNode reply = SafeJson.mapper().createObjectNode();
+        int events = 0;
+        int context = 0;
+        ArrayNode rejected = reply.putArray("rejected");
+        for (int i = 0; i < results.size(); i++) {
+            EventPublisher.Outcome outcome = results.get(i);
+            events += outcome.events();
+            context += outcome.contextUpdates();
+            if (outcome.deadLettered() && rejected.size() < 20) {
+                rejected.addObject().put("record", i + 1).put("reason", outcome.deadLetterReason());
+            }
+        }
+        long deadLettered = results.stream().filter(EventPublisher.Outcome::deadLettered).count();
+        reply.put("records", results.size());
+        reply.put("events", events);
+        reply.put("context_updates", context);
+        reply.put("dead_lettered", deadLettered);
+        if (results.isEmpty()) {
+            respond(exchange, 400, message("empty request body: nothing to ingest"));
+        } else if (deadLettered > 0) {
+            reply.put("error", deadLettered + " of " + results.size() + " records could not be normalized; they were "
+                    + "kept in the dead-letter topic and the others were published, so do not resend them");
+            respond(exchange, 400, reply);
+        } else {
+            respond(exchange, 200, reply);
+        }
+    }
+
+    private List<EventPublisher.Outcome> await(List<CompletableFuture<EventPublisher.Outcome>> outcomes)
+            throws IOException {
+        // No producer.flush(): it would wait for other requests' records too; linger.ms bounds the wait instead.
+        List<EventPublisher.Outcome> results = new ArrayList<>(outcomes.size());
+        long deadline = System.nanoTime() + settings.ackTimeout().toNanos();
+        for (CompletableFuture<EventPublisher.Outcome> outcome : outcomes) {
+            try {
+                results.add(outcome.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (ExecutionException e) {
+                throw new IOException(e.getCause().getMessage(), e.getCause());
+            } catch (TimeoutException e) {
+                throw new IOException("no acknowledgement within " + settings.ackTimeout().toSeconds() + " s", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        return results;
+    }
+
+    private EventPublisher publisher(SourceParser parser) {
+        return publishers.computeIfAbsent(parser.format(),
+                format -> new EventPublisher(producer, topics, new IngestStats(registry, format)));
+    }
+
+    static String formatOf(String path) {
+        if ("/".equals(path) || "/v1/falco".equals(path)) {
+            return "falco";
+        }
+        if ("/v1/k8s-audit".equals(path)) {
+            return "k8s-audit";
+        }
+        String prefix = "/v1/ingest/";
+        if (path.startsWith(prefix) && path.length() > prefix.length() && path.indexOf('/', prefix.length()) < 0) {
+            return path.substring(prefix.length());
+        }
+        return null;
+    }
+
+    private boolean authorized(HttpExchange exchange) {
+        if (tokenDigests.isEmpty()) {
+            return true;
+        }
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] presented = digest(header.substring(7).strip());
+        boolean match = false;
+        for (byte[] token : tokenDigests) {
+            match |= MessageDigest.isEqual(token, presented);
+        }
+        return match;
+    }
+
+    private static byte[] digest(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads at most {@code limit + 1} bytes, so an over-limit body is detected without holding it. */
+    private static byte[] readBounded(InputStream in, int limit) throws IOException {
+        return in.readNBytes(limit + 1);
+    }
+
+    private static long declaredLength(HttpExchange exchange) {
+        try {
+            return Long.parseLong(exchange.getRequestHeaders().getFirst("Content-Length"));
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static ObjectNode message(String error) {
+        return SafeJson.mapper().createObjectNode().put("error", error);
+    }
+
+    private static void respond(HttpExchange exchange, int status, ObjectNode body) throws IOException {
+        byte[] bytes = SafeJson.mapper().writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static String clip(String value) {
+        return value.length() > 100 ? value.substring(0, 100) + "..." : value;
+    }
+
+    @Override
+    public void close() {
+        server.stop(1);
+        executor.shutdown();
+        producer.flush();
+    }
+}
