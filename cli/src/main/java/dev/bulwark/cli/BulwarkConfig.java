@@ -48,6 +48,22 @@ public final class BulwarkConfig {
         @JsonProperty public Map<String, Map<String, String>> detectors = new LinkedHashMap<>();
     }
 
+    /** Ingest settings: the HTTP receiver and followed files. */
+    public static final class Ingest {
+        /** Address the HTTP receiver binds to; loopback by default. */
+        @JsonProperty public String host = "127.0.0.1";
+        /** Port of the HTTP receiver; 0 turns it off in {@code bulwark run}. */
+        @JsonProperty public int port = 8088;
+        /** Bearer tokens accepted by the receiver; empty means no authentication (keep it on loopback then). */
+        @JsonProperty public List<String> tokens = List.of();
+        /** Largest request body accepted. */
+        @JsonProperty public int maxBodyBytes = 16 << 20;
+        /** Largest single record accepted (Kafka's default message limit is 1 MiB). */
+        @JsonProperty public int maxRecordBytes = 1 << 20;
+        /** Label and annotation keys that name a namespace's tenant, first present wins. */
+        @JsonProperty public List<String> tenantKeys = List.of("bulwark.io/tenant", "capsule.clastix.io/tenant", "tenant");
+    }
+
     /** Metrics endpoint. */
     public static final class Metrics {
         /** Port of the Prometheus endpoint on 127.0.0.1; 0 turns it off. */
@@ -58,6 +74,7 @@ public final class BulwarkConfig {
     @JsonProperty public Elasticsearch elasticsearch = new Elasticsearch();
     @JsonProperty public Detection detection = new Detection();
     @JsonProperty public Metrics metrics = new Metrics();
+    @JsonProperty public Ingest ingest = new Ingest();
     /** Tenant name to the namespaces it owns. */
     @JsonProperty public Map<String, List<String>> tenants = new LinkedHashMap<>();
     /** State folder (local stack data, Kafka Streams state); relative paths are under the checkout. */
@@ -116,11 +133,32 @@ public final class BulwarkConfig {
             detection.exactlyOnce = Boolean.parseBoolean(env.get("BULWARK_EXACTLY_ONCE"));
         }
         home = env.getOrDefault("BULWARK_HOME", home);
+        ingest.host = env.getOrDefault("BULWARK_INGEST_HOST", ingest.host);
+        if (env.containsKey("BULWARK_INGEST_PORT")) {
+            ingest.port = parseInt("BULWARK_INGEST_PORT", env.get("BULWARK_INGEST_PORT"));
+        }
+        if (env.containsKey("BULWARK_INGEST_TOKENS")) {
+            ingest.tokens = java.util.Arrays.stream(env.get("BULWARK_INGEST_TOKENS").split(","))
+                    .map(String::strip).filter(t -> !t.isEmpty()).toList();
+        }
     }
 
     private void validate() {
         if (kafka.partitions < 1) {
             throw new IllegalArgumentException("kafka.partitions must be at least 1, got " + kafka.partitions);
+        }
+        if (ingest.port < 0 || ingest.port > 65535) {
+            throw new IllegalArgumentException("ingest.port must be 0-65535, got " + ingest.port);
+        }
+        if (ingest.maxRecordBytes < 1024 || ingest.maxBodyBytes < ingest.maxRecordBytes) {
+            throw new IllegalArgumentException("ingest.maxRecordBytes must be at least 1024 and ingest.maxBodyBytes at "
+                    + "least ingest.maxRecordBytes");
+        }
+        for (String token : ingest.tokens) {
+            if (token.length() < 16) {
+                throw new IllegalArgumentException("ingest tokens must be at least 16 characters (got one of "
+                        + token.length() + "); generate one with: openssl rand -hex 24");
+            }
         }
         if (metrics.port < 0 || metrics.port > 65535) {
             throw new IllegalArgumentException("metrics.port must be 0-65535, got " + metrics.port);

@@ -70,6 +70,8 @@ public final class IngestReceiver implements AutoCloseable {
     }
 
     private final Settings settings;
+    private final Parsers.Settings parserSettings;
+    private final Map<String, SourceParser> parsers = new ConcurrentHashMap<>();
     private final Producer<String, byte[]> producer;
     private final Topics topics;
     private final MeterRegistry registry;
@@ -85,6 +87,13 @@ public final class IngestReceiver implements AutoCloseable {
      */
     public IngestReceiver(Settings settings, Producer<String, byte[]> producer, Topics topics, MeterRegistry registry)
             throws IOException {
+        this(settings, producer, topics, registry, Parsers.Settings.DEFAULTS.tenantKeys());
+    }
+
+    /** Like the other constructor, with the namespace label keys that name tenants in Kubernetes objects. */
+    public IngestReceiver(Settings settings, Producer<String, byte[]> producer, Topics topics, MeterRegistry registry,
+            List<String> tenantKeys) throws IOException {
+        this.parserSettings = new Parsers.Settings(tenantKeys);
         this.settings = settings;
         this.producer = producer;
         this.topics = topics;
@@ -115,7 +124,7 @@ public final class IngestReceiver implements AutoCloseable {
 
     /** Ledger of one format's records received over HTTP. */
     public IngestStats stats(String format) {
-        return publisher(Parsers.forFormat(format)).stats();
+        return publisher(parser(format)).stats();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -138,7 +147,7 @@ public final class IngestReceiver implements AutoCloseable {
             }
             SourceParser parser;
             try {
-                parser = Parsers.forFormat(format);
+                parser = parser(format);
             } catch (IllegalArgumentException e) {
                 respond(exchange, 404, message(e.getMessage()));
                 return;
@@ -226,6 +235,15 @@ public final class IngestReceiver implements AutoCloseable {
             }
         }
         return results;
+    }
+
+    private SourceParser parser(String format) {
+        SourceParser parser = parsers.get(format);
+        if (parser == null) {
+            parser = Parsers.forFormat(format, parserSettings);
+            parsers.putIfAbsent(format, parser);
+        }
+        return parser;
     }
 
     private EventPublisher publisher(SourceParser parser) {

@@ -1,0 +1,69 @@
+package dev.bulwark.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+
+import org.junit.jupiter.api.Test;
+
+class AutoParserTest {
+
+    private static String detect(String record) throws ParseException {
+        return AutoParser.detect(record.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String detectFile(String sample) throws Exception {
+        return AutoParser.detect(Files.readAllBytes(Samples.path(sample)));
+    }
+
+    @Test
+    void recognizesEverySourceByItsShape() throws Exception {
+        for (String line : Samples.lines("falco/falco_alerts_real.ndjson")) {
+            if (line.contains("\"priority\"") && line.contains("\"output\"") && line.startsWith("{")) {
+                assertThat(detect(line)).as(line).isEqualTo("falco");
+            }
+        }
+        for (String line : Samples.lines("tetragon/tetragon_docs_events.ndjson")) {
+            assertThat(detect(line)).as(line).isEqualTo("tetragon");
+        }
+        for (String line : Samples.lines("k8s_audit/k8s_audit_selected.ndjson")) {
+            if (line.startsWith("{\"annotations\"") || line.contains("\"auditID\"")) {
+                assertThat(detect(line)).as(line).isEqualTo("k8s-audit");
+            }
+        }
+        assertThat(detectFile("trivy/alpine-310.json.golden")).isEqualTo("trivy");
+        assertThat(detectFile("k8s_rbac/capsule_namespace_solar-production.json")).isEqualTo("k8s-objects");
+        assertThat(detectFile("k8s_rbac/capsule_rolebindings_solar-production.json")).isEqualTo("k8s-objects");
+        assertThat(detect("{\"type\":\"DELETED\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}}"))
+                .isEqualTo("k8s-objects");
+        for (String line : Samples.lines("container_logs/docker_json_file_lines.log")) {
+            if (line.startsWith("{")) {
+                assertThat(detect(line)).as(line).isEqualTo("docker");
+            }
+        }
+        assertThat(detect("2016-10-06T00:17:09.669794202Z stdout F The content of the log entry 1")).isEqualTo("cri");
+        assertThat(detect("2016-10-06T00:17:10.113242941+02:00 stderr P partial")).isEqualTo("cri");
+    }
+
+    @Test
+    void unknownRecordsAreRejectedWithWhatWasLookedFor() {
+        assertThatThrownBy(() -> detect("{\"hello\":\"world\"}")).isInstanceOf(ParseException.class)
+                .hasMessageContaining("none of falco");
+        assertThatThrownBy(() -> detect("GET / HTTP/1.1")).isInstanceOf(ParseException.class)
+                .hasMessageContaining("not JSON and not a CRI log line");
+        assertThatThrownBy(() -> detect("   ")).isInstanceOf(ParseException.class).hasMessageContaining("empty");
+        assertThatThrownBy(() -> detect("{\"a\":")).isInstanceOf(ParseException.class).hasMessageContaining("invalid JSON");
+        assertThatThrownBy(() -> detect("\u0000\u0001binary")).isInstanceOf(ParseException.class);
+    }
+
+    @Test
+    void autoDelegatesToTheDetectedParser() throws Exception {
+        SourceParser auto = Parsers.forFormat("auto");
+        String alert = Samples.lines("falco/falco_alerts_real.ndjson").get(0);
+        Normalized normalized = auto.normalize(alert.getBytes(StandardCharsets.UTF_8), "t:1");
+        assertThat(normalized.events()).hasSize(1);
+        assertThat(normalized.events().get(0).getSourceFormat()).isEqualTo("falco");
+    }
+}
