@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
 
 /**
  * The parsers Bulwark ships, by format name.
@@ -17,6 +18,7 @@ public final class Parsers {
 
     static {
         register(new FalcoParser());
+        register(new KubernetesObjectsParser());
     }
 
     private Parsers() {
