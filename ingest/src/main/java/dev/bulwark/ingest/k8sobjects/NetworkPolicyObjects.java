@@ -27,7 +27,7 @@ final class NetworkPolicyObjects {
 
     /**
      * Sets {@code k8s.netpol.pod_selector}, {@code k8s.netpol.policy_types} (the effective types: when the field is
-     * absent, Ingress always and Egress when egress rules exist, as the API server defaults them),
+     * absent or empty, Ingress always and Egress when egress rules exist, as the API server defaults them),
      * {@code k8s.netpol.ingress}, {@code k8s.netpol.egress} (when present) and {@code k8s.netpol.ingress_rules},
      * {@code k8s.netpol.egress_rules} (rule counts).
      */
@@ -44,18 +44,16 @@ final class NetworkPolicyObjects {
         List<JsonNode> ingress = K8sFields.objects(spec, "ingress", "spec.ingress");
         List<JsonNode> egress = K8sFields.objects(spec, "egress", "spec.egress");
         Set<String> types = new LinkedHashSet<>();
-        JsonNode typesNode = K8sFields.array(spec, "policyTypes", "spec.policyTypes");
-        if (typesNode == null) {
+        for (String type : K8sFields.strings(spec, "policyTypes", "spec.policyTypes")) {
+            if (!type.equals("Ingress") && !type.equals("Egress")) {
+                throw new ParseException("spec.policyTypes holds " + quote(type) + "; expected Ingress or Egress");
+            }
+            types.add(type);
+        }
+        if (types.isEmpty()) {
             types.add("Ingress");
             if (!egress.isEmpty()) {
                 types.add("Egress");
-            }
-        } else {
-            for (String type : K8sFields.strings(spec, "policyTypes", "spec.policyTypes")) {
-                if (!type.equals("Ingress") && !type.equals("Egress")) {
-                    throw new ParseException("spec.policyTypes holds " + quote(type) + "; expected Ingress or Egress");
-                }
-                types.add(type);
             }
         }
         attributes.put("k8s.netpol.policy_types", String.join(",", types));

@@ -537,6 +537,10 @@ class KubernetesObjectsParserTest {
                 .containsEntry("k8s.netpol.policy_types", "Ingress,Egress")
                 .containsEntry("k8s.netpol.egress", "[{\"to\":[{\"podSelector\":{}}]}]")
                 .containsEntry("k8s.netpol.egress_rules", "1");
+        TenantContext emptyTypes = one("""
+                {"kind": "NetworkPolicy", "metadata": {"name": "deny-ingress", "namespace": "a"},
+                 "spec": {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": []}}""");
+        assertThat(emptyTypes.getAttributes()).containsEntry("k8s.netpol.policy_types", "Ingress");
     }
 
     @Test
