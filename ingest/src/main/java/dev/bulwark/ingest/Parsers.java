@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
 
 /**
  * The parsers Bulwark ships, by format name.
@@ -31,6 +32,7 @@ public final class Parsers {
 
     static {
         register("falco", settings -> new FalcoParser());
+        register("k8s-objects", settings -> new KubernetesObjectsParser(settings.tenantKeys()));
         register("auto", AutoParser::new);
     }
 

@@ -1,0 +1,254 @@
+package dev.bulwark.ingest.k8sobjects;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.bulwark.ingest.ParseException;
+import dev.bulwark.schemas.TenantContext;
+
+/**
+ * Maps a Pod to what runtime events are joined with: its IPs, images, container ids, node, service account and
+ * workload, and the facts that decide how well it is isolated from its node and its neighbours.
+ *
+ * <p>Why: Falco and Tetragon report a container id or an IP; the pod record turns either into a namespace (hence a
+ * tenant) and says whether the pod could break out (privileged, host namespaces, host paths, added capabilities,
+ * root), which raises the severity of anything it does.
+ */
+final class PodObjects {
+
+    /** The three container lists of a pod spec, and their status lists. */
+    private static final List<String> CONTAINER_LISTS = List.of("containers", "initContainers", "ephemeralContainers");
+    private static final List<String> STATUS_LISTS =
+            List.of("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses");
+
+    private PodObjects() {
+    }
+
+    /** One container's security-relevant settings. */
+    private record Container(String image, boolean privileged, Set<String> capabilitiesAdded, Long runAsUser,
+            Boolean runAsNonRoot) {
+    }
+
+    static void pod(JsonNode pod, Map<String, String> labels, Owner controller, TenantContext.Builder out,
+            Map<String, String> attributes) throws ParseException {
+        JsonNode spec = K8sFields.object(pod, "spec", "spec");
+        if (spec == null) {
+            throw new ParseException("missing required field 'spec'");
+        }
+        JsonNode podSecurity = K8sFields.object(spec, "securityContext", "spec.securityContext");
+        Long podRunAsUser = podSecurity == null ? null : K8sFields.integer(podSecurity, "runAsUser", "spec.securityContext.runAsUser");
+        Boolean podRunAsNonRoot = podSecurity == null ? null
+                : K8sFields.bool(podSecurity, "runAsNonRoot", "spec.securityContext.runAsNonRoot");
+        boolean podHostProcess = podSecurity != null && hostProcess(podSecurity, "spec.securityContext");
+
+        List<Container> containers = new ArrayList<>();
+        Container first = null;
+        for (String list : CONTAINER_LISTS) {
+            List<JsonNode> items = K8sFields.objects(spec, list, "spec." + list);
+            for (int i = 0; i < items.size(); i++) {
+                Container container = container(items.get(i), "spec." + list + "[" + i + "]");
+                containers.add(container);
+                if (first == null && list.equals("containers")) {
+                    first = container;
+                }
+            }
+        }
+        if (first == null) {
+            throw new ParseException("field 'spec.containers' is missing or empty (a pod has at least one container)");
+        }
+
+        out.setImage(first.image());
+        Set<String> images = new LinkedHashSet<>();
+        Set<String> capabilities = new LinkedHashSet<>();
+        boolean privileged = podHostProcess;
+        boolean mayRunAsRoot = false;
+        boolean explicitRoot = false;
+        for (Container container : containers) {
+            if (container.image() != null) {
+                images.add(container.image());
+            }
+            capabilities.addAll(container.capabilitiesAdded());
+            privileged |= container.privileged();
+            Long uid = container.runAsUser() != null ? container.runAsUser() : podRunAsUser;
+            Boolean nonRoot = container.runAsNonRoot() != null ? container.runAsNonRoot() : podRunAsNonRoot;
+            explicitRoot |= uid != null && uid == 0;
+            mayRunAsRoot |= (uid != null && uid == 0) || (uid == null && !Boolean.TRUE.equals(nonRoot));
+        }
+        putJoined(attributes, "k8s.pod.images", images);
+        attributes.put("k8s.pod.privileged", Boolean.toString(privileged));
+        attributes.put("k8s.pod.host_pid", Boolean.toString(flag(spec, "hostPID")));
+        attributes.put("k8s.pod.host_network", Boolean.toString(flag(spec, "hostNetwork")));
+        attributes.put("k8s.pod.host_ipc", Boolean.toString(flag(spec, "hostIPC")));
+        attributes.put("k8s.pod.run_as_root", Boolean.toString(mayRunAsRoot));
+        attributes.put("k8s.pod.run_as_root_explicit", Boolean.toString(explicitRoot));
+        putJoined(attributes, "k8s.pod.capabilities_added", capabilities);
+        putJoined(attributes, "k8s.pod.host_path_mounts", hostPaths(spec));
+
+        String node = K8sFields.string(spec, "nodeName", "spec.nodeName");
+        if (node != null) {
+            attributes.put("k8s.pod.node", Names.dnsSubdomain(node, "spec.nodeName"));
+        }
+        String serviceAccount = K8sFields.string(spec, "serviceAccountName", "spec.serviceAccountName");
+        if (serviceAccount == null) {
+            // The deprecated alias, still filled in by the API server.
+            serviceAccount = K8sFields.string(spec, "serviceAccount", "spec.serviceAccount");
+        }
+        if (serviceAccount != null) {
+            attributes.put("k8s.pod.service_account", Names.dnsSubdomain(serviceAccount, "spec.serviceAccountName"));
+        }
+        workload(labels, controller, attributes);
+        status(pod, out, attributes);
+    }
+
+    private static Container container(JsonNode container, String path) throws ParseException {
+        String image = K8sFields.string(container, "image", path + ".image");
+        if (image != null) {
+            Names.printable(image, path + ".image", Names.MAX_TEXT_LENGTH, false);
+            if (image.indexOf(',') >= 0 || image.indexOf(' ') >= 0) {
+                throw new ParseException("field '" + path + ".image' " + K8sFields.quote(image) + " is not an image reference");
+            }
+        }
+        JsonNode security = K8sFields.object(container, "securityContext", path + ".securityContext");
+        if (security == null) {
+            return new Container(image, false, Set.of(), null, null);
+        }
+        String securityPath = path + ".securityContext";
+        boolean privileged = Boolean.TRUE.equals(K8sFields.bool(security, "privileged", securityPath + ".privileged"))
+                || hostProcess(security, securityPath);
+        Set<String> added = new LinkedHashSet<>();
+        JsonNode capabilities = K8sFields.object(security, "capabilities", securityPath + ".capabilities");
+        if (capabilities != null) {
+            for (String capability : K8sFields.strings(capabilities, "add", securityPath + ".capabilities.add")) {
+                added.add(capability(capability, securityPath + ".capabilities.add"));
+            }
+        }
+        return new Container(image, privileged,
+                added,
+                K8sFields.integer(security, "runAsUser", securityPath + ".runAsUser"),
+                K8sFields.bool(security, "runAsNonRoot", securityPath + ".runAsNonRoot"));
+    }
+
+    /** Upper case without the {@code CAP_} prefix, which runtimes accept both with and without. */
+    private static String capability(String capability, String path) throws ParseException {
+        String name = capability.strip().toUpperCase(Locale.ROOT);
+        if (name.startsWith("CAP_")) {
+            name = name.substring(4);
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+                throw new ParseException("field '" + path + "' holds " + K8sFields.quote(capability)
+                        + ", which is not a capability name");
+            }
+        }
+        if (name.isEmpty()) {
+            throw new ParseException("field '" + path + "' holds an empty capability name");
+        }
+        return name;
+    }
+
+    /** A Windows HostProcess container shares the node like a privileged Linux container. */
+    private static boolean hostProcess(JsonNode securityContext, String path) throws ParseException {
+        JsonNode windows = K8sFields.object(securityContext, "windowsOptions", path + ".windowsOptions");
+        return windows != null
+                && Boolean.TRUE.equals(K8sFields.bool(windows, "hostProcess", path + ".windowsOptions.hostProcess"));
+    }
+
+    private static boolean flag(JsonNode spec, String field) throws ParseException {
+        return Boolean.TRUE.equals(K8sFields.bool(spec, field, "spec." + field));
+    }
+
+    private static Set<String> hostPaths(JsonNode spec) throws ParseException {
+        Set<String> paths = new LinkedHashSet<>();
+        List<JsonNode> volumes = K8sFields.objects(spec, "volumes", "spec.volumes");
+        for (int i = 0; i < volumes.size(); i++) {
+            String path = "spec.volumes[" + i + "].hostPath";
+            JsonNode hostPath = K8sFields.object(volumes.get(i), "hostPath", path);
+            if (hostPath != null) {
+                String hostDir = K8sFields.requiredString(hostPath, "path", path + ".path");
+                paths.add(Names.printable(hostDir, path + ".path", Names.MAX_TEXT_LENGTH, false));
+            }
+        }
+        return paths;
+    }
+
+    /**
+     * The owning workload: the controller owner, except that a ReplicaSet named {@code <deployment>-<pod-template-hash>}
+     * is resolved to its Deployment.
+     */
+    private static void workload(Map<String, String> labels, Owner controller, Map<String, String> attributes) {
+        if (controller == null) {
+            return;
+        }
+        String kind = controller.kind();
+        String name = controller.name();
+        String hash = labels.get("pod-template-hash");
+        if ("ReplicaSet".equals(kind) && hash != null && name.length() > hash.length() + 1 && name.endsWith("-" + hash)) {
+            kind = "Deployment";
+            name = name.substring(0, name.length() - hash.length() - 1);
+        }
+        attributes.put("k8s.pod.workload_kind", kind);
+        attributes.put("k8s.pod.workload_name", name);
+    }
+
+    private static void status(JsonNode pod, TenantContext.Builder out, Map<String, String> attributes)
+            throws ParseException {
+        JsonNode status = K8sFields.object(pod, "status", "status");
+        if (status == null) {
+            return;
+        }
+        String phase = K8sFields.string(status, "phase", "status.phase");
+        if (phase != null) {
+            attributes.put("k8s.pod.phase", Names.printable(phase, "status.phase", Names.MAX_LABEL_LENGTH, false));
+        }
+        String podIp = K8sFields.string(status, "podIP", "status.podIP");
+        Set<String> ips = new LinkedHashSet<>();
+        if (podIp != null) {
+            out.setPodIp(Names.ip(podIp, "status.podIP"));
+            ips.add(podIp);
+        }
+        List<JsonNode> podIps = K8sFields.objects(status, "podIPs", "status.podIPs");
+        for (int i = 0; i < podIps.size(); i++) {
+            String ip = K8sFields.requiredString(podIps.get(i), "ip", "status.podIPs[" + i + "].ip");
+            ips.add(Names.ip(ip, "status.podIPs[" + i + "].ip"));
+        }
+        putJoined(attributes, "k8s.pod.ips", ips);
+        String hostIp = K8sFields.string(status, "hostIP", "status.hostIP");
+        if (hostIp != null) {
+            attributes.put("k8s.pod.host_ip", Names.ip(hostIp, "status.hostIP"));
+        }
+
+        Set<String> ids = new LinkedHashSet<>();
+        Set<String> runtimes = new LinkedHashSet<>();
+        for (String list : STATUS_LISTS) {
+            List<JsonNode> statuses = K8sFields.objects(status, list, "status." + list);
+            for (int i = 0; i < statuses.size(); i++) {
+                String path = "status." + list + "[" + i + "].containerID";
+                String id = K8sFields.string(statuses.get(i), "containerID", path);
+                if (id == null) {
+                    continue; // not started yet
+                }
+                int separator = id.indexOf("://");
+                if (separator >= 0) {
+                    runtimes.add(Names.dnsLabel(id.substring(0, separator), path + " runtime"));
+                    id = id.substring(separator + 3);
+                }
+                ids.add(Names.containerId(id, path));
+            }
+        }
+        putJoined(attributes, "k8s.pod.container_ids", ids);
+        putJoined(attributes, "k8s.pod.container_runtimes", runtimes);
+    }
+
+    private static void putJoined(Map<String, String> attributes, String key, Set<String> values) {
+        if (!values.isEmpty()) {
+            attributes.put(key, String.join(",", values));
+        }
+    }
+}
