@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import dev.bulwark.ingest.containerlogs.CriParser;
+import dev.bulwark.ingest.containerlogs.DockerJsonParser;
 import dev.bulwark.ingest.falco.FalcoParser;
 
 /**
@@ -17,6 +19,8 @@ public final class Parsers {
 
     static {
         register(new FalcoParser());
+        register(new CriParser());
+        register(new DockerJsonParser());
     }
 
     private Parsers() {

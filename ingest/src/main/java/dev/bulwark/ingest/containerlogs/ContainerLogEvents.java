@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.bulwark.ingest.JsonFields;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.schemas.ContainerInfo;
 import dev.bulwark.schemas.EventInfo;
@@ -188,15 +187,5 @@ final class ContainerLogEvents {
         int length = Math.min(to - from, 320);
         String text = new String(bytes, from, length, StandardCharsets.UTF_8);
         return text.length() > 80 || length < to - from ? text.substring(0, Math.min(80, text.length())) + "..." : text;
-    }
-
-    /** RFC 3339 time to epoch nanoseconds, with a message that names the format. */
-    static long epochNanos(String what, String time) throws ParseException {
-        try {
-            return JsonFields.epochNanos("time", time);
-        } catch (ParseException e) {
-            byte[] bytes = time.getBytes(StandardCharsets.UTF_8);
-            throw new ParseException(what + " time is not an RFC 3339 timestamp: \"" + preview(bytes, 0, bytes.length) + "\"");
-        }
     }
 }

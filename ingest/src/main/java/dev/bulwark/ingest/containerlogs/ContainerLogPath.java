@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  *       ({@code 0.log.20240101-120000}), and the pre-1.14 {@code /var/log/pods/<pod uid>/<container>_<restart>.log};</li>
  *   <li>Docker's {@code /var/lib/docker/containers/<id>/<id>-json.log} (and rotated {@code -json.log.1}).</li>
  * </ul>
- * Pod names are DNS subdomains, namespaces DNS labels; neither contains {@code _}, so a name that does not fit is not
+ * Pod names are DNS subdomains, namespaces and container names DNS labels; neither contains {@code _}, so a name that does not fit is not
  * mistaken for one. Anything else yields no metadata.
  *
  * @param file the file part of the origin (without {@code :line}), or null when the origin has none
@@ -30,7 +30,8 @@ record ContainerLogPath(String file, String namespace, String pod, String podUid
                         String containerId, String restartCount) {
 
     private static final String DNS_LABEL = "[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?";
-    private static final String DNS_SUBDOMAIN = DNS_LABEL + "(?:\\." + DNS_LABEL + ")*";
+    /** Kubernetes checks pod names against this without a per-label length limit (IsDNS1123Subdomain). */
+    private static final String DNS_SUBDOMAIN = "[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*";
     private static final String UID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
     private static final String HEX64 = "[0-9a-f]{64}";
     private static final String ROTATED = "(?:\\.\\d{8}-\\d{6}(?:\\.gz)?)?";

@@ -7,6 +7,7 @@ import java.util.regex.Pattern;
 
 import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.Framing;
+import dev.bulwark.ingest.JsonFields;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.schemas.SecurityEvent;
 
@@ -78,7 +79,13 @@ public final class CriParser implements EventParser {
                     + ContainerLogEvents.preview(line, 0, end) + "\"");
         }
         String time = new String(line, 0, timeEnd, StandardCharsets.UTF_8);
-        long nanos = ContainerLogEvents.epochNanos("CRI", time);
+        long nanos;
+        try {
+            nanos = JsonFields.epochNanos("time", time);
+        } catch (ParseException e) {
+            throw new ParseException("CRI log line does not start with an RFC 3339 time: \""
+                    + ContainerLogEvents.preview(line, 0, timeEnd) + "\"");
+        }
 
         int streamStart = timeEnd + 1;
         int streamEnd = indexOf(line, streamStart, end);
