@@ -7,6 +7,7 @@ import java.util.Set;
 import dev.bulwark.ingest.containerlogs.CriParser;
 import dev.bulwark.ingest.containerlogs.DockerJsonParser;
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.ingest.trivy.TrivyParser;
 
 /**
  * The parsers Bulwark ships, by format name.
@@ -21,6 +22,7 @@ public final class Parsers {
         register(new FalcoParser());
         register(new CriParser());
         register(new DockerJsonParser());
+        register(new TrivyParser());
     }
 
     private Parsers() {
