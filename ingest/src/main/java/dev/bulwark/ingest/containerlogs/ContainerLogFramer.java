@@ -29,7 +29,9 @@ import dev.bulwark.ingest.RecordFramer;
  *       the line starts a new one (the parser marks a record that ends in a partial chunk);</li>
  *   <li>a group of one stream that has not grown while {@value #MAX_INTERLEAVED_LINES} lines of the other stream went
  *       by is emitted, so a quiet stream does not wait for the end of a busy file;</li>
- *   <li>{@link #idle} and {@link #finish} emit every pending group, oldest first.</li>
+ *   <li>{@link #idle} and {@link #finish} emit every pending group, oldest first, even one that ends in a partial
+ *       chunk: runtimes write all chunks of a line at once (containerd writes a last line without newline as
+ *       {@code P} when the stream closes), so a chunk that waits through a quiet period is not about to be completed.</li>
  * </ul>
  * Records of the two streams may therefore leave the framer slightly out of line order; each event carries its own
  * timestamp.
