@@ -6,8 +6,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
+import dev.bulwark.ingest.containerlogs.CriParser;
+import dev.bulwark.ingest.containerlogs.DockerJsonParser;
 import dev.bulwark.ingest.falco.FalcoParser;
 import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
+import dev.bulwark.ingest.trivy.TrivyParser;
 
 /**
  * The parsers Bulwark ships, by format name.
@@ -32,6 +35,9 @@ public final class Parsers {
 
     static {
         register("falco", settings -> new FalcoParser());
+        register("cri", settings -> new CriParser());
+        register("docker", settings -> new DockerJsonParser());
+        register("trivy", settings -> new TrivyParser());
         register("k8s-objects", settings -> new KubernetesObjectsParser(settings.tenantKeys()));
         register("auto", AutoParser::new);
     }
