@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.ingest.tetragon.TetragonParser;
 
 /**
  * The parsers Bulwark ships, by format name.
@@ -17,6 +18,7 @@ public final class Parsers {
 
     static {
         register(new FalcoParser());
+        register(new TetragonParser());
     }
 
     private Parsers() {
