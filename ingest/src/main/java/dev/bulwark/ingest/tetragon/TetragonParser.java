@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -72,8 +71,6 @@ public final class TetragonParser implements EventParser {
         EVENT_TYPES.put("process_close", Shape.LEGACY_CLOSE);
         EVENT_TYPES.put("process_listen", Shape.LEGACY_LISTEN);
     }
-
-    private static final Set<String> ENVELOPE = Set.of("node_name", "time", "cluster_name", "node_labels", "aggregation_info");
 
     /** Tetragon's "unset" audit uid ((uint32) -1). */
     private static final long AUID_UNSET = 4294967295L;
@@ -285,8 +282,7 @@ public final class TetragonParser implements EventParser {
         JsonNode ns = JsonFields.object(proc, "ns");
         if (ns != null) {
             List<String> host = new ArrayList<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = ns.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> entry = it.next();
+            for (Map.Entry<String, JsonNode> entry : ns.properties()) {
                 if (entry.getValue().path("is_host").asBoolean(false)) {
                     host.add(entry.getKey());
                 }
@@ -484,57 +480,6 @@ public final class TetragonParser implements EventParser {
         what.action = action;
     }
 
-    /** What the typed arguments of a probe event say about files, sockets and modules. */
-    private static final class ProbeArgs {
-        String filePath;
-        Endpoint source;
-        Endpoint destination;
-        String transport;
-        boolean module;
-
-        void read(JsonNode arg) throws ParseException {
-            for (Iterator<Map.Entry<String, JsonNode>> it = arg.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> entry = it.next();
-                String kind = entry.getKey();
-                JsonNode value = entry.getValue();
-                switch (kind) {
-                    case "file_arg", "path_arg", "linux_binprm_arg" -> {
-                        JsonNode file = objectValue(kind, value);
-                        String path = JsonFields.text(file, "path");
-                        if (filePath == null && path != null) {
-                            filePath = path;
-                        }
-                    }
-                    case "sock_arg", "skb_arg" -> {
-                        JsonNode sock = objectValue(kind, value);
-                        if (source == null && destination == null) {
-                            source = endpoint(sock, "saddr", "sport");
-                            destination = endpoint(sock, "daddr", "dport");
-                            transport = transport(sock.get(sock.has("protocol") ? "protocol" : "proto"));
-                        }
-                    }
-                    case "sockaddr_arg" -> {
-                        JsonNode address = objectValue(kind, value);
-                        if (destination == null) {
-                            destination = endpoint(address, "addr", "port");
-                        }
-                    }
-                    case "module_arg" -> module = true;
-                    default -> {
-                        // Other argument types (int_arg, bytes_arg, process_credentials_arg, ...) are kept verbatim.
-                    }
-                }
-            }
-        }
-
-        private static JsonNode objectValue(String field, JsonNode value) throws ParseException {
-            if (!value.isObject()) {
-                throw new ParseException("field '" + field + "' must be an object, got " + SafeJson.describe(value));
-            }
-            return value;
-        }
-    }
-
     /** The {@code process_connect}/{@code process_close}/{@code process_listen} events of Tetragon 2021-22. */
     private static void legacyNetwork(JsonNode body, Shape shape, String shortType, SecurityEvent.Builder event,
             Classification what, Map<String, String> attributes) throws ParseException {
@@ -557,14 +502,13 @@ public final class TetragonParser implements EventParser {
         }
         JsonNode stats = JsonFields.object(body, "stats");
         if (stats != null) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = stats.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> entry = it.next();
+            for (Map.Entry<String, JsonNode> entry : stats.properties()) {
                 putText(attributes, "tetragon.close.stats." + entry.getKey(), JsonFields.text(stats, entry.getKey()));
             }
         }
     }
 
-    private static Endpoint endpoint(JsonNode node, String ipField, String portField) throws ParseException {
+    static Endpoint endpoint(JsonNode node, String ipField, String portField) throws ParseException {
         String ip = JsonFields.text(node, ipField);
         Long port = JsonFields.number(node, portField);
         if (ip == null && port == null) {
@@ -602,48 +546,6 @@ public final class TetragonParser implements EventParser {
         return "crio".equals(lower) ? "cri-o" : lower;
     }
 
-    /**
-     * Image repository, tag and digest from Tetragon's {@code image.name} ({@code repo:tag}, possibly with a digest)
-     * and {@code image.id} ({@code [docker-pullable://]repo@sha256:...} or a bare {@code sha256:...}).
-     */
-    record ImageRef(String name, String tag, String digest) {
-        static final ImageRef NONE = new ImageRef(null, null, null);
-
-        static ImageRef of(String imageName, String imageId) {
-            String repo = imageName;
-            String tag = null;
-            String digest = null;
-            if (repo != null) {
-                int at = repo.indexOf('@');
-                if (at >= 0) {
-                    digest = emptyToNull(repo.substring(at + 1));
-                    repo = repo.substring(0, at);
-                }
-                int colon = repo.lastIndexOf(':');
-                if (colon > repo.lastIndexOf('/')) {
-                    tag = emptyToNull(repo.substring(colon + 1));
-                    repo = repo.substring(0, colon);
-                }
-            }
-            if (imageId != null) {
-                String id = imageId;
-                int scheme = id.indexOf("://");
-                if (scheme > 0) {
-                    id = id.substring(scheme + 3);
-                }
-                int at = id.indexOf('@');
-                String idDigest = at >= 0 ? emptyToNull(id.substring(at + 1)) : id.startsWith("sha256:") ? id : null;
-                if (digest == null) {
-                    digest = idDigest;
-                }
-                if ((repo == null || repo.isEmpty()) && at > 0) {
-                    repo = id.substring(0, at);
-                }
-            }
-            return new ImageRef(emptyToNull(repo), tag, digest);
-        }
-    }
-
     /** {@code binary arguments}, as a shell would show it. */
     private static String commandLine(String binary, String arguments) {
         if (binary == null) {
@@ -658,53 +560,9 @@ public final class TetragonParser implements EventParser {
             args.add(binary);
         }
         if (arguments != null) {
-            args.addAll(splitArguments(arguments));
+            args.addAll(Arguments.split(arguments));
         }
         return args;
-    }
-
-    /**
-     * Splits Tetragon's single {@code arguments} string into argv. Tetragon joins argv with spaces and wraps an
-     * argument holding spaces in double quotes, without escaping; so a double quote opens a group only at the start
-     * of an argument and only when a matching quote ends an argument later on, otherwise it is a literal character.
-     */
-    static List<String> splitArguments(String arguments) {
-        List<String> args = new ArrayList<>();
-        int length = arguments.length();
-        int i = 0;
-        while (i < length) {
-            while (i < length && Character.isWhitespace(arguments.charAt(i))) {
-                i++;
-            }
-            if (i >= length) {
-                break;
-            }
-            if (arguments.charAt(i) == '"') {
-                int close = closingQuote(arguments, i + 1);
-                if (close >= 0) {
-                    args.add(arguments.substring(i + 1, close));
-                    i = close + 1;
-                    continue;
-                }
-            }
-            int end = i;
-            while (end < length && !Character.isWhitespace(arguments.charAt(end))) {
-                end++;
-            }
-            args.add(arguments.substring(i, end));
-            i = end;
-        }
-        return args;
-    }
-
-    /** Index of a {@code "} at or after {@code from} that is followed by whitespace or the end, else -1. */
-    private static int closingQuote(String text, int from) {
-        for (int i = text.indexOf('"', from); i >= 0; i = text.indexOf('"', i + 1)) {
-            if (i + 1 == text.length() || Character.isWhitespace(text.charAt(i + 1))) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static String basename(String path) {
@@ -779,7 +637,7 @@ public final class TetragonParser implements EventParser {
         return first != null ? first : second;
     }
 
-    private static String emptyToNull(String value) {
+    static String emptyToNull(String value) {
         return value == null || value.isEmpty() ? null : value;
     }
 

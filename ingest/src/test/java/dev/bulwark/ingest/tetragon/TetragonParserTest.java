@@ -149,12 +149,22 @@ class TetragonParserTest {
         assertThat(listen.getProcess().getParent().getCommandLine())
                 .isEqualTo("/docker-entrypoint.sh /docker-entrypoint.sh nginx -g \"daemon off;\"");
 
-        assertThat(TetragonParser.splitArguments("-c \"curl https://x/#y\"")).containsExactly("-c", "curl https://x/#y");
-        assertThat(TetragonParser.splitArguments("  -t 1   -m  ")).containsExactly("-t", "1", "-m");
-        assertThat(TetragonParser.splitArguments("a\"b c")).containsExactly("a\"b", "c");
-        assertThat(TetragonParser.splitArguments("\"unclosed quote here")).containsExactly("\"unclosed", "quote", "here");
-        assertThat(TetragonParser.splitArguments("\"\" x")).containsExactly("", "x");
-        assertThat(TetragonParser.splitArguments("")).isEmpty();
+        assertThat(Arguments.split("-c \"curl https://x/#y\"")).containsExactly("-c", "curl https://x/#y");
+        assertThat(Arguments.split("  -t 1   -m  ")).containsExactly("-t", "1", "-m");
+        assertThat(Arguments.split("a\"b c")).containsExactly("a\"b", "c");
+        assertThat(Arguments.split("\"unclosed quote here")).containsExactly("\"unclosed", "quote", "here");
+        assertThat(Arguments.split("\"\" x")).containsExactly("", "x");
+        assertThat(Arguments.split("")).isEmpty();
+    }
+
+    @Test
+    void shouldSplitImageReferencesWithoutMistakingRegistryPortsForTags() {
+        assertThat(ImageRef.of("registry.local:5000/team/app", null)).isEqualTo(new ImageRef("registry.local:5000/team/app", null, null));
+        assertThat(ImageRef.of("registry.local:5000/team/app:1.2", "sha256:abc"))
+                .isEqualTo(new ImageRef("registry.local:5000/team/app", "1.2", "sha256:abc"));
+        assertThat(ImageRef.of("nginx@sha256:0d17", "docker-pullable://nginx@sha256:ffff")).isEqualTo(new ImageRef("nginx", null, "sha256:0d17"));
+        assertThat(ImageRef.of(null, "docker-pullable://nginx@sha256:0d17")).isEqualTo(new ImageRef("nginx", null, "sha256:0d17"));
+        assertThat(ImageRef.of("", "")).isEqualTo(ImageRef.NONE);
     }
 
     @Test
