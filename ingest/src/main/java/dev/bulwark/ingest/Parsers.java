@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.ingest.k8saudit.KubernetesAuditParser;
 import dev.bulwark.ingest.tetragon.TetragonParser;
 
 /**
@@ -19,6 +20,7 @@ public final class Parsers {
     static {
         register(new FalcoParser());
         register(new TetragonParser());
+        register(new KubernetesAuditParser());
     }
 
     private Parsers() {
