@@ -39,8 +39,9 @@ import dev.bulwark.schemas.UserInfo;
  * <p>Every stage is accepted (RequestReceived, ResponseStarted, ResponseComplete, Panic); the same {@code auditID}
  * repeats across stages, so {@code kubernetes_audit.audit_id} plus {@code stage} identifies a stage, while the event
  * id is derived from the record bytes (test corpora and replays reuse audit ids for different content). Old captures
- * without {@code apiVersion} are accepted; any other kind or API version is rejected with a reason saying what the
- * record is. For Pod (and workload template) writes the pod's security context is summarized under
+ * without {@code apiVersion}, and records whose shipper dropped {@code kind} but which carry {@code auditID},
+ * {@code stage} and {@code verb}, are accepted; any other kind or API version is rejected with a reason saying what
+ * the record is. For Pod (and workload template) writes the pod's security context is summarized under
  * {@code k8s.pod.*}, for RBAC writes the role reference, subjects and rules under {@code k8s.rbac.*}; the request
  * body itself is kept as compact JSON (up to 64 KiB, Secret values redacted) in {@code k8s.audit.request_object}.
  */
@@ -113,17 +114,22 @@ public final class KubernetesAuditParser implements EventParser {
         JsonNode kindNode = node.get("kind");
         JsonNode versionNode = node.get("apiVersion");
         String apiVersion = versionNode != null && versionNode.isTextual() ? versionNode.asText() : null;
+        String kind;
         if (kindNode == null || kindNode.isNull()) {
-            List<String> keys = new ArrayList<>();
-            node.fieldNames().forEachRemaining(keys::add);
-            throw new ParseException("not a Kubernetes audit event: it has no 'kind' (keys found: "
-                    + (keys.isEmpty() ? "none" : clipKeys(keys)) + ")");
-        }
-        if (!kindNode.isTextual()) {
+            // Some shippers drop the type fields; an auditID with a stage and a verb is an audit event all the same.
+            if (!node.path("auditID").isTextual() || !node.path("stage").isTextual() || !node.path("verb").isTextual()) {
+                List<String> keys = new ArrayList<>();
+                node.fieldNames().forEachRemaining(keys::add);
+                throw new ParseException("not a Kubernetes audit event: it has no 'kind' (keys found: "
+                        + (keys.isEmpty() ? "none" : clipKeys(keys)) + ")");
+            }
+            kind = "Event";
+        } else if (!kindNode.isTextual()) {
             throw new ParseException("not a Kubernetes audit event: 'kind' must be \"Event\" or \"EventList\", got "
                     + SafeJson.describe(kindNode));
+        } else {
+            kind = kindNode.asText();
         }
-        String kind = kindNode.asText();
         if (!"Event".equals(kind) && !"EventList".equals(kind)) {
             throw new ParseException("not a Kubernetes audit event: it is a " + clip(kind)
                     + (apiVersion == null ? "" : " (" + clip(apiVersion) + ")") + " object");
@@ -217,7 +223,9 @@ public final class KubernetesAuditParser implements EventParser {
         JsonNode requestObject = node.get("requestObject");
         JsonNode responseObject = node.get("responseObject");
         String objectName = ref.name();
-        if (objectName == null && responseObject != null && responseObject.path("metadata").path("name").isTextual()) {
+        if (objectName == null && "create".equals(verb) && responseObject != null
+                && !"Status".equals(responseObject.path("kind").asText())
+                && responseObject.path("metadata").path("name").isTextual()) {
             // Objects created with metadata.generateName get their name only in the response.
             objectName = responseObject.get("metadata").get("name").asText();
             attributes.put("k8s.audit.object_name_source", "responseObject");

@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -170,6 +171,18 @@ class KubernetesAuditParserTest {
         assertThat(event.getAttributes().get("k8s.audit.request_object"))
                 .startsWith("{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"generateName\":\"nginx-deployment-5cdcc99dbf-\"")
                 .contains("\"securityContext\":{\"privileged\":true}");
+    }
+
+    @Test
+    void shouldKeepEveryAnnotationIncludingPodSecurityOnes() throws Exception {
+        SecurityEvent event = parseOne(edit(trace("create_nginx_pod_privileged.json"), root -> ((ObjectNode) root.get("annotations"))
+                .put("pod-security.kubernetes.io/enforce-policy", "baseline:latest")
+                .put("pod-security.kubernetes.io/audit-violations", "would violate PodSecurity \"restricted:latest\": privileged")));
+        assertThat(event.getAttributes())
+                .containsEntry("k8s.audit.annotations.pod-security.kubernetes.io/enforce-policy", "baseline:latest")
+                .containsEntry("k8s.audit.annotations.pod-security.kubernetes.io/audit-violations",
+                        "would violate PodSecurity \"restricted:latest\": privileged")
+                .containsEntry("k8s.audit.annotations.authorization.k8s.io/decision", "allow");
     }
 
     @Test
@@ -452,6 +465,10 @@ class KubernetesAuditParserTest {
         assertReason(edit(trace("exec_pod.json"), root -> root.put("apiVersion", 1)), "field 'apiVersion' must be a string, got a number");
         assertReason(trace("fal_01_003.json"), "not a Kubernetes audit event: 'kind' must be \"Event\" or \"EventList\", got a number");
         assertReason("{}", "not a Kubernetes audit event: it has no 'kind' (keys found: none)");
+        assertReason(edit(trace("exec_pod.json"), root -> root.remove(List.of("kind", "auditID"))),
+                "not a Kubernetes audit event: it has no 'kind' (keys found: annotations, level, metadata, objectRef,");
+        SecurityEvent untyped = parseOne(edit(trace("create_secret.json"), root -> root.remove(List.of("kind", "apiVersion"))));
+        assertThat(untyped.getKubernetesAudit().getAuditId()).isEqualTo("55a81824-ab56-46c5-8b02-96336f5e78d7");
         String tetragon = Samples.lines("tetragon/tetragon_docs_events.ndjson").get(0);
         assertReason(tetragon, "not a Kubernetes audit event: it has no 'kind' (keys found: process_exec, node_name, time)");
     }
@@ -494,6 +511,7 @@ class KubernetesAuditParserTest {
     }
 
     @Test
+    @Timeout(30)
     void shouldRejectDeeplyNestedJsonWithoutStackOverflow() throws Exception {
         assertReason("[".repeat(10_000), "JSON exceeds a safety limit");
         String deepBody = trace("exec_pod.json").replace("\"verb\":\"create\"",
@@ -502,6 +520,7 @@ class KubernetesAuditParserTest {
     }
 
     @Test
+    @Timeout(30)
     void shouldRejectHugeStringsAndOmitLargeRequestBodies() throws Exception {
         String huge = edit(trace("exec_pod.json"), root -> root.put("userAgent", "x".repeat(2 * 1024 * 1024)));
         assertReason(huge, "JSON exceeds a safety limit");
@@ -521,9 +540,9 @@ class KubernetesAuditParserTest {
     }
 
     @Test
+    @Timeout(30)
     void shouldNeverThrowAnythingButParseExceptionForMutatedRealRecords() throws Exception {
         byte[] bytes = trace("attach_cluster_admin_role.json").getBytes(UTF_8);
-        long started = System.nanoTime();
         for (int cut = 0; cut < bytes.length; cut += 5) {
             assertParsesOrRejects(Arrays.copyOf(bytes, cut));
         }
@@ -534,7 +553,6 @@ class KubernetesAuditParserTest {
                 assertParsesOrRejects(mutated);
             }
         }
-        assertThat(System.nanoTime() - started).isLessThan(30_000_000_000L);
     }
 
     // ---------------------------------------------------------------------------------------------- helpers

@@ -15,6 +15,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -487,6 +488,7 @@ class TetragonParserTest {
     }
 
     @Test
+    @Timeout(30)
     void shouldRejectDeeplyNestedJsonWithoutStackOverflow() {
         String deep = "{\"process_exec\":{\"process\":{\"x\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}}}";
         assertReason(deep, "JSON exceeds a safety limit");
@@ -494,6 +496,7 @@ class TetragonParserTest {
     }
 
     @Test
+    @Timeout(30)
     void shouldRejectHugeStringsAndKeepLargeArgumentsBounded() throws Exception {
         String huge = edit(line(DOCS, 1), root -> ((ObjectNode) root.get("process_exec").get("process"))
                 .put("arguments", "A".repeat(2 * 1024 * 1024)));
@@ -517,11 +520,11 @@ class TetragonParserTest {
     }
 
     @Test
+    @Timeout(30)
     void shouldNeverThrowAnythingButParseExceptionForMutatedRealRecords() throws Exception {
         // Every prefix of a real record and every single-byte corruption at a sample of positions.
         String record = line(DOCS, 3);
         byte[] bytes = record.getBytes(UTF_8);
-        long started = System.nanoTime();
         for (int cut = 0; cut < bytes.length; cut += 7) {
             assertParsesOrRejects(java.util.Arrays.copyOf(bytes, cut));
         }
@@ -532,7 +535,6 @@ class TetragonParserTest {
                 assertParsesOrRejects(mutated);
             }
         }
-        assertThat(System.nanoTime() - started).isLessThan(30_000_000_000L);
     }
 
     // ---------------------------------------------------------------------------------------------- helpers
