@@ -1,8 +1,14 @@
 package dev.bulwark.ingest.k8saudit;
 
+import static dev.bulwark.ingest.Normalization.keyList;
+import static dev.bulwark.ingest.Normalization.nowNanos;
+import static dev.bulwark.ingest.Normalization.putJson;
+import static dev.bulwark.ingest.Normalization.putStringMap;
+import static dev.bulwark.ingest.Normalization.putText;
+import static dev.bulwark.ingest.Normalization.within;
+
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -64,9 +70,6 @@ public final class KubernetesAuditParser implements EventParser {
             "replicasets", "ReplicaSet", "jobs", "Job", "replicationcontrollers", "ReplicationController");
     private static final String REDACTED = "<redacted>";
 
-    /** Largest JSON value kept verbatim in one attribute. */
-    static final int MAX_ATTRIBUTE_JSON = 64 * 1024;
-
     @Override
     public String format() {
         return "k8s-audit";
@@ -118,10 +121,8 @@ public final class KubernetesAuditParser implements EventParser {
         if (kindNode == null || kindNode.isNull()) {
             // Some shippers drop the type fields; an auditID with a stage and a verb is an audit event all the same.
             if (!node.path("auditID").isTextual() || !node.path("stage").isTextual() || !node.path("verb").isTextual()) {
-                List<String> keys = new ArrayList<>();
-                node.fieldNames().forEachRemaining(keys::add);
                 throw new ParseException("not a Kubernetes audit event: it has no 'kind' (keys found: "
-                        + (keys.isEmpty() ? "none" : clipKeys(keys)) + ")");
+                        + keyList(node) + ")");
             }
             kind = "Event";
         } else if (!kindNode.isTextual()) {
@@ -209,11 +210,10 @@ public final class KubernetesAuditParser implements EventParser {
         if (annotations != null) {
             decision = within("annotations", () -> JsonFields.text(annotations, DECISION));
             reason = within("annotations", () -> JsonFields.text(annotations, REASON));
-            for (Iterator<String> it = annotations.fieldNames(); it.hasNext(); ) {
-                String key = it.next();
-                String value = within("annotations", () -> JsonFields.text(annotations, key));
-                attributes.put("k8s.audit.annotations." + key, value == null ? "" : value);
-            }
+            within("annotations", () -> {
+                putStringMap(attributes, "k8s.audit.annotations.", annotations);
+                return null;
+            });
         }
         if (decision == null && code != null && (code == 401 || code == 403)) {
             decision = "forbid";
@@ -526,39 +526,7 @@ public final class KubernetesAuditParser implements EventParser {
         return colon <= 0 || colon == rest.length() - 1 ? null : rest.substring(0, colon) + "/" + rest.substring(colon + 1);
     }
 
-    /** A part of the record read under a path that prefixes any error, so the reason says where the problem is. */
-    @FunctionalInterface
-    private interface Section<T> {
-        T read() throws ParseException;
-    }
-
-    private static <T> T within(String path, Section<T> section) throws ParseException {
-        try {
-            return section.read();
-        } catch (ParseException e) {
-            throw new ParseException("in '" + path + "': " + e.getMessage(), e);
-        }
-    }
-
-    static void putText(Map<String, String> attributes, String key, String value) {
-        if (value != null) {
-            attributes.put(key, value);
-        }
-    }
-
-    /** A JSON value in compact form, or its size only when it is too large to keep in an attribute. */
-    static void putJson(Map<String, String> attributes, String key, JsonNode value) {
-        if (value == null || value.isNull() || value.isMissingNode()) {
-            return;
-        }
-        String json = value.toString();
-        if (json.length() > MAX_ATTRIBUTE_JSON) {
-            attributes.put(key + ".omitted_chars", Integer.toString(json.length()));
-        } else {
-            attributes.put(key, json);
-        }
-    }
-
+    /** The text of a scalar node, or null for a missing, null, empty or container node (lenient request bodies). */
     static String textOrNull(JsonNode node) {
         return node.isValueNode() && !node.isNull() && !node.asText().isEmpty() ? node.asText() : null;
     }
@@ -570,16 +538,5 @@ public final class KubernetesAuditParser implements EventParser {
 
     private static String clip(String value) {
         return value.length() > 60 ? value.substring(0, 60) + "..." : value;
-    }
-
-    private static String clipKeys(List<String> keys) {
-        List<String> shown = new ArrayList<>(keys.subList(0, Math.min(keys.size(), 10)));
-        shown.replaceAll(KubernetesAuditParser::clip);
-        return String.join(", ", shown) + (keys.size() > 10 ? ", ... (" + keys.size() + " keys)" : "");
-    }
-
-    private static long nowNanos() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 }

@@ -8,6 +8,8 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.bulwark.ingest.Normalization;
+
 /**
  * Summarizes the security-relevant settings of a pod spec from an audit request body as flat {@code k8s.pod.*}
  * attributes: privileged containers, host namespaces, hostPath volumes, added capabilities, root users, privilege
@@ -84,7 +86,7 @@ final class PodSpecs {
             }
         }
 
-        KubernetesAuditParser.putText(attributes, "k8s.pod.template_of", templateOf);
+        Normalization.putText(attributes, "k8s.pod.template_of", templateOf);
         putJoined(attributes, "k8s.pod.images", images);
         if (!privileged.isEmpty()) {
             attributes.put("k8s.pod.privileged", "true");
@@ -101,7 +103,7 @@ final class PodSpecs {
             attributes.put("k8s.pod.run_as_non_root", "false");
         }
         putJoined(attributes, "k8s.pod.host_ports", hostPorts);
-        KubernetesAuditParser.putText(attributes, "k8s.pod.service_account",
+        Normalization.putText(attributes, "k8s.pod.service_account",
                 KubernetesAuditParser.textOrNull(spec.path("serviceAccountName")));
     }
 

@@ -5,6 +5,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.ingest.JsonFields;
+import dev.bulwark.ingest.Normalization;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.Endpoint;
@@ -40,15 +41,15 @@ final class ProbeArgs {
                 case "sock_arg", "skb_arg" -> {
                     JsonNode sock = objectValue(kind, value);
                     if (source == null && destination == null) {
-                        source = TetragonParser.endpoint(sock, "saddr", "sport");
-                        destination = TetragonParser.endpoint(sock, "daddr", "dport");
+                        source = Normalization.endpoint(sock, "saddr", "sport");
+                        destination = Normalization.endpoint(sock, "daddr", "dport");
                         transport = TetragonParser.transport(sock.get(sock.has("protocol") ? "protocol" : "proto"));
                     }
                 }
                 case "sockaddr_arg" -> {
                     JsonNode address = objectValue(kind, value);
                     if (destination == null) {
-                        destination = TetragonParser.endpoint(address, "addr", "port");
+                        destination = Normalization.endpoint(address, "addr", "port");
                     }
                 }
                 case "module_arg" -> module = true;

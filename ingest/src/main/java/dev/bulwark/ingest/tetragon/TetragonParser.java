@@ -1,11 +1,18 @@
 package dev.bulwark.ingest.tetragon;
 
+import static dev.bulwark.ingest.Normalization.endpoint;
+import static dev.bulwark.ingest.Normalization.keyList;
+import static dev.bulwark.ingest.Normalization.nowNanos;
+import static dev.bulwark.ingest.Normalization.putJson;
+import static dev.bulwark.ingest.Normalization.putNumber;
+import static dev.bulwark.ingest.Normalization.putStringMap;
+import static dev.bulwark.ingest.Normalization.putText;
+import static dev.bulwark.ingest.Normalization.within;
+
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,7 +24,6 @@ import dev.bulwark.ingest.JsonFields;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.ContainerInfo;
-import dev.bulwark.schemas.Endpoint;
 import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.FileInfo;
 import dev.bulwark.schemas.HostInfo;
@@ -74,9 +80,6 @@ public final class TetragonParser implements EventParser {
 
     /** Tetragon's "unset" audit uid ((uint32) -1). */
     private static final long AUID_UNSET = 4294967295L;
-
-    /** Largest JSON value kept verbatim in one attribute. */
-    static final int MAX_ATTRIBUTE_JSON = 64 * 1024;
 
     @Override
     public String format() {
@@ -196,11 +199,9 @@ public final class TetragonParser implements EventParser {
 
     /** The one event-type key of the record, or a precise reason why there is none. */
     private static String eventType(JsonNode root) throws ParseException {
-        List<String> keys = new ArrayList<>();
         List<String> found = new ArrayList<>();
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String key = it.next();
-            keys.add(key);
             if (EVENT_TYPES.containsKey(key)) {
                 found.add(key);
             }
@@ -212,7 +213,7 @@ public final class TetragonParser implements EventParser {
             throw new ParseException("a Tetragon event holds exactly one event type, found " + found.size() + ": "
                     + String.join(", ", found));
         }
-        if (keys.isEmpty()) {
+        if (root.isEmpty()) {
             throw new ParseException("not a Tetragon event: the object is empty (expected one of "
                     + String.join(", ", EVENT_TYPES.keySet()) + ")");
         }
@@ -222,7 +223,7 @@ public final class TetragonParser implements EventParser {
             throw new ParseException("not a Tetragon event: it is a Kubernetes object of kind " + clip(kind) + " ("
                     + clip(apiVersion) + "), e.g. a policy, not an exported event");
         }
-        throw new ParseException("not a Tetragon event: no known event type among keys [" + clipKeys(keys)
+        throw new ParseException("not a Tetragon event: no known event type among keys [" + keyList(root)
                 + "] (expected one of " + String.join(", ", EVENT_TYPES.keySet()) + ")");
     }
 
@@ -508,16 +509,6 @@ public final class TetragonParser implements EventParser {
         }
     }
 
-    static Endpoint endpoint(JsonNode node, String ipField, String portField) throws ParseException {
-        String ip = JsonFields.text(node, ipField);
-        Long port = JsonFields.number(node, portField);
-        if (ip == null && port == null) {
-            return null;
-        }
-        return Endpoint.newBuilder().setIp(ip).setPort(port == null || port < 0 || port > 65535 ? null : port.intValue())
-                .build();
-    }
-
     /** {@code IPPROTO_TCP}, {@code TCP} or protocol number 6 become {@code tcp}. */
     static String transport(JsonNode protocol) {
         if (protocol == null || protocol.isNull() || protocol.isContainerNode()) {
@@ -582,57 +573,6 @@ public final class TetragonParser implements EventParser {
         return node;
     }
 
-    /** A part of the record read under a path that prefixes any error, so the reason says where the problem is. */
-    @FunctionalInterface
-    private interface Section<T> {
-        T read() throws ParseException;
-    }
-
-    private static <T> T within(String path, Section<T> section) throws ParseException {
-        try {
-            return section.read();
-        } catch (ParseException e) {
-            throw new ParseException("in '" + path + "': " + e.getMessage(), e);
-        }
-    }
-
-    private static void putText(Map<String, String> attributes, String key, String value) {
-        if (value != null) {
-            attributes.put(key, value);
-        }
-    }
-
-    private static void putNumber(Map<String, String> attributes, String key, Long value) {
-        if (value != null) {
-            attributes.put(key, Long.toString(value));
-        }
-    }
-
-    /** A string-to-string map (labels, annotations) as attributes under a prefix. */
-    private static void putStringMap(Map<String, String> attributes, String prefix, JsonNode map) throws ParseException {
-        if (map == null) {
-            return;
-        }
-        for (Iterator<String> it = map.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            String value = JsonFields.text(map, key);
-            attributes.put(prefix + key, value == null ? "" : value);
-        }
-    }
-
-    /** A JSON value in compact form, or its size only when it is too large to keep in an attribute. */
-    private static void putJson(Map<String, String> attributes, String key, JsonNode value) {
-        if (value == null || value.isNull()) {
-            return;
-        }
-        String json = value.toString();
-        if (json.length() > MAX_ATTRIBUTE_JSON) {
-            attributes.put(key + ".omitted_chars", Integer.toString(json.length()));
-        } else {
-            attributes.put(key, json);
-        }
-    }
-
     private static String firstNonNull(String first, String second) {
         return first != null ? first : second;
     }
@@ -643,16 +583,5 @@ public final class TetragonParser implements EventParser {
 
     private static String clip(String value) {
         return value.length() > 60 ? value.substring(0, 60) + "..." : value;
-    }
-
-    private static String clipKeys(List<String> keys) {
-        List<String> shown = new ArrayList<>(new LinkedHashSet<>(keys.subList(0, Math.min(keys.size(), 10))));
-        shown.replaceAll(TetragonParser::clip);
-        return String.join(", ", shown) + (keys.size() > 10 ? ", ... (" + keys.size() + " keys)" : "");
-    }
-
-    private static long nowNanos() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 }
