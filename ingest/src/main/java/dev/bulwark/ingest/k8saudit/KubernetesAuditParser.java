@@ -370,7 +370,10 @@ public final class KubernetesAuditParser implements EventParser {
             return;
         }
         String resource = ref.resource();
-        PodSpecs.summarize(podSpec(body, kind, resource, ref.subresource()), templateOf(kind, resource), attributes);
+        PodSpecIn pod = podSpec(body, kind, resource, ref.subresource());
+        if (pod != null) {
+            PodSpecs.summarize(pod.spec(), pod.templateOf(), attributes);
+        }
         if ("RoleBinding".equals(kind) || "ClusterRoleBinding".equals(kind)
                 || "rolebindings".equals(resource) || "clusterrolebindings".equals(resource)) {
             JsonNode roleRef = body.path("roleRef");
@@ -394,34 +397,25 @@ public final class KubernetesAuditParser implements EventParser {
         }
     }
 
-    /** The pod spec a request writes: a Pod's own, or a workload's pod template; missing when there is none. */
-    private static JsonNode podSpec(JsonNode body, String kind, String resource, String subresource) {
-        boolean podResource = "pods".equals(resource) && (subresource == null || "ephemeralcontainers".equals(subresource));
-        if ("Pod".equals(kind) || (kind == null && podResource)) {
-            return body.path("spec");
-        }
-        if ("PodTemplate".equals(kind) || (kind == null && "podtemplates".equals(resource))) {
-            return body.path("template").path("spec");
-        }
-        if ("CronJob".equals(kind) || (kind == null && "cronjobs".equals(resource))) {
-            return body.path("spec").path("jobTemplate").path("spec").path("template").path("spec");
-        }
-        boolean workload = kind != null ? TEMPLATE_KINDS.containsValue(kind)
-                : resource != null && TEMPLATE_KINDS.containsKey(resource);
-        if (workload) {
-            return body.path("spec").path("template").path("spec");
-        }
-        return null;
+    /** A pod spec in a request body, and the workload kind whose pod template it is (null for a Pod's own spec). */
+    private record PodSpecIn(JsonNode spec, String templateOf) {
     }
 
-    private static String templateOf(String kind, String resource) {
-        if ("Pod".equals(kind) || (kind == null && "pods".equals(resource))) {
-            return null;
+    /** The pod spec a request writes: a Pod's own, or a workload's pod template; null when there is none. */
+    private static PodSpecIn podSpec(JsonNode body, String kind, String resource, String subresource) {
+        boolean podResource = "pods".equals(resource) && (subresource == null || "ephemeralcontainers".equals(subresource));
+        if ("Pod".equals(kind) || (kind == null && podResource)) {
+            return new PodSpecIn(body.path("spec"), null);
         }
-        if (kind != null) {
-            return kind;
+        if ("PodTemplate".equals(kind) || (kind == null && "podtemplates".equals(resource))) {
+            return new PodSpecIn(body.path("template").path("spec"), "PodTemplate");
         }
-        return resource == null ? null : TEMPLATE_KINDS.getOrDefault(resource, "cronjobs".equals(resource) ? "CronJob" : null);
+        if ("CronJob".equals(kind) || (kind == null && "cronjobs".equals(resource))) {
+            return new PodSpecIn(body.path("spec").path("jobTemplate").path("spec").path("template").path("spec"), "CronJob");
+        }
+        String workload = kind != null ? (TEMPLATE_KINDS.containsValue(kind) ? kind : null)
+                : resource == null ? null : TEMPLATE_KINDS.get(resource);
+        return workload == null ? null : new PodSpecIn(body.path("spec").path("template").path("spec"), workload);
     }
 
     private static boolean hasWildcard(JsonNode rules) {
