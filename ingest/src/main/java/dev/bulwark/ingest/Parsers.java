@@ -9,7 +9,9 @@ import java.util.function.Function;
 import dev.bulwark.ingest.containerlogs.CriParser;
 import dev.bulwark.ingest.containerlogs.DockerJsonParser;
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.ingest.k8saudit.KubernetesAuditParser;
 import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
+import dev.bulwark.ingest.tetragon.TetragonParser;
 import dev.bulwark.ingest.trivy.TrivyParser;
 
 /**
@@ -35,6 +37,8 @@ public final class Parsers {
 
     static {
         register("falco", settings -> new FalcoParser());
+        register("tetragon", settings -> new TetragonParser());
+        register("k8s-audit", settings -> new KubernetesAuditParser());
         register("cri", settings -> new CriParser());
         register("docker", settings -> new DockerJsonParser());
         register("trivy", settings -> new TrivyParser());
