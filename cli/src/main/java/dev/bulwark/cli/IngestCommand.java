@@ -167,8 +167,8 @@ final class IngestCommand implements Callable<Integer> {
         LocalCommand.createTopics(config);
         IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
         try (EventPublisher publisher = new EventPublisher(producerConfig(config), Topics.withPrefix(config.kafka.topicPrefix), stats)) {
-            StreamIngestor ingestor = new StreamIngestor(publisher, maxRecordBytes);
-            for (Source source : sources) {
+            try (StreamIngestor ingestor = new StreamIngestor(publisher, maxRecordBytes, StreamIngestor.defaultParallelism())) {
+              for (Source source : sources) {
                 try (InputStream in = source.open().get()) {
                     ingestor.ingest(in, source.name(), parser, n -> {
                         if (showProgress) {
@@ -176,6 +176,7 @@ final class IngestCommand implements Callable<Integer> {
                         }
                     });
                 }
+              }
             }
             publisher.flush();
         }

@@ -80,6 +80,29 @@ public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaContr
         return builder.start().waitFor();
     }
 
+    /**
+     * Runs {@code stack.sh <command> [args]} and returns what it printed (stdout and stderr).
+     *
+     * @throws IOException when the script fails, with the end of its output
+     */
+    public String runCapturing(String command, String... args) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(script())) {
+            throw new IOException("cannot find " + script() + "; run Bulwark from its checkout or set BULWARK_REPO");
+        }
+        List<String> cmd = new ArrayList<>(List.of("bash", script().toString(), command));
+        cmd.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(cmd).directory(repoRoot.toFile()).redirectErrorStream(true);
+        builder.environment().putAll(environment());
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        int exit = process.waitFor();
+        if (exit != 0) {
+            String tail = output.length() > 2000 ? output.substring(output.length() - 2000) : output;
+            throw new IOException("stack.sh " + command + " failed with exit code " + exit + ":\n" + tail);
+        }
+        return output;
+    }
+
     /** True when the broker port accepts connections and Elasticsearch answers its health endpoint. */
     public boolean healthy() {
         return kafkaReachable() && elasticsearchReachable();

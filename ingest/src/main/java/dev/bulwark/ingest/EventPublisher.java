@@ -1,6 +1,7 @@
 package dev.bulwark.ingest;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Properties;
@@ -76,9 +77,16 @@ public final class EventPublisher implements AutoCloseable {
      *         {@link Outcome} says whether it was normalized or dead-lettered
      */
     public CompletableFuture<Outcome> publish(SourceParser parser, byte[] record, long size, String origin) {
-        stats.recordRead();
+        return send(prepare(parser, record, size, origin));
+    }
+
+    /**
+     * The CPU-heavy half of {@link #publish}: normalizes and serializes one record without touching Kafka or the
+     * ledger. Thread-safe, so several threads can prepare records that one thread then {@link #send}s in order.
+     */
+    public Prepared prepare(SourceParser parser, byte[] record, long size, String origin) {
         if (size > record.length) {
-            return deadLetter(record, size, parser.format(), origin,
+            return prepareDeadLetter(record, size, parser.format(), origin,
                     "record of " + size + " bytes exceeds the limit of " + record.length + " bytes");
         }
         Normalized normalized;
@@ -88,25 +96,46 @@ public final class EventPublisher implements AutoCloseable {
                 throw new ParseException("record holds nothing to normalize");
             }
         } catch (ParseException e) {
-            return deadLetter(record, size, parser.format(), origin, e.getMessage());
+            return prepareDeadLetter(record, size, parser.format(), origin, e.getMessage());
         } catch (RuntimeException e) {
             // A parser bug must not lose the record either.
-            return deadLetter(record, size, parser.format(), origin, "parser failure: " + e);
+            return prepareDeadLetter(record, size, parser.format(), origin, "parser failure: " + e);
         }
-        stats.recordNormalized();
-        CompletableFuture<?>[] sends = new CompletableFuture<?>[normalized.size()];
+        Message[] messages = new Message[normalized.size()];
         int i = 0;
         for (SecurityEvent event : normalized.events()) {
-            sends[i++] = send(topics.events().name(), EventKeys.of(event), topics.events().valueSerde().serializer()
-                    .serialize(topics.events().name(), event), Kind.EVENT);
+            messages[i++] = new Message(topics.events().name(), EventKeys.of(event), topics.events().valueSerde()
+                    .serializer().serialize(topics.events().name(), event), Kind.EVENT);
         }
         for (ContextUpdate update : normalized.contextUpdates()) {
             byte[] value = update.isDeletion() ? null
                     : topics.context().valueSerde().serializer().serialize(topics.context().name(), update.value());
-            sends[i++] = send(topics.context().name(), update.key(), value, Kind.CONTEXT);
+            messages[i++] = new Message(topics.context().name(), update.key(), value, Kind.CONTEXT);
         }
-        Outcome outcome = new Outcome(normalized.events().size(), normalized.contextUpdates().size(), null);
-        return sends.length == 1 ? sends[0].thenApply(x -> outcome) : CompletableFuture.allOf(sends).thenApply(x -> outcome);
+        return new Prepared(List.of(messages),
+                new Outcome(normalized.events().size(), normalized.contextUpdates().size(), null));
+    }
+
+    /**
+     * Publishes a prepared record: counts it in the ledger and hands its messages to the producer, in order.
+     *
+     * @return completes when Kafka acknowledged every message
+     */
+    public CompletableFuture<Outcome> send(Prepared prepared) {
+        stats.recordRead();
+        if (!prepared.outcome().deadLettered()) {
+            stats.recordNormalized();
+        }
+        List<Message> messages = prepared.messages();
+        Outcome outcome = prepared.outcome();
+        if (messages.size() == 1) {
+            return send(messages.get(0)).thenApply(x -> outcome);
+        }
+        CompletableFuture<?>[] sends = new CompletableFuture<?>[messages.size()];
+        for (int i = 0; i < sends.length; i++) {
+            sends[i] = send(messages.get(i));
+        }
+        return CompletableFuture.allOf(sends).thenApply(x -> outcome);
     }
 
     /**
@@ -122,19 +151,38 @@ public final class EventPublisher implements AutoCloseable {
         }
     }
 
-    /** Publishes a dead letter for a record rejected before parsing (e.g. an HTTP body that is too large). */
+    /** A record normalized and serialized, ready to {@link #send}. */
+    public record Prepared(List<Message> messages, Outcome outcome) {
+    }
+
+    /** One Kafka message of a prepared record. */
+    public record Message(String topic, String key, byte[] value, Kind kind) {
+    }
+
+    /** What a message is, for the ledger. */
+    public enum Kind { EVENT, CONTEXT, DEAD_LETTER }
+
+    /**
+     * Publishes a dead letter for a record rejected before parsing (e.g. an HTTP body that is too large); it counts as
+     * one record read.
+     */
     public CompletableFuture<Outcome> deadLetter(byte[] record, long size, String format, String origin, String reason) {
+        return send(prepareDeadLetter(record, size, format, origin, reason));
+    }
+
+    private Prepared prepareDeadLetter(byte[] record, long size, String format, String origin, String reason) {
         DeadLetter letter = DeadLetters.of(record, format, origin, "ingest", reason);
         if (size > record.length) {
             letter.setOriginalSize(size);
             letter.setTruncated(true);
         }
-        Outcome outcome = new Outcome(0, 0, reason);
-        return send(topics.deadLetters().name(), origin, topics.deadLetters().valueSerde().serializer()
-                .serialize(topics.deadLetters().name(), letter), Kind.DEAD_LETTER).thenApply(x -> outcome);
+        return new Prepared(List.of(new Message(topics.deadLetters().name(), origin, topics.deadLetters().valueSerde()
+                .serializer().serialize(topics.deadLetters().name(), letter), Kind.DEAD_LETTER)), new Outcome(0, 0, reason));
     }
 
-    private enum Kind { EVENT, CONTEXT, DEAD_LETTER }
+    private CompletableFuture<Void> send(Message message) {
+        return send(message.topic(), message.key(), message.value(), message.kind());
+    }
 
     private CompletableFuture<Void> send(String topic, String key, byte[] value, Kind kind) {
         CompletableFuture<Void> acknowledged = new CompletableFuture<>();
