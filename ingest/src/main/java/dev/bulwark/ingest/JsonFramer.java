@@ -7,9 +7,9 @@ import java.util.function.Consumer;
  * {@link Framing#JSON}: cuts a stream into JSON values, one per line or pretty-printed over several lines.
  *
  * <p>A line that leaves a value open continues the record until the brackets balance, tracked byte by byte with
- * strings and escapes respected. So that one truncated NDJSON line cannot swallow the good lines after it, a line that
- * starts a value in column 0 while a multi-line value is open (pretty-printers indent nested values) closes the open
- * record as broken and starts a new one. Records over the size limit keep their first bytes, and the rest is skipped in
+ * strings and escapes respected. So that one truncated NDJSON line cannot swallow the lines after it, a line that
+ * starts in column 0 with anything but a closing bracket while a multi-line value is open (pretty-printers indent
+ * nested values) closes the open record as broken and is framed on its own. Records over the size limit keep their first bytes, and the rest is skipped in
  * constant memory.
  */
 final class JsonFramer implements RecordFramer {
@@ -31,7 +31,7 @@ final class JsonFramer implements RecordFramer {
     @Override
     public void accept(Line line, Consumer<Framed> out) {
         byte[] bytes = line.bytes();
-        if (open && startsValueAtColumnZero(bytes)) {
+        if (open && !continuesDocument(bytes)) {
             emit(out);
         }
         if (!open) {
@@ -115,8 +115,16 @@ final class JsonFramer implements RecordFramer {
         open = false;
     }
 
-    private static boolean startsValueAtColumnZero(byte[] bytes) {
-        return bytes.length > 0 && (bytes[0] == '{' || bytes[0] == '[');
+    /**
+     * Pretty-printers indent everything inside the top-level value and put only its closing bracket in column 0, so a
+     * line starting in column 0 with anything else cannot belong to the open document.
+     */
+    private static boolean continuesDocument(byte[] bytes) {
+        if (bytes.length == 0) {
+            return true;
+        }
+        byte first = bytes[0];
+        return first == ' ' || first == '\t' || first == '}' || first == ']' || first == '\r';
     }
 
     private static int firstNonBlank(byte[] bytes) {

@@ -64,6 +64,12 @@ class JsonFramerTest {
     }
 
     @Test
+    void aTruncatedLineDoesNotSwallowAPlainLineAfterIt() throws IOException {
+        List<RecordFramer.Framed> records = frame("{\"a\":[[[\nplain text\n  indented\n", 1024);
+        assertThat(records).extracting(JsonFramerTest::text).containsExactly("{\"a\":[[[", "plain text", "  indented");
+    }
+
+    @Test
     void nonJsonLinesAreRecordsOfTheirOwn() throws IOException {
         List<RecordFramer.Framed> records = frame("2024-01-01T00:00:00Z stdout F hello\n{\"a\":1}\nplain text\n", 1024);
         assertThat(records).extracting(JsonFramerTest::text)
