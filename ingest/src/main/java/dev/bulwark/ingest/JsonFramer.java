@@ -49,16 +49,32 @@ final class JsonFramer implements RecordFramer {
             append((byte) '\n', 1);
         }
         lastLine = line.number();
-        append(bytes, line.size());
         if (line.cut()) {
             // Bracket tracking is lost with the cut part; the record ends here, oversized.
+            append(bytes, line.size());
             emit(out);
             return;
         }
-        scan(bytes);
-        if (depth <= 0 && !inString) {
-            emit(out);
+        int end = scan(bytes);
+        if (end < 0) {
+            append(bytes, bytes.length);
+            return;
         }
+        int rest = end + 1;
+        while (rest < bytes.length && isBlank(bytes[rest])) {
+            rest++;
+        }
+        if (rest == bytes.length) {
+            append(bytes, bytes.length);
+            emit(out);
+            return;
+        }
+        // Another value starts on the same line ("}{" where files were concatenated without a final newline).
+        byte[] head = java.util.Arrays.copyOfRange(bytes, 0, end + 1);
+        append(head, head.length);
+        emit(out);
+        byte[] tail = java.util.Arrays.copyOfRange(bytes, rest, bytes.length);
+        accept(new Line(tail, line.number(), tail.length), out);
     }
 
     @Override
@@ -68,8 +84,10 @@ final class JsonFramer implements RecordFramer {
         }
     }
 
-    private void scan(byte[] bytes) {
-        for (byte b : bytes) {
+    /** Tracks brackets over a line; returns the index where the value closed, or -1 when it is still open. */
+    private int scan(byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            byte b = bytes[i];
             if (inString) {
                 if (escaped) {
                     escaped = false;
@@ -84,14 +102,20 @@ final class JsonFramer implements RecordFramer {
                 depth++;
             } else if (b == '}' || b == ']') {
                 depth--;
+                if (depth <= 0) {
+                    return i;
+                }
             }
         }
         // A newline inside a JSON string is invalid JSON; the parser will say so. Framing treats the string as closed
         // so that one bad line cannot hold the rest of the stream.
-        if (inString) {
-            inString = false;
-            escaped = false;
-        }
+        inString = false;
+        escaped = false;
+        return -1;
+    }
+
+    private static boolean isBlank(byte b) {
+        return b == ' ' || b == '\t' || b == '\r';
     }
 
     private void append(byte[] bytes, long fullSize) {

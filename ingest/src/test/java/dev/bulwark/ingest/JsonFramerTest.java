@@ -70,6 +70,13 @@ class JsonFramerTest {
     }
 
     @Test
+    void documentsConcatenatedWithoutANewlineAreSplit() throws IOException {
+        List<RecordFramer.Framed> records = frame("{\n  \"a\": 1\n}{\n  \"b\": \"}{\"\n}{\"c\":3} {\"d\":4}\n", 1024);
+        assertThat(records).extracting(JsonFramerTest::text)
+                .containsExactly("{\n  \"a\": 1\n}", "{\n  \"b\": \"}{\"\n}", "{\"c\":3}", "{\"d\":4}");
+    }
+
+    @Test
     void nonJsonLinesAreRecordsOfTheirOwn() throws IOException {
         List<RecordFramer.Framed> records = frame("2024-01-01T00:00:00Z stdout F hello\n{\"a\":1}\nplain text\n", 1024);
         assertThat(records).extracting(JsonFramerTest::text)
