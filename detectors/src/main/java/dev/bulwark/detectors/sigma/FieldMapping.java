@@ -27,6 +27,23 @@ public final class FieldMapping {
     /** Classpath resource of the default mapping. */
     public static final String RESOURCE = "sigma/field-mapping.yaml";
 
+    /** Field names of selectors are event paths; an invalid path is an error. */
+    private static final FieldResolver EVENT_PATHS = new FieldResolver() {
+        @Override
+        public CompiledField field(String name, SourceLocation at) throws SigmaRuleException {
+            try {
+                return FieldTarget.of(name).compile();
+            } catch (IllegalArgumentException e) {
+                throw new SigmaRuleException(at, e.getMessage());
+            }
+        }
+
+        @Override
+        public CompiledField keywords(SourceLocation at) throws SigmaRuleException {
+            throw new SigmaRuleException(at, "logsource selectors cannot use keywords");
+        }
+    };
+
     private static final FieldMapping DEFAULTS = loadDefaults();
 
     private final YamlNode.MapNode root;
@@ -130,23 +147,6 @@ public final class FieldMapping {
     CompiledDetection selector(LogsourceMapping logsource) {
         return selectors.get(logsource.name());
     }
-
-    /** Field names of selectors are event paths; an invalid path is an error. */
-    private static final FieldResolver EVENT_PATHS = new FieldResolver() {
-        @Override
-        public CompiledField field(String name, SourceLocation at) throws SigmaRuleException {
-            try {
-                return FieldTarget.of(name).compile();
-            } catch (IllegalArgumentException e) {
-                throw new SigmaRuleException(at, e.getMessage());
-            }
-        }
-
-        @Override
-        public CompiledField keywords(SourceLocation at) throws SigmaRuleException {
-            throw new SigmaRuleException(at, "logsource selectors cannot use keywords");
-        }
-    };
 
     private static FieldMapping loadDefaults() {
         try (InputStream in = FieldMapping.class.getClassLoader().getResourceAsStream(RESOURCE)) {
