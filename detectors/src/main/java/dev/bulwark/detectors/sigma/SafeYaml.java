@@ -54,7 +54,6 @@ final class SafeYaml {
         options.setMaxAliasesForCollections(0);
         options.setNestingDepthLimit(MAX_DEPTH);
         options.setCodePointLimit(MAX_CHARS);
-        options.setAllowDuplicateKeys(false);
         options.setAllowRecursiveKeys(false);
         return options;
     }
