@@ -94,6 +94,17 @@ final class CompiledDetection {
         return matched;
     }
 
+    /** Every selection that is true for the event, whatever its role in the condition (for diagnostics). */
+    List<String> trueSelections(SecurityEvent event) {
+        List<String> matched = new ArrayList<>();
+        for (int s = 0; s < names.length; s++) {
+            if (firstTrueAlternative(selections[s], event) >= 0) {
+                matched.add(names[s]);
+            }
+        }
+        return matched;
+    }
+
     /** The values of the items of each matched selection. */
     List<MatchedField> evidence(SecurityEvent event) {
         List<MatchedField> evidence = new ArrayList<>();

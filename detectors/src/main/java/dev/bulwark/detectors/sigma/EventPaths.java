@@ -65,6 +65,11 @@ public final class EventPaths {
         return accessor;
     }
 
+    /** The segments of a path as (field name, map key or null) pairs, unchecked against the schema. */
+    static List<String[]> segments(String path) {
+        return parse(path).stream().map(s -> new String[] {s.name(), s.key()}).toList();
+    }
+
     /** True when {@code path} compiles. */
     public static boolean isValid(String path) {
         try {
