@@ -165,7 +165,8 @@ final class Cidr {
                 System.arraycopy(v4, 0, out, written, 4);
                 return written + 4;
             }
-            if (group.isEmpty() || group.length() > 4 || written + 2 > limit) {
+            if (group.isEmpty() || group.length() > 4 || written + 2 > limit
+                    || !group.chars().allMatch(ch -> Character.digit(ch, 16) >= 0)) {
                 return -1;
             }
             int value;
