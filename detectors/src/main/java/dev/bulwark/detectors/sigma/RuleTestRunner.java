@@ -43,6 +43,7 @@ public final class RuleTestRunner {
 
     private final SigmaEngine engine;
 
+    /** A runner that compiles rules with {@code engine} (its field mapping decides field names and logsources). */
     public RuleTestRunner(SigmaEngine engine) {
         this.engine = engine;
     }
