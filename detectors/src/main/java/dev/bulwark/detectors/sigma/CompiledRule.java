@@ -77,7 +77,7 @@ public final class CompiledRule {
      */
     public String fieldText(String sigmaField, SecurityEvent event) {
         Optional<CompiledField> read = readCache.computeIfAbsent(sigmaField,
-                name -> mapping.target(logsource, name).map(FieldTarget::compile));
+                name -> mapping.target(logsource, name).map(mapping::compiled));
         return read.map(field -> {
             Object value = field.accessor().get(event);
             if (FieldValues.isAbsent(value)) {

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Maps Sigma taxonomy field names onto {@link dev.bulwark.schemas.SecurityEvent} paths per logsource, says which
@@ -52,6 +53,7 @@ public final class FieldMapping {
     private final Map<String, List<String>> placeholders;
     private final List<LogsourceMapping> logsources;
     private final Map<String, CompiledDetection> selectors;
+    private final Map<FieldTarget, CompiledField> compiled = new ConcurrentHashMap<>();
 
     private FieldMapping(YamlNode.MapNode root) throws SigmaRuleException {
         this.root = root;
@@ -141,6 +143,11 @@ public final class FieldMapping {
     /** The keyword fields of a logsource (its own list, else the top-level one). */
     public List<String> keywordPaths(LogsourceMapping logsource) {
         return logsource.keywords().isEmpty() ? keywords : logsource.keywords();
+    }
+
+    /** The compiled read of a target, compiled once per mapping and shared by every rule that uses it. */
+    CompiledField compiled(FieldTarget target) {
+        return compiled.computeIfAbsent(target, FieldTarget::compile);
     }
 
     /** The compiled event selector of a logsource entry. */

@@ -77,7 +77,7 @@ public final class SigmaEngine {
         FieldResolver resolver = new FieldResolver() {
             @Override
             public CompiledField field(String name, SourceLocation at) {
-                return mapping.target(logsource, name).map(FieldTarget::compile).orElseGet(() -> {
+                return mapping.target(logsource, name).map(mapping::compiled).orElseGet(() -> {
                     if (reported.add(name)) {
                         warnings.add(new RuleProblem(at, ruleName, "field '" + name + "' is not mapped for logsource '"
                                 + logsource.name() + "' (" + rule.logsource() + "); it is always absent"));
@@ -89,7 +89,7 @@ public final class SigmaEngine {
             @Override
             public CompiledField keywords(SourceLocation at) {
                 List<String> paths = mapping.keywordPaths(logsource);
-                CompiledField any = new FieldTarget(paths, null, Map.of()).compile();
+                CompiledField any = mapping.compiled(new FieldTarget(paths, null, Map.of()));
                 return new CompiledField("keywords: " + any.key(), any.path(), any.accessor());
             }
         };
