@@ -44,6 +44,10 @@ public final class BulwarkConfig {
         @JsonProperty public String applicationId = "bulwark-detectors";
         @JsonProperty public boolean exactlyOnce = false;
         @JsonProperty public List<String> disabled = List.of();
+        /** How long an event whose namespace has no tenant context yet waits for it before going on unattributed. */
+        @JsonProperty public long contextWaitMs = 2000;
+        /** Most events waiting for context at once (per stream task); beyond it they go on unattributed at once. */
+        @JsonProperty public int maxPendingEvents = 10_000;
         /** Per-detector settings, by detector name. */
         @JsonProperty public Map<String, Map<String, String>> detectors = new LinkedHashMap<>();
     }
@@ -159,6 +163,9 @@ public final class BulwarkConfig {
                 throw new IllegalArgumentException("ingest tokens must be at least 16 characters (got one of "
                         + token.length() + "); generate one with: openssl rand -hex 24");
             }
+        }
+        if (detection.contextWaitMs < 0 || detection.maxPendingEvents < 0) {
+            throw new IllegalArgumentException("detection.contextWaitMs and detection.maxPendingEvents must not be negative");
         }
         if (metrics.port < 0 || metrics.port > 65535) {
             throw new IllegalArgumentException("metrics.port must be 0-65535, got " + metrics.port);

@@ -57,7 +57,7 @@ final class LocalCommand implements Callable<Integer> {
         Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
             List<String> created = TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
-            BulwarkCommand.say(created.isEmpty() ? "topics present: " + topics.prefix() + "{events,context,rules,findings,dlq}"
+            BulwarkCommand.say(created.isEmpty() ? "topics present: " + topics.prefix() + "{events,context,context-directory,rules,findings,dlq}"
                     : "created topics " + created);
         }
     }

@@ -71,7 +71,8 @@ public final class Pipeline implements AutoCloseable {
         }
         List<Detector> detectors = Detectors.enabled(Detectors.discover(), config.detection.disabled);
         Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
-                config.detection.detectors, metrics);
+                config.detection.detectors, metrics, new DetectionTopology.EnrichmentSettings(
+                        java.time.Duration.ofMillis(config.detection.contextWaitMs), config.detection.maxPendingEvents));
         Properties props = DetectionTopology.streamsConfig(config.kafka.bootstrap, config.detection.applicationId,
                 stateDir.resolve("streams").toString(), config.detection.exactlyOnce);
         KafkaStreams streams = new KafkaStreams(topology, props);

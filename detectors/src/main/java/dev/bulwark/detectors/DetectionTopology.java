@@ -1,11 +1,13 @@
 package dev.bulwark.detectors;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -17,7 +19,10 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 
+import dev.bulwark.detectors.context.ContextDirectoryUpdater;
+import dev.bulwark.detectors.context.TenantEnricher;
 import dev.bulwark.schemas.DeadLetter;
+import dev.bulwark.schemas.TenantContext;
 import dev.bulwark.schemas.DeadLetters;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.SecurityEvent;
@@ -37,14 +42,35 @@ public final class DetectionTopology {
     private DetectionTopology() {
     }
 
-    /** Builds the topology for the given detectors. */
+    /** Name of the global store holding the tenant directory. */
+    public static final String DIRECTORY_STORE = "tenant-directory";
+    /** Name of the store of events waiting for their namespace's context. */
+    public static final String PENDING_STORE = "enrich-pending";
+
+    /** How the enrichment waits for context that has not arrived yet. */
+    public record EnrichmentSettings(Duration contextWait, int maxPending) {
+        public static final EnrichmentSettings DEFAULTS = new EnrichmentSettings(Duration.ofSeconds(2), 10_000);
+    }
+
+    /** Builds the topology for the given detectors, with default enrichment settings. */
     public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
                                  Map<String, Map<String, String>> detectorConfig, MeterRegistry metrics) {
+        return build(topics, detectors, tenants, detectorConfig, metrics, EnrichmentSettings.DEFAULTS);
+    }
+
+    /** Builds the topology for the given detectors. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, Map<String, String>> detectorConfig, MeterRegistry metrics,
+                                 EnrichmentSettings enrichment) {
         StreamsBuilder builder = new StreamsBuilder();
         Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
                 .register(metrics);
         Counter deadLettered = Counter.builder("bulwark.detect.dead.letters")
                 .description("event records the detectors could not decode").register(metrics);
+        Counter unattributed = Counter.builder("bulwark.detect.unattributed")
+                .description("events that waited for tenant context in vain and went on unattributed").register(metrics);
+
+        KStream<String, TenantContext> contextUpdates = contextDirectory(builder, topics, deadLettered);
 
         KStream<String, Decoded> decoded = builder
                 .stream(topics.events().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events-source"))
@@ -60,21 +86,69 @@ public final class DetectionTopology {
                 .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(),
                         topics.deadLetters().valueSerde()).withName("dead-letter-sink"));
 
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(),
+                topics.events().valueSerde()));
         KStream<String, SecurityEvent> events = branches.get("decoded-events")
                 .peek((key, value) -> eventsIn.increment(), Named.as("count-events"))
-                .mapValues(Decoded::event, Named.as("events"));
+                .mapValues(Decoded::event, Named.as("events"))
+                .process(() -> new TenantEnricher(DIRECTORY_STORE, PENDING_STORE, tenants, enrichment.contextWait(),
+                        enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
 
         for (Detector detector : detectors) {
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
             DetectorContext context = new DetectorContext(builder, events, tenants,
-                    detectorConfig.getOrDefault(detector.name(), Map.of()));
+                    detectorConfig.getOrDefault(detector.name(), Map.of()), contextUpdates, DIRECTORY_STORE, topics);
             KStream<String, Finding> findings = detector.build(context);
             findings.peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())
                             .withName(detector.name() + "-findings-sink"));
         }
         return builder.build();
+    }
+
+    /**
+     * Context topic → (decode, dead-letter what is unreadable) → the directory topic → the global tenant-directory
+     * store on every instance; returns the stream of context changes for detectors.
+     */
+    private static KStream<String, TenantContext> contextDirectory(StreamsBuilder builder, Topics topics,
+                                                                   Counter deadLettered) {
+        var contextValues = topics.context().valueSerde();
+        KStream<String, byte[]> raw = builder.stream(topics.context().name(),
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("context-source"));
+        var contextBranches = raw.split(Named.as("context-"))
+                .branch((key, value) -> key == null || !decodes(contextValues, value), Branched.as("undecodable"))
+                .defaultBranch(Branched.as("valid"));
+        contextBranches.get("context-undecodable")
+                .peek((key, value) -> deadLettered.increment(), Named.as("count-context-dead-letters"))
+                .mapValues((key, value) -> DeadLetters.of(value, "avro:TenantContext", topics.context().name() + " key " + key,
+                        "detect", key == null ? "context record without a key" : "not a readable TenantContext"),
+                        Named.as("context-to-dead-letter"))
+                .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(),
+                        topics.deadLetters().valueSerde()).withName("context-dead-letter-sink"));
+        KStream<String, TenantContext> updates = contextBranches.get("context-valid")
+                .mapValues(value -> value == null ? null : contextValues.deserializer().deserialize(topics.context().name(), value),
+                        Named.as("context-decode"));
+        updates.to(topics.contextDirectory().name(), Produced.with(topics.contextDirectory().keySerde(),
+                topics.contextDirectory().valueSerde()).withName("context-directory-sink"));
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DIRECTORY_STORE),
+                        Serdes.String(), topics.contextDirectory().valueSerde()).withLoggingDisabled(),
+                topics.contextDirectory().name(),
+                Consumed.with(Serdes.String(), topics.contextDirectory().valueSerde()).withName("context-directory-source"),
+                () -> new ContextDirectoryUpdater(DIRECTORY_STORE));
+        return updates;
+    }
+
+    private static boolean decodes(org.apache.kafka.common.serialization.Serde<TenantContext> serde, byte[] value) {
+        if (value == null) {
+            return true;
+        }
+        try {
+            serde.deserializer().deserialize("context", value);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /**

@@ -4,17 +4,40 @@ import java.util.Map;
 
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
 
+import dev.bulwark.detectors.context.TenantDirectory;
 import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.TenantContext;
+import dev.bulwark.schemas.Topics;
 
 /**
  * What a {@link Detector} gets to build its part of the topology.
  *
  * @param builder the topology builder, for detectors that need their own stores or topics
- * @param events every decoded event, keyed by container/pod/object
- * @param tenants resolves which tenant owns a namespace
+ * @param events every decoded event, keyed by container/pod/object, with {@code tenant.*} filled in
+ * @param tenants the static namespace-to-tenant configuration (prefer {@link #directory} inside processors)
  * @param config this detector's settings from the configuration file ({@code detectors.<name>.*}), never null
+ * @param contextUpdates every change to tenant context (Kubernetes objects; null value = deleted), keyed
+ *        {@code kind/key}; null when the topology has no context
+ * @param directoryStore name of the global tenant-directory store; null when the topology has no context
+ * @param topics the topic registry (for detectors that read another topic, e.g. rules)
  */
 public record DetectorContext(StreamsBuilder builder, KStream<String, SecurityEvent> events, TenantResolver tenants,
-                              Map<String, String> config) {
+                              Map<String, String> config, KStream<String, TenantContext> contextUpdates,
+                              String directoryStore, Topics topics) {
+
+    /** A context without tenant context (tests of detectors that only read events). */
+    public DetectorContext(StreamsBuilder builder, KStream<String, SecurityEvent> events, TenantResolver tenants,
+                           Map<String, String> config) {
+        this(builder, events, tenants, config, null, null, null);
+    }
+
+    /**
+     * The tenant directory, for use in a processor's {@code init}: lookups of namespaces, identities, pod IPs and
+     * role bindings against the global store.
+     */
+    public TenantDirectory directory(ProcessingContext processorContext) {
+        return new TenantDirectory(directoryStore == null ? null : processorContext.getStateStore(directoryStore), tenants);
+    }
 }

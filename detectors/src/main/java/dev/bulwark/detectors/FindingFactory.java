@@ -11,6 +11,7 @@ import dev.bulwark.schemas.FindingRule;
 import dev.bulwark.schemas.Ids;
 import dev.bulwark.schemas.MitreAttack;
 import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.TenantInfo;
 
 /**
  * Builds a {@link Finding} from the event that triggered it, filling workload, tenant, time and evidence the same way
@@ -66,8 +67,8 @@ public final class FindingFactory {
                 .setSeverity(severity)
                 .setRiskScore(risk)
                 .setMitre(mitre)
-                .setTenant(tenants.tenantOf(namespace))
-                .setOtherTenants(List.of())
+                .setTenant(ownerTenant(event, tenants, namespace))
+                .setOtherTenants(otherTenants(event))
                 .setSummary(summary)
                 .setFirstSeen(millis)
                 .setLastSeen(millis)
@@ -79,6 +80,29 @@ public final class FindingFactory {
                 .setImage(event.getContainer() == null ? null : event.getContainer().getImageName())
                 .setEvidence(Evidence.newBuilder().setEventIds(List.of(event.getId())).setFields(fields).build())
                 .build();
+    }
+
+    /** The tenant a finding belongs to: the event's enriched owner, else the static mapping of its namespace. */
+    static String ownerTenant(SecurityEvent event, TenantResolver tenants, String namespace) {
+        if (event.getTenant() != null && event.getTenant().getOwner() != null) {
+            return event.getTenant().getOwner();
+        }
+        return tenants.tenantOf(namespace);
+    }
+
+    /** Other tenants involved (the acting identity's, the peer's), so each party's view can show the finding. */
+    static List<String> otherTenants(SecurityEvent event) {
+        TenantInfo tenant = event.getTenant();
+        if (tenant == null) {
+            return List.of();
+        }
+        java.util.Set<String> others = new java.util.TreeSet<>();
+        for (String other : new String[] {tenant.getActor(), tenant.getPeer()}) {
+            if (other != null && !other.equals(tenant.getOwner()) && !TenantResolver.UNATTRIBUTED.equals(other)) {
+                others.add(other);
+            }
+        }
+        return List.copyOf(others);
     }
 
     /** A MITRE ATT&CK classification. */

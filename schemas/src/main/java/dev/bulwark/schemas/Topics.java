@@ -25,6 +25,7 @@ public final class Topics {
     private final String prefix;
     private final Topic<String, SecurityEvent> events;
     private final Topic<String, TenantContext> context;
+    private final Topic<String, TenantContext> contextDirectory;
     private final Topic<String, String> rules;
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
@@ -37,6 +38,7 @@ public final class Topics {
         Serde<String> keys = Serdes.String();
         this.events = new Topic<>(prefix + "events", keys, AvroSerde.of(SecurityEvent.class), Map.of());
         this.context = new Topic<>(prefix + "context", keys, AvroSerde.of(TenantContext.class), COMPACTED);
+        this.contextDirectory = new Topic<>(prefix + "context-directory", keys, AvroSerde.of(TenantContext.class), COMPACTED);
         this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
@@ -66,6 +68,15 @@ public final class Topics {
         return context;
     }
 
+    /**
+     * The detectors' own compacted copy of {@link #context()}, read as a global store on every instance. Kafka Streams
+     * cannot read one topic both as a stream and as a global store, and detectors need both: the stream for changes
+     * (RBAC drift), the store for lookups.
+     */
+    public Topic<String, TenantContext> contextDirectory() {
+        return contextDirectory;
+    }
+
     /** Compacted detection rules, keyed by rule id; value is the rule text. */
     public Topic<String, String> rules() {
         return rules;
@@ -83,6 +94,6 @@ public final class Topics {
 
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
-        return List.of(events, context, rules, findings, deadLetters);
+        return List.of(events, context, contextDirectory, rules, findings, deadLetters);
     }
 }

@@ -38,6 +38,16 @@ public final class SecurityEventJson {
         return (SecurityEvent) record(SecurityEvent.getClassSchema(), node, "");
     }
 
+    /**
+     * Converts one object in the {@link dev.bulwark.schemas.TenantContext} shape ({@code kind}, {@code key},
+     * {@code tenant}, {@code namespace}, {@code subjects}...); {@code observed_at} defaults to 0.
+     *
+     * @throws IllegalArgumentException naming the path of the first value that does not fit the schema
+     */
+    public static dev.bulwark.schemas.TenantContext contextFromJson(JsonNode node) {
+        return (dev.bulwark.schemas.TenantContext) record(dev.bulwark.schemas.TenantContext.getClassSchema(), node, "");
+    }
+
     private static Object record(Schema schema, JsonNode node, String path) {
         if (!node.isObject()) {
             throw new IllegalArgumentException(where(path) + "must be an object, not " + node.getNodeType());
@@ -73,7 +83,7 @@ public final class SecurityEventJson {
     }
 
     private static final Map<String, Object> TEST_DEFAULTS = Map.of("id", "test", "timestamp", 0L,
-            "source_format", "test");
+            "source_format", "test", "observed_at", 0L);
 
     private static Object value(Schema schema, JsonNode node, String path) {
         switch (schema.getType()) {

@@ -39,12 +39,15 @@ public class InteractiveShellInContainerDetectorTest {
     private TestOutputTopic<String, DeadLetter> deadLetters;
     private SimpleMeterRegistry metrics;
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path stateDir;
+
     @BeforeEach
     void setUp() {
         metrics = new SimpleMeterRegistry();
         var topology = DetectionTopology.build(topics, Detectors.discover(),
                 new TenantResolver(Map.of("payments", "acme")), Map.of(), metrics);
-        Properties props = DetectionTopology.streamsConfig("dummy:9092", "test", "/tmp/unused", false);
+        Properties props = DetectionTopology.streamsConfig("dummy:9092", "test", stateDir.toString(), false);
         driver = new TopologyTestDriver(topology, props);
         events = driver.createInputTopic(topics.events().name(), Serdes.String().serializer(),
                 topics.events().valueSerde().serializer());
@@ -119,6 +122,8 @@ public class InteractiveShellInContainerDetectorTest {
         SecurityEvent event = shellEvent("e1", "c1", "sh", 1L);
         event.getKubernetes().setNamespace("elsewhere");
         events.pipeInput("k", event);
+        assertThat(findings.isEmpty()).as("the event waits a moment for the namespace's context").isTrue();
+        driver.advanceWallClockTime(java.time.Duration.ofSeconds(3));
         assertThat(findings.readValue().getTenant()).isEqualTo(TenantResolver.UNATTRIBUTED);
     }
 

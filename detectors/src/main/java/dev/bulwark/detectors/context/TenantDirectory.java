@@ -1,0 +1,171 @@
+package dev.bulwark.detectors.context;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.schemas.RoleGrant;
+import dev.bulwark.schemas.TenantContext;
+
+/**
+ * Answers "which tenant?" for namespaces, identities and IPs, from the tenant context that Kubernetes objects provide,
+ * with the static {@code tenants} configuration as a fallback for clusters without tenant labels.
+ *
+ * <p>Why: every detector that reasons about isolation asks the same questions; one implementation keeps the answers
+ * consistent. Lookups read the global store kept by {@link ContextDirectoryUpdater}, so they are local and cheap.
+ */
+public final class TenantDirectory {
+
+    /** A tenant and how it was found; {@code tenant} is null when nothing is known (yet). */
+    public record Resolution(String tenant, String source) {
+        static final Resolution UNKNOWN = new Resolution(null, null);
+
+        public boolean known() {
+            return tenant != null;
+        }
+    }
+
+    /** A pod found by its IP. */
+    public record PodRef(String namespace, String name, String image, long observedAt) {
+    }
+
+    /** Sources of a resolution. */
+    public static final String FROM_CONTEXT = "context";
+    public static final String FROM_STATIC = "static";
+    public static final String UNATTRIBUTED_SOURCE = "unattributed";
+
+    private final ReadOnlyKeyValueStore<String, TenantContext> store;
+    private final TenantResolver statically;
+
+    /**
+     * @param store the directory store (may be null: only the static configuration is used)
+     * @param statically namespace-to-tenant mapping from the configuration
+     */
+    public TenantDirectory(ReadOnlyKeyValueStore<String, TenantContext> store, TenantResolver statically) {
+        this.store = store;
+        this.statically = statically;
+    }
+
+    /** The context object with this kind and key, e.g. {@code ("namespace", "team-a")}, or null. */
+    public TenantContext object(String kind, String key) {
+        return store == null ? null : store.get(ContextDirectoryUpdater.OBJECT + kind + "/" + key);
+    }
+
+    /**
+     * The tenant owning a namespace: from the namespace's tenant label or annotation, else the static configuration;
+     * a namespace known without a tenant is {@link TenantResolver#UNATTRIBUTED}; an unknown one is not known (yet).
+     */
+    public Resolution namespaceTenant(String namespace) {
+        if (namespace == null) {
+            return Resolution.UNKNOWN;
+        }
+        TenantContext object = object("namespace", namespace);
+        if (object != null && object.getTenant() != null) {
+            return new Resolution(object.getTenant(), FROM_CONTEXT);
+        }
+        String configured = statically.tenantOf(namespace);
+        if (!TenantResolver.UNATTRIBUTED.equals(configured)) {
+            return new Resolution(configured, FROM_STATIC);
+        }
+        return object != null ? new Resolution(TenantResolver.UNATTRIBUTED, UNATTRIBUTED_SOURCE) : Resolution.UNKNOWN;
+    }
+
+    /**
+     * The tenant of an acting identity: a service account belongs to its namespace's tenant; a user or group belongs to
+     * the tenant in whose namespaces its role bindings are, when that is exactly one tenant.
+     *
+     * @param user the Kubernetes user name ({@code system:serviceaccount:ns:name} for service accounts)
+     * @param groups the user's groups
+     */
+    public Resolution identityTenant(String user, List<String> groups) {
+        if (user == null) {
+            return Resolution.UNKNOWN;
+        }
+        String prefix = "system:serviceaccount:";
+        if (user.startsWith(prefix)) {
+            String rest = user.substring(prefix.length());
+            int colon = rest.indexOf(':');
+            return colon > 0 ? namespaceTenant(rest.substring(0, colon)) : Resolution.UNKNOWN;
+        }
+        TreeSet<String> tenants = new TreeSet<>(tenantsOfBindings(subject("User", user)));
+        if (tenants.isEmpty() && groups != null) {
+            for (String group : groups) {
+                if (!group.startsWith("system:")) {
+                    tenants.addAll(tenantsOfBindings(subject("Group", group)));
+                }
+            }
+        }
+        tenants.remove(TenantResolver.UNATTRIBUTED);
+        if (tenants.size() == 1) {
+            return new Resolution(tenants.first(), FROM_CONTEXT);
+        }
+        return Resolution.UNKNOWN;
+    }
+
+    /** The pod that holds an IP now, or null. */
+    public PodRef podByIp(String ip) {
+        if (ip == null || store == null) {
+            return null;
+        }
+        TenantContext holder = store.get(ContextDirectoryUpdater.IP + ip);
+        return holder == null ? null
+                : new PodRef(holder.getNamespace(), holder.getName(), holder.getImage(), holder.getObservedAt());
+    }
+
+    /** Role bindings (kind/key) that name this subject. */
+    public List<String> bindingsOf(String kind, String namespace, String name) {
+        TenantContext entry = store == null ? null : store.get(ContextDirectoryUpdater.SUBJECT + kind + "/"
+                + (namespace == null ? "" : namespace) + "/" + name);
+        return entry == null ? List.of() : entry.getGrants().stream().map(RoleGrant::getRole).toList();
+    }
+
+    /** Every object of a kind in a namespace (e.g. network policies), by prefix scan. */
+    public List<TenantContext> objectsIn(String kind, String namespace) {
+        List<TenantContext> objects = new ArrayList<>();
+        if (store == null) {
+            return objects;
+        }
+        String prefix = ContextDirectoryUpdater.OBJECT + kind + "/" + namespace + "/";
+        try (KeyValueIterator<String, TenantContext> it = store.prefixScan(prefix,
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            it.forEachRemaining(kv -> objects.add(kv.value));
+        }
+        return objects;
+    }
+
+    private TenantContext subject(String kind, String name) {
+        return store == null ? null : store.get(ContextDirectoryUpdater.SUBJECT + kind + "//" + name);
+    }
+
+    private List<String> tenantsOfBindings(TenantContext subjectEntry) {
+        List<String> tenants = new ArrayList<>();
+        if (subjectEntry == null) {
+            return tenants;
+        }
+        for (RoleGrant grant : subjectEntry.getGrants()) {
+            if (grant.getNamespace() != null) {
+                Resolution resolution = namespaceTenant(grant.getNamespace());
+                if (resolution.known()) {
+                    tenants.add(resolution.tenant());
+                }
+            }
+        }
+        return tenants;
+    }
+
+    /** For tests and tools: every entry as a map. */
+    Map<String, TenantContext> dump() {
+        Map<String, TenantContext> all = new java.util.TreeMap<>();
+        if (store != null) {
+            try (KeyValueIterator<String, TenantContext> it = store.all()) {
+                it.forEachRemaining(kv -> all.put(kv.key, kv.value));
+            }
+        }
+        return all;
+    }
+}

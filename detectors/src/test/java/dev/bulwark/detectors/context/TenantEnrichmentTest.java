@@ -1,0 +1,132 @@
+package dev.bulwark.detectors.context;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.junit.jupiter.api.Test;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.testkit.DetectorTestKit;
+import dev.bulwark.schemas.Finding;
+
+/** Tenant attribution from live context, through the real topology. */
+class TenantEnrichmentTest {
+
+    /** Reports every event as a finding, so the test sees what enrichment wrote. */
+    static final class EchoDetector implements Detector {
+        @Override
+        public String name() {
+            return "echo";
+        }
+
+        @Override
+        public KStream<String, Finding> build(DetectorContext context) {
+            return context.events().mapValues(event -> FindingFactory.of(this, "echo", "echo", "low",
+                    FindingFactory.mitre(List.of(), List.of()), "echo", event, context.tenants(),
+                    Map.of("actor", String.valueOf(event.getTenant().getActor()),
+                            "peer", String.valueOf(event.getTenant().getPeer()),
+                            "peer_pod", String.valueOf(event.getTenant().getPeerPod()),
+                            "owner_source", String.valueOf(event.getTenant().getOwnerSource())),
+                    event.getId()), Named.as("echo-finding"));
+        }
+    }
+
+    private static final String CONTEXT = """
+            - {kind: namespace, key: shop, namespace: shop, tenant: acme}
+            - {kind: namespace, key: ledger, namespace: ledger, tenant: globex}
+            - {kind: pod, key: ledger/db-0, namespace: ledger, name: db-0, pod_ip: 10.0.2.7}
+            - {kind: rolebinding, key: ledger/ops, namespace: ledger, subjects: [{kind: User, name: carol}]}
+            """;
+
+    @Test
+    void eachTenantsEventsAreAttributedFromNamespaceLabelsAndTheStaticMapIsTheFallback() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector(), Map.of(), Map.of("legacy", "initech"))) {
+            kit.context(CONTEXT);
+            kit.event("{id: a, kubernetes: {namespace: shop, pod: web-1}, process: {name: sh}}");
+            kit.event("{id: b, kubernetes: {namespace: ledger, pod: db-0}, process: {name: sh}}");
+            kit.event("{id: c, kubernetes: {namespace: legacy, pod: old-1}}");
+            Map<String, Finding> findings = kit.latestFindings();
+            assertThat(findings.values()).extracting(Finding::getTenant).containsExactly("acme", "globex", "initech");
+            assertThat(findings.values()).extracting(f -> f.getEvidence().getFields().get("owner_source"))
+                    .containsExactly("context", "context", "static");
+        }
+    }
+
+    @Test
+    void aNamespaceMovedToAnotherTenantChangesAttributionLive() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
+            kit.context(CONTEXT);
+            kit.event("{id: before, kubernetes: {namespace: shop}}");
+            kit.context("{kind: namespace, key: shop, namespace: shop, tenant: globex}");
+            kit.event("{id: after, kubernetes: {namespace: shop}}");
+            assertThat(kit.findings()).extracting(Finding::getTenant).containsExactly("acme", "globex");
+        }
+    }
+
+    @Test
+    void eventsWaitBrieflyForContextThatArrivesLateAndOtherwiseGoOnUnattributed() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
+            kit.event("{id: early, kubernetes: {namespace: newcomer}}");
+            assertThat(kit.findings()).as("held while the namespace is unknown").isEmpty();
+            kit.context("{kind: namespace, key: newcomer, namespace: newcomer, tenant: acme}");
+            kit.advance(Duration.ofMillis(600));
+            assertThat(kit.findings()).extracting(Finding::getTenant).containsExactly("acme");
+
+            kit.event("{id: orphan, kubernetes: {namespace: nobody-knows}}");
+            kit.advance(Duration.ofMillis(600));
+            assertThat(kit.findings()).isEmpty();
+            kit.advance(Duration.ofSeconds(2));
+            assertThat(kit.findings()).extracting(Finding::getTenant).containsExactly("unattributed");
+        }
+    }
+
+    @Test
+    void actorsAndPeersAreAttributedFromIdentitiesAndPodIps() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
+            kit.context(CONTEXT);
+            kit.event("""
+                    id: exec
+                    kubernetes_audit: {verb: create, resource: pods, subresource: exec, object_namespace: shop,
+                                       object_name: web-1, subject_user: "system:serviceaccount:ledger:ci"}
+                    """);
+            kit.event("{id: user, kubernetes_audit: {verb: get, resource: secrets, object_namespace: shop, subject_user: carol}}");
+            kit.event("""
+                    id: connect
+                    kubernetes: {namespace: shop, pod: web-1}
+                    process: {name: curl}
+                    destination: {ip: 10.0.2.7, port: 5432}
+                    """);
+            List<Finding> findings = kit.findings();
+            assertThat(findings).hasSize(3);
+            assertThat(findings.get(0).getTenant()).isEqualTo("acme");
+            assertThat(findings.get(0).getEvidence().getFields()).containsEntry("actor", "globex");
+            assertThat(findings.get(0).getOtherTenants()).containsExactly("globex");
+            assertThat(findings.get(1).getEvidence().getFields()).containsEntry("actor", "globex");
+            assertThat(findings.get(2).getEvidence().getFields()).containsEntry("peer", "globex")
+                    .containsEntry("peer_pod", "db-0").containsEntry("actor", "acme");
+        }
+    }
+
+    @Test
+    void aReusedPodIpPointsAtTheNewestPodAndADeletedPodsIpIsForgotten() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
+            kit.context(CONTEXT);
+            kit.advance(Duration.ofSeconds(1));
+            kit.context("{kind: pod, key: shop/web-2, namespace: shop, name: web-2, pod_ip: 10.0.2.7}");
+            kit.context("{delete: pod/ledger/db-0}");
+            kit.event("{id: x, kubernetes: {namespace: shop, pod: web-1}, destination: {ip: 10.0.2.7}}");
+            assertThat(kit.findings().get(0).getEvidence().getFields()).containsEntry("peer_pod", "web-2")
+                    .containsEntry("peer", "acme");
+            kit.context("{delete: pod/shop/web-2}");
+            kit.event("{id: y, kubernetes: {namespace: shop, pod: web-1}, destination: {ip: 10.0.2.7}}");
+            assertThat(kit.findings().get(0).getEvidence().getFields()).containsEntry("peer_pod", "null");
+        }
+    }
+}
