@@ -107,6 +107,13 @@ public final class TenantDirectory {
         return Resolution.UNKNOWN;
     }
 
+    /** The tenant of a group: the one tenant in whose namespaces the group holds role bindings. */
+    public Resolution groupTenant(String group) {
+        TreeSet<String> tenants = new TreeSet<>(tenantsOfBindings(subject("Group", group)));
+        tenants.remove(TenantResolver.UNATTRIBUTED);
+        return tenants.size() == 1 ? new Resolution(tenants.first(), FROM_CONTEXT) : Resolution.UNKNOWN;
+    }
+
     /** The pod that holds an IP now, or null. */
     public PodRef podByIp(String ip) {
         if (ip == null || store == null) {

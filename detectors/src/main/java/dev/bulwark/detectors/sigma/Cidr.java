@@ -7,7 +7,7 @@ package dev.bulwark.detectors.sigma;
  * and allocate, so addresses are parsed by hand. IPv4-mapped IPv6 addresses ({@code ::ffff:10.0.0.1}) match IPv4
  * networks.
  */
-final class Cidr {
+public final class Cidr {
 
     private final byte[] network;
     private final int prefix;
@@ -22,7 +22,7 @@ final class Cidr {
      *
      * @throws IllegalArgumentException when it is not a valid network
      */
-    static Cidr parse(String text) {
+    public static Cidr parse(String text) {
         String value = text.strip();
         int slash = value.indexOf('/');
         String address = slash < 0 ? value : value.substring(0, slash);
@@ -45,7 +45,7 @@ final class Cidr {
     }
 
     /** True when {@code address} (text) is an address inside this network. */
-    boolean contains(String address) {
+    public boolean contains(String address) {
         byte[] bytes = parseAddress(address);
         if (bytes == null) {
             return false;

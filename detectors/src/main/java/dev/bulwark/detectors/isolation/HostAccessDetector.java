@@ -1,0 +1,87 @@
+package dev.bulwark.detectors.isolation;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.SecurityEvent;
+
+/**
+ * A containerized process touches the container runtime socket, or another pod's volumes under the kubelet's
+ * directory.
+ *
+ * <p>Why: the runtime socket controls every container on the node (every tenant's); another pod's volume directory holds
+ * its secrets and data. Either from inside a container is a breakout on a shared node. Critical for the runtime
+ * socket; high for another pod's volumes (the pod UID in the path differs from the process's own pod).
+ */
+public final class HostAccessDetector implements Detector {
+
+    public static final String RULE_ID = Isolation.RULE_PREFIX + "host_access";
+
+    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("privilege-escalation", "collection"),
+            List.of("T1611", "T1552.007"));
+    private static final List<String> RUNTIME_SOCKETS = List.of("/var/run/docker.sock", "/run/docker.sock",
+            "/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock", "/var/run/crio/crio.sock",
+            "/run/crio/crio.sock", "/var/run/cri-dockerd.sock");
+    private static final Pattern POD_VOLUME = Pattern.compile("^/var/lib/kubelet/pods/([0-9a-f-]{36})/volumes/");
+
+    @Override
+    public String name() {
+        return "host-access";
+    }
+
+    @Override
+    public KStream<String, Finding> build(DetectorContext context) {
+        return context.events()
+                .filter((key, event) -> classify(event) != null, Named.as(name() + "-filter"))
+                .mapValues(event -> finding(event, context), Named.as(name() + "-finding"));
+    }
+
+    /** What the event touched that it should not, or null. */
+    static String classify(SecurityEvent event) {
+        if (event.getFile() == null || event.getFile().getPath() == null || event.getContainer() == null
+                || event.getContainer().getId() == null) {
+            return null;
+        }
+        String path = event.getFile().getPath();
+        if (RUNTIME_SOCKETS.contains(path)) {
+            return "the container runtime socket " + path;
+        }
+        Matcher volume = POD_VOLUME.matcher(path);
+        if (volume.find()) {
+            String ownPod = event.getKubernetes() == null ? null : event.getKubernetes().getPodUid();
+            if (!volume.group(1).equals(ownPod)) {
+                return "the volumes of pod " + volume.group(1);
+            }
+        }
+        return null;
+    }
+
+    private Finding finding(SecurityEvent event, DetectorContext context) {
+        String what = classify(event);
+        boolean socket = what.startsWith("the container runtime socket");
+        String process = event.getProcess() == null ? "a process" : "process " + event.getProcess().getName();
+        String where = event.getKubernetes() == null ? "container " + event.getContainer().getId()
+                : "pod " + event.getKubernetes().getNamespace() + "/" + event.getKubernetes().getPod();
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("file.path", event.getFile().getPath());
+        evidence.put("process.executable", event.getProcess() == null ? null : event.getProcess().getExecutable());
+        evidence.put("process.command_line", event.getProcess() == null ? null : event.getProcess().getCommandLine());
+        evidence.put("container.id", event.getContainer().getId());
+        evidence.put("container.image.name", event.getContainer().getImageName());
+        return FindingFactory.of(this, RULE_ID, socket ? "Container touched the runtime socket"
+                        : "Container touched another pod's volumes", socket ? "critical" : "high", MITRE,
+                process + " in " + where + " touched " + what, event, context.tenants(), evidence,
+                event.getContainer().getId(), event.getFile().getPath());
+    }
+}

@@ -1,0 +1,152 @@
+package dev.bulwark.detectors.isolation;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.detectors.context.TenantDirectory;
+import dev.bulwark.schemas.EventInfo;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.KubernetesInfo;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.RoleGrant;
+import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.Subject;
+import dev.bulwark.schemas.TenantContext;
+import dev.bulwark.schemas.TenantInfo;
+
+/**
+ * RBAC drift: a RoleBinding that grants a subject of tenant A rights in tenant B's namespace, or a ClusterRoleBinding
+ * that gives a tenant's identity cluster-wide rights.
+ *
+ * <p>Why: cross-tenant access usually starts as a binding someone added "temporarily". This detector reads every change
+ * to bindings from the tenant context (Kubernetes objects), so it also finds drift that happened before Bulwark was
+ * watching, and it runs again when a binding changes. Severity: a cross-tenant namespaced binding is high; cluster-wide
+ * rights for a tenant identity are high, and critical when the role is {@code cluster-admin}, {@code admin} or
+ * {@code edit}. The finding id is derived from the binding and subject, so re-ingesting the same objects updates the
+ * same finding.
+ */
+public final class RbacDriftDetector implements Detector {
+
+    public static final String CROSS_TENANT_RULE = Isolation.RULE_PREFIX + "rbac_cross_tenant_binding";
+    public static final String CLUSTER_WIDE_RULE = Isolation.RULE_PREFIX + "rbac_cluster_wide_tenant_binding";
+
+    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("privilege-escalation", "persistence"),
+            List.of("T1078.004", "T1098"));
+    private static final List<String> POWERFUL_ROLES = List.of("ClusterRole:cluster-admin", "ClusterRole:admin",
+            "ClusterRole:edit");
+
+    @Override
+    public String name() {
+        return "rbac-drift";
+    }
+
+    @Override
+    public KStream<String, Finding> build(DetectorContext context) {
+        if (context.contextUpdates() == null) {
+            throw new IllegalStateException(name() + " needs tenant context; build it with DetectionTopology");
+        }
+        return context.contextUpdates()
+                .filter((key, object) -> object != null
+                        && ("rolebinding".equals(object.getKind()) || "clusterrolebinding".equals(object.getKind())),
+                        Named.as(name() + "-bindings"))
+                .process(() -> new Processor<String, TenantContext, String, Finding>() {
+                    private ProcessorContext<String, Finding> processorContext;
+                    private TenantDirectory directory;
+
+                    @Override
+                    public void init(ProcessorContext<String, Finding> processorContext) {
+                        this.processorContext = processorContext;
+                        this.directory = context.directory(processorContext);
+                    }
+
+                    @Override
+                    public void process(Record<String, TenantContext> record) {
+                        for (Finding finding : findings(record.value(), directory, context.tenants())) {
+                            processorContext.forward(record.withKey(finding.getId()).withValue(finding));
+                        }
+                    }
+                }, Named.as(name() + "-check"));
+    }
+
+    /** The drift findings for one binding. */
+    List<Finding> findings(TenantContext binding, TenantDirectory directory, TenantResolver tenants) {
+        List<Finding> findings = new ArrayList<>();
+        String role = binding.getGrants().isEmpty() ? "?" : binding.getGrants().get(0).getRole();
+        boolean clusterWide = "clusterrolebinding".equals(binding.getKind());
+        TenantDirectory.Resolution bindingTenant = clusterWide ? null : directory.namespaceTenant(binding.getNamespace());
+        for (Subject subject : binding.getSubjects()) {
+            String subjectTenant = subjectTenant(subject, binding.getNamespace(), directory);
+            if (!Isolation.known(subjectTenant)) {
+                continue;
+            }
+            String who = subject.getKind() + " " + (subject.getNamespace() == null ? "" : subject.getNamespace() + "/")
+                    + subject.getName();
+            if (clusterWide) {
+                boolean powerful = POWERFUL_ROLES.contains(role);
+                findings.add(finding(binding, subject, subjectTenant, subjectTenant, CLUSTER_WIDE_RULE,
+                        "Tenant identity granted cluster-wide rights", powerful ? "critical" : "high",
+                        "ClusterRoleBinding " + binding.getName() + " grants " + role + " cluster-wide to " + who
+                                + " of tenant " + subjectTenant + ", reaching every tenant's namespaces", tenants));
+            } else if (bindingTenant.known() && Isolation.known(bindingTenant.tenant())
+                    && !bindingTenant.tenant().equals(subjectTenant)) {
+                findings.add(finding(binding, subject, bindingTenant.tenant(), subjectTenant, CROSS_TENANT_RULE,
+                        "Role binding grants another tenant rights", "high",
+                        "RoleBinding " + binding.getNamespace() + "/" + binding.getName() + " in tenant "
+                                + bindingTenant.tenant() + "'s namespace grants " + role + " to " + who + " of tenant "
+                                + subjectTenant, tenants));
+            }
+        }
+        return findings;
+    }
+
+    private static String subjectTenant(Subject subject, String bindingNamespace, TenantDirectory directory) {
+        return switch (subject.getKind()) {
+            case "ServiceAccount" -> directory.namespaceTenant(subject.getNamespace() != null ? subject.getNamespace()
+                    : bindingNamespace).tenant();
+            case "User" -> directory.identityTenant(subject.getName(), List.of()).tenant();
+            case "Group" -> subject.getName().startsWith("system:") ? null
+                    : directory.groupTenant(subject.getName()).tenant();
+            default -> null;
+        };
+    }
+
+    private Finding finding(TenantContext binding, Subject subject, String victim, String actor, String rule, String title,
+                            String severity, String summary, TenantResolver tenants) {
+        // The binding is the evidence; it becomes a synthetic event so findings look like every other finding.
+        SecurityEvent event = SecurityEvent.newBuilder()
+                .setId(binding.getKind() + "/" + binding.getKey())
+                .setTimestamp(binding.getObservedAt() * 1_000_000L)
+                .setSourceFormat("k8s-objects")
+                .setEvent(EventInfo.newBuilder().setKind("state").setCategory(List.of("iam", "configuration"))
+                        .setType(List.of("change")).setAction(binding.getKind()).build())
+                .setKubernetes(binding.getNamespace() == null ? null
+                        : KubernetesInfo.newBuilder().setNamespace(binding.getNamespace()).build())
+                .setTenant(TenantInfo.newBuilder().setOwner(victim).setActor(actor).build())
+                .build();
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("binding.kind", binding.getKind());
+        evidence.put("binding.name", binding.getName());
+        evidence.put("binding.namespace", binding.getNamespace());
+        evidence.put("binding.role", binding.getGrants().stream().map(RoleGrant::getRole).findFirst().orElse(null));
+        evidence.put("subject.kind", subject.getKind());
+        evidence.put("subject.name", subject.getName());
+        evidence.put("subject.namespace", subject.getNamespace());
+        evidence.put("tenant.owner", victim);
+        evidence.put("tenant.actor", actor);
+        return FindingFactory.of(this, rule, title, severity, MITRE, summary, event, tenants, evidence,
+                binding.getKind() + "/" + binding.getKey(), subject.getKind() + "/" + subject.getNamespace() + "/"
+                        + subject.getName());
+    }
+}

@@ -1,0 +1,116 @@
+package dev.bulwark.detectors.isolation;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.KubernetesAudit;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.SecurityEvent;
+
+/**
+ * Pods that weaken isolation on shared nodes: privileged containers, host PID/network/IPC namespaces, hostPath mounts of
+ * sensitive host paths, dangerous capabilities, running as root.
+ *
+ * <p>Why: on a shared node, any of these lets a compromised workload reach its neighbours (other tenants' processes,
+ * traffic, files or the container runtime). The detector reads the pod facts the audit parser extracts from pod (and
+ * workload template) creations and updates ({@code k8s.pod.*} attributes), so it fires when the pod is admitted, before
+ * anything runs in it. One finding per workload object and risk set; severity follows the worst fact: host namespaces,
+ * privileged, runtime socket or root filesystem mounts and {@code SYS_ADMIN}-class capabilities are high; other
+ * hostPath mounts and root users are medium.
+ */
+public final class WeakenedIsolationDetector implements Detector {
+
+    public static final String RULE_ID = Isolation.RULE_PREFIX + "weakened_pod_isolation";
+
+    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("privilege-escalation"),
+            List.of("T1611", "T1610"));
+    private static final Set<String> DANGEROUS_CAPABILITIES = Set.of("SYS_ADMIN", "SYS_PTRACE", "SYS_MODULE",
+            "NET_ADMIN", "DAC_READ_SEARCH", "SYS_RAWIO", "BPF", "PERFMON", "ALL");
+    private static final List<String> SENSITIVE_HOST_PATHS = List.of("/", "/etc", "/proc", "/sys", "/root", "/var/run",
+            "/run", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/log", "/home", "/dev");
+
+    @Override
+    public String name() {
+        return "weakened-isolation";
+    }
+
+    @Override
+    public KStream<String, Finding> build(DetectorContext context) {
+        return context.events()
+                .filter((key, event) -> event.getKubernetesAudit() != null && Isolation.finalStage(event.getKubernetesAudit())
+                        && Isolation.allowed(event.getKubernetesAudit()) && !risks(event.getAttributes()).isEmpty(),
+                        Named.as(name() + "-filter"))
+                .mapValues(event -> finding(event, context), Named.as(name() + "-finding"));
+    }
+
+    /** The isolation-weakening facts among a pod's attributes, worst first, each with its severity. */
+    static List<Map.Entry<String, String>> risks(Map<String, String> attributes) {
+        List<Map.Entry<String, String>> high = new ArrayList<>();
+        List<Map.Entry<String, String>> medium = new ArrayList<>();
+        if ("true".equals(attributes.get("k8s.pod.privileged"))) {
+            high.add(Map.entry("privileged container", "high"));
+        }
+        for (String ns : List.of("pid", "network", "ipc")) {
+            if ("true".equals(attributes.get("k8s.pod.host_" + ns))) {
+                high.add(Map.entry("host " + ns.toUpperCase(Locale.ROOT) + " namespace", "high"));
+            }
+        }
+        String mounts = attributes.get("k8s.pod.host_path_mounts");
+        if (mounts != null && !mounts.isBlank()) {
+            for (String path : mounts.split(",")) {
+                String trimmed = path.strip();
+                boolean sensitive = trimmed.endsWith(".sock") || SENSITIVE_HOST_PATHS.stream()
+                        .anyMatch(p -> trimmed.equals(p) || (!"/".equals(p) && trimmed.startsWith(p + "/")));
+                (sensitive ? high : medium).add(Map.entry("hostPath mount " + trimmed, sensitive ? "high" : "medium"));
+            }
+        }
+        String capabilities = attributes.get("k8s.pod.capabilities_added");
+        if (capabilities != null && !capabilities.isBlank()) {
+            for (String cap : capabilities.split(",")) {
+                String name = cap.strip().toUpperCase(Locale.ROOT).replaceFirst("^CAP_", "");
+                if (DANGEROUS_CAPABILITIES.contains(name)) {
+                    high.add(Map.entry("capability " + name, "high"));
+                }
+            }
+        }
+        if ("true".equals(attributes.get("k8s.pod.run_as_root"))) {
+            medium.add(Map.entry("runs as root (runAsUser 0)", "medium"));
+        }
+        List<Map.Entry<String, String>> all = new ArrayList<>(high);
+        all.addAll(medium);
+        return all;
+    }
+
+    private Finding finding(SecurityEvent event, DetectorContext context) {
+        KubernetesAudit audit = event.getKubernetesAudit();
+        List<Map.Entry<String, String>> risks = risks(event.getAttributes());
+        String severity = risks.get(0).getValue();
+        List<String> facts = risks.stream().map(Map.Entry::getKey).toList();
+        String workload = (event.getAttributes().get("k8s.pod.template_of") != null
+                ? event.getAttributes().get("k8s.pod.template_of") : "Pod") + " " + audit.getObjectNamespace() + "/"
+                + (audit.getObjectName() == null ? "?" : audit.getObjectName());
+        String summary = workload + " weakens isolation on its node: " + String.join(", ", facts) + " (admitted for "
+                + audit.getSubjectUser() + ")";
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("risks", String.join("; ", facts));
+        for (String key : List.of("k8s.pod.privileged", "k8s.pod.host_pid", "k8s.pod.host_network", "k8s.pod.host_ipc",
+                "k8s.pod.host_path_mounts", "k8s.pod.capabilities_added", "k8s.pod.run_as_root", "k8s.pod.images")) {
+            evidence.put(key, event.getAttributes().get(key));
+        }
+        evidence.put("kubernetes_audit.subject_user", audit.getSubjectUser());
+        evidence.put("kubernetes_audit.verb", audit.getVerb());
+        return FindingFactory.of(this, RULE_ID, "Pod weakens tenant isolation", severity, MITRE, summary, event,
+                context.tenants(), evidence, workload, String.join("|", facts));
+    }
+}
