@@ -86,7 +86,8 @@ public final class CrossTenantAccessDetector implements Detector {
                 + access.describe() + " " + target + " of tenant " + event.getTenant().getOwner()
                 + " and the API server allowed it (a breach or an RBAC misconfiguration)";
         return FindingFactory.of(this, ALLOWED_RULE, "Cross-tenant access allowed", critical ? "critical" : "high", MITRE,
-                summary, event, context.tenants(), evidence(event), audit.getAuditId(), event.getId());
+                summary, event, context.tenants(), evidence(event),
+                audit.getAuditId() != null ? audit.getAuditId() : event.getId());
     }
 
     private Finding probingFinding(Windowed<String> key, DeniedAttempts attempts, int threshold, Duration window,

@@ -87,8 +87,17 @@ final class Isolation {
         return code != null && (code == 401 || code == 403);
     }
 
-    /** Only the final stage of a request is judged, so one request is one finding (not one per stage). */
+    /**
+     * Only the stage that carries the decision is judged, so one request is one finding (not one per stage): the final
+     * one, or for long-running sessions (exec, attach, port-forward), {@code ResponseStarted}, which is logged when
+     * the session opens (its {@code ResponseComplete} only when it ends); findings of both stages share one id.
+     */
     static boolean finalStage(KubernetesAudit audit) {
-        return audit.getStage() == null || "ResponseComplete".equals(audit.getStage()) || "Panic".equals(audit.getStage());
+        String stage = audit.getStage();
+        if (stage == null || "ResponseComplete".equals(stage) || "Panic".equals(stage)) {
+            return true;
+        }
+        return "ResponseStarted".equals(stage) && audit.getSubresource() != null
+                && java.util.Set.of("exec", "attach", "portforward").contains(audit.getSubresource());
     }
 }

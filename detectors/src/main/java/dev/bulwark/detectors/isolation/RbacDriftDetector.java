@@ -35,7 +35,9 @@ import dev.bulwark.schemas.TenantInfo;
  * watching, and it runs again when a binding changes. Severity: a cross-tenant namespaced binding is high; cluster-wide
  * rights for a tenant identity are high, and critical when the role is {@code cluster-admin}, {@code admin} or
  * {@code edit}. The finding id is derived from the binding and subject, so re-ingesting the same objects updates the
- * same finding.
+ * same finding. A binding that names namespaces the tenant directory does not know yet (objects of one snapshot arrive
+ * together) is held in memory for up to ten seconds and judged when they appear. Bindings are judged when they change;
+ * moving a namespace to another tenant does not re-judge the bindings that already exist (re-ingest them).
  */
 public final class RbacDriftDetector implements Detector {
 
@@ -47,9 +49,28 @@ public final class RbacDriftDetector implements Detector {
     private static final List<String> POWERFUL_ROLES = List.of("ClusterRole:cluster-admin", "ClusterRole:admin",
             "ClusterRole:edit");
 
+    /** How long a binding waits for the namespaces it names to appear in the tenant directory. */
+    static final java.time.Duration WAIT = java.time.Duration.ofSeconds(10);
+    /** Most bindings waiting at once (per task); beyond it they are judged at once. */
+    static final int MAX_WAITING = 10_000;
+
     @Override
     public String name() {
         return "rbac-drift";
+    }
+
+    /** True when the directory knows the binding's namespace and every namespace its service accounts name. */
+    static boolean contextKnown(TenantContext binding, TenantDirectory directory) {
+        if (binding.getNamespace() != null && !directory.namespaceTenant(binding.getNamespace()).known()) {
+            return false;
+        }
+        for (Subject subject : binding.getSubjects()) {
+            if ("ServiceAccount".equals(subject.getKind()) && subject.getNamespace() != null
+                    && !directory.namespaceTenant(subject.getNamespace()).known()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -64,17 +85,42 @@ public final class RbacDriftDetector implements Detector {
                 .process(() -> new Processor<String, TenantContext, String, Finding>() {
                     private ProcessorContext<String, Finding> processorContext;
                     private TenantDirectory directory;
+                    /** Bindings whose namespaces the directory did not know yet, with when they arrived. */
+                    private final java.util.LinkedHashMap<String, Record<String, TenantContext>> waiting =
+                            new java.util.LinkedHashMap<>();
 
                     @Override
                     public void init(ProcessorContext<String, Finding> processorContext) {
                         this.processorContext = processorContext;
                         this.directory = context.directory(processorContext);
+                        processorContext.schedule(java.time.Duration.ofMillis(500),
+                                org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, this::recheck);
                     }
 
                     @Override
                     public void process(Record<String, TenantContext> record) {
+                        if (!contextKnown(record.value(), directory) && waiting.size() < MAX_WAITING) {
+                            waiting.remove(record.key());
+                            waiting.put(record.key(), record.withTimestamp(processorContext.currentSystemTimeMs()));
+                            return;
+                        }
+                        waiting.remove(record.key());
+                        check(record);
+                    }
+
+                    private void recheck(long now) {
+                        for (var it = waiting.values().iterator(); it.hasNext(); ) {
+                            Record<String, TenantContext> record = it.next();
+                            if (contextKnown(record.value(), directory) || now - record.timestamp() >= WAIT.toMillis()) {
+                                it.remove();
+                                check(record);
+                            }
+                        }
+                    }
+
+                    private void check(Record<String, TenantContext> record) {
                         for (Finding finding : findings(record.value(), directory, context.tenants())) {
-                            processorContext.forward(record.withKey(finding.getId()).withValue(finding));
+                            processorContext.forward(new Record<>(finding.getId(), finding, finding.getLastSeen()));
                         }
                     }
                 }, Named.as(name() + "-check"));
