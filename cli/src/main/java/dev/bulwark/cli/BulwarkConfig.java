@@ -44,6 +44,8 @@ public final class BulwarkConfig {
         @JsonProperty public String applicationId = "bulwark-detectors";
         @JsonProperty public boolean exactlyOnce = false;
         @JsonProperty public List<String> disabled = List.of();
+        /** Detector plugin jars, or directories of jars, added to the class path (see docs/writing-a-detector.md). */
+        @JsonProperty public List<String> plugins = List.of();
         /** How long an event whose namespace has no tenant context yet waits for it before going on unattributed. */
         @JsonProperty public long contextWaitMs = 2000;
         /** Most events waiting for context at once (per stream task); beyond it they go on unattributed at once. */
@@ -137,6 +139,10 @@ public final class BulwarkConfig {
             detection.exactlyOnce = Boolean.parseBoolean(env.get("BULWARK_EXACTLY_ONCE"));
         }
         home = env.getOrDefault("BULWARK_HOME", home);
+        if (env.containsKey("BULWARK_PLUGINS")) {
+            detection.plugins = java.util.Arrays.stream(env.get("BULWARK_PLUGINS").split(java.io.File.pathSeparator))
+                    .map(String::strip).filter(p -> !p.isEmpty()).toList();
+        }
         ingest.host = env.getOrDefault("BULWARK_INGEST_HOST", ingest.host);
         if (env.containsKey("BULWARK_INGEST_PORT")) {
             ingest.port = parseInt("BULWARK_INGEST_PORT", env.get("BULWARK_INGEST_PORT"));

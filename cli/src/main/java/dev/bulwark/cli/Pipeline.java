@@ -64,12 +64,13 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** Creates the topics if needed and starts detection and the sink. */
-    public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics) throws InterruptedException {
+    public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics) throws InterruptedException, java.io.IOException {
         Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
             TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
         }
-        List<Detector> detectors = Detectors.enabled(Detectors.discover(), config.detection.disabled);
+        List<Detector> detectors = Detectors.enabled(Detectors.discover(Detectors.withPlugins(
+                config.detection.plugins.stream().map(java.nio.file.Path::of).toList())), config.detection.disabled);
         Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
                 config.detection.detectors, metrics, new DetectionTopology.EnrichmentSettings(
                         java.time.Duration.ofMillis(config.detection.contextWaitMs), config.detection.maxPendingEvents));

@@ -19,10 +19,40 @@ public final class Detectors {
 
     /** Every detector registered through {@link ServiceLoader}, in a stable order (by name). */
     public static List<Detector> discover() {
+        return discover(Detectors.class.getClassLoader());
+    }
+
+    /** Every detector registered through {@link ServiceLoader} in this class loader, in a stable order (by name). */
+    public static List<Detector> discover(ClassLoader loader) {
         List<Detector> found = new ArrayList<>();
-        ServiceLoader.load(Detector.class).forEach(found::add);
+        ServiceLoader.load(Detector.class, loader).forEach(found::add);
         found.sort(java.util.Comparator.comparing(Detector::name));
         return found;
+    }
+
+    /**
+     * A class loader that adds detector plugin jars to Bulwark's own classes: each path is a jar, or a directory whose
+     * {@code *.jar} files are all added.
+     *
+     * @throws IllegalArgumentException naming a path that is neither
+     */
+    public static ClassLoader withPlugins(List<java.nio.file.Path> paths) throws java.io.IOException {
+        List<java.net.URL> urls = new ArrayList<>();
+        for (java.nio.file.Path path : paths) {
+            if (java.nio.file.Files.isDirectory(path)) {
+                try (var jars = java.nio.file.Files.list(path)) {
+                    for (java.nio.file.Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                        urls.add(jar.toUri().toURL());
+                    }
+                }
+            } else if (java.nio.file.Files.isRegularFile(path) && path.toString().endsWith(".jar")) {
+                urls.add(path.toUri().toURL());
+            } else {
+                throw new IllegalArgumentException("detector plugin " + path + " is neither a jar nor a directory of jars");
+            }
+        }
+        return urls.isEmpty() ? Detectors.class.getClassLoader()
+                : new java.net.URLClassLoader("bulwark-plugins", urls.toArray(java.net.URL[]::new), Detectors.class.getClassLoader());
     }
 
     /**

@@ -1,0 +1,73 @@
+package com.example.bulwark;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.SecurityEvent;
+
+/**
+ * Example plugin: a container starts a known cryptocurrency miner, or connects to a mining-pool (Stratum) port.
+ *
+ * <p>Why: it shows the whole path of a detector outside the core: one class, one services line, one test with the
+ * {@code DetectorTestKit}, a jar in {@code detection.plugins}. Miner names and ports are settings
+ * ({@code detection.detectors.crypto-miner.names}, {@code .ports}).
+ */
+public final class CryptoMinerDetector implements Detector {
+
+    static final String RULE_ID = "example.crypto_miner";
+    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("impact"), List.of("T1496"));
+    private static final String DEFAULT_NAMES = "xmrig,minerd,cpuminer,ethminer,t-rex,nbminer,xmr-stak";
+    private static final String DEFAULT_PORTS = "3333,4444,5555,7777,14444,45700";
+
+    @Override
+    public String name() {
+        return "crypto-miner";
+    }
+
+    @Override
+    public KStream<String, Finding> build(DetectorContext context) {
+        Set<String> names = Set.of(context.config().getOrDefault("names", DEFAULT_NAMES).split("\\s*,\\s*"));
+        Set<String> ports = Set.of(context.config().getOrDefault("ports", DEFAULT_PORTS).split("\\s*,\\s*"));
+        return context.events()
+                .filter((key, event) -> reason(event, names, ports) != null, Named.as(name() + "-filter"))
+                .mapValues(event -> finding(event, reason(event, names, ports), context), Named.as(name() + "-finding"));
+    }
+
+    /** Why the event looks like mining, or null. */
+    static String reason(SecurityEvent event, Set<String> names, Set<String> ports) {
+        if (event.getContainer() == null || event.getProcess() == null) {
+            return null;
+        }
+        String process = event.getProcess().getName() == null ? "" : event.getProcess().getName().toLowerCase(Locale.ROOT);
+        if (names.contains(process)) {
+            return "started the miner " + process;
+        }
+        if (event.getDestination() != null && event.getDestination().getPort() != null
+                && ports.contains(event.getDestination().getPort().toString())) {
+            return "connected to mining-pool port " + event.getDestination().getPort() + " at " + event.getDestination().getIp();
+        }
+        return null;
+    }
+
+    private Finding finding(SecurityEvent event, String reason, DetectorContext context) {
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("process.name", event.getProcess().getName());
+        evidence.put("process.command_line", event.getProcess().getCommandLine());
+        evidence.put("destination.ip", event.getDestination() == null ? null : event.getDestination().getIp());
+        evidence.put("container.image.name", event.getContainer().getImageName());
+        return FindingFactory.of(this, RULE_ID, "Cryptocurrency miner in a container", "high", MITRE,
+                "Container " + event.getContainer().getId() + " " + reason, event, context.tenants(), evidence,
+                event.getContainer().getId());
+    }
+}
