@@ -16,7 +16,11 @@ import java.util.stream.Collectors;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.detectors.TenantResolver;
 import dev.bulwark.detectors.container.InteractiveShellInContainerDetector;
+import dev.bulwark.detectors.context.TenantDirectory;
+import dev.bulwark.detectors.context.TenantEnricher;
+import dev.bulwark.detectors.isolation.CrossTenantAccessDetector;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.Parsers;
@@ -72,7 +76,7 @@ final class DemoCommand implements Callable<Integer> {
 
         BulwarkCommand.say("step 2/4: starting the pipeline (detectors + Elasticsearch sink)");
         byte[] scenario = scenario();
-        Set<String> expectedEventIds = expectedShellEvents(scenario);
+        Set<String> expectedEventIds = expectedEvents(scenario, new TenantResolver(config.tenantByNamespace()));
         try (MetricsServer metrics = new MetricsServer(0);
              Pipeline pipeline = Pipeline.start(config, config.homeDir(stack.repoRoot()), metrics.registry())) {
             if (!pipeline.awaitRunning(Duration.ofSeconds(60))) {
@@ -94,6 +98,8 @@ final class DemoCommand implements Callable<Integer> {
             Map<String, Long> byTenant = findings.stream().collect(Collectors.groupingBy(d -> d.tenant().name(),
                     TreeMap::new, Collectors.counting()));
             System.out.println("findings by tenant: " + byTenant);
+            findings.stream().filter(d -> d.rule().id() != null && d.rule().id().startsWith("bulwark.isolation."))
+                    .forEach(d -> System.out.println("isolation violation for tenant " + d.tenant().name() + ": " + d.message()));
             System.out.println("dead-lettered input records: " + stats.deadLettered() + " (on topic "
                     + config.kafka.topicPrefix + "dlq, with the reason and the original bytes)");
             System.out.println();
@@ -114,6 +120,29 @@ final class DemoCommand implements Callable<Integer> {
             }
             return in.readAllBytes();
         }
+    }
+
+    /**
+     * Ids of the scenario events that must become findings: interactive shells, and exec into another tenant's pod
+     * (judged with the scenario's static tenants, as the pipeline will).
+     */
+    static Set<String> expectedEvents(byte[] scenario, TenantResolver tenants) throws IOException {
+        Set<String> ids = new HashSet<>(expectedShellEvents(scenario));
+        SourceParser parser = Parsers.forFormat("falco");
+        TenantDirectory directory = new TenantDirectory(null, tenants);
+        RecordReader reader = new RecordReader(new ByteArrayInputStream(scenario), 1 << 20);
+        for (RecordReader.Record record = reader.next(); record != null; record = reader.next()) {
+            try {
+                for (SecurityEvent event : parser.normalize(record.bytes(), "scenario").events()) {
+                    if (CrossTenantAccessDetector.isAllowedCrossTenantAccess(TenantEnricher.enrich(directory, event, true))) {
+                        ids.add(event.getId());
+                    }
+                }
+            } catch (ParseException e) {
+                // the scenario's broken records are expected to be dead-lettered
+            }
+        }
+        return ids;
     }
 
     /** Ids of the scenario events the interactive-shell detector must turn into findings. */

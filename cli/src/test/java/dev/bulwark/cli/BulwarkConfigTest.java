@@ -74,5 +74,11 @@ class BulwarkConfigTest {
             scenario = in.readAllBytes();
         }
         assertThat(DemoCommand.expectedShellEvents(scenario)).hasSize(3);
+        var tenants = new dev.bulwark.detectors.TenantResolver(java.util.Map.of("acme-payments", "acme", "acme-web", "acme",
+                "globex-data", "globex"));
+        assertThat(DemoCommand.expectedEvents(scenario, tenants)).as("plus globex's service account exec'ing into acme")
+                .hasSize(4).containsAll(DemoCommand.expectedShellEvents(scenario));
+        assertThat(DemoCommand.expectedEvents(scenario, dev.bulwark.detectors.TenantResolver.none()))
+                .as("without tenants nothing crosses tenants").hasSize(3);
     }
 }

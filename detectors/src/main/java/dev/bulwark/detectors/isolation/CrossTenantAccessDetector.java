@@ -76,6 +76,12 @@ public final class CrossTenantAccessDetector implements Detector {
         return allowed.merge(probing, Named.as(name() + "-merge"));
     }
 
+    /** True for an enriched audit event this detector reports as an allowed cross-tenant access. */
+    public static boolean isAllowedCrossTenantAccess(SecurityEvent event) {
+        return event.getKubernetesAudit() != null && Isolation.finalStage(event.getKubernetesAudit())
+                && Isolation.actorCrossesTenants(event) && Isolation.allowed(event.getKubernetesAudit());
+    }
+
     private Finding allowedFinding(SecurityEvent event, DetectorContext context) {
         KubernetesAudit audit = event.getKubernetesAudit();
         Isolation.Access access = Isolation.Access.of(audit);
