@@ -1,0 +1,175 @@
+package dev.bulwark.detectors.behaviour;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.DetectorContext;
+import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.JsonSerde;
+import dev.bulwark.schemas.AvroSerde;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.SecurityEvent;
+
+/**
+ * Runtime profiling: per container image, learn the executables it runs and the destinations it connects to during a
+ * learning period, then report anything new.
+ *
+ * <p>Why: containers are immutable and repetitive; an image that suddenly runs {@code nc} or calls a new address is the
+ * classic sign of compromise, whatever rule set is loaded. Settings ({@code detection.detectors.behaviour-baseline.*}):
+ * {@code learning} (ISO-8601 duration of event time from the image's first event, default {@code PT1H}),
+ * {@code optOutTenants} (comma-separated tenants whose workloads are not profiled), {@code maxItems} (per profile and
+ * kind, default 500: a profile that fills up stops reporting rather than growing) and {@code idleTtl} (profiles of
+ * images not seen for this long are dropped, default {@code P7D}). Each new item is reported once (medium), then learned.
+ */
+public final class BehaviourBaselineDetector implements Detector {
+
+    public static final String RULE_ID = "bulwark.behaviour.new_in_image";
+    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("execution", "command-and-control"),
+            List.of("T1059", "T1071"));
+
+    /** What one image is known to do. */
+    public record Profile(long firstSeenMillis, long lastSeenMillis, Set<String> executables, Set<String> destinations) {
+    }
+
+    @Override
+    public String name() {
+        return "behaviour-baseline";
+    }
+
+    @Override
+    public KStream<String, Finding> build(DetectorContext context) {
+        Duration learning = Duration.parse(context.config().getOrDefault("learning", "PT1H"));
+        Duration idleTtl = Duration.parse(context.config().getOrDefault("idleTtl", "P7D"));
+        int maxItems = Integer.parseInt(context.config().getOrDefault("maxItems", "500"));
+        Set<String> optOut = Set.of(context.config().getOrDefault("optOutTenants", "").split("\\s*,\\s*"));
+        String store = name() + "-profiles";
+        context.builder().addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store),
+                Serdes.String(), JsonSerde.of(Profile.class)));
+        return context.events()
+                .filter((key, event) -> image(event) != null && item(event) != null
+                        && (event.getTenant() == null || !optOut.contains(event.getTenant().getOwner())),
+                        Named.as(name() + "-profiled"))
+                .selectKey((key, event) -> image(event), Named.as(name() + "-by-image"))
+                .repartition(Repartitioned.<String, SecurityEvent>as(name() + "-by-image")
+                        .withKeySerde(Serdes.String()).withValueSerde(AvroSerde.of(SecurityEvent.class)))
+                .process(() -> new Processor<String, SecurityEvent, String, Finding>() {
+                    private ProcessorContext<String, Finding> processorContext;
+                    private KeyValueStore<String, Profile> profiles;
+
+                    @Override
+                    public void init(ProcessorContext<String, Finding> processorContext) {
+                        this.processorContext = processorContext;
+                        this.profiles = processorContext.getStateStore(store);
+                        processorContext.schedule(Duration.ofMinutes(10), PunctuationType.STREAM_TIME, this::expire);
+                    }
+
+                    @Override
+                    public void process(Record<String, SecurityEvent> record) {
+                        SecurityEvent event = record.value();
+                        long now = Math.floorDiv(event.getTimestamp(), 1_000_000L);
+                        Profile profile = profiles.get(record.key());
+                        if (profile == null) {
+                            profile = new Profile(now, now, new TreeSet<>(), new TreeSet<>());
+                        }
+                        Map.Entry<String, String> item = item(event);
+                        Set<String> known = "executable".equals(item.getKey()) ? profile.executables() : profile.destinations();
+                        boolean learned = now - profile.firstSeenMillis() >= learning.toMillis();
+                        if (!known.contains(item.getValue()) && known.size() < maxItems) {
+                            Set<String> updated = new TreeSet<>(known);
+                            updated.add(item.getValue());
+                            profile = "executable".equals(item.getKey())
+                                    ? new Profile(profile.firstSeenMillis(), now, updated, profile.destinations())
+                                    : new Profile(profile.firstSeenMillis(), now, profile.executables(), updated);
+                            if (learned) {
+                                Finding finding = finding(event, record.key(), item, context);
+                                processorContext.forward(new Record<>(finding.getId(), finding, record.timestamp()));
+                            }
+                        } else {
+                            profile = new Profile(profile.firstSeenMillis(), Math.max(now, profile.lastSeenMillis()),
+                                    profile.executables(), profile.destinations());
+                        }
+                        profiles.put(record.key(), profile);
+                    }
+
+                    private void expire(long streamTime) {
+                        List<String> idle = new java.util.ArrayList<>();
+                        try (KeyValueIterator<String, Profile> it = profiles.all()) {
+                            it.forEachRemaining(kv -> {
+                                if (streamTime - kv.value.lastSeenMillis() > idleTtl.toMillis()) {
+                                    idle.add(kv.key);
+                                }
+                            });
+                        }
+                        idle.forEach(profiles::delete);
+                    }
+                }, Named.as(name() + "-profile"), store);
+    }
+
+    /** The image an event's container runs, normalized, or null. */
+    static String image(SecurityEvent event) {
+        if (event.getContainer() == null || event.getContainer().getImageName() == null) {
+            return null;
+        }
+        String tag = event.getContainer().getImageTag();
+        return dev.bulwark.detectors.vulnerability.ImageRef.normalize(event.getContainer().getImageName())
+                + (tag == null ? "" : ":" + tag);
+    }
+
+    /** What the event shows the image doing: an executable started or a destination contacted; null for other events. */
+    static Map.Entry<String, String> item(SecurityEvent event) {
+        if (event.getDestination() != null && event.getDestination().getIp() != null
+                && (event.getNetwork() == null || !"ingress".equals(event.getNetwork().getDirection()))) {
+            String peer = event.getTenant() != null && event.getTenant().getPeerPod() != null
+                    ? "pod " + event.getTenant().getPeerNamespace() + "/" + event.getTenant().getPeerPod()
+                    : event.getDestination().getIp();
+            return Map.entry("destination", peer + (event.getDestination().getPort() == null ? ""
+                    : ":" + event.getDestination().getPort()));
+        }
+        boolean start = event.getEvent() != null && event.getEvent().getType() != null
+                && event.getEvent().getType().contains("start");
+        if (event.getProcess() != null && event.getProcess().getExecutable() != null && start) {
+            return Map.entry("executable", event.getProcess().getExecutable());
+        }
+        return null;
+    }
+
+    private Finding finding(SecurityEvent event, String image, Map.Entry<String, String> item, DetectorContext context) {
+        String what = "executable".equals(item.getKey()) ? "ran a new executable " + item.getValue()
+                : "connected to a new destination " + item.getValue();
+        String where = event.getKubernetes() == null ? "container " + event.getContainer().getId()
+                : "pod " + event.getKubernetes().getNamespace() + "/" + event.getKubernetes().getPod();
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("image", image);
+        evidence.put("baseline." + item.getKey(), item.getValue());
+        evidence.put("process.command_line", event.getProcess() == null ? null : event.getProcess().getCommandLine());
+        evidence.put("container.id", event.getContainer().getId());
+        return FindingFactory.of(this, RULE_ID, "Image did something outside its learned behaviour", "medium", MITRE,
+                "Image " + image + " in " + where + " " + what + " after its learning period", event, context.tenants(),
+                evidence, image, item.getKey(), item.getValue());
+    }
+
+    /** For tests: the item an event contributes. */
+    static KeyValue<String, String> itemOf(SecurityEvent event) {
+        Map.Entry<String, String> item = item(event);
+        return item == null ? null : KeyValue.pair(item.getKey(), item.getValue());
+    }
+}
