@@ -8,6 +8,9 @@ import java.util.TreeSet;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.bulwark.detectors.TenantResolver;
 import dev.bulwark.schemas.RoleGrant;
 import dev.bulwark.schemas.TenantContext;
@@ -129,6 +132,89 @@ public final class TenantDirectory {
         TenantContext entry = store == null ? null : store.get(ContextDirectoryUpdater.SUBJECT + kind + "/"
                 + (namespace == null ? "" : namespace) + "/" + name);
         return entry == null ? List.of() : entry.getGrants().stream().map(RoleGrant::getRole).toList();
+    }
+
+    /**
+     * The rights a subject holds: the rules of every role its bindings reference, including the rules ClusterRoles
+     * aggregate from other ClusterRoles by label; each grant's namespace is the binding's (null for cluster-wide).
+     * Wildcards ({@code *}) are kept as given; see {@link #hasWildcard}.
+     */
+    public List<RoleGrant> effectiveGrants(String kind, String namespace, String name) {
+        List<RoleGrant> grants = new ArrayList<>();
+        for (String bindingKey : bindingsOf(kind, namespace, name)) {
+            int slash = bindingKey.indexOf('/');
+            TenantContext binding = slash < 0 ? null : object(bindingKey.substring(0, slash), bindingKey.substring(slash + 1));
+            if (binding == null || binding.getGrants().isEmpty()) {
+                continue;
+            }
+            String roleRef = binding.getGrants().get(0).getRole();
+            String bindingNamespace = "clusterrolebinding".equals(binding.getKind()) ? null : binding.getNamespace();
+            for (RoleGrant rule : roleRules(roleRef, binding.getNamespace())) {
+                grants.add(RoleGrant.newBuilder(rule).setRole(roleRef).setNamespace(bindingNamespace).build());
+            }
+        }
+        return grants;
+    }
+
+    /** True when a grant allows every verb or every resource. */
+    public static boolean hasWildcard(RoleGrant grant) {
+        return grant.getVerbs().contains("*") || grant.getResources().contains("*");
+    }
+
+    /**
+     * The rules of a role reference as bindings name it ({@code Role:<name>} in the binding's namespace, or
+     * {@code ClusterRole:<name>}), with the rules a ClusterRole aggregates by label.
+     */
+    public List<RoleGrant> roleRules(String roleRef, String bindingNamespace) {
+        if (roleRef.startsWith("Role:")) {
+            TenantContext role = object("role", bindingNamespace + "/" + roleRef.substring("Role:".length()));
+            return role == null ? List.of() : role.getGrants();
+        }
+        if (!roleRef.startsWith("ClusterRole:")) {
+            return List.of();
+        }
+        TenantContext role = object("clusterrole", roleRef.substring("ClusterRole:".length()));
+        if (role == null) {
+            return List.of();
+        }
+        List<RoleGrant> rules = new ArrayList<>(role.getGrants());
+        String selectors = role.getAttributes().get("k8s.rbac.aggregation_selectors");
+        if (selectors != null && store != null) {
+            try {
+                JsonNode parsed = new ObjectMapper().readTree(selectors);
+                try (KeyValueIterator<String, TenantContext> it = store.prefixScan(ContextDirectoryUpdater.OBJECT
+                        + "clusterrole/", new org.apache.kafka.common.serialization.StringSerializer())) {
+                    while (it.hasNext()) {
+                        TenantContext candidate = it.next().value;
+                        if (candidate.getName() != null && !candidate.getName().equals(role.getName())
+                                && anySelectorMatches(parsed, candidate.getLabels())) {
+                            rules.addAll(candidate.getGrants());
+                        }
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // unreadable selectors aggregate nothing
+            }
+        }
+        return rules;
+    }
+
+    private static boolean anySelectorMatches(JsonNode selectors, Map<String, String> labels) {
+        for (JsonNode selector : selectors) {
+            JsonNode matchLabels = selector.path("matchLabels");
+            if (matchLabels.isEmpty()) {
+                continue;
+            }
+            boolean all = true;
+            for (var it = matchLabels.fields(); it.hasNext(); ) {
+                var entry = it.next();
+                all &= entry.getValue().asText().equals(labels.get(entry.getKey()));
+            }
+            if (all) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Every object of a kind in a namespace (e.g. network policies), by prefix scan. */

@@ -28,7 +28,8 @@ import dev.bulwark.schemas.TenantInfo;
 
 /**
  * RBAC drift: a RoleBinding that grants a subject of tenant A rights in tenant B's namespace, or a ClusterRoleBinding
- * that gives a tenant's identity cluster-wide rights.
+ * that gives a tenant's identity cluster-wide rights. Rights are resolved through the referenced Role or ClusterRole,
+ * including rules ClusterRoles aggregate by label: wildcard verbs or resources make a finding critical.
  *
  * <p>Why: cross-tenant access usually starts as a binding someone added "temporarily". This detector reads every change
  * to bindings from the tenant context (Kubernetes objects), so it also finds drift that happened before Bulwark was
@@ -132,6 +133,7 @@ public final class RbacDriftDetector implements Detector {
         String role = binding.getGrants().isEmpty() ? "?" : binding.getGrants().get(0).getRole();
         boolean clusterWide = "clusterrolebinding".equals(binding.getKind());
         TenantDirectory.Resolution bindingTenant = clusterWide ? null : directory.namespaceTenant(binding.getNamespace());
+        boolean wildcard = directory.roleRules(role, binding.getNamespace()).stream().anyMatch(TenantDirectory::hasWildcard);
         for (Subject subject : binding.getSubjects()) {
             String subjectTenant = subjectTenant(subject, binding.getNamespace(), directory);
             if (!Isolation.known(subjectTenant)) {
@@ -140,7 +142,7 @@ public final class RbacDriftDetector implements Detector {
             String who = subject.getKind() + " " + (subject.getNamespace() == null ? "" : subject.getNamespace() + "/")
                     + subject.getName();
             if (clusterWide) {
-                boolean powerful = POWERFUL_ROLES.contains(role);
+                boolean powerful = POWERFUL_ROLES.contains(role) || wildcard;
                 findings.add(finding(binding, subject, subjectTenant, subjectTenant, CLUSTER_WIDE_RULE,
                         "Tenant identity granted cluster-wide rights", powerful ? "critical" : "high",
                         "ClusterRoleBinding " + binding.getName() + " grants " + role + " cluster-wide to " + who
@@ -148,7 +150,7 @@ public final class RbacDriftDetector implements Detector {
             } else if (bindingTenant.known() && Isolation.known(bindingTenant.tenant())
                     && !bindingTenant.tenant().equals(subjectTenant)) {
                 findings.add(finding(binding, subject, bindingTenant.tenant(), subjectTenant, CROSS_TENANT_RULE,
-                        "Role binding grants another tenant rights", "high",
+                        "Role binding grants another tenant rights", wildcard ? "critical" : "high",
                         "RoleBinding " + binding.getNamespace() + "/" + binding.getName() + " in tenant "
                                 + bindingTenant.tenant() + "'s namespace grants " + role + " to " + who + " of tenant "
                                 + subjectTenant, tenants));

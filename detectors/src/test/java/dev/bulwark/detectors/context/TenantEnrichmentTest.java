@@ -129,4 +129,58 @@ class TenantEnrichmentTest {
             assertThat(kit.findings().get(0).getEvidence().getFields()).containsEntry("peer_pod", "null");
         }
     }
+
+    /** Reports the effective grants of each audit event's user, as the directory resolves them. */
+    static final class GrantsDetector implements Detector {
+        @Override
+        public String name() {
+            return "grants";
+        }
+
+        @Override
+        public KStream<String, Finding> build(DetectorContext context) {
+            return context.events().processValues(() -> new org.apache.kafka.streams.processor.api.FixedKeyProcessor<
+                    String, dev.bulwark.schemas.SecurityEvent, Finding>() {
+                private org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, Finding> pc;
+                private TenantDirectory directory;
+
+                @Override
+                public void init(org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, Finding> pc) {
+                    this.pc = pc;
+                    this.directory = context.directory(pc);
+                }
+
+                @Override
+                public void process(org.apache.kafka.streams.processor.api.FixedKeyRecord<String, dev.bulwark.schemas.SecurityEvent> record) {
+                    var event = record.value();
+                    var grants = directory.effectiveGrants("User", null, event.getKubernetesAudit().getSubjectUser());
+                    String described = String.join(";", grants.stream().map(g -> g.getRole() + "@" + g.getNamespace() + ":"
+                            + String.join(",", g.getVerbs()) + "/" + String.join(",", g.getResources())).sorted().toList());
+                    pc.forward(record.withValue(FindingFactory.of(GrantsDetector.this, "grants", "grants", "low",
+                            FindingFactory.mitre(List.of(), List.of()), described, event, context.tenants(), Map.of(),
+                            event.getId())));
+                }
+            }, Named.as("grants-finding"));
+        }
+    }
+
+    @Test
+    void anIdentitysRightsAreResolvedThroughBindingsRolesAndAggregation() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new GrantsDetector())) {
+            kit.context("""
+                    - {kind: role, key: ledger/reader, namespace: ledger, name: reader,
+                       grants: [{role: reader, namespace: ledger, verbs: [get, list], resources: [pods]}]}
+                    - {kind: clusterrole, key: secrets, name: secrets, labels: {agg: "yes"},
+                       grants: [{role: secrets, verbs: [get], resources: [secrets]}]}
+                    - {kind: clusterrole, key: bundle, name: bundle,
+                       attributes: {k8s.rbac.aggregation_selectors: '[{"matchLabels":{"agg":"yes"}}]'}}
+                    - {kind: rolebinding, key: ledger/r, namespace: ledger, subjects: [{kind: User, name: dora}],
+                       grants: [{role: "Role:reader", namespace: ledger}]}
+                    - {kind: clusterrolebinding, key: b, subjects: [{kind: User, name: dora}], grants: [{role: "ClusterRole:bundle"}]}
+                    """);
+            kit.event("{kubernetes_audit: {verb: get, resource: pods, subject_user: dora}}");
+            assertThat(kit.findings()).singleElement().satisfies(f -> assertThat(f.getSummary())
+                    .isEqualTo("ClusterRole:bundle@null:get/secrets;Role:reader@ledger:get,list/pods"));
+        }
+    }
 }

@@ -72,4 +72,24 @@ class RbacDriftDetectorTest {
                     .isEqualTo(findings.get(1).getId());
         }
     }
+
+    @Test
+    void wildcardRightsAggregatedIntoTheReferencedClusterRoleMakeDriftCritical() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context(TENANTS);
+            kit.context("""
+                    - {kind: clusterrole, key: everything, name: everything, labels: {example.com/aggregate-to-ops: "true"},
+                       grants: [{role: everything, verbs: ["*"], resources: ["*"]}]}
+                    - {kind: clusterrole, key: ops, name: ops,
+                       attributes: {k8s.rbac.aggregation_selectors: '[{"matchLabels":{"example.com/aggregate-to-ops":"true"}}]'}}
+                    - {kind: rolebinding, key: shop/ops, namespace: shop, name: ops,
+                       subjects: [{kind: ServiceAccount, name: deployer, namespace: ledger}],
+                       grants: [{role: "ClusterRole:ops", namespace: shop}]}
+                    """);
+            assertThat(kit.findings()).singleElement().satisfies(f -> {
+                assertThat(f.getSeverity()).isEqualTo("critical");
+                assertThat(f.getTenant()).isEqualTo("acme");
+            });
+        }
+    }
 }
