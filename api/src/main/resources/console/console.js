@@ -1,5 +1,5 @@
 // Bulwark console: plain DOM, no dependencies. Everything shown comes from finding fields, which attackers can
-// influence, so text is only ever set with textContent (never innerHTML), and the page runs under a strict CSP.
+// influence, so text is only ever set with textContent (never as markup), and the page runs under a strict CSP.
 'use strict';
 
 (function () {
