@@ -59,6 +59,24 @@ public final class QueryParams {
         return new QueryParams(values);
     }
 
+    /**
+     * Parameters given as a map (the command line builds them so), checked against {@code allowed} like a query string.
+     *
+     * @throws ApiException 400 for an unknown name
+     */
+    public static QueryParams of(Map<String, String> given, Set<String> allowed) {
+        Map<String, String> values = new LinkedHashMap<>();
+        given.forEach((name, value) -> {
+            if (!allowed.contains(name)) {
+                throw ApiException.badRequest("unknown parameter \"" + Validation.printable(name, 40) + "\"");
+            }
+            if (value != null) {
+                values.put(name, value);
+            }
+        });
+        return new QueryParams(values);
+    }
+
     /** The value of {@code name}, or null when absent or empty. */
     public String get(String name) {
         String value = values.get(name);
