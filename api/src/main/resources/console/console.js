@@ -38,6 +38,11 @@
     return body;
   }
 
+  // "2026-03-01T10:00:00.123456Z" -> "2026-03-01 10:00:00"
+  function shortTime(iso) {
+    return typeof iso === 'string' ? iso.slice(0, 19).replace('T', ' ') : '';
+  }
+
   function showError(message) { $('error').textContent = message || ''; }
 
   // ---------------------------------------------------------------- login
@@ -137,9 +142,11 @@
       const row = el('tr');
       row.dataset.id = f.id;
       row.className = 'finding-row';
-      row.appendChild(el('td', finding['@timestamp']));
+      const seen = el('td', shortTime(finding['@timestamp']), 'time');
+      seen.title = finding['@timestamp'] || '';
+      row.appendChild(seen);
       row.appendChild(el('td', f.severity, 'sev sev-' + (SEVERITIES.includes(f.severity) ? f.severity : 'other')));
-      row.appendChild(el('td', finding.tenant ? finding.tenant.name : ''));
+      row.appendChild(el('td', finding.tenant ? finding.tenant.name : '', 'tenant'));
       row.appendChild(el('td', finding.rule ? finding.rule.name : ''));
       row.appendChild(el('td', finding.message));
       row.appendChild(el('td', finding.triage ? finding.triage.status : 'open', 'status'));
@@ -173,8 +180,10 @@
       bar.title = bucket.start + ': ' + bucket.count;
       histogram.appendChild(bar);
     }
-    $('histogram-range').textContent = stats.from + ' – ' + stats.to + ' (' + stats.total + ' findings, bars of '
-      + Math.round(stats.interval_seconds / 60) + ' min)';
+    const minutes = Math.round(stats.interval_seconds / 60);
+    $('histogram-range').textContent = shortTime(stats.from) + ' – ' + shortTime(stats.to) + ' UTC (' + stats.total
+      + ' findings, bars of ' + (minutes % 1440 === 0 ? minutes / 1440 + ' d' : minutes % 60 === 0 ? minutes / 60 + ' h'
+      : minutes + ' min') + ')';
   }
 
   // ---------------------------------------------------------------- details and triage
@@ -203,7 +212,7 @@
     const fields = $('d-fields');
     clear(fields);
     const add = (label, value) => {
-      if (value === undefined || value === null || value === '') return;
+      if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) return;
       fields.appendChild(el('dt', label));
       fields.appendChild(el('dd', Array.isArray(value) ? value.join(', ') : value));
     };
