@@ -112,7 +112,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
                 .client(client)
                 .maxOperations(1000)
                 .maxSize(5L << 20)
-                .maxConcurrentRequests(1)
+                .maxConcurrentRequests(2)
                 .listener(new Listener()));
     }
 
@@ -292,7 +292,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
     }
 
     /** The bulk operation for a finding: merge the occurrence into the document, or create it whole. */
-    static BulkOperation operation(FindingIndex index, Finding finding) {
+    public static BulkOperation operation(FindingIndex index, Finding finding) {
         FindingDocument whole = FindingDocument.of(finding);
         FindingDocument occurrence = whole.occurrenceUpdate();
         return BulkOperation.of(b -> b.update(u -> u
