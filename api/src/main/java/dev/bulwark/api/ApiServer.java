@@ -143,10 +143,10 @@ public final class ApiServer implements AutoCloseable {
             if ("/healthz".equals(path)) {
                 json(exchange, 200, Map.of("status", "ok"));
             } else if ("/openapi.json".equals(path)) {
-                resource(exchange, "/openapi.json", "application/json");
+                resource(exchange, "openapi.json", "application/json");
             } else {
                 String file = STATIC.get(path);
-                resource(exchange, "/console/" + file, contentType(file));
+                resource(exchange, "console/" + file, contentType(file));
             }
             return;
         }
@@ -290,6 +290,7 @@ public final class ApiServer implements AutoCloseable {
         return "text/css; charset=utf-8";
     }
 
+    /** Serves a file from this package's resources (named, so the shaded jar cannot mix it up with another's). */
     private static void resource(HttpExchange exchange, String path, String contentType) throws IOException {
         byte[] body;
         try (InputStream in = ApiServer.class.getResourceAsStream(path)) {

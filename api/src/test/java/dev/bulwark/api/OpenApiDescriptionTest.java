@@ -16,7 +16,7 @@ class OpenApiDescriptionTest {
     @Test
     void describesEveryEndpointAndEverySearchParameter() throws Exception {
         JsonNode spec;
-        try (var in = ApiServer.class.getResourceAsStream("/openapi.json")) {
+        try (var in = ApiServer.class.getResourceAsStream("openapi.json")) {
             spec = new ObjectMapper().readTree(in);
         }
         assertThat(spec.get("openapi").asText()).startsWith("3.");
