@@ -43,7 +43,8 @@ class TenantScopeQueryTest {
         JsonNode text = query.at("/bool/must/0/simple_query_string");
         assertThat(text.get("query").asText()).isEqualTo(hostile);
         assertThat(text.get("default_operator").asText()).isEqualToIgnoringCase("and");
-        List<String> fields = new ObjectMapper().convertValue(text.get("fields"), List.class);
+        List<String> fields = new ObjectMapper().convertValue(text.get("fields"),
+                new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { });
         assertThat(fields).isNotEmpty().noneMatch(f -> f.startsWith("tenant"));
         assertThat(text.get("flags").asText()).doesNotContain("ALL");
         assertThat(query.at("/bool/should").isMissingNode()).isTrue();

@@ -186,7 +186,7 @@ final class FindingsCommand implements Callable<Integer> {
     /** A readable table of finding documents. */
     static void printTable(List<FindingDocument> docs, PrintStream out) {
         ObjectMapper mapper = new ObjectMapper();
-        printRows(docs.stream().map(d -> (JsonNode) mapper.valueToTree(d)).toList(), out);
+        printRows(docs.stream().<JsonNode>map(mapper::valueToTree).toList(), out);
     }
 
     /** A readable table of findings as JSON (a document or an API response item). */

@@ -350,7 +350,17 @@ public final class FindingSink implements Runnable, AutoCloseable {
             try {
                 index.addTenantAlias(client, pair.getKey(), pair.getValue());
                 aliased.add(key);
-            } catch (IOException | ElasticsearchException e) {
+            } catch (ElasticsearchException e) {
+                if (e.status() == 429 || e.status() >= 500) {
+                    LOG.warn("cannot add the alias {} to {} ({}); retrying", index.tenantAlias(pair.getValue()),
+                            pair.getKey(), e.getMessage());
+                    return false;
+                }
+                // Refused for good (e.g. a name taken by an index): the findings stay visible to SOC principals.
+                LOG.error("Elasticsearch refused the alias {} on {}: {}", index.tenantAlias(pair.getValue()),
+                        pair.getKey(), e.getMessage());
+                aliased.add(key);
+            } catch (IOException e) {
                 LOG.warn("cannot add the alias {} to {} ({}); retrying", index.tenantAlias(pair.getValue()),
                         pair.getKey(), e.getMessage());
                 return false;

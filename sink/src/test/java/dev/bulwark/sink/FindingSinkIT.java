@@ -166,7 +166,7 @@ class FindingSinkIT {
         // An analyst triages it.
         String concrete = index.indexFor(first);
         client.update(u -> u.index(concrete).id("f-merge").doc(Map.of("triage", Map.of("status", "acknowledged",
-                "updated_by", "alice", "updated_at", "2026-03-01T11:00:00Z", "note", "looking"))), Map.class);
+                "updated_by", "alice", "updated_at", "2026-03-01T11:00:00Z", "note", "looking"))), Void.class);
 
         // The detector reports it again: more occurrences, later, with new evidence.
         Finding again = Finding.newBuilder(original).setCount(5).setLastSeen(first + 3_600_000L)
