@@ -48,11 +48,14 @@ Usage: $(basename "$0") COMMAND [OPTIONS]
 Manage a local single-node Kafka (KRaft) + Elasticsearch stack for Bulwark.
 
 Commands:
-  up               Fetch (via Maven, cached), start and wait until both are healthy.
-                   Idempotent: running components are left alone.
-  down [--purge]   Stop both (SIGTERM, then SIGKILL after \$BULWARK_STOP_TIMEOUT s).
+  up [kafka|es]    Fetch (via Maven, cached), start and wait until both are healthy.
+                   Idempotent: running components are left alone. With a component
+                   name, only that one is started and waited for.
+  down [--purge] [kafka|es]
+                   Stop both (SIGTERM, then SIGKILL after \$BULWARK_STOP_TIMEOUT s).
                    Data is kept unless --purge is given (the fetched Elasticsearch
-                   distribution and Kafka classpath stay cached either way).
+                   distribution and Kafka classpath stay cached either way). With a
+                   component name, only that one is stopped (outage drills, tests).
   purge            Same as 'down --purge'.
   status           One line per component; exit 0 only if both are healthy.
   env              Print BULWARK_KAFKA_BOOTSTRAP=... and BULWARK_ES_URL=... lines.
@@ -624,21 +627,36 @@ show_failure() { # show_failure LOG...: last 30 lines this run wrote to each log
   printf '[bulwark] ----\n' >&2
 }
 
+# component_arg WHAT ARG: kafka, es (or elasticsearch) -> "kafka"/"es"; anything else is a usage error.
+component_arg() {
+  case $2 in
+    kafka) printf 'kafka' ;;
+    es|elasticsearch) printf 'es' ;;
+    *) die "$EXIT_USAGE" "unknown argument for $1: $2 (expected kafka or es)" ;;
+  esac
+}
+
 cmd_up() {
-  [[ $# -eq 0 ]] || die "$EXIT_USAGE" "'up' takes no arguments"
+  local only=all
+  [[ $# -le 1 ]] || die "$EXIT_USAGE" "'up' takes at most one argument (kafka or es)"
+  [[ $# -eq 0 ]] || only=$(component_arg up "$1")
   require_cmd curl "install it (apt-get install curl)"
   require_cmd flock "install util-linux"
   take_lock
 
   local kafka_pid es_pid start_kafka=false start_es=false
   ES_LAUNCHER_PID=""
-  if es_pid=$(find_pid "$E_PID" "$E_MARKER"); then
+  if [[ $only == kafka ]]; then
+    :
+  elif es_pid=$(find_pid "$E_PID" "$E_MARKER"); then
     say "Elasticsearch already running (pid $es_pid) on $ES_URL"
   else
     [[ -f $E_PID ]] && { say "removing stale Elasticsearch pid file"; rm -f "$E_PID"; }
     start_es=true
   fi
-  if kafka_pid=$(find_pid "$K_PID" "$K_MARKER"); then
+  if [[ $only == es ]]; then
+    :
+  elif kafka_pid=$(find_pid "$K_PID" "$K_MARKER"); then
     say "Kafka already running (pid $kafka_pid) on $KAFKA_BOOTSTRAP"
     echo "$kafka_pid" >"$K_PID"
   else
@@ -665,14 +683,16 @@ cmd_up() {
   # Elasticsearch is the slow one: launch it first, then format/start Kafka meanwhile.
   $start_es && es_start
   $start_kafka && kafka_start
-  wait_for_health
+  wait_for_health "$only"
   echo "BULWARK_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
   echo "BULWARK_ES_URL=$ES_URL"
 }
 
 # Polls both components until healthy; fails fast if one dies.
-wait_for_health() {
+wait_for_health() { # wait_for_health [all|kafka|es]: the components to wait for
   local t0=$SECONDS k_ok=false e_ok=false last_report=0 elapsed pid
+  [[ ${1:-all} == es ]] && k_ok=true
+  [[ ${1:-all} == kafka ]] && e_ok=true
   local tty=false; [[ -t 2 ]] && tty=true
   while :; do
     elapsed=$((SECONDS - t0))
@@ -734,38 +754,49 @@ wait_for_health() {
 }
 
 cmd_down() {
-  local purge=false
+  local purge=false only=all
   for a in "$@"; do
     case $a in
       --purge) purge=true ;;
-      *) die "$EXIT_USAGE" "unknown option for down: $a" ;;
+      -*) die "$EXIT_USAGE" "unknown option for down: $a" ;;
+      *) [[ $only == all ]] || die "$EXIT_USAGE" "'down' takes at most one component"
+         only=$(component_arg down "$a") ;;
     esac
   done
   require_cmd flock "install util-linux"
   take_lock
   local pids=() k_pid e_pid p
-  if k_pid=$(find_pid "$K_PID" "$K_MARKER"); then
-    say "stopping Kafka (pid $k_pid)"; pids+=("$k_pid")
-  else
-    say "Kafka is not running"
+  if [[ $only != es ]]; then
+    if k_pid=$(find_pid "$K_PID" "$K_MARKER"); then
+      say "stopping Kafka (pid $k_pid)"; pids+=("$k_pid")
+    else
+      say "Kafka is not running"
+    fi
   fi
-  if e_pid=$(find_pid "$E_PID" "$E_MARKER"); then
-    say "stopping Elasticsearch (pid $e_pid)"; pids+=("$e_pid")
-  else
-    say "Elasticsearch is not running"
+  if [[ $only != kafka ]]; then
+    if e_pid=$(find_pid "$E_PID" "$E_MARKER"); then
+      say "stopping Elasticsearch (pid $e_pid)"; pids+=("$e_pid")
+    else
+      say "Elasticsearch is not running"
+    fi
+    # Also stop an Elasticsearch launcher that is still waiting for its node.
+    for p in $(pids_with_arg -s "-Des.path.home=$E_DIR/home-"); do
+      [[ " ${pids[*]} " == *" $p "* ]] || pids+=("$p")
+    done
   fi
-  # Also stop an Elasticsearch launcher that is still waiting for its node.
-  for p in $(pids_with_arg -s "-Des.path.home=$E_DIR/home-"); do
-    [[ " ${pids[*]} " == *" $p "* ]] || pids+=("$p")
-  done
   terminate_pids "${pids[@]}"
-  rm -f "$K_PID" "$E_PID"
+  [[ $only == es ]] || rm -f "$K_PID"
+  [[ $only == kafka ]] || rm -f "$E_PID"
   if $purge; then
     say "purging data and logs under $BULWARK_HOME (cached downloads are kept)"
-    rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log" \
-           "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT"
+    [[ $only == es ]] || rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log"
+    [[ $only == kafka ]] || rm -rf "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT"
   fi
-  say "stack is down"
+  case $only in
+    all) say "stack is down" ;;
+    kafka) say "Kafka is down (Elasticsearch left alone)" ;;
+    es) say "Elasticsearch is down (Kafka left alone)" ;;
+  esac
 }
 
 cmd_status() {

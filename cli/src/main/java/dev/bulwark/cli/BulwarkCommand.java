@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, version = "Bulwark 0.1.0",
         description = "Event-streaming security analytics for container platforms (Kafka, Kafka Streams, Elasticsearch).",
-        subcommands = {LocalCommand.class, IngestCommand.class, RunCommand.class, DemoCommand.class,
+        subcommands = {LocalCommand.class, IngestCommand.class, RunCommand.class, ServeCommand.class, DemoCommand.class,
                 FindingsCommand.class, CommandLine.HelpCommand.class})
 public final class BulwarkCommand implements Callable<Integer> {
 

@@ -70,6 +70,25 @@ public final class BulwarkConfig {
         @JsonProperty public List<String> tenantKeys = List.of("bulwark.io/tenant", "capsule.clastix.io/tenant", "tenant");
     }
 
+    /** One query API token: the secret, its role ({@code soc} or {@code tenant:<name>}) and an optional name. */
+    public static final class ApiToken {
+        @JsonProperty public String token;
+        @JsonProperty public String role;
+        @JsonProperty public String name;
+    }
+
+    /** The findings query API and console. */
+    public static final class Api {
+        /** Address the API binds to; loopback by default. */
+        @JsonProperty public String host = "127.0.0.1";
+        /** Port of the API; 0 turns it off in {@code bulwark run}. */
+        @JsonProperty public int port = 8080;
+        /** Bearer tokens and the principals they stand for. */
+        @JsonProperty public List<ApiToken> tokens = List.of();
+        /** Request threads. */
+        @JsonProperty public int threads = 8;
+    }
+
     /** Metrics endpoint. */
     public static final class Metrics {
         /** Port of the Prometheus endpoint on 127.0.0.1; 0 turns it off. */
@@ -81,6 +100,7 @@ public final class BulwarkConfig {
     @JsonProperty public Detection detection = new Detection();
     @JsonProperty public Metrics metrics = new Metrics();
     @JsonProperty public Ingest ingest = new Ingest();
+    @JsonProperty public Api api = new Api();
     /** Tenant name to the namespaces it owns. */
     @JsonProperty public Map<String, List<String>> tenants = new LinkedHashMap<>();
     /** State folder (local stack data, Kafka Streams state); relative paths are under the checkout. */
@@ -147,6 +167,23 @@ public final class BulwarkConfig {
         if (env.containsKey("BULWARK_INGEST_PORT")) {
             ingest.port = parseInt("BULWARK_INGEST_PORT", env.get("BULWARK_INGEST_PORT"));
         }
+        api.host = env.getOrDefault("BULWARK_API_HOST", api.host);
+        if (env.containsKey("BULWARK_API_PORT")) {
+            api.port = parseInt("BULWARK_API_PORT", env.get("BULWARK_API_PORT"));
+        }
+        if (env.containsKey("BULWARK_API_TOKENS")) {
+            List<ApiToken> fromEnv = new java.util.ArrayList<>();
+            for (dev.bulwark.api.ApiTokens.Entry entry : dev.bulwark.api.ApiTokens.parseEnvironment(env.get("BULWARK_API_TOKENS"))) {
+                ApiToken token = new ApiToken();
+                token.token = entry.token();
+                token.role = entry.role();
+                token.name = entry.name();
+                fromEnv.add(token);
+            }
+            List<ApiToken> all = new java.util.ArrayList<>(api.tokens);
+            all.addAll(fromEnv);
+            api.tokens = all;
+        }
         if (env.containsKey("BULWARK_INGEST_TOKENS")) {
             ingest.tokens = java.util.Arrays.stream(env.get("BULWARK_INGEST_TOKENS").split(","))
                     .map(String::strip).filter(t -> !t.isEmpty()).toList();
@@ -173,6 +210,13 @@ public final class BulwarkConfig {
         if (detection.contextWaitMs < 0 || detection.maxPendingEvents < 0) {
             throw new IllegalArgumentException("detection.contextWaitMs and detection.maxPendingEvents must not be negative");
         }
+        if (api.port < 0 || api.port > 65535) {
+            throw new IllegalArgumentException("api.port must be 0-65535, got " + api.port);
+        }
+        if (api.threads < 1 || api.threads > 256) {
+            throw new IllegalArgumentException("api.threads must be 1-256, got " + api.threads);
+        }
+        apiTokens(); // validates roles, lengths and duplicates now rather than at first use
         if (metrics.port < 0 || metrics.port > 65535) {
             throw new IllegalArgumentException("metrics.port must be 0-65535, got " + metrics.port);
         }
@@ -184,6 +228,12 @@ public final class BulwarkConfig {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
         }
+    }
+
+    /** The query API's tokens, validated. */
+    public dev.bulwark.api.ApiTokens apiTokens() {
+        return dev.bulwark.api.ApiTokens.of(api.tokens.stream()
+                .map(t -> new dev.bulwark.api.ApiTokens.Entry(t.token, t.role, t.name)).toList());
     }
 
     /** Namespace to tenant, inverted from {@link #tenants}. */

@@ -108,6 +108,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("  ./bulwark findings --severity high --since 30d --json");
             System.out.println("  curl -s '" + config.elasticsearch.url + "/" + config.elasticsearch.indexPrefix
                     + "/_search?q=tenant.name:globex&pretty'");
+            System.out.println("Browse and triage them in the console: ./bulwark serve (http://127.0.0.1:8080/)");
             System.out.println("The stack keeps running; stop it with ./bulwark local down");
             return findings.size() >= expectedEventIds.size() ? 0 : 1;
         }

@@ -87,7 +87,7 @@ public final class Pipeline implements AutoCloseable {
                 ConsumerConfig.GROUP_ID_CONFIG, config.detection.applicationId + "-sink",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000), new StringDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), new StringDeserializer(), new ByteArrayDeserializer());
         Properties producerProps = EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-sink-dlq");
         KafkaProducer<String, byte[]> deadLetters = new KafkaProducer<>(producerProps, new StringSerializer(),
                 new ByteArraySerializer());

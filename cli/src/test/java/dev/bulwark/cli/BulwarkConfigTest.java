@@ -60,11 +60,37 @@ class BulwarkConfigTest {
     }
 
     @Test
-    void parsesSinceDurations() {
-        assertThat(FindingsCommand.parseDuration("90s").toSeconds()).isEqualTo(90);
-        assertThat(FindingsCommand.parseDuration("2h").toMinutes()).isEqualTo(120);
-        assertThat(FindingsCommand.parseDuration("7d").toDays()).isEqualTo(7);
-        assertThatThrownBy(() -> FindingsCommand.parseDuration("1 week")).hasMessageContaining("--since");
+    void findingsOptionsAreTheQueryApiParameters() {
+        FindingsCommand command = new FindingsCommand();
+        new picocli.CommandLine(command).parseArgs("--tenant", "acme", "--severity", "high,critical", "--rule", "r1",
+                "--since", "1h", "--query", "bash", "--isolation", "--status", "open", "--limit", "20");
+        assertThat(command.parameters()).containsExactlyInAnyOrderEntriesOf(Map.of("tenant", "acme",
+                "severity", "high,critical", "rule", "r1", "from", "1h", "q", "bash", "isolation", "true",
+                "status", "open", "sort", "newest", "size", "20"));
+        assertThat(dev.bulwark.api.FindingsService.SEARCH_PARAMS).containsAll(command.parameters().keySet());
+    }
+
+    @Test
+    void readsApiSettingsAndTokensFromTheFileAndTheEnvironment() throws Exception {
+        Path file = Files.writeString(dir.resolve("api.yaml"), """
+                api:
+                  port: 9090
+                  tokens:
+                    - {token: file-token-0123456789abcdef, role: soc, name: alice}
+                """);
+        BulwarkConfig config = BulwarkConfig.load(file, Map.of("BULWARK_API_TOKENS",
+                "env-token-0123456789abcdef=tenant:acme", "BULWARK_API_HOST", "127.0.0.2"));
+        assertThat(config.api.port).isEqualTo(9090);
+        assertThat(config.api.host).isEqualTo("127.0.0.2");
+        assertThat(config.apiTokens().authenticate("Bearer file-token-0123456789abcdef"))
+                .hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("alice"));
+        assertThat(config.apiTokens().authenticate("Bearer env-token-0123456789abcdef"))
+                .hasValueSatisfying(p -> assertThat(p.tenant()).isEqualTo("acme"));
+        assertThat(BulwarkConfig.load(null, Map.of()).api.port).isEqualTo(8080);
+        assertThatThrownBy(() -> BulwarkConfig.load(null, Map.of("BULWARK_API_TOKENS", "short=soc")))
+                .hasMessageContaining("at least 16");
+        assertThatThrownBy(() -> BulwarkConfig.load(null, Map.of("BULWARK_API_PORT", "70000")))
+                .hasMessageContaining("api.port");
     }
 
     @Test

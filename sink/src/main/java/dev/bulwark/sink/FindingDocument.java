@@ -31,7 +31,15 @@ public record FindingDocument(
         @JsonProperty("orchestrator") Orchestrator orchestrator,
         @JsonProperty("kubernetes") Kubernetes kubernetes,
         @JsonProperty("container") Container container,
-        @JsonProperty("evidence") Evidence evidence) {
+        @JsonProperty("source") Endpoint source,
+        @JsonProperty("destination") Endpoint destination,
+        @JsonProperty("user") User user,
+        @JsonProperty("process") Process process,
+        @JsonProperty("evidence") Evidence evidence,
+        @JsonProperty("triage") Triage triage) {
+
+    /** Triage states an analyst can set; a new finding starts {@code open}. */
+    public static final java.util.List<String> TRIAGE_STATUSES = List.of("open", "acknowledged", "resolved", "false_positive");
 
     /** Bulwark's own finding fields. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -90,13 +98,39 @@ public record FindingDocument(
     public record Image(@JsonProperty("name") String name) {
     }
 
+    /** ECS source.* / destination.*: an address, only when the evidence holds a literal IP. */
+    public record Endpoint(@JsonProperty("ip") String ip) {
+    }
+
+    /** ECS user.*. */
+    public record User(@JsonProperty("name") String name) {
+    }
+
+    /** ECS process.*. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Process(@JsonProperty("name") String name, @JsonProperty("command_line") String commandLine) {
+    }
+
+    /**
+     * What an analyst decided about the finding. The sink writes it only when it creates the document (status
+     * {@code open}); occurrence updates never carry it, so they cannot overwrite a decision.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Triage(@JsonProperty("status") String status, @JsonProperty("updated_by") String updatedBy,
+                         @JsonProperty("updated_at") String updatedAt, @JsonProperty("note") String note) {
+    }
+
     /** Triggering events and matched fields. */
     public record Evidence(@JsonProperty("event_ids") List<String> eventIds,
                            @JsonProperty("fields") Map<String, String> fields) {
     }
 
-    /** The document for a finding. */
+    /**
+     * The whole document for a finding, as written when Elasticsearch does not hold it yet: with
+     * {@code finding.first_seen} and triage status {@code open}.
+     */
     public static FindingDocument of(Finding f) {
+        Map<String, String> fields = f.getEvidence().getFields();
         String last = Instant.ofEpochMilli(f.getLastSeen()).toString();
         return new FindingDocument(
                 last,
@@ -112,6 +146,27 @@ public record FindingDocument(
                 f.getNamespace() == null && f.getPod() == null ? null : new Kubernetes(f.getNamespace(), f.getPod()),
                 f.getContainerId() == null && f.getImage() == null ? null
                         : new Container(f.getContainerId(), f.getImage() == null ? null : new Image(f.getImage())),
-                new Evidence(List.copyOf(f.getEvidence().getEventIds()), Map.copyOf(f.getEvidence().getFields())));
+                endpoint(fields.get("source.ip")),
+                endpoint(fields.get("destination.ip")),
+                fields.get("user.name") == null ? null : new User(fields.get("user.name")),
+                fields.get("process.name") == null && fields.get("process.command_line") == null ? null
+                        : new Process(fields.get("process.name"), fields.get("process.command_line")),
+                new Evidence(List.copyOf(f.getEvidence().getEventIds()), Map.copyOf(fields)),
+                new Triage("open", null, null, null));
+    }
+
+    /**
+     * The partial document an occurrence update merges into an existing one: everything the finding says now, without
+     * {@code finding.first_seen} (the first write's value stays) and without triage (the analyst's decision stays).
+     */
+    public FindingDocument occurrenceUpdate() {
+        FindingInfo info = finding == null ? null : new FindingInfo(finding.id(), finding.detector(), finding.severity(),
+                finding.riskScore(), null, finding.lastSeen(), finding.count());
+        return new FindingDocument(timestamp, message, info, rule, event, threat, tenant, orchestrator, kubernetes,
+                container, source, destination, user, process, evidence, null);
+    }
+
+    private static Endpoint endpoint(String value) {
+        return value != null && IpLiterals.isIp(value.strip()) ? new Endpoint(value.strip()) : null;
     }
 }

@@ -12,11 +12,14 @@ import co.elastic.clients.elasticsearch._types.mapping.TypeMapping;
 
 /**
  * Where findings live in Elasticsearch: daily indices {@code <prefix>-yyyy.MM.dd} (by the finding's first-seen day, so
- * a finding always lands in the same index), an index template with explicit mappings, and the read alias
- * {@code <prefix>} that every daily index joins.
+ * a finding always lands in the same index), an index template with explicit mappings, the read alias
+ * {@code <prefix>} that every daily index joins, and one filtered alias per tenant, {@code <prefix>-tenant-<name>},
+ * that shows only that tenant's findings.
  *
- * <p>Why: explicit mappings keep keyword, text, date and numeric fields right for SIEM queries and aggregations, and
- * strict mapping rejects documents that drift from the schema instead of silently changing it.
+ * <p>Why: explicit mappings keep keyword, text, date, IP and numeric fields right for SIEM queries and aggregations,
+ * and strict mapping rejects documents that drift from the schema instead of silently changing it. Tenant aliases give
+ * each tenant a view Elasticsearch itself filters (for the query API's second line of defence, or for an Elasticsearch
+ * role granted on that alias alone).
  *
  * @param prefix index name prefix and read alias, e.g. {@code bulwark-findings}
  */
@@ -38,12 +41,37 @@ public record FindingIndex(String prefix) {
         return prefix;
     }
 
+    /**
+     * The filtered alias holding only {@code tenant}'s findings.
+     *
+     * @throws IllegalArgumentException when the tenant name cannot be part of an alias name ({@link TenantNames})
+     */
+    public String tenantAlias(String tenant) {
+        return prefix + "-tenant-" + TenantNames.require(tenant);
+    }
+
+    /**
+     * Adds {@code tenant}'s filtered alias to {@code concreteIndex} (a daily index that exists); idempotent.
+     *
+     * @throws IllegalArgumentException for a tenant name that {@link TenantNames} rejects
+     */
+    public void addTenantAlias(ElasticsearchClient client, String concreteIndex, String tenant) throws IOException {
+        String alias = tenantAlias(tenant);
+        client.indices().updateAliases(u -> u.actions(a -> a.add(add -> add
+                .index(concreteIndex)
+                .alias(alias)
+                .filter(f -> f.term(t -> t.field("tenant.name").value(tenant))))));
+    }
+
     /** The index a finding first seen at {@code firstSeenMillis} is written to. */
     public String indexFor(long firstSeenMillis) {
         return prefix + "-" + DAY.format(Instant.ofEpochMilli(firstSeenMillis));
     }
 
-    /** Creates or updates the index template; idempotent. */
+    /**
+     * Creates or updates the index template, and adds fields the template gained to the daily indices that already
+     * exist (an upgrade never has to wait for tomorrow's index); idempotent.
+     */
     public void installTemplate(ElasticsearchClient client) throws IOException {
         client.indices().putIndexTemplate(t -> t
                 .name(prefix)
@@ -54,6 +82,22 @@ public record FindingIndex(String prefix) {
                         .settings(s -> s.numberOfShards("1").numberOfReplicas("0"))
                         .aliases(alias(), a -> a)
                         .mappings(mappings())));
+        TypeMapping mappings = mappings();
+        try {
+            client.indices().putMapping(p -> p
+                    .index(prefix + "-*")
+                    .allowNoIndices(true)
+                    .ignoreUnavailable(true)
+                    .dynamic(mappings.dynamic())
+                    .properties(mappings.properties()));
+        } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
+            if (e.status() >= 500 || e.status() == 429) {
+                throw e;
+            }
+            // An index someone mapped differently keeps its mapping; documents it rejects are dead-lettered.
+            org.slf4j.LoggerFactory.getLogger(FindingIndex.class).warn(
+                    "existing {}-* indices keep their mapping: {}", prefix, e.getMessage());
+        }
     }
 
     /** The explicit mapping of {@link FindingDocument}. */
@@ -95,13 +139,29 @@ public record FindingIndex(String prefix) {
                 .properties("container", object(o -> o
                         .properties("id", keyword())
                         .properties("image", object(i -> i.properties("name", keyword())))))
+                .properties("source", object(o -> o.properties("ip", ip())))
+                .properties("destination", object(o -> o.properties("ip", ip())))
+                .properties("user", object(o -> o.properties("name", keyword())))
+                .properties("process", object(o -> o
+                        .properties("name", keyword())
+                        .properties("command_line", Property.of(p -> p.keyword(k -> k.ignoreAbove(1024)
+                                .fields("text", Property.of(f -> f.text(t -> t))))))))
                 .properties("evidence", object(o -> o
                         .properties("event_ids", keyword())
-                        .properties("fields", Property.of(p -> p.flattened(f -> f))))));
+                        .properties("fields", Property.of(p -> p.flattened(f -> f)))))
+                .properties("triage", object(o -> o
+                        .properties("status", keyword())
+                        .properties("updated_by", keyword())
+                        .properties("updated_at", date())
+                        .properties("note", Property.of(p -> p.text(t -> t))))));
     }
 
     private static Property keyword() {
         return Property.of(p -> p.keyword(k -> k.ignoreAbove(1024)));
+    }
+
+    private static Property ip() {
+        return Property.of(p -> p.ip(i -> i));
     }
 
     private static Property date() {

@@ -4,10 +4,17 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -25,7 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._helpers.bulk.BulkIngester;
+import co.elastic.clients.elasticsearch._helpers.bulk.BulkListener;
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
@@ -38,28 +48,42 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * Consumes findings from Kafka and indexes them into Elasticsearch, one document per finding id.
+ * Consumes findings from Kafka and indexes them into Elasticsearch through elasticsearch-java's {@link BulkIngester},
+ * one document per finding id.
  *
- * <p>Why: findings must become searchable exactly once. The document id is the finding id, so a replay overwrites
- * instead of duplicating. Offsets are committed only after Elasticsearch confirmed every document of the batch (or the
- * document was dead-lettered because Elasticsearch rejected it for good). While Elasticsearch is down or pushing back
- * (429, 5xx), the sink pauses its partitions, keeps its group membership, retries with exponential backoff, and Kafka
- * holds the backlog.
+ * <p>Why: findings must become searchable exactly once, and an analyst's triage must survive the detector reporting
+ * the same finding again. Each finding is a bulk {@code update} keyed by the finding id with two bodies: a partial
+ * {@code doc} (everything the finding says now, without {@code finding.first_seen} and without {@code triage}) merged
+ * into an existing document, and an {@code upsert} (the whole document with {@code first_seen} and triage status
+ * {@code open}) used only when the document does not exist yet. So a replay updates instead of duplicating, occurrence
+ * updates move {@code count} and {@code last_seen} forward, and neither first_seen nor triage is ever overwritten
+ * (no scripts needed; {@code doc_as_upsert} would instead create documents without them).
+ *
+ * <p>Offsets are committed only after Elasticsearch confirmed every document of the batch (or the document was
+ * dead-lettered because Elasticsearch rejected it for good, with the reason). While Elasticsearch is down or pushing
+ * back (429, 5xx, connection errors), the sink pauses its partitions, keeps its group membership, retries with
+ * exponential backoff, and Kafka holds the backlog. When a tenant first shows up in a daily index the sink adds the
+ * tenant's filtered alias ({@link FindingIndex#tenantAlias}) before committing.
  */
 public final class FindingSink implements Runnable, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FindingSink.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofMinutes(5);
 
     private final Consumer<String, byte[]> consumer;
     private final Producer<String, byte[]> deadLetterProducer;
     private final ElasticsearchClient client;
     private final Topics topics;
     private final FindingIndex index;
+    private final BulkIngester<Op> ingester;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Set<String> aliased = ConcurrentHashMap.newKeySet();
+    private final Set<String> invalidTenantsLogged = ConcurrentHashMap.newKeySet();
     private final Counter indexed;
     private final Counter deadLettered;
     private final Counter retries;
+    private final Counter invalidTenants;
     private final Timer bulkLatency;
     private final Timer endToEndLatency;
 
@@ -76,11 +100,20 @@ public final class FindingSink implements Runnable, AutoCloseable {
                 .description("findings dead-lettered (undecodable or rejected by Elasticsearch)").register(metrics);
         this.retries = Counter.builder("bulwark.sink.retries").description("bulk attempts that must be retried")
                 .register(metrics);
+        this.invalidTenants = Counter.builder("bulwark.sink.invalid.tenant.names")
+                .description("findings whose tenant name cannot name an alias (indexed, visible to SOC only)")
+                .register(metrics);
         this.bulkLatency = Timer.builder("bulwark.sink.bulk.latency").description("duration of one bulk request")
                 .publishPercentiles(0.5, 0.99).register(metrics);
         this.endToEndLatency = Timer.builder("bulwark.sink.indexing.lag")
                 .description("time from a finding's last event to Elasticsearch confirming it")
                 .publishPercentiles(0.5, 0.99).register(metrics);
+        this.ingester = BulkIngester.of(b -> b
+                .client(client)
+                .maxOperations(1000)
+                .maxSize(5L << 20)
+                .maxConcurrentRequests(2)
+                .listener(new Listener()));
     }
 
     /** Installs the index template, then consumes until {@link #close()} is called. */
@@ -102,6 +135,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            ingester.close();
             consumer.close(Duration.ofSeconds(10));
         }
     }
@@ -121,12 +155,73 @@ public final class FindingSink implements Runnable, AutoCloseable {
         }
     }
 
+    /** A decoded finding and the record it came from. */
     private record Pending(ConsumerRecord<String, byte[]> record, Finding finding) {
+        String targetIndex(FindingIndex index) {
+            return index.indexFor(finding.getFirstSeen());
+        }
+    }
+
+    /** One bulk attempt at a set of findings; the listener fills it from the ingester's threads. */
+    private static final class Attempt {
+        final CountDownLatch done;
+        final ConcurrentLinkedQueue<Pending> succeeded = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Pending> retry = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Map.Entry<Pending, String>> rejected = new ConcurrentLinkedQueue<>();
+
+        Attempt(int size) {
+            done = new CountDownLatch(size);
+        }
+    }
+
+    /** The ingester's per-operation context: which finding, in which attempt. */
+    private record Op(Pending pending, Attempt attempt, long startNanos) {
+    }
+
+    private final class Listener implements BulkListener<Op> {
+        @Override
+        public void beforeBulk(long executionId, BulkRequest request, List<Op> contexts) {
+        }
+
+        @Override
+        public void afterBulk(long executionId, BulkRequest request, List<Op> contexts, BulkResponse response) {
+            long now = System.currentTimeMillis();
+            List<BulkResponseItem> items = response.items();
+            for (int i = 0; i < contexts.size(); i++) {
+                Op op = contexts.get(i);
+                BulkResponseItem item = items.get(i);
+                if (i == 0) {
+                    bulkLatency.record(Duration.ofNanos(System.nanoTime() - op.startNanos()));
+                }
+                if (item.error() == null) {
+                    indexed.increment();
+                    endToEndLatency.record(Duration.ofMillis(Math.max(0, now - op.pending().finding().getLastSeen())));
+                    op.attempt().succeeded.add(op.pending());
+                } else if (item.status() == 429 || item.status() == 409 || item.status() >= 500) {
+                    op.attempt().retry.add(op.pending());
+                } else {
+                    op.attempt().rejected.add(Map.entry(op.pending(), "Elasticsearch rejected the document ("
+                            + item.status() + " " + item.error().type() + "): " + item.error().reason()));
+                }
+                op.attempt().done.countDown();
+            }
+        }
+
+        @Override
+        public void afterBulk(long executionId, BulkRequest request, List<Op> contexts, Throwable failure) {
+            LOG.warn("Elasticsearch bulk request failed ({}); {} findings wait in Kafka and will be retried",
+                    failure.getMessage(), contexts.size());
+            for (Op op : contexts) {
+                op.attempt().retry.add(op.pending());
+                op.attempt().done.countDown();
+            }
+        }
     }
 
     private void processBatch(ConsumerRecords<String, byte[]> records) throws InterruptedException {
         List<Future<RecordMetadata>> deadLetterAcks = new ArrayList<>();
-        List<Pending> pending = new ArrayList<>();
+        // The latest state of each finding in this batch: older occurrences in the same batch are superseded.
+        Map<String, Pending> latest = new LinkedHashMap<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (ConsumerRecord<String, byte[]> record : records) {
             offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
@@ -135,15 +230,25 @@ public final class FindingSink implements Runnable, AutoCloseable {
                 if (finding == null) {
                     throw new IllegalArgumentException("record has no value (null)");
                 }
-                pending.add(new Pending(record, finding));
+                latest.merge(finding.getId(), new Pending(record, finding), FindingSink::newer);
             } catch (RuntimeException e) {
                 deadLetterAcks.add(deadLetter(record, "avro:Finding", e.getMessage()));
             }
         }
 
+        List<Pending> pending = new ArrayList<>(latest.values());
+        Set<Map.Entry<String, String>> indexTenants = new LinkedHashSet<>();
         Duration backoff = Duration.ofMillis(200);
         while (!pending.isEmpty() && running.get()) {
-            List<Pending> retry = bulkIndex(pending, deadLetterAcks);
+            Attempt attempt = bulkIndex(pending);
+            for (Pending p : attempt.succeeded) {
+                indexTenants.add(Map.entry(p.targetIndex(index), p.finding().getTenant()));
+            }
+            for (Map.Entry<Pending, String> rejection : attempt.rejected) {
+                LOG.warn("finding {} dead-lettered: {}", rejection.getKey().finding().getId(), rejection.getValue());
+                deadLetterAcks.add(deadLetter(rejection.getKey().record(), "avro:Finding", rejection.getValue()));
+            }
+            List<Pending> retry = new ArrayList<>(attempt.retry);
             if (!retry.isEmpty()) {
                 retries.increment();
                 waitPaused(backoff);
@@ -151,7 +256,13 @@ public final class FindingSink implements Runnable, AutoCloseable {
             }
             pending = retry;
         }
-        if (!pending.isEmpty()) {
+        backoff = Duration.ofMillis(200);
+        while (running.get() && !ensureTenantAliases(indexTenants)) {
+            retries.increment();
+            waitPaused(backoff);
+            backoff = next(backoff);
+        }
+        if (!pending.isEmpty() || !running.get()) {
             return; // shutting down: leave offsets uncommitted, the batch is redone on restart
         }
         for (Future<RecordMetadata> ack : deadLetterAcks) {
@@ -170,46 +281,92 @@ public final class FindingSink implements Runnable, AutoCloseable {
         }
     }
 
-    /** One bulk attempt; returns what must be retried. Permanent rejections are dead-lettered. */
-    private List<Pending> bulkIndex(List<Pending> pending, List<Future<RecordMetadata>> deadLetterAcks) {
-        List<BulkOperation> operations = new ArrayList<>(pending.size());
-        for (Pending p : pending) {
-            FindingDocument document = FindingDocument.of(p.finding());
-            operations.add(BulkOperation.of(b -> b.index(i -> i
-                    .index(index.indexFor(p.finding().getFirstSeen()))
-                    .id(p.finding().getId())
-                    .document(document))));
+    /** The later of two states of one finding (last seen, then count, then offset order). */
+    private static Pending newer(Pending a, Pending b) {
+        Finding x = a.finding();
+        Finding y = b.finding();
+        if (x.getLastSeen() != y.getLastSeen()) {
+            return x.getLastSeen() > y.getLastSeen() ? a : b;
         }
-        BulkResponse response;
+        return x.getCount() > y.getCount() ? a : b;
+    }
+
+    /** The bulk operation for a finding: merge the occurrence into the document, or create it whole. */
+    public static BulkOperation operation(FindingIndex index, Finding finding) {
+        FindingDocument whole = FindingDocument.of(finding);
+        FindingDocument occurrence = whole.occurrenceUpdate();
+        return BulkOperation.of(b -> b.update(u -> u
+                .index(index.indexFor(finding.getFirstSeen()))
+                .id(finding.getId())
+                .retryOnConflict(3)
+                .action(a -> a.doc(occurrence).upsert(whole))));
+    }
+
+    /** One attempt through the ingester; returns when Elasticsearch answered for every finding. */
+    private Attempt bulkIndex(List<Pending> pending) throws InterruptedException {
+        Attempt attempt = new Attempt(pending.size());
         long start = System.nanoTime();
-        try {
-            response = client.bulk(b -> b.operations(operations));
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("Elasticsearch bulk request failed ({}); {} findings wait in Kafka and will be retried",
-                    e.getMessage(), pending.size());
-            return pending;
-        } finally {
-            bulkLatency.record(Duration.ofNanos(System.nanoTime() - start));
+        for (Pending p : pending) {
+            ingester.add(operation(index, p.finding()), new Op(p, attempt, start));
         }
-        List<Pending> retry = new ArrayList<>();
-        List<BulkResponseItem> items = response.items();
-        long now = System.currentTimeMillis();
-        for (int i = 0; i < items.size(); i++) {
-            BulkResponseItem item = items.get(i);
-            Pending p = pending.get(i);
-            if (item.error() == null) {
-                indexed.increment();
-                endToEndLatency.record(Duration.ofMillis(Math.max(0, now - p.finding().getLastSeen())));
-            } else if (item.status() == 429 || item.status() >= 500) {
-                retry.add(p);
-            } else {
-                String reason = "Elasticsearch rejected the document (" + item.status() + " " + item.error().type() + "): "
-                        + item.error().reason();
-                LOG.warn("finding {} dead-lettered: {}", p.finding().getId(), reason);
-                deadLetterAcks.add(deadLetter(p.record(), "avro:Finding", reason));
+        ingester.flush();
+        if (!attempt.done.await(ATTEMPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            // Nothing answered: retry everything not yet confirmed (updates are idempotent).
+            Attempt timedOut = new Attempt(0);
+            Set<Pending> answered = new LinkedHashSet<>(attempt.succeeded);
+            attempt.rejected.forEach(r -> answered.add(r.getKey()));
+            for (Pending p : pending) {
+                if (!answered.contains(p)) {
+                    timedOut.retry.add(p);
+                }
+            }
+            timedOut.succeeded.addAll(attempt.succeeded);
+            timedOut.rejected.addAll(attempt.rejected);
+            return timedOut;
+        }
+        return attempt;
+    }
+
+    /**
+     * Adds the filtered alias of each tenant to each daily index it now has findings in, once per sink.
+     *
+     * @return false when Elasticsearch could not be reached (the caller retries before committing)
+     */
+    private boolean ensureTenantAliases(Set<Map.Entry<String, String>> indexTenants) {
+        for (Map.Entry<String, String> pair : indexTenants) {
+            String key = pair.getKey() + "\u0000" + pair.getValue();
+            if (aliased.contains(key)) {
+                continue;
+            }
+            if (!TenantNames.isValid(pair.getValue())) {
+                invalidTenants.increment();
+                if (invalidTenantsLogged.add(pair.getValue()) && invalidTenantsLogged.size() < 1000) {
+                    LOG.warn("tenant name {} cannot name an alias; its findings are visible to SOC principals only",
+                            pair.getValue().length() > 80 ? pair.getValue().substring(0, 80) + "..." : pair.getValue());
+                }
+                aliased.add(key);
+                continue;
+            }
+            try {
+                index.addTenantAlias(client, pair.getKey(), pair.getValue());
+                aliased.add(key);
+            } catch (ElasticsearchException e) {
+                if (e.status() == 429 || e.status() >= 500) {
+                    LOG.warn("cannot add the alias {} to {} ({}); retrying", index.tenantAlias(pair.getValue()),
+                            pair.getKey(), e.getMessage());
+                    return false;
+                }
+                // Refused for good (e.g. a name taken by an index): the findings stay visible to SOC principals.
+                LOG.error("Elasticsearch refused the alias {} on {}: {}", index.tenantAlias(pair.getValue()),
+                        pair.getKey(), e.getMessage());
+                aliased.add(key);
+            } catch (IOException e) {
+                LOG.warn("cannot add the alias {} to {} ({}); retrying", index.tenantAlias(pair.getValue()),
+                        pair.getKey(), e.getMessage());
+                return false;
             }
         }
-        return retry;
+        return true;
     }
 
     private Future<RecordMetadata> deadLetter(ConsumerRecord<String, byte[]> record, String format, String reason) {

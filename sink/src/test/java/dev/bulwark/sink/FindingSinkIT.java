@@ -37,6 +37,7 @@ import dev.bulwark.schemas.TopicAdmin;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
+/** The sink on the real broker and the real Elasticsearch node: idempotence, merges, aliases, dead letters. */
 class FindingSinkIT {
 
     private LocalStack stack;
@@ -104,8 +105,13 @@ class FindingSinkIT {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         List<FindingDocument> docs = List.of();
         while (System.nanoTime() < deadline) {
-            client.indices().refresh(r -> r.index(index.alias()).ignoreUnavailable(true).allowNoIndices(true));
-            docs = search.run(client, index);
+            try {
+                client.indices().refresh(r -> r.index(index.alias()).ignoreUnavailable(true).allowNoIndices(true));
+                docs = search.run(client, index);
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
+                Thread.sleep(200); // a daily index that was just created answers 503 until its shard is active
+                continue;
+            }
             if (docs.size() >= expected) {
                 break;
             }
@@ -149,6 +155,101 @@ class FindingSinkIT {
     }
 
     @Test
+    void shouldMergeOccurrenceUpdatesWithoutTouchingFirstSeenOrTriage() throws Exception {
+        long first = Instant.parse("2026-03-01T10:00:00Z").toEpochMilli();
+        Finding original = finding("f-merge", "acme", "high", first);
+        send(original);
+        FindingDocument created = awaitDocument("f-merge", d -> d.finding().count() == 1);
+        assertThat(created.triage().status()).isEqualTo("open");
+        assertThat(created.finding().firstSeen()).isEqualTo("2026-03-01T10:00:00Z");
+
+        // An analyst triages it.
+        String concrete = index.indexFor(first);
+        client.update(u -> u.index(concrete).id("f-merge").doc(Map.of("triage", Map.of("status", "acknowledged",
+                "updated_by", "alice", "updated_at", "2026-03-01T11:00:00Z", "note", "looking"))), Void.class);
+
+        // The detector reports it again: more occurrences, later, with new evidence.
+        Finding again = Finding.newBuilder(original).setCount(5).setLastSeen(first + 3_600_000L)
+                .setEvidence(Evidence.newBuilder().setEventIds(List.of("e1", "e2")).setFields(Map.of("process.name", "sh",
+                        "source.ip", "10.1.2.3", "destination.ip", "not-an-ip")).build()).build();
+        send(again);
+        FindingDocument merged = awaitDocument("f-merge", d -> d.finding().count() == 5);
+        assertThat(merged.finding().firstSeen()).isEqualTo("2026-03-01T10:00:00Z");
+        assertThat(merged.finding().lastSeen()).isEqualTo("2026-03-01T11:00:00Z");
+        assertThat(merged.timestamp()).isEqualTo("2026-03-01T11:00:00Z");
+        assertThat(merged.evidence().eventIds()).containsExactly("e1", "e2");
+        assertThat(merged.source().ip()).isEqualTo("10.1.2.3");
+        assertThat(merged.destination()).isNull();
+        assertThat(merged.triage()).isEqualTo(new FindingDocument.Triage("acknowledged", "alice",
+                "2026-03-01T11:00:00Z", "looking"));
+
+        // Replaying the older occurrence and the newer one again, in order, ends in the same state: still one document.
+        send(original);
+        send(again);
+        FindingDocument replayed = awaitDocument("f-merge", d -> d.finding().count() == 5);
+        assertThat(replayed.triage().status()).isEqualTo("acknowledged");
+        client.indices().refresh(r -> r.index(index.alias()));
+        assertThat(client.count(c -> c.index(index.alias()).query(q -> q.ids(i -> i.values("f-merge")))).count())
+                .isEqualTo(1);
+        // The IP went into an ip-typed field: a CIDR query finds it.
+        assertThat(client.count(c -> c.index(index.alias()).query(q -> q.term(t -> t.field("source.ip")
+                .value("10.0.0.0/8")))).count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldCreateAFilteredAliasPerTenantWhenTheTenantFirstAppears() throws Exception {
+        long now = Instant.now().toEpochMilli();
+        send(finding("f-a1", "acme", "high", now));
+        send(finding("f-g1", "globex", "high", now));
+        send(finding("f-bad", "Not A Valid/Alias*", "high", now));
+        search(new FindingSearch(null, null, null, null, null, 100), 3);
+        assertThat(awaitAlias(index.tenantAlias("acme"), 1)).containsExactly("f-a1");
+        assertThat(awaitAlias(index.tenantAlias("globex"), 1)).containsExactly("f-g1");
+        assertThat(client.indices().existsAlias(e -> e.name(index.prefix() + "-tenant-*")).value()).isTrue();
+        assertThat(metrics.counter("bulwark.sink.invalid.tenant.names").count()).isGreaterThanOrEqualTo(1.0);
+    }
+
+    private List<String> awaitAlias(String alias, int expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> ids = List.of();
+        while (System.nanoTime() < deadline) {
+            if (client.indices().existsAlias(e -> e.name(alias)).value()) {
+                client.indices().refresh(r -> r.index(alias));
+                ids = new FindingSearch(FindingFilter.all(), FindingSort.NEWEST, 100, List.of())
+                        .page(client, alias, null).hits().stream().map(f -> f.document().finding().id()).toList();
+                if (ids.size() >= expected) {
+                    return ids;
+                }
+            }
+            Thread.sleep(200);
+        }
+        return ids;
+    }
+
+    private FindingDocument awaitDocument(String id, java.util.function.Predicate<FindingDocument> condition)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        FindingDocument last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                client.indices().refresh(r -> r.index(index.alias()).ignoreUnavailable(true).allowNoIndices(true));
+                var hits = client.search(s -> s.index(index.alias()).query(q -> q.ids(i -> i.values(id)))
+                        .ignoreUnavailable(true).allowNoIndices(true), FindingDocument.class).hits().hits();
+                if (!hits.isEmpty()) {
+                    last = hits.get(0).source();
+                    if (condition.test(last)) {
+                        return last;
+                    }
+                }
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
+                // a daily index that was just created answers 503 until its shard is active
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("finding " + id + " did not reach the expected state; last seen: " + last);
+    }
+
+    @Test
     void shouldDeadLetterDocumentsElasticsearchRejectsAndUndecodableRecords() throws Exception {
         long day = Instant.parse("2001-02-03T04:05:06Z").toEpochMilli();
         // An index for that day whose mapping conflicts with the finding document: 'message' as a number.
@@ -171,6 +272,7 @@ class FindingSinkIT {
             }
         }
         assertThat(letters).hasSize(2);
+        assertThat(letters).extracting(DeadLetter::getOrigin).allSatisfy(o -> assertThat(o).startsWith(topics.findings().name()));
         assertThat(letters).extracting(DeadLetter::getStage).containsOnly("sink");
         assertThat(letters).extracting(DeadLetter::getError)
                 .anySatisfy(e -> assertThat(e).contains("Elasticsearch rejected the document (400"))

@@ -1,0 +1,289 @@
+// Bulwark console: plain DOM, no dependencies. Everything shown comes from finding fields, which attackers can
+// influence, so text is only ever set with textContent (never as markup), and the page runs under a strict CSP.
+'use strict';
+
+(function () {
+  const TOKEN_KEY = 'bulwark.token';
+  const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+  const state = { token: null, me: null, view: 'all', next: null, selected: null };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  async function api(path, options) {
+    const init = Object.assign({ headers: {} }, options || {});
+    init.headers = Object.assign({ Authorization: 'Bearer ' + state.token, Accept: 'application/json' }, init.headers);
+    init.cache = 'no-store';
+    init.credentials = 'omit';
+    init.redirect = 'error';
+    const response = await fetch(path, init);
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) {
+      const message = body && body.error && body.error.message ? body.error.message : 'HTTP ' + response.status;
+      const error = new Error(message);
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+
+  // "2026-03-01T10:00:00.123456Z" -> "2026-03-01 10:00:00"
+  function shortTime(iso) {
+    return typeof iso === 'string' ? iso.slice(0, 19).replace('T', ' ') : '';
+  }
+
+  function showError(message) { $('error').textContent = message || ''; }
+
+  // ---------------------------------------------------------------- login
+  async function login(token) {
+    state.token = token;
+    try {
+      state.me = await api('/api/whoami');
+    } catch (e) {
+      state.token = null;
+      sessionStorage.removeItem(TOKEN_KEY);
+      $('login-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message;
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $('login-error').textContent = '';
+    $('login-view').hidden = true;
+    $('app-view').hidden = false;
+    $('logout').hidden = false;
+    $('principal').textContent = state.me.name + ' (' + state.me.role + ')';
+    const tenantInput = $('f-tenant');
+    if (state.me.tenant) {
+      tenantInput.value = state.me.tenant;
+      tenantInput.disabled = true;
+    }
+    // A tenant sees its isolation violations first; the SOC starts with everything.
+    selectView(state.me.tenant ? 'isolation' : 'all');
+  }
+
+  function logout() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    state.me = null;
+    location.reload();
+  }
+
+  // ---------------------------------------------------------------- search
+  function selectView(view) {
+    state.view = view;
+    $('tab-isolation').setAttribute('aria-selected', String(view === 'isolation'));
+    $('tab-all').setAttribute('aria-selected', String(view === 'all'));
+    $('view-title').textContent = view === 'isolation'
+      ? 'Isolation violations: findings that involve another tenant or an isolation rule'
+      : 'All findings';
+    refresh();
+  }
+
+  function params() {
+    const p = new URLSearchParams();
+    const add = (name, value) => { if (value && value.trim()) p.set(name, value.trim()); };
+    add('q', $('q').value);
+    add('severity', $('f-severity').value);
+    add('status', $('f-status').value);
+    if (!state.me.tenant) add('tenant', $('f-tenant').value);
+    add('rule', $('f-rule').value);
+    add('namespace', $('f-namespace').value);
+    add('from', $('f-from').value);
+    if (state.view === 'isolation') p.set('isolation', 'true');
+    return p;
+  }
+
+  async function refresh() {
+    showError('');
+    state.next = null;
+    clear($('findings-body'));
+    hideDetails();
+    const p = params();
+    try {
+      const [page, stats] = await Promise.all([
+        api('/api/findings?' + p.toString() + '&size=50'),
+        api('/api/stats?' + p.toString()),
+      ]);
+      renderStats(stats);
+      renderPage(page, false);
+    } catch (e) {
+      if (e.status === 401) { logout(); return; }
+      showError(e.message);
+    }
+  }
+
+  async function more() {
+    if (!state.next) return;
+    const p = params();
+    p.set('size', '50');
+    p.set('after', state.next);
+    try {
+      renderPage(await api('/api/findings?' + p.toString()), true);
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+
+  function renderPage(page, append) {
+    const body = $('findings-body');
+    if (!append) clear(body);
+    for (const finding of page.findings) {
+      const f = finding.finding || {};
+      const row = el('tr');
+      row.dataset.id = f.id;
+      row.className = 'finding-row';
+      const seen = el('td', shortTime(finding['@timestamp']), 'time');
+      seen.title = finding['@timestamp'] || '';
+      row.appendChild(seen);
+      row.appendChild(el('td', f.severity, 'sev sev-' + (SEVERITIES.includes(f.severity) ? f.severity : 'other')));
+      row.appendChild(el('td', finding.tenant ? finding.tenant.name : '', 'tenant'));
+      row.appendChild(el('td', finding.rule ? finding.rule.name : ''));
+      row.appendChild(el('td', finding.message));
+      row.appendChild(el('td', finding.triage ? finding.triage.status : 'open', 'status'));
+      row.addEventListener('click', () => showDetails(f.id, row));
+      body.appendChild(row);
+    }
+    state.next = page.next;
+    $('more').hidden = !page.next;
+    const shown = body.children.length;
+    $('result-count').textContent = shown + ' of ' + (page.total_relation === 'gte' ? 'over ' : '') + page.total
+      + ' finding(s)';
+  }
+
+  function renderStats(stats) {
+    const counts = $('severity-counts');
+    clear(counts);
+    for (const severity of SEVERITIES) {
+      const box = el('div', null, 'count sev-' + severity);
+      box.dataset.severity = severity;
+      box.appendChild(el('strong', stats.severity[severity] || 0));
+      box.appendChild(el('span', severity));
+      counts.appendChild(box);
+    }
+    const histogram = $('histogram');
+    clear(histogram);
+    const max = Math.max(1, ...stats.histogram.map((b) => b.count));
+    for (const bucket of stats.histogram) {
+      const bar = el('div', null, 'bar');
+      // CSSOM, not a style attribute: allowed by the Content-Security-Policy.
+      bar.style.height = Math.round((bucket.count / max) * 100) + '%';
+      bar.title = bucket.start + ': ' + bucket.count;
+      histogram.appendChild(bar);
+    }
+    const minutes = Math.round(stats.interval_seconds / 60);
+    $('histogram-range').textContent = shortTime(stats.from) + ' – ' + shortTime(stats.to) + ' UTC (' + stats.total
+      + ' findings, bars of ' + (minutes % 1440 === 0 ? minutes / 1440 + ' d' : minutes % 60 === 0 ? minutes / 60 + ' h'
+      : minutes + ' min') + ')';
+  }
+
+  // ---------------------------------------------------------------- details and triage
+  function hideDetails() {
+    $('details').hidden = true;
+    state.selected = null;
+  }
+
+  async function showDetails(id, row) {
+    document.querySelectorAll('#findings-body tr.selected').forEach((r) => r.classList.remove('selected'));
+    if (row) row.classList.add('selected');
+    let finding;
+    try {
+      finding = (await api('/api/findings/' + encodeURIComponent(id))).finding;
+    } catch (e) {
+      showError(e.message);
+      return;
+    }
+    state.selected = id;
+    renderDetails(finding);
+  }
+
+  function renderDetails(finding) {
+    const f = finding.finding || {};
+    $('d-title').textContent = finding.message || f.id;
+    const fields = $('d-fields');
+    clear(fields);
+    const add = (label, value) => {
+      if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) return;
+      fields.appendChild(el('dt', label));
+      fields.appendChild(el('dd', Array.isArray(value) ? value.join(', ') : value));
+    };
+    add('Id', f.id);
+    add('Severity', f.severity);
+    add('Risk score', f.risk_score);
+    add('Rule', finding.rule ? finding.rule.name + ' (' + finding.rule.id + ')' : null);
+    add('Detector', f.detector);
+    add('Tenant', finding.tenant ? finding.tenant.name : null);
+    add('Other tenants', finding.tenant ? finding.tenant.others : null);
+    add('Namespace', finding.kubernetes ? finding.kubernetes.namespace : null);
+    add('Pod', finding.kubernetes ? finding.kubernetes.pod : null);
+    add('Image', finding.container && finding.container.image ? finding.container.image.name : null);
+    add('First seen', f.first_seen);
+    add('Last seen', f.last_seen);
+    add('Count', f.count);
+    add('MITRE', finding.threat && finding.threat.technique ? finding.threat.technique.id : null);
+    const triage = finding.triage || { status: 'open' };
+    add('Triage', triage.status + (triage.updated_by ? ' by ' + triage.updated_by + ' at ' + triage.updated_at : ''));
+    add('Note', triage.note);
+
+    const evidence = $('d-evidence-body');
+    clear(evidence);
+    const evidenceFields = finding.evidence && finding.evidence.fields ? finding.evidence.fields : {};
+    for (const key of Object.keys(evidenceFields).sort()) {
+      const row = el('tr');
+      row.appendChild(el('td', key));
+      row.appendChild(el('td', evidenceFields[key]));
+      evidence.appendChild(row);
+    }
+    $('d-events').textContent = finding.evidence && finding.evidence.event_ids
+      ? finding.evidence.event_ids.join(', ') : '';
+    $('triage').hidden = !(state.me && state.me.may_triage);
+    $('triage-result').textContent = '';
+    $('triage-note').value = triage.note || '';
+    $('details').hidden = false;
+  }
+
+  async function triage(status) {
+    if (!state.selected) return;
+    const note = $('triage-note').value.trim();
+    try {
+      const result = await api('/api/findings/' + encodeURIComponent(state.selected), {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ status: status, note: note || null }),
+      });
+      renderDetails(result.finding);
+      $('triage-result').textContent = 'Status set to ' + result.finding.triage.status;
+      const row = document.querySelector('#findings-body tr.selected td.status');
+      if (row) row.textContent = result.finding.triage.status;
+    } catch (e) {
+      $('triage-result').textContent = e.message;
+    }
+  }
+
+  // ---------------------------------------------------------------- wiring
+  document.addEventListener('DOMContentLoaded', () => {
+    $('login-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      login($('token').value.trim());
+    });
+    $('logout').addEventListener('click', logout);
+    $('tab-isolation').addEventListener('click', () => selectView('isolation'));
+    $('tab-all').addEventListener('click', () => selectView('all'));
+    $('search-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
+    $('more').addEventListener('click', more);
+    document.querySelectorAll('.triage-button').forEach((button) => {
+      button.addEventListener('click', () => triage(button.dataset.status));
+    });
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) login(saved);
+  });
+})();

@@ -1,0 +1,195 @@
+package dev.bulwark.api;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.RealStack;
+import dev.bulwark.schemas.Evidence;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.FindingRule;
+import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.TopicAdmin;
+import dev.bulwark.schemas.Topics;
+import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.FindingIndex;
+import dev.bulwark.sink.FindingSink;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * Two tenants' findings indexed through the real sink on the real stack, and the query API in front of them.
+ *
+ * <p>Why: the isolation and browser tests must attack what production runs: documents written by the sink (with its
+ * tenant aliases) and the real HTTP server, with one token per role.
+ */
+final class ApiFixture {
+
+    static final String SOC_TOKEN = "soc-token-for-tests-0123456789";
+    static final String ACME_TOKEN = "acme-token-for-tests-0123456789";
+    static final String GLOBEX_TOKEN = "globex-token-for-tests-0123456789";
+    static final String INITECH_TOKEN = "initech-token-for-tests-0123456789";
+    /** A string only a globex finding holds: it must never reach an acme response. */
+    static final String GLOBEX_CANARY = "canary-globex-7731";
+    static final String XSS_SUMMARY = "<img src=x onerror=\"document.title='pwned'\">";
+    static final String XSS_FIELD = "<script>document.title='pwned'</script>";
+
+    final LocalStack stack = RealStack.get();
+    final String prefix = RealStack.uniquePrefix("api");
+    final Topics topics = Topics.withPrefix(prefix);
+    final FindingIndex index = new FindingIndex(prefix.replace(".", "") + "-findings");
+    final ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+    final ObjectMapper json = new ObjectMapper();
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final KafkaProducer<String, byte[]> producer;
+    private final FindingSink sink;
+    private final Thread sinkThread;
+    final ApiServer server;
+    final long now = Instant.now().toEpochMilli();
+
+    ApiFixture() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            TopicAdmin.ensureTopics(admin, topics, 1, (short) 1);
+        }
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+        var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                ConsumerConfig.GROUP_ID_CONFIG, prefix + "sink",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer());
+        sink = new FindingSink(consumer, producer, client, topics, index, new SimpleMeterRegistry());
+        sinkThread = new Thread(sink, "api-fixture-sink");
+        sinkThread.start();
+
+        List<Finding> findings = List.of(
+                finding("a-shell", "acme", List.of(), "high", "bulwark.container.interactive_shell",
+                        "Interactive shell 'bash' started in pod acme-web/api", "acme-web", "api", "acme/api:1.4",
+                        Map.of("process.name", "bash", "user.name", "root"), now - 60_000),
+                finding("a-iso", "acme", List.of("globex"), "critical", "bulwark.isolation.cross_tenant_secret_read",
+                        "Workload of globex read a secret in namespace acme-payments", "acme-payments", "ledger",
+                        "acme/ledger:2.0", Map.of("source.ip", "10.20.0.7"), now - 120_000),
+                finding("a-low", "acme", List.of(), "low", "bulwark.container.package_manager",
+                        "Package manager apk ran in pod acme-web/api", "acme-web", "api", "acme/api:1.4",
+                        Map.of("process.name", "apk"), now - 180_000),
+                finding("g-secret", "globex", List.of(), "high", "bulwark.container.interactive_shell",
+                        "Interactive shell in pod globex-data/db " + GLOBEX_CANARY, "globex-data", "db", "globex/db:9",
+                        Map.of("process.command_line", "cat /secrets/" + GLOBEX_CANARY), now - 90_000),
+                finding("g-xss", "globex", List.of(), "medium", "bulwark.container.interactive_shell",
+                        XSS_SUMMARY, "globex-data", "web", "globex/web:1",
+                        Map.of("process.command_line", XSS_FIELD, XSS_FIELD, "key-is-hostile-too"), now - 30_000));
+        for (Finding finding : findings) {
+            producer.send(new ProducerRecord<>(topics.findings().name(), finding.getId(),
+                    topics.findings().valueSerde().serializer().serialize(topics.findings().name(), finding))).get();
+        }
+        awaitIndexed(findings.size());
+
+        ApiTokens tokens = ApiTokens.of(ApiTokens.parseEnvironment(SOC_TOKEN + "=soc@alice," + ACME_TOKEN
+                + "=tenant:acme@acme-viewer," + GLOBEX_TOKEN + "=tenant:globex," + INITECH_TOKEN + "=tenant:initech"));
+        server = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 4), tokens,
+                new FindingsService(client, index, Clock.systemUTC()));
+    }
+
+    static Finding finding(String id, String tenant, List<String> others, String severity, String rule, String summary,
+                           String namespace, String pod, String image, Map<String, String> fields, long seen) {
+        return Finding.newBuilder()
+                .setId(id).setDetector(rule.startsWith("bulwark.isolation.") ? "isolation-secrets" : "container-exec")
+                .setRule(FindingRule.newBuilder().setId(rule).setName(rule.substring(rule.lastIndexOf('.') + 1)
+                        .replace('_', ' ')).setVersion("1").build())
+                .setSeverity(severity).setRiskScore(switch (severity) {
+                    case "critical" -> 99;
+                    case "high" -> 73;
+                    case "medium" -> 47;
+                    default -> 21;
+                })
+                .setMitre(MitreAttack.newBuilder().setTactics(List.of("execution")).setTechniques(List.of("T1059")).build())
+                .setTenant(tenant).setOtherTenants(others)
+                .setSummary(summary).setFirstSeen(seen).setLastSeen(seen).setCount(1)
+                .setNamespace(namespace).setPod(pod).setContainerId("c-" + id).setImage(image)
+                .setEvidence(Evidence.newBuilder().setEventIds(List.of("e-" + id)).setFields(fields).build())
+                .build();
+    }
+
+    private void awaitIndexed(int expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                client.indices().refresh(r -> r.index(index.alias()).ignoreUnavailable(true).allowNoIndices(true));
+                long count = client.count(c -> c.index(index.alias()).ignoreUnavailable(true).allowNoIndices(true)).count();
+                boolean aliases = client.indices().existsAlias(e -> e.name(index.tenantAlias("acme"))).value()
+                        && client.indices().existsAlias(e -> e.name(index.tenantAlias("globex"))).value();
+                if (count >= expected && aliases) {
+                    return;
+                }
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
+                // a daily index that was just created answers 503 until its shard is active
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the sink did not index the fixture findings in time");
+    }
+
+    /** URL-encodes a query parameter value. */
+    static String enc(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    HttpResponse<String> get(String token, String pathAndQuery) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + pathAndQuery))
+                .timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> patch(String token, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    JsonNode body(HttpResponse<String> response) throws Exception {
+        return json.readTree(response.body());
+    }
+
+    /** Stops the server and the sink and deletes the test's indices. */
+    void close() throws Exception {
+        server.close();
+        sink.close();
+        sinkThread.join(20_000);
+        producer.close();
+        client.indices().delete(d -> d.index(index.prefix() + "-*"));
+        client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+        client._transport().close();
+    }
+}

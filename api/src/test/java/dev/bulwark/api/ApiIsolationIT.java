@@ -1,0 +1,258 @@
+package dev.bulwark.api;
+
+import static dev.bulwark.api.ApiFixture.ACME_TOKEN;
+import static dev.bulwark.api.ApiFixture.GLOBEX_CANARY;
+import static dev.bulwark.api.ApiFixture.GLOBEX_TOKEN;
+import static dev.bulwark.api.ApiFixture.INITECH_TOKEN;
+import static dev.bulwark.api.ApiFixture.SOC_TOKEN;
+import static dev.bulwark.api.ApiFixture.enc;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Tenant isolation through the real HTTP API on the real stack: whatever a tenant sends, it never receives another
+ * tenant's data; missing and bad credentials get 401, a missing role 403.
+ */
+class ApiIsolationIT {
+
+    private static ApiFixture fixture;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = new ApiFixture();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    /** Asserts a response holds nothing of another tenant than acme. */
+    private static void assertOnlyAcme(HttpResponse<String> response) throws Exception {
+        assertThat(response.body()).doesNotContain(GLOBEX_CANARY).doesNotContain("g-secret").doesNotContain("g-xss")
+                .doesNotContain("\"name\":\"globex\"");
+        if (response.statusCode() == 200 && response.body().startsWith("{\"findings\"")) {
+            for (JsonNode finding : fixture.body(response).get("findings")) {
+                assertThat(finding.at("/tenant/name").asText()).isEqualTo("acme");
+            }
+        }
+    }
+
+    private static List<String> ids(HttpResponse<String> response) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode finding : fixture.body(response).get("findings")) {
+            ids.add(finding.at("/finding/id").asText());
+        }
+        return ids;
+    }
+
+    @Test
+    void shouldShowATenantOnlyItsOwnFindingsAndTheSocEverything() throws Exception {
+        var acme = fixture.get(ACME_TOKEN, "/api/findings");
+        assertThat(acme.statusCode()).isEqualTo(200);
+        assertThat(ids(acme)).containsExactly("a-shell", "a-iso", "a-low");
+        assertOnlyAcme(acme);
+        assertThat(ids(fixture.get(GLOBEX_TOKEN, "/api/findings"))).containsExactly("g-xss", "g-secret");
+        assertThat(ids(fixture.get(SOC_TOKEN, "/api/findings")))
+                .containsExactly("g-xss", "a-shell", "g-secret", "a-iso", "a-low");
+        assertThat(ids(fixture.get(SOC_TOKEN, "/api/findings?tenant=globex"))).containsExactly("g-xss", "g-secret");
+        // A tenant with no findings yet (no alias yet) gets an empty page, not an error.
+        var initech = fixture.get(INITECH_TOKEN, "/api/findings");
+        assertThat(initech.statusCode()).isEqualTo(200);
+        assertThat(ids(initech)).isEmpty();
+    }
+
+    @Test
+    void shouldNeverWidenATenantsScopeWithCraftedQueryText() throws Exception {
+        List<String> hostile = List.of(
+                "tenant:globex", "tenant.name:globex", "*", "globex", "a OR b", "tenant.name:globex OR *",
+                "tenant.name:globex | *", "\"}}", "\"}},{\"match_all\":{}}]}}", "{\"query\":{\"match_all\":{}}}",
+                "*:*", "_id:g-secret", "_index:*", GLOBEX_CANARY, "(tenant.name:globex) | (*)", "-acme", "+* | -nothing",
+                "tenant.name:/glob.*/", "tenant.name:glob*", "glob*", "db~2", "\"shell pod\"~10", "\\*", "a\\\"b",
+                "ｇｌｏｂｅｘ", "globex\u200b", "GLOBEX", "ɡlobex", "globex\u0301", "tenant\uFF0Ename:globex",
+                "OR", "AND", "NOT", "||", "&&", "(", ")", "\"", "\u202Eglobex", "%", "%25", "\\u0000");
+        for (String q : hostile) {
+            var response = fixture.get(ACME_TOKEN, "/api/findings?size=500&q=" + enc(q));
+            assertThat(response.statusCode()).as("q=%s", q).isIn(200, 400);
+            assertOnlyAcme(response);
+            var stats = fixture.get(ACME_TOKEN, "/api/stats?from=30d&q=" + enc(q));
+            assertThat(stats.statusCode()).as("stats q=%s", q).isIn(200, 400);
+            assertThat(stats.body()).doesNotContain("globex");
+        }
+        // The free text really searches: a word from an acme summary finds it.
+        assertThat(ids(fixture.get(ACME_TOKEN, "/api/findings?q=" + enc("bash")))).containsExactly("a-shell");
+        assertThat(ids(fixture.get(ACME_TOKEN, "/api/findings?q=" + enc("ledger")))).containsExactly("a-iso");
+    }
+
+    @Test
+    void shouldOnlyNarrowWithTheTenantFilterAndStructuredFilters() throws Exception {
+        var other = fixture.get(ACME_TOKEN, "/api/findings?tenant=globex");
+        assertThat(other.statusCode()).isEqualTo(200);
+        assertThat(ids(other)).isEmpty();
+        assertThat(ids(fixture.get(ACME_TOKEN, "/api/findings?tenant=acme"))).hasSize(3);
+        for (String query : List.of("namespace=globex-data", "pod=db", "image=" + enc("globex/db:9"),
+                "rule=bulwark.container.interactive_shell", "severity=high,medium,low,critical", "status=open",
+                "isolation=false", "from=3650d", "sort=risk", "sort=count", "sort=oldest")) {
+            var response = fixture.get(ACME_TOKEN, "/api/findings?" + query);
+            assertThat(response.statusCode()).as(query).isEqualTo(200);
+            assertOnlyAcme(response);
+        }
+        assertThat(ids(fixture.get(ACME_TOKEN, "/api/findings?isolation=true"))).containsExactly("a-iso");
+        var stats = fixture.body(fixture.get(ACME_TOKEN, "/api/stats?from=30d"));
+        assertThat(stats.get("tenant").toString()).isEqualTo("{\"acme\":3}");
+        assertThat(stats.get("total").asLong()).isEqualTo(3);
+        assertThat(fixture.body(fixture.get(ACME_TOKEN, "/api/stats?tenant=globex")).get("total").asLong()).isZero();
+        var socStats = fixture.body(fixture.get(SOC_TOKEN, "/api/stats?from=30d"));
+        assertThat(socStats.at("/tenant/globex").asLong()).isEqualTo(2);
+        assertThat(socStats.at("/severity/critical").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectParameterTricksWithReadableErrors() throws Exception {
+        for (String query : List.of("tenant=globex&tenant=acme", "tenant=acme&tenant=globex", "tenant=%2A",
+                "tenant=" + enc("ｇｌｏｂｅｘ"), "tenant=acme,globex", "tenant.name=globex", "size=100000", "size=-1",
+                "size=2147483648", "size=0", "size=1e9", "from=-1", "to=" + enc("2026-13-45T00:00:00Z"),
+                "sort=" + enc("tenant.name"), "after=" + enc("WzEsImctc2VjcmV0IiwzXQ"), "after=" + enc("!!"), "q=%C0%AF",
+                "severity=" + enc("high\" OR \"1\"=\"1"), "status=" + enc("open}}"))) {
+            var response = fixture.get(ACME_TOKEN, "/api/findings?" + query);
+            assertThat(response.statusCode()).as(query).isEqualTo(400);
+            assertThat(fixture.body(response).at("/error/message").asText()).as(query).isNotBlank();
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertOnlyAcme(response);
+        }
+    }
+
+    @Test
+    void shouldAnswerOtherTenantsIdsExactlyLikeMissingOnes() throws Exception {
+        var foreign = fixture.get(ACME_TOKEN, "/api/findings/g-secret");
+        var missing = fixture.get(ACME_TOKEN, "/api/findings/does-not-exist");
+        assertThat(foreign.statusCode()).isEqualTo(404);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(foreign.body()).isEqualTo(missing.body());
+        assertOnlyAcme(foreign);
+        for (String path : List.of("g-secret%20OR%20a-shell", "*", "g-secret,a-shell", "..%2Fg-secret", "g-secret%00",
+                "%67-secret" /* percent-encoded g */, "G-SECRET", "g-secret%E2%80%8B", "_all", "g-xss/")) {
+            var response = fixture.get(ACME_TOKEN, "/api/findings/" + path);
+            assertThat(response.statusCode()).as(path).isIn(400, 404);
+            assertOnlyAcme(response);
+        }
+        var own = fixture.get(ACME_TOKEN, "/api/findings/a-shell");
+        assertThat(own.statusCode()).isEqualTo(200);
+        assertThat(fixture.body(own).at("/finding/evidence/fields/process.name").asText()).isEqualTo("bash");
+        var soc = fixture.get(SOC_TOKEN, "/api/findings/g-secret");
+        assertThat(soc.statusCode()).isEqualTo(200);
+        assertThat(soc.body()).contains(GLOBEX_CANARY);
+    }
+
+    @Test
+    void shouldRequireValidTokensAndTheRightRole() throws Exception {
+        for (String path : List.of("/api/findings", "/api/findings/a-shell", "/api/stats", "/api/whoami")) {
+            var none = fixture.get(null, path);
+            assertThat(none.statusCode()).as(path).isEqualTo(401);
+            assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+            assertThat(fixture.get("wrong-token-0123456789abcdef", path).statusCode()).isEqualTo(401);
+            assertThat(fixture.get(ACME_TOKEN + " ", path).statusCode()).isIn(200, 401);
+            assertThat(fixture.get(ACME_TOKEN.substring(1), path).statusCode()).isEqualTo(401);
+        }
+        var basic = fixture.http.send(HttpRequest.newBuilder(URI.create(fixture.server.url() + "/api/findings"))
+                .header("Authorization", "Basic " + ACME_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(basic.statusCode()).isEqualTo(401);
+        var twoHeaders = fixture.http.send(HttpRequest.newBuilder(URI.create(fixture.server.url() + "/api/findings"))
+                .header("Authorization", "Bearer " + ACME_TOKEN).header("Authorization", "Bearer " + SOC_TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(twoHeaders.statusCode()).isEqualTo(401);
+
+        // A tenant may not triage, not even its own findings, and cannot learn whether a foreign id exists.
+        var tenantPatch = fixture.patch(ACME_TOKEN, "/api/findings/a-shell", "{\"status\":\"resolved\"}");
+        assertThat(tenantPatch.statusCode()).isEqualTo(403);
+        assertThat(fixture.patch(ACME_TOKEN, "/api/findings/g-secret", "{\"status\":\"resolved\"}").body())
+                .isEqualTo(tenantPatch.body());
+        assertThat(fixture.patch(null, "/api/findings/a-shell", "{\"status\":\"resolved\"}").statusCode()).isEqualTo(401);
+        assertThat(fixture.get(SOC_TOKEN, "/api/findings/g-secret").body()).contains("\"status\":\"open\"");
+    }
+
+    @Test
+    void shouldRecordWhoTriagedWhatAndWhen() throws Exception {
+        var response = fixture.patch(SOC_TOKEN, "/api/findings/a-low", "{\"status\":\"false_positive\",\"note\":\"apk in CI image\"}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode triage = fixture.body(response).at("/finding/triage");
+        assertThat(triage.get("status").asText()).isEqualTo("false_positive");
+        assertThat(triage.get("updated_by").asText()).isEqualTo("alice");
+        assertThat(triage.get("updated_at").asText()).startsWith("20");
+        assertThat(triage.get("note").asText()).isEqualTo("apk in CI image");
+        // The tenant sees the decision on its finding, and can filter on it.
+        assertThat(ids(fixture.get(ACME_TOKEN, "/api/findings?status=false_positive"))).containsExactly("a-low");
+        assertThat(fixture.patch(SOC_TOKEN, "/api/findings/a-low", "{\"status\":\"closed\"}").statusCode()).isEqualTo(400);
+        assertThat(fixture.patch(SOC_TOKEN, "/api/findings/nope", "{\"status\":\"open\"}").statusCode()).isEqualTo(404);
+        var wrongType = fixture.http.send(HttpRequest.newBuilder(URI.create(fixture.server.url() + "/api/findings/a-low"))
+                .header("Authorization", "Bearer " + SOC_TOKEN).header("Content-Type", "text/plain")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"status\":\"open\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongType.statusCode()).isEqualTo(415);
+        var huge = fixture.patch(SOC_TOKEN, "/api/findings/a-low", "{\"status\":\"open\",\"note\":\"" + "x".repeat(20_000) + "\"}");
+        assertThat(huge.statusCode()).isEqualTo(413);
+        var delete = fixture.http.send(HttpRequest.newBuilder(URI.create(fixture.server.url() + "/api/findings/a-low"))
+                .header("Authorization", "Bearer " + SOC_TOKEN).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(delete.statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void shouldPageThroughEverythingWithCursorsWithoutRepeats() throws Exception {
+        Set<String> seen = new HashSet<>();
+        String next = null;
+        int pages = 0;
+        do {
+            var response = fixture.get(SOC_TOKEN, "/api/findings?size=2&sort=risk" + (next == null ? "" : "&after=" + next));
+            assertThat(response.statusCode()).isEqualTo(200);
+            JsonNode body = fixture.body(response);
+            for (String id : ids(response)) {
+                assertThat(seen.add(id)).as("repeated %s", id).isTrue();
+            }
+            next = body.get("next").isNull() ? null : body.get("next").asText();
+            pages++;
+        } while (next != null && pages < 10);
+        assertThat(seen).containsExactlyInAnyOrder("a-shell", "a-iso", "a-low", "g-secret", "g-xss");
+        // A cursor from the SOC's pages does not open anything up for a tenant.
+        var socPage = fixture.body(fixture.get(SOC_TOKEN, "/api/findings?size=1&sort=risk"));
+        var tenantWithSocCursor = fixture.get(ACME_TOKEN, "/api/findings?sort=risk&after=" + socPage.get("next").asText());
+        assertThat(tenantWithSocCursor.statusCode()).isEqualTo(200);
+        assertOnlyAcme(tenantWithSocCursor);
+    }
+
+    @Test
+    void shouldServeTheConsoleAndOpenApiWithStrictHeaders() throws Exception {
+        var console = fixture.get(null, "/");
+        assertThat(console.statusCode()).isEqualTo(200);
+        assertThat(console.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp -> assertThat(csp)
+                .contains("default-src 'none'").contains("script-src 'self'").doesNotContain("unsafe"));
+        assertThat(console.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(console.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        assertThat(console.body()).contains("<script src=\"console.js\"").doesNotContain("http://").doesNotContain("https://");
+        assertThat(fixture.get(null, "/console.js").body()).doesNotContain("innerHTML").doesNotContain("eval(");
+        var openapi = fixture.get(null, "/openapi.json");
+        assertThat(openapi.statusCode()).isEqualTo(200);
+        assertThat(fixture.body(openapi).get("openapi").asText()).startsWith("3.");
+        assertThat(fixture.get(null, "/etc/passwd").statusCode()).isEqualTo(404);
+        assertThat(fixture.get(null, "/console/../openapi.json").statusCode()).isIn(200, 404);
+        var huge = fixture.http.send(HttpRequest.newBuilder(URI.create(fixture.server.url() + "/api/findings?q="
+                + "a".repeat(5000))).header("Authorization", "Bearer " + ACME_TOKEN).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(huge.statusCode()).isEqualTo(400);
+    }
+}

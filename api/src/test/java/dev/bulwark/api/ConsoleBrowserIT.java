@@ -1,0 +1,193 @@
+package dev.bulwark.api;
+
+import static dev.bulwark.api.ApiFixture.ACME_TOKEN;
+import static dev.bulwark.api.ApiFixture.GLOBEX_CANARY;
+import static dev.bulwark.api.ApiFixture.SOC_TOKEN;
+import static dev.bulwark.api.ApiFixture.XSS_FIELD;
+import static dev.bulwark.api.ApiFixture.XSS_SUMMARY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The console end to end in headless Chromium (Debian's {@code chromium} and {@code chromium-driver}): a tenant logs in
+ * and sees its isolation violations first and only its own findings; the SOC sees every tenant, reads hostile finding
+ * fields as plain text, and triages. Screenshots go to {@code target/screenshots/}.
+ *
+ * <p>Without a browser the test fails with instructions ({@code ./bulwark test} installs one); set
+ * {@code BULWARK_SKIP_BROWSER_TESTS=1} to skip it deliberately.
+ */
+class ConsoleBrowserIT {
+
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    private static ApiFixture fixture;
+    private static WebDriver driver;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Assumptions.assumeFalse("1".equals(System.getenv("BULWARK_SKIP_BROWSER_TESTS")),
+                "BULWARK_SKIP_BROWSER_TESTS=1: browser test skipped on request");
+        File chromium = new File(System.getenv().getOrDefault("BULWARK_CHROMIUM", "/usr/bin/chromium"));
+        File chromedriver = new File(System.getenv().getOrDefault("BULWARK_CHROMEDRIVER", "/usr/bin/chromedriver"));
+        if (!chromium.canExecute() || !chromedriver.canExecute()) {
+            throw new IllegalStateException("the browser test needs " + chromium + " and " + chromedriver
+                    + " (Debian: apt-get install chromium chromium-driver; ./bulwark test installs them). "
+                    + "Set BULWARK_SKIP_BROWSER_TESTS=1 to skip it deliberately.");
+        }
+        Files.createDirectories(SCREENSHOTS);
+        fixture = new ApiFixture();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(chromium);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-features=Translate,OptimizationHints,MediaRouter", "--lang=en-US");
+        // An explicit driver path: Selenium Manager never runs, nothing is downloaded.
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver)
+                .usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (driver != null) {
+            driver.quit();
+        }
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    private static <T> T await(Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, Duration.ofSeconds(30)).until(condition);
+    }
+
+    private static void screenshot(String name) throws Exception {
+        File file = ((ChromeDriver) driver).getScreenshotAs(OutputType.FILE);
+        Files.copy(file.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void login(String token) {
+        driver.manage().deleteAllCookies();
+        driver.get(fixture.server.url() + "/");
+        ((ChromeDriver) driver).executeScript("sessionStorage.clear()");
+        driver.navigate().refresh();
+        WebElement input = await(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+        input.sendKeys(token);
+        driver.findElement(By.id("login")).click();
+        await(ExpectedConditions.visibilityOfElementLocated(By.id("app-view")));
+    }
+
+    private static List<String> rowIds() {
+        return driver.findElements(By.cssSelector("#findings-body tr")).stream()
+                .map(row -> row.getDomAttribute("data-id")).toList();
+    }
+
+    private static List<String> awaitRows(int count) {
+        await(d -> d.findElements(By.cssSelector("#findings-body tr")).size() == count
+                && !d.findElement(By.id("result-count")).getText().isEmpty());
+        return rowIds();
+    }
+
+    @Test
+    void aTenantSeesItsIsolationViolationsFirstAndOnlyItsOwnFindingsWhileTheSocSeesAllAndTriages() throws Exception {
+        // ---- tenant acme
+        login(ACME_TOKEN);
+        assertThat(driver.findElement(By.id("principal")).getText()).contains("tenant:acme");
+        await(ExpectedConditions.attributeToBe(By.id("tab-isolation"), "aria-selected", "true"));
+        assertThat(driver.findElement(By.id("view-title")).getText()).startsWith("Isolation violations");
+        assertThat(awaitRows(1)).containsExactly("a-iso");
+        await(ExpectedConditions.textToBe(By.cssSelector("#severity-counts [data-severity=critical] strong"), "1"));
+        assertThat(driver.findElements(By.cssSelector("#histogram .bar"))).isNotEmpty();
+        screenshot("01-tenant-isolation-violations");
+
+        driver.findElement(By.id("tab-all")).click();
+        assertThat(awaitRows(3)).containsExactlyInAnyOrder("a-shell", "a-iso", "a-low");
+        for (WebElement cell : driver.findElements(By.cssSelector("#findings-body tr td:nth-child(3)"))) {
+            assertThat(cell.getText()).isEqualTo("acme");
+        }
+        assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY).doesNotContain("g-secret").doesNotContain("g-xss");
+        assertThat(driver.findElement(By.id("f-tenant")).isEnabled()).isFalse();
+
+        driver.findElement(By.cssSelector("#findings-body tr[data-id='a-shell']")).click();
+        await(ExpectedConditions.visibilityOfElementLocated(By.id("details")));
+        await(ExpectedConditions.textToBePresentInElementLocated(By.id("d-evidence-body"), "process.name"));
+        assertThat(driver.findElement(By.id("d-evidence-body")).getText()).contains("bash");
+        assertThat(driver.findElement(By.id("triage")).isDisplayed()).isFalse();
+        screenshot("02-tenant-details");
+
+        // Free text search narrows within the tenant.
+        WebElement q = driver.findElement(By.id("q"));
+        q.sendKeys("bash");
+        driver.findElement(By.id("search")).click();
+        assertThat(awaitRows(1)).containsExactly("a-shell");
+
+        // ---- SOC
+        driver.findElement(By.id("logout")).click();
+        login(SOC_TOKEN);
+        assertThat(driver.findElement(By.id("principal")).getText()).contains("alice (soc)");
+        await(ExpectedConditions.attributeToBe(By.id("tab-all"), "aria-selected", "true"));
+        assertThat(awaitRows(5)).containsExactlyInAnyOrder("a-shell", "a-iso", "a-low", "g-secret", "g-xss");
+        assertThat(driver.findElement(By.id("findings-body")).getText()).contains("globex").contains("acme");
+
+        // Hostile finding fields are shown as text, never run.
+        WebElement xssRow = driver.findElement(By.cssSelector("#findings-body tr[data-id='g-xss']"));
+        assertThat(xssRow.getText()).contains(XSS_SUMMARY);
+        assertThat(driver.findElements(By.cssSelector("#findings-body img"))).isEmpty();
+        xssRow.click();
+        await(ExpectedConditions.textToBePresentInElementLocated(By.id("d-evidence-body"), XSS_FIELD));
+        assertThat(driver.findElements(By.cssSelector("#details script, #details img"))).isEmpty();
+        assertThat(driver.getTitle()).isEqualTo("Bulwark console");
+        screenshot("03-soc-all-tenants-hostile-fields-as-text");
+
+        // Triage from the details pane.
+        driver.findElement(By.cssSelector("#findings-body tr[data-id='g-secret']")).click();
+        await(ExpectedConditions.textToBePresentInElementLocated(By.id("d-title"), GLOBEX_CANARY));
+        await(ExpectedConditions.visibilityOfElementLocated(By.id("triage")));
+        driver.findElement(By.id("triage-note")).sendKeys("escalated to globex on-call");
+        driver.findElement(By.cssSelector(".triage-button[data-status=acknowledged]")).click();
+        await(ExpectedConditions.textToBe(By.id("triage-result"), "Status set to acknowledged"));
+        await(ExpectedConditions.textToBe(By.cssSelector("#findings-body tr[data-id='g-secret'] td.status"), "acknowledged"));
+        assertThat(driver.findElement(By.id("d-fields")).getText()).contains("acknowledged by alice");
+        screenshot("04-soc-triaged");
+        var stored = fixture.body(fixture.get(SOC_TOKEN, "/api/findings/g-secret"));
+        assertThat(stored.at("/finding/triage/status").asText()).isEqualTo("acknowledged");
+        assertThat(stored.at("/finding/triage/updated_by").asText()).isEqualTo("alice");
+        assertThat(stored.at("/finding/triage/note").asText()).isEqualTo("escalated to globex on-call");
+    }
+
+    @Test
+    void aBadTokenIsRefusedAtLogin() throws Exception {
+        driver.get(fixture.server.url() + "/");
+        ((ChromeDriver) driver).executeScript("sessionStorage.clear()");
+        driver.navigate().refresh();
+        WebElement input = await(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+        input.sendKeys("not-a-valid-token-0123456789");
+        driver.findElement(By.id("login")).click();
+        await(ExpectedConditions.textToBe(By.id("login-error"), "That token is not valid."));
+        assertThat(driver.findElement(By.id("app-view")).isDisplayed()).isFalse();
+        screenshot("05-bad-token");
+    }
+}
