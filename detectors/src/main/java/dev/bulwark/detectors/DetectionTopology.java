@@ -95,6 +95,9 @@ public final class DetectionTopology {
                         enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
 
         for (Detector detector : detectors) {
+            if (detector.inputs().contains(Detector.Input.RULES) && topics == null) {
+                throw new IllegalStateException("detector " + detector.name() + " needs the rules topic");
+            }
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
             DetectorContext context = new DetectorContext(builder, events, tenants,

@@ -21,6 +21,26 @@ public interface Detector {
         return "1";
     }
 
+    /** Inputs a detector can read. */
+    enum Input {
+        /** Security events, enriched with tenants ({@link DetectorContext#events()}). */
+        EVENTS,
+        /** Changes to tenant context ({@link DetectorContext#contextUpdates()}). */
+        CONTEXT_UPDATES,
+        /** Lookups in the tenant directory ({@link DetectorContext#directory}). */
+        TENANT_DIRECTORY,
+        /** The rules topic ({@link DetectorContext#topics()}). */
+        RULES
+    }
+
+    /**
+     * What this detector reads, so the topology can check it is given them and operators can see what each needs.
+     * Defaults to events only.
+     */
+    default java.util.Set<Input> inputs() {
+        return java.util.Set.of(Input.EVENTS);
+    }
+
     /**
      * Adds this detector's processing to the topology.
      *

@@ -51,6 +51,11 @@ public final class CrossTenantNetworkDetector implements Detector {
     }
 
     @Override
+    public java.util.Set<Input> inputs() {
+        return java.util.Set.of(Input.EVENTS, Input.TENANT_DIRECTORY);
+    }
+
+    @Override
     public KStream<String, Finding> build(DetectorContext context) {
         return context.events()
                 .filter((key, event) -> crossesTenants(event), Named.as(name() + "-crossing"))

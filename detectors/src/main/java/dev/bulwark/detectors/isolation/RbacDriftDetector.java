@@ -75,6 +75,11 @@ public final class RbacDriftDetector implements Detector {
     }
 
     @Override
+    public java.util.Set<Input> inputs() {
+        return java.util.Set.of(Input.CONTEXT_UPDATES, Input.TENANT_DIRECTORY);
+    }
+
+    @Override
     public KStream<String, Finding> build(DetectorContext context) {
         if (context.contextUpdates() == null) {
             throw new IllegalStateException(name() + " needs tenant context; build it with DetectionTopology");
