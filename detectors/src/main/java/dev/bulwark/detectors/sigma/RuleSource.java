@@ -211,7 +211,7 @@ public final class RuleSource {
     }
 
     /** Refuses what the streaming layer cannot evaluate: value_sum/avg/percentile and chained correlations. */
-    private static void checkStreamable(SigmaCorrelation correlation, Collection<CompiledRule> rules)
+    static void checkStreamable(SigmaCorrelation correlation, Collection<CompiledRule> rules)
             throws SigmaRuleException {
         switch (correlation.type()) {
             case EVENT_COUNT, VALUE_COUNT, TEMPORAL, TEMPORAL_ORDERED -> {
