@@ -76,10 +76,19 @@ public final class RuleSource {
     /** Parses the rules shipped in the jar under {@value #BUNDLED}. */
     public static ParsedRules bundled(SigmaRuleLoader loader) {
         ParsedRules parsed = ParsedRules.empty();
-        for (String file : resourceLines(BUNDLED + "index.txt")) {
-            parsed = parsed.plus(loader.parse(BUNDLED + file, resource(BUNDLED + file)));
+        for (Map.Entry<String, String> file : bundledTexts().entrySet()) {
+            parsed = parsed.plus(loader.parse(file.getKey(), file.getValue()));
         }
         return parsed;
+    }
+
+    /** The text of every rule file shipped in the jar, by resource name, in index order. */
+    public static Map<String, String> bundledTexts() {
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (String file : resourceLines(BUNDLED + "index.txt")) {
+            texts.put(BUNDLED + file, resource(BUNDLED + file));
+        }
+        return texts;
     }
 
     /** The engine rules are compiled with. */
