@@ -133,6 +133,19 @@ class SigmaDetectorTest {
         return metrics.counter(name).count();
     }
 
+    // ---------------------------------------------------------------- topology
+
+    @Test
+    void shouldKeepStoreAndInternalTopicNamesStable() {
+        var topology = DetectionTopology.build(topics, List.of(new SigmaDetector()), TenantResolver.none(),
+                Map.of("sigma", Map.of("bundled", "false")), metrics);
+        String described = topology.describe().toString();
+        assertThat(described).contains("sigma-rules-source", "stores: [sigma-rules]", "sigma-match",
+                "sigma-rule-rejections", "sigma-fold-repartition", "sigma-fold-findings", "sigma-fold-dirty",
+                "sigma-correlation-repartition", "sigma-correlate", "sigma-correlation-windows",
+                "sigma-correlation-fold-dirty", "sigma-dead-letter-sink", "topic: bulwark.rules");
+    }
+
     // ---------------------------------------------------------------- matching
 
     @Test
