@@ -143,7 +143,7 @@ class SigmaDetectorTest {
         assertThat(described).contains("sigma-rules-source", "stores: [sigma-rules]", "sigma-match",
                 "sigma-rule-rejections", "sigma-fold-repartition", "sigma-fold-findings", "sigma-fold-dirty",
                 "sigma-correlation-repartition", "sigma-correlate", "sigma-correlation-windows",
-                "sigma-correlation-fold-dirty", "sigma-dead-letter-sink", "topic: bulwark.rules");
+                "sigma-correlation-fold-dirty", "sigma-dead-letter-sink", "topics: [bulwark.rules]");
     }
 
     // ---------------------------------------------------------------- matching
