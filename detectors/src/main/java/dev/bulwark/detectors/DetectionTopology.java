@@ -101,7 +101,7 @@ public final class DetectionTopology {
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
             DetectorContext context = new DetectorContext(builder, events, tenants,
-                    detectorConfig.getOrDefault(detector.name(), Map.of()), contextUpdates, DIRECTORY_STORE, topics);
+                    detectorConfig.getOrDefault(detector.name(), Map.of()), contextUpdates, DIRECTORY_STORE, topics, metrics);
             KStream<String, Finding> findings = detector.build(context);
             findings.peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())

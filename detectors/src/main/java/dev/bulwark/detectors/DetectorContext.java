@@ -10,6 +10,8 @@ import dev.bulwark.detectors.context.TenantDirectory;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.TenantContext;
 import dev.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * What a {@link Detector} gets to build its part of the topology.
@@ -21,16 +23,17 @@ import dev.bulwark.schemas.Topics;
  * @param contextUpdates every change to tenant context (Kubernetes objects; null value = deleted), keyed
  *        {@code kind/key}; null when the topology has no context
  * @param directoryStore name of the global tenant-directory store; null when the topology has no context
- * @param topics the topic registry (for detectors that read another topic, e.g. rules)
+ * @param topics the topic registry, for detectors that read another topic (rules) or dead-letter what they reject
+ * @param metrics where detectors register their own meters
  */
 public record DetectorContext(StreamsBuilder builder, KStream<String, SecurityEvent> events, TenantResolver tenants,
                               Map<String, String> config, KStream<String, TenantContext> contextUpdates,
-                              String directoryStore, Topics topics) {
+                              String directoryStore, Topics topics, MeterRegistry metrics) {
 
-    /** A context without tenant context (tests of detectors that only read events). */
+    /** A context without tenant context, on the default topics with a private meter registry. */
     public DetectorContext(StreamsBuilder builder, KStream<String, SecurityEvent> events, TenantResolver tenants,
                            Map<String, String> config) {
-        this(builder, events, tenants, config, null, null, null);
+        this(builder, events, tenants, config, null, null, Topics.defaults(), new SimpleMeterRegistry());
     }
 
     /**

@@ -105,6 +105,20 @@ public final class FindingFactory {
         return List.copyOf(others);
     }
 
+    /**
+     * The risk score (ECS {@code event.risk_score}, 0-100) of a severity, for findings built without
+     * {@link #of}.
+     *
+     * @throws IllegalArgumentException when the severity is not low, medium, high or critical
+     */
+    public static int riskScore(String severity) {
+        Integer risk = RISK.get(severity);
+        if (risk == null) {
+            throw new IllegalArgumentException("severity must be low, medium, high or critical: " + severity);
+        }
+        return risk;
+    }
+
     /** A MITRE ATT&CK classification. */
     public static MitreAttack mitre(List<String> tactics, List<String> techniques) {
         return MitreAttack.newBuilder().setTactics(List.copyOf(tactics)).setTechniques(List.copyOf(techniques)).build();

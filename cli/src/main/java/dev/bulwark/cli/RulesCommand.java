@@ -1,0 +1,331 @@
+package dev.bulwark.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import dev.bulwark.detectors.sigma.ParsedRules;
+import dev.bulwark.detectors.sigma.RuleDirectory;
+import dev.bulwark.detectors.sigma.RuleProblem;
+import dev.bulwark.detectors.sigma.RuleSource;
+import dev.bulwark.detectors.sigma.RuleTestReport;
+import dev.bulwark.detectors.sigma.RuleTestResult;
+import dev.bulwark.detectors.sigma.RuleTestRunner;
+import dev.bulwark.detectors.sigma.SigmaEngine;
+import dev.bulwark.detectors.sigma.SigmaSettings;
+import dev.bulwark.ingest.EventPublisher;
+import dev.bulwark.schemas.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code bulwark rules}: validate, test, publish, list and delete the Sigma rules the running detectors use.
+ *
+ * <p>Why: rules change without a restart through the compacted rules topic; this command is the safe way onto it:
+ * nothing invalid is published, rule tests run like unit tests, and the topic's content can be seen and pruned.
+ */
+@Command(name = "rules", mixinStandardHelpOptions = true,
+        description = {"Manage the Sigma rules of the running detectors (the compacted rules topic).",
+                "Examples:",
+                "  bulwark rules test my-rules/",
+                "  bulwark rules push my-rules/ --prune",
+                "  bulwark rules list",
+                "  bulwark rules delete 7f734ed0-4f47-46c0-837f-6ee62505abd9"},
+        subcommands = {RulesCommand.Push.class, RulesCommand.Test.class, RulesCommand.ListRules.class,
+                RulesCommand.Delete.class})
+final class RulesCommand implements Callable<Integer> {
+
+    @ParentCommand
+    BulwarkCommand parent;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.out);
+        return 0;
+    }
+
+    /** The engine with the detector's field mapping (and its override file, when configured). */
+    static SigmaEngine engine(BulwarkConfig config) throws Exception {
+        SigmaSettings settings = SigmaSettings.from(config.detection.detectors.getOrDefault("sigma", Map.of()));
+        var mapping = dev.bulwark.detectors.sigma.FieldMapping.defaults();
+        if (settings.mapping() != null) {
+            mapping = mapping.withOverrides(settings.mapping());
+        }
+        return SigmaEngine.create(mapping);
+    }
+
+    /** {@code bulwark rules push DIR}. */
+    @Command(name = "push", mixinStandardHelpOptions = true,
+            description = {"Validate every rule file under DIR and publish the valid ones to the rules topic, one record per "
+                    + "file keyed by its rule id; running detectors apply them within seconds.",
+                    "Invalid files are listed as file:line:column: reason and not published; the exit code is then 1."})
+    static final class Push implements Callable<Integer> {
+
+        @ParentCommand
+        RulesCommand rules;
+
+        @Parameters(paramLabel = "DIR", description = "Rule directory (recursive; *.tests.yml are left out) or one file.")
+        Path directory;
+
+        @Option(names = "--prune", description = "Also delete records on the topic whose key no file under DIR has.")
+        boolean prune;
+
+        @Option(names = "--dry-run", description = "Validate only; publish nothing.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = rules.parent.config();
+            if (!Files.exists(directory)) {
+                throw new IllegalArgumentException(directory + " does not exist");
+            }
+            SigmaEngine engine = engine(config);
+            ParsedRules shipped = RuleSource.bundled(engine.loader());
+            RuleDirectory.Validation validation = RuleDirectory.validate(engine, directory, shipped);
+            PrintStream out = System.out;
+            for (RuleProblem problem : validation.problems()) {
+                System.err.println(problem);
+            }
+            out.println(validation.records().size() + " valid file(s), " + validation.invalidFiles().size()
+                    + " invalid (not published)");
+            if (dryRun) {
+                return validation.ok() ? 0 : 1;
+            }
+            Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+            LocalCommand.createTopics(config);
+            Map<String, String> present = prune ? readAll(config, topics) : Map.of();
+            try (KafkaProducer<String, String> producer = producer(config)) {
+                List<Future<RecordMetadata>> sent = new ArrayList<>();
+                for (RuleDirectory.RuleRecord record : validation.records()) {
+                    sent.add(producer.send(new ProducerRecord<>(topics.rules().name(), record.key(), record.text())));
+                    out.println("published " + record.key() + "  (" + record.file() + ")");
+                }
+                if (prune) {
+                    java.util.Set<String> keep = new java.util.HashSet<>();
+                    validation.records().forEach(r -> keep.add(r.key()));
+                    for (String key : present.keySet()) {
+                        if (!keep.contains(key) && !isKeyOfInvalidFile(key, validation)) {
+                            sent.add(producer.send(new ProducerRecord<>(topics.rules().name(), key, null)));
+                            out.println("deleted   " + key);
+                        }
+                    }
+                }
+                for (Future<RecordMetadata> future : sent) {
+                    future.get();
+                }
+            }
+            return validation.ok() ? 0 : 1;
+        }
+
+        /** A record of a file that is invalid now is kept: pruning must not delete a rule because of a typo. */
+        private boolean isKeyOfInvalidFile(String key, RuleDirectory.Validation validation) {
+            for (Path file : validation.invalidFiles()) {
+                if (key.equals(RuleDirectory.keyOf(new dev.bulwark.detectors.sigma.SigmaRuleLoader().parseFile(file)))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** {@code bulwark rules test DIR}. */
+    @Command(name = "test", mixinStandardHelpOptions = true,
+            description = {"Run the test cases kept beside the rules (x.tests.yml for x.yml) and print one line per case.",
+                    "Exit code 1 when a case fails or there is no case at all."})
+    static final class Test implements Callable<Integer> {
+
+        @ParentCommand
+        RulesCommand rules;
+
+        @Parameters(paramLabel = "DIR", description = "Rule directory (recursive) or one rule file.")
+        Path directory;
+
+        @Option(names = "--untested", description = "Also list the rule files that have no test file.")
+        boolean untested;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!Files.exists(directory)) {
+                throw new IllegalArgumentException(directory + " does not exist");
+            }
+            RuleTestReport report = new RuleTestRunner(engine(rules.parent.config())).run(directory);
+            printReport(report, untested, System.out);
+            return report.ok() ? 0 : 1;
+        }
+    }
+
+    /** Prints a rule test report like a test runner. */
+    static void printReport(RuleTestReport report, boolean listUntested, PrintStream out) {
+        String currentRule = null;
+        for (RuleTestResult result : report.results()) {
+            String rule = result.rule() == null ? result.location().file() : result.rule();
+            if (!rule.equals(currentRule)) {
+                out.println(rule);
+                currentRule = rule;
+            }
+            String kind = result.expectMatch() ? "match" : "no match";
+            if (result.passed()) {
+                out.println("  ✓ " + result.name() + " (" + kind + ")");
+            } else {
+                out.println("  ✗ " + result.name() + " (" + kind + ", " + result.location() + ")");
+                out.println("      " + result.reason());
+            }
+        }
+        if (listUntested && !report.untested().isEmpty()) {
+            out.println("without tests:");
+            report.untested().forEach(file -> out.println("  - " + file));
+        }
+        out.println();
+        out.println(report.passed() + " passed, " + report.failed() + " failed"
+                + (report.untested().isEmpty() ? "" : " (" + report.untested().size() + " rule file(s) without tests)"));
+        if (report.results().isEmpty()) {
+            out.println("no test cases found: put them beside the rules as x.tests.yml");
+        }
+    }
+
+    /** {@code bulwark rules list}. */
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Show the records of the rules topic: key, rules in it, level, title, and whether the detector "
+                    + "accepts them.")
+    static final class ListRules implements Callable<Integer> {
+
+        @ParentCommand
+        RulesCommand rules;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = rules.parent.config();
+            Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+            Map<String, String> records = readAll(config, topics);
+            if (records.isEmpty()) {
+                System.out.println("the rules topic " + topics.rules().name() + " holds no rules (the detectors use their "
+                        + "shipped and configured rule files)");
+                return 0;
+            }
+            SigmaEngine engine = engine(config);
+            RuleSource source = RuleSource.of(engine, RuleSource.bundled(engine.loader()));
+            source.replaceAll(records);
+            RuleSource.Snapshot snapshot = source.current();
+            String format = "%-38s %-9s %-13s %-48s %s%n";
+            System.out.printf(format, "KEY", "LEVEL", "KIND", "TITLE", "STATUS");
+            for (Map.Entry<String, String> record : records.entrySet()) {
+                ParsedRules parsed = engine.loader().parse(record.getKey(), record.getValue());
+                String kind = parsed.correlations().isEmpty() ? parsed.rules().size() + " rule(s)"
+                        : parsed.correlations().get(0).type().sigmaName();
+                String title = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).title()
+                        : parsed.rules().isEmpty() ? "-" : parsed.rules().get(0).title();
+                String level = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).level()
+                        : parsed.rules().isEmpty() ? null : parsed.rules().get(0).level();
+                RuleSource.Rejection rejection = snapshot.rejections().get(record.getKey());
+                String status = rejection == null ? "ok" : "REJECTED: " + rejection.problems().get(0);
+                System.out.printf(format, record.getKey(), level == null ? "-" : level, kind, clip(title, 48), status);
+            }
+            System.out.println(records.size() + " record(s); " + snapshot.rejections().size() + " rejected");
+            return 0;
+        }
+    }
+
+    /** {@code bulwark rules delete ID...}. */
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Delete rules records by key (a tombstone on the compacted topic); running detectors drop them "
+                    + "within seconds.")
+    static final class Delete implements Callable<Integer> {
+
+        @ParentCommand
+        RulesCommand rules;
+
+        @Parameters(paramLabel = "KEY", arity = "1..*", description = "Record keys (rule ids) as shown by 'rules list'.")
+        List<String> keys;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = rules.parent.config();
+            Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+            Map<String, String> present = readAll(config, topics);
+            int missing = 0;
+            try (KafkaProducer<String, String> producer = producer(config)) {
+                for (String key : keys) {
+                    if (!present.containsKey(key)) {
+                        System.err.println("no record with key " + key + " on " + topics.rules().name());
+                        missing++;
+                        continue;
+                    }
+                    producer.send(new ProducerRecord<>(topics.rules().name(), key, null)).get();
+                    System.out.println("deleted " + key);
+                }
+            }
+            return missing == 0 ? 0 : 1;
+        }
+    }
+
+    static KafkaProducer<String, String> producer(BulwarkConfig config) {
+        Map<String, Object> props = new LinkedHashMap<>();
+        EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-rules").forEach((k, v) -> props.put((String) k, v));
+        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    }
+
+    /** Every live record of the rules topic (tombstones applied), by key in order. */
+    static Map<String, String> readAll(BulwarkConfig config, Topics topics) {
+        Map<String, String> records = new TreeMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topics.rules().name(), Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            if (partitions.isEmpty()) {
+                return records;
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("timed out reading " + topics.rules().name());
+                }
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.key() == null) {
+                        continue;
+                    }
+                    if (record.value() == null) {
+                        records.remove(record.key());
+                    } else {
+                        records.put(record.key(), record.value());
+                    }
+                }
+            }
+        }
+        return records;
+    }
+
+    private static String clip(String value, int width) {
+        if (value == null) {
+            return "-";
+        }
+        return value.length() > width ? value.substring(0, width - 1) + "…" : value;
+    }
+}
