@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bulwark bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on the local real stack, with baselines measured in the same run.",
-        subcommands = {IngestBench.class, SinkBench.class, JmhBench.class, CommandLine.HelpCommand.class})
+        subcommands = {IngestBench.class, PipelineBench.class, SinkBench.class, JmhBench.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
     @CommandLine.Spec

@@ -23,6 +23,41 @@ public final class TopicAdmin {
     }
 
     /**
+     * Waits until every partition of freshly created topics has a leader, so the first records sent are not bounced
+     * with {@code NOT_LEADER_OR_FOLLOWER} while the controller elects them (an idempotent producer retrying many
+     * in-flight batches against a partition without a leader can stall until its delivery timeout).
+     */
+    static void awaitLeaders(Admin admin, List<String> topicNames)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (topicNames.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            boolean ready = true;
+            try {
+                for (var description : admin.describeTopics(topicNames).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                    for (var partition : description.partitions()) {
+                        ready &= partition.leader() != null && !partition.leader().isEmpty();
+                    }
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+                ready = false;
+            }
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("partitions of " + topicNames + " have no leader after 30 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /**
      * Ensures every topic of {@code topics} exists.
      *
      * @return the names of the topics that were created now
@@ -51,6 +86,7 @@ public final class TopicAdmin {
                     }
                 }
             }
+            awaitLeaders(admin, created);
             return created;
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;

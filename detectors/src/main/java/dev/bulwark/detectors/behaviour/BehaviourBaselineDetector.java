@@ -68,6 +68,8 @@ public final class BehaviourBaselineDetector implements Detector {
                 .filter((key, event) -> image(event) != null && item(event) != null
                         && (event.getTenant() == null || !optOut.contains(event.getTenant().getOwner())),
                         Named.as(name() + "-profiled"))
+                .processValues(() -> new dev.bulwark.detectors.FirstSeenFilter<SecurityEvent>(50_000,
+                        event -> image(event) + "|" + item(event)), Named.as(name() + "-repeats"))
                 .selectKey((key, event) -> image(event), Named.as(name() + "-by-image"))
                 .repartition(Repartitioned.<String, SecurityEvent>as(name() + "-by-image")
                         .withKeySerde(Serdes.String()).withValueSerde(AvroSerde.of(SecurityEvent.class)))

@@ -112,7 +112,8 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
     }
 
     /**
-     * The event with its tenants filled in; null when its namespace is not known yet and {@code force} is false.
+     * Fills in the event's tenants (in place) and returns it; null (event untouched) when its namespace is not known
+     * yet and {@code force} is false.
      */
     public static SecurityEvent enrich(TenantDirectory directory, SecurityEvent event, boolean force) {
         KubernetesAudit audit = event.getKubernetesAudit();
@@ -142,6 +143,8 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
                         .setPeer(peerTenant.known() ? peerTenant.tenant() : TenantResolver.UNATTRIBUTED);
             }
         }
-        return SecurityEvent.newBuilder(event).setTenant(tenant.build()).build();
+        // In place: the decoded event belongs to this topology, and a builder copy would deep-copy every nested record.
+        event.setTenant(tenant.build());
+        return event;
     }
 }
