@@ -2,6 +2,7 @@ package dev.bulwark.schemas;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -34,26 +35,36 @@ public final class TopicAdmin {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
-            boolean ready = true;
-            try {
-                for (var description : admin.describeTopics(topicNames).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
-                    for (var partition : description.partitions()) {
-                        ready &= partition.leader() != null && !partition.leader().isEmpty();
-                    }
-                }
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-                    throw e;
-                }
-                ready = false;
-            }
-            if (ready) {
+            if (leadersServe(admin, topicNames)) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new TimeoutException("partitions of " + topicNames + " have no leader after 30 s");
+                throw new TimeoutException("partitions of " + topicNames + " have no serving leader after 30 s");
             }
             Thread.sleep(100);
+        }
+    }
+
+    /**
+     * True when every partition has a leader in the metadata and that leader answers a ListOffsets request for it,
+     * which it only does once it has taken leadership (the metadata can name a leader a moment before).
+     */
+    private static boolean leadersServe(Admin admin, List<String> topicNames) throws InterruptedException, TimeoutException {
+        try {
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            for (var description : admin.describeTopics(topicNames).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                for (var partition : description.partitions()) {
+                    if (partition.leader() == null || partition.leader().isEmpty()) {
+                        return false;
+                    }
+                    latest.put(new org.apache.kafka.common.TopicPartition(description.name(), partition.partition()),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest());
+                }
+            }
+            admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            return false;
         }
     }
 
