@@ -59,8 +59,15 @@ public final class BulwarkCommand implements Callable<Integer> {
         System.out.flush();
     }
 
-    public static void main(String[] args) {
+    /** The command line, configured: {@code local down --purge} passes {@code --purge} through to the stack script. */
+    static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new BulwarkCommand());
+        commandLine.getSubcommands().get("local").setUnmatchedOptionsArePositionalParams(true);
+        return commandLine;
+    }
+
+    public static void main(String[] args) {
+        CommandLine commandLine = commandLine();
         commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> {
             cmd.getErr().println("bulwark: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (System.getenv("BULWARK_DEBUG") != null) {
