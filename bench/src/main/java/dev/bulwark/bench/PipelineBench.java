@@ -84,6 +84,10 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--quick", description = "40,000 events and a 10 s latency phase.")
     boolean quick;
 
+    @Option(names = "--sweep", description = "Also measure detector events/s with 1, 10 and 100 tenants and with no "
+            + "Sigma rules vs. all shipped rules, each beside the pass-through app on the same events.")
+    boolean sweep;
+
     private final Map<String, Long> producedAt = new ConcurrentHashMap<>();
 
     @Override
@@ -102,6 +106,18 @@ final class PipelineBench implements Callable<Integer> {
         BenchCommand.say(String.format(Locale.ROOT, "workload: %d templates (Tetragon, audit, CRI), %d tenants, %.1f%% malicious",
                 templates.size(), tenants, malicious * 100));
 
+        // Warm-up: both apps drain a smaller topic first, so the measured runs do not pay for class loading and JIT.
+        int measured = events;
+        events = Math.max(5_000, measured / 4);
+        Topics warmup = Topics.withPrefix(run + "-warmup.");
+        createTopics(stack, warmup);
+        publishContext(stack, warmup);
+        produce(stack, warmup, templates, events, 0, false);
+        BenchCommand.say("warming up both apps on " + events + " events...");
+        passThrough(stack, warmup, stateDir.resolve("warmup"));
+        detectors(stack, warmup, stateDir.resolve("warmup"), new SimpleMeterRegistry());
+        events = measured;
+
         // Throughput: preload the events, then drain them with each app.
         Topics topics = Topics.withPrefix(run + ".");
         createTopics(stack, topics);
@@ -114,11 +130,17 @@ final class PipelineBench implements Callable<Integer> {
         double passThrough = passThrough(stack, topics, stateDir);
         BenchCommand.say(String.format(Locale.ROOT, "pass-through: %,.0f events/s", passThrough));
 
+        BenchCommand.say("Kafka's ConsumerPerformance on the same topic (the broker's read limit)...");
+        double consume = consumerPerformance(stack, topics);
+        BenchCommand.say(String.format(Locale.ROOT, "ConsumerPerformance: %,.0f records/s", consume));
+
         BenchCommand.say("detectors (all enabled, Sigma rules: " + rules + ")...");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         double detect = detectors(stack, topics, stateDir, registry);
         long stateBytes = size(stateDir);
         BenchCommand.say(String.format(Locale.ROOT, "detectors: %,.0f events/s", detect));
+
+        List<String> sweepRows = sweep ? sweep(stack, run, templates, stateDir) : List.of();
 
         // Latency: pipeline with sink; a steady rate; time until each malicious event's finding is searchable.
         Topics latencyTopics = Topics.withPrefix(run + "-latency.");
@@ -135,12 +157,20 @@ final class PipelineBench implements Callable<Integer> {
         System.out.println("|---|---:|---:|---:|");
         System.out.println(String.format(Locale.ROOT, "| events/s, %,d events | %,.0f (detectors) | %,.0f (pass-through Streams app) | %.2f |",
                 events, detect, passThrough, detect / passThrough));
+        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events | %,.0f (detectors) | %,.0f (ConsumerPerformance) | %.2f |",
+                events, detect, consume, detect / consume));
         System.out.println(String.format(Locale.ROOT, "| produce → searchable finding, %d events/s for %d s: p50 / p99 / max | "
                 + "%.0f / %.0f / %.0f ms (%d findings) | Elasticsearch refresh 1 s | |", rate, latencySeconds,
                 latency[0], latency[1], latency[2], (long) latency[3]));
         System.out.println(String.format(Locale.ROOT, "| memory of the one JVM (ingest producer, detectors, sink) | heap %d MB, RSS %d MB | | |",
                 heap >> 20, rss >> 20));
         System.out.println(String.format(Locale.ROOT, "| detector state on disk after %,d events | %,d KB | | |", events, stateBytes >> 10));
+        if (!sweepRows.isEmpty()) {
+            System.out.println();
+            System.out.println("| tenants | Sigma rules | detectors events/s | pass-through events/s | ratio |");
+            System.out.println("|---:|---|---:|---:|---:|");
+            sweepRows.forEach(System.out::println);
+        }
         return 0;
     }
 
@@ -292,6 +322,57 @@ final class PipelineBench implements Callable<Integer> {
             streams.start();
             return drainRate(decoded::count);
         }
+    }
+
+    /** Detector and pass-through events/s for 1, 10 and 100 tenants, with no Sigma rules and with all. */
+    private List<String> sweep(LocalStack stack, String run, List<SecurityEvent> templates, Path stateDir) throws Exception {
+        List<String> rows = new ArrayList<>();
+        int savedTenants = tenants;
+        String savedRules = rules;
+        try {
+            for (int t : new int[] {1, 10, 100}) {
+                for (String r : new String[] {"none", "all"}) {
+                    tenants = t;
+                    rules = r;
+                    Topics topics = Topics.withPrefix(run + "-t" + t + "-" + r + ".");
+                    createTopics(stack, topics);
+                    publishContext(stack, topics);
+                    produce(stack, topics, templates, events, 0, false);
+                    double pass = passThrough(stack, topics, stateDir.resolve(topics.prefix()));
+                    double detect = detectors(stack, topics, stateDir.resolve(topics.prefix()), new SimpleMeterRegistry());
+                    String row = String.format(Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.2f |", t, r, detect, pass, detect / pass);
+                    BenchCommand.say("sweep " + row);
+                    rows.add(row);
+                }
+            }
+        } finally {
+            tenants = savedTenants;
+            rules = savedRules;
+        }
+        return rows;
+    }
+
+    /** Kafka's ConsumerPerformance from the broker's own distribution on the events topic; records/s of fetching. */
+    private double consumerPerformance(LocalStack stack, Topics topics) throws Exception {
+        String output = stack.runCapturing("kafka-tool", "org.apache.kafka.tools.ConsumerPerformance",
+                "--bootstrap-server", stack.kafkaBootstrap(), "--topic", topics.events().name(),
+                "--messages", Integer.toString(events), "--group", topics.prefix() + "consumer-performance",
+                "--timeout", "60000");
+        String[] lines = output.strip().split("\n");
+        String header = null;
+        for (int i = 0; i < lines.length - 1; i++) {
+            if (lines[i].contains("nMsg.sec")) {
+                header = lines[i];
+                String[] names = header.split(",\\s*");
+                String[] values = lines[i + 1].split(",\\s*");
+                for (int c = 0; c < names.length && c < values.length; c++) {
+                    if (names[c].strip().equals("fetch.nMsg.sec")) {
+                        return Double.parseDouble(values[c].strip());
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("no fetch.nMsg.sec in ConsumerPerformance output:\n" + output);
     }
 
     private double[] latency(LocalStack stack, Topics topics, List<SecurityEvent> templates, Path stateDir) throws Exception {
