@@ -84,6 +84,10 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--quick", description = "40,000 events and a 10 s latency phase.")
     boolean quick;
 
+    @Option(names = "--rounds", description = "Interleaved rounds of the throughput phase; medians are compared "
+            + "(default ${DEFAULT-VALUE}).", defaultValue = "3")
+    int rounds;
+
     @Option(names = "--sweep", description = "Also measure detector events/s with 1, 10 and 100 tenants and with no "
             + "Sigma rules vs. all shipped rules, each beside the pass-through app on the same events.")
     boolean sweep;
@@ -92,6 +96,9 @@ final class PipelineBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1 || events < 1 || tenants < 1 || rate < 1) {
+            throw new IllegalArgumentException("--rounds, --events, --tenants and --rate must be at least 1");
+        }
         if (quick) {
             events = Math.min(events, 40_000);
             latencySeconds = Math.min(latencySeconds, 10);
@@ -126,17 +133,22 @@ final class PipelineBench implements Callable<Integer> {
         produce(stack, topics, templates, events, 0, false);
         Runtime.getRuntime().gc();
 
-        BenchCommand.say("pass-through Kafka Streams app (consume, produce, no logic)...");
-        double passThrough = passThrough(stack, topics, stateDir);
-        BenchCommand.say(String.format(Locale.ROOT, "pass-through: %,.0f events/s", passThrough));
-
-        BenchCommand.say("Kafka's ConsumerPerformance on the same topic (the broker's read limit)...");
-        double consume = consumerPerformance(stack, topics);
-        BenchCommand.say(String.format(Locale.ROOT, "ConsumerPerformance: %,.0f records/s", consume));
-
-        BenchCommand.say("detectors (all enabled, Sigma rules: " + rules + ")...");
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        double detect = detectors(stack, topics, stateDir, registry);
+        // Interleaved rounds on the same preloaded topic (each app instance is a new consumer group), medians compared:
+        // the apps share a noisy machine, so neither gets the quiet minute.
+        double[] passRounds = new double[rounds];
+        double[] detectRounds = new double[rounds];
+        double[] consumeRounds = new double[rounds];
+        for (int round = 0; round < rounds; round++) {
+            passRounds[round] = passThrough(stack, topics, stateDir.resolve("round-" + round), "-" + round);
+            consumeRounds[round] = consumerPerformance(stack, topics, "-" + round);
+            detectRounds[round] = detectors(stack, topics, stateDir.resolve("round-" + round), new SimpleMeterRegistry(),
+                    "-" + round);
+            BenchCommand.say(String.format(Locale.ROOT, "round %d/%d: pass-through %,.0f, ConsumerPerformance %,.0f, "
+                    + "detectors %,.0f events/s", round + 1, rounds, passRounds[round], consumeRounds[round], detectRounds[round]));
+        }
+        double passThrough = median(passRounds);
+        double consume = median(consumeRounds);
+        double detect = median(detectRounds);
         long stateBytes = size(stateDir);
         BenchCommand.say(String.format(Locale.ROOT, "detectors: %,.0f events/s", detect));
 
@@ -155,10 +167,10 @@ final class PipelineBench implements Callable<Integer> {
         System.out.println();
         System.out.println("| measure | Bulwark | baseline | ratio |");
         System.out.println("|---|---:|---:|---:|");
-        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events | %,.0f (detectors) | %,.0f (pass-through Streams app) | %.2f |",
-                events, detect, passThrough, detect / passThrough));
-        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events | %,.0f (detectors) | %,.0f (ConsumerPerformance) | %.2f |",
-                events, detect, consume, detect / consume));
+        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events, median of %d | %,.0f (detectors) | %,.0f (pass-through Streams app) | %.2f |",
+                events, rounds, detect, passThrough, detect / passThrough));
+        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events, median of %d | %,.0f (detectors) | %,.0f (ConsumerPerformance) | %.2f |",
+                events, rounds, detect, consume, detect / consume));
         System.out.println(String.format(Locale.ROOT, "| produce → searchable finding, %d events/s for %d s: p50 / p99 / max | "
                 + "%.0f / %.0f / %.0f ms (%d findings) | Elasticsearch refresh 1 s | |", rate, latencySeconds,
                 latency[0], latency[1], latency[2], (long) latency[3]));
@@ -264,10 +276,14 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     private double passThrough(LocalStack stack, Topics topics, Path stateDir) throws Exception {
+        return passThrough(stack, topics, stateDir, "");
+    }
+
+    private double passThrough(LocalStack stack, Topics topics, Path stateDir, String suffix) throws Exception {
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(topics.events().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .to(topics.prefix() + "passthrough", Produced.with(Serdes.String(), Serdes.ByteArray()));
-        Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "passthrough",
+        Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "passthrough" + suffix,
                 stateDir.resolve("passthrough").toString(), false);
         try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
             streams.start();
@@ -314,8 +330,13 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     private double detectors(LocalStack stack, Topics topics, Path stateDir, SimpleMeterRegistry registry) throws Exception {
+        return detectors(stack, topics, stateDir, registry, "");
+    }
+
+    private double detectors(LocalStack stack, Topics topics, Path stateDir, SimpleMeterRegistry registry, String suffix)
+            throws Exception {
         var topology = DetectionTopology.build(topics, Detectors.discover(), TenantResolver.none(), detectorConfig(), registry);
-        Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "detectors",
+        Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "detectors" + suffix,
                 stateDir.resolve("detectors").toString(), false);
         try (KafkaStreams streams = new KafkaStreams(topology, props)) {
             var decoded = registry.counter("bulwark.detect.events.in");
@@ -353,10 +374,10 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     /** Kafka's ConsumerPerformance from the broker's own distribution on the events topic; records/s of fetching. */
-    private double consumerPerformance(LocalStack stack, Topics topics) throws Exception {
+    private double consumerPerformance(LocalStack stack, Topics topics, String suffix) throws Exception {
         String output = stack.runCapturing("kafka-tool", "org.apache.kafka.tools.ConsumerPerformance",
                 "--bootstrap-server", stack.kafkaBootstrap(), "--topic", topics.events().name(),
-                "--messages", Integer.toString(events), "--group", topics.prefix() + "consumer-performance",
+                "--messages", Integer.toString(events), "--group", topics.prefix() + "consumer-performance" + suffix,
                 "--timeout", "60000");
         String[] lines = output.strip().split("\n");
         String header = null;
@@ -434,6 +455,12 @@ final class PipelineBench implements Callable<Integer> {
         }
         return new double[] {percentile(latencies, 0.50), percentile(latencies, 0.99), latencies[latencies.length - 1],
                 latencies.length};
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static double percentile(long[] sorted, double p) {
