@@ -125,6 +125,13 @@ final class PipelineBench implements Callable<Integer> {
         detectors(stack, warmup, stateDir.resolve("warmup"), new SimpleMeterRegistry());
         events = measured;
 
+        // Latency right after the warm-up (JIT done) and before the throughput rounds (whose many Streams apps leave
+        // garbage and threads behind): pipeline with sink at a steady rate; time until each malicious event's finding
+        // is searchable.
+        Topics latencyTopics = Topics.withPrefix(run + "-latency.");
+        double[] latency = latency(stack, latencyTopics, templates, stateDir);
+        Runtime.getRuntime().gc();
+
         // Throughput: preload the events, then drain them with each app.
         Topics topics = Topics.withPrefix(run + ".");
         createTopics(stack, topics);
@@ -154,9 +161,6 @@ final class PipelineBench implements Callable<Integer> {
 
         List<String> sweepRows = sweep ? sweep(stack, run, templates, stateDir) : List.of();
 
-        // Latency: pipeline with sink; a steady rate; time until each malicious event's finding is searchable.
-        Topics latencyTopics = Topics.withPrefix(run + "-latency.");
-        double[] latency = latency(stack, latencyTopics, templates, stateDir);
         long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
         long rss = rssBytes();
 

@@ -86,6 +86,11 @@ final class BrokerIngest {
 
     /** Reads a topic from the start until {@code expected} records arrived (or 30 s), then once more to catch extras. */
     List<ConsumerRecord<String, byte[]>> consume(String topic, long expected) {
+        return consume(stack, topic, expected);
+    }
+
+    /** Reads a topic of the given stack from the start until {@code expected} records arrived (or 30 s). */
+    static List<ConsumerRecord<String, byte[]>> consume(LocalStack stack, String topic, long expected) {
         Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
                 ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
