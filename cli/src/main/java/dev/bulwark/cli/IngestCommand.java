@@ -168,15 +168,15 @@ final class IngestCommand implements Callable<Integer> {
         IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
         try (EventPublisher publisher = new EventPublisher(producerConfig(config), Topics.withPrefix(config.kafka.topicPrefix), stats)) {
             try (StreamIngestor ingestor = new StreamIngestor(publisher, maxRecordBytes, StreamIngestor.defaultParallelism())) {
-              for (Source source : sources) {
-                try (InputStream in = source.open().get()) {
-                    ingestor.ingest(in, source.name(), parser, n -> {
-                        if (showProgress) {
-                            BulwarkCommand.say(source.name() + ": " + n + " records read");
-                        }
-                    });
+                for (Source source : sources) {
+                    try (InputStream in = source.open().get()) {
+                        ingestor.ingest(in, source.name(), parser, n -> {
+                            if (showProgress) {
+                                BulwarkCommand.say(source.name() + ": " + n + " records read");
+                            }
+                        });
+                    }
                 }
-              }
             }
             publisher.flush();
         }

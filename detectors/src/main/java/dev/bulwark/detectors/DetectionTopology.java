@@ -95,9 +95,6 @@ public final class DetectionTopology {
                         enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
 
         for (Detector detector : detectors) {
-            if (detector.inputs().contains(Detector.Input.RULES) && topics == null) {
-                throw new IllegalStateException("detector " + detector.name() + " needs the rules topic");
-            }
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
             DetectorContext context = new DetectorContext(builder, events, tenants,
@@ -117,21 +114,21 @@ public final class DetectionTopology {
     private static KStream<String, TenantContext> contextDirectory(StreamsBuilder builder, Topics topics,
                                                                    Counter deadLettered) {
         var contextValues = topics.context().valueSerde();
-        KStream<String, byte[]> raw = builder.stream(topics.context().name(),
-                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("context-source"));
-        var contextBranches = raw.split(Named.as("context-"))
-                .branch((key, value) -> key == null || !decodes(contextValues, value), Branched.as("undecodable"))
+        // Decoded once: a record is either a context update (null value = deletion) or a dead letter.
+        KStream<String, DecodedContext> decoded = builder.stream(topics.context().name(),
+                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("context-source"))
+                .mapValues((key, value) -> DecodedContext.of(key, value, contextValues.deserializer(), topics),
+                        Named.as("context-decode"));
+        var contextBranches = decoded.split(Named.as("context-"))
+                .branch((key, value) -> value.deadLetter() != null, Branched.as("undecodable"))
                 .defaultBranch(Branched.as("valid"));
         contextBranches.get("context-undecodable")
                 .peek((key, value) -> deadLettered.increment(), Named.as("count-context-dead-letters"))
-                .mapValues((key, value) -> DeadLetters.of(value, "avro:TenantContext", topics.context().name() + " key " + key,
-                        "detect", key == null ? "context record without a key" : "not a readable TenantContext"),
-                        Named.as("context-to-dead-letter"))
+                .mapValues(DecodedContext::deadLetter, Named.as("context-to-dead-letter"))
                 .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(),
                         topics.deadLetters().valueSerde()).withName("context-dead-letter-sink"));
         KStream<String, TenantContext> updates = contextBranches.get("context-valid")
-                .mapValues(value -> value == null ? null : contextValues.deserializer().deserialize(topics.context().name(), value),
-                        Named.as("context-decode"));
+                .mapValues(DecodedContext::value, Named.as("context-values"));
         updates.to(topics.contextDirectory().name(), Produced.with(topics.contextDirectory().keySerde(),
                 topics.contextDirectory().valueSerde()).withName("context-directory-sink"));
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DIRECTORY_STORE),
@@ -142,15 +139,24 @@ public final class DetectionTopology {
         return updates;
     }
 
-    private static boolean decodes(org.apache.kafka.common.serialization.Serde<TenantContext> serde, byte[] value) {
-        if (value == null) {
-            return true;
-        }
-        try {
-            serde.deserializer().deserialize("context", value);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
+    /** A decoded context record (null value = deletion), or the dead letter explaining why it could not be decoded. */
+    record DecodedContext(TenantContext value, DeadLetter deadLetter) {
+        static DecodedContext of(String key, byte[] bytes, org.apache.kafka.common.serialization.Deserializer<TenantContext> decoder,
+                                 Topics topics) {
+            String origin = topics.context().name() + " key " + key;
+            if (key == null) {
+                return new DecodedContext(null, DeadLetters.of(bytes, "avro:TenantContext", origin, "detect",
+                        "context record without a key"));
+            }
+            if (bytes == null) {
+                return new DecodedContext(null, null);
+            }
+            try {
+                return new DecodedContext(decoder.deserialize(topics.context().name(), bytes), null);
+            } catch (RuntimeException e) {
+                return new DecodedContext(null, DeadLetters.of(bytes, "avro:TenantContext", origin, "detect",
+                        "not a readable TenantContext"));
+            }
         }
     }
 

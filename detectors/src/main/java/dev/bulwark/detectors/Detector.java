@@ -34,8 +34,8 @@ public interface Detector {
     }
 
     /**
-     * What this detector reads, so the topology can check it is given them and operators can see what each needs.
-     * Defaults to events only.
+     * What this detector reads, so operators and data engineers can see what each needs (the topology gives every
+     * detector all of them). Defaults to events only.
      */
     default java.util.Set<Input> inputs() {
         return java.util.Set.of(Input.EVENTS);

@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
@@ -167,11 +166,5 @@ public final class BehaviourBaselineDetector implements Detector {
         return FindingFactory.of(this, RULE_ID, "Image did something outside its learned behaviour", "medium", MITRE,
                 "Image " + image + " in " + where + " " + what + " after its learning period", event, context.tenants(),
                 evidence, image, item.getKey(), item.getValue());
-    }
-
-    /** For tests: the item an event contributes. */
-    static KeyValue<String, String> itemOf(SecurityEvent event) {
-        Map.Entry<String, String> item = item(event);
-        return item == null ? null : KeyValue.pair(item.getKey(), item.getValue());
     }
 }

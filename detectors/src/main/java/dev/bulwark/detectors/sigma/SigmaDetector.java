@@ -51,6 +51,11 @@ public final class SigmaDetector implements Detector {
     }
 
     @Override
+    public java.util.Set<Input> inputs() {
+        return java.util.Set.of(Input.EVENTS, Input.RULES);
+    }
+
+    @Override
     public KStream<String, Finding> build(DetectorContext context) {
         SigmaSettings settings = SigmaSettings.from(context.config());
         FieldMapping mapping = FieldMapping.defaults();

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -543,16 +542,7 @@ class KubernetesAuditParserTest {
     @Timeout(30)
     void shouldNeverThrowAnythingButParseExceptionForMutatedRealRecords() throws Exception {
         byte[] bytes = trace("attach_cluster_admin_role.json").getBytes(UTF_8);
-        for (int cut = 0; cut < bytes.length; cut += 5) {
-            assertParsesOrRejects(Arrays.copyOf(bytes, cut));
-        }
-        for (int at = 0; at < bytes.length; at += 11) {
-            for (byte replacement : new byte[] {'"', '{', ']', ':', ',', '0', 'x', (byte) 0x80, 0}) {
-                byte[] mutated = bytes.clone();
-                mutated[at] = replacement;
-                assertParsesOrRejects(mutated);
-            }
-        }
+        dev.bulwark.ingest.RecordMutations.forEach(bytes, 5, 11, this::assertParsesOrRejects);
     }
 
     // ---------------------------------------------------------------------------------------------- helpers

@@ -525,16 +525,7 @@ class TetragonParserTest {
         // Every prefix of a real record and every single-byte corruption at a sample of positions.
         String record = line(DOCS, 3);
         byte[] bytes = record.getBytes(UTF_8);
-        for (int cut = 0; cut < bytes.length; cut += 7) {
-            assertParsesOrRejects(java.util.Arrays.copyOf(bytes, cut));
-        }
-        for (int at = 0; at < bytes.length; at += 13) {
-            for (byte replacement : new byte[] {'"', '{', ']', ':', ',', '0', 'x', (byte) 0x80, 0}) {
-                byte[] mutated = bytes.clone();
-                mutated[at] = replacement;
-                assertParsesOrRejects(mutated);
-            }
-        }
+        dev.bulwark.ingest.RecordMutations.forEach(bytes, 7, 13, this::assertParsesOrRejects);
     }
 
     // ---------------------------------------------------------------------------------------------- helpers
