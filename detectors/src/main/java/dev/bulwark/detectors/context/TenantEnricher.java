@@ -1,8 +1,13 @@
 package dev.bulwark.detectors.context;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -27,6 +32,11 @@ import io.micrometer.core.instrument.Counter;
  * changelogged buffer and is re-checked until it can be attributed, or until the wait runs out and it goes on as
  * {@link TenantResolver#UNATTRIBUTED} (visible to the SOC). Nothing is dropped: a full buffer lets events through
  * unattributed at once.
+ *
+ * <p>Cost: the buffer is indexed by namespace in memory, so a re-check resolves each waiting namespace once and reads
+ * back only the events it releases, never the whole buffer. A namespace whose wait ran out without context is
+ * remembered for {@link #GIVE_UP_MEMORY_FACTOR} times the wait: its further events go on unattributed at once instead
+ * of each waiting in vain (a namespace nobody labels would otherwise delay and buffer all its events).
  */
 public final class TenantEnricher implements Processor<String, SecurityEvent, String, SecurityEvent> {
 
@@ -41,6 +51,19 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
     private KeyValueStore<String, SecurityEvent> pending;
     private long pendingCount;
     private long sequence;
+    /** Waiting events' keys by namespace, oldest first: mirrors the pending store (rebuilt from it at start). */
+    private final Map<String, ArrayDeque<String>> pendingByNamespace = new HashMap<>();
+    /** Namespaces whose wait ran out without context, with when; oldest first, bounded. */
+    private final LinkedHashMap<String, Long> gaveUpOn = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > MAX_REMEMBERED_NAMESPACES;
+        }
+    };
+
+    /** How many waits long a namespace that got no context in time is not waited for again. */
+    public static final int GIVE_UP_MEMORY_FACTOR = 30;
+    private static final int MAX_REMEMBERED_NAMESPACES = 10_000;
 
     /**
      * @param directoryStore the global store kept by {@link ContextDirectoryUpdater}
@@ -64,7 +87,13 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
         this.context = context;
         this.directory = new TenantDirectory(context.getStateStore(directoryStore), statically);
         this.pending = context.getStateStore(pendingStore);
-        this.pendingCount = pending.approximateNumEntries();
+        // The in-memory index is rebuilt from the (restored) store: each waiting event is read once here.
+        try (KeyValueIterator<String, SecurityEvent> it = pending.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, SecurityEvent> entry = it.next();
+                index(namespaceOf(entry.value), entry.key);
+            }
+        }
         long interval = Math.max(100, wait.toMillis() / 4);
         context.schedule(Duration.ofMillis(interval), PunctuationType.WALL_CLOCK_TIME, this::recheck);
     }
@@ -77,7 +106,20 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
             return;
         }
         long now = context.currentSystemTimeMs();
-        pending.put(pendingKey(now, record.key()), record.value());
+        String namespace = namespaceOf(record.value());
+        Long gaveUp = gaveUpOn.get(namespace);
+        if (gaveUp != null && now - gaveUp < wait.toMillis() * GIVE_UP_MEMORY_FACTOR) {
+            unattributedAfterWait.increment();
+            context.forward(record.withValue(enrich(directory, record.value(), true)));
+            return;
+        }
+        String key = pendingKey(now, record.key());
+        pending.put(key, record.value());
+        index(namespace, key);
+    }
+
+    private void index(String namespace, String key) {
+        pendingByNamespace.computeIfAbsent(namespace, n -> new ArrayDeque<>()).addLast(key);
         pendingCount++;
     }
 
@@ -87,28 +129,64 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
     }
 
     private void recheck(long now) {
-        List<KeyValue<String, SecurityEvent>> done = new ArrayList<>();
-        try (KeyValueIterator<String, SecurityEvent> it = pending.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, SecurityEvent> entry = it.next();
-                long arrival = Long.parseLong(entry.key.substring(0, 13));
-                boolean expired = now - arrival >= wait.toMillis();
-                SecurityEvent enriched = enrich(directory, entry.value, expired);
-                if (enriched != null) {
-                    if (expired && TenantResolver.UNATTRIBUTED.equals(enriched.getTenant().getOwner())) {
-                        unattributedAfterWait.increment();
-                    }
-                    done.add(KeyValue.pair(entry.key, enriched));
+        if (pendingCount == 0) {
+            return;
+        }
+        // Namespaces whose context has arrived: release all their events, oldest first.
+        for (Iterator<Map.Entry<String, ArrayDeque<String>>> it = pendingByNamespace.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, ArrayDeque<String>> waiting = it.next();
+            if (directory.namespaceTenant(waiting.getKey()).known()) {
+                for (String key : waiting.getValue()) {
+                    release(key, pending.get(key), false);
                 }
+                it.remove();
+                gaveUpOn.remove(waiting.getKey());
             }
         }
-        for (KeyValue<String, SecurityEvent> entry : done) {
-            pending.delete(entry.key);
-            pendingCount--;
-            String key = entry.key.substring(25);
-            context.forward(new Record<>(key.isEmpty() ? null : key, entry.value,
-                    Math.floorDiv(entry.value.getTimestamp(), 1_000_000L)));
+        // Events whose wait ran out: the store is ordered by arrival, so they are a prefix of it.
+        List<KeyValue<String, SecurityEvent>> expired = new ArrayList<>();
+        try (KeyValueIterator<String, SecurityEvent> it = pending.range(null, String.format("%013d/", now - wait.toMillis() + 1))) {
+            while (it.hasNext()) {
+                expired.add(it.next());
+            }
         }
+        for (KeyValue<String, SecurityEvent> entry : expired) {
+            String namespace = namespaceOf(entry.value);
+            ArrayDeque<String> keys = pendingByNamespace.get(namespace);
+            if (keys != null && (keys.peekFirst().equals(entry.key) ? keys.pollFirst() != null : keys.remove(entry.key))
+                    && keys.isEmpty()) {
+                pendingByNamespace.remove(namespace);
+            }
+            if (release(entry.key, entry.value, true)) {
+                gaveUpOn.remove(namespace);
+                gaveUpOn.put(namespace, now);
+            }
+        }
+    }
+
+    /** Enriches a waiting event, forwards it and removes it from the store; true when it went on unattributed. */
+    private boolean release(String key, SecurityEvent event, boolean expired) {
+        pending.delete(key);
+        pendingCount--;
+        if (event == null) {
+            return false;
+        }
+        SecurityEvent enriched = enrich(directory, event, true);
+        boolean unattributed = TenantResolver.UNATTRIBUTED.equals(enriched.getTenant().getOwner());
+        if (expired && unattributed) {
+            unattributedAfterWait.increment();
+        }
+        String recordKey = key.substring(25);
+        context.forward(new Record<>(recordKey.isEmpty() ? null : recordKey, enriched,
+                Math.floorDiv(enriched.getTimestamp(), 1_000_000L)));
+        return unattributed;
+    }
+
+    /** The namespace an event's tenant is looked up by: the audited object's, else the workload's. */
+    static String namespaceOf(SecurityEvent event) {
+        KubernetesAudit audit = event.getKubernetesAudit();
+        return audit != null && audit.getObjectNamespace() != null ? audit.getObjectNamespace()
+                : event.getKubernetes() == null ? null : event.getKubernetes().getNamespace();
     }
 
     /**
@@ -117,8 +195,7 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
      */
     public static SecurityEvent enrich(TenantDirectory directory, SecurityEvent event, boolean force) {
         KubernetesAudit audit = event.getKubernetesAudit();
-        String namespace = audit != null && audit.getObjectNamespace() != null ? audit.getObjectNamespace()
-                : event.getKubernetes() == null ? null : event.getKubernetes().getNamespace();
+        String namespace = namespaceOf(event);
         TenantDirectory.Resolution owner = directory.namespaceTenant(namespace);
         if (namespace != null && !owner.known() && !force) {
             return null;

@@ -88,6 +88,46 @@ class TenantEnrichmentTest {
     }
 
     @Test
+    void aNamespaceThatGotNoContextInTimeIsNotWaitedForAgainUntilItsContextArrives() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
+            kit.event("{id: first, kubernetes: {namespace: unlabelled}}");
+            kit.event("{id: other, kubernetes: {namespace: elsewhere}}");
+            kit.advance(Duration.ofMillis(2600));
+            assertThat(kit.findings()).extracting(Finding::getTenant).containsExactly("unattributed", "unattributed");
+
+            kit.event("{id: second, kubernetes: {namespace: unlabelled}}");
+            assertThat(kit.findings()).as("no second wait for a namespace that just gave up")
+                    .extracting(Finding::getTenant).containsExactly("unattributed");
+
+            kit.event("{id: newcomer, kubernetes: {namespace: fresh}}");
+            assertThat(kit.findings()).as("another namespace still waits").isEmpty();
+            kit.context("{kind: namespace, key: unlabelled, namespace: unlabelled, tenant: acme}");
+            kit.context("{kind: namespace, key: fresh, namespace: fresh, tenant: globex}");
+            kit.event("{id: third, kubernetes: {namespace: unlabelled}}");
+            assertThat(kit.findings()).extracting(Finding::getTenant).containsExactly("acme");
+            kit.advance(Duration.ofMillis(600));
+            assertThat(kit.findings()).extracting(Finding::getTenant).containsExactly("globex");
+        }
+    }
+
+    @Test
+    void manyWaitingEventsOfSeveralNamespacesAreReleasedInArrivalOrderPerNamespace() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
+            for (int i = 0; i < 30; i++) {
+                kit.event("{id: e" + i + ", kubernetes: {namespace: ns-" + (i % 3) + "}}");
+            }
+            kit.context("{kind: namespace, key: ns-1, namespace: ns-1, tenant: acme}");
+            kit.advance(Duration.ofMillis(600));
+            List<Finding> released = kit.findings();
+            assertThat(released).extracting(Finding::getTenant).containsOnly("acme").hasSize(10);
+            assertThat(released).extracting(f -> f.getEvidence().getEventIds().get(0))
+                    .containsExactly("e1", "e4", "e7", "e10", "e13", "e16", "e19", "e22", "e25", "e28");
+            kit.advance(Duration.ofSeconds(2));
+            assertThat(kit.findings()).hasSize(20).extracting(Finding::getTenant).containsOnly("unattributed");
+        }
+    }
+
+    @Test
     void actorsAndPeersAreAttributedFromIdentitiesAndPodIps() {
         try (DetectorTestKit kit = DetectorTestKit.of(new EchoDetector())) {
             kit.context(CONTEXT);
