@@ -36,13 +36,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
 
     /**
      * A model that uses the generated classes' own encoders and decoders (about twice as fast as reflection-driven
-     * ones); Avro falls back to the generic path whenever the writer's schema differs from the reader's.
+     * ones, and faster than Avro's "fast reader", which would otherwise take precedence when decoding); Avro resolves
+     * through the generic path whenever the writer's schema differs from the reader's.
      */
     private static final SpecificData MODEL = customCoders();
 
     private static SpecificData customCoders() {
         SpecificData model = new SpecificData();
         model.setCustomCoders(true);
+        model.setFastReaderEnabled(false);
         return model;
     }
 
