@@ -50,6 +50,8 @@ public final class BulwarkConfig {
         @JsonProperty public long contextWaitMs = 2000;
         /** Most events waiting for context at once (per stream task); beyond it they go on unattributed at once. */
         @JsonProperty public int maxPendingEvents = 10_000;
+        /** Kafka Streams threads of the detection topology (num.stream.threads); at most one per input partition works. */
+        @JsonProperty public int streamThreads = 1;
         /** Per-detector settings, by detector name. */
         @JsonProperty public Map<String, Map<String, String>> detectors = new LinkedHashMap<>();
     }
@@ -155,6 +157,9 @@ public final class BulwarkConfig {
         if (env.containsKey("BULWARK_METRICS_PORT")) {
             metrics.port = parseInt("BULWARK_METRICS_PORT", env.get("BULWARK_METRICS_PORT"));
         }
+        if (env.containsKey("BULWARK_DETECTION_THREADS")) {
+            detection.streamThreads = parseInt("BULWARK_DETECTION_THREADS", env.get("BULWARK_DETECTION_THREADS"));
+        }
         if (env.containsKey("BULWARK_EXACTLY_ONCE")) {
             detection.exactlyOnce = Boolean.parseBoolean(env.get("BULWARK_EXACTLY_ONCE"));
         }
@@ -212,6 +217,9 @@ public final class BulwarkConfig {
         }
         if (api.port < 0 || api.port > 65535) {
             throw new IllegalArgumentException("api.port must be 0-65535, got " + api.port);
+        }
+        if (detection.streamThreads < 1 || detection.streamThreads > 64) {
+            throw new IllegalArgumentException("detection.streamThreads must be 1-64, got " + detection.streamThreads);
         }
         if (api.threads < 1 || api.threads > 256) {
             throw new IllegalArgumentException("api.threads must be 1-256, got " + api.threads);

@@ -23,6 +23,11 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Starts serving on {@code 127.0.0.1:port}; port 0 creates the registry without a server. */
     public MetricsServer(int port) throws IOException {
+        // The JVM's own figures (heap, GC, threads, CPU), as every JVM exporter offers them.
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
         if (port == 0) {
             server = null;
             return;

@@ -35,12 +35,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 
 /**
- * All pipeline components in one JVM: the detection topology (Kafka Streams) and the Elasticsearch sink.
+ * The pipeline's processing components in one JVM: the detection topology (Kafka Streams) and the Elasticsearch sink,
+ * either or both.
  *
  * <p>Why: on a single machine one process is the simplest thing to run ({@code ./bulwark run}, the demo and the
- * end-to-end test); each component still talks to the others only through Kafka, so they can be split later.
+ * end-to-end test); each component talks to the others only through Kafka, so {@code bulwark run --components} can
+ * also run each in its own process and scale them apart.
  */
 public final class Pipeline implements AutoCloseable {
+
+    /** The components {@link #start} can run. */
+    public enum Component { DETECTORS, SINK }
 
     private final KafkaStreams streams;
     private final FindingSink sink;
@@ -60,47 +65,69 @@ public final class Pipeline implements AutoCloseable {
         this.client = client;
         this.streamsMetrics = streamsMetrics;
         this.detectors = detectors;
-        this.sinkThread = new Thread(sink, "bulwark-sink");
+        this.sinkThread = sink == null ? null : new Thread(sink, "bulwark-sink");
     }
 
     /** Creates the topics if needed and starts detection and the sink. */
     public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics) throws InterruptedException, java.io.IOException {
+        return start(config, stateDir, metrics, java.util.EnumSet.allOf(Component.class));
+    }
+
+    /** Creates the topics if needed and starts the given components. */
+    public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics, java.util.Set<Component> components)
+            throws InterruptedException, java.io.IOException {
+        if (components.isEmpty()) {
+            throw new IllegalArgumentException("no pipeline component to start");
+        }
         Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
             TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
         }
-        List<Detector> detectors = Detectors.enabled(Detectors.discover(Detectors.withPlugins(
-                config.detection.plugins.stream().map(java.nio.file.Path::of).toList())), config.detection.disabled);
-        Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
-                config.detection.detectors, metrics, new DetectionTopology.EnrichmentSettings(
-                        java.time.Duration.ofMillis(config.detection.contextWaitMs), config.detection.maxPendingEvents));
-        Properties props = DetectionTopology.streamsConfig(config.kafka.bootstrap, config.detection.applicationId,
-                stateDir.resolve("streams").toString(), config.detection.exactlyOnce);
-        KafkaStreams streams = new KafkaStreams(topology, props);
-        KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
-        streamsMetrics.bindTo(metrics);
-
-        ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
-                config.elasticsearch.password, config.elasticsearch.apiKey);
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, config.detection.applicationId + "-sink",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), new StringDeserializer(), new ByteArrayDeserializer());
-        Properties producerProps = EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-sink-dlq");
-        KafkaProducer<String, byte[]> deadLetters = new KafkaProducer<>(producerProps, new StringSerializer(),
-                new ByteArraySerializer());
-        FindingSink sink = new FindingSink(consumer, deadLetters, client, topics,
-                new FindingIndex(config.elasticsearch.indexPrefix), metrics);
+        KafkaStreams streams = null;
+        KafkaStreamsMetrics streamsMetrics = null;
+        List<Detector> detectors = List.of();
+        if (components.contains(Component.DETECTORS)) {
+            detectors = Detectors.enabled(Detectors.discover(Detectors.withPlugins(
+                    config.detection.plugins.stream().map(java.nio.file.Path::of).toList())), config.detection.disabled);
+            Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
+                    config.detection.detectors, metrics, new DetectionTopology.EnrichmentSettings(
+                            java.time.Duration.ofMillis(config.detection.contextWaitMs), config.detection.maxPendingEvents));
+            Properties props = DetectionTopology.streamsConfig(config.kafka.bootstrap, config.detection.applicationId,
+                    stateDir.resolve("streams").toString(), config.detection.exactlyOnce);
+            props.put(org.apache.kafka.streams.StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.detection.streamThreads);
+            streams = new KafkaStreams(topology, props);
+            streamsMetrics = new KafkaStreamsMetrics(streams);
+            streamsMetrics.bindTo(metrics);
+            streams.setUncaughtExceptionHandler(e -> {
+                System.err.println("bulwark: detection stopped on an error: " + e);
+                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+        }
+        ElasticsearchClient client = null;
+        FindingSink sink = null;
+        KafkaProducer<String, byte[]> deadLetters = null;
+        if (components.contains(Component.SINK)) {
+            client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
+                    config.elasticsearch.password, config.elasticsearch.apiKey);
+            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap,
+                    ConsumerConfig.GROUP_ID_CONFIG, config.detection.applicationId + "-sink",
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                    ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), new StringDeserializer(), new ByteArrayDeserializer());
+            Properties producerProps = EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-sink-dlq");
+            deadLetters = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
+            sink = new FindingSink(consumer, deadLetters, client, topics,
+                    new FindingIndex(config.elasticsearch.indexPrefix), metrics);
+        }
 
         Pipeline pipeline = new Pipeline(streams, sink, client, streamsMetrics, detectors, deadLetters);
-        streams.setUncaughtExceptionHandler(e -> {
-            System.err.println("bulwark: detection stopped on an error: " + e);
-            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
-        streams.start();
-        pipeline.sinkThread.start();
+        if (streams != null) {
+            streams.start();
+        }
+        if (pipeline.sinkThread != null) {
+            pipeline.sinkThread.start();
+        }
         return pipeline;
     }
 
@@ -111,6 +138,9 @@ public final class Pipeline implements AutoCloseable {
 
     /** Waits until detection is processing (state RUNNING), up to {@code timeout}. */
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        if (streams == null) {
+            return true;
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (streams.state() == KafkaStreams.State.RUNNING) {
@@ -128,19 +158,27 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        sink.close();
-        try {
-            sinkThread.join(TimeUnit.SECONDS.toMillis(15));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (sink != null) {
+            sink.close();
+            try {
+                sinkThread.join(TimeUnit.SECONDS.toMillis(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        streams.close(Duration.ofSeconds(15));
-        streamsMetrics.close();
-        deadLetterProducer.close(Duration.ofSeconds(10));
-        try {
-            client._transport().close();
-        } catch (java.io.IOException e) {
-            // closing anyway
+        if (streams != null) {
+            streams.close(Duration.ofSeconds(15));
+            streamsMetrics.close();
+        }
+        if (deadLetterProducer != null) {
+            deadLetterProducer.close(Duration.ofSeconds(10));
+        }
+        if (client != null) {
+            try {
+                client._transport().close();
+            } catch (java.io.IOException e) {
+                // closing anyway
+            }
         }
         running.countDown();
     }
