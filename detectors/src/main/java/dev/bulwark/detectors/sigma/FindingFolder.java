@@ -61,6 +61,18 @@ final class FindingFolder {
     private ProcessorContext<String, Finding> context;
     private KeyValueStore<String, FoldState> states;
     private KeyValueStore<String, Long> dirty;
+    /**
+     * The most recently used episodes, decoded: a repeat (the common case for a noisy rule) is merged without reading
+     * and decoding its stored finding. Write-through, so the store (and its changelog) always holds the truth; emptied
+     * whenever the processor is (re)initialized.
+     */
+    private final Map<String, FoldState> recent = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, FoldState> eldest) {
+            return size() > RECENT_EPISODES;
+        }
+    };
+    private static final int RECENT_EPISODES = 4096;
 
     FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded) {
         this.stateStore = stateStore;
@@ -84,6 +96,7 @@ final class FindingFolder {
         this.context = context;
         this.states = context.getStateStore(stateStore);
         this.dirty = context.getStateStore(dirtyStore);
+        recent.clear();
         long tick = Math.max(1_000L, Math.min(emitIntervalMs, 10_000L));
         context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
     }
@@ -95,17 +108,17 @@ final class FindingFolder {
     void fold(Finding candidate, long eventTime) {
         String key = candidate.getId();
         long now = context.currentSystemTimeMs();
-        FoldState state = states.get(key);
+        FoldState state = get(key);
         if (state != null && eventTime <= state.finding().getLastSeen() + windowMs
                 && eventTime >= state.finding().getFirstSeen() - windowMs) {
             folded.increment();
             Finding merged = merge(state.finding(), candidate);
             if (now - state.lastEmitted() >= emitIntervalMs) {
                 emit(merged);
-                states.put(key, new FoldState(merged, now, false));
+                put(key, new FoldState(merged, now, false));
                 dirty.delete(key);
             } else {
-                states.put(key, new FoldState(merged, state.lastEmitted(), true));
+                put(key, new FoldState(merged, state.lastEmitted(), true));
                 dirty.put(key, state.lastEmitted());
             }
             return;
@@ -117,8 +130,24 @@ final class FindingFolder {
                 .setId(Ids.of(key, Long.toString(candidate.getFirstSeen())))
                 .build();
         emit(fresh);
-        states.put(key, new FoldState(fresh, now, false));
+        put(key, new FoldState(fresh, now, false));
         dirty.delete(key);
+    }
+
+    private FoldState get(String key) {
+        FoldState state = recent.get(key);
+        if (state == null) {
+            state = states.get(key);
+            if (state != null) {
+                recent.put(key, state);
+            }
+        }
+        return state;
+    }
+
+    private void put(String key, FoldState state) {
+        states.put(key, state);
+        recent.put(key, state);
     }
 
     /** Emits the dirty findings whose interval has passed, then drops the episodes that ended. */
@@ -133,11 +162,11 @@ final class FindingFolder {
             }
         }
         for (String key : due) {
-            FoldState state = states.get(key);
+            FoldState state = get(key);
             dirty.delete(key);
             if (state != null) {
                 emit(state.finding());
-                states.put(key, new FoldState(state.finding(), now, false));
+                put(key, new FoldState(state.finding(), now, false));
             }
         }
         long streamTime = context.currentStreamTimeMs();
@@ -155,6 +184,7 @@ final class FindingFolder {
                 emit(entry.value.finding());
             }
             states.delete(entry.key);
+            recent.remove(entry.key);
             dirty.delete(entry.key);
         }
     }
