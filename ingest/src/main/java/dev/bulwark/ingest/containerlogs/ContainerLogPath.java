@@ -1,5 +1,6 @@
 package dev.bulwark.ingest.containerlogs;
 
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -53,14 +54,109 @@ record ContainerLogPath(String file, String namespace, String pod, String podUid
     /** Longest path examined; longer origins are not real node paths. */
     private static final int MAX_PATH = 4096;
 
+    /** Distinct files whose metadata {@link #fromOrigin} keeps; the cache is emptied when it grows past this. */
+    static final int CACHE_SIZE = 256;
+
+    /**
+     * Metadata by file, shared by all threads. Why: a file's metadata is the same for each of its (often millions of)
+     * records, and the patterns above cost several microseconds per record. Bounded by clearing: a flood of distinct
+     * names (HTTP senders, rotated files) only costs re-parsing, never memory. Threads racing on a miss may each parse
+     * the same file once; the results are equal records, so whichever is kept does not matter.
+     */
+    private static final ConcurrentHashMap<String, ContainerLogPath> BY_FILE = new ConcurrentHashMap<>();
+
+    /**
+     * The last metadata each thread looked up. Why: consecutive records mostly come from one file, and comparing the
+     * origin's file part with the last one avoids building that part as a string and hashing it.
+     */
+    private static final ThreadLocal<ContainerLogPath> LAST = new ThreadLocal<>();
+
+    private static final ContainerLogPath NONE = new ContainerLogPath(null, null, null, null, null, null, null);
+
     /**
      * Metadata from an origin of the form {@code <file>}, {@code <file>:<line>} or {@code <file>:<first>-<last>}.
+     * Equal to {@link #ofFile} of the origin without its {@code :line} suffix; computed once per distinct file (see
+     * {@link #BY_FILE}). Thread-safe.
      */
     static ContainerLogPath fromOrigin(String origin) {
         if (origin == null || origin.isEmpty()) {
-            return new ContainerLogPath(null, null, null, null, null, null, null);
+            return NONE;
         }
-        String file = ORIGIN_LINES.matcher(origin).replaceFirst("");
+        int fileLength = fileLength(origin);
+        if (fileLength < 0) {
+            return cached(ORIGIN_LINES.matcher(origin).replaceFirst(""));
+        }
+        ContainerLogPath last = LAST.get();
+        if (last != null && last.file.length() == fileLength && origin.startsWith(last.file)) {
+            return last;
+        }
+        ContainerLogPath path = cached(fileLength == origin.length() ? origin : origin.substring(0, fileLength));
+        if (path.file != null && path.file.length() <= MAX_PATH) {
+            LAST.set(path);
+        }
+        return path;
+    }
+
+    /**
+     * The length of an origin without the suffix {@link #ORIGIN_LINES} matches, or -1 when the origin ends with a line
+     * terminator, before which {@code $} also matches (then the pattern itself decides).
+     */
+    private static int fileLength(String origin) {
+        int length = origin.length();
+        char lastChar = origin.charAt(length - 1);
+        if (!isDigit(lastChar)) {
+            return isLineTerminator(lastChar) ? -1 : length;
+        }
+        int digits = length - 1;
+        while (digits > 0 && isDigit(origin.charAt(digits - 1))) {
+            digits--;
+        }
+        if (digits == 0) {
+            return length;
+        }
+        if (origin.charAt(digits - 1) == ':') {
+            return digits - 1;
+        }
+        if (origin.charAt(digits - 1) == '-') {
+            int first = digits - 1;
+            while (first > 0 && isDigit(origin.charAt(first - 1))) {
+                first--;
+            }
+            if (first < digits - 1 && first > 0 && origin.charAt(first - 1) == ':') {
+                return first - 1;
+            }
+        }
+        return length;
+    }
+
+    /** What {@code \d} matches without {@code UNICODE_CHARACTER_CLASS}. */
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** The line terminators {@code $} recognizes without {@code UNIX_LINES}. */
+    private static boolean isLineTerminator(char c) {
+        return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
+    }
+
+    /** {@link #ofFile} through {@link #BY_FILE}; empty and over-long names (decided without patterns) are not kept. */
+    private static ContainerLogPath cached(String file) {
+        if (file.isEmpty() || file.length() > MAX_PATH) {
+            return ofFile(file);
+        }
+        ContainerLogPath path = BY_FILE.get(file);
+        if (path == null) {
+            path = ofFile(file);
+            if (BY_FILE.size() >= CACHE_SIZE) {
+                BY_FILE.clear();
+            }
+            BY_FILE.put(file, path);
+        }
+        return path;
+    }
+
+    /** Metadata from a file name (an origin without {@code :line}), parsed each time. */
+    static ContainerLogPath ofFile(String file) {
         if (file.isEmpty() || file.length() > MAX_PATH) {
             return new ContainerLogPath(file.isEmpty() ? null : file, null, null, null, null, null, null);
         }

@@ -228,4 +228,36 @@ class CriParserTest {
                 .isInstanceOf(ParseException.class)
                 .hasMessageContaining(reason);
     }
+
+    @Test
+    void shouldTakeEachRecordsMetadataFromItsOwnFileWhateverTheLine() throws Exception {
+        String line = "2024-03-01T10:00:00Z stdout F hello";
+        String other = "/var/log/containers/web-0_shop_nginx-" + "0".repeat(64) + ".log";
+        for (int n = 1; n <= 3; n++) {
+            for (String origin : new String[] {SYMLINK + ":" + n, PODS_FILE + ":" + n + "-" + (n + 2), other + ":" + n, "app.log:" + n}) {
+                SecurityEvent event = parseOne(line, origin);
+                assertThat(event.getAttributes()).as(origin).containsEntry("log.origin", origin);
+                if (origin.startsWith(SYMLINK)) {
+                    assertThat(event.getKubernetes().getPod()).isEqualTo("apache-logs-annotated");
+                    assertThat(event.getKubernetes().getPodUid()).isNull();
+                    assertThat(event.getContainer().getId()).isEqualTo(CONTAINER_ID);
+                    assertThat(event.getAttributes()).containsEntry("log.file.path", SYMLINK);
+                } else if (origin.startsWith(PODS_FILE)) {
+                    assertThat(event.getKubernetes().getPodUid()).isEqualTo(POD_UID);
+                    assertThat(event.getContainer().getId()).isNull();
+                    assertThat(event.getAttributes()).containsEntry("log.file.path", PODS_FILE)
+                            .containsEntry("kubernetes.container.restart_count", "2");
+                } else if (origin.startsWith(other)) {
+                    assertThat(event.getKubernetes().getNamespace()).isEqualTo("shop");
+                    assertThat(event.getKubernetes().getPod()).isEqualTo("web-0");
+                    assertThat(event.getContainer().getName()).isEqualTo("nginx");
+                    assertThat(event.getContainer().getId()).isEqualTo("0".repeat(64));
+                } else {
+                    assertThat(event.getKubernetes()).isNull();
+                    assertThat(event.getContainer()).isNull();
+                    assertThat(event.getAttributes()).containsEntry("log.file.path", "app.log");
+                }
+            }
+        }
+    }
 }
