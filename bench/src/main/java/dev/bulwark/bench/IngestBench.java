@@ -66,6 +66,13 @@ final class IngestBench implements Callable<Integer> {
     @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: the local stack, started if needed).")
     String bootstrap;
 
+    @Option(names = "--rounds", description = "Interleaved rounds; medians are compared (default ${DEFAULT-VALUE}).",
+            defaultValue = "3")
+    int rounds = 3;
+
+    /** The headline figures of the last run. */
+    final Summary summary = new Summary();
+
     /** One measured row. */
     record Row(String format, long records, long events, double seconds, double eventBytes, double baselinePerSecond,
             double baselineMbPerSecond) {
@@ -80,7 +87,10 @@ final class IngestBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int target = quick ? 50_000 : events;
+        int target = quick ? Math.min(events, 50_000) : events;
+        if (rounds < 1 || target < 1) {
+            throw new IllegalArgumentException("--rounds and --events must be at least 1");
+        }
         LocalStack stack = LocalStack.defaults(LocalStack.findRepoRoot());
         if (bootstrap == null) {
             if (!stack.healthy()) {
@@ -116,11 +126,11 @@ final class IngestBench implements Callable<Integer> {
                         format, records, Files.size(file) / 1e6, Math.round(records * eventsPerRecord), eventBytes));
                 ingest(parser, file, topics, Math.max(1, records / 10), true);
                 // Interleaved rounds, median of each: the two share a noisy machine, so neither gets the quiet minute.
-                double[] ours = new double[ROUNDS];
-                double[][] theirs = new double[ROUNDS][];
+                double[] ours = new double[rounds];
+                double[][] theirs = new double[rounds][];
                 long eventsOut = 0;
                 long recordsIn = 0;
-                for (int round = 0; round < ROUNDS; round++) {
+                for (int round = 0; round < rounds; round++) {
                     long start = System.nanoTime();
                     IngestStats stats = ingest(parser, file, topics, records, false);
                     double seconds = (System.nanoTime() - start) / 1e9;
@@ -133,13 +143,18 @@ final class IngestBench implements Callable<Integer> {
                     theirs[round] = producerPerformance(stack, bootstrap, prefix + "baseline", eventsOut,
                             (int) Math.round(eventBytes));
                     BenchCommand.say(String.format(Locale.ROOT, "%s round %d/%d: Bulwark %,.0f events/s, "
-                            + "ProducerPerformance (%d-byte records) %,.0f records/s", format, round + 1, ROUNDS, ours[round],
+                            + "ProducerPerformance (%d-byte records) %,.0f records/s", format, round + 1, rounds, ours[round],
                             Math.round(eventBytes), theirs[round][0]));
                 }
                 double seconds = eventsOut / median(ours);
                 double[] baseline = {median(java.util.Arrays.stream(theirs).mapToDouble(t -> t[0]).toArray()),
                         median(java.util.Arrays.stream(theirs).mapToDouble(t -> t[1]).toArray())};
-                rows.add(new Row(format, recordsIn, eventsOut, seconds, eventBytes, baseline[0], baseline[1]));
+                Row row = new Row(format, recordsIn, eventsOut, seconds, eventBytes, baseline[0], baseline[1]);
+                rows.add(row);
+                summary.add("ingest", String.format(Locale.ROOT, "%s file → Kafka, %,d events of %.0f B, median of %d",
+                        format, eventsOut, eventBytes, rounds), Summary.perSecond(row.eventsPerSecond(), "events"),
+                        Summary.perSecond(baseline[0], "records") + " (ProducerPerformance)", row.ratio(),
+                        Summary.atLeast(row.ratio(), 0.70));
                 BenchCommand.say(String.format(Locale.ROOT, "%s: baseline %,.0f records/s, ratio %.2f", format, baseline[0],
                         rows.get(rows.size() - 1).ratio()));
             }
@@ -156,8 +171,6 @@ final class IngestBench implements Callable<Integer> {
         return 0;
     }
 
-    private static final int ROUNDS = 3;
-
     private static double median(double[] values) {
         double[] sorted = values.clone();
         java.util.Arrays.sort(sorted);
@@ -169,7 +182,7 @@ final class IngestBench implements Callable<Integer> {
         out.append("File ingest into Kafka (").append(bootstrap).append("), ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
                 .append(System.getProperty("java.version")).append("\n\n");
-        out.append("Median of " + ROUNDS + " interleaved rounds; same producer settings (idempotent, acks=all, compression "
+        out.append("Median of " + rounds + " interleaved rounds; same producer settings (idempotent, acks=all, compression "
                 + compression + ", linger 5 ms, 128 KiB batches) and the same record count and size for both.\n\n");
         out.append("| format | records | events | event size (B) | Bulwark events/s | ProducerPerformance records/s | ratio |\n");
         out.append("|---|---:|---:|---:|---:|---:|---:|\n");

@@ -22,12 +22,11 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
-import dev.bulwark.cli.BulwarkConfig;
-import dev.bulwark.cli.Pipeline;
 import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.detectors.DetectionTopology;
 import dev.bulwark.detectors.Detectors;
@@ -60,7 +59,8 @@ import picocli.CommandLine.Option;
  * over tenants' namespaces, with a fraction of malicious events (interactive shells in containers).
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = "Detector events/s vs. a pass-through Streams app, and produce-to-searchable-finding latency.")
+        description = {"Detector events/s vs. a pass-through Streams app and Kafka's ConsumerPerformance; produce-to-searchable",
+                "latency and the memory of each component, each in its own JVM; with --sweep, rule and tenant counts."})
 final class PipelineBench implements Callable<Integer> {
 
     @Option(names = "--events", description = "Events for the throughput phase (default ${DEFAULT-VALUE}).", defaultValue = "200000")
@@ -69,67 +69,98 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--tenants", description = "Tenants, two namespaces each (default ${DEFAULT-VALUE}).", defaultValue = "10")
     int tenants;
 
+    @Option(names = "--pods", description = "Pods per namespace (default ${DEFAULT-VALUE}).", defaultValue = "10")
+    int pods;
+
     @Option(names = "--malicious", description = "Fraction of malicious events (default ${DEFAULT-VALUE}).", defaultValue = "0.01")
     double malicious;
 
-    @Option(names = "--rate", description = "Events/s produced in the latency phase (default ${DEFAULT-VALUE}).", defaultValue = "2000")
+    @Option(names = "--rate", description = "Events/s in the latency phase (default ${DEFAULT-VALUE}).", defaultValue = "2000")
     int rate;
+
+    @Option(names = "--ingest-share", description = "Share of the latency phase's events sent as raw records through the "
+            + "ingest receiver (the rest is produced as tenant-placed events) (default ${DEFAULT-VALUE}).", defaultValue = "0.5")
+    double ingestShare;
 
     @Option(names = "--latency-seconds", description = "Length of the latency phase (default ${DEFAULT-VALUE}).", defaultValue = "20")
     int latencySeconds;
 
-    @Option(names = "--rules", description = "Sigma rules loaded: all (shipped), none (default ${DEFAULT-VALUE}).", defaultValue = "all")
+    @Option(names = "--rules", description = "Sigma rules loaded: none, 1, all (the shipped ones) or a number of rules "
+            + "(shipped plus variants) (default ${DEFAULT-VALUE}).", defaultValue = "all")
     String rules;
 
-    @Option(names = "--quick", description = "40,000 events and a 10 s latency phase.")
+    @Option(names = "--threads", description = "Kafka Streams threads of both apps (default ${DEFAULT-VALUE}).", defaultValue = "1")
+    int threads;
+
+    @Option(names = "--component-jvm-options", description = "JVM options of each component process (default ${DEFAULT-VALUE}).",
+            defaultValue = "-Xmx1g")
+    String componentJvmOptions;
+
+    @Option(names = "--quick", description = "30,000 events, one round, a 10 s latency phase.")
     boolean quick;
 
     @Option(names = "--rounds", description = "Interleaved rounds of the throughput phase; medians are compared "
             + "(default ${DEFAULT-VALUE}).", defaultValue = "3")
     int rounds;
 
-    @Option(names = "--sweep", description = "Also measure detector events/s with 1, 10 and 100 tenants and with no "
-            + "Sigma rules vs. all shipped rules, each beside the pass-through app on the same events.")
+    @Option(names = "--sweep", description = "Also measure detector events/s, each beside the pass-through app on the same "
+            + "events, with 1, all shipped, 100 and 1000 Sigma rules, and with 1, 10 and 100 tenants.")
     boolean sweep;
 
+    /** The headline figures of the last run. */
+    final Summary summary = new Summary();
+
     private final Map<String, Long> producedAt = new ConcurrentHashMap<>();
+    private Path ruleDir;
 
     @Override
     public Integer call() throws Exception {
-        if (rounds < 1 || events < 1 || tenants < 1 || rate < 1) {
-            throw new IllegalArgumentException("--rounds, --events, --tenants and --rate must be at least 1");
+        if (rounds < 1 || events < 1 || tenants < 1 || rate < 1 || pods < 1 || threads < 1 || latencySeconds < 1) {
+            throw new IllegalArgumentException("--rounds, --events, --tenants, --pods, --threads, --rate and "
+                    + "--latency-seconds must be at least 1");
+        }
+        if (malicious < 0 || malicious > 1 || ingestShare < 0 || ingestShare > 1) {
+            throw new IllegalArgumentException("--malicious and --ingest-share must be between 0 and 1");
         }
         if (quick) {
-            events = Math.min(events, 40_000);
+            events = Math.min(events, 30_000);
             latencySeconds = Math.min(latencySeconds, 10);
+            rounds = 1;
         }
         LocalStack stack = LocalStack.defaults(LocalStack.findRepoRoot());
-        if (!stack.healthy() && stack.run("up") != 0) {
-            throw new IllegalStateException("the local stack did not start; see ./bulwark local logs");
+        if (!stack.healthy()) {
+            BenchCommand.say("starting the local stack...");
+            if (stack.run("up") != 0) {
+                throw new IllegalStateException("the local stack did not start; see ./bulwark local logs");
+            }
         }
         String run = "bench-pipeline-" + System.currentTimeMillis();
         Path stateDir = Files.createTempDirectory("bulwark-bench-state-");
+        ruleDir = stateDir.resolve("rules");
         List<SecurityEvent> templates = templates();
-        BenchCommand.say(String.format(Locale.ROOT, "workload: %d templates (Tetragon, audit, CRI), %d tenants, %.1f%% malicious",
-                templates.size(), tenants, malicious * 100));
+        BenchCommand.say(String.format(Locale.ROOT, "workload: %d templates (Tetragon, audit, CRI), %d tenants x 2 namespaces x "
+                + "%d pods, %.1f%% malicious, Sigma rules: %s", templates.size(), tenants, pods, malicious * 100,
+                BenchRules.label(rules)));
 
         // Warm-up: both apps drain a smaller topic first, so the measured runs do not pay for class loading and JIT.
         int measured = events;
-        events = Math.max(5_000, measured / 4);
+        events = Math.max(10_000, measured / 3);
         Topics warmup = Topics.withPrefix(run + "-warmup.");
         createTopics(stack, warmup);
         publishContext(stack, warmup);
         produce(stack, warmup, templates, events, 0, false);
         BenchCommand.say("warming up both apps on " + events + " events...");
+        // The detectors run far more code than the pass-through app, so the JIT needs more of it: two passes (measured:
+        // with one, the first measured round was up to a third slower than the third).
         passThrough(stack, warmup, stateDir.resolve("warmup"));
         detectors(stack, warmup, stateDir.resolve("warmup"), new SimpleMeterRegistry());
+        passThrough(stack, warmup, stateDir.resolve("warmup-2"), "-2");
+        detectors(stack, warmup, stateDir.resolve("warmup-2"), new SimpleMeterRegistry(), "-2");
         events = measured;
 
-        // Latency right after the warm-up (JIT done) and before the throughput rounds (whose many Streams apps leave
-        // garbage and threads behind): pipeline with sink at a steady rate; time until each malicious event's finding
-        // is searchable.
+        // Latency and memory: each component in its own JVM, at a steady rate.
         Topics latencyTopics = Topics.withPrefix(run + "-latency.");
-        double[] latency = latency(stack, latencyTopics, templates, stateDir);
+        LatencyResult latency = latency(stack, latencyTopics, templates, stateDir);
         Runtime.getRuntime().gc();
 
         // Throughput: preload the events, then drain them with each app.
@@ -156,31 +187,48 @@ final class PipelineBench implements Callable<Integer> {
         double passThrough = median(passRounds);
         double consume = median(consumeRounds);
         double detect = median(detectRounds);
-        long stateBytes = size(stateDir);
         BenchCommand.say(String.format(Locale.ROOT, "detectors: %,.0f events/s", detect));
 
         List<String> sweepRows = sweep ? sweep(stack, run, templates, stateDir) : List.of();
 
-        long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-        long rss = rssBytes();
+        String conditions = String.format(Locale.ROOT, "%,d events, %d tenants, %s rules, %d thread%s, median of %d",
+                events, tenants, BenchRules.label(rules), threads, threads == 1 ? "" : "s", rounds);
+        summary.add("detectors", "detection topology vs. pass-through Streams app, " + conditions,
+                Summary.perSecond(detect, "events"), Summary.perSecond(passThrough, "events") + " (pass-through)",
+                detect / passThrough, Summary.atLeast(detect / passThrough, 0.5));
+        summary.add("detectors", "detection topology vs. ConsumerPerformance (the broker's read limit), " + conditions,
+                Summary.perSecond(detect, "events"), Summary.perSecond(consume, "records") + " (ConsumerPerformance)",
+                detect / consume, "");
+        summary.add("end to end", String.format(Locale.ROOT, "produce → searchable finding, %d events/s for %d s, "
+                + "%d findings: p50 / p99 / max", rate, latencySeconds, latency.findings()),
+                String.format(Locale.ROOT, "%.0f / %.0f / %.0f ms", latency.p50(), latency.p99(), latency.max()),
+                "Elasticsearch refresh 1 s", Double.NaN,
+                latency.p99() < 2000 ? "p99 < 2 s: met" : "p99 < 2 s: **not met**");
+        summary.add("end to end", "of which produce → finding on the findings topic (detection): p50 / p99",
+                String.format(Locale.ROOT, "%.0f / %.0f ms", latency.detectP50(), latency.detectP99()));
+        summary.add("end to end", "the sink's bulk requests to Elasticsearch (update+upsert): p50 / p99",
+                String.format(Locale.ROOT, "%.0f / %.0f ms", sinkBulkP50, sinkBulkP99));
+        for (ComponentProcess.Memory memory : latency.memory()) {
+            summary.add("memory", memory.component() + " process (" + componentJvmOptions + ") at " + rate
+                    + " events/s: heap in use peak / mean, RSS peak", String.format(Locale.ROOT, "%s / %s, %s",
+                    Summary.megabytes(memory.peakHeapBytes()), Summary.megabytes(memory.meanHeapBytes()),
+                    Summary.megabytes(memory.peakRssBytes())));
+        }
+        summary.add("memory", "detector state on disk after the latency phase (RocksDB and checkpoints)",
+                String.format(Locale.ROOT, "%,d KB", latency.stateBytes() >> 10));
 
         System.out.println();
-        System.out.println(String.format(Locale.ROOT, "Pipeline on the local stack, %d cores, Java %s; %d tenants, %.1f%% malicious, "
-                + "Sigma rules: %s", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), tenants,
-                malicious * 100, rules));
+        System.out.println(String.format(Locale.ROOT, "Pipeline on the local stack, %d cores, Java %s; %d tenants x 2 namespaces x "
+                + "%d pods, %.1f%% malicious, Sigma rules: %s", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), tenants, pods, malicious * 100, BenchRules.label(rules)));
         System.out.println();
-        System.out.println("| measure | Bulwark | baseline | ratio |");
-        System.out.println("|---|---:|---:|---:|");
-        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events, median of %d | %,.0f (detectors) | %,.0f (pass-through Streams app) | %.2f |",
-                events, rounds, detect, passThrough, detect / passThrough));
-        System.out.println(String.format(Locale.ROOT, "| events/s, %,d events, median of %d | %,.0f (detectors) | %,.0f (ConsumerPerformance) | %.2f |",
-                events, rounds, detect, consume, detect / consume));
-        System.out.println(String.format(Locale.ROOT, "| produce → searchable finding, %d events/s for %d s: p50 / p99 / max | "
-                + "%.0f / %.0f / %.0f ms (%d findings) | Elasticsearch refresh 1 s | |", rate, latencySeconds,
-                latency[0], latency[1], latency[2], (long) latency[3]));
-        System.out.println(String.format(Locale.ROOT, "| memory of the one JVM (ingest producer, detectors, sink) | heap %d MB, RSS %d MB | | |",
-                heap >> 20, rss >> 20));
-        System.out.println(String.format(Locale.ROOT, "| detector state on disk after %,d events | %,d KB | | |", events, stateBytes >> 10));
+        System.out.println(String.format(Locale.ROOT, "rounds: pass-through %s; ConsumerPerformance %s; detectors %s events/s",
+                list(passRounds), list(consumeRounds), list(detectRounds)));
+        System.out.println(String.format(Locale.ROOT, "latency phase: %,d events through the ingest receiver, %,d produced "
+                + "directly, %,d processed by the detectors process", latency.ingested(), latency.produced(),
+                (long) latency.detected()));
+        System.out.println();
+        summary.print(System.out);
         if (!sweepRows.isEmpty()) {
             System.out.println();
             System.out.println("| tenants | Sigma rules | detectors events/s | pass-through events/s | ratio |");
@@ -188,6 +236,14 @@ final class PipelineBench implements Callable<Integer> {
             sweepRows.forEach(System.out::println);
         }
         return 0;
+    }
+
+    private static String list(double[] values) {
+        StringBuilder out = new StringBuilder();
+        for (double value : values) {
+            out.append(out.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%,.0f", value));
+        }
+        return out.toString();
     }
 
     private List<SecurityEvent> templates() throws Exception {
@@ -240,13 +296,19 @@ final class PipelineBench implements Callable<Integer> {
         SecurityEvent template = templates.get((int) (i % templates.size()));
         int tenant = (int) (i % tenants);
         String namespace = "tenant-" + tenant + "-ns-" + (i / tenants % 2);
+        String pod = "pod-" + (i / (tenants * 2L) % pods);
         boolean attack = malicious > 0 && (i % Math.max(1, Math.round(1 / malicious))) == 0;
         SecurityEvent.Builder event = SecurityEvent.newBuilder(template)
                 .setId(run + "-" + i)
                 .setTimestamp(System.currentTimeMillis() * 1_000_000L)
-                .setKubernetes(KubernetesInfo.newBuilder().setNamespace(namespace).setPod("pod-" + (i % 200)).build())
+                .setKubernetes(KubernetesInfo.newBuilder().setNamespace(namespace).setPod(pod).build())
                 .setContainer(ContainerInfo.newBuilder(template.getContainer() == null ? ContainerInfo.newBuilder().build()
-                        : template.getContainer()).setId(attack ? "attack-" + i : "c-" + (i % 500)).build());
+                        : template.getContainer()).setId(attack ? "attack-" + run + "-" + i : "c-" + namespace + "-" + pod).build());
+        if (template.getKubernetesAudit() != null && template.getKubernetesAudit().getObjectNamespace() != null) {
+            // audited requests on namespaced objects concern the tenant's namespace too
+            event.setKubernetesAudit(dev.bulwark.schemas.KubernetesAudit.newBuilder(template.getKubernetesAudit())
+                    .setObjectNamespace(namespace).build());
+        }
         if (attack) {
             event.setKubernetesAudit(null).setLog(null)
                     .setProcess(dev.bulwark.schemas.ProcessInfo.newBuilder().setName("sh").setExecutable("/bin/sh")
@@ -257,7 +319,8 @@ final class PipelineBench implements Callable<Integer> {
 
     private void produce(LocalStack stack, Topics topics, List<SecurityEvent> templates, long count, int perSecond,
                          boolean trackAttacks) throws InterruptedException {
-        String run = topics.prefix();
+        // Unique per call: a later phase's events and attacks never repeat an earlier phase's ids or containers.
+        String run = topics.prefix() + Long.toString(System.nanoTime(), 36);
         try (KafkaProducer<String, byte[]> producer = producer(stack)) {
             long start = System.nanoTime();
             for (long i = 0; i < count; i++) {
@@ -289,6 +352,7 @@ final class PipelineBench implements Callable<Integer> {
                 .to(topics.prefix() + "passthrough", Produced.with(Serdes.String(), Serdes.ByteArray()));
         Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "passthrough" + suffix,
                 stateDir.resolve("passthrough").toString(), false);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
             streams.start();
             return drainRate(() -> processed(streams, "process-total"));
@@ -325,11 +389,9 @@ final class PipelineBench implements Callable<Integer> {
         return total;
     }
 
-    private Map<String, Map<String, String>> detectorConfig() {
+    private Map<String, Map<String, String>> detectorConfig() throws java.io.IOException {
         Map<String, Map<String, String>> config = new HashMap<>();
-        if ("none".equals(rules)) {
-            config.put("sigma", Map.of("bundled", "false"));
-        }
+        config.put("sigma", BenchRules.sigmaSettings(rules, ruleDir));
         return config;
     }
 
@@ -342,6 +404,7 @@ final class PipelineBench implements Callable<Integer> {
         var topology = DetectionTopology.build(topics, Detectors.discover(), TenantResolver.none(), detectorConfig(), registry);
         Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "detectors" + suffix,
                 stateDir.resolve("detectors").toString(), false);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         try (KafkaStreams streams = new KafkaStreams(topology, props)) {
             var decoded = registry.counter("bulwark.detect.events.in");
             streams.start();
@@ -349,26 +412,43 @@ final class PipelineBench implements Callable<Integer> {
         }
     }
 
-    /** Detector and pass-through events/s for 1, 10 and 100 tenants, with no Sigma rules and with all. */
+    /**
+     * Detector and pass-through events/s with 1, all shipped, 100 and 1000 Sigma rules (at the configured tenants), and
+     * with 1, 10 and 100 tenants (with all shipped rules): each cell on its own preloaded topic.
+     */
     private List<String> sweep(LocalStack stack, String run, List<SecurityEvent> templates, Path stateDir) throws Exception {
+        List<String[]> cells = new ArrayList<>();
+        for (String r : new String[] {"1", "all", "100", "1000"}) {
+            cells.add(new String[] {Integer.toString(tenants), r});
+        }
+        for (int t : new int[] {1, 10, 100}) {
+            if (t != tenants) {
+                cells.add(new String[] {Integer.toString(t), "all"});
+            }
+        }
         List<String> rows = new ArrayList<>();
         int savedTenants = tenants;
         String savedRules = rules;
         try {
-            for (int t : new int[] {1, 10, 100}) {
-                for (String r : new String[] {"none", "all"}) {
-                    tenants = t;
-                    rules = r;
-                    Topics topics = Topics.withPrefix(run + "-t" + t + "-" + r + ".");
-                    createTopics(stack, topics);
-                    publishContext(stack, topics);
-                    produce(stack, topics, templates, events, 0, false);
-                    double pass = passThrough(stack, topics, stateDir.resolve(topics.prefix()));
-                    double detect = detectors(stack, topics, stateDir.resolve(topics.prefix()), new SimpleMeterRegistry());
-                    String row = String.format(Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.2f |", t, r, detect, pass, detect / pass);
-                    BenchCommand.say("sweep " + row);
-                    rows.add(row);
-                }
+            int cell = 0;
+            for (String[] c : cells) {
+                tenants = Integer.parseInt(c[0]);
+                rules = c[1];
+                BenchCommand.say(String.format(Locale.ROOT, "sweep %d/%d: %d tenants, %s rules...", ++cell, cells.size(),
+                        tenants, BenchRules.label(rules)));
+                Topics topics = Topics.withPrefix(run + "-t" + tenants + "-r" + rules + ".");
+                createTopics(stack, topics);
+                publishContext(stack, topics);
+                produce(stack, topics, templates, events, 0, false);
+                double pass = passThrough(stack, topics, stateDir.resolve(topics.prefix()));
+                double detect = detectors(stack, topics, stateDir.resolve(topics.prefix()), new SimpleMeterRegistry());
+                String row = String.format(Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.2f |", tenants, BenchRules.label(rules),
+                        detect, pass, detect / pass);
+                BenchCommand.say("sweep " + row);
+                rows.add(row);
+                summary.add("detectors (sweep)", String.format(Locale.ROOT, "%,d events, %d tenants, %s rules, single run",
+                        events, tenants, BenchRules.label(rules)), Summary.perSecond(detect, "events"),
+                        Summary.perSecond(pass, "events") + " (pass-through)", detect / pass, "");
             }
         } finally {
             tenants = savedTenants;
@@ -400,35 +480,103 @@ final class PipelineBench implements Callable<Integer> {
         throw new IllegalStateException("no fetch.nMsg.sec in ConsumerPerformance output:\n" + output);
     }
 
-    private double[] latency(LocalStack stack, Topics topics, List<SecurityEvent> templates, Path stateDir) throws Exception {
+    /** What the latency phase measured. */
+    record LatencyResult(double p50, double p99, double max, long findings, List<ComponentProcess.Memory> memory,
+                         long stateBytes, long ingested, long produced, double detected, double detectP50,
+                         double detectP99) {
+    }
+
+    /**
+     * Runs the ingest receiver, the detectors and the sink each in its own JVM, sends {@code rate} events/s for
+     * {@code latencySeconds} (a share as raw records through the receiver, the rest produced as tenant-placed events
+     * with the attacks), and measures for every attack the time from producing it to its finding being returned by a
+     * search, and each process's memory.
+     */
+    private LatencyResult latency(LocalStack stack, Topics topics, List<SecurityEvent> templates, Path stateDir) throws Exception {
         createTopics(stack, topics);
         publishContext(stack, topics);
-        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
+        Path dir = Files.createDirectories(stateDir.resolve("latency"));
+        String indexPrefix = topics.prefix().replace(".", "") + "-findings";
+        String applicationId = topics.prefix() + "latency";
+        Path configFile = dir.resolve("bulwark.yaml");
+        Map<String, Object> detection = new java.util.LinkedHashMap<>();
+        detection.put("applicationId", applicationId);
+        detection.put("streamThreads", threads);
+        detection.put("detectors", detectorConfig());
+        new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .writeValue(configFile.toFile(), Map.of("detection", detection));
+        int ingestPort = ComponentProcess.freePort();
+        Map<String, String> environment = new HashMap<>(Map.of(
                 "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(), "BULWARK_ES_URL", stack.elasticsearchUrl(),
-                "BULWARK_TOPIC_PREFIX", topics.prefix(), "BULWARK_INDEX_PREFIX", topics.prefix().replace(".", "") + "-findings"));
-        config.detection.applicationId = topics.prefix() + "latency";
-        config.detection.detectors.putAll(detectorConfig());
+                "BULWARK_TOPIC_PREFIX", topics.prefix(), "BULWARK_INDEX_PREFIX", indexPrefix,
+                "BULWARK_API_PORT", "0", "BULWARK_INGEST_PORT", Integer.toString(ingestPort),
+                "BULWARK_HOME", dir.resolve("home").toString(), "BULWARK_CONFIG", configFile.toString()));
+        Path cliJar = stack.repoRoot().resolve("cli/target/bulwark.jar");
+        List<String> jvm = componentJvmOptions.isBlank() ? List.of() : List.of(componentJvmOptions.strip().split("\\s+"));
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
-        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        FindingIndex index = new FindingIndex(indexPrefix);
         Map<String, Long> searchableAt = new ConcurrentHashMap<>();
-        try (Pipeline pipeline = Pipeline.start(config, stateDir.resolve("latency"), new SimpleMeterRegistry())) {
-            if (!pipeline.awaitRunning(Duration.ofSeconds(60))) {
-                throw new IllegalStateException("the pipeline did not start");
+        List<ComponentProcess> components = new ArrayList<>();
+        long[] ingested = {0};
+        try {
+            BenchCommand.say("latency: starting the ingest receiver, the detectors and the sink, each in its own JVM...");
+            components.add(ComponentProcess.start("ingest", cliJar, jvm, environment, dir, "ingest", "serve"));
+            components.add(ComponentProcess.start("detectors", cliJar, jvm, environment, dir, "run", "--components", "detectors"));
+            components.add(ComponentProcess.start("sink", cliJar, jvm, environment, dir, "run", "--components", "sink"));
+            for (ComponentProcess component : components) {
+                component.awaitLog("press Ctrl-C", Duration.ofSeconds(120));
             }
-            BenchCommand.say("latency: producing " + rate + " events/s for " + latencySeconds + " s...");
+            awaitStableGroups(stack, List.of(applicationId, applicationId + "-sink"));
+            int producedRate = (int) Math.round(rate * (1 - ingestShare));
+            int ingestRate = rate - producedRate;
+            String receiver = "http://127.0.0.1:" + ingestPort;
+            // The same load untracked first: the components' JITs warm up as they would in a long-running deployment.
+            int warmupSeconds = Math.max(10, latencySeconds);
+            BenchCommand.say(String.format(Locale.ROOT, "latency: warming the components up at %d events/s for %d s...",
+                    rate, warmupSeconds));
+            Thread warmProducer = new Thread(() -> {
+                try {
+                    produce(stack, topics, templates, (long) producedRate * warmupSeconds, producedRate, false);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-warmup-producer");
+            warmProducer.start();
+            ingested[0] += postRaw(receiver, ingestRate, warmupSeconds);
+            warmProducer.join();
+            Thread.sleep(2000);
+            BenchCommand.say(String.format(Locale.ROOT, "latency: %d events/s for %d s (%.0f%% as raw records through the "
+                    + "ingest receiver)...", rate, latencySeconds, ingestShare * 100));
             Thread producerThread = new Thread(() -> {
                 try {
-                    produce(stack, topics, templates, (long) rate * latencySeconds, rate, true);
+                    if (producedRate > 0) {
+                        produce(stack, topics, templates, (long) producedRate * latencySeconds, producedRate, true);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }, "bench-producer");
+            Thread ingestThread = new Thread(() -> ingested[0] += postRaw(receiver, ingestRate, latencySeconds),
+                    "bench-ingest-client");
             Instant since = Instant.now().minusSeconds(60);
+            // Where the time goes: when each attack's finding reaches the findings topic (detection), apart from when it
+            // becomes searchable (sink, Elasticsearch refresh).
+            java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread findingsWatcher = new Thread(() -> watchFindings(stack, topics, watching), "bench-findings-watcher");
+            findingsWatcher.start();
             producerThread.start();
+            ingestThread.start();
             long deadline = System.currentTimeMillis() + (latencySeconds + 60) * 1000L;
+            long nextSample = 0;
             while (System.currentTimeMillis() < deadline) {
+                if (System.currentTimeMillis() >= nextSample) {
+                    components.forEach(ComponentProcess::sample);
+                    nextSample = System.currentTimeMillis() + 500;
+                }
                 try {
-                    for (FindingDocument doc : new FindingSearch(null, null, null, since, null, 1000).run(client, index)) {
+                    for (FindingDocument doc : new FindingSearch(null, null,
+                            dev.bulwark.detectors.container.InteractiveShellInContainerDetector.RULE_ID, since, null, 1000)
+                            .run(client, index)) {
                         long now = System.currentTimeMillis();
                         for (String id : doc.evidence().eventIds()) {
                             if (producedAt.containsKey(id)) {
@@ -439,26 +587,154 @@ final class PipelineBench implements Callable<Integer> {
                 } catch (java.io.IOException | RuntimeException e) {
                     // the daily index may still be initializing
                 }
-                if (!producerThread.isAlive() && searchableAt.size() >= producedAt.size()) {
+                if (!producerThread.isAlive() && !ingestThread.isAlive() && searchableAt.size() >= producedAt.size()) {
                     break;
                 }
                 Thread.sleep(100);
             }
             producerThread.join();
+            ingestThread.join();
+            watching.set(false);
+            findingsWatcher.join();
+            components.forEach(ComponentProcess::sample);
         } finally {
+            List<ComponentProcess.Memory> memory = new ArrayList<>();
+            double detected = Double.NaN;
+            for (ComponentProcess component : components) {
+                memory.add(component.memory());
+                if (component.name().equals("detectors")) {
+                    detected = component.metric("bulwark_detect_events_in_total");
+                }
+                if (component.name().equals("sink")) {
+                    sinkBulkP50 = component.metricLine("bulwark_sink_bulk_latency_seconds{quantile=\"0.5\"") * 1000;
+                    sinkBulkP99 = component.metricLine("bulwark_sink_bulk_latency_seconds{quantile=\"0.99\"") * 1000;
+                }
+            }
+            for (ComponentProcess component : components) {
+                component.close();
+            }
             client.indices().delete(d -> d.index(index.prefix() + "-*"));
             client._transport().close();
+            latencyMemory = memory;
+            latencyDetected = detected;
         }
+        long stateBytes = size(dir.resolve("home"));
         long[] latencies = searchableAt.entrySet().stream().mapToLong(e -> e.getValue() - producedAt.get(e.getKey())).sorted().toArray();
+        long[] toTopic = detectedAt.entrySet().stream().filter(e -> producedAt.containsKey(e.getKey()))
+                .mapToLong(e -> e.getValue() - producedAt.get(e.getKey())).sorted().toArray();
+        double detectP50 = toTopic.length == 0 ? Double.NaN : percentile(toTopic, 0.50);
+        double detectP99 = toTopic.length == 0 ? Double.NaN : percentile(toTopic, 0.99);
         if (latencies.length < producedAt.size()) {
             BenchCommand.say("WARNING: " + (producedAt.size() - latencies.length) + " of " + producedAt.size()
                     + " attack findings were not searchable within 60 s after producing stopped");
         }
+        long produced = (long) Math.round(rate * (1 - ingestShare)) * (latencySeconds + Math.max(10, latencySeconds));
         if (latencies.length == 0) {
-            return new double[] {Double.NaN, Double.NaN, Double.NaN, 0};
+            return new LatencyResult(Double.NaN, Double.NaN, Double.NaN, 0, latencyMemory, stateBytes, ingested[0], produced,
+                    latencyDetected, detectP50, detectP99);
         }
-        return new double[] {percentile(latencies, 0.50), percentile(latencies, 0.99), latencies[latencies.length - 1],
-                latencies.length};
+        return new LatencyResult(percentile(latencies, 0.50), percentile(latencies, 0.99), latencies[latencies.length - 1],
+                latencies.length, latencyMemory, stateBytes, ingested[0], produced, latencyDetected, detectP50, detectP99);
+    }
+
+    private final Map<String, Long> detectedAt = new ConcurrentHashMap<>();
+
+    /** Records when each event's finding arrives on the findings topic, until {@code watching} turns false. */
+    private void watchFindings(LocalStack stack, Topics topics, java.util.concurrent.atomic.AtomicBoolean watching) {
+        Map<String, Object> config = Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "bench-findings-watcher",
+                org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topics.findings().name()));
+            while (watching.get()) {
+                for (var record : consumer.poll(Duration.ofMillis(50))) {
+                    long now = System.currentTimeMillis();
+                    var finding = topics.findings().valueSerde().deserializer().deserialize(record.topic(), record.value());
+                    for (String id : finding.getEvidence().getEventIds()) {
+                        detectedAt.putIfAbsent(id, now);
+                    }
+                }
+            }
+        }
+    }
+
+    private List<ComponentProcess.Memory> latencyMemory = List.of();
+    private double sinkBulkP50 = Double.NaN;
+    private double sinkBulkP99 = Double.NaN;
+    private double latencyDetected = Double.NaN;
+
+    /** Waits until each consumer group has members and is stable (the component has joined and got its partitions). */
+    private static void awaitStableGroups(LocalStack stack, List<String> groups) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (System.currentTimeMillis() < deadline) {
+                var descriptions = admin.describeConsumerGroups(groups).all().get();
+                boolean stable = descriptions.values().stream().allMatch(d ->
+                        d.groupState() == org.apache.kafka.common.GroupState.STABLE && !d.members().isEmpty());
+                if (stable) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+            throw new IllegalStateException("consumer groups " + groups + " did not become stable within 120 s");
+        }
+    }
+
+    /**
+     * Sends the bundled raw Tetragon, Kubernetes audit and CRI records to the ingest receiver at {@code perSecond}
+     * records/s in batches of a tenth of a second, as a Falcosidekick-style client would; returns the records accepted.
+     */
+    private long postRaw(String receiver, int perSecond, int seconds) {
+        if (perSecond <= 0) {
+            return 0;
+        }
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        Map<String, List<byte[]>> raw = new java.util.LinkedHashMap<>();
+        try {
+            for (String format : List.of("tetragon", "k8s-audit", "cri")) {
+                raw.put(format, Workloads.records(format));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<String> formats = List.copyOf(raw.keySet());
+        long accepted = 0;
+        long start = System.nanoTime();
+        int batches = seconds * 10;
+        int perBatch = Math.max(1, perSecond / 10);
+        for (int batch = 0; batch < batches; batch++) {
+            long due = start + batch * 100_000_000L;
+            long wait = due - System.nanoTime();
+            try {
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                String format = formats.get(batch % formats.size());
+                List<byte[]> records = raw.get(format);
+                java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                for (int i = 0; i < perBatch; i++) {
+                    body.write(records.get((batch * perBatch + i) % records.size()));
+                    body.write('\n');
+                }
+                var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(receiver + "/v1/ingest/" + format))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() != 200) {
+                    throw new IllegalStateException("the ingest receiver answered " + response.statusCode() + " to a "
+                            + format + " batch");
+                }
+                accepted += perBatch;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return accepted;
+            }
+        }
+        return accepted;
     }
 
     private static double median(double[] values) {
@@ -475,18 +751,5 @@ final class PipelineBench implements Callable<Integer> {
         try (var files = Files.walk(dir)) {
             return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
-    }
-
-    private static long rssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            // not Linux
-        }
-        return 0;
     }
 }

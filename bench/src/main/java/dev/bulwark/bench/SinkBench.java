@@ -77,9 +77,12 @@ final class SinkBench implements Callable<Integer> {
     @Option(names = "--es-url", description = "Elasticsearch URL (default: the local stack).")
     String esUrl;
 
+    /** The headline figures of the last run. */
+    final Summary summary = new Summary();
+
     @Override
     public Integer call() throws Exception {
-        int n = quick ? 20_000 : findings;
+        int n = quick ? Math.min(findings, 20_000) : findings;
         if (n < 1000 || rounds < 1) {
             throw new IllegalArgumentException("--findings must be at least 1000 and --rounds at least 1");
         }
@@ -126,6 +129,12 @@ final class SinkBench implements Callable<Integer> {
                 median(bulkUpdate), list(bulkUpdate));
         System.out.printf("ratio sink / plain bulk: %.2f (sink / same operations without Kafka: %.2f)%n",
                 sinkMedian / bulkMedian, sinkMedian / median(bulkUpdate));
+        summary.add("sink", String.format("findings Kafka → Elasticsearch (update+upsert), %,d findings, median of %d", n, rounds),
+                Summary.perSecond(sinkMedian, "findings"), Summary.perSecond(bulkMedian, "docs") + " (plain bulk load)",
+                sinkMedian / bulkMedian, "");
+        summary.add("sink", "same, against a plain bulk of the sink's own update+upsert operations",
+                Summary.perSecond(sinkMedian, "findings"), Summary.perSecond(median(bulkUpdate), "docs") + " (bulk updates)",
+                sinkMedian / median(bulkUpdate), "");
         return 0;
     }
 
