@@ -150,12 +150,12 @@ final class PipelineBench implements Callable<Integer> {
         publishContext(stack, warmup);
         produce(stack, warmup, templates, events, 0, false);
         BenchCommand.say("warming up both apps on " + events + " events...");
-        // The detectors run far more code than the pass-through app, so the JIT needs more of it: two passes (measured:
-        // with one, the first measured round was up to a third slower than the third).
-        passThrough(stack, warmup, stateDir.resolve("warmup"));
-        detectors(stack, warmup, stateDir.resolve("warmup"), new SimpleMeterRegistry());
-        passThrough(stack, warmup, stateDir.resolve("warmup-2"), "-2");
-        detectors(stack, warmup, stateDir.resolve("warmup-2"), new SimpleMeterRegistry(), "-2");
+        // The detectors run far more code than the pass-through app, so the JIT needs more of it (measured: after one
+        // pass the detectors still got faster from round to round by half): each app drains the warm-up topic again
+        // until its rate changes by less than 10 % from one pass to the next.
+        warmUntilSteady("pass-through", pass -> passThrough(stack, warmup, stateDir.resolve("warmup-p" + pass), "-" + pass));
+        warmUntilSteady("detectors", pass -> detectors(stack, warmup, stateDir.resolve("warmup-d" + pass),
+                new SimpleMeterRegistry(), "-" + pass));
         events = measured;
 
         // Latency and memory: each component in its own JVM, at a steady rate.
@@ -236,6 +236,26 @@ final class PipelineBench implements Callable<Integer> {
             sweepRows.forEach(System.out::println);
         }
         return 0;
+    }
+
+    /** One pass of an app over a preloaded topic; returns its events/s. */
+    @FunctionalInterface
+    private interface Pass {
+        double run(int pass) throws Exception;
+    }
+
+    private void warmUntilSteady(String app, Pass pass) throws Exception {
+        int maxPasses = quick ? 3 : 6;
+        double previous = pass.run(1);
+        for (int n = 2; n <= maxPasses; n++) {
+            double rate = pass.run(n);
+            BenchCommand.say(String.format(Locale.ROOT, "warm-up %s pass %d: %,.0f events/s (previous %,.0f)", app, n, rate,
+                    previous));
+            if (Math.abs(rate - previous) < 0.10 * previous) {
+                return;
+            }
+            previous = rate;
+        }
     }
 
     private static String list(double[] values) {

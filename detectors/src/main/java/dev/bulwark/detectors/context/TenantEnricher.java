@@ -200,28 +200,31 @@ public final class TenantEnricher implements Processor<String, SecurityEvent, St
         if (namespace != null && !owner.known() && !force) {
             return null;
         }
-        TenantInfo.Builder tenant = TenantInfo.newBuilder()
-                .setOwner(owner.known() ? owner.tenant() : TenantResolver.UNATTRIBUTED)
-                .setOwnerSource(owner.known() ? owner.source() : TenantDirectory.UNATTRIBUTED_SOURCE);
+        // The all-args constructor, not a builder: a builder deep-copies the schema default of every field left unset.
+        TenantInfo tenant = new TenantInfo(owner.known() ? owner.tenant() : TenantResolver.UNATTRIBUTED,
+                owner.known() ? owner.source() : TenantDirectory.UNATTRIBUTED_SOURCE, null, null, null, null, null);
         if (audit != null) {
             TenantDirectory.Resolution actor = directory.identityTenant(audit.getSubjectUser(), audit.getSubjectGroups());
             if (actor.known()) {
-                tenant.setActor(actor.tenant()).setActorSource(actor.source());
+                tenant.setActor(actor.tenant());
+                tenant.setActorSource(actor.source());
             }
         } else if (event.getProcess() != null && owner.known()) {
             // A process acts as the workload it runs in.
-            tenant.setActor(owner.tenant()).setActorSource(owner.source());
+            tenant.setActor(owner.tenant());
+            tenant.setActorSource(owner.source());
         }
         if (event.getDestination() != null && event.getDestination().getIp() != null) {
             TenantDirectory.PodRef peer = directory.podByIp(event.getDestination().getIp());
             if (peer != null) {
                 TenantDirectory.Resolution peerTenant = directory.namespaceTenant(peer.namespace());
-                tenant.setPeerNamespace(peer.namespace()).setPeerPod(peer.name())
-                        .setPeer(peerTenant.known() ? peerTenant.tenant() : TenantResolver.UNATTRIBUTED);
+                tenant.setPeerNamespace(peer.namespace());
+                tenant.setPeerPod(peer.name());
+                tenant.setPeer(peerTenant.known() ? peerTenant.tenant() : TenantResolver.UNATTRIBUTED);
             }
         }
         // In place: the decoded event belongs to this topology, and a builder copy would deep-copy every nested record.
-        event.setTenant(tenant.build());
+        event.setTenant(tenant);
         return event;
     }
 }
