@@ -42,6 +42,16 @@ class BulwarkConfigTest {
     }
 
     @Test
+    void detectionThreadsComeFromTheFileOrTheEnvironmentWithinBounds() throws Exception {
+        Path file = Files.writeString(dir.resolve("threads.yaml"), "detection:\n  streamThreads: 3\n");
+        assertThat(BulwarkConfig.load(null, Map.of()).detection.streamThreads).isEqualTo(1);
+        assertThat(BulwarkConfig.load(file, Map.of()).detection.streamThreads).isEqualTo(3);
+        assertThat(BulwarkConfig.load(file, Map.of("BULWARK_DETECTION_THREADS", "2")).detection.streamThreads).isEqualTo(2);
+        assertThatThrownBy(() -> BulwarkConfig.load(null, Map.of("BULWARK_DETECTION_THREADS", "0")))
+                .hasMessageContaining("detection.streamThreads must be 1-64");
+    }
+
+    @Test
     void theShippedExampleFileLoads() throws Exception {
         Path example = Path.of("../bulwark.example.yaml");
         assertThat(BulwarkConfig.load(example, Map.of()).metrics.port).isEqualTo(9464);

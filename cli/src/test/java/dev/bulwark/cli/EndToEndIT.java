@@ -91,6 +91,70 @@ class EndToEndIT {
         }
     }
 
+    @Test
+    void detectorsAndSinkStartedApartHandFindingsOverThroughKafkaOnly() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("components");
+        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
+                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(),
+                "BULWARK_ES_URL", stack.elasticsearchUrl(),
+                "BULWARK_TOPIC_PREFIX", prefix,
+                "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
+        config.detection.applicationId = prefix + "detectors";
+        config.tenants.put("kubecon-team", List.of("default"));
+        byte[] alert = (Files.readAllLines(samples().resolve("falco/falco_alerts_real.ndjson")).get(0) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        SimpleMeterRegistry detectorMetrics = new SimpleMeterRegistry();
+        try (Pipeline detectors = Pipeline.start(config, state.resolve("detectors"), detectorMetrics,
+                java.util.EnumSet.of(Pipeline.Component.DETECTORS))) {
+            assertThat(detectors.awaitRunning(Duration.ofSeconds(60))).isTrue();
+            IngestCommand.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new IngestCommand.Source("components", () -> new ByteArrayInputStream(alert))), 1 << 20, false);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (detectorMetrics.counter("bulwark.detect.events.in").count() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(detectorMetrics.counter("bulwark.detect.events.in").count()).isEqualTo(1);
+            Thread.sleep(1500);
+            assertThat(search(client, index, Duration.ofMillis(1))).as("no sink runs yet").isEmpty();
+
+            try (Pipeline sink = Pipeline.start(config, state.resolve("sink"), new SimpleMeterRegistry(),
+                    java.util.EnumSet.of(Pipeline.Component.SINK))) {
+                assertThat(sink.detectorNames()).isEmpty();
+                List<FindingDocument> docs = search(client, index, Duration.ofSeconds(60));
+                assertThat(docs).singleElement().satisfies(doc -> {
+                    assertThat(doc.finding().detector()).isEqualTo("interactive-shell-in-container");
+                    assertThat(doc.tenant().name()).isEqualTo("kubecon-team");
+                });
+            }
+        } finally {
+            client.indices().delete(d -> d.index(index.prefix() + "-*"));
+            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            client._transport().close();
+        }
+    }
+
+    /** The interactive-shell findings, polled until there is one or {@code wait} has passed. */
+    private static List<FindingDocument> search(ElasticsearchClient client, FindingIndex index, Duration wait)
+            throws InterruptedException {
+        List<FindingDocument> docs = List.of();
+        long deadline = System.nanoTime() + wait.toNanos();
+        do {
+            try {
+                docs = new FindingSearch(null, null, "bulwark.container.interactive_shell",
+                        Instant.parse("2023-05-25T00:00:00Z"), null, 10).run(client, index);
+            } catch (java.io.IOException | RuntimeException e) {
+                // no index yet, or a daily index that was just created answers 503 until its shard is active
+            }
+            if (docs.isEmpty()) {
+                Thread.sleep(300);
+            }
+        } while (docs.isEmpty() && System.nanoTime() < deadline);
+        return docs;
+    }
+
     static Path samples() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolveSibling("shared").resolve("samples");

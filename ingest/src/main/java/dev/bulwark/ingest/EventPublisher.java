@@ -47,6 +47,13 @@ public final class EventPublisher implements AutoCloseable {
         return props;
     }
 
+    /**
+     * Largest message published: safely below the broker's default {@code message.max.bytes} (1,048,588 bytes, batch
+     * overhead included). A record that normalizes into a larger event (a huge log line, a partial container-log line
+     * that never completed) is dead-lettered with the reason instead of failing its delivery.
+     */
+    public static final int MAX_MESSAGE_BYTES = 1_000_000;
+
     private final Producer<String, byte[]> producer;
     private final Topics topics;
     private final IngestStats stats;
@@ -111,6 +118,14 @@ public final class EventPublisher implements AutoCloseable {
             byte[] value = update.isDeletion() ? null
                     : topics.context().valueSerde().serializer().serialize(topics.context().name(), update.value());
             messages[i++] = new Message(topics.context().name(), update.key(), value, Kind.CONTEXT);
+        }
+        for (Message message : messages) {
+            long bytes = (message.value() == null ? 0 : message.value().length)
+                    + (message.key() == null ? 0 : 4L * message.key().length());
+            if (bytes > MAX_MESSAGE_BYTES) {
+                return prepareDeadLetter(record, size, parser.format(), origin, "normalizes into a message of about "
+                        + bytes + " bytes, above Kafka's message limit (" + MAX_MESSAGE_BYTES + " bytes published at most)");
+            }
         }
         return new Prepared(List.of(messages),
                 new Outcome(normalized.events().size(), normalized.contextUpdates().size(), null));

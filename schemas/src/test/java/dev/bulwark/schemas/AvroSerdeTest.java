@@ -42,6 +42,31 @@ class AvroSerdeTest {
     }
 
     @Test
+    void writesExactlyWhatAvrosOwnSingleObjectEncoderWrites() throws Exception {
+        AvroSerde<SecurityEvent> serde = AvroSerde.of(SecurityEvent.class);
+        var reference = new org.apache.avro.message.BinaryMessageEncoder<SecurityEvent>(
+                org.apache.avro.specific.SpecificData.get(), SecurityEvent.getClassSchema());
+        SecurityEvent small = sampleEvent();
+        SecurityEvent large = SecurityEvent.newBuilder(sampleEvent()).setOriginal("x".repeat(300_000)).build();
+        for (SecurityEvent event : java.util.List.of(small, large, small)) {
+            java.nio.ByteBuffer expected = reference.encode(event);
+            byte[] expectedBytes = new byte[expected.remaining()];
+            expected.get(expectedBytes);
+            assertThat(serde.encode(event)).isEqualTo(expectedBytes);
+        }
+        Finding finding = Finding.newBuilder().setId("f").setDetector("d")
+                .setRule(FindingRule.newBuilder().setId("r").setName("n").setVersion("1").build())
+                .setSeverity("high").setTenant("acme").setSummary("s").setFirstSeen(1).setLastSeen(2).setCount(1)
+                .setEvidence(Evidence.newBuilder().setEventIds(java.util.List.of("e")).setFields(Map.of("k", "v")).build())
+                .build();
+        java.nio.ByteBuffer expected = new org.apache.avro.message.BinaryMessageEncoder<Finding>(
+                org.apache.avro.specific.SpecificData.get(), Finding.getClassSchema()).encode(finding);
+        byte[] expectedBytes = new byte[expected.remaining()];
+        expected.get(expectedBytes);
+        assertThat(AvroSerde.of(Finding.class).encode(finding)).isEqualTo(expectedBytes);
+    }
+
+    @Test
     void rejectsBytesThatAreNotSingleObjectEncoded() {
         AvroSerde<SecurityEvent> serde = AvroSerde.of(SecurityEvent.class);
         assertThatThrownBy(() -> serde.deserialize("t", "{\"json\":true}".getBytes()))

@@ -115,4 +115,23 @@ class ContainerLogIngestTest {
         assertThat(events()).hasSizeGreaterThan(10)
                 .allSatisfy(e -> assertThat(e.getOriginal().getBytes(UTF_8).length).isLessThanOrEqualTo(1024));
     }
+
+    @Test
+    void aJoinedLineTooLargeForKafkaIsDeadLetteredWithTheReasonInsteadOfFailingDelivery() throws Exception {
+        // A partial stderr line that never completes: the group grows to the record limit; its event (joined message
+        // plus the original lines) would be about twice that, beyond what the broker accepts.
+        StringBuilder input = new StringBuilder();
+        for (int i = 0; i < 3000; i++) {
+            input.append("{\"log\":\"").append("x".repeat(300)).append("\",\"stream\":\"stderr\",")
+                    .append("\"time\":\"2024-03-01T10:00:00.000000001Z\"}\n");
+        }
+        input.append("{\"log\":\"done\\n\",\"stream\":\"stderr\",\"time\":\"2024-03-01T10:00:01Z\"}\n");
+        IngestStats stats = ingest(new DockerJsonParser(), input.toString().getBytes(UTF_8), 1 << 20);
+        assertThat(stats.balanced()).isTrue();
+        assertThat(stats.failed()).isZero();
+        assertThat(deadLetters()).isNotEmpty().allSatisfy(letter ->
+                assertThat(letter.getError()).contains("above Kafka's message limit"));
+        assertThat(producer.history()).allSatisfy(record ->
+                assertThat(record.value().length).isLessThanOrEqualTo(EventPublisher.MAX_MESSAGE_BYTES));
+    }
 }
