@@ -617,6 +617,15 @@ final class PipelineBench implements Callable<Integer> {
             watching.set(false);
             findingsWatcher.join();
             components.forEach(ComponentProcess::sample);
+            // Every event sent must reach the detectors (the raw records of unknown namespaces may still be waiting
+            // for their context when the last attack's finding is searchable).
+            long sent = ingested[0] + (long) producedRate * (latencySeconds + warmupSeconds);
+            ComponentProcess detectorsProcess = components.get(1);
+            long drainDeadline = System.currentTimeMillis() + 30_000;
+            while (detectorsProcess.metric("bulwark_detect_events_in_total") < sent
+                    && System.currentTimeMillis() < drainDeadline) {
+                Thread.sleep(200);
+            }
         } finally {
             List<ComponentProcess.Memory> memory = new ArrayList<>();
             double detected = Double.NaN;
