@@ -120,10 +120,16 @@ public final class BenchCommand implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
                 System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"),
                 elapsed(start));
+        String caveat = quick ? "--quick: single short rounds on small workloads and freshly started component JVMs, a "
+                + "smoke run; judge the targets on a full run (./bulwark bench), see docs/benchmarks.md." : null;
         System.out.println();
         System.out.println(title);
         System.out.println();
         summary.print(System.out);
+        if (caveat != null) {
+            System.out.println();
+            System.out.println(caveat);
+        }
         Path file = out != null ? out : stack.home().resolve("bench").resolve("summary-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".md");
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -131,6 +137,10 @@ public final class BenchCommand implements Callable<Integer> {
             print.println(title);
             print.println();
             summary.print(print);
+            if (caveat != null) {
+                print.println();
+                print.println(caveat);
+            }
         }
         System.out.println();
         say("summary written to " + file);
