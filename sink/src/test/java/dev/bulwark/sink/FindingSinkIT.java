@@ -108,8 +108,10 @@ class FindingSinkIT {
             try {
                 client.indices().refresh(r -> r.index(index.alias()).ignoreUnavailable(true).allowNoIndices(true));
                 docs = search.run(client, index);
-            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
-                Thread.sleep(200); // a daily index that was just created answers 503 until its shard is active
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException | java.io.IOException e) {
+                // A daily index that was just created answers 503 until its shard is active (as an Elasticsearch error
+                // or, from the low-level client, as a ResponseException).
+                Thread.sleep(200);
                 continue;
             }
             if (docs.size() >= expected) {
@@ -241,7 +243,7 @@ class FindingSinkIT {
                         return last;
                     }
                 }
-            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException | java.io.IOException e) {
                 // a daily index that was just created answers 503 until its shard is active
             }
             Thread.sleep(200);
