@@ -35,12 +35,7 @@ class EndToEndIT {
     void shouldTurnAFalcoTerminalShellAlertIntoASearchableFinding() throws Exception {
         LocalStack stack = RealStack.get();
         String prefix = RealStack.uniquePrefix("endtoend");
-        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
-                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(),
-                "BULWARK_ES_URL", stack.elasticsearchUrl(),
-                "BULWARK_TOPIC_PREFIX", prefix,
-                "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
-        config.detection.applicationId = prefix + "detectors";
+        BulwarkConfig config = config(stack, prefix);
         config.tenants.put("kubecon-team", List.of("default"));
 
         // The first line of the real Falco sample: a terminal shell in pod default/kubecon, plus one broken record.
@@ -95,12 +90,7 @@ class EndToEndIT {
     void detectorsAndSinkStartedApartHandFindingsOverThroughKafkaOnly() throws Exception {
         LocalStack stack = RealStack.get();
         String prefix = RealStack.uniquePrefix("components");
-        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
-                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(),
-                "BULWARK_ES_URL", stack.elasticsearchUrl(),
-                "BULWARK_TOPIC_PREFIX", prefix,
-                "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
-        config.detection.applicationId = prefix + "detectors";
+        BulwarkConfig config = config(stack, prefix);
         config.tenants.put("kubecon-team", List.of("default"));
         byte[] alert = (Files.readAllLines(samples().resolve("falco/falco_alerts_real.ndjson")).get(0) + "\n")
                 .getBytes(StandardCharsets.UTF_8);
@@ -153,6 +143,17 @@ class EndToEndIT {
             }
         } while (docs.isEmpty() && System.nanoTime() < deadline);
         return docs;
+    }
+
+    /** A configuration for the test stack with its own topics, indices and application id under {@code prefix}. */
+    static BulwarkConfig config(LocalStack stack, String prefix) throws java.io.IOException {
+        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
+                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(),
+                "BULWARK_ES_URL", stack.elasticsearchUrl(),
+                "BULWARK_TOPIC_PREFIX", prefix,
+                "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
+        config.detection.applicationId = prefix + "detectors";
+        return config;
     }
 
     static Path samples() {

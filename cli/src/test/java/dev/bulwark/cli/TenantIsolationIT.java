@@ -51,12 +51,7 @@ class TenantIsolationIT {
     void eachTenantsViolationsAreAttributedAndAContextUpdateMovesAttributionLive() throws Exception {
         LocalStack stack = RealStack.get();
         String prefix = RealStack.uniquePrefix("isolation");
-        BulwarkConfig config = BulwarkConfig.load(null, Map.of(
-                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(),
-                "BULWARK_ES_URL", stack.elasticsearchUrl(),
-                "BULWARK_TOPIC_PREFIX", prefix,
-                "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
-        config.detection.applicationId = prefix + "detectors";
+        BulwarkConfig config = EndToEndIT.config(stack, prefix);
         Path samples = EndToEndIT.samples();
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
