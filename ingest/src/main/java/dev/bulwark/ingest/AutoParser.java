@@ -41,8 +41,11 @@ final class AutoParser implements SourceParser {
 
     @Override
     public Normalized normalize(byte[] record, String origin) throws ParseException {
-        String format = detect(record);
-        return parser(format).normalize(record, origin);
+        JsonNode document = isJson(record) ? SafeJson.readObject(record) : null;
+        SourceParser parser = parser(document == null ? detectLine(record) : detect(document));
+        // The document read to recognize the format is handed over, so each record is read once.
+        return document != null && parser instanceof JsonDocumentParser json
+                ? json.normalize(document, record, origin) : parser.normalize(record, origin);
     }
 
     private SourceParser parser(String format) throws ParseException {
@@ -54,23 +57,39 @@ final class AutoParser implements SourceParser {
 
     /** The format name of a record, or a ParseException saying why none fits. */
     static String detect(byte[] record) throws ParseException {
+        return isJson(record) ? detect(SafeJson.readObject(record)) : detectLine(record);
+    }
+
+    private static int firstNonBlank(byte[] record) {
         int first = 0;
         while (first < record.length && (record[first] == ' ' || record[first] == '\t' || record[first] == '\r'
                 || record[first] == '\n')) {
             first++;
         }
+        return first;
+    }
+
+    private static boolean isJson(byte[] record) {
+        int first = firstNonBlank(record);
+        return first < record.length && record[first] == '{';
+    }
+
+    /** The format of a record that is not a JSON object: a CRI log line, or an error. */
+    private static String detectLine(byte[] record) throws ParseException {
+        int first = firstNonBlank(record);
         if (first == record.length) {
             throw new ParseException("empty record");
         }
-        if (record[first] != '{') {
-            String start = new String(record, first, Math.min(record.length - first, 80), StandardCharsets.UTF_8);
-            if (CRI_LINE.matcher(start).find()) {
-                return "cri";
-            }
-            throw new ParseException("unrecognized record: not JSON and not a CRI log line (\""
-                    + start.replaceAll("[^\\x20-\\x7e]", "?") + "\")");
+        String start = new String(record, first, Math.min(record.length - first, 80), StandardCharsets.UTF_8);
+        if (CRI_LINE.matcher(start).find()) {
+            return "cri";
         }
-        JsonNode root = SafeJson.readObject(record);
+        throw new ParseException("unrecognized record: not JSON and not a CRI log line (\""
+                + start.replaceAll("[^\\x20-\\x7e]", "?") + "\")");
+    }
+
+    /** The format of a JSON record, from its document's shape. */
+    private static String detect(JsonNode root) throws ParseException {
         if (root.has("rule") && root.has("priority") && root.has("output")) {
             return "falco";
         }

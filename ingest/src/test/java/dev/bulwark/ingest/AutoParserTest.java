@@ -66,4 +66,46 @@ class AutoParserTest {
         assertThat(normalized.events()).hasSize(1);
         assertThat(normalized.events().get(0).getSourceFormat()).isEqualTo("falco");
     }
+
+    @Test
+    void autoGivesExactlyWhatTheFormatsOwnParserGivesForEveryJsonSource() throws Exception {
+        SourceParser auto = Parsers.forFormat("auto");
+        java.util.Map<String, java.util.List<String>> samples = java.util.Map.of(
+                "falco", Samples.lines("falco/falco_alerts_real.ndjson"),
+                "tetragon", Samples.lines("tetragon/tetragon_docs_events.ndjson"),
+                "trivy", java.util.List.of(Files.readString(Samples.path("trivy/alpine-310.json.golden"))),
+                "k8s-objects", java.util.List.of(Files.readString(
+                        Samples.path("k8s_rbac/capsule_rolebindings_solar-production.json"))));
+        int compared = 0;
+        for (var entry : samples.entrySet()) {
+            SourceParser own = Parsers.forFormat(entry.getKey());
+            for (String record : entry.getValue()) {
+                byte[] bytes = record.getBytes(StandardCharsets.UTF_8);
+                Normalized expected;
+                try {
+                    expected = own.normalize(bytes, "t:1");
+                } catch (ParseException e) {
+                    continue; // the samples hold some deliberately broken records
+                }
+                Normalized actual = auto.normalize(bytes, "t:1");
+                assertThat(withoutIngestTime(actual.events())).as(entry.getKey())
+                        .isEqualTo(withoutIngestTime(expected.events()));
+                assertThat(actual.contextUpdates()).as(entry.getKey()).isEqualTo(expected.contextUpdates());
+                compared++;
+            }
+        }
+        assertThat(compared).isGreaterThan(10);
+    }
+
+    /** The events with {@code event.ingested} (the clock at parsing) cleared, so two parses compare equal. */
+    private static java.util.List<dev.bulwark.schemas.SecurityEvent> withoutIngestTime(
+            java.util.List<dev.bulwark.schemas.SecurityEvent> events) {
+        return events.stream().map(e -> {
+            dev.bulwark.schemas.SecurityEvent copy = dev.bulwark.schemas.SecurityEvent.newBuilder(e).build();
+            if (copy.getEvent() != null) {
+                copy.getEvent().setIngested(0L);
+            }
+            return copy;
+        }).toList();
+    }
 }

@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.JsonFields;
+import dev.bulwark.ingest.JsonDocumentParser;
+import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.ContainerInfo;
@@ -40,7 +42,7 @@ import dev.bulwark.schemas.UserInfo;
  * {@code output_fields} are opaque keys (they contain dots and brackets) and are all kept verbatim in
  * {@code attributes}.
  */
-public final class FalcoParser implements EventParser {
+public final class FalcoParser implements EventParser, JsonDocumentParser {
 
     /** Falco priorities, lower-cased, mapped to ECS event.severity (0-100). */
     private static final Map<String, Integer> SEVERITY = Map.of(
@@ -56,7 +58,15 @@ public final class FalcoParser implements EventParser {
 
     @Override
     public List<SecurityEvent> parse(byte[] record, String origin) throws ParseException {
-        JsonNode root = SafeJson.readObject(record);
+        return parse(SafeJson.readObject(record), record, origin);
+    }
+
+    @Override
+    public Normalized normalize(JsonNode document, byte[] record, String origin) throws ParseException {
+        return Normalized.events(parse(document, record, origin));
+    }
+
+    private List<SecurityEvent> parse(JsonNode root, byte[] record, String origin) throws ParseException {
         String rule = JsonFields.requiredText(root, "rule");
         String priority = JsonFields.requiredText(root, "priority");
         Integer severity = SEVERITY.get(priority.toLowerCase(Locale.ROOT));

@@ -22,6 +22,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.JsonFields;
+import dev.bulwark.ingest.JsonDocumentParser;
+import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.Endpoint;
@@ -51,7 +53,7 @@ import dev.bulwark.schemas.UserInfo;
  * {@code k8s.pod.*}, for RBAC writes the role reference, subjects and rules under {@code k8s.rbac.*}; the request
  * body itself is kept as compact JSON (up to 64 KiB, Secret values redacted) in {@code k8s.audit.request_object}.
  */
-public final class KubernetesAuditParser implements EventParser {
+public final class KubernetesAuditParser implements EventParser, JsonDocumentParser {
 
     private static final Set<String> API_VERSIONS = Set.of("audit.k8s.io/v1", "audit.k8s.io/v1beta1");
     private static final List<String> STAGES = List.of("RequestReceived", "ResponseStarted", "ResponseComplete", "Panic");
@@ -77,7 +79,15 @@ public final class KubernetesAuditParser implements EventParser {
 
     @Override
     public List<SecurityEvent> parse(byte[] record, String origin) throws ParseException {
-        JsonNode root = SafeJson.readObject(record);
+        return parse(SafeJson.readObject(record), record, origin);
+    }
+
+    @Override
+    public Normalized normalize(JsonNode document, byte[] record, String origin) throws ParseException {
+        return Normalized.events(parse(document, record, origin));
+    }
+
+    private List<SecurityEvent> parse(JsonNode root, byte[] record, String origin) throws ParseException {
         String kind = kind(root);
         String recordId = Ids.ofRecord(format(), record);
         if ("Event".equals(kind)) {

@@ -14,6 +14,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulwark.ingest.ContextParser;
 import dev.bulwark.ingest.ContextUpdate;
 import dev.bulwark.ingest.JsonFields;
+import dev.bulwark.ingest.JsonDocumentParser;
+import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.TenantContext;
@@ -117,7 +119,7 @@ import dev.bulwark.schemas.TenantContext;
  * dead-letter topic, as for every rejected record, so do not feed Secrets to this format). Wrong field types, invalid
  * names, JSON nested too deep and invalid UTF-8 all give a {@link ParseException} naming the field.
  */
-public final class KubernetesObjectsParser implements ContextParser {
+public final class KubernetesObjectsParser implements ContextParser, JsonDocumentParser {
 
     /** Tenant keys tried in order, as labels then annotations, when none are configured. */
     public static final List<String> DEFAULT_TENANT_KEYS = List.of("bulwark.io/tenant", "capsule.clastix.io/tenant", "tenant");
@@ -173,7 +175,15 @@ public final class KubernetesObjectsParser implements ContextParser {
 
     @Override
     public List<ContextUpdate> parse(byte[] record, String origin) throws ParseException {
-        JsonNode root = SafeJson.readObject(record);
+        return parse(SafeJson.readObject(record), record, origin);
+    }
+
+    @Override
+    public Normalized normalize(JsonNode document, byte[] record, String origin) throws ParseException {
+        return Normalized.context(parse(document, record, origin));
+    }
+
+    private List<ContextUpdate> parse(JsonNode root, byte[] record, String origin) throws ParseException {
         if (K8sFields.present(root, "kind") == null && root.has("type") && root.has("object")) {
             return List.of(watchEvent(root));
         }

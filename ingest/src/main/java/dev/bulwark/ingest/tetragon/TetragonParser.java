@@ -21,6 +21,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.JsonFields;
+import dev.bulwark.ingest.JsonDocumentParser;
+import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.ContainerInfo;
@@ -55,7 +57,7 @@ import dev.bulwark.schemas.UserInfo;
  * the process start time stands in when {@code time} is missing, as exec time and start time are the same instant).
  * What the schema cannot hold is kept in {@code attributes} under {@code tetragon.*} and {@code k8s.*} keys.
  */
-public final class TetragonParser implements EventParser {
+public final class TetragonParser implements EventParser, JsonDocumentParser {
 
     /** How an event type is normalized. */
     private enum Shape { EXEC, EXIT, PROBE, LOADER, THROTTLE, RATE_LIMIT, LEGACY_CONNECT, LEGACY_CLOSE, LEGACY_LISTEN }
@@ -88,7 +90,15 @@ public final class TetragonParser implements EventParser {
 
     @Override
     public List<SecurityEvent> parse(byte[] record, String origin) throws ParseException {
-        JsonNode root = SafeJson.readObject(record);
+        return parse(SafeJson.readObject(record), record, origin);
+    }
+
+    @Override
+    public Normalized normalize(JsonNode document, byte[] record, String origin) throws ParseException {
+        return Normalized.events(parse(document, record, origin));
+    }
+
+    private List<SecurityEvent> parse(JsonNode root, byte[] record, String origin) throws ParseException {
         String type = eventType(root);
         Shape shape = EVENT_TYPES.get(type);
         JsonNode body = root.get(type);

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.JsonFields;
+import dev.bulwark.ingest.JsonDocumentParser;
+import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.ContainerInfo;
@@ -61,7 +63,7 @@ import dev.bulwark.schemas.Vulnerability;
  * {@code trivy.secret.match}; on the summary {@code trivy.results.count}, {@code trivy.vulnerabilities.count},
  * {@code trivy.secrets.count}, {@code trivy.misconfigurations.count}, {@code trivy.licenses.count}.
  */
-public final class TrivyParser implements EventParser {
+public final class TrivyParser implements EventParser, JsonDocumentParser {
 
     /** Trivy severities mapped to ECS event.severity (0-100). */
     private static final Map<String, Integer> SEVERITY = Map.of(
@@ -77,7 +79,15 @@ public final class TrivyParser implements EventParser {
 
     @Override
     public List<SecurityEvent> parse(byte[] record, String origin) throws ParseException {
-        JsonNode root = SafeJson.readObject(record);
+        return parse(SafeJson.readObject(record), record, origin);
+    }
+
+    @Override
+    public Normalized normalize(JsonNode document, byte[] record, String origin) throws ParseException {
+        return Normalized.events(parse(document, record, origin));
+    }
+
+    private List<SecurityEvent> parse(JsonNode root, byte[] record, String origin) throws ParseException {
         Long version = JsonFields.number(root, "SchemaVersion");
         if (version == null) {
             throw new ParseException("missing required field 'SchemaVersion': not a Trivy JSON report");
