@@ -35,7 +35,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** The parts of a whole run, in order. */
     static final List<String> PARTS = List.of("jmh", "ingest", "pipeline", "sink");
 
-    @Option(names = "--quick", description = "Short settings everywhere: a whole run in about two minutes (stack already up).")
+    @Option(names = "--quick", description = "Short settings everywhere, a smoke run: under two minutes with the stack already up.")
     boolean quick;
 
     @Option(names = "--sweep", description = "Also sweep the rule count (1, all shipped, 100, 1000) and the tenant count "
@@ -46,7 +46,7 @@ public final class BenchCommand implements Callable<Integer> {
             completionCandidates = Parts.class)
     List<String> only;
 
-    @Option(names = "--out", description = "Also write the summary to this Markdown file "
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write the summary to this Markdown file "
             + "(default: .bulwark/bench/summary-<time>.md).")
     Path out;
 

@@ -59,8 +59,9 @@ import picocli.CommandLine.Option;
  * over tenants' namespaces, with a fraction of malicious events (interactive shells in containers).
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = {"Detector events/s vs. a pass-through Streams app and Kafka's ConsumerPerformance; produce-to-searchable",
-                "latency and the memory of each component, each in its own JVM; with --sweep, rule and tenant counts."})
+        description = {"Detector events/s vs. a pass-through Streams app; latency and memory of each component.",
+                "Also Kafka's ConsumerPerformance as the broker's read limit; the ingest receiver, detectors and sink",
+                "each run in their own JVM for the latency phase; --sweep varies the rule and tenant counts."})
 final class PipelineBench implements Callable<Integer> {
 
     @Option(names = "--events", description = "Events for the throughput phase (default ${DEFAULT-VALUE}).", defaultValue = "200000")
