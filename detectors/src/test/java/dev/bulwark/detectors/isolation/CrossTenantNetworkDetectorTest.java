@@ -2,7 +2,11 @@ package dev.bulwark.detectors.isolation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
+
+import dev.bulwark.schemas.Finding;
 
 import dev.bulwark.detectors.testkit.DetectorTestKit;
 
@@ -58,4 +62,185 @@ class CrossTenantNetworkDetectorTest {
         }
     }
 
+    /** The tenants and pods of {@link #CLUSTER} with one policy of their own in the destination namespace. */
+    private static final String PODS = """
+            - {kind: namespace, key: shop, namespace: shop, tenant: acme, labels: {team: shop, tier: web}}
+            - {kind: namespace, key: ledger, namespace: ledger, tenant: globex}
+            - kind: pod
+              key: ledger/db-0
+              namespace: ledger
+              name: db-0
+              pod_ip: 10.0.2.7
+              labels: {app: db, role: primary}
+              attributes: {k8s.pod.named_ports: 'postgres:5432/TCP,dns:53/UDP'}
+            - {kind: pod, key: ledger/cache-0, namespace: ledger, name: cache-0, pod_ip: 10.0.2.8, labels: {app: cache}}
+            """;
+
+    private static String policy(String podSelector, String ingress) {
+        return """
+                - kind: networkpolicy
+                  key: ledger/under-test
+                  namespace: ledger
+                  name: under-test
+                  attributes:
+                    k8s.netpol.pod_selector: '%s'
+                    k8s.netpol.policy_types: Ingress
+                    k8s.netpol.ingress: '%s'
+                """.formatted(podSelector, ingress);
+    }
+
+    private static String connect(String sourceIp, String destinationIp, int port, String transport) {
+        return """
+                kubernetes: {namespace: shop, pod: web-1, labels: {app: web}}
+                process: {name: curl, executable: /usr/bin/curl}
+                source: {ip: %s}
+                destination: {ip: %s, port: %d}
+                network: {transport: %s, direction: egress}
+                """.formatted(sourceIp, destinationIp, port, transport);
+    }
+
+    /** Feeds the cluster, the policy and the events; returns the destination ip:port of each finding. */
+    private static List<String> flagged(String policy, String... events) {
+        try (DetectorTestKit kit = DetectorTestKit.of(new CrossTenantNetworkDetector())) {
+            kit.context(PODS);
+            kit.context(policy);
+            for (String event : events) {
+                kit.event(event);
+            }
+            return kit.findings().stream().map(CrossTenantNetworkDetectorTest::endpoint).toList();
+        }
+    }
+
+    private static String endpoint(Finding finding) {
+        return finding.getEvidence().getFields().get("destination.ip") + ":"
+                + finding.getEvidence().getFields().get("destination.port");
+    }
+
+    private static final String FROM_SHOP = "\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"shop\"}}}]";
+
+    @Test
+    void aRuleWithPortsAllowsOnlyThosePortsAndProtocols() {
+        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":5432}]}]");
+        assertThat(flagged(policy,
+                connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 22, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 5432, "udp")))
+                .containsExactly("10.0.2.7:22", "10.0.2.7:5432");
+    }
+
+    @Test
+    void anEventWithoutATransportIsTcpAndAPortEntryWithoutAPortAllowsTheWholeProtocol() {
+        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"protocol\":\"UDP\"}]}]");
+        assertThat(flagged(policy,
+                connect("10.0.1.5", "10.0.2.7", 53, "udp"),
+                connect("10.0.1.5", "10.0.2.7", 5353, "UDP"),
+                connect("10.0.1.5", "10.0.2.7", 53, "null")))
+                .containsExactly("10.0.2.7:53");
+    }
+
+    @Test
+    void endPortAllowsAnInclusiveRangeAndAnInvalidRangeAllowsNothing() {
+        String range = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"protocol\":\"TCP\",\"port\":5000,\"endPort\":5432}]}]");
+        assertThat(flagged(range,
+                connect("10.0.1.5", "10.0.2.7", 5000, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 4999, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 5433, "tcp")))
+                .containsExactly("10.0.2.7:4999", "10.0.2.7:5433");
+        String backwards = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":6000,\"endPort\":5000}]}]");
+        assertThat(flagged(backwards, connect("10.0.1.5", "10.0.2.7", 5432, "tcp"))).containsExactly("10.0.2.7:5432");
+    }
+
+    @Test
+    void aNamedPortResolvesThroughTheDestinationPodsContainerPorts() {
+        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":\"postgres\"},"
+                + "{\"port\":\"dns\",\"protocol\":\"UDP\"},{\"port\":\"http\"}]}]");
+        assertThat(flagged(policy,
+                connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 53, "udp"),
+                connect("10.0.1.5", "10.0.2.7", 53, "tcp"),
+                connect("10.0.1.5", "10.0.2.7", 8080, "tcp"),
+                // cache-0 names no ports: a named port cannot match it
+                connect("10.0.1.5", "10.0.2.8", 5432, "tcp")))
+                .containsExactly("10.0.2.7:53", "10.0.2.7:8080", "10.0.2.8:5432");
+    }
+
+    @Test
+    void anUnreadablePortEntryAllowsNothing() {
+        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":70000},{\"port\":true},"
+                + "{\"port\":5432,\"protocol\":\"ICMP\"},\"5432\"]}]");
+        assertThat(flagged(policy, connect("10.0.1.5", "10.0.2.7", 5432, "tcp"))).containsExactly("10.0.2.7:5432");
+    }
+
+    @Test
+    void matchExpressionsInNamespaceSelectorsFollowTheirOperators() {
+        String in = "{\"key\":\"team\",\"operator\":\"In\",\"values\":[\"ops\",\"shop\"]}";
+        String notIn = "{\"key\":\"team\",\"operator\":\"NotIn\",\"values\":[\"shop\"]}";
+        String notInOther = "{\"key\":\"team\",\"operator\":\"NotIn\",\"values\":[\"ops\"]}";
+        String exists = "{\"key\":\"tier\",\"operator\":\"Exists\"}";
+        String existsMissing = "{\"key\":\"pci\",\"operator\":\"Exists\"}";
+        String doesNotExist = "{\"key\":\"pci\",\"operator\":\"DoesNotExist\"}";
+        String doesNotExistPresent = "{\"key\":\"team\",\"operator\":\"DoesNotExist\"}";
+        String unknown = "{\"key\":\"team\",\"operator\":\"Matches\",\"values\":[\"shop\"]}";
+        String inWithoutValues = "{\"key\":\"team\",\"operator\":\"In\",\"values\":[]}";
+        for (String allowing : List.of(in, notInOther, exists, doesNotExist, in + "," + exists + "," + doesNotExist)) {
+            assertThat(flagged(namespaceSelectorPolicy("\"matchExpressions\":[" + allowing + "]"), toDb()))
+                    .as(allowing).isEmpty();
+        }
+        for (String denying : List.of(notIn, existsMissing, doesNotExistPresent, unknown, inWithoutValues,
+                in + "," + notIn)) {
+            assertThat(flagged(namespaceSelectorPolicy("\"matchExpressions\":[" + denying + "]"), toDb()))
+                    .as(denying).containsExactly("10.0.2.7:5432");
+        }
+        // matchLabels and matchExpressions must both hold
+        assertThat(flagged(namespaceSelectorPolicy("\"matchLabels\":{\"team\":\"ops\"},\"matchExpressions\":[" + in + "]"),
+                toDb())).containsExactly("10.0.2.7:5432");
+        assertThat(flagged(namespaceSelectorPolicy("\"matchLabels\":{\"team\":\"shop\"},\"matchExpressions\":[" + in + "]"),
+                toDb())).isEmpty();
+    }
+
+    @Test
+    void matchExpressionsInPodSelectorsPickTheDestinationAndTheSourcePods() {
+        String primaryOnly = "{\"matchExpressions\":[{\"key\":\"role\",\"operator\":\"In\",\"values\":[\"primary\"]}]}";
+        String ingress = "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":"
+                + "[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"batch\"]}]}}]}]";
+        assertThat(flagged(policy(primaryOnly, ingress),
+                connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
+                connect("10.0.1.5", "10.0.2.8", 6379, "tcp")))
+                .containsExactly("10.0.2.8:6379");
+        String webExcluded = "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":"
+                + "[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"web\"]}]}}]}]";
+        assertThat(flagged(policy(primaryOnly, webExcluded), toDb())).containsExactly("10.0.2.7:5432");
+    }
+
+    @Test
+    void anIpBlockDoesNotAllowAddressesInItsExceptBlocks() {
+        String ingress = "[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"10.0.1.0/24\",\"10.0.5.0/24\"]}}]}]";
+        assertThat(flagged(policy("{}", ingress),
+                connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
+                connect("10.0.9.5", "10.0.2.7", 5433, "tcp"),
+                connect("10.1.0.5", "10.0.2.7", 5434, "tcp")))
+                .containsExactly("10.0.2.7:5432", "10.0.2.7:5434");
+        String unreadableExcept = "[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"not-a-cidr\"]}}]}]";
+        assertThat(flagged(policy("{}", unreadableExcept), connect("10.0.9.5", "10.0.2.7", 5432, "tcp")))
+                .containsExactly("10.0.2.7:5432");
+        String unreadableCidr = "[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/99\"}}]}]";
+        assertThat(flagged(policy("{}", unreadableCidr), connect("10.0.9.5", "10.0.2.7", 5432, "tcp")))
+                .containsExactly("10.0.2.7:5432");
+    }
+
+    @Test
+    void anUnreadablePolicyAllowsNothing() {
+        assertThat(flagged(policy("{}", "[{\"from\":"), toDb())).containsExactly("10.0.2.7:5432");
+        assertThat(flagged(policy("\"app\"", "[{}]"), toDb())).containsExactly("10.0.2.7:5432");
+        assertThat(flagged(policy("{}", "[{}]"), toDb())).isEmpty();
+    }
+
+    private static String namespaceSelectorPolicy(String selectorBody) {
+        return policy("{}", "[{\"from\":[{\"namespaceSelector\":{" + selectorBody + "}}]}]");
+    }
+
+    private static String toDb() {
+        return connect("10.0.1.5", "10.0.2.7", 5432, "tcp");
+    }
 }

@@ -89,8 +89,9 @@ import dev.bulwark.schemas.TenantContext;
  *       {@code k8s.pod.workload_name} (a ReplicaSet {@code <deployment>-<pod-template-hash>} resolves to its
  *       Deployment), and always {@code k8s.pod.privileged}, {@code k8s.pod.host_pid}, {@code k8s.pod.host_network},
  *       {@code k8s.pod.host_ipc}, {@code k8s.pod.run_as_root}, {@code k8s.pod.run_as_root_explicit} ({@code true} or
- *       {@code false}); when non-empty {@code k8s.pod.capabilities_added} (upper case, without {@code CAP_}) and
- *       {@code k8s.pod.host_path_mounts}. Lists are comma-separated, deduplicated, in spec order, over containers,
+ *       {@code false}); when non-empty {@code k8s.pod.capabilities_added} (upper case, without {@code CAP_}),
+ *       {@code k8s.pod.host_path_mounts} and {@code k8s.pod.named_ports} ({@code name:containerPort/PROTOCOL}, from
+ *       {@code spec.containers} only, for NetworkPolicy named ports). Lists are comma-separated, deduplicated, in spec order, over containers,
  *       init containers and ephemeral (debug) containers alike. {@code privileged} includes Windows HostProcess
  *       containers. {@code run_as_root} is conservative: {@code true} unless every container either runs with a
  *       non-zero {@code runAsUser} or has {@code runAsNonRoot: true} (container setting, else the pod's), because

@@ -23,6 +23,9 @@ import dev.bulwark.schemas.TenantContext;
 final class PodObjects {
 
     /** The three container lists of a pod spec, and their status lists. */
+    /** IANA_SVC_NAME as the API server validates a port name: at most 15 of a-z, 0-9 and inner single hyphens. */
+    private static final java.util.regex.Pattern PORT_NAME =
+            java.util.regex.Pattern.compile("(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*");
     private static final List<String> CONTAINER_LISTS = List.of("containers", "initContainers", "ephemeralContainers");
     private static final List<String> STATUS_LISTS =
             List.of("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses");
@@ -89,6 +92,7 @@ final class PodObjects {
         attributes.put("k8s.pod.run_as_root_explicit", Boolean.toString(explicitRoot));
         putJoined(attributes, "k8s.pod.capabilities_added", capabilities);
         putJoined(attributes, "k8s.pod.host_path_mounts", hostPaths(spec));
+        putJoined(attributes, "k8s.pod.named_ports", namedPorts(spec));
 
         String node = K8sFields.string(spec, "nodeName", "spec.nodeName");
         if (node != null) {
@@ -132,6 +136,32 @@ final class PodObjects {
                 added,
                 K8sFields.integer(security, "runAsUser", securityPath + ".runAsUser"),
                 K8sFields.bool(security, "runAsNonRoot", securityPath + ".runAsNonRoot"));
+    }
+
+    /**
+     * The named ports of the pod's containers as {@code name:containerPort/PROTOCOL} (protocol TCP when absent), which
+     * a NetworkPolicy may name instead of a number. An entry whose name, number or protocol the API server would
+     * reject is left out rather than failing the pod.
+     */
+    private static Set<String> namedPorts(JsonNode spec) throws ParseException {
+        Set<String> named = new LinkedHashSet<>();
+        List<JsonNode> containers = K8sFields.objects(spec, "containers", "spec.containers");
+        for (int i = 0; i < containers.size(); i++) {
+            String path = "spec.containers[" + i + "].ports";
+            List<JsonNode> ports = K8sFields.objects(containers.get(i), "ports", path);
+            for (int j = 0; j < ports.size(); j++) {
+                String portPath = path + "[" + j + "]";
+                String name = K8sFields.string(ports.get(j), "name", portPath + ".name");
+                Long number = K8sFields.integer(ports.get(j), "containerPort", portPath + ".containerPort");
+                String protocol = K8sFields.string(ports.get(j), "protocol", portPath + ".protocol");
+                protocol = protocol == null ? "TCP" : protocol;
+                if (name != null && PORT_NAME.matcher(name).matches() && number != null && number >= 1
+                        && number <= 65535 && (protocol.equals("TCP") || protocol.equals("UDP") || protocol.equals("SCTP"))) {
+                    named.add(name + ":" + number + "/" + protocol);
+                }
+            }
+        }
+        return named;
     }
 
     /** Upper case without the {@code CAP_} prefix, which runtimes accept both with and without. */

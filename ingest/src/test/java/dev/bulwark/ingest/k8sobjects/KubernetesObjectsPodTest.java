@@ -132,7 +132,26 @@ class KubernetesObjectsPodTest {
                 .containsEntry("k8s.pod.workload_name", "api")
                 .containsEntry("k8s.pod.phase", "Pending")
                 .doesNotContainKeys("k8s.pod.capabilities_added", "k8s.pod.host_path_mounts", "k8s.pod.ips",
-                        "k8s.pod.container_ids", "k8s.pod.node");
+                        "k8s.pod.container_ids", "k8s.pod.node", "k8s.pod.named_ports");
+    }
+
+    @Test
+    void namedContainerPortsAreListedForNetworkPolicies() throws Exception {
+        TenantContext pod = one("""
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "ledger"},
+                 "spec": {"containers": [
+                   {"name": "db", "image": "postgres:16", "ports": [
+                     {"name": "postgres", "containerPort": 5432},
+                     {"containerPort": 9187},
+                     {"name": "dns", "containerPort": 53, "protocol": "UDP"}]},
+                   {"name": "exporter", "image": "exporter:1", "ports": [
+                     {"name": "Not_Valid", "containerPort": 9100},
+                     {"name": "metrics", "containerPort": 9100, "protocol": "ICMP"},
+                     {"name": "http-metrics", "containerPort": 9101}]}],
+                  "initContainers": [{"name": "init", "image": "busybox:1.36",
+                                      "ports": [{"name": "init-port", "containerPort": 1}]}]}}""");
+        assertThat(pod.getAttributes())
+                .containsEntry("k8s.pod.named_ports", "postgres:5432/TCP,dns:53/UDP,http-metrics:9101/TCP");
     }
 
     @Test
