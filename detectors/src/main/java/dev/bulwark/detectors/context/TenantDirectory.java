@@ -135,6 +135,26 @@ public final class TenantDirectory {
     }
 
     /**
+     * Role bindings (kind/key) that name a service account of this namespace, whichever namespace the binding is in
+     * (including ClusterRoleBindings), by prefix scan of the subject index.
+     */
+    public List<String> serviceAccountBindings(String namespace) {
+        List<String> bindings = new ArrayList<>();
+        if (store == null || namespace == null) {
+            return bindings;
+        }
+        try (KeyValueIterator<String, TenantContext> it = store.prefixScan(ContextDirectoryUpdater.SUBJECT
+                + "ServiceAccount/" + namespace + "/", new org.apache.kafka.common.serialization.StringSerializer())) {
+            it.forEachRemaining(kv -> kv.value.getGrants().forEach(grant -> {
+                if (!bindings.contains(grant.getRole())) {
+                    bindings.add(grant.getRole());
+                }
+            }));
+        }
+        return bindings;
+    }
+
+    /**
      * The rights a subject holds: the rules of every role its bindings reference, including the rules ClusterRoles
      * aggregate from other ClusterRoles by label; each grant's namespace is the binding's (null for cluster-wide).
      * Wildcards ({@code *}) are kept as given; see {@link #hasWildcard}.

@@ -1,19 +1,28 @@
 package dev.bulwark.detectors.isolation;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Predicate;
 
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 import dev.bulwark.detectors.Detector;
 import dev.bulwark.detectors.DetectorContext;
 import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.JsonSerde;
 import dev.bulwark.detectors.TenantResolver;
 import dev.bulwark.detectors.context.TenantDirectory;
 import dev.bulwark.schemas.EventInfo;
@@ -37,8 +46,17 @@ import dev.bulwark.schemas.TenantInfo;
  * rights for a tenant identity are high, and critical when the role is {@code cluster-admin}, {@code admin} or
  * {@code edit}. The finding id is derived from the binding and subject, so re-ingesting the same objects updates the
  * same finding. A binding that names namespaces the tenant directory does not know yet (objects of one snapshot arrive
- * together) is held in memory for up to ten seconds and judged when they appear. Bindings are judged when they change;
- * moving a namespace to another tenant does not re-judge the bindings that already exist (re-ingest them).
+ * together) is held in memory for up to ten seconds and judged when they appear.
+ *
+ * <p>Bindings are judged when they change, and again when a namespace moves to another tenant (its tenant label
+ * changes, appears or goes away): the RoleBindings in that namespace, and the bindings anywhere (ClusterRoleBindings
+ * too) whose subjects are its service accounts, for those subjects. The last tenant of each namespace is kept in a
+ * changelogged store ({@code rbac-drift-namespace-tenants}, one small entry per namespace with a tenant), so a restart
+ * or re-ingesting unchanged namespaces re-judges nothing. The tenant directory is a global store updated on its own
+ * thread, so a move is re-judged once the directory shows the namespace's new tenant (checked every half second), or
+ * after ten seconds at the latest; a move still owed when the application stops is re-judged after it restarts. A
+ * binding that becomes cross-tenant is reported under the same finding id as if it had been ingested then; one that
+ * stops being cross-tenant is not reported again (findings are history).
  */
 public final class RbacDriftDetector implements Detector {
 
@@ -51,9 +69,11 @@ public final class RbacDriftDetector implements Detector {
             "ClusterRole:edit");
 
     /** How long a binding waits for the namespaces it names to appear in the tenant directory. */
-    static final java.time.Duration WAIT = java.time.Duration.ofSeconds(10);
+    static final Duration WAIT = Duration.ofSeconds(10);
     /** Most bindings waiting at once (per task); beyond it they are judged at once. */
     static final int MAX_WAITING = 10_000;
+
+    private static final String NAMESPACE_PREFIX = "namespace/";
 
     @Override
     public String name() {
@@ -79,39 +99,173 @@ public final class RbacDriftDetector implements Detector {
         return java.util.Set.of(Input.CONTEXT_UPDATES, Input.TENANT_DIRECTORY);
     }
 
+    /** What the detector remembers about a namespace: its tenant label, and since when a move awaits re-judgement. */
+    public record NamespaceTenant(String tenant, long movedAtMillis) {
+        boolean moving() {
+            return movedAtMillis > 0;
+        }
+    }
+
+    /** Name of the store of namespace tenants. */
+    String namespaceStore() {
+        return name() + "-namespace-tenants";
+    }
+
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
         if (context.contextUpdates() == null) {
             throw new IllegalStateException(name() + " needs tenant context; build it with DetectionTopology");
         }
+        String namespaces = namespaceStore();
+        context.builder().addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(namespaces),
+                Serdes.String(), JsonSerde.of(NamespaceTenant.class)));
         return context.contextUpdates()
-                .filter((key, object) -> object != null
-                        && ("rolebinding".equals(object.getKind()) || "clusterrolebinding".equals(object.getKind())),
+                .filter((key, object) -> key != null && key.startsWith(NAMESPACE_PREFIX)
+                        || object != null && ("rolebinding".equals(object.getKind())
+                        || "clusterrolebinding".equals(object.getKind())),
                         Named.as(name() + "-bindings"))
                 .process(() -> new Processor<String, TenantContext, String, Finding>() {
                     private ProcessorContext<String, Finding> processorContext;
                     private TenantDirectory directory;
+                    private KeyValueStore<String, NamespaceTenant> namespaceTenants;
                     /** Bindings whose namespaces the directory did not know yet, with when they arrived. */
-                    private final java.util.LinkedHashMap<String, Record<String, TenantContext>> waiting =
-                            new java.util.LinkedHashMap<>();
+                    private final LinkedHashMap<String, Record<String, TenantContext>> waiting = new LinkedHashMap<>();
+                    /** Namespaces that moved to another tenant, waiting for the directory to show it. */
+                    private final LinkedHashMap<String, NamespaceTenant> moves = new LinkedHashMap<>();
+                    /**
+                     * Per waiting move, the bindings judged since the directory showed it: their judgement already
+                     * reflects the move, so re-judging them would only repeat a finding (a snapshot arriving at once).
+                     */
+                    private final Map<String, java.util.Set<String>> judgedSinceMove = new java.util.HashMap<>();
 
                     @Override
                     public void init(ProcessorContext<String, Finding> processorContext) {
                         this.processorContext = processorContext;
                         this.directory = context.directory(processorContext);
-                        processorContext.schedule(java.time.Duration.ofMillis(500),
-                                org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, this::recheck);
+                        this.namespaceTenants = processorContext.getStateStore(namespaces);
+                        // Moves not re-judged before a restart or rebalance are still owed.
+                        try (KeyValueIterator<String, NamespaceTenant> it = namespaceTenants.all()) {
+                            it.forEachRemaining(kv -> {
+                                if (kv.value.moving()) {
+                                    moves.put(kv.key, kv.value);
+                                }
+                            });
+                        }
+                        processorContext.schedule(Duration.ofMillis(500), PunctuationType.WALL_CLOCK_TIME, this::recheck);
                     }
 
                     @Override
                     public void process(Record<String, TenantContext> record) {
+                        if (record.key() != null && record.key().startsWith(NAMESPACE_PREFIX)) {
+                            namespaceChanged(record.key().substring(NAMESPACE_PREFIX.length()), record.value());
+                            return;
+                        }
                         if (!contextKnown(record.value(), directory) && waiting.size() < MAX_WAITING) {
                             waiting.remove(record.key());
                             waiting.put(record.key(), record.withTimestamp(processorContext.currentSystemTimeMs()));
                             return;
                         }
                         waiting.remove(record.key());
-                        check(record);
+                        judge(record);
+                    }
+
+                    /** Judges a binding as it arrived, noting the waiting moves its judgement already reflects. */
+                    private void judge(Record<String, TenantContext> record) {
+                        TenantContext binding = record.value();
+                        check(binding, subject -> true);
+                        if (moves.isEmpty() || record.key() == null) {
+                            return;
+                        }
+                        java.util.Set<String> concerned = new java.util.HashSet<>();
+                        if (binding.getNamespace() != null) {
+                            concerned.add(binding.getNamespace());
+                        }
+                        for (Subject subject : binding.getSubjects()) {
+                            if ("ServiceAccount".equals(subject.getKind())) {
+                                concerned.add(subject.getNamespace() != null ? subject.getNamespace()
+                                        : binding.getNamespace());
+                            }
+                        }
+                        for (String namespace : concerned) {
+                            NamespaceTenant move = namespace == null ? null : moves.get(namespace);
+                            if (move != null && applied(namespace, move.tenant())) {
+                                judgedSinceMove.computeIfAbsent(namespace, n -> new java.util.HashSet<>())
+                                        .add(record.key());
+                            }
+                        }
+                    }
+
+                    /**
+                     * A namespace update: when its tenant differs from the last one seen, the bindings it can affect
+                     * are re-judged once the directory shows the new tenant (the directory is a global store, updated
+                     * on its own thread, so it may lag behind this stream), or after {@link #WAIT} at the latest.
+                     */
+                    private void namespaceChanged(String namespace, TenantContext object) {
+                        NamespaceTenant before = namespaceTenants.get(namespace);
+                        if (object == null) {
+                            // Deleted: Kubernetes deletes its bindings and service accounts with it; forget it.
+                            namespaceTenants.delete(namespace);
+                            moves.remove(namespace);
+                            judgedSinceMove.remove(namespace);
+                            return;
+                        }
+                        String tenant = object.getTenant();
+                        if (Objects.equals(before == null ? null : before.tenant(), tenant)) {
+                            return;
+                        }
+                        moves.remove(namespace);
+                        judgedSinceMove.remove(namespace);
+                        if (moves.size() >= MAX_WAITING || applied(namespace, tenant)) {
+                            settle(namespace, tenant);
+                            return;
+                        }
+                        NamespaceTenant move = new NamespaceTenant(tenant,
+                                Math.max(1, processorContext.currentSystemTimeMs()));
+                        namespaceTenants.put(namespace, move);
+                        moves.put(namespace, move);
+                    }
+
+                    /** True when the directory already holds the namespace with this tenant. */
+                    private boolean applied(String namespace, String tenant) {
+                        TenantContext known = directory.object("namespace", namespace);
+                        return known != null && Objects.equals(known.getTenant(), tenant);
+                    }
+
+                    /** Re-judges what a namespace's move affects and remembers its tenant as judged. */
+                    private void settle(String namespace, String tenant) {
+                        rejudge(namespace, judgedSinceMove.getOrDefault(namespace, java.util.Set.of()));
+                        judgedSinceMove.remove(namespace);
+                        if (tenant == null) {
+                            namespaceTenants.delete(namespace);
+                        } else {
+                            namespaceTenants.put(namespace, new NamespaceTenant(tenant, 0));
+                        }
+                    }
+
+                    /**
+                     * The RoleBindings in the namespace (every subject), and the bindings anywhere that name its service
+                     * accounts (those subjects only); bindings still waiting for context are judged when it arrives.
+                     */
+                    private void rejudge(String namespace, java.util.Set<String> alreadyJudged) {
+                        java.util.Set<String> judged = new java.util.HashSet<>(alreadyJudged);
+                        for (TenantContext binding : directory.objectsIn("rolebinding", namespace)) {
+                            String key = "rolebinding/" + binding.getKey();
+                            if (!waiting.containsKey(key) && judged.add(key)) {
+                                check(binding, subject -> true);
+                            }
+                        }
+                        for (String key : directory.serviceAccountBindings(namespace)) {
+                            int slash = key.indexOf('/');
+                            if (slash < 0 || waiting.containsKey(key) || !judged.add(key)) {
+                                continue;
+                            }
+                            TenantContext binding = directory.object(key.substring(0, slash), key.substring(slash + 1));
+                            if (binding != null) {
+                                check(binding, subject -> "ServiceAccount".equals(subject.getKind())
+                                        && namespace.equals(subject.getNamespace() != null ? subject.getNamespace()
+                                        : binding.getNamespace()));
+                            }
+                        }
                     }
 
                     private void recheck(long now) {
@@ -119,27 +273,39 @@ public final class RbacDriftDetector implements Detector {
                             Record<String, TenantContext> record = it.next();
                             if (contextKnown(record.value(), directory) || now - record.timestamp() >= WAIT.toMillis()) {
                                 it.remove();
-                                check(record);
+                                judge(record);
+                            }
+                        }
+                        for (var it = moves.entrySet().iterator(); it.hasNext(); ) {
+                            var move = it.next();
+                            if (applied(move.getKey(), move.getValue().tenant())
+                                    || now - move.getValue().movedAtMillis() >= WAIT.toMillis()) {
+                                it.remove();
+                                settle(move.getKey(), move.getValue().tenant());
                             }
                         }
                     }
 
-                    private void check(Record<String, TenantContext> record) {
-                        for (Finding finding : findings(record.value(), directory, context.tenants())) {
+                    private void check(TenantContext binding, Predicate<Subject> subjects) {
+                        for (Finding finding : findings(binding, directory, context.tenants(), subjects)) {
                             processorContext.forward(new Record<>(finding.getId(), finding, finding.getLastSeen()));
                         }
                     }
-                }, Named.as(name() + "-check"));
+                }, Named.as(name() + "-check"), namespaces);
     }
 
-    /** The drift findings for one binding. */
-    List<Finding> findings(TenantContext binding, TenantDirectory directory, TenantResolver tenants) {
+    /** The drift findings for the chosen subjects of one binding. */
+    List<Finding> findings(TenantContext binding, TenantDirectory directory, TenantResolver tenants,
+                           Predicate<Subject> subjects) {
         List<Finding> findings = new ArrayList<>();
         String role = binding.getGrants().isEmpty() ? "?" : binding.getGrants().get(0).getRole();
         boolean clusterWide = "clusterrolebinding".equals(binding.getKind());
         TenantDirectory.Resolution bindingTenant = clusterWide ? null : directory.namespaceTenant(binding.getNamespace());
         boolean wildcard = directory.roleRules(role, binding.getNamespace()).stream().anyMatch(TenantDirectory::hasWildcard);
         for (Subject subject : binding.getSubjects()) {
+            if (!subjects.test(subject)) {
+                continue;
+            }
             String subjectTenant = subjectTenant(subject, binding.getNamespace(), directory);
             if (!Isolation.known(subjectTenant)) {
                 continue;

@@ -2,6 +2,7 @@ package dev.bulwark.detectors.isolation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,122 @@ class RbacDriftDetectorTest {
                 assertThat(f.getSeverity()).isEqualTo("critical");
                 assertThat(f.getTenant()).isEqualTo("acme");
             });
+        }
+    }
+
+    static final String SAME_TENANT = """
+            - {kind: namespace, key: shop, namespace: shop, tenant: acme}
+            - {kind: namespace, key: ledger, namespace: ledger, tenant: acme}
+            - {kind: rolebinding, key: shop/ci-edit, namespace: shop, name: ci-edit,
+               subjects: [{kind: ServiceAccount, name: ci, namespace: ledger}],
+               grants: [{role: "ClusterRole:edit", namespace: shop}]}
+            """;
+
+    /** Lets the detector's punctuation see the directory after the context fed so far is applied. */
+    private static void settle(DetectorTestKit kit) {
+        kit.advance(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void aSubjectsNamespaceMovingToAnotherTenantMakesAnExistingBindingCrossTenantOnce() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context(SAME_TENANT);
+            settle(kit);
+            assertThat(kit.findings()).as("one tenant: no drift").isEmpty();
+
+            kit.context("{kind: namespace, key: ledger, namespace: ledger, tenant: globex}");
+            settle(kit);
+            var afterMove = kit.findings();
+            assertThat(afterMove).singleElement().satisfies(f -> {
+                assertThat(f.getRule().getId()).isEqualTo(RbacDriftDetector.CROSS_TENANT_RULE);
+                assertThat(f.getSeverity()).isEqualTo("high");
+                assertThat(f.getTenant()).isEqualTo("acme");
+                assertThat(f.getOtherTenants()).containsExactly("globex");
+                assertThat(f.getEvidence().getFields()).containsEntry("subject.name", "ci")
+                        .containsEntry("subject.namespace", "ledger").containsEntry("binding.name", "ci-edit");
+            });
+            Finding moved = afterMove.get(0);
+
+            kit.context("""
+                    - {kind: namespace, key: ledger, namespace: ledger, tenant: globex, labels: {team: payments}}
+                    - {kind: namespace, key: web, namespace: web, tenant: initech}
+                    - {kind: pod, key: shop/web-1, namespace: shop, name: web-1, tenant: acme}
+                    """);
+            settle(kit);
+            kit.advance(Duration.ofSeconds(15));
+            assertThat(kit.findings()).as("unrelated context and an unchanged tenant re-judge nothing").isEmpty();
+
+            kit.context(SAME_TENANT.lines().skip(2).collect(java.util.stream.Collectors.joining("\n")));
+            assertThat(kit.findings()).singleElement().as("the same finding id as ingesting the binding now")
+                    .satisfies(f -> assertThat(f.getId()).isEqualTo(moved.getId()));
+        }
+    }
+
+    @Test
+    void theBindingsOwnNamespaceMovingToAnotherTenantIsReported() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context(SAME_TENANT);
+            settle(kit);
+            assertThat(kit.findings()).isEmpty();
+
+            kit.context("{kind: namespace, key: shop, namespace: shop, tenant: globex}");
+            settle(kit);
+            assertThat(kit.findings()).singleElement().satisfies(f -> {
+                assertThat(f.getRule().getId()).isEqualTo(RbacDriftDetector.CROSS_TENANT_RULE);
+                assertThat(f.getTenant()).isEqualTo("globex");
+                assertThat(f.getOtherTenants()).containsExactly("acme");
+            });
+        }
+    }
+
+    @Test
+    void aNamespaceNewlyGettingATenantRejudgesClusterRoleBindingsOfItsServiceAccountsOnly() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context("""
+                    - {kind: namespace, key: ledger, namespace: ledger}
+                    - {kind: namespace, key: shop, namespace: shop, tenant: acme}
+                    - {kind: clusterrolebinding, key: ci-admin, name: ci-admin,
+                       subjects: [{kind: ServiceAccount, name: ci, namespace: ledger},
+                                  {kind: ServiceAccount, name: deployer, namespace: shop}],
+                       grants: [{role: "ClusterRole:cluster-admin"}]}
+                    """);
+            settle(kit);
+            assertThat(kit.findings()).as("only shop's service account has a tenant yet").singleElement()
+                    .satisfies(f -> assertThat(f.getEvidence().getFields()).containsEntry("subject.name", "deployer"));
+
+            kit.context("{kind: namespace, key: ledger, namespace: ledger, tenant: globex}");
+            settle(kit);
+            assertThat(kit.findings()).as("the subject whose tenant changed, not the others again").singleElement()
+                    .satisfies(f -> {
+                        assertThat(f.getRule().getId()).isEqualTo(RbacDriftDetector.CLUSTER_WIDE_RULE);
+                        assertThat(f.getSeverity()).isEqualTo("critical");
+                        assertThat(f.getTenant()).isEqualTo("globex");
+                        assertThat(f.getEvidence().getFields()).containsEntry("subject.name", "ci");
+                    });
+        }
+    }
+
+    @Test
+    void aNamespaceMovingBackOrLosingItsTenantIsNotReportedAgain() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context(SAME_TENANT);
+            kit.context("{kind: namespace, key: ledger, namespace: ledger, tenant: globex}");
+            settle(kit);
+            assertThat(kit.findings()).hasSize(1);
+
+            kit.context("{kind: namespace, key: ledger, namespace: ledger, tenant: acme}");
+            settle(kit);
+            kit.advance(Duration.ofSeconds(15));
+            assertThat(kit.findings()).as("back in one tenant: nothing new").isEmpty();
+
+            kit.context("{kind: namespace, key: ledger, namespace: ledger, tenant: globex}");
+            settle(kit);
+            assertThat(kit.findings()).as("moved again").hasSize(1);
+
+            kit.context("{kind: namespace, key: ledger, namespace: ledger}");
+            settle(kit);
+            kit.advance(Duration.ofSeconds(15));
+            assertThat(kit.findings()).as("a namespace without a tenant is no other tenant").isEmpty();
         }
     }
 }
