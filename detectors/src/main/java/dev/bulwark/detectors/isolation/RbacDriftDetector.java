@@ -51,8 +51,10 @@ import dev.bulwark.schemas.TenantInfo;
  * <p>Bindings are judged when they change, and again when a namespace moves to another tenant (its tenant label
  * changes, appears or goes away): the RoleBindings in that namespace, and the bindings anywhere (ClusterRoleBindings
  * too) whose subjects are its service accounts, for those subjects. The last tenant of each namespace is kept in a
- * changelogged store ({@code rbac-drift-namespace-tenants}, one small entry per namespace with a tenant), so a restart
- * or re-ingesting unchanged namespaces re-judges nothing. The tenant directory is a global store updated on its own
+ * changelogged store ({@code rbac-drift-namespace-tenants}, one small entry per namespace seen), so a restart or
+ * re-ingesting unchanged namespaces re-judges nothing; a namespace seen for the first time is not a move (the bindings
+ * that name it wait for it and are judged when it arrives; one that named it more than ten seconds earlier must be
+ * re-ingested). The tenant directory is a global store updated on its own
  * thread, so a move is re-judged once the directory shows the namespace's new tenant (checked every half second), or
  * after ten seconds at the latest; a move still owed when the application stops is re-judged after it restarts. A
  * binding that becomes cross-tenant is reported under the same finding id as if it had been ingested then; one that
@@ -210,7 +212,14 @@ public final class RbacDriftDetector implements Detector {
                             return;
                         }
                         String tenant = object.getTenant();
-                        if (Objects.equals(before == null ? null : before.tenant(), tenant)) {
+                        if (before == null) {
+                            // First sighting (a snapshot, or a new namespace): the bindings that name it wait for it
+                            // and are judged when it arrives, so there is nothing to re-judge; re-judging here too
+                            // would send their findings twice.
+                            namespaceTenants.put(namespace, new NamespaceTenant(tenant, 0));
+                            return;
+                        }
+                        if (Objects.equals(before.tenant(), tenant)) {
                             return;
                         }
                         moves.remove(namespace);
@@ -235,11 +244,8 @@ public final class RbacDriftDetector implements Detector {
                     private void settle(String namespace, String tenant) {
                         rejudge(namespace, judgedSinceMove.getOrDefault(namespace, java.util.Set.of()));
                         judgedSinceMove.remove(namespace);
-                        if (tenant == null) {
-                            namespaceTenants.delete(namespace);
-                        } else {
-                            namespaceTenants.put(namespace, new NamespaceTenant(tenant, 0));
-                        }
+                        // Kept without a tenant too: a later tenant is then a move, not a first sighting.
+                        namespaceTenants.put(namespace, new NamespaceTenant(tenant, 0));
                     }
 
                     /**
