@@ -145,8 +145,9 @@ final class ApiFixture {
                 if (count >= expected && aliases) {
                     return;
                 }
-            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
-                // a daily index that was just created answers 503 until its shard is active
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException | java.io.IOException e) {
+                // a daily index that was just created answers 503 until its shard is active (an Elasticsearch error,
+                // or a ResponseException from the low-level client)
             }
             Thread.sleep(200);
         }
