@@ -103,16 +103,18 @@ final class IngestBench implements Callable<Integer> {
         }
         List<String> measured = formats != null ? formats : Workloads.formats();
         String prefix = "bench-" + System.currentTimeMillis() + ".";
-        Topics topics = Topics.withPrefix(prefix);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            TopicAdmin.ensureTopics(admin, topics, 3, (short) 1);
-            // The broker does not auto-create topics; the baseline gets the same partitioning as the events topic.
-            admin.createTopics(List.of(new NewTopic(prefix + "baseline", 3, (short) 1))).all().get();
-        }
         Path dir = Files.createTempDirectory("bulwark-bench-");
         List<Row> rows = new ArrayList<>();
         try {
             for (String format : measured) {
+                // Topics of their own per format, deleted after it: a full run writes gigabytes.
+                String formatPrefix = prefix + format + ".";
+                Topics topics = Topics.withPrefix(formatPrefix);
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    TopicAdmin.ensureTopics(admin, topics, 3, (short) 1);
+                    // The broker does not auto-create topics; the baseline gets the same partitioning as the events topic.
+                    admin.createTopics(List.of(new NewTopic(formatPrefix + "baseline", 3, (short) 1))).all().get();
+                }
                 SourceParser parser = Parsers.forFormat(format);
                 List<byte[]> templates = Workloads.records(format);
                 double eventsPerRecord = eventsPerRecord(parser, templates);
@@ -142,7 +144,7 @@ final class IngestBench implements Callable<Integer> {
                     eventsOut = stats.eventsOut() + stats.contextUpdatesOut();
                     recordsIn = stats.recordsIn();
                     ours[round] = eventsOut / seconds;
-                    theirs[round] = producerPerformance(stack, bootstrap, prefix + "baseline", eventsOut,
+                    theirs[round] = producerPerformance(stack, bootstrap, formatPrefix + "baseline", eventsOut,
                             (int) Math.round(eventBytes));
                     BenchCommand.say(String.format(Locale.ROOT, "%s round %d/%d: Bulwark %,.0f events/s, "
                             + "ProducerPerformance (%d-byte records) %,.0f records/s", format, round + 1, rounds, ours[round],
@@ -159,8 +161,11 @@ final class IngestBench implements Callable<Integer> {
                         Summary.atLeast(row.ratio(), 0.70));
                 BenchCommand.say(String.format(Locale.ROOT, "%s: baseline %,.0f records/s, ratio %.2f", format, baseline[0],
                         rows.get(rows.size() - 1).ratio()));
+                Files.deleteIfExists(file);
+                BenchTopics.deleteStartingWith(bootstrap, formatPrefix);
             }
         } finally {
+            BenchTopics.deleteStartingWith(bootstrap, prefix);
             try (var files = Files.list(dir)) {
                 for (Path path : files.toList()) {
                     Files.deleteIfExists(path);

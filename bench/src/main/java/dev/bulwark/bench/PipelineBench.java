@@ -117,6 +117,15 @@ final class PipelineBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String run = "bench-pipeline-" + System.currentTimeMillis();
+        try {
+            return measure(run);
+        } finally {
+            BenchTopics.deleteStartingWith(LocalStack.defaults(LocalStack.findRepoRoot()).kafkaBootstrap(), run);
+        }
+    }
+
+    private Integer measure(String run) throws Exception {
         if (rounds < 1 || events < 1 || tenants < 1 || rate < 1 || pods < 1 || threads < 1 || latencySeconds < 1) {
             throw new IllegalArgumentException("--rounds, --events, --tenants, --pods, --threads, --rate and "
                     + "--latency-seconds must be at least 1");
@@ -136,7 +145,6 @@ final class PipelineBench implements Callable<Integer> {
                 throw new IllegalStateException("the local stack did not start; see ./bulwark local logs");
             }
         }
-        String run = "bench-pipeline-" + System.currentTimeMillis();
         Path stateDir = Files.createTempDirectory("bulwark-bench-state-");
         ruleDir = stateDir.resolve("rules");
         List<SecurityEvent> templates = templates();
@@ -236,6 +244,11 @@ final class PipelineBench implements Callable<Integer> {
             System.out.println("| tenants | Sigma rules | detectors events/s | pass-through events/s | ratio |");
             System.out.println("|---:|---|---:|---:|---:|");
             sweepRows.forEach(System.out::println);
+        }
+        try (var paths = Files.walk(stateDir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
         }
         return 0;
     }

@@ -105,7 +105,11 @@ final class SinkBench implements Callable<Integer> {
         try {
             for (int round = 0; round < rounds; round++) {
                 String prefix = "bench-sink-" + System.currentTimeMillis() + "-" + round;
-                sink[round] = sinkRound(client, prefix, workload);
+                try {
+                    sink[round] = sinkRound(client, prefix, workload);
+                } finally {
+                    BenchTopics.deleteStartingWith(bootstrap, prefix);
+                }
                 BenchCommand.say(String.format("round %d: sink %,.0f findings/s", round + 1, sink[round]));
                 bulk[round] = bulkRound(client, prefix + "-bulk", workload, false);
                 BenchCommand.say(String.format("round %d: plain bulk %,.0f documents/s", round + 1, bulk[round]));
