@@ -106,64 +106,52 @@ final class ComponentProcess implements AutoCloseable {
         if (!process.isAlive()) {
             return;
         }
-        try {
-            String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            long heap = 0;
-            for (String line : body.split("\n")) {
-                if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-                    heap += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            if (heap > 0) {
-                peakHeapBytes = Math.max(peakHeapBytes, heap);
-                heapSamplesSum += heap;
-                heapSamples++;
-            }
-        } catch (IOException | RuntimeException e) {
-            // not serving yet or shutting down: no sample
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        long heap = (long) sum(scrape(), line -> line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\""));
+        if (heap > 0) {
+            peakHeapBytes = Math.max(peakHeapBytes, heap);
+            heapSamplesSum += heap;
+            heapSamples++;
         }
     }
 
     /** A value of the component's Prometheus endpoint (sum over label sets), or NaN. */
     double metric(String name) {
-        try {
-            String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            double sum = 0;
-            boolean found = false;
-            for (String line : body.split("\n")) {
-                if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                    found = true;
-                }
-            }
-            return found ? sum : Double.NaN;
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Double.NaN;
-        }
+        return sum(scrape(), line -> line.startsWith(name + "{") || line.startsWith(name + " "));
     }
 
     /** The first value of the component's Prometheus endpoint whose line starts with {@code prefix}, or NaN. */
     double metricLine(String prefix) {
+        String body = scrape();
+        return body == null ? Double.NaN : body.lines().filter(line -> line.startsWith(prefix)).findFirst()
+                .map(ComponentProcess::value).orElse(Double.NaN);
+    }
+
+    /** The component's Prometheus exposition, or null while it is not serving (starting or shutting down). */
+    private String scrape() {
         try {
-            String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            for (String line : body.split("\n")) {
-                if (line.startsWith(prefix)) {
-                    return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            return Double.NaN;
         } catch (IOException | RuntimeException e) {
-            return Double.NaN;
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The sum of the values of the matching lines, or NaN when none matches (or there is no exposition). */
+    private static double sum(String body, java.util.function.Predicate<String> matching) {
+        if (body == null) {
+            return Double.NaN;
+        }
+        double[] values = body.lines().filter(matching).mapToDouble(ComponentProcess::value).toArray();
+        return values.length == 0 ? Double.NaN : java.util.Arrays.stream(values).sum();
+    }
+
+    private static double value(String line) {
+        try {
+            return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        } catch (NumberFormatException e) {
             return Double.NaN;
         }
     }

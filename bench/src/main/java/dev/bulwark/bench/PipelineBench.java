@@ -217,7 +217,7 @@ final class PipelineBench implements Callable<Integer> {
         summary.add("end to end", "of which produce → finding on the findings topic (detection): p50 / p99",
                 String.format(Locale.ROOT, "%.0f / %.0f ms", latency.detectP50(), latency.detectP99()));
         summary.add("end to end", "the sink's bulk requests to Elasticsearch (update+upsert): p50 / p99",
-                String.format(Locale.ROOT, "%.0f / %.0f ms", sinkBulkP50, sinkBulkP99));
+                String.format(Locale.ROOT, "%.0f / %.0f ms", latency.sinkBulkP50(), latency.sinkBulkP99()));
         for (ComponentProcess.Memory memory : latency.memory()) {
             summary.add("memory", memory.component() + " process (" + componentJvmOptions + ") at " + rate
                     + " events/s: heap in use peak / mean, RSS peak", String.format(Locale.ROOT, "%s / %s, %s",
@@ -236,7 +236,7 @@ final class PipelineBench implements Callable<Integer> {
                 list(passRounds), list(consumeRounds), list(detectRounds)));
         System.out.println(String.format(Locale.ROOT, "latency phase: %,d raw records through the ingest receiver and %,d "
                 + "events produced directly: %,d events sent, %,d decoded by the detectors process", latency.ingested(),
-                latency.produced(), latencySent, (long) latency.detected()));
+                latency.produced(), latency.sent(), (long) latency.detected()));
         System.out.println();
         summary.print(System.out);
         if (!sweepRows.isEmpty()) {
@@ -517,8 +517,8 @@ final class PipelineBench implements Callable<Integer> {
 
     /** What the latency phase measured. */
     record LatencyResult(double p50, double p99, double max, long findings, List<ComponentProcess.Memory> memory,
-                         long stateBytes, long ingested, long produced, double detected, double detectP50,
-                         double detectP99) {
+                         long stateBytes, long ingested, long produced, long sent, double detected, double detectP50,
+                         double detectP99, double sinkBulkP50, double sinkBulkP99) {
     }
 
     /**
@@ -553,6 +553,13 @@ final class PipelineBench implements Callable<Integer> {
         Map<String, Long> searchableAt = new ConcurrentHashMap<>();
         List<ComponentProcess> components = new ArrayList<>();
         long[] ingested = {0};
+        int warmupSeconds = quick ? 5 : Math.max(10, latencySeconds);
+        int producedRate = (int) Math.round(rate * (1 - ingestShare));
+        long sent = 0;
+        List<ComponentProcess.Memory> memory = new ArrayList<>();
+        double detected = Double.NaN;
+        double sinkBulkP50 = Double.NaN;
+        double sinkBulkP99 = Double.NaN;
         try {
             BenchCommand.say("latency: starting the ingest receiver, the detectors and the sink, each in its own JVM...");
             components.add(ComponentProcess.start("ingest", cliJar, jvm, environment, dir, "ingest", "serve"));
@@ -562,11 +569,9 @@ final class PipelineBench implements Callable<Integer> {
                 component.awaitLog("press Ctrl-C", Duration.ofSeconds(120));
             }
             awaitStableGroups(stack, List.of(applicationId, applicationId + "-sink"));
-            int producedRate = (int) Math.round(rate * (1 - ingestShare));
             int ingestRate = rate - producedRate;
             String receiver = "http://127.0.0.1:" + ingestPort;
             // The same load untracked first: the components' JITs warm up as they would in a long-running deployment.
-            int warmupSeconds = quick ? 5 : Math.max(10, latencySeconds);
             BenchCommand.say(String.format(Locale.ROOT, "latency: warming the components up at %d events/s for %d s...",
                     rate, warmupSeconds));
             Thread warmProducer = new Thread(() -> {
@@ -635,17 +640,14 @@ final class PipelineBench implements Callable<Integer> {
             // Every event sent must reach the detectors (the raw records of unknown namespaces may still be waiting
             // for their context when the last attack's finding is searchable).
             ComponentProcess detectorsProcess = components.get(1);
-            long sent = (long) components.get(0).metric("bulwark_ingest_events_out_total")
+            sent = (long) components.get(0).metric("bulwark_ingest_events_out_total")
                     + (long) producedRate * (latencySeconds + warmupSeconds);
             long drainDeadline = System.currentTimeMillis() + 30_000;
             while (detectorsProcess.metric("bulwark_detect_events_in_total") < sent
                     && System.currentTimeMillis() < drainDeadline) {
                 Thread.sleep(200);
             }
-            latencySent = sent;
         } finally {
-            List<ComponentProcess.Memory> memory = new ArrayList<>();
-            double detected = Double.NaN;
             for (ComponentProcess component : components) {
                 memory.add(component.memory());
                 if (component.name().equals("detectors")) {
@@ -661,8 +663,6 @@ final class PipelineBench implements Callable<Integer> {
             }
             client.indices().delete(d -> d.index(index.prefix() + "-*"));
             client._transport().close();
-            latencyMemory = memory;
-            latencyDetected = detected;
         }
         long stateBytes = size(dir.resolve("home"));
         long[] latencies = searchableAt.entrySet().stream().mapToLong(e -> e.getValue() - producedAt.get(e.getKey())).sorted().toArray();
@@ -674,13 +674,14 @@ final class PipelineBench implements Callable<Integer> {
             BenchCommand.say("WARNING: " + (producedAt.size() - latencies.length) + " of " + producedAt.size()
                     + " attack findings were not searchable within 60 s after producing stopped");
         }
-        long produced = (long) Math.round(rate * (1 - ingestShare)) * (latencySeconds + (quick ? 5 : Math.max(10, latencySeconds)));
+        long produced = (long) producedRate * (latencySeconds + warmupSeconds);
         if (latencies.length == 0) {
-            return new LatencyResult(Double.NaN, Double.NaN, Double.NaN, 0, latencyMemory, stateBytes, ingested[0], produced,
-                    latencyDetected, detectP50, detectP99);
+            return new LatencyResult(Double.NaN, Double.NaN, Double.NaN, 0, memory, stateBytes, ingested[0], produced, sent,
+                    detected, detectP50, detectP99, sinkBulkP50, sinkBulkP99);
         }
         return new LatencyResult(percentile(latencies, 0.50), percentile(latencies, 0.99), latencies[latencies.length - 1],
-                latencies.length, latencyMemory, stateBytes, ingested[0], produced, latencyDetected, detectP50, detectP99);
+                latencies.length, memory, stateBytes, ingested[0], produced, sent, detected, detectP50, detectP99,
+                sinkBulkP50, sinkBulkP99);
     }
 
     private final Map<String, Long> detectedAt = new ConcurrentHashMap<>();
@@ -707,11 +708,6 @@ final class PipelineBench implements Callable<Integer> {
         }
     }
 
-    private List<ComponentProcess.Memory> latencyMemory = List.of();
-    private double sinkBulkP50 = Double.NaN;
-    private long latencySent;
-    private double sinkBulkP99 = Double.NaN;
-    private double latencyDetected = Double.NaN;
 
     /** Waits until each consumer group has members and is stable (the component has joined and got its partitions). */
     private static void awaitStableGroups(LocalStack stack, List<String> groups) throws Exception {
