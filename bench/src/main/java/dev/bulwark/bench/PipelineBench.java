@@ -385,7 +385,7 @@ final class PipelineBench implements Callable<Integer> {
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(topics.events().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .to(topics.prefix() + "passthrough", Produced.with(Serdes.String(), Serdes.ByteArray()));
-        Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "passthrough" + suffix,
+        Properties props = DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(), topics.prefix() + "passthrough" + suffix,
                 stateDir.resolve("passthrough").toString(), false);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
@@ -437,7 +437,7 @@ final class PipelineBench implements Callable<Integer> {
     private double detectors(LocalStack stack, Topics topics, Path stateDir, SimpleMeterRegistry registry, String suffix)
             throws Exception {
         var topology = DetectionTopology.build(topics, Detectors.discover(), TenantResolver.none(), detectorConfig(), registry);
-        Properties props = DetectionTopology.streamsConfig(stack.kafkaBootstrap(), topics.prefix() + "detectors" + suffix,
+        Properties props = DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(), topics.prefix() + "detectors" + suffix,
                 stateDir.resolve("detectors").toString(), false);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         try (KafkaStreams streams = new KafkaStreams(topology, props)) {

@@ -163,11 +163,18 @@ public final class DetectionTopology {
     /**
      * Streams settings for the detection application.
      *
+     * @param topics the topics; handlers dead-letter to {@link Topics#deadLetters()}
      * @param applicationId Kafka Streams application id (consumer group, internal topic prefix)
      * @param exactlyOnce true for {@code exactly_once_v2}, false for at-least-once (findings are idempotent by id)
      */
-    public static Properties streamsConfig(String bootstrapServers, String applicationId, String stateDir, boolean exactlyOnce) {
+    public static Properties streamsConfig(Topics topics, String bootstrapServers, String applicationId, String stateDir,
+                                           boolean exactlyOnce) {
         Properties props = new Properties();
+        // A record that makes a processor, a deserializer or the producer fail is dead-lettered and the stream goes on.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandlers.Processing.class);
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandlers.Deserialization.class);
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandlers.Production.class);
+        props.put(DeadLetterHandlers.TOPIC_CONFIG, topics.deadLetters().name());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);

@@ -48,7 +48,7 @@ class DetectionTopologyIT {
         }
         var topology = DetectionTopology.build(topics, Detectors.discover(), new TenantResolver(Map.of("payments", "acme")),
                 Map.of(), new SimpleMeterRegistry());
-        try (KafkaStreams streams = new KafkaStreams(topology, DetectionTopology.streamsConfig(stack.kafkaBootstrap(),
+        try (KafkaStreams streams = new KafkaStreams(topology, DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(),
                 prefix + "app", state.toString(), true));
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(), new ByteArraySerializer())) {
@@ -72,6 +72,57 @@ class DetectionTopologyIT {
             assertThat(letters).hasSize(1);
             assertThat(letters.get(0).getStage()).isEqualTo("detect");
             assertThat(letters.get(0).getOriginal().remaining()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void shouldDeadLetterARecordThatBreaksOneDetectorOnceAndKeepEveryDetectorFindingOnARealBroker() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("poison");
+        Topics topics = Topics.withPrefix(prefix);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            TopicAdmin.ensureTopics(admin, topics, 1, (short) 1);
+        }
+        List<Detector> detectors = new ArrayList<>(Detectors.discover());
+        detectors.add(new PoisonDetector());
+        var topology = DetectionTopology.build(topics, detectors, new TenantResolver(Map.of("payments", "acme")),
+                Map.of(), new SimpleMeterRegistry());
+        var props = DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(), prefix + "app", state.toString(), false);
+        props.put(DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
+        try (KafkaStreams streams = new KafkaStreams(topology, props);
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(), new ByteArraySerializer())) {
+            streams.start();
+            var serializer = topics.events().valueSerde().serializer();
+            producer.send(new ProducerRecord<>(topics.events().name(), "container/c1", serializer.serialize("t",
+                    InteractiveShellInContainerDetectorTest.shellEvent("e1", "c1", "bash", 34816L)))).get();
+            producer.send(new ProducerRecord<>(topics.events().name(), "container/c2", serializer.serialize("t",
+                    DeadLetterHandlersTest.poisoned("e2", "c2")))).get();
+            for (int i = 3; i <= 5; i++) {
+                producer.send(new ProducerRecord<>(topics.events().name(), "container/c" + i, serializer.serialize("t",
+                        InteractiveShellInContainerDetectorTest.shellEvent("e" + i, "c" + i, "bash", 34816L)))).get();
+            }
+
+            List<Finding> findings = new ArrayList<>();
+            // e1, e3, e4, e5: both detectors; e2: the shell detector only.
+            consume(stack, topics.findings().name(), 9, bytes -> findings.add(topics.findings().valueSerde().deserializer().deserialize("t", bytes)));
+            assertThat(findings).extracting(f -> f.getRule().getId() + "/" + f.getContainerId()).containsExactlyInAnyOrder(
+                    PoisonDetector.RULE_ID + "/c1", "bulwark.container.interactive_shell/c1",
+                    "bulwark.container.interactive_shell/c2",
+                    PoisonDetector.RULE_ID + "/c3", "bulwark.container.interactive_shell/c3",
+                    PoisonDetector.RULE_ID + "/c4", "bulwark.container.interactive_shell/c4",
+                    PoisonDetector.RULE_ID + "/c5", "bulwark.container.interactive_shell/c5");
+
+            List<DeadLetter> letters = new ArrayList<>();
+            consume(stack, topics.deadLetters().name(), 1, bytes -> letters.add(topics.deadLetters().valueSerde().deserializer().deserialize("t", bytes)));
+            assertThat(letters).singleElement().satisfies(letter -> {
+                assertThat(letter.getError()).contains("(detector poison-detector)", "cannot handle event e2");
+                assertThat(letter.getOrigin()).isEqualTo(topics.events().name() + "-0@1");
+            });
+            // No thread died on it: the one stream thread is still the first one.
+            assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+            assertThat(streams.metadataForLocalThreads()).singleElement()
+                    .satisfies(thread -> assertThat(thread.threadName()).endsWith("StreamThread-1"));
         }
     }
 

@@ -47,7 +47,7 @@ public class InteractiveShellInContainerDetectorTest {
         metrics = new SimpleMeterRegistry();
         var topology = DetectionTopology.build(topics, Detectors.discover(),
                 new TenantResolver(Map.of("payments", "acme")), Map.of(), metrics);
-        Properties props = DetectionTopology.streamsConfig("dummy:9092", "test", stateDir.toString(), false);
+        Properties props = DetectionTopology.streamsConfig(topics, "dummy:9092", "test", stateDir.toString(), false);
         driver = new TopologyTestDriver(topology, props);
         events = driver.createInputTopic(topics.events().name(), Serdes.String().serializer(),
                 topics.events().valueSerde().serializer());

@@ -70,7 +70,7 @@ class SigmaDetectorIT {
         var topology = DetectionTopology.build(topics, List.of(new SigmaDetector()),
                 new TenantResolver(Map.of("payments", "acme")),
                 Map.of("sigma", Map.of("bundled", "false", "rules", rulesDir.toString(), "fold-window", "1s")), metrics);
-        try (KafkaStreams streams = new KafkaStreams(topology, DetectionTopology.streamsConfig(stack.kafkaBootstrap(),
+        try (KafkaStreams streams = new KafkaStreams(topology, DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(),
                 prefix + "app", state.toString(), false));
              KafkaProducer<String, byte[]> events = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(),

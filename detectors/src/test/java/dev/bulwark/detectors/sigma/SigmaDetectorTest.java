@@ -98,7 +98,7 @@ class SigmaDetectorTest {
         config.putAll(settings);
         var topology = DetectionTopology.build(topics, List.of(new SigmaDetector()),
                 new TenantResolver(Map.of("payments", "acme")), Map.of("sigma", config), metrics);
-        Properties props = DetectionTopology.streamsConfig("dummy:9092", "sigma-test", stateDir.toString(), false);
+        Properties props = DetectionTopology.streamsConfig(topics, "dummy:9092", "sigma-test", stateDir.toString(), false);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         driver = new TopologyTestDriver(topology, props, Instant.ofEpochMilli(T0));
         events = driver.createInputTopic(topics.events().name(), Serdes.String().serializer(),

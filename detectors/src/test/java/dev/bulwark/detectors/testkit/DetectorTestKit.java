@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import dev.bulwark.detectors.DeadLetterHandlers;
 import dev.bulwark.detectors.DetectionTopology;
 import dev.bulwark.detectors.Detector;
 import dev.bulwark.detectors.TenantResolver;
@@ -74,7 +75,8 @@ public final class DetectorTestKit implements AutoCloseable {
         }
         var topology = DetectionTopology.build(topics, List.of(detector), new TenantResolver(staticTenants),
                 Map.of(detector.name(), config), new SimpleMeterRegistry(), enrichment);
-        Properties props = DetectionTopology.streamsConfig("testkit:9092", "testkit", stateDir.toString(), false);
+        Properties props = DetectionTopology.streamsConfig(topics, "testkit:9092", "testkit", stateDir.toString(), false);
+        props.put(DeadLetterHandlers.DETECTORS_CONFIG, List.of(detector.name()));
         driver = new TopologyTestDriver(topology, props, clock);
         events = driver.createInputTopic(topics.events().name(), Serdes.String().serializer(),
                 topics.events().valueSerde().serializer());
