@@ -36,7 +36,7 @@ public final class BulwarkCommand implements Callable<Integer> {
     LocalStack localStack(BulwarkConfig config) {
         Path root = LocalStack.findRepoRoot();
         LocalStack defaults = LocalStack.defaults(root);
-        return new LocalStack(root, config.homeDir(root), envPort("BULWARK_KAFKA_PORT", defaults.kafkaPort()),
+        return new LocalStack(root, config.homeDir(), envPort("BULWARK_KAFKA_PORT", defaults.kafkaPort()),
                 envPort("BULWARK_KAFKA_CONTROLLER_PORT", defaults.kafkaControllerPort()),
                 envPort("BULWARK_ES_PORT", defaults.elasticsearchPort()),
                 envPort("BULWARK_ES_TRANSPORT_PORT", defaults.elasticsearchTransportPort()));

@@ -28,6 +28,14 @@ public final class BulwarkConfig {
         @JsonProperty public String topicPrefix = "bulwark.";
         @JsonProperty public int partitions = 3;
         @JsonProperty public short replicationFactor = 1;
+        /**
+         * How long the group waits for a member that stopped without leaving (crash, kill -9, network cut) before
+         * handing its partitions to others: the bound on the detection gap after a crash. Kafka brokers accept
+         * 6,000 to 1,800,000 ms by default.
+         */
+        @JsonProperty public int sessionTimeoutMs = 10_000;
+        /** Any Kafka client setting for every client (security.protocol, sasl.*, ssl.*, client.rack, ...). */
+        @JsonProperty public Map<String, String> properties = new LinkedHashMap<>();
     }
 
     /** Elasticsearch connection and index names. */
@@ -42,6 +50,11 @@ public final class BulwarkConfig {
     /** Detection topology settings. */
     public static final class Detection {
         @JsonProperty public String applicationId = "bulwark-detectors";
+        /**
+         * Stable identity of this instance in its consumer groups (static membership); by default the host name and a
+         * digest of the state folder. Set it to the pod name in a StatefulSet.
+         */
+        @JsonProperty public String instanceId;
         @JsonProperty public boolean exactlyOnce = false;
         @JsonProperty public List<String> disabled = List.of();
         /** Detector plugin jars, or directories of jars, added to the class path (see docs/writing-a-detector.md). */
@@ -105,7 +118,7 @@ public final class BulwarkConfig {
     @JsonProperty public Api api = new Api();
     /** Tenant name to the namespaces it owns. */
     @JsonProperty public Map<String, List<String>> tenants = new LinkedHashMap<>();
-    /** State folder (local stack data, Kafka Streams state); relative paths are under the checkout. */
+    /** State folder (Kafka Streams state, followed-file positions, local stack data); see {@link #homeDir()}. */
     @JsonProperty public String home;
 
     private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory())
@@ -164,6 +177,10 @@ public final class BulwarkConfig {
             detection.exactlyOnce = Boolean.parseBoolean(env.get("BULWARK_EXACTLY_ONCE"));
         }
         home = env.getOrDefault("BULWARK_HOME", home);
+        detection.instanceId = env.getOrDefault("BULWARK_INSTANCE_ID", detection.instanceId);
+        if (env.containsKey("BULWARK_KAFKA_SESSION_TIMEOUT_MS")) {
+            kafka.sessionTimeoutMs = parseInt("BULWARK_KAFKA_SESSION_TIMEOUT_MS", env.get("BULWARK_KAFKA_SESSION_TIMEOUT_MS"));
+        }
         if (env.containsKey("BULWARK_PLUGINS")) {
             detection.plugins = java.util.Arrays.stream(env.get("BULWARK_PLUGINS").split(java.io.File.pathSeparator))
                     .map(String::strip).filter(p -> !p.isEmpty()).toList();
@@ -199,6 +216,11 @@ public final class BulwarkConfig {
         if (kafka.partitions < 1) {
             throw new IllegalArgumentException("kafka.partitions must be at least 1, got " + kafka.partitions);
         }
+        if (kafka.sessionTimeoutMs < 6_000 || kafka.sessionTimeoutMs > 1_800_000) {
+            throw new IllegalArgumentException("kafka.sessionTimeoutMs must be 6000-1800000 (the broker's default bounds), got "
+                    + kafka.sessionTimeoutMs);
+        }
+        KafkaClients.validate(kafka.properties);
         if (ingest.port < 0 || ingest.port > 65535) {
             throw new IllegalArgumentException("ingest.port must be 0-65535, got " + ingest.port);
         }
@@ -259,8 +281,13 @@ public final class BulwarkConfig {
         return byNamespace;
     }
 
-    /** The state folder, resolved against the checkout. */
-    public Path homeDir(Path repoRoot) {
-        return home == null ? repoRoot.resolve(".bulwark") : repoRoot.resolve(home);
+    /**
+     * The state folder ({@code home}, {@code BULWARK_HOME}): Kafka Streams state, followed-file positions, the local
+     * stack's data. A relative path is taken from the working directory; unset, it is {@code ~/.bulwark}. The checkout
+     * launcher sets {@code BULWARK_HOME} to the checkout's {@code .bulwark}.
+     */
+    public Path homeDir() {
+        return home == null ? Path.of(System.getProperty("user.home"), ".bulwark").toAbsolutePath()
+                : Path.of(home).toAbsolutePath().normalize();
     }
 }

@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
         byte[] scenario = scenario();
         Set<String> expectedEventIds = expectedEvents(scenario, new TenantResolver(config.tenantByNamespace()));
         try (MetricsServer metrics = new MetricsServer(0);
-             Pipeline pipeline = Pipeline.start(config, config.homeDir(stack.repoRoot()), metrics.registry())) {
+             Pipeline pipeline = Pipeline.start(config, config.homeDir(), metrics.registry())) {
             if (!pipeline.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("the detection topology did not reach RUNNING within 60 s");
             }

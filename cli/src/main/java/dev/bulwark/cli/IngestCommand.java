@@ -110,7 +110,7 @@ final class IngestCommand implements Callable<Integer> {
         Path state = stateFile;
         if (state == null) {
             List<String> absolute = files.stream().map(f -> Path.of(f).toAbsolutePath().normalize().toString()).sorted().toList();
-            Path home = config.homeDir(LocalStack.findRepoRoot());
+            Path home = config.homeDir();
             state = home.resolve("ingest-state").resolve(parser.format() + "-"
                     + Ids.of(absolute.toArray(String[]::new)).substring(0, 12) + ".json");
         }
@@ -155,10 +155,7 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     static Map<String, Object> producerConfig(BulwarkConfig config) {
-        Map<String, Object> producerConfig = new HashMap<>();
-        EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-ingest")
-                .forEach((k, v) -> producerConfig.put((String) k, v));
-        return producerConfig;
+        return new KafkaClients(config).producer("bulwark-ingest");
     }
 
     /** Publishes every record of every source; returns the ledger after Kafka acknowledged everything. */

@@ -39,11 +39,12 @@ final class IngestServeCommand implements Callable<Integer> {
         if (host != null) {
             config.ingest.host = host;
         }
-        LocalCommand.createTopics(config);
+        if (config.ingest.port == 0) {
+            throw new IllegalArgumentException("ingest.port is 0 (receiver off); give --port or set BULWARK_INGEST_PORT");
+        }
         try (MetricsServer metrics = new MetricsServer(config.metrics.port);
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(IngestCommand.producerConfig(config),
-                        new StringSerializer(), new ByteArraySerializer());
-                IngestReceiver receiver = start(config, producer, metrics.registry())) {
+                BulwarkRuntime runtime = BulwarkRuntime.start(config, java.util.EnumSet.of(BulwarkRuntime.Component.ingest),
+                        metrics)) {
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "bulwark-ingest-serve-stop"));
             BulwarkCommand.say("press Ctrl-C to stop");

@@ -55,10 +55,8 @@ final class LocalCommand implements Callable<Integer> {
     /** Creates the configured topics when missing. */
     static void createTopics(BulwarkConfig config) throws InterruptedException {
         Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
-            List<String> created = TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
-            BulwarkCommand.say(created.isEmpty() ? "topics present: " + topics.prefix() + "{events,context,context-directory,rules,findings,dlq}"
-                    : "created topics " + created);
-        }
+        List<String> created = new KafkaClients(config).ensureTopics();
+        BulwarkCommand.say(created.isEmpty() ? "topics present: " + topics.prefix() + "{events,context,context-directory,rules,findings,dlq}"
+                : "created topics " + created);
     }
 }

@@ -5,13 +5,18 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
+
 import com.sun.net.httpserver.HttpServer;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * Serves the Prometheus scrape endpoint {@code /metrics} on loopback.
+ * Serves the Prometheus scrape endpoint {@code /metrics} and the health probes {@code /livez} and {@code /readyz} on
+ * loopback.
  *
  * <p>Why: operators scrape every Bulwark component the same way; this is the JDK's HTTP server as Micrometer's own
  * documentation uses it, with nothing else exposed.
@@ -20,6 +25,9 @@ public final class MetricsServer implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final HttpServer server;
+    private final Map<String, Supplier<String>> readiness = new ConcurrentSkipListMap<>();
+    private final Map<String, Supplier<String>> liveness = new ConcurrentSkipListMap<>();
+    private volatile boolean started;
 
     /** Starts serving on {@code 127.0.0.1:port}; port 0 creates the registry without a server. */
     public MetricsServer(int port) throws IOException {
@@ -28,6 +36,7 @@ public final class MetricsServer implements AutoCloseable {
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+        readiness.put("startup", () -> started ? null : "components are starting");
         if (port == 0) {
             server = null;
             return;
@@ -45,7 +54,78 @@ public final class MetricsServer implements AutoCloseable {
                 out.write(body);
             }
         });
+        server.createContext("/readyz", exchange -> answer(exchange, readiness));
+        server.createContext("/livez", exchange -> answer(exchange, liveness));
+        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2, runnable -> {
+            Thread thread = new Thread(runnable, "bulwark-metrics-http");
+            thread.setDaemon(true);
+            return thread;
+        }));
         server.start();
+    }
+
+    /**
+     * Adds a readiness check for {@code /readyz}: the supplier says why the component cannot do its work now, or
+     * returns {@code null} when it can. {@code /readyz} answers 200 only when every check passes.
+     */
+    public void readiness(String component, Supplier<String> notReadyReason) {
+        readiness.put(component, notReadyReason);
+    }
+
+    /** Says every component has started: until then {@code /readyz} answers 503. */
+    public void started() {
+        started = true;
+    }
+
+    /**
+     * Adds a liveness check for {@code /livez}: the supplier says why the component is broken beyond repair (a restart
+     * is needed), or returns {@code null}. {@code /livez} answers 200 while the process serves and every check passes.
+     */
+    public void liveness(String component, Supplier<String> brokenReason) {
+        liveness.put(component, brokenReason);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Runs the checks: {@code {"status":"ok","checks":{"sink":"ok","detectors":"Kafka Streams is REBALANCING"}}}. */
+    static Map.Entry<Integer, String> evaluate(Map<String, Supplier<String>> checks) {
+        boolean ok = true;
+        Map<String, String> results = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Supplier<String>> check : checks.entrySet()) {
+            String reason;
+            try {
+                reason = check.getValue().get();
+            } catch (RuntimeException e) {
+                reason = "check failed: " + e;
+            }
+            ok &= reason == null;
+            results.put(check.getKey(), reason == null ? "ok" : reason);
+        }
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("status", ok ? "ok" : "unavailable");
+        body.put("checks", results);
+        try {
+            return Map.entry(ok ? 200 : 503, JSON.writeValueAsString(body) + "\n");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void answer(com.sun.net.httpserver.HttpExchange exchange, Map<String, Supplier<String>> checks)
+            throws IOException {
+        try (exchange) {
+            Map.Entry<Integer, String> result = evaluate(checks);
+            byte[] body = result.getValue().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            exchange.sendResponseHeaders(result.getKey(), body.length);
+            exchange.getResponseBody().write(body);
+        }
+    }
+
+    /** The base URL of the health endpoints ({@code /livez}, {@code /readyz}), or null when no server runs. */
+    public String healthUrl() {
+        return server == null ? null : "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
     public PrometheusMeterRegistry registry() {

@@ -8,8 +8,6 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -25,8 +23,6 @@ import dev.bulwark.detectors.DetectionTopology;
 import dev.bulwark.detectors.Detector;
 import dev.bulwark.detectors.Detectors;
 import dev.bulwark.detectors.TenantResolver;
-import dev.bulwark.ingest.EventPublisher;
-import dev.bulwark.schemas.TopicAdmin;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingIndex;
@@ -68,21 +64,20 @@ public final class Pipeline implements AutoCloseable {
         this.sinkThread = sink == null ? null : new Thread(sink, "bulwark-sink");
     }
 
-    /** Creates the topics if needed and starts detection and the sink. */
+    /** Starts detection and the sink; the topics must exist ({@link KafkaClients#ensureTopics}). */
     public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics) throws InterruptedException, java.io.IOException {
         return start(config, stateDir, metrics, java.util.EnumSet.allOf(Component.class));
     }
 
-    /** Creates the topics if needed and starts the given components. */
+    /** Starts the given components; the topics must exist ({@link KafkaClients#ensureTopics}). */
     public static Pipeline start(BulwarkConfig config, Path stateDir, MeterRegistry metrics, java.util.Set<Component> components)
             throws InterruptedException, java.io.IOException {
         if (components.isEmpty()) {
             throw new IllegalArgumentException("no pipeline component to start");
         }
-        Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap))) {
-            TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
-        }
+        KafkaClients kafka = new KafkaClients(config);
+        Topics topics = kafka.topics();
+        String instanceId = kafka.instanceId(stateDir);
         KafkaStreams streams = null;
         KafkaStreamsMetrics streamsMetrics = null;
         List<Detector> detectors = List.of();
@@ -92,9 +87,9 @@ public final class Pipeline implements AutoCloseable {
             Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
                     config.detection.detectors, metrics, new DetectionTopology.EnrichmentSettings(
                             java.time.Duration.ofMillis(config.detection.contextWaitMs), config.detection.maxPendingEvents));
-            Properties props = DetectionTopology.streamsConfig(config.kafka.bootstrap, config.detection.applicationId,
-                    stateDir.resolve("streams").toString(), config.detection.exactlyOnce);
-            props.put(org.apache.kafka.streams.StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.detection.streamThreads);
+            Properties props = kafka.streams(stateDir.resolve("streams"), instanceId + "-detectors");
+            props.put(dev.bulwark.detectors.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
+            props.put(dev.bulwark.detectors.DeadLetterHandlers.METRICS_CONFIG, metrics);
             streams = new KafkaStreams(topology, props);
             streamsMetrics = new KafkaStreamsMetrics(streams);
             streamsMetrics.bindTo(metrics);
@@ -109,14 +104,12 @@ public final class Pipeline implements AutoCloseable {
         if (components.contains(Component.SINK)) {
             client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
                     config.elasticsearch.password, config.elasticsearch.apiKey);
-            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap,
-                    ConsumerConfig.GROUP_ID_CONFIG, config.detection.applicationId + "-sink",
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                    ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), new StringDeserializer(), new ByteArrayDeserializer());
-            Properties producerProps = EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-sink-dlq");
-            deadLetters = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
+            Map<String, Object> consumerProps = kafka.groupConsumer(config.detection.applicationId + "-sink",
+                    instanceId + "-sink");
+            consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(),
+                    new ByteArrayDeserializer());
+            deadLetters = new KafkaProducer<>(kafka.producer("bulwark-sink-dlq"), new StringSerializer(), new ByteArraySerializer());
             sink = new FindingSink(consumer, deadLetters, client, topics,
                     new FindingIndex(config.elasticsearch.indexPrefix), metrics);
         }
@@ -129,6 +122,45 @@ public final class Pipeline implements AutoCloseable {
             pipeline.sinkThread.start();
         }
         return pipeline;
+    }
+
+    /**
+     * Why detection cannot work right now, or {@code null} when it can: Kafka Streams is RUNNING and this instance owns
+     * at least one task (partitions of the events topic). Null also when detection is not part of this pipeline.
+     */
+    public String detectorsNotReadyReason() {
+        if (streams == null) {
+            return null;
+        }
+        KafkaStreams.State state = streams.state();
+        if (state != KafkaStreams.State.RUNNING) {
+            return "Kafka Streams is " + state;
+        }
+        boolean owns = streams.metadataForLocalThreads().stream().anyMatch(thread -> !thread.activeTasks().isEmpty());
+        return owns ? null : "no partition assigned to this instance";
+    }
+
+    /** Why the sink cannot index right now, or {@code null} when it can (or when the sink is not part of this pipeline). */
+    public String sinkNotReadyReason() {
+        return sink == null ? null : sink.notReadyReason();
+    }
+
+    /**
+     * Why detection is broken beyond what it repairs itself (Kafka Streams in ERROR: every thread died), or null. A
+     * liveness probe that fails restarts the process.
+     */
+    public String detectorsBrokenReason() {
+        if (streams == null) {
+            return null;
+        }
+        KafkaStreams.State state = streams.state();
+        return state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
+                ? "Kafka Streams is " + state + " (every stream thread stopped)" : null;
+    }
+
+    /** The Elasticsearch client of the sink, or null. */
+    ElasticsearchClient sinkClient() {
+        return client;
     }
 
     /** Names of the detectors running. */
@@ -167,7 +199,11 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         if (streams != null) {
-            streams.close(Duration.ofSeconds(15));
+            // Leave the group now: the partitions move to the other instances, or straight back to this one when it
+            // restarts, instead of waiting for the session to time out.
+            streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+                    org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(15)));
             streamsMetrics.close();
         }
         if (deadLetterProducer != null) {

@@ -282,18 +282,15 @@ final class RulesCommand implements Callable<Integer> {
     }
 
     static KafkaProducer<String, String> producer(BulwarkConfig config) {
-        Map<String, Object> props = new LinkedHashMap<>();
-        EventPublisher.producerConfig(config.kafka.bootstrap, "bulwark-rules").forEach((k, v) -> props.put((String) k, v));
-        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        return new KafkaProducer<>(new KafkaClients(config).producer("bulwark-rules"), new StringSerializer(),
+                new StringSerializer());
     }
 
     /** Every live record of the rules topic (tombstones applied), by key in order. */
     static Map<String, String> readAll(BulwarkConfig config, Topics topics) {
         Map<String, String> records = new TreeMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new StringDeserializer())) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(new KafkaClients(config).reader(),
+                new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topics.rules().name(), Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             if (partitions.isEmpty()) {

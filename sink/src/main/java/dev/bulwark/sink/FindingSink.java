@@ -78,6 +78,10 @@ public final class FindingSink implements Runnable, AutoCloseable {
     private final FindingIndex index;
     private final BulkIngester<Op> ingester;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Written by the sink thread, read by readiness probes. */
+    private volatile boolean templateInstalled;
+    private volatile int assignedPartitions;
+    private volatile String elasticsearchProblem;
     private final Set<String> aliased = ConcurrentHashMap.newKeySet();
     private final Set<String> invalidTenantsLogged = ConcurrentHashMap.newKeySet();
     private final Counter indexed;
@@ -121,7 +125,22 @@ public final class FindingSink implements Runnable, AutoCloseable {
     public void run() {
         try {
             installTemplateWithRetry();
-            consumer.subscribe(List.of(topics.findings().name()));
+            consumer.subscribe(List.of(topics.findings().name()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                    assignedPartitions = Math.max(0, assignedPartitions - partitions.size());
+                }
+
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                    assignedPartitions = consumer.assignment().size();
+                }
+
+                @Override
+                public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {
+                    assignedPartitions = consumer.assignment().size() - partitions.size();
+                }
+            });
             while (running.get()) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
                 if (!records.isEmpty()) {
@@ -136,8 +155,33 @@ public final class FindingSink implements Runnable, AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             ingester.close();
-            consumer.close(Duration.ofSeconds(10));
+            assignedPartitions = 0;
+            // Leave the group at once (a static member would otherwise keep its partitions until the session times
+            // out), so a restarted or remaining sink takes them over without waiting.
+            consumer.close(org.apache.kafka.clients.consumer.CloseOptions.groupMembershipOperation(
+                    org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(10)));
         }
+    }
+
+    /**
+     * Why the sink cannot index findings right now, or {@code null} when it can: the index template is installed, the
+     * sink owns partitions of the findings topic, and Elasticsearch accepted its last request.
+     */
+    public String notReadyReason() {
+        if (!running.get()) {
+            return "stopped";
+        }
+        if (!templateInstalled) {
+            return "index template not installed yet" + (elasticsearchProblem == null ? "" : ": " + elasticsearchProblem);
+        }
+        if (elasticsearchProblem != null) {
+            return "Elasticsearch: " + elasticsearchProblem;
+        }
+        if (assignedPartitions <= 0) {
+            return "no partition of " + topics.findings().name() + " assigned";
+        }
+        return null;
     }
 
     private void installTemplateWithRetry() throws InterruptedException {
@@ -145,8 +189,11 @@ public final class FindingSink implements Runnable, AutoCloseable {
         while (running.get()) {
             try {
                 index.installTemplate(client);
+                templateInstalled = true;
+                elasticsearchProblem = null;
                 return;
             } catch (IOException | ElasticsearchException e) {
+                elasticsearchProblem = e.getMessage();
                 LOG.warn("cannot install the index template in Elasticsearch ({}); retrying in {} ms", e.getMessage(),
                         backoff.toMillis());
                 Thread.sleep(backoff.toMillis());
@@ -249,6 +296,8 @@ public final class FindingSink implements Runnable, AutoCloseable {
                 deadLetterAcks.add(deadLetter(rejection.getKey().record(), "avro:Finding", rejection.getValue()));
             }
             List<Pending> retry = new ArrayList<>(attempt.retry);
+            elasticsearchProblem = retry.isEmpty() ? null
+                    : retry.size() + " of " + pending.size() + " findings must be retried (Elasticsearch unavailable or pushing back)";
             if (!retry.isEmpty()) {
                 retries.increment();
                 waitPaused(backoff);

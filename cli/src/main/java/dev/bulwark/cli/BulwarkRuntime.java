@@ -1,0 +1,216 @@
+package dev.bulwark.cli;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.bulwark.api.ApiServer;
+import dev.bulwark.ingest.http.IngestReceiver;
+import dev.bulwark.sink.ElasticsearchClients;
+
+/**
+ * The composition layer: starts the components a process runs (ingest receiver, detectors, sink, query API) from the
+ * configuration, in order, registers their health checks, and stops them in reverse order.
+ *
+ * <p>Why: commands only parse their arguments and call this; Kafka clients come from {@link KafkaClients} (one place,
+ * with the user's {@code kafka.properties}), topics are created or verified once, and state lives under
+ * {@code home}, never in a checkout. Downstream components start first and the receiver last, so nothing is accepted
+ * before it can be processed; on stop the receiver closes first, so nothing is accepted that cannot be delivered.
+ */
+public final class BulwarkRuntime implements AutoCloseable {
+
+    /** What a process can run. */
+    public enum Component { ingest, detectors, sink, api }
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final Pipeline pipeline;
+    private final IngestReceiver receiver;
+    private final ApiServer api;
+
+    private BulwarkRuntime(Pipeline pipeline, IngestReceiver receiver, ApiServer api, Deque<AutoCloseable> started) {
+        this.pipeline = pipeline;
+        this.receiver = receiver;
+        this.api = api;
+        this.started.addAll(started);
+    }
+
+    /**
+     * Starts {@code components} (an ingest or API port of 0 leaves that component out) and adds their checks to
+     * {@code metrics}' {@code /readyz} and {@code /livez}.
+     */
+    public static BulwarkRuntime start(BulwarkConfig config, Set<Component> components, MetricsServer metrics)
+            throws IOException, InterruptedException {
+        KafkaClients kafka = new KafkaClients(config);
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        try {
+            List<String> created = kafka.ensureTopics();
+            BulwarkCommand.say(created.isEmpty() ? "topics present under " + kafka.topics().prefix() : "created topics " + created);
+            Admin admin = kafka.admin();
+            opened.push(admin);
+            Supplier<String> kafkaCheck = HealthChecks.kafka(admin, config.kafka.bootstrap);
+
+            EnumSet<Pipeline.Component> processing = EnumSet.noneOf(Pipeline.Component.class);
+            if (components.contains(Component.detectors)) {
+                processing.add(Pipeline.Component.DETECTORS);
+            }
+            if (components.contains(Component.sink)) {
+                processing.add(Pipeline.Component.SINK);
+            }
+            Pipeline pipeline = null;
+            if (!processing.isEmpty()) {
+                pipeline = Pipeline.start(config, config.homeDir(), metrics.registry(), processing);
+                opened.push(pipeline);
+                Pipeline running = pipeline;
+                if (processing.contains(Pipeline.Component.DETECTORS)) {
+                    BulwarkCommand.say("running detectors " + pipeline.detectorNames() + " on " + config.kafka.bootstrap);
+                    metrics.readiness("detectors", running::detectorsNotReadyReason);
+                    metrics.liveness("detectors", running::detectorsBrokenReason);
+                }
+                if (processing.contains(Pipeline.Component.SINK)) {
+                    BulwarkCommand.say("indexing findings into " + config.elasticsearch.url + "/" + config.elasticsearch.indexPrefix);
+                    Supplier<String> elasticsearch = HealthChecks.elasticsearch(pipeline.sinkClient(), config.elasticsearch.url);
+                    metrics.readiness("sink", HealthChecks.all(running::sinkNotReadyReason, elasticsearch));
+                }
+            }
+
+            ApiServer api = null;
+            if (components.contains(Component.api) && config.api.port != 0) {
+                ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url,
+                        config.elasticsearch.username, config.elasticsearch.password, config.elasticsearch.apiKey);
+                opened.push(() -> client._transport().close());
+                api = ServeCommand.start(config, client);
+                opened.push(api);
+                metrics.readiness("api", HealthChecks.elasticsearch(client, config.elasticsearch.url));
+            }
+
+            IngestReceiver receiver = null;
+            if (components.contains(Component.ingest) && config.ingest.port != 0) {
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.producer("bulwark-ingest"),
+                        new StringSerializer(), new ByteArraySerializer());
+                opened.push(() -> producer.close(Duration.ofSeconds(30)));
+                receiver = IngestServeCommand.start(config, producer, metrics.registry());
+                opened.push(receiver);
+                metrics.readiness("ingest", kafkaCheck);
+            }
+            metrics.started();
+            if (metrics.healthUrl() != null) {
+                BulwarkCommand.say("metrics: " + metrics.url() + "; health: " + metrics.healthUrl() + "/readyz, /livez");
+            }
+            return new BulwarkRuntime(pipeline, receiver, api, opened);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    /** The detectors and sink of this process, or null when it runs neither. */
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    /** The ingest receiver, or null. */
+    public IngestReceiver receiver() {
+        return receiver;
+    }
+
+    /** The query API, or null. */
+    public ApiServer api() {
+        return api;
+    }
+
+    /** Stops every component in the reverse order of their start: the receiver first, the sink and detectors last. */
+    @Override
+    public void close() {
+        closeAll(started);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> opened) {
+        while (!opened.isEmpty()) {
+            AutoCloseable next = opened.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                System.err.println("bulwark: error while stopping " + next.getClass().getSimpleName() + ": " + e);
+            }
+        }
+    }
+
+    /** Health checks shared by the components: each says why something cannot work, or returns null. */
+    static final class HealthChecks {
+
+        private HealthChecks() {
+        }
+
+        /** The first failing check's reason, or null. */
+        @SafeVarargs
+        static Supplier<String> all(Supplier<String>... checks) {
+            return () -> {
+                for (Supplier<String> check : checks) {
+                    String reason = check.get();
+                    if (reason != null) {
+                        return reason;
+                    }
+                }
+                return null;
+            };
+        }
+
+        /** Elasticsearch answers a cluster-health request and is not red (checked at most once a second). */
+        static Supplier<String> elasticsearch(ElasticsearchClient client, String url) {
+            return cached(() -> {
+                try {
+                    var health = client.cluster().health(h -> h.timeout(t -> t.time("2s")));
+                    return health.status() == co.elastic.clients.elasticsearch._types.HealthStatus.Red
+                            ? "Elasticsearch at " + url + " reports status red" : null;
+                } catch (IOException | RuntimeException e) {
+                    return "Elasticsearch at " + url + " is unreachable: " + e.getMessage();
+                }
+            });
+        }
+
+        /** The Kafka cluster answers a describe-cluster request within 5 s (checked at most once a second). */
+        static Supplier<String> kafka(Admin admin, String bootstrap) {
+            return cached(() -> {
+                try {
+                    int nodes = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
+                    return nodes > 0 ? null : "Kafka at " + bootstrap + " reports no broker";
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    return "Kafka at " + bootstrap + " is unreachable: " + e;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted";
+                }
+            });
+        }
+
+        /** {@code check}, re-run at most once a second so probes cannot hammer the backends. */
+        static Supplier<String> cached(Supplier<String> check) {
+            return new Supplier<>() {
+                private long checkedAt = Long.MIN_VALUE;
+                private String last;
+
+                @Override
+                public synchronized String get() {
+                    long now = System.nanoTime();
+                    if (checkedAt == Long.MIN_VALUE || now - checkedAt > TimeUnit.SECONDS.toNanos(1)) {
+                        last = check.get();
+                        checkedAt = now;
+                    }
+                    return last;
+                }
+            };
+        }
+    }
+}

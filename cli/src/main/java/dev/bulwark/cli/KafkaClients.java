@@ -1,0 +1,185 @@
+package dev.bulwark.cli;
+
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+import dev.bulwark.detectors.DetectionTopology;
+import dev.bulwark.ingest.EventPublisher;
+import dev.bulwark.schemas.TopicAdmin;
+import dev.bulwark.schemas.Topics;
+
+/**
+ * The one place that builds Kafka client settings (admin, producers, consumers, Kafka Streams) from the configuration:
+ * {@code kafka.bootstrap}, Bulwark's own settings for each client, then the user's {@code kafka.properties} on top.
+ *
+ * <p>Why: every component must reach a secured cluster the same way ({@code security.protocol}, {@code sasl.*},
+ * {@code ssl.*}, {@code client.rack}, ...). A pass-through block set once reaches every client; settings that would
+ * break Bulwark's guarantees (no loss, committed offsets only after delivery) are refused, and so are names no Kafka
+ * client knows, so a typo is an error instead of a silent default.
+ */
+public final class KafkaClients {
+
+    /** Settings Bulwark owns: overriding them would lose or duplicate data, or mix up consumer groups. */
+    static final Set<String> RESERVED = Set.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+            ProducerConfig.TRANSACTIONAL_ID_CONFIG, ConsumerConfig.GROUP_ID_CONFIG, ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            StreamsConfig.APPLICATION_ID_CONFIG, StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.STATE_DIR_CONFIG);
+
+    private final BulwarkConfig config;
+    private final Topics topics;
+
+    public KafkaClients(BulwarkConfig config) {
+        this.config = config;
+        this.topics = Topics.withPrefix(config.kafka.topicPrefix);
+        validate(config.kafka.properties);
+    }
+
+    /** Checks the pass-through block: known client settings only, none that Bulwark owns. */
+    static void validate(Map<String, String> properties) {
+        Set<String> known = new TreeSet<>();
+        known.addAll(ProducerConfig.configNames());
+        known.addAll(ConsumerConfig.configNames());
+        known.addAll(AdminClientConfig.configNames());
+        known.addAll(StreamsConfig.configDef().names());
+        for (String key : properties.keySet()) {
+            if (RESERVED.contains(key)) {
+                throw new IllegalArgumentException("kafka.properties must not set " + key + ": Bulwark sets it itself"
+                        + (key.equals("bootstrap.servers") ? " from kafka.bootstrap" : " to keep its delivery guarantees"));
+            }
+            if (!known.contains(key)) {
+                String near = known.stream().filter(k -> k.startsWith(key.split("\\.")[0] + ".")).limit(8).toList().toString();
+                throw new IllegalArgumentException("kafka.properties: '" + key + "' is not a Kafka client setting"
+                        + (near.equals("[]") ? "" : "; settings starting alike: " + near));
+            }
+        }
+    }
+
+    /** The topics under the configured prefix. */
+    public Topics topics() {
+        return topics;
+    }
+
+    /** Bootstrap servers and the pass-through block: what every client gets. */
+    public Map<String, Object> common() {
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap);
+        props.putAll(config.kafka.properties);
+        return props;
+    }
+
+    /** An admin client. */
+    public Admin admin() {
+        return Admin.create(common());
+    }
+
+    /** Creates the topics that are missing (with the configured partitions and replication); returns those created. */
+    public List<String> ensureTopics() throws InterruptedException {
+        try (Admin admin = admin()) {
+            return TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
+        }
+    }
+
+    /** A lossless producer's settings ({@link EventPublisher#producerConfig}), with the pass-through block on top. */
+    public Map<String, Object> producer(String clientId) {
+        Map<String, Object> props = new LinkedHashMap<>();
+        EventPublisher.producerConfig(config.kafka.bootstrap, clientId).forEach((k, v) -> props.put((String) k, v));
+        props.putAll(config.kafka.properties);
+        return props;
+    }
+
+    /**
+     * A group member's settings: manual commits, earliest reset, static membership under {@code instanceId} (when not
+     * null) and the configured session timeout.
+     */
+    public Map<String, Object> groupConsumer(String groupId, String instanceId) {
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.kafka.sessionTimeoutMs);
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, heartbeatMs());
+        if (instanceId != null) {
+            props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+        }
+        props.putAll(config.kafka.properties);
+        return props;
+    }
+
+    /** A reader outside any group (it assigns partitions itself and never commits). */
+    public Map<String, Object> reader() {
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.putAll(config.kafka.properties);
+        return props;
+    }
+
+    /**
+     * The detection application's Kafka Streams settings: {@link DetectionTopology#streamsConfig}, threads, static
+     * membership (each stream thread joins as {@code <instanceId>-<n>}) and the session timeout, with the pass-through
+     * block applied to all of Streams' clients.
+     */
+    public Properties streams(Path stateDir, String instanceId) {
+        Properties props = DetectionTopology.streamsConfig(topics, config.kafka.bootstrap, config.detection.applicationId,
+                stateDir.toString(), config.detection.exactlyOnce);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.detection.streamThreads);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), config.kafka.sessionTimeoutMs);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), heartbeatMs());
+        if (instanceId != null) {
+            props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
+        }
+        props.putAll(config.kafka.properties);
+        return props;
+    }
+
+    /** A third of the session timeout, as Kafka advises, and never more than Kafka's default of 3 s. */
+    private int heartbeatMs() {
+        return Math.max(500, Math.min(3000, config.kafka.sessionTimeoutMs / 3));
+    }
+
+    /**
+     * This instance's stable identity for static group membership: {@code detection.instanceId} when set (a StatefulSet
+     * pod name, say), else the host name and a digest of the state folder, which two instances on one host never share
+     * (Kafka Streams locks it). The same instance restarted gets the same identity, so the group hands its partitions
+     * straight back instead of waiting for the session to time out.
+     */
+    public String instanceId(Path home) {
+        if (config.detection.instanceId != null && !config.detection.instanceId.isBlank()) {
+            return config.detection.instanceId.strip();
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(home.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+            return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + HexFormat.of().formatHex(digest, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.bulwark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.RealStack;
+import dev.bulwark.schemas.ContainerInfo;
+import dev.bulwark.schemas.EventInfo;
+import dev.bulwark.schemas.KubernetesInfo;
+import dev.bulwark.schemas.ProcessInfo;
+import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.Topics;
+import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.FindingIndex;
+
+/**
+ * The detection gap after a restart, measured on real {@code bulwark run --components detectors,sink} processes: the
+ * time from starting the process again to a new alert being a searchable finding, after a graceful stop (SIGTERM) and
+ * after {@code kill -9}. Also checks that {@code /readyz} turns 200 only once detectors and sink can work.
+ */
+class RestartGapIT {
+
+    /** The bound after a graceful restart. */
+    static final Duration GRACEFUL_BOUND = Duration.ofSeconds(10);
+
+    @TempDir
+    Path work;
+
+    @Test
+    void aNewAlertIsSearchableWithinSecondsOfARestartAfterSigtermAndAfterKill9() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("restart");
+        String indexPrefix = prefix.replace(".", "") + "-findings";
+        int sessionTimeoutMs = 10_000;
+        Path config = work.resolve("bulwark.yaml");
+        Files.writeString(config, """
+                kafka:
+                  bootstrap: "%s"
+                  topicPrefix: "%s"
+                  sessionTimeoutMs: %d
+                elasticsearch:
+                  url: "%s"
+                  indexPrefix: "%s"
+                detection:
+                  applicationId: "%sdetectors"
+                tenants:
+                  acme: [payments]
+                home: "%s"
+                """.formatted(stack.kafkaBootstrap(), prefix, sessionTimeoutMs, stack.elasticsearchUrl(), indexPrefix,
+                prefix, work.resolve("home")));
+        Topics topics = Topics.withPrefix(prefix);
+        ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+        FindingIndex index = new FindingIndex(indexPrefix);
+        List<String> figures = new ArrayList<>();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(), new ByteArraySerializer())) {
+            int port = freePort();
+            Process first = start(config, port);
+            try {
+                long readyMs = awaitReady(port, first, Duration.ofSeconds(120));
+                figures.add("first start: /readyz 200 after " + readyMs + " ms");
+                send(producer, topics, "c-first");
+                assertThat(awaitFinding(client, index, "c-first", Duration.ofSeconds(60))).as("finding before any restart").isTrue();
+                HttpResponse<String> ready = readiness(port);
+                assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+            } finally {
+                first.destroy(); // SIGTERM: a graceful stop
+            }
+            assertThat(first.waitFor()).as("exit code after SIGTERM").isIn(0, 143);
+
+            long restarted = System.nanoTime();
+            Process second = start(config, port);
+            long gracefulGapMs;
+            try {
+                send(producer, topics, "c-after-sigterm");
+                assertThat(awaitFinding(client, index, "c-after-sigterm", Duration.ofSeconds(60))).isTrue();
+                gracefulGapMs = (System.nanoTime() - restarted) / 1_000_000;
+                figures.add("after SIGTERM: new alert searchable " + gracefulGapMs + " ms after the restart began");
+                awaitReady(port, second, Duration.ofSeconds(30));
+            } finally {
+                second.destroyForcibly(); // SIGKILL: no goodbye to the group
+                second.waitFor();
+            }
+
+            restarted = System.nanoTime();
+            Process third = start(config, port);
+            long killGapMs;
+            try {
+                send(producer, topics, "c-after-kill");
+                assertThat(awaitFinding(client, index, "c-after-kill", Duration.ofSeconds(120))).isTrue();
+                killGapMs = (System.nanoTime() - restarted) / 1_000_000;
+                figures.add("after kill -9: new alert searchable " + killGapMs + " ms after the restart began");
+            } finally {
+                third.destroy();
+                third.waitFor();
+            }
+            System.out.println("[restart gap] " + String.join("; ", figures));
+            assertThat(gracefulGapMs).as("gap after a graceful restart (ms)").isLessThan(GRACEFUL_BOUND.toMillis());
+            // The same instance comes back under the same static group membership: no wait for the session timeout.
+            assertThat(killGapMs).as("gap after kill -9 (ms)").isLessThan(sessionTimeoutMs + GRACEFUL_BOUND.toMillis());
+        } finally {
+            try {
+                client.indices().delete(d -> d.index(index.prefix() + "-*"));
+                client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            } finally {
+                client._transport().close();
+            }
+        }
+    }
+
+    /** Starts {@code bulwark run --components detectors,sink} from the packaged launcher jar. */
+    private Process start(Path config, int metricsPort) throws IOException {
+        Path jar = Path.of("target", "bulwark.jar").toAbsolutePath();
+        assertThat(jar).as("the packaged launcher (mvn package builds it)").exists();
+        Path log = work.resolve("run-" + System.nanoTime() + ".log");
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-jar", jar.toString(), "run", "--components", "detectors,sink", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(key -> key.startsWith("BULWARK_"));
+        builder.environment().put("BULWARK_METRICS_PORT", Integer.toString(metricsPort));
+        return builder.start();
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, Topics topics, String containerId) throws Exception {
+        SecurityEvent event = SecurityEvent.newBuilder()
+                .setId("restart-" + containerId)
+                .setTimestamp(System.currentTimeMillis() * 1_000_000L)
+                .setSourceFormat("falco")
+                .setEvent(EventInfo.newBuilder().setKind("alert").build())
+                .setKubernetes(KubernetesInfo.newBuilder().setNamespace("payments").setPod("api-1").build())
+                .setContainer(ContainerInfo.newBuilder().setId(containerId).setImageName("docker.io/library/alpine").build())
+                .setProcess(ProcessInfo.newBuilder().setName("bash").setCommandLine("bash -i").setTty(34816L).build())
+                .build();
+        producer.send(new ProducerRecord<>(topics.events().name(), "container/" + containerId,
+                topics.events().valueSerde().serializer().serialize("t", event))).get();
+    }
+
+    private static boolean awaitFinding(ElasticsearchClient client, FindingIndex index, String containerId, Duration wait)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                long hits = client.count(c -> c.index(index.alias()).query(q -> q.term(t -> t.field("container.id")
+                        .value(containerId)))).count();
+                if (hits > 0) {
+                    return true;
+                }
+            } catch (IOException | RuntimeException e) {
+                // no index yet, or a just-created daily index answers 503 until its shard is active
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
+    private static long awaitReady(int port, Process process, Duration wait) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            assertThat(process.isAlive()).as("bulwark run is still running").isTrue();
+            try {
+                if (readiness(port).statusCode() == 200) {
+                    return (System.nanoTime() - start) / 1_000_000;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("/readyz did not answer 200 within " + wait);
+    }
+
+    private static HttpResponse<String> readiness(int port) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
