@@ -19,6 +19,7 @@ import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.Parsers;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
@@ -39,7 +40,7 @@ class EndToEndIT {
         config.tenants.put("kubecon-team", List.of("default"));
 
         // The first line of the real Falco sample: a terminal shell in pod default/kubecon, plus one broken record.
-        String alert = Files.readAllLines(samples().resolve("falco/falco_alerts_real.ndjson")).get(0);
+        String alert = Files.readAllLines(Samples.path("falco/falco_alerts_real.ndjson")).get(0);
         byte[] input = (alert + "\n{\"rule\":\"broken\"\n").getBytes(StandardCharsets.UTF_8);
 
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
@@ -92,7 +93,7 @@ class EndToEndIT {
         String prefix = RealStack.uniquePrefix("components");
         BulwarkConfig config = config(stack, prefix);
         config.tenants.put("kubecon-team", List.of("default"));
-        byte[] alert = (Files.readAllLines(samples().resolve("falco/falco_alerts_real.ndjson")).get(0) + "\n")
+        byte[] alert = (Files.readAllLines(Samples.path("falco/falco_alerts_real.ndjson")).get(0) + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
@@ -154,15 +155,5 @@ class EndToEndIT {
                 "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
         config.detection.applicationId = prefix + "detectors";
         return config;
-    }
-
-    static Path samples() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolveSibling("shared").resolve("samples");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared/samples not found beside the checkout");
     }
 }

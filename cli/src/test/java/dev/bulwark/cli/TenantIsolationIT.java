@@ -23,6 +23,7 @@ import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.Parsers;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -52,13 +53,12 @@ class TenantIsolationIT {
         LocalStack stack = RealStack.get();
         String prefix = RealStack.uniquePrefix("isolation");
         BulwarkConfig config = EndToEndIT.config(stack, prefix);
-        Path samples = EndToEndIT.samples();
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
             ingest(config, "k8s-objects", OBJECTS.getBytes(StandardCharsets.UTF_8));
             Thread.sleep(1_000); // let the directory catch up before the events, as a watch would have long before
-            ingest(config, "k8s-audit", Files.readAllBytes(samples.resolve("k8s_audit/falco_trace_files/exec_pod.json")));
-            ingest(config, "tetragon", Files.readAllBytes(samples.resolve("tetragon/oreilly_book_examples/nc_process_connect.json")));
+            ingest(config, "k8s-audit", Files.readAllBytes(Samples.path("k8s_audit/falco_trace_files/exec_pod.json")));
+            ingest(config, "tetragon", Files.readAllBytes(Samples.path("tetragon/oreilly_book_examples/nc_process_connect.json")));
 
             List<Finding> findings = findings(stack, Topics.withPrefix(prefix), 3);
             Finding exec = only(findings, "bulwark.isolation.cross_tenant_access");
@@ -81,7 +81,7 @@ class TenantIsolationIT {
                     {"apiVersion":"v1","kind":"Namespace","metadata":{"name":"tenant-jobs","labels":{"bulwark.io/tenant":"initech"}}}
                     """.getBytes(StandardCharsets.UTF_8));
             Thread.sleep(1_000);
-            ingest(config, "tetragon", Files.readAllBytes(samples.resolve("tetragon/oreilly_book_examples/nc_process_connect.json")));
+            ingest(config, "tetragon", Files.readAllBytes(Samples.path("tetragon/oreilly_book_examples/nc_process_connect.json")));
             List<Finding> after = findings(stack, Topics.withPrefix(prefix), 4);
             assertThat(after).filteredOn(f -> f.getRule().getId().equals("bulwark.isolation.cross_tenant_network"))
                     .extracting(f -> f.getOtherTenants().get(0)).containsExactly("acme", "initech");

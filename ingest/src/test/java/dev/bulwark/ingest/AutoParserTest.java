@@ -8,6 +8,8 @@ import java.nio.file.Files;
 
 import org.junit.jupiter.api.Test;
 
+import dev.bulwark.samples.Samples;
+
 class AutoParserTest {
 
     private static String detect(String record) throws ParseException {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.ingest.falco.FalcoParser;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.TopicAdmin;

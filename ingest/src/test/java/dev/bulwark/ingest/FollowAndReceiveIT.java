@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulwark.ingest.http.IngestReceiver;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.SecurityEvent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 

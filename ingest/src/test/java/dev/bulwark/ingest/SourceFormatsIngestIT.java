@@ -15,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.TenantContext;

@@ -14,12 +14,13 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.SecurityEvent;
 
-/** The SigmaHQ sample rules of {@code shared/samples/sigma}: all load, and real ones fire on realistic events. */
+/** The SigmaHQ sample rules of bulwark-samples ({@code sigma/}): all load, and real ones fire on realistic events. */
 class SigmaSampleRulesTest {
 
-    static final Path SAMPLES = Path.of("..", "..", "shared", "samples", "sigma");
+    static final Path SAMPLES = Samples.path("sigma");
 
     private static LoadReport report;
     private static CompiledRuleSet rules;
@@ -32,7 +33,7 @@ class SigmaSampleRulesTest {
 
     @Test
     void shouldLoadEverySampleRuleWithoutSkipsOrWarnings() {
-        assertThat(Files.isDirectory(SAMPLES)).as("shared samples beside the project").isTrue();
+        assertThat(Files.isDirectory(SAMPLES)).as("the sigma samples").isTrue();
         assertThat(report.skipped()).isEmpty();
         assertThat(report.warnings()).isEmpty();
         assertThat(report.loaded()).hasSize(30);

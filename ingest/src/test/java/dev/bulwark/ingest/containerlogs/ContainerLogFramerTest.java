@@ -239,7 +239,7 @@ class ContainerLogFramerTest {
     }
 
     static List<Framed> frameSample(dev.bulwark.ingest.SourceParser parser, String sample) throws Exception {
-        List<String> lines = java.nio.file.Files.readAllLines(dev.bulwark.ingest.Samples.path(sample), UTF_8);
+        List<String> lines = java.nio.file.Files.readAllLines(dev.bulwark.samples.Samples.path(sample), UTF_8);
         return frame(parser.framing().newFramer(1 << 20), true, lines.toArray(String[]::new));
     }
 

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.IngestStats;
-import dev.bulwark.ingest.Samples;
 import dev.bulwark.ingest.SourceParser;
 import dev.bulwark.ingest.StreamIngestor;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.Topics;

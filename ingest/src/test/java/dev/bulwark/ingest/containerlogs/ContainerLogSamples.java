@@ -12,7 +12,7 @@ import dev.bulwark.ingest.EventParser;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.RecordFramer;
 import dev.bulwark.ingest.RecordFramer.Framed;
-import dev.bulwark.ingest.Samples;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.SecurityEvent;
 
 /** Frames and parses container log text the way ingest does, for tests. */

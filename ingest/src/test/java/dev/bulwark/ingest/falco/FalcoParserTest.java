@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import dev.bulwark.ingest.ParseException;
-import dev.bulwark.ingest.Samples;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.SecurityEvent;
 
 class FalcoParserTest {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.ingest.SafeJson;
-import dev.bulwark.ingest.Samples;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

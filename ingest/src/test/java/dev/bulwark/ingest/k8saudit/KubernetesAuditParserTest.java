@@ -21,7 +21,7 @@ import dev.bulwark.ingest.InMemoryIngest;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.SafeJson;
-import dev.bulwark.ingest.Samples;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.SecurityEvent;
 

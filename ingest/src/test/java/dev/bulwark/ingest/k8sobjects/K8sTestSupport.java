@@ -12,7 +12,7 @@ import java.util.List;
 
 import dev.bulwark.ingest.ContextUpdate;
 import dev.bulwark.ingest.ParseException;
-import dev.bulwark.ingest.Samples;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.TenantContext;
 
 /** Shared fixtures of the k8s-objects parser tests: a fixed clock, sample loading and one-update parsing. */

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.IngestStats;
-import dev.bulwark.ingest.Samples;
 import dev.bulwark.ingest.StreamIngestor;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

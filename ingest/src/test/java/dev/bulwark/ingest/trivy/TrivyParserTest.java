@@ -18,7 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.SafeJson;
-import dev.bulwark.ingest.Samples;
+import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.SecurityEvent;
 
 class TrivyParserTest {
