@@ -3,133 +3,303 @@ package dev.bulwark.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Fields;
+import dev.bulwark.config.Settings;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
+
 /**
- * Bulwark's configuration: one YAML file (see {@code bulwark.example.yaml}) with environment variables on top.
+ * Bulwark's configuration: one YAML file with environment variables on top, every key declared once below with its
+ * type, default, environment variable, documentation and validator ({@link #FIELDS}).
  *
- * <p>Why: every command reads settings the same way, with defaults that fit the local stack, so a quick start needs no
- * file at all. Precedence: environment variable, then the file, then the default. Unknown keys in the file are errors,
- * so a typo never silently falls back to a default.
+ * <p>Why: the README's table and {@code bulwark.example.yaml} are generated from these declarations (a test fails
+ * when either is stale), so the code, the docs and the example cannot drift. Precedence: environment variable, then
+ * the file, then the default. Unknown keys are errors listing the valid ones, so a typo never silently falls back to a
+ * default. Durations are written one way everywhere ({@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h30m}).
  */
 public final class BulwarkConfig {
 
     /** Kafka connection and topics. */
     public static final class Kafka {
-        @JsonProperty public String bootstrap = "127.0.0.1:9092";
-        @JsonProperty public String topicPrefix = "bulwark.";
-        @JsonProperty public int partitions = 3;
-        @JsonProperty public short replicationFactor = 1;
-        /**
-         * How long the group waits for a member that stopped without leaving (crash, kill -9, network cut) before
-         * handing its partitions to others: the bound on the detection gap after a crash. Kafka brokers accept
-         * 6,000 to 1,800,000 ms by default.
-         */
-        @JsonProperty public int sessionTimeoutMs = 10_000;
-        /** Any Kafka client setting for every client (security.protocol, sasl.*, ssl.*, client.rack, ...). */
-        @JsonProperty public Map<String, String> properties = new LinkedHashMap<>();
+        public String bootstrap;
+        public String topicPrefix;
+        public int partitions;
+        public short replicationFactor;
+        public Duration sessionTimeout;
+        public Map<String, String> properties = Map.of();
     }
 
     /** Elasticsearch connection and index names. */
     public static final class Elasticsearch {
-        @JsonProperty public String url = "http://127.0.0.1:9200";
-        @JsonProperty public String username;
-        @JsonProperty public String password;
-        @JsonProperty public String apiKey;
-        @JsonProperty public String indexPrefix = "bulwark-findings";
+        public String url;
+        public String username;
+        public String password;
+        public String apiKey;
+        public String indexPrefix;
     }
 
     /** Detection topology settings. */
     public static final class Detection {
-        @JsonProperty public String applicationId = "bulwark-detectors";
-        /**
-         * Stable identity of this instance in its consumer groups (static membership); by default the host name and a
-         * digest of the state folder. Set it to the pod name in a StatefulSet.
-         */
-        @JsonProperty public String instanceId;
-        @JsonProperty public boolean exactlyOnce = false;
-        @JsonProperty public List<String> disabled = List.of();
-        /** Detector plugin jars, or directories of jars, added to the class path (see docs/writing-a-detector.md). */
-        @JsonProperty public List<String> plugins = List.of();
-        /** How long an event whose namespace has no tenant context yet waits for it before going on unattributed. */
-        @JsonProperty public long contextWaitMs = 2000;
-        /** Most events waiting for context at once (per stream task); beyond it they go on unattributed at once. */
-        @JsonProperty public int maxPendingEvents = 10_000;
-        /** Kafka Streams threads of the detection topology (num.stream.threads); at most one per input partition works. */
-        @JsonProperty public int streamThreads = 1;
-        /** Per-detector settings, by detector name. */
-        @JsonProperty public Map<String, Map<String, String>> detectors = new LinkedHashMap<>();
+        public String applicationId;
+        public String instanceId;
+        public boolean exactlyOnce;
+        public List<String> disabled = List.of();
+        public List<String> plugins = List.of();
+        public Duration contextWait;
+        public int maxPendingEvents;
+        public int streamThreads;
+        /** Per-detector settings, by detector name; checked against each detector's declared settings at start. */
+        public Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
     }
 
-    /** Ingest settings: the HTTP receiver and followed files. */
+    /** Ingest settings: the HTTP receiver. */
     public static final class Ingest {
-        /** Address the HTTP receiver binds to; loopback by default. */
-        @JsonProperty public String host = "127.0.0.1";
-        /** Port of the HTTP receiver; 0 turns it off in {@code bulwark run}. */
-        @JsonProperty public int port = 8088;
-        /** Bearer tokens accepted by the receiver; empty means no authentication (keep it on loopback then). */
-        @JsonProperty public List<String> tokens = List.of();
-        /** Largest request body accepted. */
-        @JsonProperty public int maxBodyBytes = 16 << 20;
-        /** Largest single record accepted (Kafka's default message limit is 1 MiB). */
-        @JsonProperty public int maxRecordBytes = 1 << 20;
-        /** Label and annotation keys that name a namespace's tenant, first present wins. */
-        @JsonProperty public List<String> tenantKeys = List.of("bulwark.io/tenant", "capsule.clastix.io/tenant", "tenant");
+        public String host;
+        public int port;
+        public List<String> tokens = List.of();
+        public int maxBodyBytes;
+        public int maxRecordBytes;
+        public List<String> tenantKeys = List.of();
     }
 
     /** One query API token: the secret, its role ({@code soc} or {@code tenant:<name>}) and an optional name. */
     public static final class ApiToken {
-        @JsonProperty public String token;
-        @JsonProperty public String role;
-        @JsonProperty public String name;
+        public String token;
+        public String role;
+        public String name;
     }
 
     /** The findings query API and console. */
     public static final class Api {
-        /** Address the API binds to; loopback by default. */
-        @JsonProperty public String host = "127.0.0.1";
-        /** Port of the API; 0 turns it off in {@code bulwark run}. */
-        @JsonProperty public int port = 8080;
-        /** Bearer tokens and the principals they stand for. */
-        @JsonProperty public List<ApiToken> tokens = List.of();
-        /** Request threads. */
-        @JsonProperty public int threads = 8;
+        public String host;
+        public int port;
+        public List<ApiToken> tokens = List.of();
+        public int threads;
     }
 
-    /** Metrics endpoint. */
+    /** Metrics and health endpoints. */
     public static final class Metrics {
-        /** Port of the Prometheus endpoint on 127.0.0.1; 0 turns it off. */
-        @JsonProperty public int port = 9464;
+        public int port;
     }
 
-    @JsonProperty public Kafka kafka = new Kafka();
-    @JsonProperty public Elasticsearch elasticsearch = new Elasticsearch();
-    @JsonProperty public Detection detection = new Detection();
-    @JsonProperty public Metrics metrics = new Metrics();
-    @JsonProperty public Ingest ingest = new Ingest();
-    @JsonProperty public Api api = new Api();
+    public Kafka kafka = new Kafka();
+    public Elasticsearch elasticsearch = new Elasticsearch();
+    public Detection detection = new Detection();
+    public Metrics metrics = new Metrics();
+    public Ingest ingest = new Ingest();
+    public Api api = new Api();
     /** Tenant name to the namespaces it owns. */
-    @JsonProperty public Map<String, List<String>> tenants = new LinkedHashMap<>();
-    /** State folder (Kafka Streams state, followed-file positions, local stack data); see {@link #homeDir()}. */
-    @JsonProperty public String home;
+    public Map<String, List<String>> tenants = new LinkedHashMap<>();
+    /** State folder; see {@link #homeDir()}. */
+    public String home;
 
-    private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    // ---------------------------------------------------------------------------------------------------------------
+    // The declarations. Order here is the order of the README table and of bulwark.example.yaml.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** A declaration and where its value goes. */
+    private record Bound<T>(Field<T> field, BiConsumer<BulwarkConfig, T> setter) {
+        void apply(BulwarkConfig config, Settings settings) {
+            T value = settings.get(field);
+            if (value != null) {
+                setter.accept(config, value);
+            }
+        }
+    }
+
+    private static final List<Bound<?>> BOUND = new ArrayList<>();
+
+    private static <T> Field<T> bind(Field<T> field, BiConsumer<BulwarkConfig, T> setter) {
+        BOUND.add(new Bound<>(field, setter));
+        return field;
+    }
+
+    static final Field<String> KAFKA_BOOTSTRAP = bind(Field.of("kafka.bootstrap", Type.STRING)
+            .withDefault("127.0.0.1:9092").withEnv("BULWARK_KAFKA_BOOTSTRAP").withValidator(Validator.nonBlank())
+            .withDoc("Kafka bootstrap servers, host:port[,host:port...]."), (c, v) -> c.kafka.bootstrap = v);
+    static final Field<String> KAFKA_TOPIC_PREFIX = bind(Field.of("kafka.topicPrefix", Type.STRING)
+            .withDefault("bulwark.").withEnv("BULWARK_TOPIC_PREFIX")
+            .withValidator(Validator.of((String s) -> s.matches("[a-zA-Z0-9._-]*"), "letters, digits, '.', '_', '-'"))
+            .withDoc("Topics are <prefix>events, context, context-directory, rules, findings and dlq."),
+            (c, v) -> c.kafka.topicPrefix = v);
+    static final Field<Integer> KAFKA_PARTITIONS = bind(Field.of("kafka.partitions", Type.INT).withDefault(3)
+            .withEnv("BULWARK_TOPIC_PARTITIONS").withValidator(Validator.range(1, 10_000))
+            .withDoc("Partitions of the topics Bulwark creates (existing topics are left as they are)."),
+            (c, v) -> c.kafka.partitions = v);
+    static final Field<Integer> KAFKA_REPLICATION = bind(Field.of("kafka.replicationFactor", Type.INT).withDefault(1)
+            .withEnv("BULWARK_TOPIC_REPLICATION").withValidator(Validator.range(1, 32))
+            .withDoc("Replication factor of the topics Bulwark creates; 3 on a production cluster."),
+            (c, v) -> c.kafka.replicationFactor = v.shortValue());
+    static final Field<Duration> KAFKA_SESSION_TIMEOUT = bind(Field.of("kafka.sessionTimeout", Type.DURATION)
+            .withDefault(Duration.ofSeconds(10)).withEnv("BULWARK_KAFKA_SESSION_TIMEOUT")
+            .withValidator(Validator.between(Duration.ofSeconds(6), Duration.ofMinutes(30)))
+            .withDoc("How long a consumer group waits for a member that stopped without leaving (crash, kill -9) before "
+                    + "moving its partitions: the bound on the detection gap when an instance dies for good."),
+            (c, v) -> c.kafka.sessionTimeout = v);
+    static final Field<Map<String, String>> KAFKA_PROPERTIES = bind(Field.of("kafka.properties", Type.STRING_MAP)
+            .withDefault(Map.of())
+            .withDoc("Any Kafka client setting, passed to every client Bulwark creates: security.protocol, sasl.*, "
+                    + "ssl.*, client.rack, ... Settings Bulwark owns (acks, group.id, ...) are refused.")
+            .withExample("\n  security.protocol: SASL_SSL\n  sasl.mechanism: SCRAM-SHA-512\n  "
+                    + "sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bulwark\" "
+                    + "password=\"...\";\n  ssl.truststore.location: /etc/bulwark/kafka-truststore.p12"),
+            (c, v) -> {
+                KafkaClients.validate(v);
+                c.kafka.properties = v;
+            });
+
+    static final Field<String> ES_URL = bind(Field.of("elasticsearch.url", Type.STRING)
+            .withDefault("http://127.0.0.1:9200").withEnv("BULWARK_ES_URL")
+            .withValidator(Validator.of((String s) -> s.matches("https?://.+"), "an http:// or https:// URL"))
+            .withDoc("Elasticsearch URL."), (c, v) -> c.elasticsearch.url = v);
+    static final Field<String> ES_USERNAME = bind(Field.of("elasticsearch.username", Type.STRING)
+            .withEnv("BULWARK_ES_USERNAME").withExample("bulwark").withDoc("Basic-auth user."),
+            (c, v) -> c.elasticsearch.username = v);
+    static final Field<String> ES_PASSWORD = bind(Field.of("elasticsearch.password", Type.PASSWORD)
+            .withEnv("BULWARK_ES_PASSWORD").withExample("changeme").withDoc("Basic-auth password."),
+            (c, v) -> c.elasticsearch.password = v);
+    static final Field<String> ES_API_KEY = bind(Field.of("elasticsearch.apiKey", Type.PASSWORD)
+            .withEnv("BULWARK_ES_API_KEY").withExample("base64(id:key)")
+            .withDoc("API key; takes precedence over username and password."), (c, v) -> c.elasticsearch.apiKey = v);
+    static final Field<String> ES_INDEX_PREFIX = bind(Field.of("elasticsearch.indexPrefix", Type.STRING)
+            .withDefault("bulwark-findings").withEnv("BULWARK_INDEX_PREFIX")
+            .withValidator(Validator.of((String s) -> s.matches("[a-z0-9][a-z0-9._-]*"), "lower-case letters, digits, '.', '_', '-'"))
+            .withDoc("Daily indices <prefix>-YYYY.MM.DD behind the alias <prefix>."), (c, v) -> c.elasticsearch.indexPrefix = v);
+
+    static final Field<String> DETECTION_APPLICATION_ID = bind(Field.of("detection.applicationId", Type.STRING)
+            .withDefault("bulwark-detectors").withEnv("BULWARK_APPLICATION_ID").withValidator(Validator.nonBlank())
+            .withDoc("Kafka Streams application id: consumer group and internal topic prefix of the detectors; the sink's "
+                    + "group is <applicationId>-sink."), (c, v) -> c.detection.applicationId = v);
+    static final Field<String> DETECTION_INSTANCE_ID = bind(Field.of("detection.instanceId", Type.STRING)
+            .withEnv("BULWARK_INSTANCE_ID").withExample("bulwark-detectors-0")
+            .withDoc("Stable identity of this instance in its consumer groups (static membership), e.g. the pod name of a "
+                    + "StatefulSet; by default the host name and a digest of home."), (c, v) -> c.detection.instanceId = v);
+    static final Field<Boolean> DETECTION_EXACTLY_ONCE = bind(Field.of("detection.exactlyOnce", Type.BOOLEAN)
+            .withDefault(false).withEnv("BULWARK_EXACTLY_ONCE")
+            .withDoc("exactly_once_v2 instead of at-least-once (findings have deterministic ids either way)."),
+            (c, v) -> c.detection.exactlyOnce = v);
+    static final Field<List<String>> DETECTION_DISABLED = bind(Field.of("detection.disabled", Type.LIST)
+            .withDefault(List.of()).withEnv("BULWARK_DISABLED_DETECTORS").withDoc("Detector names to switch off."),
+            (c, v) -> c.detection.disabled = v);
+    static final Field<List<String>> DETECTION_PLUGINS = bind(Field.of("detection.plugins", Type.LIST)
+            .withDefault(List.of()).withEnv("BULWARK_PLUGINS")
+            .withDoc("Detector plugin jars, or folders of jars (comma-separated in the variable)."),
+            (c, v) -> c.detection.plugins = v);
+    static final Field<Duration> DETECTION_CONTEXT_WAIT = bind(Field.of("detection.contextWait", Type.DURATION)
+            .withDefault(Duration.ofSeconds(2)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(10)))
+            .withDoc("How long an event of a namespace without tenant context waits for it before going on unattributed."),
+            (c, v) -> c.detection.contextWait = v);
+    static final Field<Integer> DETECTION_MAX_PENDING = bind(Field.of("detection.maxPendingEvents", Type.INT)
+            .withDefault(10_000).withValidator(Validator.range(0, 10_000_000))
+            .withDoc("Events held waiting for context at once (per task); beyond it they go on at once."),
+            (c, v) -> c.detection.maxPendingEvents = v);
+    static final Field<Integer> DETECTION_THREADS = bind(Field.of("detection.streamThreads", Type.INT).withDefault(1)
+            .withEnv("BULWARK_DETECTION_THREADS").withValidator(Validator.range(1, 64))
+            .withDoc("Kafka Streams threads of the detectors (useful up to one per input partition)."),
+            (c, v) -> c.detection.streamThreads = v);
+    static final Field<Map<String, Map<String, Object>>> DETECTION_DETECTORS = bind(Field.of("detection.detectors",
+                    Type.of("map", BulwarkConfig::detectorSettings, Object::toString)).withDefault(Map.of())
+            .withDoc("Per-detector settings, by detector name; each detector declares its own (docs/configuration.md).")
+            .withExample("\n  interactive-shell-in-container:\n    shells: [sh, bash, zsh]\n  sigma:\n    fold-window: 10m"),
+            (c, v) -> c.detection.detectors = new LinkedHashMap<>(v));
+
+    static final Field<String> INGEST_HOST = bind(Field.of("ingest.host", Type.STRING).withDefault("127.0.0.1")
+            .withEnv("BULWARK_INGEST_HOST").withValidator(Validator.nonBlank())
+            .withDoc("Address of the HTTP receiver; beyond loopback only with ingest.tokens set."), (c, v) -> c.ingest.host = v);
+    static final Field<Integer> INGEST_PORT = bind(Field.of("ingest.port", Type.INT).withDefault(8088)
+            .withEnv("BULWARK_INGEST_PORT").withValidator(Validator.portOrOff())
+            .withDoc("Port of the HTTP receiver (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format}); 0 = off in run."),
+            (c, v) -> c.ingest.port = v);
+    static final Field<List<String>> INGEST_TOKENS = bind(Field.of("ingest.tokens", Type.PASSWORDS)
+            .withDefault(List.of()).withEnv("BULWARK_INGEST_TOKENS")
+            .withValidator(Validator.of((List<String> l) -> l.stream().allMatch(t -> t.length() >= 16),
+                    "tokens of at least 16 characters (openssl rand -hex 24)"))
+            .withDoc("Bearer tokens the receiver accepts (comma-separated in the variable); empty = no authentication."),
+            (c, v) -> c.ingest.tokens = v);
+    static final Field<Integer> INGEST_MAX_BODY = bind(Field.of("ingest.maxBodyBytes", Type.INT).withDefault(16 << 20)
+            .withValidator(Validator.range(1024, Integer.MAX_VALUE))
+            .withDoc("Largest request body; a larger one gets 413 and its start is dead-lettered."),
+            (c, v) -> c.ingest.maxBodyBytes = v);
+    static final Field<Integer> INGEST_MAX_RECORD = bind(Field.of("ingest.maxRecordBytes", Type.INT).withDefault(1 << 20)
+            .withValidator(Validator.range(1024, Integer.MAX_VALUE))
+            .withDoc("Largest single record (line or JSON document); at most ingest.maxBodyBytes."),
+            (c, v) -> c.ingest.maxRecordBytes = v);
+    static final Field<List<String>> INGEST_TENANT_KEYS = bind(Field.of("ingest.tenantKeys", Type.LIST)
+            .withDefault(List.of("bulwark.io/tenant", "capsule.clastix.io/tenant", "tenant"))
+            .withDoc("Namespace label or annotation keys that name its tenant; the first present wins."),
+            (c, v) -> c.ingest.tenantKeys = v);
+
+    static final Field<String> API_HOST = bind(Field.of("api.host", Type.STRING).withDefault("127.0.0.1")
+            .withEnv("BULWARK_API_HOST").withValidator(Validator.nonBlank())
+            .withDoc("Address of the query API and console; beyond loopback only with api.tokens set."), (c, v) -> c.api.host = v);
+    static final Field<Integer> API_PORT = bind(Field.of("api.port", Type.INT).withDefault(8080)
+            .withEnv("BULWARK_API_PORT").withValidator(Validator.portOrOff())
+            .withDoc("Port of the query API and console; 0 = off in run."), (c, v) -> c.api.port = v);
+    static final Field<Integer> API_THREADS = bind(Field.of("api.threads", Type.INT).withDefault(8)
+            .withValidator(Validator.range(1, 256)).withDoc("Request threads of the query API."), (c, v) -> c.api.threads = v);
+    static final Field<List<ApiToken>> API_TOKENS = bind(Field.of("api.tokens",
+                    Type.secret("list of tokens", BulwarkConfig::apiTokens, v -> "******** x" + v.size()))
+            .withDefault(List.of()).withEnv("BULWARK_API_TOKENS")
+            .withDoc("Bearer tokens and whom they stand for: role soc (all tenants, may triage) or tenant:<name> (that "
+                    + "tenant's findings, read-only); tokens of at least 16 characters. The variable takes "
+                    + "<token>=<role>[@name],... and replaces the file's list.")
+            .withExample("\n  - {token: <openssl rand -hex 24>, role: soc, name: alice}\n"
+                    + "  - {token: <openssl rand -hex 24>, role: \"tenant:acme\", name: acme}"),
+            (c, v) -> c.api.tokens = v);
+
+    static final Field<Integer> METRICS_PORT = bind(Field.of("metrics.port", Type.INT).withDefault(9464)
+            .withEnv("BULWARK_METRICS_PORT").withValidator(Validator.portOrOff())
+            .withDoc("Port of /metrics (Prometheus), /livez and /readyz on 127.0.0.1; 0 = off."), (c, v) -> c.metrics.port = v);
+
+    static final Field<Map<String, List<String>>> TENANTS = bind(Field.of("tenants",
+                    Type.of("map", BulwarkConfig::tenantMap, Object::toString)).withDefault(Map.of())
+            .withDoc("Tenant name to the namespaces it owns, for clusters without tenant labels; tenant context from "
+                    + "Kubernetes objects (see ingest.tenantKeys) takes precedence.")
+            .withExample("\n  acme: [acme-payments, acme-web]\n  globex: [globex-data]"),
+            (c, v) -> c.tenants = new LinkedHashMap<>(v));
+    static final Field<String> HOME = bind(Field.of("home", Type.STRING).withEnv("BULWARK_HOME").withExample("/var/lib/bulwark")
+            .withDoc("State folder (Kafka Streams state, followed-file positions, local stack data); relative to the "
+                    + "working folder; ~/.bulwark when unset (the checkout's launcher uses <checkout>/.bulwark)."),
+            (c, v) -> c.home = v);
+
+    /** Every key of the configuration file. */
+    public static final Fields FIELDS = Fields.of("", BOUND.stream().<Field<?>>map(Bound::field).toList());
+
+    private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory()).build();
 
     /**
      * Loads the configuration: {@code explicit} if given, else {@code $BULWARK_CONFIG}, else {@code bulwark.yaml} in the
      * working directory if present, else defaults; then applies environment overrides.
+     *
+     * @throws IOException when the file cannot be read
+     * @throws dev.bulwark.config.ConfigException listing every unknown key and bad value
      */
     public static BulwarkConfig load(Path explicit, Map<String, String> env) throws IOException {
+        return from(readTree(explicit, env), env);
+    }
+
+    /** The settings in effect and where each came from (for {@code bulwark config show}); secrets mask themselves. */
+    public static Settings settings(Path explicit, Map<String, String> env) throws IOException {
+        Map<String, Object> tree = readTree(explicit, env);
+        from(tree, env); // the same checks as a start
+        return FIELDS.parse(tree, env);
+    }
+
+    /** The configuration file's tree: {@code explicit}, else {@code $BULWARK_CONFIG}, else ./bulwark.yaml, else empty. */
+    static Map<String, Object> readTree(Path explicit, Map<String, String> env) throws IOException {
         Path file = explicit;
         if (file == null && env.get("BULWARK_CONFIG") != null) {
             file = Path.of(env.get("BULWARK_CONFIG"));
@@ -137,127 +307,122 @@ public final class BulwarkConfig {
         if (file == null && Files.isRegularFile(Path.of("bulwark.yaml"))) {
             file = Path.of("bulwark.yaml");
         }
-        BulwarkConfig config = new BulwarkConfig();
-        if (file != null) {
-            if (!Files.isRegularFile(file)) {
-                throw new IOException("configuration file " + file + " does not exist");
-            }
-            try {
-                BulwarkConfig read = YAML.readValue(file.toFile(), BulwarkConfig.class);
-                if (read != null) {
-                    config = read;
-                }
-            } catch (IOException e) {
-                throw new IOException("cannot read configuration " + file + ": " + e.getMessage().split("\n")[0], e);
-            }
+        if (file == null) {
+            return Map.of();
         }
-        config.applyEnvironment(env);
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("configuration file " + file + " does not exist");
+        }
+        try {
+            Object read = YAML.readValue(file.toFile(), Object.class);
+            if (read == null) {
+                return Map.of();
+            }
+            if (read instanceof Map<?, ?> map) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> typed = (Map<String, Object>) map;
+                return typed;
+            }
+            throw new IOException("configuration " + file + " must be a YAML mapping of settings");
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException("cannot read configuration " + file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The configuration from a parsed YAML tree and the environment. */
+    static BulwarkConfig from(Map<String, ?> tree, Map<String, String> env) {
+        Settings settings = FIELDS.parse(tree, env);
+        BulwarkConfig config = new BulwarkConfig();
+        for (Bound<?> bound : BOUND) {
+            bound.apply(config, settings);
+        }
         config.validate();
         return config;
     }
 
-    void applyEnvironment(Map<String, String> env) {
-        kafka.bootstrap = env.getOrDefault("BULWARK_KAFKA_BOOTSTRAP", kafka.bootstrap);
-        kafka.topicPrefix = env.getOrDefault("BULWARK_TOPIC_PREFIX", kafka.topicPrefix);
-        if (env.containsKey("BULWARK_TOPIC_PARTITIONS")) {
-            kafka.partitions = parseInt("BULWARK_TOPIC_PARTITIONS", env.get("BULWARK_TOPIC_PARTITIONS"));
+    /** Checks that span several keys. */
+    private void validate() {
+        if (ingest.maxBodyBytes < ingest.maxRecordBytes) {
+            throw new IllegalArgumentException("ingest.maxRecordBytes (" + ingest.maxRecordBytes + ") must not exceed "
+                    + "ingest.maxBodyBytes (" + ingest.maxBodyBytes + ")");
         }
-        elasticsearch.url = env.getOrDefault("BULWARK_ES_URL", elasticsearch.url);
-        elasticsearch.username = env.getOrDefault("BULWARK_ES_USERNAME", elasticsearch.username);
-        elasticsearch.password = env.getOrDefault("BULWARK_ES_PASSWORD", elasticsearch.password);
-        elasticsearch.apiKey = env.getOrDefault("BULWARK_ES_API_KEY", elasticsearch.apiKey);
-        elasticsearch.indexPrefix = env.getOrDefault("BULWARK_INDEX_PREFIX", elasticsearch.indexPrefix);
-        if (env.containsKey("BULWARK_METRICS_PORT")) {
-            metrics.port = parseInt("BULWARK_METRICS_PORT", env.get("BULWARK_METRICS_PORT"));
+        apiTokens(); // roles, lengths and duplicates, now rather than at first use
+        tenantByNamespace(); // a namespace listed for two tenants
+    }
+
+    private static Map<String, Map<String, Object>> detectorSettings(Object raw) {
+        if (!(raw instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("expected a mapping of detector names to their settings");
         }
-        if (env.containsKey("BULWARK_DETECTION_THREADS")) {
-            detection.streamThreads = parseInt("BULWARK_DETECTION_THREADS", env.get("BULWARK_DETECTION_THREADS"));
+        Map<String, Map<String, Object>> settings = new LinkedHashMap<>();
+        map.forEach((name, block) -> {
+            if (block == null) {
+                settings.put(String.valueOf(name), Map.of());
+            } else if (block instanceof Map<?, ?> values) {
+                Map<String, Object> copy = new LinkedHashMap<>();
+                values.forEach((k, v) -> copy.put(String.valueOf(k), v));
+                settings.put(String.valueOf(name), copy);
+            } else {
+                throw new IllegalArgumentException("the settings of detector " + name + " must be a mapping");
+            }
+        });
+        return settings;
+    }
+
+    private static Map<String, List<String>> tenantMap(Object raw) {
+        if (!(raw instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("expected a mapping of tenant names to lists of namespaces");
         }
-        if (env.containsKey("BULWARK_EXACTLY_ONCE")) {
-            detection.exactlyOnce = Boolean.parseBoolean(env.get("BULWARK_EXACTLY_ONCE"));
-        }
-        home = env.getOrDefault("BULWARK_HOME", home);
-        detection.instanceId = env.getOrDefault("BULWARK_INSTANCE_ID", detection.instanceId);
-        if (env.containsKey("BULWARK_KAFKA_SESSION_TIMEOUT_MS")) {
-            kafka.sessionTimeoutMs = parseInt("BULWARK_KAFKA_SESSION_TIMEOUT_MS", env.get("BULWARK_KAFKA_SESSION_TIMEOUT_MS"));
-        }
-        if (env.containsKey("BULWARK_PLUGINS")) {
-            detection.plugins = java.util.Arrays.stream(env.get("BULWARK_PLUGINS").split(java.io.File.pathSeparator))
-                    .map(String::strip).filter(p -> !p.isEmpty()).toList();
-        }
-        ingest.host = env.getOrDefault("BULWARK_INGEST_HOST", ingest.host);
-        if (env.containsKey("BULWARK_INGEST_PORT")) {
-            ingest.port = parseInt("BULWARK_INGEST_PORT", env.get("BULWARK_INGEST_PORT"));
-        }
-        api.host = env.getOrDefault("BULWARK_API_HOST", api.host);
-        if (env.containsKey("BULWARK_API_PORT")) {
-            api.port = parseInt("BULWARK_API_PORT", env.get("BULWARK_API_PORT"));
-        }
-        if (env.containsKey("BULWARK_API_TOKENS")) {
-            List<ApiToken> fromEnv = new java.util.ArrayList<>();
-            for (dev.bulwark.api.ApiTokens.Entry entry : dev.bulwark.api.ApiTokens.parseEnvironment(env.get("BULWARK_API_TOKENS"))) {
+        Map<String, List<String>> tenants = new LinkedHashMap<>();
+        map.forEach((tenant, namespaces) -> {
+            List<String> list = new ArrayList<>();
+            if (namespaces instanceof Collection<?> items) {
+                items.forEach(item -> list.add(Type.scalar(item).strip()));
+            } else if (namespaces != null) {
+                for (String part : Type.scalar(namespaces).split(",")) {
+                    if (!part.isBlank()) {
+                        list.add(part.strip());
+                    }
+                }
+            }
+            tenants.put(String.valueOf(tenant), List.copyOf(list));
+        });
+        return tenants;
+    }
+
+    private static List<ApiToken> apiTokens(Object raw) {
+        List<ApiToken> tokens = new ArrayList<>();
+        if (raw instanceof String text) {
+            for (dev.bulwark.api.ApiTokens.Entry entry : dev.bulwark.api.ApiTokens.parseEnvironment(text)) {
                 ApiToken token = new ApiToken();
                 token.token = entry.token();
                 token.role = entry.role();
                 token.name = entry.name();
-                fromEnv.add(token);
+                tokens.add(token);
             }
-            List<ApiToken> all = new java.util.ArrayList<>(api.tokens);
-            all.addAll(fromEnv);
-            api.tokens = all;
+            return tokens;
         }
-        if (env.containsKey("BULWARK_INGEST_TOKENS")) {
-            ingest.tokens = java.util.Arrays.stream(env.get("BULWARK_INGEST_TOKENS").split(","))
-                    .map(String::strip).filter(t -> !t.isEmpty()).toList();
+        if (!(raw instanceof Collection<?> items)) {
+            throw new IllegalArgumentException("expected a list of {token, role, name} entries");
         }
-    }
-
-    private void validate() {
-        if (kafka.partitions < 1) {
-            throw new IllegalArgumentException("kafka.partitions must be at least 1, got " + kafka.partitions);
-        }
-        if (kafka.sessionTimeoutMs < 6_000 || kafka.sessionTimeoutMs > 1_800_000) {
-            throw new IllegalArgumentException("kafka.sessionTimeoutMs must be 6000-1800000 (the broker's default bounds), got "
-                    + kafka.sessionTimeoutMs);
-        }
-        KafkaClients.validate(kafka.properties);
-        if (ingest.port < 0 || ingest.port > 65535) {
-            throw new IllegalArgumentException("ingest.port must be 0-65535, got " + ingest.port);
-        }
-        if (ingest.maxRecordBytes < 1024 || ingest.maxBodyBytes < ingest.maxRecordBytes) {
-            throw new IllegalArgumentException("ingest.maxRecordBytes must be at least 1024 and ingest.maxBodyBytes at "
-                    + "least ingest.maxRecordBytes");
-        }
-        for (String token : ingest.tokens) {
-            if (token.length() < 16) {
-                throw new IllegalArgumentException("ingest tokens must be at least 16 characters (got one of "
-                        + token.length() + "); generate one with: openssl rand -hex 24");
+        int n = 0;
+        for (Object item : items) {
+            n++;
+            if (!(item instanceof Map<?, ?> entry)) {
+                throw new IllegalArgumentException("entry " + n + " must be a mapping {token, role, name}");
             }
+            for (Object key : entry.keySet()) {
+                if (!List.of("token", "role", "name").contains(String.valueOf(key))) {
+                    throw new IllegalArgumentException("entry " + n + ": unknown key " + key + "; valid: token, role, name");
+                }
+            }
+            ApiToken token = new ApiToken();
+            token.token = entry.get("token") == null ? null : Type.scalar(entry.get("token"));
+            token.role = entry.get("role") == null ? null : Type.scalar(entry.get("role"));
+            token.name = entry.get("name") == null ? null : Type.scalar(entry.get("name"));
+            tokens.add(token);
         }
-        if (detection.contextWaitMs < 0 || detection.maxPendingEvents < 0) {
-            throw new IllegalArgumentException("detection.contextWaitMs and detection.maxPendingEvents must not be negative");
-        }
-        if (api.port < 0 || api.port > 65535) {
-            throw new IllegalArgumentException("api.port must be 0-65535, got " + api.port);
-        }
-        if (detection.streamThreads < 1 || detection.streamThreads > 64) {
-            throw new IllegalArgumentException("detection.streamThreads must be 1-64, got " + detection.streamThreads);
-        }
-        if (api.threads < 1 || api.threads > 256) {
-            throw new IllegalArgumentException("api.threads must be 1-256, got " + api.threads);
-        }
-        apiTokens(); // validates roles, lengths and duplicates now rather than at first use
-        if (metrics.port < 0 || metrics.port > 65535) {
-            throw new IllegalArgumentException("metrics.port must be 0-65535, got " + metrics.port);
-        }
-    }
-
-    private static int parseInt(String name, String value) {
-        try {
-            return Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
-        }
+        return tokens;
     }
 
     /** The query API's tokens, validated. */

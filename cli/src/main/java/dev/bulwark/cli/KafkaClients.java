@@ -116,7 +116,7 @@ public final class KafkaClients {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.kafka.sessionTimeoutMs);
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.kafka.sessionTimeout.toMillis());
         props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, heartbeatMs());
         if (instanceId != null) {
             props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
@@ -144,7 +144,7 @@ public final class KafkaClients {
         Properties props = DetectionTopology.streamsConfig(topics, config.kafka.bootstrap, config.detection.applicationId,
                 stateDir.toString(), config.detection.exactlyOnce);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.detection.streamThreads);
-        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), config.kafka.sessionTimeoutMs);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) config.kafka.sessionTimeout.toMillis());
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), heartbeatMs());
         if (instanceId != null) {
             props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
@@ -158,7 +158,7 @@ public final class KafkaClients {
 
     /** A third of the session timeout, as Kafka advises, and never more than Kafka's default of 3 s. */
     private int heartbeatMs() {
-        return Math.max(500, Math.min(3000, config.kafka.sessionTimeoutMs / 3));
+        return (int) Math.max(500, Math.min(3000, config.kafka.sessionTimeout.toMillis() / 3));
     }
 
     /**

@@ -82,11 +82,15 @@ public final class Pipeline implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = null;
         List<Detector> detectors = List.of();
         if (components.contains(Component.DETECTORS)) {
-            detectors = Detectors.enabled(Detectors.discover(Detectors.withPlugins(
-                    config.detection.plugins.stream().map(java.nio.file.Path::of).toList())), config.detection.disabled);
+            List<Detector> available = Detectors.discover(Detectors.withPlugins(
+                    config.detection.plugins.stream().map(java.nio.file.Path::of).toList()));
+            Detectors.settings(available, config.detection.detectors); // every block, a disabled detector's too
+            detectors = Detectors.enabled(available, config.detection.disabled);
+            Map<String, Map<String, Object>> enabledSettings = new java.util.LinkedHashMap<>(config.detection.detectors);
+            enabledSettings.keySet().removeIf(config.detection.disabled::contains);
             Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
-                    config.detection.detectors, metrics, new DetectionTopology.EnrichmentSettings(
-                            java.time.Duration.ofMillis(config.detection.contextWaitMs), config.detection.maxPendingEvents));
+                    enabledSettings, metrics, new DetectionTopology.EnrichmentSettings(
+                            config.detection.contextWait, config.detection.maxPendingEvents));
             Properties props = kafka.streams(stateDir.resolve("streams"), instanceId + "-detectors");
             props.put(dev.bulwark.detectors.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
             props.put(dev.bulwark.detectors.DeadLetterHandlers.METRICS_CONFIG, metrics);

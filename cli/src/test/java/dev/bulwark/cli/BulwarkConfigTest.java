@@ -48,7 +48,7 @@ class BulwarkConfigTest {
         assertThat(BulwarkConfig.load(file, Map.of()).detection.streamThreads).isEqualTo(3);
         assertThat(BulwarkConfig.load(file, Map.of("BULWARK_DETECTION_THREADS", "2")).detection.streamThreads).isEqualTo(2);
         assertThatThrownBy(() -> BulwarkConfig.load(null, Map.of("BULWARK_DETECTION_THREADS", "0")))
-                .hasMessageContaining("detection.streamThreads must be 1-64");
+                .hasMessageContaining("BULWARK_DETECTION_THREADS (detection.streamThreads): must be 1-64, got 0");
     }
 
     @Test
@@ -60,13 +60,65 @@ class BulwarkConfigTest {
     @Test
     void rejectsTyposAndBadValuesWithTheReason() throws Exception {
         Path typo = Files.writeString(dir.resolve("typo.yaml"), "kafka:\n  bootstrapp: x\n");
-        assertThatThrownBy(() -> BulwarkConfig.load(typo, Map.of())).hasMessageContaining("bootstrapp");
+        assertThatThrownBy(() -> BulwarkConfig.load(typo, Map.of()))
+                .hasMessageContaining("unknown setting kafka.bootstrapp (did you mean kafka.bootstrap?)")
+                .hasMessageContaining("valid: kafka.bootstrap, kafka.topicPrefix");
         assertThatThrownBy(() -> BulwarkConfig.load(null, Map.of("BULWARK_TOPIC_PARTITIONS", "many")))
-                .hasMessageContaining("BULWARK_TOPIC_PARTITIONS must be a whole number");
+                .hasMessageContaining("BULWARK_TOPIC_PARTITIONS (kafka.partitions): 'many' is not a whole number");
+        Path iso = Files.writeString(dir.resolve("iso.yaml"), "kafka:\n  sessionTimeout: PT30S\ndetection:\n  contextWait: 2\n");
+        assertThatThrownBy(() -> BulwarkConfig.load(iso, Map.of()))
+                .hasMessageContaining("kafka.sessionTimeout: 'PT30S' is not a duration")
+                .hasMessageContaining("write 30s")
+                .hasMessageContaining("detection.contextWait: '2' is not a duration");
         assertThatThrownBy(() -> BulwarkConfig.load(dir.resolve("missing.yaml"), Map.of())).hasMessageContaining("does not exist");
         Path twice = Files.writeString(dir.resolve("twice.yaml"), "tenants:\n  a: [ns]\n  b: [ns]\n");
         assertThatThrownBy(() -> BulwarkConfig.load(twice, Map.of()).tenantByNamespace())
                 .hasMessageContaining("namespace ns is listed for two tenants");
+    }
+
+    @Test
+    void secretsNeverAppearInErrorsOrDiagnostics() throws Exception {
+        Path file = Files.writeString(dir.resolve("secret.yaml"), """
+                elasticsearch:
+                  password: hunter2-very-secret
+                """);
+        assertThatThrownBy(() -> BulwarkConfig.load(file, Map.of("BULWARK_INGEST_TOKENS", "short-secret-x")))
+                .hasMessageContaining("BULWARK_INGEST_TOKENS (ingest.tokens): must be tokens of at least 16 characters")
+                .hasMessageNotContaining("short-secret-x");
+        String settings = BulwarkConfig.FIELDS.parse(Map.of("elasticsearch", Map.of("password", "hunter2-very-secret")),
+                Map.of()).toString();
+        assertThat(settings).contains("elasticsearch.password=********").doesNotContain("hunter2");
+    }
+
+    @Test
+    void eachDetectorsSettingsAreTypedAndCheckedAgainstItsDeclaration() throws Exception {
+        var detectors = dev.bulwark.detectors.Detectors.discover();
+        Path good = Files.writeString(dir.resolve("detectors.yaml"), """
+                detection:
+                  detectors:
+                    cross-tenant-access: {threshold: 3, window: 1h30m}
+                    interactive-shell-in-container: {shells: [bash, zsh]}
+                """);
+        var parsed = dev.bulwark.detectors.Detectors.settings(detectors, BulwarkConfig.load(good, Map.of()).detection.detectors);
+        assertThat(parsed.get("cross-tenant-access").get(dev.bulwark.detectors.isolation.CrossTenantAccessDetector.WINDOW))
+                .isEqualTo(java.time.Duration.ofMinutes(90));
+        assertThat(parsed.get("interactive-shell-in-container")
+                .get(dev.bulwark.detectors.container.InteractiveShellInContainerDetector.SHELLS)).containsExactly("bash", "zsh");
+        assertThat(parsed.get("sigma").get(dev.bulwark.detectors.sigma.SigmaSettings.FOLD_WINDOW))
+                .isEqualTo(java.time.Duration.ofMinutes(10));
+
+        Path bad = Files.writeString(dir.resolve("bad-detectors.yaml"), """
+                detection:
+                  detectors:
+                    cross-tenant-access: {treshold: 3, window: PT10M}
+                    sigmaa: {bundled: false}
+                """);
+        BulwarkConfig config = BulwarkConfig.load(bad, Map.of());
+        assertThatThrownBy(() -> dev.bulwark.detectors.Detectors.settings(detectors, config.detection.detectors))
+                .hasMessageContaining("detection.detectors.sigmaa: no detector is named sigmaa; detectors: behaviour-baseline")
+                .hasMessageContaining("unknown setting detection.detectors.cross-tenant-access.treshold (did you mean "
+                        + "threshold?); valid: threshold, window")
+                .hasMessageContaining("detection.detectors.cross-tenant-access.window: 'PT10M' is not a duration");
     }
 
     @Test
@@ -88,12 +140,15 @@ class BulwarkConfigTest {
                   tokens:
                     - {token: file-token-0123456789abcdef, role: soc, name: alice}
                 """);
+        BulwarkConfig fromFile = BulwarkConfig.load(file, Map.of());
+        assertThat(fromFile.apiTokens().authenticate("Bearer file-token-0123456789abcdef"))
+                .hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("alice"));
+        // The variable replaces the file's list, as every variable overrides its key.
         BulwarkConfig config = BulwarkConfig.load(file, Map.of("BULWARK_API_TOKENS",
                 "env-token-0123456789abcdef=tenant:acme", "BULWARK_API_HOST", "127.0.0.2"));
         assertThat(config.api.port).isEqualTo(9090);
         assertThat(config.api.host).isEqualTo("127.0.0.2");
-        assertThat(config.apiTokens().authenticate("Bearer file-token-0123456789abcdef"))
-                .hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("alice"));
+        assertThat(config.apiTokens().authenticate("Bearer file-token-0123456789abcdef")).isEmpty();
         assertThat(config.apiTokens().authenticate("Bearer env-token-0123456789abcdef"))
                 .hasValueSatisfying(p -> assertThat(p.tenant()).isEqualTo("acme"));
         assertThat(BulwarkConfig.load(null, Map.of()).api.port).isEqualTo(8080);

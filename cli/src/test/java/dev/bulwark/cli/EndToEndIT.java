@@ -45,6 +45,7 @@ class EndToEndIT {
 
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        new KafkaClients(config).ensureTopics();
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
             IngestStats stats = IngestCommand.ingest(config, Parsers.forFormat("falco"),
@@ -98,6 +99,7 @@ class EndToEndIT {
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
         SimpleMeterRegistry detectorMetrics = new SimpleMeterRegistry();
+        new KafkaClients(config).ensureTopics();
         try (Pipeline detectors = Pipeline.start(config, state.resolve("detectors"), detectorMetrics,
                 java.util.EnumSet.of(Pipeline.Component.DETECTORS))) {
             assertThat(detectors.awaitRunning(Duration.ofSeconds(60))).isTrue();

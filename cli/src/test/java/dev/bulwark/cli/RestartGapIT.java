@@ -59,7 +59,7 @@ class RestartGapIT {
                 kafka:
                   bootstrap: "%s"
                   topicPrefix: "%s"
-                  sessionTimeoutMs: %d
+                  sessionTimeout: %dms
                 elasticsearch:
                   url: "%s"
                   indexPrefix: "%s"

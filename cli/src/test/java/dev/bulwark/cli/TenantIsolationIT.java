@@ -53,6 +53,7 @@ class TenantIsolationIT {
         LocalStack stack = RealStack.get();
         String prefix = RealStack.uniquePrefix("isolation");
         BulwarkConfig config = EndToEndIT.config(stack, prefix);
+        new KafkaClients(config).ensureTopics();
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
             ingest(config, "k8s-objects", OBJECTS.getBytes(StandardCharsets.UTF_8));

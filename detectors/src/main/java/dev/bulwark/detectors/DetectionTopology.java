@@ -54,14 +54,15 @@ public final class DetectionTopology {
 
     /** Builds the topology for the given detectors, with default enrichment settings. */
     public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
-                                 Map<String, Map<String, String>> detectorConfig, MeterRegistry metrics) {
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics) {
         return build(topics, detectors, tenants, detectorConfig, metrics, EnrichmentSettings.DEFAULTS);
     }
 
     /** Builds the topology for the given detectors. */
     public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
-                                 Map<String, Map<String, String>> detectorConfig, MeterRegistry metrics,
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
                                  EnrichmentSettings enrichment) {
+        Map<String, dev.bulwark.config.Settings> settings = Detectors.settings(detectors, detectorConfig);
         StreamsBuilder builder = new StreamsBuilder();
         Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
                 .register(metrics);
@@ -97,8 +98,8 @@ public final class DetectionTopology {
         for (Detector detector : detectors) {
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
-            DetectorContext context = new DetectorContext(builder, events, tenants,
-                    detectorConfig.getOrDefault(detector.name(), Map.of()), contextUpdates, DIRECTORY_STORE, topics, metrics);
+            DetectorContext context = new DetectorContext(builder, events, tenants, settings.get(detector.name()),
+                    contextUpdates, DIRECTORY_STORE, topics, metrics);
             KStream<String, Finding> findings = detector.build(context);
             findings.peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())

@@ -21,6 +21,15 @@ public interface Detector {
         return "1";
     }
 
+    /**
+     * The settings this detector accepts under {@code detection.detectors.<name>}, each declared with its type,
+     * default and documentation; read them in {@link #build} with {@code context.settings().get(FIELD)}. A key that is
+     * not declared here is rejected at start with the valid ones listed. None by default.
+     */
+    default java.util.List<dev.bulwark.config.Field<?>> settings() {
+        return java.util.List.of();
+    }
+
     /** Inputs a detector can read. */
     enum Input {
         /** Security events, enriched with tenants ({@link DetectorContext#events()}). */

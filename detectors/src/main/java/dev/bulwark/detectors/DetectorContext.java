@@ -1,11 +1,10 @@
 package dev.bulwark.detectors;
 
-import java.util.Map;
-
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.processor.api.ProcessingContext;
 
+import dev.bulwark.config.Settings;
 import dev.bulwark.detectors.context.TenantDirectory;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.TenantContext;
@@ -19,7 +18,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * @param builder the topology builder, for detectors that need their own stores or topics
  * @param events every decoded event, keyed by container/pod/object, with {@code tenant.*} filled in
  * @param tenants the static namespace-to-tenant configuration (prefer {@link #directory} inside processors)
- * @param config this detector's settings from the configuration file ({@code detectors.<name>.*}), never null
+ * @param settings this detector's settings ({@code detection.detectors.<name>.*}), parsed and validated against
+ *        {@link Detector#settings()}; read them with {@code settings().get(FIELD)}
  * @param contextUpdates every change to tenant context (Kubernetes objects; null value = deleted), keyed
  *        {@code kind/key}; null when the topology has no context
  * @param directoryStore name of the global tenant-directory store; null when the topology has no context
@@ -27,13 +27,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * @param metrics where detectors register their own meters
  */
 public record DetectorContext(StreamsBuilder builder, KStream<String, SecurityEvent> events, TenantResolver tenants,
-                              Map<String, String> config, KStream<String, TenantContext> contextUpdates,
+                              Settings settings, KStream<String, TenantContext> contextUpdates,
                               String directoryStore, Topics topics, MeterRegistry metrics) {
 
     /** A context without tenant context, on the default topics with a private meter registry. */
     public DetectorContext(StreamsBuilder builder, KStream<String, SecurityEvent> events, TenantResolver tenants,
-                           Map<String, String> config) {
-        this(builder, events, tenants, config, null, null, Topics.defaults(), new SimpleMeterRegistry());
+                           Settings settings) {
+        this(builder, events, tenants, settings, null, null, Topics.defaults(), new SimpleMeterRegistry());
     }
 
     /**

@@ -74,4 +74,39 @@ public final class Detectors {
         }
         return available.stream().filter(d -> !disabled.contains(d.name())).toList();
     }
+
+    /** The declared settings of {@code detector}, under {@code detection.detectors.<name>}. */
+    public static dev.bulwark.config.Fields fields(Detector detector) {
+        return dev.bulwark.config.Fields.of("detection.detectors." + detector.name(), detector.settings());
+    }
+
+    /**
+     * Parses each detector's block of {@code config} against its declared settings.
+     *
+     * @throws dev.bulwark.config.ConfigException listing every unknown detector name, unknown key and bad value
+     */
+    public static java.util.Map<String, dev.bulwark.config.Settings> settings(List<Detector> detectors,
+            java.util.Map<String, ? extends java.util.Map<String, ?>> config) {
+        List<String> problems = new ArrayList<>();
+        Set<String> names = new java.util.TreeSet<>();
+        detectors.forEach(d -> names.add(d.name()));
+        for (String name : config.keySet()) {
+            if (!names.contains(name)) {
+                problems.add("detection.detectors." + name + ": no detector is named " + name + "; detectors: "
+                        + String.join(", ", names));
+            }
+        }
+        java.util.Map<String, dev.bulwark.config.Settings> parsed = new java.util.LinkedHashMap<>();
+        for (Detector detector : detectors) {
+            try {
+                parsed.put(detector.name(), fields(detector).parse(config.get(detector.name()), java.util.Map.of()));
+            } catch (dev.bulwark.config.ConfigException e) {
+                problems.addAll(e.problems());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new dev.bulwark.config.ConfigException(problems);
+        }
+        return parsed;
+    }
 }

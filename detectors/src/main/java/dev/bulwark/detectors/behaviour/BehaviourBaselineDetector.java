@@ -1,5 +1,9 @@
 package dev.bulwark.detectors.behaviour;
 
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
+
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,10 +38,9 @@ import dev.bulwark.schemas.SecurityEvent;
  *
  * <p>Why: containers are immutable and repetitive; an image that suddenly runs {@code nc} or calls a new address is the
  * classic sign of compromise, whatever rule set is loaded. Settings ({@code detection.detectors.behaviour-baseline.*}):
- * {@code learning} (ISO-8601 duration of event time from the image's first event, default {@code PT1H}),
- * {@code optOutTenants} (comma-separated tenants whose workloads are not profiled), {@code maxItems} (per profile and
- * kind, default 500: a profile that fills up stops reporting rather than growing) and {@code idleTtl} (profiles of
- * images not seen for this long are dropped, default {@code P7D}). Each new item is reported once (medium), then learned.
+ * {@link #LEARNING} (event time from the image's first event, default {@code 1h}), {@link #OPT_OUT_TENANTS},
+ * {@link #MAX_ITEMS} (per profile and kind, default 500: a profile that fills up stops reporting rather than growing)
+ * and {@link #IDLE_TTL} (default {@code 7d}). Each new item is reported once (medium), then learned.
  */
 public final class BehaviourBaselineDetector implements Detector {
 
@@ -54,12 +57,31 @@ public final class BehaviourBaselineDetector implements Detector {
         return "behaviour-baseline";
     }
 
+    /** {@code learning}: how long an image is learned before new behaviour is reported. */
+    public static final Field<Duration> LEARNING = Field.of("learning", Type.DURATION).withDefault(Duration.ofHours(1))
+            .withValidator(Validator.between(Duration.ZERO, Duration.ofDays(30)))
+            .withDoc("How long after an image is first seen its behaviour is learned silently.");
+    /** {@code idle-ttl}: profiles of images not seen for this long are dropped. */
+    public static final Field<Duration> IDLE_TTL = Field.of("idle-ttl", Type.DURATION).withDefault(Duration.ofDays(7))
+            .withValidator(Validator.positive()).withDoc("Profiles of images not seen for this long are dropped.");
+    /** {@code max-items}: bound on executables and destinations kept per image. */
+    public static final Field<Integer> MAX_ITEMS = Field.of("max-items", Type.INT).withDefault(500)
+            .withValidator(Validator.range(1, 100_000)).withDoc("Executables and destinations kept per image profile.");
+    /** {@code opt-out-tenants}: tenants whose workloads are not profiled. */
+    public static final Field<List<String>> OPT_OUT_TENANTS = Field.of("opt-out-tenants", Type.LIST).withDefault(List.of())
+            .withDoc("Tenants whose workloads are not profiled.");
+
+    @Override
+    public List<Field<?>> settings() {
+        return List.of(LEARNING, IDLE_TTL, MAX_ITEMS, OPT_OUT_TENANTS);
+    }
+
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
-        Duration learning = Duration.parse(context.config().getOrDefault("learning", "PT1H"));
-        Duration idleTtl = Duration.parse(context.config().getOrDefault("idleTtl", "P7D"));
-        int maxItems = Integer.parseInt(context.config().getOrDefault("maxItems", "500"));
-        Set<String> optOut = Set.of(context.config().getOrDefault("optOutTenants", "").split("\\s*,\\s*"));
+        Duration learning = context.settings().get(LEARNING);
+        Duration idleTtl = context.settings().get(IDLE_TTL);
+        int maxItems = context.settings().get(MAX_ITEMS);
+        Set<String> optOut = Set.copyOf(context.settings().get(OPT_OUT_TENANTS));
         String store = name() + "-profiles";
         context.builder().addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store),
                 Serdes.String(), JsonSerde.of(Profile.class)));

@@ -1,5 +1,9 @@
 package dev.bulwark.detectors.container;
 
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,11 +45,20 @@ public final class InteractiveShellInContainerDetector implements Detector {
         return "interactive-shell-in-container";
     }
 
+    /** {@code shells}: the process names that count as shells. */
+    public static final Field<List<String>> SHELLS = Field.of("shells", Type.LIST)
+            .withDefault(DEFAULT_SHELLS.stream().sorted().toList())
+            .withValidator(Validator.of((List<String> l) -> !l.isEmpty(), "at least one name"))
+            .withDoc("Process names that count as shells (replaces the default list).");
+
+    @Override
+    public List<Field<?>> settings() {
+        return List.of(SHELLS);
+    }
+
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
-        Set<String> shells = context.config().containsKey("shells")
-                ? Set.of(context.config().get("shells").split("\\s*,\\s*"))
-                : DEFAULT_SHELLS;
+        Set<String> shells = Set.copyOf(context.settings().get(SHELLS));
         return context.events()
                 .filter((key, event) -> isInteractiveShellInContainer(event, shells), Named.as(name() + "-filter"))
                 .mapValues(event -> toFinding(event, context), Named.as(name() + "-finding"));

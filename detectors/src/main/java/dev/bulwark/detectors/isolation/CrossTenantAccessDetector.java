@@ -1,5 +1,9 @@
 package dev.bulwark.detectors.isolation;
 
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
+
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,10 +49,24 @@ public final class CrossTenantAccessDetector implements Detector {
         return "cross-tenant-access";
     }
 
+    /** {@code threshold}: refusals of one identity against one tenant that make probing. */
+    public static final Field<Integer> THRESHOLD = Field.of("threshold", Type.INT).withDefault(5)
+            .withValidator(Validator.range(1, 1_000_000))
+            .withDoc("Refused requests of one identity against one other tenant, within window, that raise a probing finding.");
+    /** {@code window}: the counting window. */
+    public static final Field<Duration> WINDOW = Field.of("window", Type.DURATION).withDefault(Duration.ofMinutes(10))
+            .withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofDays(7)))
+            .withDoc("The event-time window over which refused requests are counted.");
+
+    @Override
+    public List<Field<?>> settings() {
+        return List.of(THRESHOLD, WINDOW);
+    }
+
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
-        int threshold = Integer.parseInt(context.config().getOrDefault("threshold", "5"));
-        Duration window = Duration.parse(context.config().getOrDefault("window", "PT10M"));
+        int threshold = context.settings().get(THRESHOLD);
+        Duration window = context.settings().get(WINDOW);
         KStream<String, SecurityEvent> crossing = context.events()
                 .filter((key, event) -> event.getKubernetesAudit() != null && Isolation.finalStage(event.getKubernetesAudit())
                         && Isolation.actorCrossesTenants(event), Named.as(name() + "-crossing"));

@@ -51,13 +51,18 @@ public final class SigmaDetector implements Detector {
     }
 
     @Override
+    public java.util.List<dev.bulwark.config.Field<?>> settings() {
+        return SigmaSettings.FIELDS;
+    }
+
+    @Override
     public java.util.Set<Input> inputs() {
         return java.util.Set.of(Input.EVENTS, Input.RULES);
     }
 
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
-        SigmaSettings settings = SigmaSettings.from(context.config());
+        SigmaSettings settings = SigmaSettings.of(context.settings());
         FieldMapping mapping = FieldMapping.defaults();
         if (settings.mapping() != null) {
             try {

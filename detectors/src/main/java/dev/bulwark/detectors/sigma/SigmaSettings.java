@@ -2,13 +2,14 @@ package dev.bulwark.detectors.sigma;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Fields;
+import dev.bulwark.config.Settings;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
 
 /**
  * The settings of the {@code sigma} detector, read from {@code detection.detectors.sigma} in the configuration file.
@@ -43,9 +44,38 @@ import java.util.regex.Pattern;
 public record SigmaSettings(List<Path> rulePaths, boolean bundled, Path mapping, Duration foldWindow,
                             Duration emitInterval, Duration grace, int maxGroupEvents, int maxEvidenceEvents) {
 
-    private static final Set<String> KEYS = Set.of("rules", "bundled", "mapping", "fold-window", "emit-interval",
-            "grace", "max-group-events", "max-evidence-events");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
+    /** {@code rules}: rule files or directories loaded at start. */
+    public static final Field<List<String>> RULES = Field.of("rules", Type.LIST).withDefault(List.of())
+            .withDoc("Rule files or folders of rules loaded at start (comma-separated or a list); the rules topic adds to "
+                    + "them at run time.");
+    /** {@code bundled}: whether the shipped rules load too. */
+    public static final Field<Boolean> BUNDLED = Field.of("bundled", Type.BOOLEAN).withDefault(true)
+            .withDoc("Also load the SigmaHQ Linux and Kubernetes audit rules shipped with Bulwark.");
+    /** {@code mapping}: a field-mapping file merged over the shipped one. */
+    public static final Field<Path> MAPPING = Field.of("mapping", Type.PATH).withExample("/etc/bulwark/sigma-mapping.yaml")
+            .withDoc("Field-mapping file merged over the shipped mapping.");
+    /** {@code fold-window}. */
+    public static final Field<Duration> FOLD_WINDOW = Field.of("fold-window", Type.DURATION)
+            .withDefault(Duration.ofMinutes(10)).withValidator(Validator.positive())
+            .withDoc("Repeats of a rule on one container, pod or user this close in event time fold into one finding.");
+    /** {@code emit-interval}. */
+    public static final Field<Duration> EMIT_INTERVAL = Field.of("emit-interval", Type.DURATION)
+            .withDefault(Duration.ofSeconds(30)).withValidator(Validator.between(Duration.ZERO, Duration.ofDays(1)))
+            .withDoc("A folded finding is emitted again, with its new count, at most this often.");
+    /** {@code grace}. */
+    public static final Field<Duration> GRACE = Field.of("grace", Type.DURATION).withDefault(Duration.ofSeconds(30))
+            .withValidator(Validator.between(Duration.ZERO, Duration.ofDays(1)))
+            .withDoc("How late in event time an event may arrive and still count in a correlation window.");
+    /** {@code max-group-events}. */
+    public static final Field<Integer> MAX_GROUP_EVENTS = Field.of("max-group-events", Type.INT).withDefault(1000)
+            .withValidator(Validator.range(2, 1_000_000)).withDoc("Events kept per correlation group (oldest dropped).");
+    /** {@code max-evidence-events}. */
+    public static final Field<Integer> MAX_EVIDENCE_EVENTS = Field.of("max-evidence-events", Type.INT).withDefault(50)
+            .withValidator(Validator.range(1, 10_000)).withDoc("Event ids kept in one finding's evidence.");
+
+    /** Every setting of the {@code sigma} detector. */
+    public static final List<Field<?>> FIELDS = List.of(RULES, BUNDLED, MAPPING, FOLD_WINDOW, EMIT_INTERVAL, GRACE,
+            MAX_GROUP_EVENTS, MAX_EVIDENCE_EVENTS);
 
     public SigmaSettings {
         rulePaths = List.copyOf(rulePaths);
@@ -70,71 +100,18 @@ public record SigmaSettings(List<Path> rulePaths, boolean bundled, Path mapping,
     }
 
     /**
-     * Reads the settings from the detector's configuration map.
+     * Reads the settings from the detector's block of the configuration ({@code detection.detectors.sigma}).
      *
-     * @throws IllegalArgumentException naming the key when a key is unknown or a value is invalid
+     * @throws dev.bulwark.config.ConfigException naming every unknown key and bad value
      */
-    public static SigmaSettings from(Map<String, String> config) {
-        for (String key : config.keySet()) {
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown setting detection.detectors.sigma." + key + " (known: "
-                        + String.join(", ", KEYS.stream().sorted().toList()) + ")");
-            }
-        }
-        String rules = config.get("rules");
-        List<Path> paths = rules == null ? List.of() : Arrays.stream(rules.split(","))
-                .map(String::strip).filter(p -> !p.isEmpty()).map(Path::of).toList();
-        String bundled = config.getOrDefault("bundled", "true").strip().toLowerCase(Locale.ROOT);
-        if (!bundled.equals("true") && !bundled.equals("false")) {
-            throw new IllegalArgumentException("detection.detectors.sigma.bundled must be true or false, got " + bundled);
-        }
-        String mapping = config.get("mapping");
-        return new SigmaSettings(paths, Boolean.parseBoolean(bundled),
-                mapping == null || mapping.isBlank() ? null : Path.of(mapping.strip()),
-                duration(config, "fold-window", "10m"),
-                duration(config, "emit-interval", "30s"),
-                duration(config, "grace", "30s"),
-                integer(config, "max-group-events", 1000),
-                integer(config, "max-evidence-events", 50));
+    public static SigmaSettings from(Map<String, ?> config) {
+        return of(Fields.of("detection.detectors.sigma", FIELDS).parse(config, Map.of()));
     }
 
-    /** Parses {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}, {@code 1d} or an ISO-8601 duration. */
-    public static Duration parseDuration(String text) {
-        String value = text.strip();
-        Matcher matcher = DURATION.matcher(value);
-        if (matcher.matches()) {
-            long amount = Long.parseLong(matcher.group(1));
-            return switch (matcher.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "h" -> Duration.ofHours(amount);
-                default -> Duration.ofDays(amount);
-            };
-        }
-        return Duration.parse(value.toUpperCase(Locale.ROOT));
-    }
-
-    private static Duration duration(Map<String, String> config, String key, String fallback) {
-        String value = config.getOrDefault(key, fallback);
-        try {
-            return parseDuration(value);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("detection.detectors.sigma." + key + " must be a duration such as 30s, "
-                    + "10m or 1h, got " + value);
-        }
-    }
-
-    private static int integer(Map<String, String> config, String key, int fallback) {
-        String value = config.get(key);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            return Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("detection.detectors.sigma." + key + " must be a whole number, got "
-                    + value);
-        }
+    /** The settings from parsed values of {@link #FIELDS}. */
+    public static SigmaSettings of(Settings settings) {
+        return new SigmaSettings(settings.get(RULES).stream().filter(p -> !p.isBlank()).map(Path::of).toList(),
+                settings.get(BUNDLED), settings.get(MAPPING), settings.get(FOLD_WINDOW), settings.get(EMIT_INTERVAL),
+                settings.get(GRACE), settings.get(MAX_GROUP_EVENTS), settings.get(MAX_EVIDENCE_EVENTS));
     }
 }

@@ -25,7 +25,7 @@ class BehaviourBaselineDetectorTest {
 
     @Test
     void anImageIsLearnedThenSomethingNewIsReportedOnce() {
-        try (DetectorTestKit kit = DetectorTestKit.of(new BehaviourBaselineDetector(), Map.of("learning", "PT10M"), Map.of())) {
+        try (DetectorTestKit kit = DetectorTestKit.of(new BehaviourBaselineDetector(), Map.of("learning", "10m"), Map.of())) {
             kit.context("{kind: namespace, key: shop, namespace: shop, tenant: acme}");
             kit.event(exec("c1", "/usr/sbin/nginx"));
             kit.advance(Duration.ofMinutes(5));
@@ -56,7 +56,7 @@ class BehaviourBaselineDetectorTest {
     @Test
     void optedOutTenantsAreNotProfiled() {
         try (DetectorTestKit kit = DetectorTestKit.of(new BehaviourBaselineDetector(),
-                Map.of("learning", "PT1M", "optOutTenants", "acme"), Map.of())) {
+                Map.of("learning", "1m", "opt-out-tenants", "acme"), Map.of())) {
             kit.context("{kind: namespace, key: shop, namespace: shop, tenant: acme}");
             kit.event(exec("c1", "/usr/sbin/nginx"));
             kit.advance(Duration.ofMinutes(2));

@@ -9,6 +9,9 @@ import java.util.Set;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
 import dev.bulwark.detectors.Detector;
 import dev.bulwark.detectors.DetectorContext;
 import dev.bulwark.detectors.FindingFactory;
@@ -27,8 +30,16 @@ public final class CryptoMinerDetector implements Detector {
 
     static final String RULE_ID = "example.crypto_miner";
     private static final MitreAttack MITRE = FindingFactory.mitre(List.of("impact"), List.of("T1496"));
-    private static final String DEFAULT_NAMES = "xmrig,minerd,cpuminer,ethminer,t-rex,nbminer,xmr-stak";
-    private static final String DEFAULT_PORTS = "3333,4444,5555,7777,14444,45700";
+
+    /** {@code names}: process names of miners. */
+    static final Field<List<String>> NAMES = Field.of("names", Type.LIST)
+            .withDefault(List.of("xmrig", "minerd", "cpuminer", "ethminer", "t-rex", "nbminer", "xmr-stak"))
+            .withDoc("Process names of cryptocurrency miners.");
+    /** {@code ports}: Stratum mining-pool ports. */
+    static final Field<List<String>> PORTS = Field.of("ports", Type.LIST)
+            .withDefault(List.of("3333", "4444", "5555", "7777", "14444", "45700"))
+            .withValidator(Validator.of((List<String> l) -> l.stream().allMatch(p -> p.matches("\\d{1,5}")), "port numbers"))
+            .withDoc("Destination ports of mining pools (Stratum).");
 
     @Override
     public String name() {
@@ -36,9 +47,14 @@ public final class CryptoMinerDetector implements Detector {
     }
 
     @Override
+    public List<Field<?>> settings() {
+        return List.of(NAMES, PORTS);
+    }
+
+    @Override
     public KStream<String, Finding> build(DetectorContext context) {
-        Set<String> names = Set.of(context.config().getOrDefault("names", DEFAULT_NAMES).split("\\s*,\\s*"));
-        Set<String> ports = Set.of(context.config().getOrDefault("ports", DEFAULT_PORTS).split("\\s*,\\s*"));
+        Set<String> names = Set.copyOf(context.settings().get(NAMES));
+        Set<String> ports = Set.copyOf(context.settings().get(PORTS));
         return context.events()
                 .filter((key, event) -> reason(event, names, ports) != null, Named.as(name() + "-filter"))
                 .mapValues(event -> finding(event, reason(event, names, ports), context), Named.as(name() + "-finding"));
