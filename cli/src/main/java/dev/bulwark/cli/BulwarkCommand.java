@@ -28,14 +28,28 @@ public final class BulwarkCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The commands that need no checkout, only a Kafka and an Elasticsearch. */
+    static final String WITHOUT_CHECKOUT = "run, ingest, serve, rules and findings";
+
     /** Loads the configuration named on the command line, the environment, or the defaults. */
     BulwarkConfig config() throws IOException {
         return BulwarkConfig.load(config, System.getenv());
     }
 
-    /** The local stack described by the configuration. */
-    LocalStack localStack(BulwarkConfig config) {
-        Path root = LocalStack.findRepoRoot();
+    /**
+     * The local stack described by the configuration, for {@code command} ({@code local}, {@code demo}).
+     *
+     * @throws IllegalStateException when there is no checkout (the stack script is not part of the installed
+     *     distribution), saying so and which commands work without one
+     */
+    LocalStack localStack(BulwarkConfig config, String command) {
+        Path root;
+        try {
+            root = LocalStack.findRepoRoot("'bulwark " + command + "'");
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(e.getMessage() + ". Without a checkout, " + WITHOUT_CHECKOUT
+                    + " work against the Kafka and Elasticsearch named in the configuration.", e);
+        }
         LocalStack defaults = LocalStack.defaults(root);
         return new LocalStack(root, config.homeDir(), envPort("BULWARK_KAFKA_PORT", defaults.kafkaPort()),
                 envPort("BULWARK_KAFKA_CONTROLLER_PORT", defaults.kafkaControllerPort()),

@@ -61,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
         SCENARIO_TENANTS.forEach(config.tenants::putIfAbsent);
-        LocalStack stack = parent.localStack(config);
+        LocalStack stack = parent.localStack(config, "demo");
 
         BulwarkCommand.say("step 1/4: local stack (Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl() + ")");
         if (stack.healthy()) {

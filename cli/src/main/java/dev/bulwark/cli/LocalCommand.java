@@ -33,7 +33,7 @@ final class LocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
-        LocalStack stack = parent.localStack(config);
+        LocalStack stack = parent.localStack(config, "local");
         switch (action) {
             case "up" -> {
                 int exit = stack.run("up", args.toArray(String[]::new));

@@ -33,6 +33,9 @@ import java.util.Map;
 public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaControllerPort, int elasticsearchPort,
                          int elasticsearchTransportPort) {
 
+    /** Where the stack script lives inside a checkout. */
+    public static final String STACK_SCRIPT = "deploy/local/stack.sh";
+
     /** The default stack: {@code <repo>/.bulwark}, Kafka on 9092, Elasticsearch on 9200. */
     public static LocalStack defaults(Path repoRoot) {
         return new LocalStack(repoRoot, repoRoot.resolve(".bulwark"), 9092, 9093, 9200, 9300);
@@ -50,7 +53,7 @@ public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaContr
 
     /** The script that manages the processes. */
     public Path script() {
-        return repoRoot.resolve("deploy/local/stack.sh");
+        return repoRoot.resolve(STACK_SCRIPT);
     }
 
     /** Environment that points the script at this stack. */
@@ -136,18 +139,35 @@ public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaContr
     /**
      * Finds the project checkout: {@code BULWARK_REPO} if set, else the first parent of the working directory holding
      * {@code deploy/local/stack.sh}.
+     *
+     * @throws IllegalStateException when there is none, with a message that says the command needs a checkout
      */
     public static Path findRepoRoot() {
+        return findRepoRoot("this command");
+    }
+
+    /**
+     * {@link #findRepoRoot()}, naming {@code command} in the message when there is no checkout: the installed
+     * distribution has no {@code deploy/local/stack.sh}, so its {@code local} and {@code demo} end up here.
+     */
+    public static Path findRepoRoot(String command) {
         String configured = System.getenv("BULWARK_REPO");
         if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath().normalize();
+            Path root = Path.of(configured).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(root.resolve(STACK_SCRIPT))) {
+                throw new IllegalStateException(command + " needs a Bulwark source checkout, but BULWARK_REPO is " + root
+                        + ", which has no " + STACK_SCRIPT + "; set BULWARK_REPO to the folder of a checkout or unset it");
+            }
+            return root;
         }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("deploy/local/stack.sh"))) {
+        Path workingDirectory = Path.of("").toAbsolutePath();
+        for (Path dir = workingDirectory; dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve(STACK_SCRIPT))) {
                 return dir;
             }
         }
-        throw new IllegalStateException("cannot find the Bulwark checkout (deploy/local/stack.sh) above "
-                + Path.of("").toAbsolutePath() + "; run from the checkout or set BULWARK_REPO");
+        throw new IllegalStateException(command + " needs a Bulwark source checkout: it drives " + STACK_SCRIPT
+                + ", which is neither in " + workingDirectory + " nor in any folder above it. Run it from inside a checkout"
+                + " with the checkout's ./bulwark launcher, or set BULWARK_REPO to the checkout's folder");
     }
 }
