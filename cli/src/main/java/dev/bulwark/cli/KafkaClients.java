@@ -42,7 +42,8 @@ public final class KafkaClients {
             ProducerConfig.TRANSACTIONAL_ID_CONFIG, ConsumerConfig.GROUP_ID_CONFIG, ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
             ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            StreamsConfig.APPLICATION_ID_CONFIG, StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.STATE_DIR_CONFIG);
+            StreamsConfig.APPLICATION_ID_CONFIG, StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.STATE_DIR_CONFIG,
+            ConsumerConfig.GROUP_PROTOCOL_CONFIG);
 
     private final BulwarkConfig config;
     private final Topics topics;
@@ -63,7 +64,9 @@ public final class KafkaClients {
         for (String key : properties.keySet()) {
             if (RESERVED.contains(key)) {
                 throw new IllegalArgumentException("kafka.properties must not set " + key + ": Bulwark sets it itself"
-                        + (key.equals("bootstrap.servers") ? " from kafka.bootstrap" : " to keep its delivery guarantees"));
+                        + (key.equals("bootstrap.servers") ? " from kafka.bootstrap"
+                        : key.equals("group.protocol") ? " (the classic protocol with static membership restarts fastest; "
+                                + "see docs/operating.md)" : " to keep its delivery guarantees"));
             }
             if (!known.contains(key)) {
                 String near = known.stream().filter(k -> k.startsWith(key.split("\\.")[0] + ".")).limit(8).toList().toString();

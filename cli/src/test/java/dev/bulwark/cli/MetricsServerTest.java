@@ -37,4 +37,45 @@ class MetricsServerTest {
             assertThat(server.registry()).isNotNull();
         }
     }
+
+    @Test
+    void readyzIs503UntilStartedAndEveryCheckPassesAndSaysWhy() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        try (MetricsServer server = new MetricsServer(port)) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI readyz = URI.create(server.healthUrl() + "/readyz");
+            URI livez = URI.create(server.healthUrl() + "/livez");
+            HttpResponse<String> starting = http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(starting.statusCode()).isEqualTo(503);
+            assertThat(starting.body()).contains("\"startup\":\"components are starting\"");
+
+            java.util.concurrent.atomic.AtomicReference<String> sink = new java.util.concurrent.atomic.AtomicReference<>(
+                    "no partition of bulwark.findings assigned");
+            server.readiness("sink", sink::get);
+            server.readiness("detectors", () -> null);
+            server.liveness("detectors", () -> null);
+            server.started();
+            HttpResponse<String> notReady = http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(notReady.statusCode()).isEqualTo(503);
+            assertThat(notReady.body()).isEqualTo("{\"status\":\"unavailable\",\"checks\":{\"detectors\":\"ok\","
+                    + "\"sink\":\"no partition of bulwark.findings assigned\",\"startup\":\"ok\"}}\n");
+            assertThat(http.send(HttpRequest.newBuilder(livez).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                    .isEqualTo(200);
+
+            sink.set(null);
+            HttpResponse<String> ready = http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).startsWith("{\"status\":\"ok\"");
+
+            server.readiness("api", () -> {
+                throw new IllegalStateException("boom \"quoted\"");
+            });
+            HttpResponse<String> failing = http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(failing.statusCode()).isEqualTo(503);
+            assertThat(failing.body()).contains("\"api\":\"check failed: java.lang.IllegalStateException: boom \\\"quoted\\\"\"");
+        }
+    }
 }
