@@ -86,7 +86,10 @@ public final class CrossTenantAccessDetector implements Detector {
                         Named.as(name() + "-count-denied"),
                         Materialized.<String, DeniedAttempts, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as(
                                 name() + "-denied-store").withKeySerde(Serdes.String()).withValueSerde(DeniedAttempts.serde())
-                                .withRetention(window.plus(Duration.ofMinutes(2))))
+                                .withRetention(window.plus(Duration.ofMinutes(2)))
+                                // Every count must reach the threshold filter: a record cache would fold a burst of
+                                // refusals (4, 5, 6 within one commit interval) into one update (6) and skip 5.
+                                .withCachingDisabled())
                 .toStream(Named.as(name() + "-denied-stream"))
                 .filter((key, attempts) -> attempts != null && attempts.count() == threshold, Named.as(name() + "-threshold"))
                 .map((key, attempts) -> org.apache.kafka.streams.KeyValue.pair(key.key(),

@@ -144,6 +144,12 @@ public final class DetectorTestKit implements AutoCloseable {
         return this;
     }
 
+    /** Feeds one built context record under its {@code kind/key}; a null value deletes the object. */
+    public DetectorTestKit send(String key, TenantContext value) {
+        context.pipeInput(key, value, clock);
+        return this;
+    }
+
     /** Moves the kit's clock (event time for new records) and the driver's wall clock (punctuations) forward. */
     public DetectorTestKit advance(Duration duration) {
         clock = clock.plus(duration);
