@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -41,7 +40,7 @@ import dev.bulwark.schemas.TenantContext;
  *   - {kind: namespace, key: shop, namespace: shop, tenant: acme}
  * events:                                    # SecurityEvent records, in order
  *   - {kubernetes: {namespace: shop, pod: web-1}, container: {id: c1}, process: {name: bash, tty: 34816}}
- *   - advance: PT5M                          # moves time (in context: too)
+ *   - advance: 5m                            # moves time (in context: too)
  * expect:                                    # every finding, in any order
  *   - {rule: bulwark.container.interactive_shell, severity: high, tenant: acme, container_id: c1, count: 1}
  * expectNoOtherFindings: true                # default true: a finding not listed fails the scenario
@@ -531,17 +530,13 @@ public final class Scenario {
             return null;
         }
         if (node.size() != 1) {
-            throw new IllegalArgumentException(where + ": an advance is {advance: PT5M} and nothing else");
+            throw new IllegalArgumentException(where + ": an advance is {advance: 5m} and nothing else");
         }
         try {
-            Duration duration = Duration.parse(node.get("advance").asText());
-            if (duration.isNegative()) {
-                throw new IllegalArgumentException(where + ": time only moves forward");
-            }
-            return duration;
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(where + ": advance must be an ISO-8601 duration such as PT30S or PT10M, got "
-                    + node.get("advance").asText(), e);
+            // Bulwark's one duration format (30s, 5m, 1h30m), as in the configuration; time only moves forward.
+            return dev.bulwark.config.Durations.parse(node.get("advance").asText());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": advance: " + e.getMessage(), e);
         }
     }
 
