@@ -117,6 +117,31 @@ public final class TenantDirectory {
         return tenants.size() == 1 ? new Resolution(tenants.first(), FROM_CONTEXT) : Resolution.UNKNOWN;
     }
 
+    /**
+     * The tenant of a group as the role bindings that changed before {@code binding} say (by {@code observed_at}; the
+     * binding itself and bindings of the same instant do not count). A group's home is where it was bound first: a
+     * later binding in another tenant's namespace is the drift, whichever order the objects arrive in and however far
+     * the directory has caught up.
+     */
+    public Resolution groupTenantBefore(String group, TenantContext binding) {
+        TenantContext entry = subject("Group", group);
+        if (entry != null) {
+            String self = binding.getKind() + "/" + binding.getKey();
+            entry = TenantContext.newBuilder(entry).setGrants(entry.getGrants().stream().filter(grant -> {
+                if (self.equals(grant.getRole())) {
+                    return false;
+                }
+                int slash = grant.getRole().indexOf('/');
+                TenantContext other = slash < 0 ? null
+                        : object(grant.getRole().substring(0, slash), grant.getRole().substring(slash + 1));
+                return other != null && other.getObservedAt() < binding.getObservedAt();
+            }).toList()).build();
+        }
+        TreeSet<String> tenants = new TreeSet<>(tenantsOfBindings(entry));
+        tenants.remove(TenantResolver.UNATTRIBUTED);
+        return tenants.size() == 1 ? new Resolution(tenants.first(), FROM_CONTEXT) : Resolution.UNKNOWN;
+    }
+
     /** The pod that holds an IP now, or null. */
     public PodRef podByIp(String ip) {
         if (ip == null || store == null) {

@@ -37,7 +37,10 @@ import dev.bulwark.schemas.TenantInfo;
 
 /**
  * RBAC drift: a RoleBinding that grants a subject of tenant A rights in tenant B's namespace, or a ClusterRoleBinding
- * that gives a tenant's identity cluster-wide rights. Rights are resolved through the referenced Role or ClusterRole,
+ * that gives a tenant's identity cluster-wide rights. A group's tenant is the one tenant in whose namespaces the
+ * group was bound <em>before</em> the binding being judged changed ({@code observed_at}): its home is where it was
+ * bound first, and a later binding elsewhere is the drift, whatever order the objects arrive in and however far the
+ * directory has caught up. Bindings of the same instant tell nothing about each other. Rights are resolved through the referenced Role or ClusterRole,
  * including rules ClusterRoles aggregate by label: wildcard verbs or resources make a finding critical.
  *
  * <p>Why: cross-tenant access usually starts as a binding someone added "temporarily". This detector reads every change
@@ -95,6 +98,7 @@ public final class RbacDriftDetector implements Detector {
         }
         return true;
     }
+
 
     @Override
     public java.util.Set<Input> inputs() {
@@ -312,7 +316,7 @@ public final class RbacDriftDetector implements Detector {
             if (!subjects.test(subject)) {
                 continue;
             }
-            String subjectTenant = subjectTenant(subject, binding.getNamespace(), directory);
+            String subjectTenant = subjectTenant(subject, binding, directory);
             if (!Isolation.known(subjectTenant)) {
                 continue;
             }
@@ -336,13 +340,14 @@ public final class RbacDriftDetector implements Detector {
         return findings;
     }
 
-    private static String subjectTenant(Subject subject, String bindingNamespace, TenantDirectory directory) {
+    private static String subjectTenant(Subject subject, TenantContext binding, TenantDirectory directory) {
+        String bindingNamespace = binding.getNamespace();
         return switch (subject.getKind()) {
             case "ServiceAccount" -> directory.namespaceTenant(subject.getNamespace() != null ? subject.getNamespace()
                     : bindingNamespace).tenant();
             case "User" -> directory.identityTenant(subject.getName(), List.of()).tenant();
             case "Group" -> subject.getName().startsWith("system:") ? null
-                    : directory.groupTenant(subject.getName()).tenant();
+                    : directory.groupTenantBefore(subject.getName(), binding).tenant();
             default -> null;
         };
     }

@@ -23,6 +23,7 @@ class RbacDriftDetectorTest {
     void aBindingInOneTenantsNamespaceForAnotherTenantsIdentitiesIsHigh() {
         try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
             kit.context(TENANTS);
+            kit.advance(Duration.ofSeconds(1)); // the drift came after the group was bound at home
             kit.context("""
                     {kind: rolebinding, key: shop/helpers, namespace: shop, name: helpers,
                      subjects: [{kind: ServiceAccount, name: ci, namespace: ledger}, {kind: Group, name: globex-devs},
@@ -38,6 +39,55 @@ class RbacDriftDetectorTest {
             });
             assertThat(findings.values()).extracting(f -> f.getEvidence().getFields().get("subject.name"))
                     .containsExactlyInAnyOrder("ci", "globex-devs");
+        }
+    }
+
+    @Test
+    void aGroupsTenantComesFromItsEarlierBindingsWhateverTheDirectoryHoldsWhenTheBindingIsJudged() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context("""
+                    - {kind: namespace, key: ledger, namespace: ledger, tenant: globex}
+                    - {kind: rolebinding, key: ledger/globex-devs, namespace: ledger, subjects: [{kind: Group, name: globex-devs}],
+                       grants: [{role: "ClusterRole:edit", namespace: ledger}]}
+                    """);
+            kit.advance(Duration.ofSeconds(1));
+            // shop is not known yet, so the binding waits; by the time it is judged it is in the directory itself.
+            // Counting its own namespace, the group would be acme's and globex's, hence of no single tenant: no finding.
+            // Only the binding that came first says where the group belongs.
+            kit.context("""
+                    {kind: rolebinding, key: shop/helpers, namespace: shop, name: helpers,
+                     subjects: [{kind: Group, name: globex-devs}], grants: [{role: "ClusterRole:view", namespace: shop}]}
+                    """);
+            assertThat(kit.findings()).as("waiting for shop").isEmpty();
+            kit.context("{kind: namespace, key: shop, namespace: shop, tenant: acme}");
+            settle(kit);
+            assertThat(kit.findings()).singleElement().satisfies(f -> {
+                assertThat(f.getRule().getId()).isEqualTo(RbacDriftDetector.CROSS_TENANT_RULE);
+                assertThat(f.getTenant()).isEqualTo("acme");
+                assertThat(f.getOtherTenants()).containsExactly("globex");
+                assertThat(f.getEvidence().getFields()).containsEntry("subject.name", "globex-devs");
+            });
+            // The home binding judged again now (re-ingested, unchanged) does not become drift: helpers came later.
+            kit.context("""
+                    {kind: rolebinding, key: ledger/globex-devs, namespace: ledger, subjects: [{kind: Group, name: globex-devs}],
+                     grants: [{role: "ClusterRole:edit", namespace: ledger}], observed_at: %d}
+                    """.formatted(kit.now().minusSeconds(10).toEpochMilli()));
+            settle(kit);
+            assertThat(kit.findings()).as("no new finding").isEmpty();
+        }
+    }
+
+    @Test
+    void aGroupWithNoSingleTenantGivesNoFindingButTheOtherSubjectsStillCount() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new RbacDriftDetector())) {
+            kit.context(TENANTS);
+            kit.context("""
+                    {kind: rolebinding, key: shop/everyone, namespace: shop, name: everyone,
+                     subjects: [{kind: Group, name: all-staff}, {kind: ServiceAccount, name: ci, namespace: ledger}],
+                     grants: [{role: "ClusterRole:view", namespace: shop}]}
+                    """);
+            assertThat(kit.findings()).as("the service account still counts; the tenant-less group does not")
+                    .singleElement().satisfies(f -> assertThat(f.getEvidence().getFields()).containsEntry("subject.name", "ci"));
         }
     }
 
