@@ -1,12 +1,16 @@
 package dev.bulwark.cli;
 
 import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HexFormat;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -18,7 +22,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.bulwark.api.ApiServer;
 import dev.bulwark.ingest.http.IngestReceiver;
+import dev.bulwark.api.ApiTokens;
+import dev.bulwark.api.FindingsService;
+import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.FindingIndex;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The composition layer: starts the components a process runs (ingest receiver, detectors, sink, query API) from the
@@ -55,11 +64,15 @@ public final class BulwarkRuntime implements AutoCloseable {
         KafkaClients kafka = new KafkaClients(config);
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         try {
-            List<String> created = kafka.ensureTopics();
-            BulwarkCommand.say(created.isEmpty() ? "topics present under " + kafka.topics().prefix() : "created topics " + created);
-            Admin admin = kafka.admin();
-            opened.push(admin);
-            Supplier<String> kafkaCheck = HealthChecks.kafka(admin, config.kafka.bootstrap);
+            boolean usesKafka = components.contains(Component.ingest) && config.ingest.port != 0
+                    || components.contains(Component.detectors) || components.contains(Component.sink);
+            Supplier<String> kafkaCheck = null;
+            if (usesKafka) { // the query API alone needs only Elasticsearch
+                ensureTopics(kafka);
+                Admin admin = kafka.admin();
+                opened.push(admin);
+                kafkaCheck = HealthChecks.kafka(admin, config.kafka.bootstrap);
+            }
 
             EnumSet<Pipeline.Component> processing = EnumSet.noneOf(Pipeline.Component.class);
             if (components.contains(Component.detectors)) {
@@ -90,7 +103,7 @@ public final class BulwarkRuntime implements AutoCloseable {
                 ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url,
                         config.elasticsearch.username, config.elasticsearch.password, config.elasticsearch.apiKey);
                 opened.push(() -> client._transport().close());
-                api = ServeCommand.start(config, client);
+                api = startApi(config, client);
                 opened.push(api);
                 metrics.readiness("api", HealthChecks.elasticsearch(client, config.elasticsearch.url));
             }
@@ -100,7 +113,7 @@ public final class BulwarkRuntime implements AutoCloseable {
                 KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.producer("bulwark-ingest"),
                         new StringSerializer(), new ByteArraySerializer());
                 opened.push(() -> producer.close(Duration.ofSeconds(30)));
-                receiver = IngestServeCommand.start(config, producer, metrics.registry());
+                receiver = startReceiver(config, producer, metrics.registry());
                 opened.push(receiver);
                 metrics.readiness("ingest", kafkaCheck);
             }
@@ -113,6 +126,88 @@ public final class BulwarkRuntime implements AutoCloseable {
             closeAll(opened);
             throw e;
         }
+    }
+
+    /** Creates the configured topics that are missing, and says which. */
+    static void ensureTopics(BulwarkConfig config) throws InterruptedException {
+        ensureTopics(new KafkaClients(config));
+    }
+
+    private static void ensureTopics(KafkaClients kafka) throws InterruptedException {
+        List<String> created = kafka.ensureTopics();
+        BulwarkCommand.say(created.isEmpty() ? "topics present: " + kafka.topics().prefix()
+                + "{events,context,context-directory,rules,findings,dlq}" : "created topics " + created);
+    }
+
+    /** Blocks until SIGTERM or Ctrl-C; the callers' try-with-resources then stops the components in order. */
+    static void awaitSignal() throws InterruptedException {
+        CountDownLatch signal = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            signal.countDown();
+            try {
+                stopped.await(60, TimeUnit.SECONDS); // let the caller close everything before the JVM exits
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bulwark-shutdown"));
+        BulwarkCommand.say("press Ctrl-C to stop");
+        try {
+            signal.await();
+        } finally {
+            STOPPED.set(stopped);
+        }
+    }
+
+    /** Set when a signal arrived; counted down once the runtime is closed, so the shutdown hook may return. */
+    private static final java.util.concurrent.atomic.AtomicReference<CountDownLatch> STOPPED =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Starts the API described by the configuration and says where it listens. With no token configured on a loopback
+     * address, a SOC token is generated for this process and printed once; beyond loopback, tokens are required.
+     */
+    static ApiServer startApi(BulwarkConfig config, ElasticsearchClient client) throws IOException {
+        ApiTokens tokens = config.apiTokens();
+        String generated = null;
+        if (tokens.isEmpty()) {
+            if (!isLoopback(config.api.host)) {
+                throw new IllegalArgumentException("the query API on " + config.api.host + " needs tokens: set api.tokens "
+                        + "or BULWARK_API_TOKENS=<token>=soc,<token>=tenant:<name> (tokens: openssl rand -hex 24)");
+            }
+            byte[] random = new byte[24];
+            new SecureRandom().nextBytes(random);
+            generated = HexFormat.of().formatHex(random);
+            tokens = ApiTokens.of(List.of(new ApiTokens.Entry(generated, "soc", "local-soc")));
+        }
+        ApiServer server = new ApiServer(new ApiServer.Settings(config.api.host, config.api.port, config.api.threads),
+                tokens, new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix), Clock.systemUTC()));
+        BulwarkCommand.say("query API and console on " + server.url() + "/ (OpenAPI: " + server.url() + "/openapi.json)");
+        if (generated != null) {
+            BulwarkCommand.say("no API tokens configured: this run accepts the SOC token " + generated
+                    + " (set BULWARK_API_TOKENS to choose your own)");
+        }
+        return server;
+    }
+
+    private static boolean isLoopback(String host) {
+        return "127.0.0.1".equals(host) || "localhost".equals(host) || "::1".equals(host) || host.startsWith("127.");
+    }
+
+    /** Starts the receiver described by the configuration and says where it listens. */
+    static IngestReceiver startReceiver(BulwarkConfig config, KafkaProducer<String, byte[]> producer, MeterRegistry registry)
+            throws java.io.IOException {
+        IngestReceiver.Settings settings = new IngestReceiver.Settings(config.ingest.host, config.ingest.port,
+                config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8,
+                java.time.Duration.ofSeconds(60));
+        IngestReceiver receiver = new IngestReceiver(settings, producer, Topics.withPrefix(config.kafka.topicPrefix), registry,
+                config.ingest.tenantKeys);
+        BulwarkCommand.say("ingest receiver on " + receiver.url() + " (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format})"
+                + (config.ingest.tokens.isEmpty() ? "; no token required" : "; bearer token required"));
+        if (config.ingest.tokens.isEmpty() && !"127.0.0.1".equals(config.ingest.host) && !"localhost".equals(config.ingest.host)) {
+            BulwarkCommand.say("WARNING: listening beyond loopback without tokens; set BULWARK_INGEST_TOKENS");
+        }
+        return receiver;
     }
 
     /** The detectors and sink of this process, or null when it runs neither. */
@@ -134,6 +229,10 @@ public final class BulwarkRuntime implements AutoCloseable {
     @Override
     public void close() {
         closeAll(started);
+        CountDownLatch stopped = STOPPED.getAndSet(null);
+        if (stopped != null) {
+            stopped.countDown();
+        }
     }
 
     private static void closeAll(Deque<AutoCloseable> opened) {

@@ -72,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
                 throw new IllegalStateException("the local stack did not come up; see the messages above, then ./bulwark local status");
             }
         }
-        LocalCommand.createTopics(config);
+        BulwarkRuntime.ensureTopics(config);
 
         BulwarkCommand.say("step 2/4: starting the pipeline (detectors + Elasticsearch sink)");
         byte[] scenario = scenario();
@@ -86,8 +86,8 @@ final class DemoCommand implements Callable<Integer> {
 
             BulwarkCommand.say("step 3/4: replaying the attack scenario (" + SCENARIO.substring(SCENARIO.lastIndexOf('/') + 1) + ")");
             SourceParser parser = Parsers.forFormat("falco");
-            IngestStats stats = IngestCommand.ingest(config, parser,
-                    List.of(new IngestCommand.Source("attack-scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
+            IngestStats stats = Ingestion.ingest(config, parser,
+                    List.of(new Ingestion.Source("attack-scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
             BulwarkCommand.say("ingest: " + stats);
 
             BulwarkCommand.say("step 4/4: waiting for " + expectedEventIds.size() + " findings to be searchable in Elasticsearch");

@@ -1,27 +1,21 @@
 package dev.bulwark.cli;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.FileFollower;
 import dev.bulwark.ingest.FilePatterns;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.SourceParser;
-import dev.bulwark.ingest.StreamIngestor;
 import dev.bulwark.schemas.Ids;
-import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -79,10 +73,10 @@ final class IngestCommand implements Callable<Integer> {
         if (follow) {
             return follow(config, parser, limit);
         }
-        List<Source> sources = new ArrayList<>();
+        List<Ingestion.Source> sources = new ArrayList<>();
         for (String file : files) {
             if ("-".equals(file)) {
-                sources.add(new Source("stdin", () -> System.in));
+                sources.add(new Ingestion.Source("stdin", () -> System.in));
                 continue;
             }
             var matched = FilePatterns.expand(List.of(file));
@@ -94,10 +88,10 @@ final class IngestCommand implements Callable<Integer> {
                 if (!Files.isReadable(path)) {
                     throw new IllegalArgumentException("cannot read " + path + " (no permission)");
                 }
-                sources.add(new Source(path.toString(), () -> Files.newInputStream(path)));
+                sources.add(new Ingestion.Source(path.toString(), () -> Files.newInputStream(path)));
             }
         }
-        IngestStats stats = ingest(config, parser, sources, limit, true);
+        IngestStats stats = Ingestion.ingest(config, parser, sources, limit, true);
         System.out.println(stats);
         return stats.balanced() ? 0 : 1;
     }
@@ -106,7 +100,7 @@ final class IngestCommand implements Callable<Integer> {
         if (files.contains("-")) {
             throw new IllegalArgumentException("--follow reads files, not standard input");
         }
-        LocalCommand.createTopics(config);
+        BulwarkRuntime.ensureTopics(config);
         Path state = stateFile;
         if (state == null) {
             List<String> absolute = files.stream().map(f -> Path.of(f).toAbsolutePath().normalize().toString()).sorted().toList();
@@ -126,7 +120,7 @@ final class IngestCommand implements Callable<Integer> {
             }
         }, "bulwark-ingest-stop"));
         BulwarkCommand.say("following " + files + " as " + parser.format() + "; positions in " + state + "; Ctrl-C stops");
-        try (EventPublisher publisher = new EventPublisher(producerConfig(config), Topics.withPrefix(config.kafka.topicPrefix), stats)) {
+        try (EventPublisher publisher = Ingestion.publisher(config, stats)) {
             FileFollower follower = new FileFollower(files, parser, publisher, state, limit, Duration.ofMillis(250));
             long[] lastReport = {System.nanoTime(), 0};
             follower.run(() -> {
@@ -142,41 +136,5 @@ final class IngestCommand implements Callable<Integer> {
             stopped.countDown();
         }
         return stats.balanced() ? 0 : 1;
-    }
-
-    /** One input stream to ingest and the name it is reported under. */
-    record Source(String name, IoSupplier<InputStream> open) {
-    }
-
-    /** Opens an input; may throw I/O errors. */
-    @FunctionalInterface
-    interface IoSupplier<T> {
-        T get() throws java.io.IOException;
-    }
-
-    static Map<String, Object> producerConfig(BulwarkConfig config) {
-        return new KafkaClients(config).producer("bulwark-ingest");
-    }
-
-    /** Publishes every record of every source; returns the ledger after Kafka acknowledged everything. */
-    static IngestStats ingest(BulwarkConfig config, SourceParser parser, List<Source> sources, int maxRecordBytes,
-            boolean showProgress) throws Exception {
-        LocalCommand.createTopics(config);
-        IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
-        try (EventPublisher publisher = new EventPublisher(producerConfig(config), Topics.withPrefix(config.kafka.topicPrefix), stats)) {
-            try (StreamIngestor ingestor = new StreamIngestor(publisher, maxRecordBytes, StreamIngestor.defaultParallelism())) {
-                for (Source source : sources) {
-                    try (InputStream in = source.open().get()) {
-                        ingestor.ingest(in, source.name(), parser, n -> {
-                            if (showProgress) {
-                                BulwarkCommand.say(source.name() + ": " + n + " records read");
-                            }
-                        });
-                    }
-                }
-            }
-            publisher.flush();
-        }
-        return stats;
     }
 }

@@ -1,15 +1,7 @@
 package dev.bulwark.cli;
 
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-
-import dev.bulwark.ingest.http.IngestReceiver;
-import dev.bulwark.schemas.Topics;
-import io.micrometer.core.instrument.MeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -45,27 +37,8 @@ final class IngestServeCommand implements Callable<Integer> {
         try (MetricsServer metrics = new MetricsServer(config.metrics.port);
                 BulwarkRuntime runtime = BulwarkRuntime.start(config, java.util.EnumSet.of(BulwarkRuntime.Component.ingest),
                         metrics)) {
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "bulwark-ingest-serve-stop"));
-            BulwarkCommand.say("press Ctrl-C to stop");
-            stop.await();
+            BulwarkRuntime.awaitSignal();
         }
         return 0;
-    }
-
-    /** Starts the receiver described by the configuration and says where it listens. */
-    static IngestReceiver start(BulwarkConfig config, KafkaProducer<String, byte[]> producer, MeterRegistry registry)
-            throws java.io.IOException {
-        IngestReceiver.Settings settings = new IngestReceiver.Settings(config.ingest.host, config.ingest.port,
-                config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8,
-                java.time.Duration.ofSeconds(60));
-        IngestReceiver receiver = new IngestReceiver(settings, producer, Topics.withPrefix(config.kafka.topicPrefix), registry,
-                config.ingest.tenantKeys);
-        BulwarkCommand.say("ingest receiver on " + receiver.url() + " (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format})"
-                + (config.ingest.tokens.isEmpty() ? "; no token required" : "; bearer token required"));
-        if (config.ingest.tokens.isEmpty() && !"127.0.0.1".equals(config.ingest.host) && !"localhost".equals(config.ingest.host)) {
-            BulwarkCommand.say("WARNING: listening beyond loopback without tokens; set BULWARK_INGEST_TOKENS");
-        }
-        return receiver;
     }
 }

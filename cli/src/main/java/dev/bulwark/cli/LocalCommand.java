@@ -40,7 +40,7 @@ final class LocalCommand implements Callable<Integer> {
                 if (exit != 0) {
                     return exit;
                 }
-                createTopics(config);
+                BulwarkRuntime.ensureTopics(config);
                 BulwarkCommand.say("ready: Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl()
                         + "; stop with ./bulwark local down");
                 return 0;
@@ -50,13 +50,5 @@ final class LocalCommand implements Callable<Integer> {
             }
             default -> throw new IllegalArgumentException("unknown action '" + action + "'; use up, down, status or logs");
         }
-    }
-
-    /** Creates the configured topics when missing. */
-    static void createTopics(BulwarkConfig config) throws InterruptedException {
-        Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
-        List<String> created = new KafkaClients(config).ensureTopics();
-        BulwarkCommand.say(created.isEmpty() ? "topics present: " + topics.prefix() + "{events,context,context-directory,rules,findings,dlq}"
-                : "created topics " + created);
     }
 }

@@ -115,7 +115,7 @@ final class RulesCommand implements Callable<Integer> {
                 return validation.ok() ? 0 : 1;
             }
             Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
-            LocalCommand.createTopics(config);
+            BulwarkRuntime.ensureTopics(config);
             Map<String, String> present = prune ? readAll(config, topics) : Map.of();
             try (KafkaProducer<String, String> producer = producer(config)) {
                 List<Future<RecordMetadata>> sent = new ArrayList<>();

@@ -1,7 +1,6 @@
 package dev.bulwark.cli;
 
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -27,16 +26,10 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
-        CountDownLatch stopped = new CountDownLatch(1);
-        try (MetricsServer metrics = new MetricsServer(config.metrics.port)) {
-            BulwarkRuntime runtime = BulwarkRuntime.start(config, components, metrics);
-            // SIGTERM and Ctrl-C stop the components in order (receiver first), leaving the consumer groups cleanly.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                runtime.close();
-                stopped.countDown();
-            }, "bulwark-shutdown"));
-            BulwarkCommand.say("press Ctrl-C to stop");
-            stopped.await();
+        // SIGTERM and Ctrl-C stop the components in order (receiver first), leaving the consumer groups cleanly.
+        try (MetricsServer metrics = new MetricsServer(config.metrics.port);
+             BulwarkRuntime runtime = BulwarkRuntime.start(config, components, metrics)) {
+            BulwarkRuntime.awaitSignal();
         }
         return 0;
     }

@@ -48,8 +48,8 @@ class EndToEndIT {
         new KafkaClients(config).ensureTopics();
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
-            IngestStats stats = IngestCommand.ingest(config, Parsers.forFormat("falco"),
-                    List.of(new IngestCommand.Source("e2e", () -> new ByteArrayInputStream(input))), 1 << 20, false);
+            IngestStats stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("e2e", () -> new ByteArrayInputStream(input))), 1 << 20, false);
             assertThat(stats.eventsOut()).isEqualTo(1);
             assertThat(stats.deadLettered()).isEqualTo(1);
             assertThat(stats.balanced()).isTrue();
@@ -103,8 +103,8 @@ class EndToEndIT {
         try (Pipeline detectors = Pipeline.start(config, state.resolve("detectors"), detectorMetrics,
                 java.util.EnumSet.of(Pipeline.Component.DETECTORS))) {
             assertThat(detectors.awaitRunning(Duration.ofSeconds(60))).isTrue();
-            IngestCommand.ingest(config, Parsers.forFormat("falco"),
-                    List.of(new IngestCommand.Source("components", () -> new ByteArrayInputStream(alert))), 1 << 20, false);
+            Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("components", () -> new ByteArrayInputStream(alert))), 1 << 20, false);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (detectorMetrics.counter("bulwark.detect.events.in").count() < 1 && System.nanoTime() < deadline) {
                 Thread.sleep(200);

@@ -97,8 +97,8 @@ class TenantIsolationIT {
     }
 
     private static void ingest(BulwarkConfig config, String format, byte[] input) throws Exception {
-        IngestStats stats = IngestCommand.ingest(config, Parsers.forFormat(format),
-                List.of(new IngestCommand.Source(format, () -> new ByteArrayInputStream(input))), 1 << 20, false);
+        IngestStats stats = Ingestion.ingest(config, Parsers.forFormat(format),
+                List.of(new Ingestion.Source(format, () -> new ByteArrayInputStream(input))), 1 << 20, false);
         assertThat(stats.balanced()).isTrue();
         assertThat(stats.deadLettered()).as(stats.toString()).isZero();
     }
