@@ -2,12 +2,8 @@ package dev.bulwark.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.Probes;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.schemas.ContainerInfo;
 import dev.bulwark.schemas.EventInfo;
@@ -76,14 +73,14 @@ class RestartGapIT {
         List<String> figures = new ArrayList<>();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(), new ByteArraySerializer())) {
-            int port = freePort();
+            int port = Probes.freePort();
             Process first = start(config, port);
             try {
-                long readyMs = awaitReady(port, first, Duration.ofSeconds(120));
+                long readyMs = Probes.awaitReady(port, first, Duration.ofSeconds(120), () -> "see " + work);
                 figures.add("first start: /readyz 200 after " + readyMs + " ms");
                 send(producer, topics, "c-first");
-                assertThat(awaitFinding(client, index, "c-first", Duration.ofSeconds(60))).as("finding before any restart").isTrue();
-                HttpResponse<String> ready = readiness(port);
+                assertThat(awaitFinding(stack, index, "c-first", Duration.ofSeconds(60))).as("finding before any restart").isTrue();
+                HttpResponse<String> ready = Probes.readiness(port);
                 assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
             } finally {
                 first.destroy(); // SIGTERM: a graceful stop
@@ -95,10 +92,10 @@ class RestartGapIT {
             long gracefulGapMs;
             try {
                 send(producer, topics, "c-after-sigterm");
-                assertThat(awaitFinding(client, index, "c-after-sigterm", Duration.ofSeconds(60))).isTrue();
+                assertThat(awaitFinding(stack, index, "c-after-sigterm", Duration.ofSeconds(60))).isTrue();
                 gracefulGapMs = (System.nanoTime() - restarted) / 1_000_000;
                 figures.add("after SIGTERM: new alert searchable " + gracefulGapMs + " ms after the restart began");
-                awaitReady(port, second, Duration.ofSeconds(30));
+                Probes.awaitReady(port, second, Duration.ofSeconds(30), () -> "see " + work);
             } finally {
                 second.destroyForcibly(); // SIGKILL: no goodbye to the group
                 second.waitFor();
@@ -109,7 +106,7 @@ class RestartGapIT {
             long killGapMs;
             try {
                 send(producer, topics, "c-after-kill");
-                assertThat(awaitFinding(client, index, "c-after-kill", Duration.ofSeconds(120))).isTrue();
+                assertThat(awaitFinding(stack, index, "c-after-kill", Duration.ofSeconds(120))).isTrue();
                 killGapMs = (System.nanoTime() - restarted) / 1_000_000;
                 figures.add("after kill -9: new alert searchable " + killGapMs + " ms after the restart began");
             } finally {
@@ -157,49 +154,8 @@ class RestartGapIT {
                 topics.events().valueSerde().serializer().serialize("t", event))).get();
     }
 
-    private static boolean awaitFinding(ElasticsearchClient client, FindingIndex index, String containerId, Duration wait)
+    private static boolean awaitFinding(LocalStack stack, FindingIndex index, String containerId, Duration wait)
             throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                long hits = client.count(c -> c.index(index.alias()).query(q -> q.term(t -> t.field("container.id")
-                        .value(containerId)))).count();
-                if (hits > 0) {
-                    return true;
-                }
-            } catch (IOException | RuntimeException e) {
-                // no index yet, or a just-created daily index answers 503 until its shard is active
-            }
-            Thread.sleep(100);
-        }
-        return false;
-    }
-
-    private static long awaitReady(int port, Process process, Duration wait) throws InterruptedException {
-        long start = System.nanoTime();
-        long deadline = start + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            assertThat(process.isAlive()).as("bulwark run is still running").isTrue();
-            try {
-                if (readiness(port).statusCode() == 200) {
-                    return (System.nanoTime() - start) / 1_000_000;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("/readyz did not answer 200 within " + wait);
-    }
-
-    private static HttpResponse<String> readiness(int port) throws IOException, InterruptedException {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "container.id", containerId, wait);
     }
 }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.Probes;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingIndex;
@@ -92,14 +93,20 @@ class DistributionIT {
                 work.resolve("home")));
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(indexPrefix);
-        int port = freePort();
+        int port = Probes.freePort();
         Path runLog = work.resolve("run.log");
         ProcessBuilder builder = launcher(bulwark, work, "run", "--components", "detectors,sink", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(runLog.toFile());
         builder.environment().put("BULWARK_METRICS_PORT", Integer.toString(port));
         Process run = builder.start();
         try {
-            long readyMs = awaitReady(port, run, runLog, Duration.ofSeconds(120));
+            long readyMs = Probes.awaitReady(port, run, Duration.ofSeconds(120), () -> {
+                try {
+                    return tail(runLog);
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            });
             System.out.println("[distribution] bin/bulwark run: /readyz 200 after " + readyMs + " ms");
 
             String containerId = "d" + prefix.substring(prefix.length() - 9, prefix.length() - 1);
@@ -108,7 +115,7 @@ class DistributionIT {
             Result ingest = runToEnd(bulwark, work, "ingest", "-f", "falco", "--config", config.toString(), alert.toString());
             assertThat(ingest.exit()).as(ingest.output()).isZero();
 
-            assertThat(awaitFinding(client, index, containerId, Duration.ofSeconds(60)))
+            assertThat(Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "container.id", containerId, Duration.ofSeconds(60)))
                     .as("a finding for the ingested alert in Elasticsearch; run log:\n" + tail(runLog)).isTrue();
             Result findings = runToEnd(bulwark, work, "findings", "--config", config.toString(), "--tenant", "acme",
                     "--since", "1h", "--json");
@@ -190,52 +197,8 @@ class DistributionIT {
                 + "\"tags\":[\"container\",\"shell\"],\"time\":\"%s\"}").formatted(containerId, nanos, now);
     }
 
-    private static boolean awaitFinding(ElasticsearchClient client, FindingIndex index, String containerId, Duration wait)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                long hits = client.count(c -> c.index(index.alias()).query(q -> q.term(t -> t.field("container.id")
-                        .value(containerId)))).count();
-                if (hits > 0) {
-                    return true;
-                }
-            } catch (IOException | RuntimeException e) {
-                // no index yet, or a just-created daily index answers 503 until its shard is active
-            }
-            Thread.sleep(200);
-        }
-        return false;
-    }
-
-    private static long awaitReady(int port, Process process, Path log, Duration wait) throws Exception {
-        long start = System.nanoTime();
-        long deadline = start + wait.toNanos();
-        HttpClient http = HttpClient.newHttpClient();
-        while (System.nanoTime() < deadline) {
-            assertThat(process.isAlive()).as("bin/bulwark run is still running; log:\n" + tail(log)).isTrue();
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return (System.nanoTime() - start) / 1_000_000;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("/readyz did not answer 200 within " + wait + "; log:\n" + tail(log));
-    }
-
     private static String tail(Path log) throws IOException {
         String text = Files.exists(log) ? Files.readString(log) : "";
         return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
