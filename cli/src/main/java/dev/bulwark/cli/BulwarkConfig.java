@@ -61,6 +61,7 @@ public final class BulwarkConfig {
         public Duration contextWait;
         public int maxPendingEvents;
         public int streamThreads;
+        public int maxFindingBytes;
         /** Per-detector settings, by detector name; checked against each detector's declared settings at start. */
         public Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
     }
@@ -210,6 +211,12 @@ public final class BulwarkConfig {
             .withEnv("BULWARK_DETECTION_THREADS").withValidator(Validator.range(1, 64))
             .withDoc("Kafka Streams threads of the detectors (useful up to one per input partition)."),
             (c, v) -> c.detection.streamThreads = v);
+    static final Field<Integer> DETECTION_MAX_FINDING_BYTES = bind(Field.of("detection.maxFindingBytes", Type.INT)
+            .withDefault(dev.bulwark.detectors.FindingBounds.DEFAULT_MAX_BYTES)
+            .withValidator(Validator.range(dev.bulwark.detectors.FindingBounds.MIN_MAX_BYTES, 900 * 1024))
+            .withDoc("Largest finding, serialized: longer texts in it (command lines, paths, evidence) are cut and "
+                    + "evidence.truncated is set, so no event can make a finding Kafka refuses."),
+            (c, v) -> c.detection.maxFindingBytes = v);
     static final Field<Map<String, Map<String, Object>>> DETECTION_DETECTORS = bind(Field.of("detection.detectors",
                     Type.of("map", BulwarkConfig::detectorSettings, Object::toString)).withDefault(Map.of())
             .withDoc("Per-detector settings, by detector name; each detector declares its own (docs/configuration.md).")

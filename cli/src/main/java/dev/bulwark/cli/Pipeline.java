@@ -90,7 +90,8 @@ public final class Pipeline implements AutoCloseable {
             enabledSettings.keySet().removeIf(config.detection.disabled::contains);
             Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
                     enabledSettings, metrics, new DetectionTopology.EnrichmentSettings(
-                            config.detection.contextWait, config.detection.maxPendingEvents));
+                            config.detection.contextWait, config.detection.maxPendingEvents,
+                            config.detection.maxFindingBytes));
             Properties props = kafka.streams(stateDir.resolve("streams"), instanceId + "-detectors");
             props.put(dev.bulwark.detectors.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
             props.put(dev.bulwark.detectors.DeadLetterHandlers.METRICS_CONFIG, metrics);

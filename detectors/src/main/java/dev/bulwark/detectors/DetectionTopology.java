@@ -47,9 +47,21 @@ public final class DetectionTopology {
     /** Name of the store of events waiting for their namespace's context. */
     public static final String PENDING_STORE = "enrich-pending";
 
-    /** How the enrichment waits for context that has not arrived yet. */
-    public record EnrichmentSettings(Duration contextWait, int maxPending) {
-        public static final EnrichmentSettings DEFAULTS = new EnrichmentSettings(Duration.ofSeconds(2), 10_000);
+    /**
+     * How the enrichment waits for context that has not arrived yet, and the bound of one finding.
+     *
+     * @param contextWait how long an event without tenant context waits for it
+     * @param maxPending most events waiting at once per task
+     * @param maxFindingBytes the largest serialized finding ({@link FindingBounds}); larger ones are cut
+     */
+    public record EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes) {
+        public static final EnrichmentSettings DEFAULTS = new EnrichmentSettings(Duration.ofSeconds(2), 10_000,
+                FindingBounds.DEFAULT_MAX_BYTES);
+
+        /** With the default finding bound. */
+        public EnrichmentSettings(Duration contextWait, int maxPending) {
+            this(contextWait, maxPending, FindingBounds.DEFAULT_MAX_BYTES);
+        }
     }
 
     /** Builds the topology for the given detectors, with default enrichment settings. */
@@ -101,7 +113,9 @@ public final class DetectionTopology {
             DetectorContext context = new DetectorContext(builder, events, tenants, settings.get(detector.name()),
                     contextUpdates, DIRECTORY_STORE, topics, metrics);
             KStream<String, Finding> findings = detector.build(context);
-            findings.peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
+            findings.mapValues(finding -> finding == null ? null : FindingBounds.cap(finding, enrichment.maxFindingBytes()),
+                            Named.as(detector.name() + "-bounded"))
+                    .peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())
                             .withName(detector.name() + "-findings-sink"));
         }

@@ -60,7 +60,7 @@ public final class FindingFactory {
                 fields.put(k, v);
             }
         });
-        return Finding.newBuilder()
+        return FindingBounds.cap(Finding.newBuilder()
                 .setId(Ids.of(idParts))
                 .setDetector(detector.name())
                 .setRule(FindingRule.newBuilder().setId(ruleId).setName(ruleName).setVersion(detector.version()).build())
@@ -79,7 +79,7 @@ public final class FindingFactory {
                 .setContainerId(event.getContainer() == null ? null : event.getContainer().getId())
                 .setImage(event.getContainer() == null ? null : event.getContainer().getImageName())
                 .setEvidence(Evidence.newBuilder().setEventIds(List.of(event.getId())).setFields(fields).build())
-                .build();
+                .build());
     }
 
     /** The tenant a finding belongs to: the event's enriched owner, else the static mapping of its namespace. */

@@ -126,6 +126,75 @@ class DetectionTopologyIT {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "exactly-once: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void eventsThatWouldMakeOversizedFindingsAreCutAndTheGoodOnesAfterThemAllBecomeFindings(boolean exactlyOnce)
+            throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("oversized" + exactlyOnce);
+        Topics topics = Topics.withPrefix(prefix);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            TopicAdmin.ensureTopics(admin, topics, 1, (short) 1);
+        }
+        List<Detector> detectors = Detectors.discover();
+        var topology = DetectionTopology.build(topics, detectors, new TenantResolver(Map.of("payments", "acme")),
+                Map.of(), new SimpleMeterRegistry());
+        var props = DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(), prefix + "app",
+                state.resolve("oversized-" + exactlyOnce).toString(), exactlyOnce);
+        props.put(DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
+        String huge = "A".repeat(900 * 1024);
+        try (KafkaStreams streams = new KafkaStreams(topology, props);
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                     ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000), new StringSerializer(), new ByteArraySerializer())) {
+            streams.start();
+            var serializer = topics.events().valueSerde().serializer();
+            var longCommand = InteractiveShellInContainerDetectorTest.shellEvent("huge-cmd", "c-huge-cmd", "bash", 34816L);
+            longCommand.getProcess().setCommandLine("bash -c " + huge);
+            var longNamespace = InteractiveShellInContainerDetectorTest.shellEvent("huge-ns", "c-huge-ns", "bash", 34816L);
+            longNamespace.getKubernetes().setNamespace("ns-" + huge);
+            for (var event : List.of(longCommand, longNamespace)) {
+                byte[] bytes = serializer.serialize("t", event);
+                assertThat(bytes.length).isGreaterThan(900 * 1024);
+                producer.send(new ProducerRecord<>(topics.events().name(), "container/" + event.getContainer().getId(),
+                        bytes)).get();
+            }
+            for (int i = 0; i < 100; i++) {
+                producer.send(new ProducerRecord<>(topics.events().name(), "container/good-" + i, serializer.serialize("t",
+                        InteractiveShellInContainerDetectorTest.shellEvent("good-" + i, "good-" + i, "bash", 34816L)))).get();
+            }
+
+            List<Finding> findings = new ArrayList<>();
+            consume(stack, topics.findings().name(), 102, bytes -> findings.add(topics.findings().valueSerde().deserializer().deserialize("t", bytes)));
+            var shellFindings = findings.stream().filter(f -> "bulwark.container.interactive_shell".equals(f.getRule().getId())).toList();
+            long notCut = List.of("c-huge-cmd", "c-huge-ns").stream().filter(id -> shellFindings.stream()
+                    .noneMatch(f -> id.equals(f.getContainerId()) && f.getEvidence().getTruncated())).count();
+            List<DeadLetter> letters = new ArrayList<>();
+            if (notCut > 0) { // then they must be on the dead-letter topic
+                consume(stack, topics.deadLetters().name(), (int) notCut,
+                        bytes -> letters.add(topics.deadLetters().valueSerde().deserializer().deserialize("t", bytes)));
+            }
+            assertThat(shellFindings).extracting(Finding::getContainerId).as("every good event after the huge ones")
+                    .containsAll(java.util.stream.IntStream.range(0, 100).mapToObj(i -> "good-" + i).toList());
+            List<String> huge1 = List.of("c-huge-cmd", "c-huge-ns"); // at offsets 0 and 1 of the events topic
+            for (int offset = 0; offset < huge1.size(); offset++) {
+                String id = huge1.get(offset);
+                String origin = topics.events().name() + "-0@" + offset;
+                boolean truncated = shellFindings.stream().anyMatch(f -> id.equals(f.getContainerId())
+                        && f.getEvidence().getTruncated());
+                boolean deadLettered = letters.stream().anyMatch(l -> origin.equals(l.getOrigin()));
+                assertThat(truncated || deadLettered).as(id + " is cut or dead-lettered").isTrue();
+            }
+            for (Finding finding : findings) {
+                assertThat(topics.findings().valueSerde().serializer().serialize("t", finding).length)
+                        .isLessThanOrEqualTo(FindingBounds.DEFAULT_MAX_BYTES);
+            }
+            assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+            assertThat(streams.metadataForLocalThreads()).singleElement()
+                    .satisfies(thread -> assertThat(thread.threadName()).endsWith("StreamThread-1"));
+        }
+    }
+
     private static void consume(LocalStack stack, String topic, int expected, java.util.function.Consumer<byte[]> sink) {
         try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),

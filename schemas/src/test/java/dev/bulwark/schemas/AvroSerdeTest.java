@@ -114,6 +114,7 @@ class AvroSerdeTest {
         GenericRecord evidence = new GenericData.Record(older.getField("evidence").schema());
         evidence.put("event_ids", List.of("e1"));
         evidence.put("fields", Map.of());
+        evidence.put("truncated", false);
         GenericRecord mitre = new GenericData.Record(older.getField("mitre").schema());
         mitre.put("tactics", List.of());
         mitre.put("techniques", List.of());

@@ -121,8 +121,10 @@ public record FindingDocument(
     }
 
     /** Triggering events and matched fields. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Evidence(@JsonProperty("event_ids") List<String> eventIds,
-                           @JsonProperty("fields") Map<String, String> fields) {
+                           @JsonProperty("fields") Map<String, String> fields,
+                           @JsonProperty("truncated") Boolean truncated) {
     }
 
     /**
@@ -151,7 +153,8 @@ public record FindingDocument(
                 fields.get("user.name") == null ? null : new User(fields.get("user.name")),
                 fields.get("process.name") == null && fields.get("process.command_line") == null ? null
                         : new Process(fields.get("process.name"), fields.get("process.command_line")),
-                new Evidence(List.copyOf(f.getEvidence().getEventIds()), Map.copyOf(fields)),
+                new Evidence(List.copyOf(f.getEvidence().getEventIds()), Map.copyOf(fields),
+                        f.getEvidence().getTruncated() ? Boolean.TRUE : null),
                 new Triage("open", null, null, null));
     }
 

@@ -148,7 +148,8 @@ public record FindingIndex(String prefix) {
                                 .fields("text", Property.of(f -> f.text(t -> t))))))))
                 .properties("evidence", object(o -> o
                         .properties("event_ids", keyword())
-                        .properties("fields", Property.of(p -> p.flattened(f -> f)))))
+                        .properties("fields", Property.of(p -> p.flattened(f -> f)))
+                        .properties("truncated", Property.of(p -> p.boolean_(b -> b)))))
                 .properties("triage", object(o -> o
                         .properties("status", keyword())
                         .properties("updated_by", keyword())

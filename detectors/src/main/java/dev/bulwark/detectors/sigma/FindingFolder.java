@@ -215,7 +215,8 @@ final class FindingFolder {
                 .setCount(open.getCount() + repeat.getCount())
                 .setFirstSeen(Math.min(open.getFirstSeen(), repeat.getFirstSeen()))
                 .setLastSeen(Math.max(open.getLastSeen(), repeat.getLastSeen()))
-                .setEvidence(Evidence.newBuilder().setEventIds(List.copyOf(ids)).setFields(fields).build())
+                .setEvidence(Evidence.newBuilder(open.getEvidence()).setEventIds(List.copyOf(ids)).setFields(fields)
+                        .setTruncated(open.getEvidence().getTruncated() || repeat.getEvidence().getTruncated()).build())
                 .build();
     }
 

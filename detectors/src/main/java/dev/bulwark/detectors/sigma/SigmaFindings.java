@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import dev.bulwark.detectors.Detector;
+import dev.bulwark.detectors.FindingBounds;
 import dev.bulwark.detectors.FindingFactory;
 import dev.bulwark.detectors.TenantResolver;
 import dev.bulwark.schemas.Evidence;
@@ -161,7 +162,7 @@ public final class SigmaFindings {
                 + String.join(", ", correlation.rules()) + " within " + correlation.timespan().toString()
                 .substring(2).toLowerCase(Locale.ROOT) + ") fired" + by + ": " + count + " event(s)";
         String severity = severity(correlation.level());
-        return Finding.newBuilder(context)
+        return FindingBounds.cap(Finding.newBuilder(context)
                 .setId(foldKey)
                 .setRule(FindingRule.newBuilder().setId(correlation.id() != null ? correlation.id() : correlation.key())
                         .setName(correlation.title()).setVersion(context.getRule().getVersion()).build())
@@ -173,7 +174,7 @@ public final class SigmaFindings {
                 .setLastSeen(lastSeen)
                 .setCount(1)
                 .setEvidence(Evidence.newBuilder().setEventIds(List.copyOf(eventIds)).setFields(evidence).build())
-                .build();
+                .build());
     }
 
     static String ruleId(SigmaRule rule) {
