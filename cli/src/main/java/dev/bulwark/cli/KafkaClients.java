@@ -119,6 +119,9 @@ public final class KafkaClients {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // Never what an aborted transaction wrote (exactly-once detectors abort on failure); with at-least-once
+        // producers this changes nothing, since their records are visible at once.
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.kafka.sessionTimeout.toMillis());
         props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, heartbeatMs());
         if (instanceId != null) {

@@ -129,6 +129,59 @@ class EndToEndIT {
         }
     }
 
+    @Test
+    void theSinkNeverIndexesAFindingFromAnAbortedTransaction() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("aborted");
+        BulwarkConfig config = config(stack, prefix);
+        new KafkaClients(config).ensureTopics();
+        dev.bulwark.schemas.Topics topics = dev.bulwark.schemas.Topics.withPrefix(prefix);
+        ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        java.util.Properties transactional = new java.util.Properties();
+        transactional.put("bootstrap.servers", stack.kafkaBootstrap());
+        transactional.put("transactional.id", prefix + "tx");
+        try (Pipeline sink = Pipeline.start(config, state.resolve("sink"), new SimpleMeterRegistry(),
+                java.util.EnumSet.of(Pipeline.Component.SINK));
+             var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(transactional,
+                     new org.apache.kafka.common.serialization.StringSerializer(),
+                     new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.initTransactions();
+            // What an exactly-once detector that failed mid-transaction leaves on the topic: written, then aborted.
+            producer.beginTransaction();
+            producer.send(finding(topics, "aborted-finding")).get();
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(finding(topics, "committed-finding")).get();
+            producer.commitTransaction();
+
+            assertThat(dev.bulwark.deploy.Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "finding.id",
+                    "committed-finding", Duration.ofSeconds(60))).as("the committed finding").isTrue();
+            // The aborted one came first on the same partition: had the sink read it, it would be there already.
+            assertThat(dev.bulwark.deploy.Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "finding.id",
+                    "aborted-finding", Duration.ofSeconds(2))).as("the aborted finding").isFalse();
+        } finally {
+            client.indices().delete(d -> d.index(index.prefix() + "-*"));
+            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            client._transport().close();
+        }
+    }
+
+    private static org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> finding(
+            dev.bulwark.schemas.Topics topics, String id) {
+        var event = dev.bulwark.schemas.SecurityEvent.newBuilder().setId("e-" + id)
+                .setTimestamp(System.currentTimeMillis() * 1_000_000L).setSourceFormat("falco")
+                .setEvent(dev.bulwark.schemas.EventInfo.newBuilder().setKind("alert").build())
+                .setContainer(dev.bulwark.schemas.ContainerInfo.newBuilder().setId(id).build()).build();
+        var finding = dev.bulwark.schemas.Finding.newBuilder(dev.bulwark.detectors.FindingFactory.of(
+                new dev.bulwark.detectors.container.InteractiveShellInContainerDetector(), "test.rule", "Test", "high",
+                dev.bulwark.detectors.FindingFactory.mitre(List.of(), List.of()), "a finding", event,
+                dev.bulwark.detectors.TenantResolver.none(), Map.of(), id)).setId(id).build();
+        return new org.apache.kafka.clients.producer.ProducerRecord<>(topics.findings().name(), 0, id,
+                topics.findings().valueSerde().serializer().serialize(topics.findings().name(), finding));
+    }
+
     /** The interactive-shell findings, polled until there is one or {@code wait} has passed. */
     private static List<FindingDocument> search(ElasticsearchClient client, FindingIndex index, Duration wait)
             throws InterruptedException {

@@ -38,7 +38,8 @@ class KafkaClientsTest {
                 .containsEntry("enable.idempotence", true);
         assertThat(clients.groupConsumer("g", "host-1-sink")).containsEntry("sasl.mechanism", "SCRAM-SHA-512")
                 .containsEntry("group.instance.id", "host-1-sink").containsEntry("session.timeout.ms", 15_000)
-                .containsEntry("heartbeat.interval.ms", 3000).containsEntry("enable.auto.commit", false);
+                .containsEntry("heartbeat.interval.ms", 3000).containsEntry("enable.auto.commit", false)
+                .containsEntry("isolation.level", "read_committed");
         assertThat(clients.reader()).containsEntry("security.protocol", "SASL_SSL");
         Properties streams = clients.streams(dir.resolve("state"), "host-1-detectors");
         assertThat(streams).containsEntry("security.protocol", "SASL_SSL")
