@@ -42,6 +42,38 @@ public final class SafeJson {
     private SafeJson() {
     }
 
+    /**
+     * The offset of the first byte that is not strict UTF-8 (RFC 3629: no overlong forms, no encoded surrogates as in
+     * CESU-8, nothing above U+10FFFF), or -1. Jackson's own decoder lets encoded surrogates through, so documents are
+     * checked before parsing; pure ASCII, the common case, costs one scan.
+     */
+    public static int firstMalformedUtf8(byte[] bytes) {
+        int i = 0;
+        while (i < bytes.length && bytes[i] >= 0) {
+            i++;
+        }
+        if (i == bytes.length) {
+            return -1;
+        }
+        java.nio.charset.CharsetDecoder decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes, i, bytes.length - i);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(Math.min(bytes.length - i, 8192));
+        while (true) {
+            java.nio.charset.CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                return in.position();
+            }
+            if (result.isOverflow()) {
+                out.clear();
+                continue;
+            }
+            result = decoder.flush(out);
+            return result.isError() ? in.position() : -1;
+        }
+    }
+
     /** The shared, limit-enforcing mapper. */
     public static ObjectMapper mapper() {
         return MAPPER;
@@ -62,6 +94,11 @@ public final class SafeJson {
 
     /** Reads one JSON document of any type. */
     public static JsonNode read(byte[] bytes) throws ParseException {
+        int malformed = firstMalformedUtf8(bytes);
+        if (malformed >= 0) {
+            throw new ParseException("invalid JSON at byte " + malformed + ": not strict UTF-8 (an overlong, surrogate "
+                    + "or truncated sequence)");
+        }
         try (JsonParser parser = MAPPER.createParser(bytes)) {
             JsonNode node = MAPPER.readTree(parser);
             if (node == null || node.isMissingNode()) {
