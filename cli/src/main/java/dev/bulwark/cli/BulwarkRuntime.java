@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -110,10 +111,11 @@ public final class BulwarkRuntime implements AutoCloseable {
 
             IngestReceiver receiver = null;
             if (components.contains(Component.ingest) && config.ingest.port != 0) {
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.producer("bulwark-ingest"),
-                        new StringSerializer(), new ByteArraySerializer());
+                Map<String, Object> producerProps = kafka.receiverProducer();
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
+                        new ByteArraySerializer());
                 opened.push(() -> producer.close(Duration.ofSeconds(30)));
-                receiver = startReceiver(config, producer, metrics.registry());
+                receiver = startReceiver(config, producer, metrics.registry(), receiverAckTimeout(producerProps));
                 opened.push(receiver);
                 metrics.readiness("ingest", kafkaCheck);
             }
@@ -126,6 +128,15 @@ public final class BulwarkRuntime implements AutoCloseable {
             closeAll(opened);
             throw e;
         }
+    }
+
+    /**
+     * How long the receiver waits for Kafka's acknowledgement before answering 503: longer than the producer's
+     * {@code delivery.timeout.ms}, so a 503 means the producer gave the records up, never that they may still arrive.
+     */
+    static Duration receiverAckTimeout(Map<String, Object> producerProps) {
+        Object delivery = producerProps.get(org.apache.kafka.clients.producer.ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
+        return Duration.ofMillis(Long.parseLong(String.valueOf(delivery))).plusSeconds(10);
     }
 
     /** Creates the configured topics that are missing, and says which. */
@@ -195,11 +206,10 @@ public final class BulwarkRuntime implements AutoCloseable {
     }
 
     /** Starts the receiver described by the configuration and says where it listens. */
-    static IngestReceiver startReceiver(BulwarkConfig config, KafkaProducer<String, byte[]> producer, MeterRegistry registry)
-            throws java.io.IOException {
+    static IngestReceiver startReceiver(BulwarkConfig config, KafkaProducer<String, byte[]> producer, MeterRegistry registry,
+                                        Duration ackTimeout) throws java.io.IOException {
         IngestReceiver.Settings settings = new IngestReceiver.Settings(config.ingest.host, config.ingest.port,
-                config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8,
-                java.time.Duration.ofSeconds(60));
+                config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8, ackTimeout);
         IngestReceiver receiver = new IngestReceiver(settings, producer, Topics.withPrefix(config.kafka.topicPrefix), registry,
                 config.ingest.tenantKeys);
         BulwarkCommand.say("ingest receiver on " + receiver.url() + " (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format})"

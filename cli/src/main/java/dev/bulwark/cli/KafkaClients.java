@@ -110,6 +110,18 @@ public final class KafkaClients {
     }
 
     /**
+     * The HTTP receiver's producer: {@link #producer} with a delivery timeout short enough for HTTP senders (45 s,
+     * unless {@code kafka.properties} sets one); the receiver waits longer than that before answering 503.
+     */
+    public Map<String, Object> receiverProducer() {
+        Map<String, Object> props = producer("bulwark-ingest");
+        if (!config.kafka.properties.containsKey(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)) {
+            props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 45_000);
+        }
+        return props;
+    }
+
+    /**
      * A group member's settings: manual commits, earliest reset, static membership under {@code instanceId} (when not
      * null) and the configured session timeout.
      */

@@ -66,4 +66,16 @@ class KafkaClientsTest {
         KafkaClients named = new KafkaClients(config("detection:\n  instanceId: bulwark-detectors-0\n"));
         assertThat(named.instanceId(dir)).isEqualTo("bulwark-detectors-0");
     }
+
+    @Test
+    void theReceiverAnswers503OnlyAfterItsProducerGaveUp() throws Exception {
+        KafkaClients clients = new KafkaClients(config("{}\n"));
+        Map<String, Object> producer = clients.receiverProducer();
+        assertThat(producer).containsEntry("delivery.timeout.ms", 45_000).containsEntry("acks", "all");
+        assertThat(BulwarkRuntime.receiverAckTimeout(producer).toMillis()).isGreaterThan(45_000);
+        KafkaClients longer = new KafkaClients(config("kafka:\n  properties:\n    delivery.timeout.ms: \"300000\"\n"));
+        Map<String, Object> configured = longer.receiverProducer();
+        assertThat(configured).containsEntry("delivery.timeout.ms", "300000");
+        assertThat(BulwarkRuntime.receiverAckTimeout(configured).toMillis()).isGreaterThan(300_000);
+    }
 }
