@@ -91,6 +91,13 @@ public final class BulwarkConfig {
         public int threads;
     }
 
+    /** The bounds of event time. */
+    public static final class EventTime {
+        public Duration maxFuture;
+        public Duration maxAge;
+        public String outOfRange;
+    }
+
     /** Metrics and health endpoints. */
     public static final class Metrics {
         public int port;
@@ -102,6 +109,7 @@ public final class BulwarkConfig {
     public Metrics metrics = new Metrics();
     public Ingest ingest = new Ingest();
     public Api api = new Api();
+    public EventTime eventTime = new EventTime();
     /** Tenant name to the namespaces it owns. */
     public Map<String, List<String>> tenants = new LinkedHashMap<>();
     /** State folder; see {@link #homeDir()}. */
@@ -266,6 +274,24 @@ public final class BulwarkConfig {
             .withExample("\n  - {token: <openssl rand -hex 24>, role: soc, name: alice}\n"
                     + "  - {token: <openssl rand -hex 24>, role: \"tenant:acme\", name: acme}"),
             (c, v) -> c.api.tokens = v);
+
+    static final Field<Duration> EVENT_TIME_MAX_FUTURE = bind(Field.of("eventTime.maxFuture", Type.DURATION)
+            .withDefault(Duration.ofMinutes(10)).withEnv("BULWARK_EVENT_TIME_MAX_FUTURE")
+            .withValidator(Validator.between(Duration.ZERO, Duration.ofDays(365)))
+            .withDoc("How far ahead of now an event's time may be (clock skew); later ones are clamped or dead-lettered "
+                    + "at ingest (eventTime.outOfRange), and the sink never names an index after such a time."),
+            (c, v) -> c.eventTime.maxFuture = v);
+    static final Field<Duration> EVENT_TIME_MAX_AGE = bind(Field.of("eventTime.maxAge", Type.DURATION)
+            .withDefault(Duration.ofDays(30)).withEnv("BULWARK_EVENT_TIME_MAX_AGE")
+            .withValidator(Validator.between(Duration.ofHours(1), Duration.ofDays(365L * 200)))
+            .withDoc("How old an event may be (keep it at most the findings' retention); older ones are clamped or "
+                    + "dead-lettered at ingest. Raise it to replay archives."),
+            (c, v) -> c.eventTime.maxAge = v);
+    static final Field<String> EVENT_TIME_OUT_OF_RANGE = bind(Field.of("eventTime.outOfRange", Type.STRING)
+            .withDefault("clamp").withEnv("BULWARK_EVENT_TIME_OUT_OF_RANGE").withValidator(Validator.oneOf("clamp", "dead-letter"))
+            .withDoc("clamp: such an event gets the ingest time, its own time kept in attributes bulwark.original_time "
+                    + "and bulwark.time_clamped; dead-letter: the record goes to the dead-letter topic with the reason."),
+            (c, v) -> c.eventTime.outOfRange = v);
 
     static final Field<Integer> METRICS_PORT = bind(Field.of("metrics.port", Type.INT).withDefault(9464)
             .withEnv("BULWARK_METRICS_PORT").withValidator(Validator.portOrOff())
@@ -451,6 +477,12 @@ public final class BulwarkConfig {
             }
         });
         return byNamespace;
+    }
+
+    /** The bounds of event time as ingest applies them. */
+    public dev.bulwark.ingest.EventTimePolicy eventTimePolicy() {
+        return new dev.bulwark.ingest.EventTimePolicy(eventTime.maxFuture, eventTime.maxAge,
+                "dead-letter".equals(eventTime.outOfRange), java.time.Clock.systemUTC());
     }
 
     /**

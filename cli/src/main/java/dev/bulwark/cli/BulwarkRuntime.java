@@ -211,7 +211,7 @@ public final class BulwarkRuntime implements AutoCloseable {
         IngestReceiver.Settings settings = new IngestReceiver.Settings(config.ingest.host, config.ingest.port,
                 config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8, ackTimeout);
         IngestReceiver receiver = new IngestReceiver(settings, producer, Topics.withPrefix(config.kafka.topicPrefix), registry,
-                config.ingest.tenantKeys);
+                config.ingest.tenantKeys, config.eventTimePolicy());
         BulwarkCommand.say("ingest receiver on " + receiver.url() + " (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format})"
                 + (config.ingest.tokens.isEmpty() ? "; no token required" : "; bearer token required"));
         if (config.ingest.tokens.isEmpty() && !"127.0.0.1".equals(config.ingest.host) && !"localhost".equals(config.ingest.host)) {

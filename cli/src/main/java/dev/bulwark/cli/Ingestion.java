@@ -33,7 +33,7 @@ final class Ingestion {
     /** A publisher onto the configured topics with the lossless producer settings and the pass-through block. */
     static EventPublisher publisher(BulwarkConfig config, IngestStats stats) {
         return new EventPublisher(new KafkaClients(config).producer("bulwark-ingest"),
-                Topics.withPrefix(config.kafka.topicPrefix), stats);
+                Topics.withPrefix(config.kafka.topicPrefix), stats).withEventTime(config.eventTimePolicy());
     }
 
     /** Publishes every record of every source; returns the ledger after Kafka acknowledged everything. */

@@ -117,7 +117,8 @@ public final class Pipeline implements AutoCloseable {
                     new ByteArrayDeserializer());
             deadLetters = new KafkaProducer<>(kafka.producer("bulwark-sink-dlq"), new StringSerializer(), new ByteArraySerializer());
             sink = new FindingSink(consumer, deadLetters, client, topics,
-                    new FindingIndex(config.elasticsearch.indexPrefix), metrics);
+                    new FindingIndex(config.elasticsearch.indexPrefix), metrics)
+                    .withIndexTimeBounds(config.eventTime.maxFuture, config.eventTime.maxAge);
         }
 
         Pipeline pipeline = new Pipeline(streams, sink, client, streamsMetrics, detectors, deadLetters);

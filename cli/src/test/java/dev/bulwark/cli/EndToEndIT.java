@@ -168,6 +168,48 @@ class EndToEndIT {
         }
     }
 
+    @Test
+    void alertsSpreadOverCenturiesOpenAtMostOneNewIndexAndAreAllAccountedFor() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("eventtime");
+        BulwarkConfig config = config(stack, prefix);
+        config.eventTime.maxAge = Duration.ofDays(30); // the defaults: 30d back, 10m ahead, clamp
+        config.eventTime.maxFuture = Duration.ofMinutes(10);
+        config.tenants.put("acme", List.of("payments"));
+        StringBuilder alerts = new StringBuilder();
+        for (int i = 0; i < 30; i++) { // 1972 to 2210
+            Instant time = Instant.parse("1972-01-01T00:00:00Z").plus(Duration.ofDays(i * 8 * 365L + i));
+            alerts.append(("{\"output\":\"A shell was spawned\",\"priority\":\"Critical\",\"rule\":\"Terminal shell in "
+                    + "container\",\"source\":\"syscall\",\"time\":\"%s\",\"output_fields\":{\"container.id\":\"t%02d\","
+                    + "\"proc.name\":\"bash\",\"proc.tty\":34816,\"k8s.ns.name\":\"payments\",\"k8s.pod.name\":\"api-1\"}}\n")
+                    .formatted(time, i));
+        }
+        byte[] input = alerts.toString().getBytes(StandardCharsets.UTF_8);
+        ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        new KafkaClients(config).ensureTopics();
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
+            assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
+            IngestStats stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("centuries", () -> new ByteArrayInputStream(input))), 1 << 20, false);
+            assertThat(stats.recordsIn()).isEqualTo(30);
+            assertThat(stats.eventsOut()).isEqualTo(30);
+            assertThat(stats.deadLettered()).isZero();
+            assertThat(stats.balanced()).isTrue();
+            for (int i = 0; i < 30; i++) {
+                assertThat(dev.bulwark.deploy.Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "container.id",
+                        "t%02d".formatted(i), Duration.ofSeconds(60))).as("finding of alert %d", i).isTrue();
+            }
+            var indices = client.indices().get(g -> g.index(index.prefix() + "-*")).indices().keySet();
+            assertThat(indices).as("daily indices").hasSize(1)
+                    .containsExactly(index.indexFor(System.currentTimeMillis()));
+        } finally {
+            client.indices().delete(d -> d.index(index.prefix() + "-*"));
+            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            client._transport().close();
+        }
+    }
+
     private static org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> finding(
             dev.bulwark.schemas.Topics topics, String id) {
         var event = dev.bulwark.schemas.SecurityEvent.newBuilder().setId("e-" + id)
@@ -209,6 +251,8 @@ class EndToEndIT {
                 "BULWARK_TOPIC_PREFIX", prefix,
                 "BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings"));
         config.detection.applicationId = prefix + "detectors";
+        // These tests replay real samples from 2023: accept their times as an operator replaying archives would.
+        config.eventTime.maxAge = Duration.ofDays(365L * 100);
         return config;
     }
 }

@@ -58,6 +58,7 @@ public final class EventPublisher implements AutoCloseable {
     private final Topics topics;
     private final IngestStats stats;
     private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
+    private volatile EventTimePolicy eventTime = EventTimePolicy.ANY;
 
     public EventPublisher(Map<String, Object> producerConfig, Topics topics, IngestStats stats) {
         this(new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer()), topics, stats);
@@ -68,6 +69,16 @@ public final class EventPublisher implements AutoCloseable {
         this.producer = producer;
         this.topics = topics;
         this.stats = stats;
+    }
+
+    /**
+     * Bounds event time from now on ({@link EventTimePolicy}); without a call every time is accepted.
+     *
+     * @return this publisher
+     */
+    public EventPublisher withEventTime(EventTimePolicy policy) {
+        this.eventTime = java.util.Objects.requireNonNull(policy, "policy");
+        return this;
     }
 
     public IngestStats stats() {
@@ -110,7 +121,16 @@ public final class EventPublisher implements AutoCloseable {
         }
         Message[] messages = new Message[normalized.size()];
         int i = 0;
+        EventTimePolicy policy = eventTime;
+        java.time.Instant now = policy.clock().instant();
         for (SecurityEvent event : normalized.events()) {
+            String problem = policy.problem(event, now);
+            if (problem != null) {
+                if (policy.deadLetter()) {
+                    return prepareDeadLetter(record, size, parser.format(), origin, policy.reason(event, problem));
+                }
+                event = policy.clamp(event, problem, now);
+            }
             messages[i++] = new Message(topics.events().name(), EventKeys.of(event), topics.events().valueSerde()
                     .serializer().serialize(topics.events().name(), event), Kind.EVENT);
         }

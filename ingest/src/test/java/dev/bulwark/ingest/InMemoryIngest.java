@@ -34,11 +34,16 @@ public final class InMemoryIngest {
 
     /** Ingests {@code input} as the file {@code name} with {@code parser}. */
     public static Result run(byte[] input, String name, SourceParser parser) {
+        return run(input, name, parser, EventTimePolicy.ANY);
+    }
+
+    /** Ingests {@code input} as the file {@code name} with {@code parser}, bounding event time by {@code eventTime}. */
+    public static Result run(byte[] input, String name, SourceParser parser, EventTimePolicy eventTime) {
         MockProducer<String, byte[]> producer =
                 new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         Topics topics = Topics.defaults();
         IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
-        EventPublisher publisher = new EventPublisher(producer, topics, stats);
+        EventPublisher publisher = new EventPublisher(producer, topics, stats).withEventTime(eventTime);
         try {
             new StreamIngestor(publisher, StreamIngestor.DEFAULT_MAX_RECORD_BYTES)
                     .ingest(new ByteArrayInputStream(input), name, parser, n -> { });

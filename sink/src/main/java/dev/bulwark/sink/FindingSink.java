@@ -204,9 +204,32 @@ public final class FindingSink implements Runnable, AutoCloseable {
 
     /** A decoded finding and the record it came from. */
     private record Pending(ConsumerRecord<String, byte[]> record, Finding finding) {
-        String targetIndex(FindingIndex index) {
-            return index.indexFor(finding.getFirstSeen());
-        }
+    }
+
+    private volatile java.time.Duration maxFuture = java.time.Duration.ofDays(365L * 250);
+    private volatile java.time.Duration maxAge = java.time.Duration.ofDays(365L * 250);
+
+    /**
+     * Names daily indices only after times within [now - maxAge, now + maxFuture]: a finding dated outside is indexed
+     * into the nearest day inside (its own times are kept in the document), so no sender can make indices appear for
+     * arbitrary days. Without a call every time names its own day.
+     *
+     * @return this sink
+     */
+    public FindingSink withIndexTimeBounds(java.time.Duration maxFuture, java.time.Duration maxAge) {
+        this.maxFuture = maxFuture;
+        this.maxAge = maxAge;
+        return this;
+    }
+
+    /** The time that names {@code finding}'s daily index: its first sighting, within the bounds. */
+    long indexTime(Finding finding) {
+        long now = System.currentTimeMillis();
+        return Math.max(now - maxAge.toMillis(), Math.min(now + maxFuture.toMillis(), finding.getFirstSeen()));
+    }
+
+    private String targetIndex(Pending pending) {
+        return index.indexFor(indexTime(pending.finding()));
     }
 
     /** One bulk attempt at a set of findings; the listener fills it from the ingester's threads. */
@@ -289,7 +312,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
         while (!pending.isEmpty() && running.get()) {
             Attempt attempt = bulkIndex(pending);
             for (Pending p : attempt.succeeded) {
-                indexTenants.add(Map.entry(p.targetIndex(index), p.finding().getTenant()));
+                indexTenants.add(Map.entry(targetIndex(p), p.finding().getTenant()));
             }
             for (Map.Entry<Pending, String> rejection : attempt.rejected) {
                 LOG.warn("finding {} dead-lettered: {}", rejection.getKey().finding().getId(), rejection.getValue());
@@ -342,10 +365,15 @@ public final class FindingSink implements Runnable, AutoCloseable {
 
     /** The bulk operation for a finding: merge the occurrence into the document, or create it whole. */
     public static BulkOperation operation(FindingIndex index, Finding finding) {
+        return operation(index.indexFor(finding.getFirstSeen()), finding);
+    }
+
+    /** The bulk operation for a finding into the daily index {@code targetIndex}. */
+    public static BulkOperation operation(String targetIndex, Finding finding) {
         FindingDocument whole = FindingDocument.of(finding);
         FindingDocument occurrence = whole.occurrenceUpdate();
         return BulkOperation.of(b -> b.update(u -> u
-                .index(index.indexFor(finding.getFirstSeen()))
+                .index(targetIndex)
                 .id(finding.getId())
                 .retryOnConflict(3)
                 .action(a -> a.doc(occurrence).upsert(whole))));
@@ -356,7 +384,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
         Attempt attempt = new Attempt(pending.size());
         long start = System.nanoTime();
         for (Pending p : pending) {
-            ingester.add(operation(index, p.finding()), new Op(p, attempt, start));
+            ingester.add(operation(targetIndex(p), p.finding()), new Op(p, attempt, start));
         }
         ingester.flush();
         if (!attempt.done.await(ATTEMPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {

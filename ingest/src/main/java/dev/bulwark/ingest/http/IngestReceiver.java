@@ -30,6 +30,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 import dev.bulwark.ingest.EventPublisher;
+import dev.bulwark.ingest.EventTimePolicy;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.SafeJson;
@@ -70,6 +71,7 @@ public final class IngestReceiver implements AutoCloseable {
     }
 
     private final Settings settings;
+    private final EventTimePolicy eventTime;
     private final Parsers.Settings parserSettings;
     private final Map<String, SourceParser> parsers = new ConcurrentHashMap<>();
     private final Producer<String, byte[]> producer;
@@ -93,6 +95,13 @@ public final class IngestReceiver implements AutoCloseable {
     /** Like the other constructor, with the namespace label keys that name tenants in Kubernetes objects. */
     public IngestReceiver(Settings settings, Producer<String, byte[]> producer, Topics topics, MeterRegistry registry,
             List<String> tenantKeys) throws IOException {
+        this(settings, producer, topics, registry, tenantKeys, EventTimePolicy.ANY);
+    }
+
+    /** Like the other constructors, with the bounds of event time ({@link EventTimePolicy}). */
+    public IngestReceiver(Settings settings, Producer<String, byte[]> producer, Topics topics, MeterRegistry registry,
+            List<String> tenantKeys, EventTimePolicy eventTime) throws IOException {
+        this.eventTime = eventTime;
         this.parserSettings = new Parsers.Settings(tenantKeys);
         this.settings = settings;
         this.producer = producer;
@@ -103,7 +112,7 @@ public final class IngestReceiver implements AutoCloseable {
             server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
         } catch (java.net.BindException e) {
             throw new IOException("ingest receiver port " + settings.host() + ":" + settings.port()
-                    + " is in use; choose another with --port or ingest.receiver.port", e);
+                    + " is in use; choose another with --port, ingest.port or BULWARK_INGEST_PORT", e);
         }
         // Bounded: when Kafka is slow, requests wait in a short queue and then are refused, instead of piling up.
         executor = new ThreadPoolExecutor(settings.threads(), settings.threads(), 60, TimeUnit.SECONDS,
@@ -248,7 +257,7 @@ public final class IngestReceiver implements AutoCloseable {
 
     private EventPublisher publisher(SourceParser parser) {
         return publishers.computeIfAbsent(parser.format(),
-                format -> new EventPublisher(producer, topics, new IngestStats(registry, format)));
+                format -> new EventPublisher(producer, topics, new IngestStats(registry, format)).withEventTime(eventTime));
     }
 
     static String formatOf(String path) {
