@@ -52,11 +52,13 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     private final int maxEvidenceEvents;
     private final Counter late;
     private final Counter fired;
+    private final Counter duplicates;
     private ProcessorContext<String, Finding> context;
     private KeyValueStore<String, CorrelationWindow> windows;
 
     CorrelationProcessor(RuleSource source, String windowStore, FindingFolder folder, SigmaSettings settings,
-                         Counter late, Counter fired) {
+                         Counter late, Counter fired, Counter duplicates) {
+        this.duplicates = duplicates;
         this.source = source;
         this.windowStore = windowStore;
         this.folder = folder;
@@ -94,6 +96,11 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context());
         }
         List<CorrelationWindow.Entry> entries = live(window.entries(), oldestUseful(streamTime, span));
+        if (hit.eventId() != null && entries.stream().anyMatch(e -> hit.eventId().equals(e.eventId())
+                && java.util.Objects.equals(hit.ruleId(), e.ruleId()))) {
+            duplicates.increment(); // the same event again: it counts once in the window
+            return;
+        }
         CorrelationWindow.Entry added = new CorrelationWindow.Entry(hit.time(), hit.ruleId(), hit.ruleName(),
                 hit.eventId(), hit.value());
         int at = entries.size();

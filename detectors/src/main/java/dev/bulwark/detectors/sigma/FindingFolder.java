@@ -58,6 +58,7 @@ final class FindingFolder {
     private final long retentionMs;
     private final int maxEvidenceEvents;
     private final Counter folded;
+    private final Counter duplicates;
     private ProcessorContext<String, Finding> context;
     private KeyValueStore<String, FoldState> states;
     private KeyValueStore<String, Long> dirty;
@@ -74,7 +75,8 @@ final class FindingFolder {
     };
     private static final int RECENT_EPISODES = 4096;
 
-    FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded) {
+    FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded, Counter duplicates) {
+        this.duplicates = duplicates;
         this.stateStore = stateStore;
         this.dirtyStore = dirtyStore;
         this.windowMs = settings.foldWindow().toMillis();
@@ -114,6 +116,12 @@ final class FindingFolder {
         FoldState state = get(key);
         if (state != null && eventTime <= state.finding().getLastSeen() + windowMs
                 && eventTime >= state.finding().getFirstSeen() - windowMs) {
+            if (alreadyCounted(state.finding(), candidate)) {
+                // The same event again (a sender resending after a 503, a replay after a crash): event ids come from
+                // the content, so it is not a new occurrence.
+                duplicates.increment();
+                return;
+            }
             folded.increment();
             Finding merged = merge(state.finding(), candidate);
             if (now - state.lastEmitted() >= emitIntervalMs) {
@@ -194,6 +202,12 @@ final class FindingFolder {
 
     private void emit(Finding finding) {
         context.forward(new Record<>(finding.getId(), finding, finding.getLastSeen()));
+    }
+
+    /** True when every event of {@code candidate} is already in the open finding's evidence. */
+    static boolean alreadyCounted(Finding open, Finding candidate) {
+        List<String> ids = candidate.getEvidence().getEventIds();
+        return !ids.isEmpty() && open.getEvidence().getEventIds().containsAll(ids);
     }
 
     private Finding merge(Finding open, Finding repeat) {

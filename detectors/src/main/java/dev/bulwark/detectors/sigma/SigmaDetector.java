@@ -95,6 +95,9 @@ public final class SigmaDetector implements Detector {
                 .description("correlation hits dropped because they arrived after the window and grace").register(metrics);
         Counter fired = Counter.builder("bulwark.detect.sigma.correlation.fired").description("correlations fired")
                 .register(metrics);
+        Counter duplicates = Counter.builder("bulwark.detect.sigma.duplicates")
+                .description("matches of an event already counted (a resent or replayed record), not counted again")
+                .register(metrics);
         Gauge.builder("bulwark.detect.sigma.rules", source, s -> s.current().ruleSet().rules().size())
                 .description("Sigma rules loaded").register(metrics);
         Gauge.builder("bulwark.detect.sigma.correlations", source, s -> s.current().correlations().size())
@@ -129,15 +132,15 @@ public final class SigmaDetector implements Detector {
         KStream<String, Finding> ruleFindings = outputs.get("sigma-matches")
                 .mapValues(SigmaOutput::finding, Named.as("sigma-match-finding"))
                 .repartition(Repartitioned.with(Serdes.String(), StateCodec.FINDINGS).withName("sigma-fold"))
-                .process(() -> new FoldProcessor(new FindingFolder(FOLD_STORE, FOLD_DIRTY_STORE, settings, folded)),
+                .process(() -> new FoldProcessor(new FindingFolder(FOLD_STORE, FOLD_DIRTY_STORE, settings, folded, duplicates)),
                         Named.as("sigma-fold-findings"), FOLD_STORE, FOLD_DIRTY_STORE);
 
         KStream<String, Finding> correlationFindings = outputs.get("sigma-hits")
                 .mapValues(SigmaOutput::hit, Named.as("sigma-hit"))
                 .repartition(Repartitioned.with(Serdes.String(), CorrelationHit.SERDE).withName("sigma-correlation"))
                 .process(() -> new CorrelationProcessor(source, WINDOW_STORE,
-                                new FindingFolder(CORRELATION_FOLD_STORE, CORRELATION_DIRTY_STORE, settings, folded),
-                                settings, late, fired),
+                                new FindingFolder(CORRELATION_FOLD_STORE, CORRELATION_DIRTY_STORE, settings, folded, duplicates),
+                                settings, late, fired, duplicates),
                         Named.as("sigma-correlate"), WINDOW_STORE, CORRELATION_FOLD_STORE, CORRELATION_DIRTY_STORE);
 
         return ruleFindings.merge(correlationFindings, Named.as("sigma-findings"));

@@ -334,6 +334,34 @@ class SigmaDetectorTest {
     }
 
     @Test
+    void aResentEventChangesNoFoldCount() throws IOException {
+        start(Map.of("fold-window", "10m", "emit-interval", "0s"), WHOAMI);
+        whoami("e1", 0);
+        whoami("e2", 1_000);
+        assertThat(findings.readValuesToList()).extracting(Finding::getCount).containsExactly(1L, 2L);
+        whoami("e2", 1_000); // the sender resends after a 503: same content, same event id
+        whoami("e1", 0);
+        assertThat(findings.readValuesToList()).as("nothing new to report").isEmpty();
+        whoami("e3", 2_000);
+        assertThat(findings.readValue().getCount()).isEqualTo(3);
+        assertThat(counter("bulwark.detect.sigma.duplicates")).isEqualTo(2.0);
+    }
+
+    @Test
+    void aResentEventCountsOnceInACorrelationWindow() throws IOException {
+        start(Map.of(), WHOAMI, correlation("event_count", List.of("whoami_run"), "60s", "gte: 3", ""));
+        whoami("a1", 0);
+        whoami("a2", 10_000);
+        whoami("a2", 10_000);
+        whoami("a1", 0);
+        assertThat(correlationFindings()).as("two events, each sent twice, are not three").isEmpty();
+        whoami("a3", 20_000);
+        assertThat(correlationFindings()).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2", "a3"));
+        assertThat(counter("bulwark.detect.sigma.duplicates")).isEqualTo(2.0);
+    }
+
+    @Test
     void shouldEmitTheLastUpdateWhenAnEpisodeExpires() throws IOException {
         start(Map.of("fold-window", "1m", "emit-interval", "1h", "grace", "0s"), WHOAMI);
         whoami("e1", 0);
