@@ -71,6 +71,14 @@ public final class BulwarkHttpServer implements AutoCloseable {
     public interface Routes {
         void handle(Exchange exchange) throws Exception;
 
+        /**
+         * Whether {@link #handle} also gets requests whose body is over the limit (it must then answer 413 itself, as
+         * the ingest receiver does after recording the start); otherwise the server answers them 413.
+         */
+        default boolean handlesOversizedBodies() {
+            return false;
+        }
+
         /** Answers a request the server refuses itself (503 busy, 413, 500); by default {@code {"error":"..."}}. */
         default void refuse(Exchange exchange, int status, String message) {
             exchange.sendError(status, message);
@@ -305,12 +313,8 @@ public final class BulwarkHttpServer implements AutoCloseable {
 
     private void run(Exchange exchange) {
         try {
-            if (exchange.bodyTooLarge() && exchange.body().length == 0 && !exchange.sent()) {
-                // Declared over the limit: the routes decide (they may record it), but must answer 413.
-                spec.routes().handle(exchange);
-                if (!exchange.sent()) {
-                    spec.routes().refuse(exchange, 413, "request body exceeds " + spec.maxBodyBytes() + " bytes");
-                }
+            if (exchange.bodyTooLarge() && !spec.routes().handlesOversizedBodies()) {
+                spec.routes().refuse(exchange, 413, "the request body is larger than " + spec.maxBodyBytes() + " bytes");
                 return;
             }
             spec.routes().handle(exchange);

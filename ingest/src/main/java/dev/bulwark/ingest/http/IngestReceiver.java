@@ -133,6 +133,11 @@ public final class IngestReceiver implements AutoCloseable {
                         }
 
                         @Override
+                        public boolean handlesOversizedBodies() {
+                            return true; // receive() dead-letters the start and answers 413
+                        }
+
+                        @Override
                         public void refuse(Exchange exchange, int status, String message) {
                             respond(exchange, status, message(message));
                         }
