@@ -100,7 +100,7 @@ public final class HostileClients implements AutoCloseable {
     }
 
     /** Reads (and drops any response) until EOF or reset; false if the deadline passes first. */
-    static boolean closedBy(Socket socket, long deadlineNanos) throws IOException {
+    public static boolean closedBy(Socket socket, long deadlineNanos) throws IOException {
         InputStream in = socket.getInputStream();
         byte[] buffer = new byte[4096];
         while (true) {
