@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -27,6 +28,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -142,6 +144,18 @@ public final class BulwarkHttpServer implements AutoCloseable {
         server.addConnector(connector);
         server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
         server.setHandler(new Front());
+        // Errors Jetty answers itself (a bad or ambiguous URI, headers too large) in the routes' JSON shape and headers.
+        server.setErrorHandler((Request.Handler) (request, response, callback) -> {
+            int status = request.getAttribute(ErrorHandler.ERROR_STATUS) instanceof Integer code ? code
+                    : response.getStatus() >= 400 ? response.getStatus() : 500;
+            String message = request.getAttribute(ErrorHandler.ERROR_MESSAGE) instanceof String text
+                    ? text.replaceAll("[^\\x20-\\x7e]", "?") : HttpStatus.getMessage(status);
+            if (message.length() > 100) {
+                message = message.substring(0, 100) + "...";
+            }
+            spec.routes().refuse(new Exchange(request, response, callback, new byte[0], false), status, message);
+            return true;
+        });
         workers = new ThreadPoolExecutor(spec.workers(), spec.workers(), 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(spec.queue()), daemon("bulwark-" + spec.name() + "-http"));
         sweeper = Executors.newSingleThreadScheduledExecutor(daemon("bulwark-" + spec.name() + "-timeouts"));
