@@ -2,19 +2,11 @@ package dev.bulwark.api;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,14 +16,15 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import dev.bulwark.http.BulwarkHttpServer;
+import dev.bulwark.http.Exchange;
+import dev.bulwark.http.HttpLimits;
 import dev.bulwark.sink.FindingDocument;
 
 /**
- * The findings query API and web console over HTTP (the JDK's built-in server).
+ * The findings query API and web console over HTTP ({@link BulwarkHttpServer}: Jetty core, no servlets).
  *
  * <ul>
  *   <li>{@code GET /api/findings}: search with filters, free text, sort and {@code search_after} pagination;</li>
@@ -43,9 +36,10 @@ import dev.bulwark.sink.FindingDocument;
  *   <li>{@code GET /}: the console (static HTML, CSS and JS from the classpath).</li>
  * </ul>
  *
- * <p>Why the JDK server and not a framework: five JSON endpoints and three static files need routing, not a web
- * stack; the JDK server is what the ingest receiver and the metrics endpoint already use, it adds nothing to the
- * shaded jar, and every security-relevant header, limit and error path is in this one class to review. Every
+ * <p>Why a plain handler and not a framework: five JSON endpoints and three static files need routing, not a web
+ * stack; the server setup (timeouts for headers and bodies, connection and size limits, a bounded worker pool with
+ * {@code /healthz} served beside it) is the one the ingest receiver and the metrics endpoint use, and every
+ * security-relevant header, limit and error path is in this one class to review. Every
  * {@code /api} request needs {@code Authorization: Bearer <token>} (401 otherwise); tenant isolation is enforced by
  * {@link FindingsService}; every response carries a strict Content-Security-Policy and no-sniff/no-frame headers;
  * errors are JSON {@code {"error":{"status":..,"message":..}}} and never echo Elasticsearch internals.
@@ -65,20 +59,23 @@ public final class ApiServer implements AutoCloseable {
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .build();
 
-    /** Where to listen and how many requests to serve at once. */
-    public record Settings(String host, int port, int threads) {
+    /** Where to listen, how many requests to serve at once, and the connection timeouts and limits. */
+    public record Settings(String host, int port, int threads, HttpLimits http) {
         public Settings {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("api port must be 0-65535, got " + port);
             }
+        }
+
+        public Settings(String host, int port, int threads) {
+            this(host, port, threads, HttpLimits.defaults());
         }
     }
 
     private final Settings settings;
     private final ApiTokens tokens;
     private final FindingsService service;
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final BulwarkHttpServer server;
 
     /** Starts serving. */
     public ApiServer(Settings settings, ApiTokens tokens, FindingsService service) throws IOException {
@@ -86,58 +83,58 @@ public final class ApiServer implements AutoCloseable {
         this.tokens = tokens;
         this.service = service;
         try {
-            server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
+            server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("api", settings.host(), settings.port(),
+                    settings.http(), settings.threads(), 128, MAX_BODY_BYTES, Set.of("/healthz"),
+                    new BulwarkHttpServer.Routes() {
+                        @Override
+                        public void handle(Exchange exchange) {
+                            ApiServer.this.handle(exchange);
+                        }
+
+                        @Override
+                        public void refuse(Exchange exchange, int status, String message) {
+                            securityHeaders(exchange);
+                            error(exchange, status, message);
+                        }
+                    }));
         } catch (java.net.BindException e) {
             throw new IOException("query API address " + settings.host() + ":" + settings.port()
                     + " is in use; choose another with api.port or BULWARK_API_PORT", e);
         }
-        executor = new ThreadPoolExecutor(settings.threads(), settings.threads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(128), r -> {
-                    Thread thread = new Thread(r, "bulwark-api-http");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
     }
 
     /** The base URL, e.g. {@code http://127.0.0.1:8080}. */
     public String url() {
         String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
-        return "http://" + host + ":" + server.getAddress().getPort();
+        return "http://" + host + ":" + server.port();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            securityHeaders(exchange);
-            try {
-                route(exchange);
-            } catch (ApiException e) {
-                error(exchange, e.status(), e.getMessage());
-            } catch (ElasticsearchException e) {
-                LOG.warn("Elasticsearch refused a query API request ({} {}): {}", exchange.getRequestMethod(),
-                        exchange.getRequestURI().getPath(), e.getMessage());
-                if (e.status() == 400) {
-                    error(exchange, 400, "the search could not be run; check the query text and filters");
-                } else {
-                    error(exchange, 503, "Elasticsearch is unavailable; try again shortly");
-                }
-            } catch (IOException e) {
-                LOG.warn("query API request failed: {}", e.toString());
+    private void handle(Exchange exchange) {
+        securityHeaders(exchange);
+        try {
+            route(exchange);
+        } catch (ApiException e) {
+            error(exchange, e.status(), e.getMessage());
+        } catch (ElasticsearchException e) {
+            LOG.warn("Elasticsearch refused a query API request ({} {}): {}", Validation.printable(exchange.method(), 16),
+                    Validation.printable(exchange.path(), 200), e.getMessage());
+            if (e.status() == 400) {
+                error(exchange, 400, "the search could not be run; check the query text and filters");
+            } else {
                 error(exchange, 503, "Elasticsearch is unavailable; try again shortly");
-            } catch (RuntimeException e) {
-                LOG.error("query API request failed", e);
-                error(exchange, 500, "internal error");
             }
-        } catch (IOException | RejectedExecutionException e) {
-            LOG.debug("could not answer a request: {}", e.toString());
+        } catch (IOException e) {
+            LOG.warn("query API request failed: {}", e.toString());
+            error(exchange, 503, "Elasticsearch is unavailable; try again shortly");
+        } catch (RuntimeException e) {
+            LOG.error("query API request failed", e);
+            error(exchange, 500, "internal error");
         }
     }
 
-    private void route(HttpExchange exchange) throws IOException {
-        String method = exchange.getRequestMethod();
-        String path = exchange.getRequestURI().getRawPath();
+    private void route(Exchange exchange) throws IOException {
+        String method = exchange.method();
+        String path = exchange.rawPath();
         if (STATIC.containsKey(path) || "/openapi.json".equals(path) || "/healthz".equals(path)) {
             allow(exchange, method, "GET", "HEAD");
             if ("/healthz".equals(path)) {
@@ -156,7 +153,7 @@ public final class ApiServer implements AutoCloseable {
         Principal principal = authenticate(exchange);
         if ("/api/findings".equals(path)) {
             allow(exchange, method, "GET");
-            QueryParams params = QueryParams.parse(exchange.getRequestURI().getRawQuery(), FindingsService.SEARCH_PARAMS);
+            QueryParams params = QueryParams.parse(exchange.rawQuery(), FindingsService.SEARCH_PARAMS);
             json(exchange, 200, service.list(principal, service.search(params)));
         } else if (path.startsWith("/api/findings/")) {
             String id = idFromPath(path.substring("/api/findings/".length()));
@@ -165,17 +162,17 @@ public final class ApiServer implements AutoCloseable {
                 if (!principal.mayTriage()) {
                     throw new ApiException(403, "role " + principal.role() + " may not change triage status");
                 }
-                QueryParams.parse(exchange.getRequestURI().getRawQuery(), Set.of());
+                QueryParams.parse(exchange.rawQuery(), Set.of());
                 Triage triage = readTriage(exchange);
                 json(exchange, 200, Map.of("finding", service.triage(principal, id, triage.status(), triage.note())));
             } else {
-                QueryParams.parse(exchange.getRequestURI().getRawQuery(), Set.of());
+                QueryParams.parse(exchange.rawQuery(), Set.of());
                 json(exchange, 200, Map.of("finding", service.get(principal, id)));
             }
         } else if ("/api/stats".equals(path)) {
             allow(exchange, method, "GET");
             json(exchange, 200, service.stats(principal,
-                    QueryParams.parse(exchange.getRequestURI().getRawQuery(), FindingsService.STATS_PARAMS)));
+                    QueryParams.parse(exchange.rawQuery(), FindingsService.STATS_PARAMS)));
         } else if ("/api/whoami".equals(path)) {
             allow(exchange, method, "GET");
             Map<String, Object> body = new LinkedHashMap<>();
@@ -197,25 +194,24 @@ public final class ApiServer implements AutoCloseable {
         return Validation.findingId(QueryParams.decode(rawSegment.replace("+", "%2B")));
     }
 
-    private Principal authenticate(HttpExchange exchange) {
-        List<String> headers = exchange.getRequestHeaders().get("Authorization");
-        Optional<Principal> principal = headers == null || headers.size() != 1 ? Optional.empty()
-                : tokens.authenticate(headers.get(0));
+    private Principal authenticate(Exchange exchange) {
+        List<String> headers = exchange.headers("Authorization");
+        Optional<Principal> principal = headers.size() != 1 ? Optional.empty() : tokens.authenticate(headers.get(0));
         if (principal.isEmpty()) {
-            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark\"");
-            throw new ApiException(401, headers == null ? "missing bearer token (Authorization: Bearer <token>)"
+            exchange.setHeader("WWW-Authenticate", "Bearer realm=\"bulwark\"");
+            throw new ApiException(401, headers.isEmpty() ? "missing bearer token (Authorization: Bearer <token>)"
                     : "invalid bearer token");
         }
         return principal.get();
     }
 
-    private static void allow(HttpExchange exchange, String method, String... allowed) {
+    private static void allow(Exchange exchange, String method, String... allowed) {
         for (String a : allowed) {
             if (a.equals(method)) {
                 return;
             }
         }
-        exchange.getResponseHeaders().set("Allow", String.join(", ", allowed));
+        exchange.setHeader("Allow", String.join(", ", allowed));
         throw new ApiException(405, "method " + Validation.printable(method, 16) + " not allowed here; use "
                 + String.join(" or ", allowed));
     }
@@ -224,19 +220,16 @@ public final class ApiServer implements AutoCloseable {
     record Triage(String status, String note) {
     }
 
-    private static Triage readTriage(HttpExchange exchange) throws IOException {
-        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+    private static Triage readTriage(Exchange exchange) {
+        String contentType = exchange.header("Content-Type");
         if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
             throw new ApiException(415, "send the triage change as Content-Type: application/json");
         }
-        byte[] body;
-        try (InputStream in = exchange.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY_BYTES + 1);
-        }
-        if (body.length > MAX_BODY_BYTES) {
+        // The server stopped reading one byte past the limit, or read nothing when the declared length was over it.
+        if (exchange.bodyTooLarge()) {
             throw new ApiException(413, "the request body is larger than " + MAX_BODY_BYTES + " bytes");
         }
-        return parseTriage(body);
+        return parseTriage(exchange.body());
     }
 
     /** Parses and validates {@code {"status": "...", "note": "..."}}. */
@@ -269,15 +262,14 @@ public final class ApiServer implements AutoCloseable {
         return new Triage(value, text);
     }
 
-    private static void securityHeaders(HttpExchange exchange) {
-        var headers = exchange.getResponseHeaders();
-        headers.set("Content-Security-Policy", CSP);
-        headers.set("X-Content-Type-Options", "nosniff");
-        headers.set("X-Frame-Options", "DENY");
-        headers.set("Referrer-Policy", "no-referrer");
-        headers.set("Cross-Origin-Opener-Policy", "same-origin");
-        headers.set("Cross-Origin-Resource-Policy", "same-origin");
-        headers.set("Cache-Control", "no-store");
+    private static void securityHeaders(Exchange exchange) {
+        exchange.setHeader("Content-Security-Policy", CSP);
+        exchange.setHeader("X-Content-Type-Options", "nosniff");
+        exchange.setHeader("X-Frame-Options", "DENY");
+        exchange.setHeader("Referrer-Policy", "no-referrer");
+        exchange.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+        exchange.setHeader("Cross-Origin-Resource-Policy", "same-origin");
+        exchange.setHeader("Cache-Control", "no-store");
     }
 
     private static String contentType(String file) {
@@ -291,7 +283,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** Serves a file from this package's resources (named, so the shaded jar cannot mix it up with another's). */
-    private static void resource(HttpExchange exchange, String path, String contentType) throws IOException {
+    private static void resource(Exchange exchange, String path, String contentType) throws IOException {
         byte[] body;
         try (InputStream in = ApiServer.class.getResourceAsStream(path)) {
             if (in == null) {
@@ -302,7 +294,7 @@ public final class ApiServer implements AutoCloseable {
         send(exchange, 200, contentType, body);
     }
 
-    private static void json(HttpExchange exchange, int status, Object body) throws IOException {
+    private static void json(Exchange exchange, int status, Object body) {
         byte[] bytes;
         try {
             bytes = JSON.writeValueAsBytes(body);
@@ -312,25 +304,16 @@ public final class ApiServer implements AutoCloseable {
         send(exchange, status, "application/json", bytes);
     }
 
-    private static void error(HttpExchange exchange, int status, String message) throws IOException {
+    private static void error(Exchange exchange, int status, String message) {
         json(exchange, status, Map.of("error", Map.of("status", status, "message", message)));
     }
 
-    private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        if ("HEAD".equals(exchange.getRequestMethod())) {
-            exchange.sendResponseHeaders(status, -1);
-            return;
-        }
-        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
-        }
+    private static void send(Exchange exchange, int status, String contentType, byte[] body) {
+        exchange.send(status, contentType, body);
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 }

@@ -1,15 +1,15 @@
 package dev.bulwark.cli;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Supplier;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.bulwark.http.BulwarkHttpServer;
+import dev.bulwark.http.Exchange;
+import dev.bulwark.http.HttpLimits;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -18,19 +18,25 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * Serves the Prometheus scrape endpoint {@code /metrics} and the health probes {@code /livez} and {@code /readyz} on
  * loopback.
  *
- * <p>Why: operators scrape every Bulwark component the same way; this is the JDK's HTTP server as Micrometer's own
- * documentation uses it, with nothing else exposed.
+ * <p>Why: operators scrape every Bulwark component the same way, with nothing else exposed. The server is the shared
+ * {@link BulwarkHttpServer} setup (header and body timeouts, connection limits, no request bodies accepted); the
+ * probes run beside its two scrape workers, so {@code /livez} answers while a slow scrape is in progress.
  */
 public final class MetricsServer implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final HttpServer server;
+    private final BulwarkHttpServer server;
     private final Map<String, Supplier<String>> readiness = new ConcurrentSkipListMap<>();
     private final Map<String, Supplier<String>> liveness = new ConcurrentSkipListMap<>();
     private volatile boolean started;
 
     /** Starts serving on {@code 127.0.0.1:port}; port 0 creates the registry without a server. */
     public MetricsServer(int port) throws IOException {
+        this(port, HttpLimits.defaults());
+    }
+
+    /** Like the other constructor, with the connection timeouts and limits. */
+    public MetricsServer(int port, HttpLimits limits) throws IOException {
         // The JVM's own figures (heap, GC, threads, CPU), as every JVM exporter offers them.
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
@@ -42,26 +48,31 @@ public final class MetricsServer implements AutoCloseable {
             return;
         }
         try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+            // Nothing here takes a body: 1 KiB is plenty for what a probe might send.
+            server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("metrics", "127.0.0.1", port, limits, 2, 16,
+                    1024, Set.of("/livez", "/readyz"), this::route));
         } catch (java.net.BindException e) {
             throw new IOException("metrics port " + port + " is in use; set BULWARK_METRICS_PORT or metrics.port (0 = off)", e);
         }
-        server.createContext("/metrics", exchange -> {
+    }
+
+    /** Same paths as before: {@code /metrics}, {@code /readyz} and {@code /livez}, each with anything below it. */
+    private void route(Exchange exchange) {
+        String path = exchange.path();
+        if (under(path, "/metrics")) {
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        server.createContext("/readyz", exchange -> answer(exchange, readiness));
-        server.createContext("/livez", exchange -> answer(exchange, liveness));
-        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2, runnable -> {
-            Thread thread = new Thread(runnable, "bulwark-metrics-http");
-            thread.setDaemon(true);
-            return thread;
-        }));
-        server.start();
+            exchange.send(200, "text/plain; version=0.0.4; charset=utf-8", body);
+        } else if (under(path, "/readyz")) {
+            answer(exchange, readiness);
+        } else if (under(path, "/livez")) {
+            answer(exchange, liveness);
+        } else {
+            exchange.send(404, "text/plain; charset=utf-8", "No context found for request\n".getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static boolean under(String path, String prefix) {
+        return path.startsWith(prefix);
     }
 
     /**
@@ -111,21 +122,15 @@ public final class MetricsServer implements AutoCloseable {
         }
     }
 
-    private static void answer(com.sun.net.httpserver.HttpExchange exchange, Map<String, Supplier<String>> checks)
-            throws IOException {
-        try (exchange) {
-            Map.Entry<Integer, String> result = evaluate(checks);
-            byte[] body = result.getValue().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.getResponseHeaders().set("Cache-Control", "no-store");
-            exchange.sendResponseHeaders(result.getKey(), body.length);
-            exchange.getResponseBody().write(body);
-        }
+    private static void answer(Exchange exchange, Map<String, Supplier<String>> checks) {
+        Map.Entry<Integer, String> result = evaluate(checks);
+        exchange.setHeader("Cache-Control", "no-store");
+        exchange.send(result.getKey(), "application/json", result.getValue().getBytes(StandardCharsets.UTF_8));
     }
 
     /** The base URL of the health endpoints ({@code /livez}, {@code /readyz}), or null when no server runs. */
     public String healthUrl() {
-        return server == null ? null : "http://127.0.0.1:" + server.getAddress().getPort();
+        return server == null ? null : "http://127.0.0.1:" + server.port();
     }
 
     public PrometheusMeterRegistry registry() {
@@ -134,13 +139,13 @@ public final class MetricsServer implements AutoCloseable {
 
     /** The scrape URL, or null when no server runs. */
     public String url() {
-        return server == null ? null : "http://127.0.0.1:" + server.getAddress().getPort() + "/metrics";
+        return server == null ? null : "http://127.0.0.1:" + server.port() + "/metrics";
     }
 
     @Override
     public void close() {
         if (server != null) {
-            server.stop(0);
+            server.close();
         }
         registry.close();
     }

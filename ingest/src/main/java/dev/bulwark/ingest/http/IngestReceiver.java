@@ -2,9 +2,6 @@ package dev.bulwark.ingest.http;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -13,10 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -26,9 +21,12 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+
+import dev.bulwark.http.BulwarkHttpServer;
+import dev.bulwark.http.Exchange;
+import dev.bulwark.http.HttpLimits;
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.EventTimePolicy;
 import dev.bulwark.ingest.IngestStats;
@@ -56,17 +54,34 @@ import io.micrometer.core.instrument.MeterRegistry;
  * cannot be normalized gets 400 naming them (they are dead-lettered, the good ones published, so a resend is not
  * needed); a body over the size limit gets 413 and its start is dead-lettered; Kafka trouble gets 503 so the sender
  * retries. With tokens configured, requests need {@code Authorization: Bearer <token>} (compared in constant time).
+ *
+ * <p>The server is {@link BulwarkHttpServer}: headers and bodies must arrive within its timeouts, a declared body over
+ * the limit is refused at once (413, recorded in the dead-letter topic with its declared size), and {@code /healthz}
+ * answers while every worker waits for Kafka.
  */
 public final class IngestReceiver implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestReceiver.class);
 
-    /** Settings; {@code tokens} empty means no authentication (loopback quick starts). */
+    /**
+     * Settings; {@code tokens} empty means no authentication (loopback quick starts); {@code http} holds the
+     * connection timeouts and limits.
+     */
     public record Settings(String host, int port, int maxBodyBytes, int maxRecordBytes, List<String> tokens,
-            int threads, Duration ackTimeout) {
+            int threads, Duration ackTimeout, HttpLimits http) {
+        public Settings(String host, int port, int maxBodyBytes, int maxRecordBytes, List<String> tokens, int threads,
+                Duration ackTimeout) {
+            this(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, HttpLimits.defaults());
+        }
+
         public static Settings defaults() {
             return new Settings("127.0.0.1", 8088, 16 << 20, StreamIngestor.DEFAULT_MAX_RECORD_BYTES, List.of(), 8,
                     Duration.ofSeconds(60));
+        }
+
+        /** The same settings with other HTTP limits. */
+        public Settings withHttp(HttpLimits limits) {
+            return new Settings(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, limits);
         }
     }
 
@@ -79,8 +94,7 @@ public final class IngestReceiver implements AutoCloseable {
     private final MeterRegistry registry;
     private final Map<String, EventPublisher> publishers = new ConcurrentHashMap<>();
     private final List<byte[]> tokenDigests;
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final BulwarkHttpServer server;
 
     /**
      * Starts serving.
@@ -108,27 +122,35 @@ public final class IngestReceiver implements AutoCloseable {
         this.topics = topics;
         this.registry = registry;
         this.tokenDigests = settings.tokens().stream().map(IngestReceiver::digest).toList();
+        // Bounded: when Kafka is slow, requests wait in a short queue and then are refused, instead of piling up.
         try {
-            server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 64);
+            server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("ingest", settings.host(), settings.port(),
+                    settings.http(), settings.threads(), 256, settings.maxBodyBytes(), Set.of("/healthz"),
+                    new BulwarkHttpServer.Routes() {
+                        @Override
+                        public void handle(Exchange exchange) throws IOException {
+                            IngestReceiver.this.handle(exchange);
+                        }
+
+                        @Override
+                        public boolean handlesOversizedBodies() {
+                            return true; // receive() dead-letters the start and answers 413
+                        }
+
+                        @Override
+                        public void refuse(Exchange exchange, int status, String message) {
+                            respond(exchange, status, message(message));
+                        }
+                    }));
         } catch (java.net.BindException e) {
             throw new IOException("ingest receiver port " + settings.host() + ":" + settings.port()
                     + " is in use; choose another with --port, ingest.port or BULWARK_INGEST_PORT", e);
         }
-        // Bounded: when Kafka is slow, requests wait in a short queue and then are refused, instead of piling up.
-        executor = new ThreadPoolExecutor(settings.threads(), settings.threads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(256), r -> {
-                    Thread thread = new Thread(r, "bulwark-ingest-http");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
     }
 
     /** The base URL, e.g. {@code http://127.0.0.1:8088}. */
     public String url() {
-        return "http://" + settings.host() + ":" + server.getAddress().getPort();
+        return "http://" + settings.host() + ":" + server.port();
     }
 
     /** Ledger of one format's records received over HTTP. */
@@ -136,15 +158,15 @@ public final class IngestReceiver implements AutoCloseable {
         return publisher(parser(format)).stats();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
+    private void handle(Exchange exchange) throws IOException {
+        try {
+            String path = exchange.path();
             if ("/healthz".equals(path)) {
                 respond(exchange, 200, SafeJson.mapper().createObjectNode().put("status", "ok"));
                 return;
             }
             if (!authorized(exchange)) {
-                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"bulwark-ingest\"");
+                exchange.setHeader("WWW-Authenticate", "Bearer realm=\"bulwark-ingest\"");
                 respond(exchange, 401, message("missing or invalid bearer token"));
                 return;
             }
@@ -161,8 +183,8 @@ public final class IngestReceiver implements AutoCloseable {
                 respond(exchange, 404, message(e.getMessage()));
                 return;
             }
-            if (!"POST".equals(exchange.getRequestMethod())) {
-                exchange.getResponseHeaders().set("Allow", "POST");
+            if (!"POST".equals(exchange.method())) {
+                exchange.setHeader("Allow", "POST");
                 respond(exchange, 405, message("use POST"));
                 return;
             }
@@ -172,15 +194,15 @@ public final class IngestReceiver implements AutoCloseable {
         }
     }
 
-    private void receive(HttpExchange exchange, SourceParser parser) throws IOException {
+    private void receive(Exchange exchange, SourceParser parser) throws IOException {
         EventPublisher publisher = publisher(parser);
-        String origin = "http:" + exchange.getRequestURI().getPath() + " from " + exchange.getRemoteAddress().getAddress()
-                .getHostAddress();
-        byte[] body = readBounded(exchange.getRequestBody(), settings.maxBodyBytes());
-        if (body.length > settings.maxBodyBytes()) {
-            // The rest is not read: a hostile sender could stream forever. The declared length, if any, is recorded.
-            long size = Math.max(body.length, declaredLength(exchange));
-            byte[] start = java.util.Arrays.copyOf(body, settings.maxBodyBytes());
+        String origin = "http:" + exchange.path() + " from " + exchange.remoteAddress();
+        byte[] body = exchange.body();
+        if (exchange.bodyTooLarge()) {
+            // The rest is not read: a hostile sender could stream forever. The declared length, if any, is recorded;
+            // a declared length over the limit is refused before any of the body is read (the start is then empty).
+            long size = Math.max(body.length + 1L, exchange.declaredLength());
+            byte[] start = body;
             await(List.of(publisher.deadLetter(start, size, parser.format(), origin,
                     "request body of " + size + " bytes exceeds the limit of " + settings.maxBodyBytes() + " bytes")));
             respond(exchange, 413, message("request body exceeds " + settings.maxBodyBytes()
@@ -274,11 +296,11 @@ public final class IngestReceiver implements AutoCloseable {
         return null;
     }
 
-    private boolean authorized(HttpExchange exchange) {
+    private boolean authorized(Exchange exchange) {
         if (tokenDigests.isEmpty()) {
             return true;
         }
-        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        String header = exchange.header("Authorization");
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
@@ -298,30 +320,18 @@ public final class IngestReceiver implements AutoCloseable {
         }
     }
 
-    /** Reads at most {@code limit + 1} bytes, so an over-limit body is detected without holding it. */
-    private static byte[] readBounded(InputStream in, int limit) throws IOException {
-        return in.readNBytes(limit + 1);
-    }
-
-    private static long declaredLength(HttpExchange exchange) {
-        try {
-            return Long.parseLong(exchange.getRequestHeaders().getFirst("Content-Length"));
-        } catch (RuntimeException e) {
-            return -1;
-        }
-    }
-
     private static ObjectNode message(String error) {
         return SafeJson.mapper().createObjectNode().put("error", error);
     }
 
-    private static void respond(HttpExchange exchange, int status, ObjectNode body) throws IOException {
-        byte[] bytes = SafeJson.mapper().writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+    private static void respond(Exchange exchange, int status, ObjectNode body) {
+        byte[] bytes;
+        try {
+            bytes = SafeJson.mapper().writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a response", e);
         }
+        exchange.send(status, "application/json", bytes);
     }
 
     private static String clip(String value) {
@@ -330,8 +340,7 @@ public final class IngestReceiver implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(1);
-        executor.shutdown();
+        server.close();
         producer.flush();
     }
 }
