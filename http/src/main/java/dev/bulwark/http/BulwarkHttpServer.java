@@ -314,7 +314,10 @@ public final class BulwarkHttpServer implements AutoCloseable {
             guard.deadline = Long.MAX_VALUE; // the handler's time is bounded by the handler (e.g. the Kafka wait)
         }
         String path = request.getHttpURI().getPath();
-        if (spec.healthPaths().contains(path)) {
+        if (spec.healthPaths().contains(path)
+                || exchange.bodyTooLarge() && !spec.routes().handlesOversizedBodies()) {
+            // Health checks, and refusals that need no handler, answer at once on Jetty's thread: a flood of
+            // oversized requests must not fill the workers' queue and push real requests out with 503.
             run(exchange);
             return;
         }
