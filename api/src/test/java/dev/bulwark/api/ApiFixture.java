@@ -189,8 +189,7 @@ final class ApiFixture {
         sink.close();
         sinkThread.join(20_000);
         producer.close();
-        client.indices().delete(d -> d.index(index.prefix() + "-*"));
-        client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+        index.deleteAll(client);
         client._transport().close();
     }
 }

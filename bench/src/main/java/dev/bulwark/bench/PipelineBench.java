@@ -661,7 +661,7 @@ final class PipelineBench implements Callable<Integer> {
             for (ComponentProcess component : components) {
                 component.close();
             }
-            client.indices().delete(d -> d.index(index.prefix() + "-*"));
+            index.deleteAll(client); // the indices and the template the sink installed
             client._transport().close();
         }
         long stateBytes = size(dir.resolve("home"));

@@ -215,8 +215,7 @@ final class SinkBench implements Callable<Integer> {
             } finally {
                 sink.close();
                 thread.join(30_000);
-                client.indices().delete(d -> d.index(prefix + "-*"));
-                client.indices().deleteIndexTemplate(d -> d.name(prefix));
+                index.deleteAll(client);
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                     admin.deleteTopics(List.of(topics.findings().name(), topics.events().name(), topics.context().name(),
                             topics.rules().name(), topics.deadLetters().name())).all().get();
@@ -286,8 +285,7 @@ final class SinkBench implements Callable<Integer> {
             }
             return workload.size() / ((System.nanoTime() - start) / 1e9);
         } finally {
-            client.indices().delete(d -> d.index(prefix + "-*"));
-            client.indices().deleteIndexTemplate(d -> d.name(prefix));
+            index.deleteAll(client);
         }
     }
 

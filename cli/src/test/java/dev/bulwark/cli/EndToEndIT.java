@@ -82,8 +82,7 @@ class EndToEndIT {
                     .containsEntry("source.rule", "Terminal shell in container");
             assertThat(finding.message()).contains("pod default/kubecon");
         } finally {
-            client.indices().delete(d -> d.index(index.prefix() + "-*"));
-            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            index.deleteAll(client);
             client._transport().close();
         }
     }
@@ -123,8 +122,7 @@ class EndToEndIT {
                 });
             }
         } finally {
-            client.indices().delete(d -> d.index(index.prefix() + "-*"));
-            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            index.deleteAll(client);
             client._transport().close();
         }
     }
@@ -162,8 +160,7 @@ class EndToEndIT {
             assertThat(dev.bulwark.deploy.Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "finding.id",
                     "aborted-finding", Duration.ofSeconds(2))).as("the aborted finding").isFalse();
         } finally {
-            client.indices().delete(d -> d.index(index.prefix() + "-*"));
-            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            index.deleteAll(client);
             client._transport().close();
         }
     }
@@ -204,8 +201,7 @@ class EndToEndIT {
             assertThat(indices).as("daily indices").hasSize(1)
                     .containsExactly(index.indexFor(System.currentTimeMillis()));
         } finally {
-            client.indices().delete(d -> d.index(index.prefix() + "-*"));
-            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            index.deleteAll(client);
             client._transport().close();
         }
     }

@@ -119,8 +119,7 @@ class RestartGapIT {
             assertThat(killGapMs).as("gap after kill -9 (ms)").isLessThan(sessionTimeoutMs + GRACEFUL_BOUND.toMillis());
         } finally {
             try {
-                client.indices().delete(d -> d.index(index.prefix() + "-*"));
-                client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+                index.deleteAll(client);
             } finally {
                 client._transport().close();
             }

@@ -131,8 +131,7 @@ class DistributionIT {
                 run.waitFor();
             }
             try {
-                client.indices().delete(d -> d.index(index.prefix() + "-*"));
-                client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+                index.deleteAll(client);
             } finally {
                 client._transport().close();
             }

@@ -63,6 +63,15 @@ public record FindingIndex(String prefix) {
                 .filter(f -> f.term(t -> t.field("tenant.name").value(tenant))))));
     }
 
+    /**
+     * Deletes every daily index and the index template of this prefix: what a test or a benchmark run leaves behind.
+     * Never used by the pipeline itself.
+     */
+    public void deleteAll(ElasticsearchClient client) throws IOException {
+        client.indices().delete(d -> d.index(prefix + "-*"));
+        client.indices().deleteIndexTemplate(d -> d.name(prefix));
+    }
+
     /** The index a finding first seen at {@code firstSeenMillis} is written to. */
     public String indexFor(long firstSeenMillis) {
         return prefix + "-" + DAY.format(Instant.ofEpochMilli(firstSeenMillis));

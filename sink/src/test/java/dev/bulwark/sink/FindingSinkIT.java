@@ -77,8 +77,7 @@ class FindingSinkIT {
         sink.close();
         sinkThread.join(20_000);
         producer.close();
-        client.indices().delete(d -> d.index(index.prefix() + "-*"));
-        client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+        index.deleteAll(client);
         client._transport().close();
     }
 

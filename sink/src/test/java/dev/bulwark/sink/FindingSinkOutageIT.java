@@ -152,8 +152,7 @@ class FindingSinkOutageIT {
             if (!stack.elasticsearchReachable()) {
                 stack.run("up", "es");
             }
-            client.indices().delete(d -> d.index(index.prefix() + "-*"));
-            client.indices().deleteIndexTemplate(d -> d.name(index.prefix()));
+            index.deleteAll(client);
             client._transport().close();
         }
     }
