@@ -98,6 +98,16 @@ public final class BulwarkConfig {
         public String outOfRange;
     }
 
+    /** Limits of the HTTP servers (receiver, API, metrics). */
+    public static final class Http {
+        public Duration idleTimeout;
+        public Duration headerTimeout;
+        public Duration bodyTimeout;
+        public int maxConnections;
+        public int maxRequestsPerConnection;
+        public int maxHeaderBytes;
+    }
+
     /** Metrics and health endpoints. */
     public static final class Metrics {
         public int port;
@@ -110,6 +120,7 @@ public final class BulwarkConfig {
     public Ingest ingest = new Ingest();
     public Api api = new Api();
     public EventTime eventTime = new EventTime();
+    public Http http = new Http();
     /** Tenant name to the namespaces it owns. */
     public Map<String, List<String>> tenants = new LinkedHashMap<>();
     /** State folder; see {@link #homeDir()}. */
@@ -292,6 +303,29 @@ public final class BulwarkConfig {
             .withDoc("clamp: such an event gets the ingest time, its own time kept in attributes bulwark.original_time "
                     + "and bulwark.time_clamped; dead-letter: the record goes to the dead-letter topic with the reason."),
             (c, v) -> c.eventTime.outOfRange = v);
+
+    static final Field<Duration> HTTP_IDLE_TIMEOUT = bind(Field.of("http.idleTimeout", Type.DURATION)
+            .withDefault(Duration.ofSeconds(10)).withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
+            .withDoc("The HTTP servers (receiver, API, metrics) close a connection on which nothing moves for this long."),
+            (c, v) -> c.http.idleTimeout = v);
+    static final Field<Duration> HTTP_HEADER_TIMEOUT = bind(Field.of("http.headerTimeout", Type.DURATION)
+            .withDefault(Duration.ofSeconds(10)).withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
+            .withDoc("A request's line and headers must arrive completely within this time, however slowly they trickle."),
+            (c, v) -> c.http.headerTimeout = v);
+    static final Field<Duration> HTTP_BODY_TIMEOUT = bind(Field.of("http.bodyTimeout", Type.DURATION)
+            .withDefault(Duration.ofSeconds(60)).withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
+            .withDoc("A request's whole body must arrive within this time after its headers."),
+            (c, v) -> c.http.bodyTimeout = v);
+    static final Field<Integer> HTTP_MAX_CONNECTIONS = bind(Field.of("http.maxConnections", Type.INT).withDefault(1000)
+            .withValidator(Validator.range(1, 1_000_000)).withDoc("Connections open at once, per server."),
+            (c, v) -> c.http.maxConnections = v);
+    static final Field<Integer> HTTP_MAX_REQUESTS = bind(Field.of("http.maxRequestsPerConnection", Type.INT)
+            .withDefault(1000).withValidator(Validator.range(1, 1_000_000))
+            .withDoc("After this many requests a connection is closed."), (c, v) -> c.http.maxRequestsPerConnection = v);
+    static final Field<Integer> HTTP_MAX_HEADER_BYTES = bind(Field.of("http.maxHeaderBytes", Type.INT)
+            .withDefault(16 * 1024).withValidator(Validator.range(1024, 1 << 20))
+            .withDoc("Largest request line and headers together; larger ones get 431."),
+            (c, v) -> c.http.maxHeaderBytes = v);
 
     static final Field<Integer> METRICS_PORT = bind(Field.of("metrics.port", Type.INT).withDefault(9464)
             .withEnv("BULWARK_METRICS_PORT").withValidator(Validator.portOrOff())
@@ -477,6 +511,12 @@ public final class BulwarkConfig {
             }
         });
         return byNamespace;
+    }
+
+    /** The limits of every HTTP server. */
+    public dev.bulwark.http.HttpLimits httpLimits() {
+        return new dev.bulwark.http.HttpLimits(http.idleTimeout, http.headerTimeout, http.bodyTimeout, http.maxConnections,
+                http.maxRequestsPerConnection, http.maxHeaderBytes);
     }
 
     /** The bounds of event time as ingest applies them. */

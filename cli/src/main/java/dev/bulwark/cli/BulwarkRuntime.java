@@ -191,7 +191,8 @@ public final class BulwarkRuntime implements AutoCloseable {
             generated = HexFormat.of().formatHex(random);
             tokens = ApiTokens.of(List.of(new ApiTokens.Entry(generated, "soc", "local-soc")));
         }
-        ApiServer server = new ApiServer(new ApiServer.Settings(config.api.host, config.api.port, config.api.threads),
+        ApiServer server = new ApiServer(new ApiServer.Settings(config.api.host, config.api.port, config.api.threads,
+                        config.httpLimits()),
                 tokens, new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix), Clock.systemUTC()));
         BulwarkCommand.say("query API and console on " + server.url() + "/ (OpenAPI: " + server.url() + "/openapi.json)");
         if (generated != null) {
@@ -209,7 +210,8 @@ public final class BulwarkRuntime implements AutoCloseable {
     static IngestReceiver startReceiver(BulwarkConfig config, KafkaProducer<String, byte[]> producer, MeterRegistry registry,
                                         Duration ackTimeout) throws java.io.IOException {
         IngestReceiver.Settings settings = new IngestReceiver.Settings(config.ingest.host, config.ingest.port,
-                config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8, ackTimeout);
+                config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8, ackTimeout,
+                config.httpLimits());
         IngestReceiver receiver = new IngestReceiver(settings, producer, Topics.withPrefix(config.kafka.topicPrefix), registry,
                 config.ingest.tenantKeys, config.eventTimePolicy());
         BulwarkCommand.say("ingest receiver on " + receiver.url() + " (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format})"

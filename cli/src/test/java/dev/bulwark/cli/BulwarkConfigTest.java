@@ -77,6 +77,16 @@ class BulwarkConfigTest {
     }
 
     @Test
+    void theHttpServersLimitsComeFromTheConfiguration() throws Exception {
+        Path file = Files.writeString(dir.resolve("http.yaml"), "http:\n  headerTimeout: 3s\n  maxConnections: 50\n");
+        var limits = BulwarkConfig.load(file, Map.of()).httpLimits();
+        assertThat(limits.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThat(limits.maxConnections()).isEqualTo(50);
+        assertThat(limits.bodyTimeout()).isEqualTo(dev.bulwark.http.HttpLimits.defaults().bodyTimeout());
+        assertThat(BulwarkConfig.load(null, Map.of()).httpLimits()).isEqualTo(dev.bulwark.http.HttpLimits.defaults());
+    }
+
+    @Test
     void secretsNeverAppearInErrorsOrDiagnostics() throws Exception {
         Path file = Files.writeString(dir.resolve("secret.yaml"), """
                 elasticsearch:
