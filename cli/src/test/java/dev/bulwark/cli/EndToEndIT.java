@@ -206,6 +206,66 @@ class EndToEndIT {
         }
     }
 
+    @Test
+    void aResentBatchChangesNoFindingAndNoCountInElasticsearch() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("resend");
+        BulwarkConfig config = config(stack, prefix);
+        DemoCommand.SCENARIO_TENANTS.forEach(config.tenants::putIfAbsent);
+        // Folded findings are re-emitted at once, so a repeat that were counted would show within the test.
+        config.detection.detectors.put("sigma", Map.of("emit-interval", "0s"));
+        // The demo's attack: shells, a cross-tenant exec, and a shipped Sigma rule's match (folded findings).
+        byte[] alert;
+        try (var in = DemoCommand.class.getResourceAsStream(DemoCommand.SCENARIO)) {
+            alert = in.readAllBytes();
+        }
+        ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
+        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        new KafkaClients(config).ensureTopics();
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
+            assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
+            Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("first", () -> new ByteArrayInputStream(alert))), 1 << 20, false);
+            List<FindingDocument> before = awaitStable(client, index);
+            assertThat(before).as("findings of the scenario").hasSizeGreaterThanOrEqualTo(5)
+                    .anyMatch(d -> "sigma".equals(d.finding().detector()));
+            System.out.println("[resend] findings before the resend: " + before.stream().map(d -> d.finding().detector() + "/" + d.rule().name() + " x" + d.finding().count()).toList());
+
+            // The sender resends the same batch (after a 503, say): same content, same event ids.
+            Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("resent", () -> new ByteArrayInputStream(alert))), 1 << 20, false);
+            Thread.sleep(3000); // time for detection, folding and indexing of the copy
+            List<FindingDocument> after = awaitStable(client, index);
+            assertThat(after).extracting(d -> d.finding().id() + " x" + d.finding().count())
+                    .as("the same documents with the same counts")
+                    .containsExactlyInAnyOrderElementsOf(before.stream().map(d -> d.finding().id() + " x" + d.finding().count()).toList());
+        } finally {
+            index.deleteAll(client);
+            client._transport().close();
+        }
+    }
+
+    /** Every finding of the test's index, read until two reads a second apart agree. */
+    private static List<FindingDocument> awaitStable(ElasticsearchClient client, FindingIndex index) throws Exception {
+        List<FindingDocument> last = List.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            List<FindingDocument> now;
+            try {
+                now = new FindingSearch(null, null, null, Instant.parse("2020-01-01T00:00:00Z"), null, 100).run(client, index);
+            } catch (java.io.IOException | RuntimeException e) {
+                now = List.of(); // no index yet
+            }
+            if (!now.isEmpty() && now.stream().map(d -> d.finding().id() + d.finding().count()).sorted().toList()
+                    .equals(last.stream().map(d -> d.finding().id() + d.finding().count()).sorted().toList())) {
+                return now;
+            }
+            last = now;
+            Thread.sleep(1000);
+        }
+        return last;
+    }
+
     private static org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> finding(
             dev.bulwark.schemas.Topics topics, String id) {
         var event = dev.bulwark.schemas.SecurityEvent.newBuilder().setId("e-" + id)
