@@ -38,8 +38,8 @@ class ApiServerHostileClientsTest {
     }
 
     private ApiServer start() throws Exception {
-        server = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 4, HttpLimits.defaults().withTimeouts(
-                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2))),
+        server = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 4, HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                Duration.ofSeconds(2))),
                 ApiTokens.of(ApiTokens.parseEnvironment(TOKEN + "=soc@alice")),
                 new FindingsService(ElasticsearchClients.create("http://127.0.0.1:9"), new FindingIndex("none-findings"),
                         Clock.systemUTC()));

@@ -103,6 +103,7 @@ public final class BulwarkConfig {
         public Duration idleTimeout;
         public Duration headerTimeout;
         public Duration bodyTimeout;
+        public Duration responseTimeout;
         public int maxConnections;
         public int maxRequestsPerConnection;
         public int maxHeaderBytes;
@@ -316,6 +317,11 @@ public final class BulwarkConfig {
             .withDefault(Duration.ofSeconds(60)).withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
             .withDoc("A request's whole body must arrive within this time after its headers."),
             (c, v) -> c.http.bodyTimeout = v);
+    static final Field<Duration> HTTP_RESPONSE_TIMEOUT = bind(Field.of("http.responseTimeout", Type.DURATION)
+            .withDefault(Duration.ofSeconds(60)).withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
+            .withDoc("A client must take a whole response within this time, however slowly it reads; then the "
+                    + "connection is closed."),
+            (c, v) -> c.http.responseTimeout = v);
     static final Field<Integer> HTTP_MAX_CONNECTIONS = bind(Field.of("http.maxConnections", Type.INT).withDefault(1000)
             .withValidator(Validator.range(1, 1_000_000)).withDoc("Connections open at once, per server."),
             (c, v) -> c.http.maxConnections = v);
@@ -515,8 +521,8 @@ public final class BulwarkConfig {
 
     /** The limits of every HTTP server. */
     public dev.bulwark.http.HttpLimits httpLimits() {
-        return new dev.bulwark.http.HttpLimits(http.idleTimeout, http.headerTimeout, http.bodyTimeout, http.maxConnections,
-                http.maxRequestsPerConnection, http.maxHeaderBytes);
+        return new dev.bulwark.http.HttpLimits(http.idleTimeout, http.headerTimeout, http.bodyTimeout, http.responseTimeout,
+                http.maxConnections, http.maxRequestsPerConnection, http.maxHeaderBytes);
     }
 
     /** The bounds of event time as ingest applies them. */

@@ -29,8 +29,8 @@ class MetricsServerHostileClientsTest {
     @Test
     void probesAndScrapesAnswerWhileConnectionsAreHeldAndTheHeldOnesAreClosed() throws Exception {
         int port = freePort();
-        try (MetricsServer server = new MetricsServer(port, HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2),
-                Duration.ofSeconds(2), Duration.ofSeconds(2)));
+        try (MetricsServer server = new MetricsServer(port, HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                Duration.ofSeconds(2)));
              HostileClients hostile = new HostileClients(port)) {
             server.started();
             hostile.partialHeaders(200, "GET", "/metrics").slowBodies(20, "POST", "/livez", "");

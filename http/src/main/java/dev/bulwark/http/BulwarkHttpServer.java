@@ -3,6 +3,7 @@ package dev.bulwark.http;
 import java.io.IOException;
 import java.net.BindException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -46,6 +47,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Slow bodies.</b> The body is read without holding a thread (Jetty's demand API) and must be complete within
  *       {@link HttpLimits#bodyTimeout()} of the headers, whatever the rate; {@link HttpLimits#idleTimeout()} closes a
  *       connection on which nothing moves.</li>
+ *   <li><b>Slow readers.</b> Once the handler answers, the client must take the whole response within
+ *       {@link HttpLimits#responseTimeout()}, however it reads; the sweeper closes the connection otherwise. A client
+ *       that reads one byte now and then never trips the idle timeout, so without this it could hold a connection and
+ *       the response's buffers for good.</li>
  *   <li><b>Size.</b> A declared Content-Length over the limit is answered at once without reading the body; a chunked
  *       body is counted while it is read and reading stops one byte past the limit (the handler sees
  *       {@link Exchange#bodyTooLarge()} and answers 413; the rest is not read and the connection is closed). This is
@@ -101,7 +106,7 @@ public final class BulwarkHttpServer implements AutoCloseable {
     private final AtomicLong buffered = new AtomicLong();
     private final long bufferBudget;
 
-    /** Per-connection deadline: until when the current headers or body may take. */
+    /** Per-connection deadline: until when the current headers, body or response may take. */
     private static final class Guard {
         volatile long deadline;
         final AtomicInteger requests = new AtomicInteger();
@@ -109,6 +114,16 @@ public final class BulwarkHttpServer implements AutoCloseable {
         Guard(long deadline) {
             this.deadline = deadline;
         }
+
+        /** Starts the deadline for the client to take the response. */
+        void responding(Duration timeout) {
+            deadline = System.nanoTime() + timeout.toNanos();
+        }
+    }
+
+    /** What a response does before it is written: start the guard's response deadline, when there is a guard. */
+    private Runnable sending(Guard guard) {
+        return guard == null ? () -> { } : () -> guard.responding(spec.limits().responseTimeout());
     }
 
     private BulwarkHttpServer(Spec spec) {
@@ -153,7 +168,8 @@ public final class BulwarkHttpServer implements AutoCloseable {
             if (message.length() > 100) {
                 message = message.substring(0, 100) + "...";
             }
-            spec.routes().refuse(new Exchange(request, response, callback, new byte[0], false), status, message);
+            spec.routes().refuse(new Exchange(request, response, callback, new byte[0], false,
+                    sending(guard(request))), status, message);
             return true;
         });
         workers = new ThreadPoolExecutor(spec.workers(), spec.workers(), 60, TimeUnit.SECONDS,
@@ -198,9 +214,24 @@ public final class BulwarkHttpServer implements AutoCloseable {
         long now = System.nanoTime();
         for (Map.Entry<Connection, Guard> entry : guards.entrySet()) {
             if (now - entry.getValue().deadline > 0) {
-                entry.getKey().getEndPoint().close();
+                abort(entry.getKey().getEndPoint());
             }
         }
+    }
+
+    /**
+     * Closes a connection that missed its deadline with a reset: a plain close would let the kernel go on sending the
+     * response already in its buffers (megabytes on loopback) to a client that reads slowly on purpose.
+     */
+    private static void abort(org.eclipse.jetty.io.EndPoint endPoint) {
+        if (endPoint.getTransport() instanceof java.nio.channels.NetworkChannel channel) {
+            try {
+                channel.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            } catch (IOException | UnsupportedOperationException e) {
+                LOG.debug("cannot reset the connection, closing it: {}", e.toString());
+            }
+        }
+        endPoint.close();
     }
 
     private Guard guard(Request request) {
@@ -230,7 +261,7 @@ public final class BulwarkHttpServer implements AutoCloseable {
             long declared = request.getLength();
             if (declared > spec.maxBodyBytes()) {
                 // Never read: the sender learns at once; the unread body makes Jetty close the connection.
-                dispatch(request, new Exchange(request, response, done, new byte[0], true), guard);
+                dispatch(request, new Exchange(request, response, done, new byte[0], true, sending(guard)), guard);
                 return true;
             }
             new BodyReader(request, response, done, guard).read();
@@ -276,7 +307,8 @@ public final class BulwarkHttpServer implements AutoCloseable {
                         release();
                         LOG.warn("{} server: request bodies being read exceed {} bytes; answering 503", spec.name(),
                                 bufferBudget);
-                        Exchange exchange = new Exchange(request, response, callback, new byte[0], false);
+                        Exchange exchange = new Exchange(request, response, callback, new byte[0], false,
+                                sending(guard));
                         spec.routes().refuse(exchange, 503, "the server is busy; retry later");
                         return;
                     }
@@ -305,7 +337,7 @@ public final class BulwarkHttpServer implements AutoCloseable {
 
         private void finish(byte[] body, boolean tooLarge) {
             release();
-            dispatch(request, new Exchange(request, response, callback, body, tooLarge), guard);
+            dispatch(request, new Exchange(request, response, callback, body, tooLarge, sending(guard)), guard);
         }
     }
 

@@ -23,13 +23,18 @@ public final class Exchange {
     private final byte[] body;
     private final boolean bodyTooLarge;
     private final AtomicBoolean sent = new AtomicBoolean();
+    private final Runnable sending;
 
-    Exchange(Request request, Response response, Callback callback, byte[] body, boolean bodyTooLarge) {
+    /**
+     * @param sending runs just before the response is written (the server starts the response deadline there)
+     */
+    Exchange(Request request, Response response, Callback callback, byte[] body, boolean bodyTooLarge, Runnable sending) {
         this.request = request;
         this.response = response;
         this.callback = callback;
         this.body = body;
         this.bodyTooLarge = bodyTooLarge;
+        this.sending = sending;
     }
 
     public String method() {
@@ -106,6 +111,7 @@ public final class Exchange {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         }
         boolean head = "HEAD".equals(request.getMethod());
+        sending.run();
         response.write(true, head || content.length == 0 ? null : ByteBuffer.wrap(content), callback);
     }
 

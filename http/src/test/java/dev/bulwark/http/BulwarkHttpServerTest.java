@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Timeout;
 class BulwarkHttpServerTest {
 
     static final HttpLimits SHORT = HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2),
-            Duration.ofSeconds(2));
+            Duration.ofSeconds(2), Duration.ofSeconds(2));
+
+    /** A response far larger than what the kernel buffers on both ends of a loopback connection. */
+    private static final int BIG = 32 << 20;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final AtomicInteger handled = new AtomicInteger();
@@ -36,6 +39,10 @@ class BulwarkHttpServerTest {
                     handled.incrementAndGet();
                     if ("/block".equals(exchange.path())) {
                         release.await(20, TimeUnit.SECONDS);
+                    }
+                    if ("/big".equals(exchange.path())) {
+                        exchange.send(200, "application/octet-stream", new byte[BIG]);
+                        return;
                     }
                     exchange.send(200, "text/plain", ("got " + exchange.body().length).getBytes(StandardCharsets.UTF_8));
                 }));
@@ -92,6 +99,38 @@ class BulwarkHttpServerTest {
     }
 
     @Test
+    void aClientThatTakesTheResponseSlowlyButSteadilyIsCutOffAtTheResponseDeadline() throws Exception {
+        // An idle timeout far beyond the test: only the response deadline can end the connection.
+        start(SHORT.withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                Duration.ofSeconds(2)), 2, 16);
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 2000);
+            socket.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout(1000);
+            long began = System.nanoTime();
+            long read = 0;
+            boolean closed = false;
+            byte[] buffer = new byte[1024];
+            // 1 KiB every 100 ms, with the response still coming out of the server's buffers.
+            while (!closed && System.nanoTime() - began < TimeUnit.SECONDS.toNanos(15)) {
+                try {
+                    int n = socket.getInputStream().read(buffer);
+                    closed = n < 0;
+                    read += Math.max(n, 0);
+                } catch (java.io.IOException e) {
+                    closed = true; // reset by the server
+                }
+                Thread.sleep(100);
+            }
+            assertThat(closed).as("the server closed the connection; read " + read + " bytes, open " + server.connections()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(2 + 3));
+            assertThat(read).as("bytes taken before the cut").isLessThan(BIG);
+        }
+        assertThat(get("/hello").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void aDeclaredHugeBodyIs413AtOnceAndAChunkedBodyOverTheLimitIs413() throws Exception {
         start(SHORT, 2, 16);
         long began = System.nanoTime();
@@ -121,7 +160,8 @@ class BulwarkHttpServerTest {
 
     @Test
     void healthAnswersWhileEveryWorkerIsBusyAndExcessRequestsGet503() throws Exception {
-        start(SHORT.withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(30)), 1, 1);
+        start(SHORT.withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(30),
+                Duration.ofSeconds(30)), 1, 1);
         var first = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/block"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         var queued = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/block"))
@@ -141,7 +181,8 @@ class BulwarkHttpServerTest {
 
     @Test
     void aConnectionIsClosedAfterItsMaximumOfRequests() throws Exception {
-        start(new HttpLimits(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), 10, 2, 4096), 2, 4);
+        start(new HttpLimits(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), 10, 2,
+                4096), 2, 4);
         String request = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
         try (Socket socket = HostileClients.raw(server.port(), request + request + request)) {
             socket.setSoTimeout(3000);

@@ -27,8 +27,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 @Timeout(60)
 class IngestReceiverHostileClientsTest {
 
-    private static final HttpLimits SHORT = HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2),
-            Duration.ofSeconds(2), Duration.ofSeconds(2));
+    private static final HttpLimits SHORT = HttpLimits.defaults().withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                Duration.ofSeconds(2));
     private final Topics topics = Topics.withPrefix("bulwark.");
     private final MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
             new ByteArraySerializer());
