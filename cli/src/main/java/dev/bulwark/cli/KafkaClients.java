@@ -101,6 +101,57 @@ public final class KafkaClients {
         }
     }
 
+    /** Room a record needs beyond its value: key, headers, record and batch framing. */
+    static final int RECORD_OVERHEAD = 16 * 1024;
+
+    /**
+     * Checks, before detection starts, that the largest finding ({@code maxFindingBytes}) and the largest dead letter
+     * fit both the producer's {@code max.request.size} and the {@code max.message.bytes} of the findings and
+     * dead-letter topics.
+     *
+     * <p>Why: under exactly-once, a record the broker refuses aborts the whole transaction, and the dead letter written
+     * for it goes down with it; Kafka Streams then retries the same records and fails again. So no finding may ever be
+     * too large for its topic: {@link dev.bulwark.detectors.FindingBounds} cuts findings to the bound, and this check
+     * makes sure the bound fits the topics as they are configured on this cluster.
+     *
+     * @throws IllegalStateException naming the topic or setting, and what to change
+     */
+    public void checkRecordRoom(int maxFindingBytes) throws InterruptedException {
+        int deadLetterBytes = dev.bulwark.schemas.DeadLetters.MAX_ORIGINAL_BYTES + RECORD_OVERHEAD;
+        int findingBytes = maxFindingBytes + RECORD_OVERHEAD;
+        Object configuredRequest = config.kafka.properties.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        int maxRequest = configuredRequest == null ? 1024 * 1024 : Integer.parseInt(configuredRequest.toString());
+        if (maxRequest < Math.max(findingBytes, deadLetterBytes)) {
+            throw new IllegalStateException("kafka.properties sets " + ProducerConfig.MAX_REQUEST_SIZE_CONFIG + "="
+                    + maxRequest + ", too small for a finding of detection.maxFindingBytes (" + maxFindingBytes
+                    + ") or a dead letter (" + dev.bulwark.schemas.DeadLetters.MAX_ORIGINAL_BYTES + " bytes of the original) "
+                    + "plus " + RECORD_OVERHEAD + " bytes of framing: set it to at least "
+                    + Math.max(findingBytes, deadLetterBytes) + " or lower detection.maxFindingBytes");
+        }
+        Map<String, Integer> needs = new LinkedHashMap<>();
+        needs.put(topics.findings().name(), findingBytes);
+        needs.put(topics.deadLetters().name(), deadLetterBytes);
+        Map<String, Integer> limits;
+        try (Admin admin = admin()) {
+            limits = TopicAdmin.maxMessageBytes(admin, needs.keySet());
+        }
+        for (var need : needs.entrySet()) {
+            Integer limit = limits.get(need.getKey());
+            if (limit != null && limit < need.getValue()) {
+                boolean findings = need.getKey().equals(topics.findings().name());
+                throw new IllegalStateException("the topic " + need.getKey() + " accepts records of at most " + limit
+                        + " bytes (max.message.bytes), but " + (findings
+                        ? "a finding may take detection.maxFindingBytes (" + maxFindingBytes + ")"
+                        : "a dead letter may take " + dev.bulwark.schemas.DeadLetters.MAX_ORIGINAL_BYTES + " bytes of its original")
+                        + " plus " + RECORD_OVERHEAD + " bytes of framing. Raise the topic's limit (kafka-configs.sh "
+                        + "--alter --entity-type topics --entity-name " + need.getKey() + " --add-config max.message.bytes="
+                        + need.getValue() + ")" + (findings ? " or lower detection.maxFindingBytes to at most "
+                        + Math.max(0, limit - RECORD_OVERHEAD) : "") + ". Under exactly-once a refused record would "
+                        + "abort every transaction that carries it, so detection does not start.");
+            }
+        }
+    }
+
     /** A lossless producer's settings ({@link EventPublisher#producerConfig}), with the pass-through block on top. */
     public Map<String, Object> producer(String clientId) {
         Map<String, Object> props = new LinkedHashMap<>();

@@ -93,6 +93,7 @@ public final class Pipeline implements AutoCloseable {
                             config.detection.contextWait, config.detection.maxPendingEvents,
                             config.detection.maxFindingBytes));
             StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId);
+            kafka.checkRecordRoom(config.detection.maxFindingBytes);
             Properties props = kafka.streams(stateDir.resolve("streams"), instanceId + "-detectors");
             props.put(dev.bulwark.detectors.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
             props.put(dev.bulwark.detectors.DeadLetterHandlers.METRICS_CONFIG, metrics);

@@ -245,6 +245,36 @@ class EndToEndIT {
         }
     }
 
+    @Test
+    void detectionDoesNotStartWhenTheLargestFindingWouldNotFitTheFindingsTopic() throws Exception {
+        LocalStack stack = RealStack.get();
+        String prefix = RealStack.uniquePrefix("room");
+        BulwarkConfig config = config(stack, prefix);
+        KafkaClients kafka = new KafkaClients(config);
+        kafka.ensureTopics();
+        String findings = kafka.topics().findings().name();
+        try (var admin = kafka.admin()) {
+            var topic = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, findings);
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "100000"),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+        }
+        config.detection.maxFindingBytes = 256 * 1024;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pipeline.start(config, state, new SimpleMeterRegistry(),
+                        java.util.EnumSet.of(Pipeline.Component.DETECTORS)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(findings + " accepts records of at most 100000 bytes")
+                .hasMessageContaining("lower detection.maxFindingBytes to at most " + (100000 - KafkaClients.RECORD_OVERHEAD));
+
+        // A bound that fits starts.
+        config.detection.maxFindingBytes = 100000 - KafkaClients.RECORD_OVERHEAD;
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry(),
+                java.util.EnumSet.of(Pipeline.Component.DETECTORS))) {
+            assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
+        }
+    }
+
     /** Every finding of the test's index, read until two reads a second apart agree. */
     private static List<FindingDocument> awaitStable(ElasticsearchClient client, FindingIndex index) throws Exception {
         List<FindingDocument> last = List.of();

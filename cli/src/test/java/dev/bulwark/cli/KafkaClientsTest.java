@@ -78,4 +78,13 @@ class KafkaClientsTest {
         assertThat(configured).containsEntry("delivery.timeout.ms", "300000");
         assertThat(BulwarkRuntime.receiverAckTimeout(configured).toMillis()).isGreaterThan(300_000);
     }
+
+    @Test
+    void aProducerRequestLimitTooSmallForTheLargestFindingIsRefusedBeforeAnyBrokerIsAsked() throws Exception {
+        KafkaClients clients = new KafkaClients(config("kafka:\n  properties:\n    max.request.size: \"200000\"\n"));
+        assertThatThrownBy(() -> clients.checkRecordRoom(256 * 1024))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("max.request.size=200000")
+                .hasMessageContaining("lower detection.maxFindingBytes");
+    }
 }

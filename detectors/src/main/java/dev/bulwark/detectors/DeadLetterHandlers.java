@@ -149,6 +149,11 @@ public final class DeadLetterHandlers {
     /**
      * A finding or store update could not be produced (too large, not serializable): dead-letter the source record that
      * led to it and go on. Transient errors are retried.
+     *
+     * <p>Under exactly-once this cannot save a record the broker refuses: Kafka's transactional producer aborts the
+     * whole transaction, the dead letter included. There, refusals are prevented instead: {@link FindingBounds} keeps
+     * every finding under {@code detection.maxFindingBytes}, and detection refuses to start when that bound, or a dead
+     * letter's, does not fit the topics' {@code max.message.bytes} or the producer's {@code max.request.size}.
      */
     public static final class Production extends Base implements ProductionExceptionHandler {
         @Override

@@ -69,6 +69,31 @@ public final class TopicAdmin {
     }
 
     /**
+     * The largest record each topic accepts: its {@code max.message.bytes}, as the broker applies it (the topic's own
+     * setting, else the broker's {@code message.max.bytes}).
+     */
+    public static Map<String, Integer> maxMessageBytes(Admin admin, java.util.Collection<String> topicNames)
+            throws InterruptedException {
+        List<org.apache.kafka.common.config.ConfigResource> resources = topicNames.stream()
+                .map(name -> new org.apache.kafka.common.config.ConfigResource(
+                        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, name)).toList();
+        try {
+            Map<String, Integer> limits = new java.util.LinkedHashMap<>();
+            admin.describeConfigs(resources).all().get(30, TimeUnit.SECONDS).forEach((resource, config) -> {
+                var entry = config.get(org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                if (entry != null && entry.value() != null) {
+                    limits.put(resource.name(), Integer.parseInt(entry.value()));
+                }
+            });
+            return limits;
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("cannot read the configs of topics " + topicNames + ": " + cause.getMessage(),
+                    cause);
+        }
+    }
+
+    /**
      * Ensures every topic of {@code topics} exists.
      *
      * @return the names of the topics that were created now
