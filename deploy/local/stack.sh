@@ -51,11 +51,12 @@ Commands:
   up [kafka|es]    Fetch (via Maven, cached), start and wait until both are healthy.
                    Idempotent: running components are left alone. With a component
                    name, only that one is started and waited for.
-  down [--purge] [kafka|es]
+  down [--purge] [--kill] [kafka|es]
                    Stop both (SIGTERM, then SIGKILL after \$BULWARK_STOP_TIMEOUT s).
                    Data is kept unless --purge is given (the fetched Elasticsearch
                    distribution and Kafka classpath stay cached either way). With a
                    component name, only that one is stopped (outage drills, tests).
+                   --kill sends SIGKILL at once instead (crash drills).
   purge            Same as 'down --purge'.
   status           One line per component; exit 0 only if both are healthy.
   env              Print BULWARK_KAFKA_BOOTSTRAP=... and BULWARK_ES_URL=... lines.
@@ -754,10 +755,11 @@ wait_for_health() { # wait_for_health [all|kafka|es]: the components to wait for
 }
 
 cmd_down() {
-  local purge=false only=all
+  local purge=false only=all now=false
   for a in "$@"; do
     case $a in
       --purge) purge=true ;;
+      --kill) now=true ;;
       -*) die "$EXIT_USAGE" "unknown option for down: $a" ;;
       *) [[ $only == all ]] || die "$EXIT_USAGE" "'down' takes at most one component"
          only=$(component_arg down "$a") ;;
@@ -784,7 +786,16 @@ cmd_down() {
       [[ " ${pids[*]} " == *" $p "* ]] || pids+=("$p")
     done
   fi
-  terminate_pids "${pids[@]}"
+  if $now && ((${#pids[@]})); then
+    # For fault drills: kill -9, no shutdown at all, as a crashed machine or an OOM kill would.
+    say "killing ${pids[*]} (SIGKILL)"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    for p in "${pids[@]}"; do
+      while kill -0 "$p" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]]; do sleep 0.1; done
+    done
+  else
+    terminate_pids "${pids[@]}"
+  fi
   [[ $only == es ]] || rm -f "$K_PID"
   [[ $only == kafka ]] || rm -f "$E_PID"
   if $purge; then

@@ -31,9 +31,9 @@ import dev.bulwark.deploy.RealStack;
 import dev.bulwark.schemas.Topics;
 
 /**
- * Fault drill: the broker goes away for longer than the receiver's producer waits, while senders keep posting and
- * resend what is answered 503. Afterwards every alert is on the events topic, none lost, and every answer told the
- * truth: 200 only for what Kafka holds, 503 only for what the producer had given up.
+ * Fault drill: the broker is killed ({@code kill -9}) and stays away for longer than the receiver's producer waits,
+ * while senders keep posting and resend what is answered 503. Afterwards every alert is on the events topic, none lost,
+ * and every answer told the truth: 200 only for what Kafka holds, 503 only for what the producer had given up.
  */
 class ReceiverBrokerOutageIT {
 
@@ -82,7 +82,7 @@ class ReceiverBrokerOutageIT {
                     throw new AssertionError("alert " + n + " never acknowledged");
                 }));
                 if (i == 10) {
-                    assertThat(stack.run("down", "kafka")).isZero();
+                    assertThat(stack.run("down", "--kill", "kafka")).as("kill -9 of the broker").isZero();
                 }
                 if (i == 30) {
                     Thread.sleep(20_000); // longer than the producer's delivery timeout: the 503s happen now

@@ -3,8 +3,6 @@ package dev.bulwark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,69 +47,46 @@ class RestartGapIT {
     void aNewAlertIsSearchableWithinSecondsOfARestartAfterSigtermAndAfterKill9() throws Exception {
         LocalStack stack = RealStack.get();
         String prefix = RealStack.uniquePrefix("restart");
-        String indexPrefix = prefix.replace(".", "") + "-findings";
         int sessionTimeoutMs = 10_000;
-        Path config = work.resolve("bulwark.yaml");
-        Files.writeString(config, """
-                kafka:
-                  bootstrap: "%s"
-                  topicPrefix: "%s"
-                  sessionTimeout: %dms
-                elasticsearch:
-                  url: "%s"
-                  indexPrefix: "%s"
+        String yaml = RunProcess.yaml(stack, prefix, Duration.ofMillis(sessionTimeoutMs), """
                 detection:
                   applicationId: "%sdetectors"
                 tenants:
                   acme: [payments]
-                home: "%s"
-                """.formatted(stack.kafkaBootstrap(), prefix, sessionTimeoutMs, stack.elasticsearchUrl(), indexPrefix,
-                prefix, work.resolve("home")));
+                """.formatted(prefix));
         Topics topics = Topics.withPrefix(prefix);
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
-        FindingIndex index = new FindingIndex(indexPrefix);
+        FindingIndex index = new FindingIndex(RunProcess.indexPrefix(prefix));
         List<String> figures = new ArrayList<>();
+        long gracefulGapMs;
+        long killGapMs;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()), new StringSerializer(), new ByteArraySerializer())) {
-            int port = Probes.freePort();
-            Process first = start(config, port);
-            try {
-                long readyMs = Probes.awaitReady(port, first, Duration.ofSeconds(120), () -> "see " + work);
+            try (RunProcess run = new RunProcess(work, "run", "detectors,sink", yaml)) {
+                long readyMs = run.start().awaitReady(Duration.ofSeconds(120));
                 figures.add("first start: /readyz 200 after " + readyMs + " ms");
                 send(producer, topics, "c-first");
                 assertThat(awaitFinding(stack, index, "c-first", Duration.ofSeconds(60))).as("finding before any restart").isTrue();
-                HttpResponse<String> ready = Probes.readiness(port);
+                HttpResponse<String> ready = Probes.readiness(run.metricsPort());
                 assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
-            } finally {
-                first.destroy(); // SIGTERM: a graceful stop
-            }
-            assertThat(first.waitFor()).as("exit code after SIGTERM").isIn(0, 143);
+                assertThat(run.stop()).as("exit code after SIGTERM, a graceful stop").isIn(0, 143);
 
-            long restarted = System.nanoTime();
-            Process second = start(config, port);
-            long gracefulGapMs;
-            try {
+                long restarted = System.nanoTime();
+                run.start();
                 send(producer, topics, "c-after-sigterm");
                 assertThat(awaitFinding(stack, index, "c-after-sigterm", Duration.ofSeconds(60))).isTrue();
                 gracefulGapMs = (System.nanoTime() - restarted) / 1_000_000;
                 figures.add("after SIGTERM: new alert searchable " + gracefulGapMs + " ms after the restart began");
-                Probes.awaitReady(port, second, Duration.ofSeconds(30), () -> "see " + work);
-            } finally {
-                second.destroyForcibly(); // SIGKILL: no goodbye to the group
-                second.waitFor();
-            }
+                run.awaitReady(Duration.ofSeconds(30));
+                run.kill(); // no goodbye to the group
 
-            restarted = System.nanoTime();
-            Process third = start(config, port);
-            long killGapMs;
-            try {
+                restarted = System.nanoTime();
+                run.start();
                 send(producer, topics, "c-after-kill");
                 assertThat(awaitFinding(stack, index, "c-after-kill", Duration.ofSeconds(120))).isTrue();
                 killGapMs = (System.nanoTime() - restarted) / 1_000_000;
                 figures.add("after kill -9: new alert searchable " + killGapMs + " ms after the restart began");
-            } finally {
-                third.destroy();
-                third.waitFor();
+                run.stop();
             }
             System.out.println("[restart gap] " + String.join("; ", figures));
             assertThat(gracefulGapMs).as("gap after a graceful restart (ms)").isLessThan(GRACEFUL_BOUND.toMillis());
@@ -124,19 +99,6 @@ class RestartGapIT {
                 client._transport().close();
             }
         }
-    }
-
-    /** Starts {@code bulwark run --components detectors,sink} from the packaged launcher jar. */
-    private Process start(Path config, int metricsPort) throws IOException {
-        Path jar = Path.of("target", "bulwark.jar").toAbsolutePath();
-        assertThat(jar).as("the packaged launcher (mvn package builds it)").exists();
-        Path log = work.resolve("run-" + System.nanoTime() + ".log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-jar", jar.toString(), "run", "--components", "detectors,sink", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().keySet().removeIf(key -> key.startsWith("BULWARK_"));
-        builder.environment().put("BULWARK_METRICS_PORT", Integer.toString(metricsPort));
-        return builder.start();
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, Topics topics, String containerId) throws Exception {
