@@ -90,7 +90,7 @@ class SourceFormatsIngestIT {
         assertThat(exec.getKubernetesAudit().getDecision()).isEqualTo("allow");
         assertThat(exec.getKubernetesAudit().getSubjectUser()).isNotBlank();
         assertThat(exec.getKubernetesAudit().getSourceIps()).isNotEmpty();
-        assertThat(events).anySatisfy(e -> assertThat(e.getAttributes()).containsEntry("k8s.pod.privileged", "true"));
+        assertThat(events).anySatisfy(e -> assertThat(e.getKubernetes().getPodSpec().getPrivileged()).isTrue());
     }
 
     @Test

@@ -2,11 +2,19 @@ package dev.bulwark.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.List;
 
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,6 +34,83 @@ class SchemaCompatibilityTest {
                     .as("reading %s written with a released version: %s", type.getSimpleName(), result.getDescription())
                     .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
         }
+    }
+
+    /**
+     * Forward compatibility: a reader still on the newest released schema (an older Bulwark during a rolling upgrade)
+     * can read records written with the current one.
+     */
+    @ParameterizedTest
+    @ValueSource(classes = {SecurityEvent.class, Finding.class, DeadLetter.class, TenantContext.class})
+    void theNewestReleasedVersionCanReadTheCurrentSchema(Class<?> type) {
+        Schema current = SpecificData.get().getSchema(type);
+        List<Schema> released = SchemaHistory.olderVersionsOf(current.getFullName());
+        Schema newest = released.get(released.size() - 1);
+        var result = SchemaCompatibility.checkReaderWriterCompatibility(newest, current);
+        assertThat(result.getType())
+                .as("reading %s with the newest released version: %s", type.getSimpleName(), result.getDescription())
+                .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
+    }
+
+    @Test
+    void typedKubernetesFactsSurviveARoundTripThroughTheReleasedTenantContext() throws IOException {
+        List<Schema> released = SchemaHistory.olderVersionsOf(TenantContext.getClassSchema().getFullName());
+        Schema previous = released.get(released.size() - 1);
+        assertThat(previous.getField("network_policy")).as("the released version predates the typed facts").isNull();
+        TenantContext policy = TenantContext.newBuilder().setKind("networkpolicy").setKey("a/p").setObservedAt(7L)
+                .setAttributes(java.util.Map.of("k8s.netpol.ingress_rules", "1"))
+                .setOwner(OwnerReference.newBuilder().setKind("Tenant").setName("solar").build())
+                .setNetworkPolicy(NetworkPolicySpec.newBuilder()
+                        .setPodSelector(LabelSelector.matchLabels(java.util.Map.of("app", "db")))
+                        .setPolicyTypes(List.of("Ingress"))
+                        .setIngress(List.of(NetworkPolicyRule.newBuilder()
+                                .setPorts(List.of(NetworkPolicyPort.newBuilder().setPort(5432).build())).build()))
+                        .build())
+                .build();
+
+        // An older reader skips the fields it does not know and keeps the rest.
+        GenericRecord old = read(write(TenantContext.getClassSchema(), policy), TenantContext.getClassSchema(), previous);
+        assertThat(old.get("key").toString()).isEqualTo("a/p");
+        assertThat(old.get("observed_at")).isEqualTo(7L);
+        assertThat(old.getSchema().getField("network_policy")).isNull();
+
+        // A current reader fills the fields an older writer did not know with their defaults.
+        GenericRecord current = read(write(previous, old), previous, TenantContext.getClassSchema());
+        assertThat(current.get("network_policy")).isNull();
+        assertThat(current.get("owner")).isNull();
+        assertThat(current.get("pod_spec")).isNull();
+        assertThat((List<?>) current.get("aggregation_selectors")).isEmpty();
+        assertThat(current.get("key").toString()).isEqualTo("a/p");
+    }
+
+    @Test
+    void anEventWithAPodSpecIsReadableByTheReleasedSecurityEvent() throws IOException {
+        List<Schema> released = SchemaHistory.olderVersionsOf(SecurityEvent.getClassSchema().getFullName());
+        Schema previous = released.get(released.size() - 1);
+        SecurityEvent event = SecurityEvent.newBuilder().setId("e1").setTimestamp(1L).setSourceFormat("k8s-audit")
+                .setEvent(EventInfo.newBuilder().build())
+                .setKubernetes(KubernetesInfo.newBuilder().setNamespace("shop")
+                        .setPodSpec(PodSpecFacts.newBuilder().setPrivileged(true)
+                                .setHostPathMounts(List.of("/var/run/docker.sock")).build())
+                        .build())
+                .build();
+        GenericRecord old = read(write(SecurityEvent.getClassSchema(), event), SecurityEvent.getClassSchema(), previous);
+        GenericRecord kubernetes = (GenericRecord) old.get("kubernetes");
+        assertThat(kubernetes.get("namespace").toString()).isEqualTo("shop");
+        assertThat(kubernetes.getSchema().getField("pod_spec")).isNull();
+    }
+
+    private static byte[] write(Schema schema, Object record) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<Object>(schema, SpecificData.get()).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
+    private static GenericRecord read(byte[] bytes, Schema writer, Schema reader) throws IOException {
+        return new GenericDatumReader<GenericRecord>(writer, reader)
+                .read(null, DecoderFactory.get().binaryDecoder(bytes, null));
     }
 
     @Test

@@ -8,10 +8,9 @@ import java.util.TreeSet;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.schemas.LabelSelector;
+import dev.bulwark.schemas.LabelSelectorSpec;
 import dev.bulwark.schemas.RoleGrant;
 import dev.bulwark.schemas.TenantContext;
 
@@ -223,39 +222,29 @@ public final class TenantDirectory {
             return List.of();
         }
         List<RoleGrant> rules = new ArrayList<>(role.getGrants());
-        String selectors = role.getAttributes().get("k8s.rbac.aggregation_selectors");
-        if (selectors != null && store != null) {
-            try {
-                JsonNode parsed = new ObjectMapper().readTree(selectors);
-                try (KeyValueIterator<String, TenantContext> it = store.prefixScan(ContextDirectoryUpdater.OBJECT
-                        + "clusterrole/", new org.apache.kafka.common.serialization.StringSerializer())) {
-                    while (it.hasNext()) {
-                        TenantContext candidate = it.next().value;
-                        if (candidate.getName() != null && !candidate.getName().equals(role.getName())
-                                && anySelectorMatches(parsed, candidate.getLabels())) {
-                            rules.addAll(candidate.getGrants());
-                        }
+        List<LabelSelectorSpec> selectors = role.getAggregationSelectors();
+        if (!selectors.isEmpty() && store != null) {
+            try (KeyValueIterator<String, TenantContext> it = store.prefixScan(ContextDirectoryUpdater.OBJECT
+                    + "clusterrole/", new org.apache.kafka.common.serialization.StringSerializer())) {
+                while (it.hasNext()) {
+                    TenantContext candidate = it.next().value;
+                    if (candidate.getName() != null && !candidate.getName().equals(role.getName())
+                            && anySelectorMatches(selectors, candidate.getLabels())) {
+                        rules.addAll(candidate.getGrants());
                     }
                 }
-            } catch (java.io.IOException e) {
-                // unreadable selectors aggregate nothing
             }
         }
         return rules;
     }
 
-    private static boolean anySelectorMatches(JsonNode selectors, Map<String, String> labels) {
-        for (JsonNode selector : selectors) {
-            JsonNode matchLabels = selector.path("matchLabels");
-            if (matchLabels.isEmpty()) {
-                continue;
-            }
-            boolean all = true;
-            for (var it = matchLabels.fields(); it.hasNext(); ) {
-                var entry = it.next();
-                all &= entry.getValue().asText().equals(labels.get(entry.getKey()));
-            }
-            if (all) {
+    /**
+     * True when one of a ClusterRole's aggregation selectors selects a ClusterRole with these labels. As in the
+     * API server's aggregation controller, each selector is a label selector; an empty one selects every ClusterRole.
+     */
+    private static boolean anySelectorMatches(List<LabelSelectorSpec> selectors, Map<String, String> labels) {
+        for (LabelSelectorSpec selector : selectors) {
+            if (LabelSelector.matches(selector, labels)) {
                 return true;
             }
         }

@@ -11,16 +11,20 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.bulwark.detectors.Detector;
 import dev.bulwark.detectors.DetectorContext;
 import dev.bulwark.detectors.FindingFactory;
 import dev.bulwark.detectors.context.TenantDirectory;
 import dev.bulwark.detectors.sigma.Cidr;
 import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.IpBlock;
+import dev.bulwark.schemas.LabelSelector;
 import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.NamedPort;
+import dev.bulwark.schemas.NetworkPolicyPeer;
+import dev.bulwark.schemas.NetworkPolicyPort;
+import dev.bulwark.schemas.NetworkPolicyRule;
+import dev.bulwark.schemas.NetworkPolicySpec;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.TenantContext;
 import dev.bulwark.schemas.TenantInfo;
@@ -31,35 +35,31 @@ import dev.bulwark.schemas.TenantInfo;
  *
  * <p>Why: tenant namespaces on a shared cluster are meant to be walled off by NetworkPolicies; a connection across
  * tenants that no policy permits means the walls are missing or bypassed. A connection a policy does permit is
- * intended (a shared service) and stays quiet. Policies are evaluated from the tenant context as Kubernetes evaluates
- * ingress: a destination namespace's Ingress policies whose pod selector matches the destination pod's labels; an
- * ingress rule allows the connection when both its {@code ports} and its {@code from} allow it.
+ * intended (a shared service) and stays quiet. Policies are evaluated from the tenant context
+ * ({@link TenantContext#getNetworkPolicy()}) as Kubernetes evaluates ingress: a destination namespace's Ingress
+ * policies whose pod selector matches the destination pod's labels; an ingress rule allows the connection when both
+ * its {@code ports} and its peers allow it.
  * <ul>
- *   <li>{@code ports} absent or empty allows every port; otherwise one entry must have the connection's protocol
- *       ({@code network.transport} upper-cased, TCP when the event has none; an entry without {@code protocol} is TCP)
- *       and either no {@code port}, the destination port as a number, a range {@code port..endPort}, or a named port.
+ *   <li>{@code ports} empty allows every port; otherwise one entry must have the connection's protocol
+ *       ({@code network.transport} upper-cased, TCP when the event has none; an entry without a protocol is TCP)
+ *       and either no port, the destination port as a number, a range {@code port..end_port}, or a named port.
  *       A named port matches only when the destination pod's context object lists a container port of that name,
- *       number and protocol ({@code k8s.pod.named_ports}); when the pod or the name is unknown it does not match.</li>
- *   <li>{@code from} absent or empty allows every source; otherwise one peer must match: a {@code namespaceSelector}
+ *       number and protocol ({@code pod_spec.named_ports}); when the pod or the name is unknown it does not match.</li>
+ *   <li>peers ({@code from}) empty allows every source; otherwise one peer must match: a {@code namespace_selector}
  *       matching the source namespace's labels (with the {@code kubernetes.io/metadata.name} label Kubernetes sets)
- *       and a {@code podSelector} (if any) matching the source pod, or an {@code ipBlock} whose {@code cidr} holds
- *       the source IP and none of whose {@code except} CIDRs does. A {@code podSelector} alone means the policy's own
+ *       and a {@code pod_selector} (if any) matching the source pod, or an {@code ip_block} whose {@code cidr} holds
+ *       the source IP and none of whose {@code except} CIDRs does. A {@code pod_selector} alone means the policy's own
  *       namespace, never another tenant's.</li>
- *   <li>Selectors combine {@code matchLabels} and {@code matchExpressions} ({@code In}, {@code NotIn},
- *       {@code Exists}, {@code DoesNotExist}) by AND.</li>
+ *   <li>Selectors are evaluated by {@link LabelSelector}.</li>
  * </ul>
- * Content that cannot be read (an unparseable policy, selector, port entry or CIDR, an unknown operator or protocol)
- * matches nothing, so it never allows a connection by accident.
+ * Content that cannot be understood (a context record without the typed policy, an unknown operator or protocol, a
+ * port out of range, a CIDR that does not parse) matches nothing, so it never allows a connection by accident.
  */
 public final class CrossTenantNetworkDetector implements Detector {
 
     public static final String RULE_ID = Isolation.RULE_PREFIX + "cross_tenant_network";
 
     private static final MitreAttack MITRE = FindingFactory.mitre(List.of("lateral-movement"), List.of("T1210", "T1046"));
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** The destination pod's named container ports, {@code name:port/PROTOCOL} comma-separated. */
-    static final String NAMED_PORTS = "k8s.pod.named_ports";
 
     @Override
     public String name() {
@@ -110,23 +110,19 @@ public final class CrossTenantNetworkDetector implements Detector {
         Map<String, String> sourcePodLabels = event.getKubernetes() == null ? Map.of() : event.getKubernetes().getLabels();
         TenantContext destinationPod = directory.object("pod", tenant.getPeerNamespace() + "/" + tenant.getPeerPod());
         Map<String, String> destinationLabels = destinationPod == null ? Map.of() : destinationPod.getLabels();
-        String namedPorts = destinationPod == null ? null : destinationPod.getAttributes().get(NAMED_PORTS);
+        List<NamedPort> namedPorts = destinationPod == null || destinationPod.getPodSpec() == null ? List.of()
+                : destinationPod.getPodSpec().getNamedPorts();
         String sourceIp = event.getSource() == null ? null : event.getSource().getIp();
         Integer port = event.getDestination().getPort();
         String protocol = protocol(event);
         for (TenantContext policy : directory.objectsIn("networkpolicy", tenant.getPeerNamespace())) {
-            String types = policy.getAttributes().getOrDefault("k8s.netpol.policy_types", "Ingress");
-            if (!types.contains("Ingress")) {
-                continue;
+            NetworkPolicySpec spec = policy.getNetworkPolicy();
+            if (spec == null || !appliesToIngress(spec) || !LabelSelector.matches(spec.getPodSelector(), destinationLabels)) {
+                continue; // a policy without a readable spec allows nothing
             }
-            JsonNode podSelector = json(policy.getAttributes().getOrDefault("k8s.netpol.pod_selector", "{}"));
-            JsonNode ingress = json(policy.getAttributes().getOrDefault("k8s.netpol.ingress", "[]"));
-            if (podSelector == null || ingress == null || !ingress.isArray() || !selects(podSelector, destinationLabels)) {
-                continue; // an unreadable policy allows nothing
-            }
-            for (JsonNode rule : ingress) {
-                if (rule.isObject() && portsAllow(rule.get("ports"), port, protocol, namedPorts)
-                        && fromAllows(rule.get("from"), sourceNamespaceLabels, sourcePodLabels, sourceIp)) {
+            for (NetworkPolicyRule rule : spec.getIngress()) {
+                if (portsAllow(rule.getPorts(), port, protocol, namedPorts)
+                        && fromAllows(rule.getPeers(), sourceNamespaceLabels, sourcePodLabels, sourceIp)) {
                     return true;
                 }
             }
@@ -134,13 +130,9 @@ public final class CrossTenantNetworkDetector implements Detector {
         return false;
     }
 
-    private static JsonNode json(String text) {
-        try {
-            JsonNode node = JSON.readTree(text);
-            return node == null || node.isMissingNode() ? null : node;
-        } catch (java.io.IOException e) {
-            return null;
-        }
+    /** Ingress among the policy's types; no types means the API server's default, which always includes Ingress. */
+    private static boolean appliesToIngress(NetworkPolicySpec spec) {
+        return spec.getPolicyTypes().isEmpty() || spec.getPolicyTypes().contains("Ingress");
     }
 
     /** The event's transport as a NetworkPolicy protocol (upper case); TCP when the event does not say. */
@@ -149,16 +141,13 @@ public final class CrossTenantNetworkDetector implements Detector {
         return transport == null || transport.isBlank() ? "TCP" : transport.strip().toUpperCase(java.util.Locale.ROOT);
     }
 
-    private static boolean fromAllows(JsonNode from, Map<String, String> namespaceLabels, Map<String, String> podLabels,
-                                      String sourceIp) {
-        if (from == null || from.isNull() || (from.isArray() && from.isEmpty())) {
+    private static boolean fromAllows(List<NetworkPolicyPeer> from, Map<String, String> namespaceLabels,
+                                      Map<String, String> podLabels, String sourceIp) {
+        if (from.isEmpty()) {
             return true;
         }
-        if (!from.isArray()) {
-            return false;
-        }
-        for (JsonNode peer : from) {
-            if (peer.isObject() && peerAllows(peer, namespaceLabels, podLabels, sourceIp)) {
+        for (NetworkPolicyPeer peer : from) {
+            if (peerAllows(peer, namespaceLabels, podLabels, sourceIp)) {
                 return true;
             }
         }
@@ -166,95 +155,75 @@ public final class CrossTenantNetworkDetector implements Detector {
     }
 
     /**
-     * True when a rule's {@code ports} let the connection through: the list is absent or empty, or one entry has the
-     * destination's protocol (TCP when absent) and either no {@code port} (every port of the protocol), a number equal
-     * to the destination port or, with {@code endPort}, a range {@code port..endPort} holding it, or a name that a
+     * True when a rule's {@code ports} let the connection through: the list is empty, or one entry has the
+     * destination's protocol (TCP when absent) and either no port (every port of the protocol), a number equal to the
+     * destination port or, with {@code end_port}, a range {@code port..end_port} holding it, or a name that a
      * container of the destination pod gives the destination port with that protocol. An unknown destination port
-     * matches only an entry without {@code port}.
+     * matches only an entry without a port.
      */
-    static boolean portsAllow(JsonNode ports, Integer port, String protocol, String namedPorts) {
-        if (ports == null || ports.isNull() || (ports.isArray() && ports.isEmpty())) {
+    static boolean portsAllow(List<NetworkPolicyPort> ports, Integer port, String protocol, List<NamedPort> namedPorts) {
+        if (ports.isEmpty()) {
             return true;
         }
-        if (!ports.isArray()) {
-            return false;
-        }
-        for (JsonNode entry : ports) {
-            if (entry.isObject() && portMatches(entry, port, protocol, namedPorts)) {
+        for (NetworkPolicyPort entry : ports) {
+            if (portMatches(entry, port, protocol, namedPorts)) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean portMatches(JsonNode entry, Integer port, String protocol, String namedPorts) {
-        JsonNode entryProtocol = entry.get("protocol");
-        String wanted = entryProtocol == null || entryProtocol.isNull() ? "TCP" : entryProtocol.isTextual()
-                ? entryProtocol.asText() : null;
+    private static boolean portMatches(NetworkPolicyPort entry, Integer port, String protocol, List<NamedPort> namedPorts) {
+        String wanted = entry.getProtocol() == null ? "TCP" : entry.getProtocol();
         if (!protocol.equals(wanted)) {
             return false;
         }
-        JsonNode number = entry.get("port");
-        JsonNode endPort = entry.get("endPort");
-        boolean hasEnd = endPort != null && !endPort.isNull();
-        if (number == null || number.isNull()) {
+        boolean hasEnd = entry.getEndPort() != null;
+        if (entry.getPortName() != null) {
+            // A named port: resolved against the destination pod's container ports; never a range.
+            return port != null && !hasEnd && entry.getPort() == null
+                    && namedPortResolves(entry.getPortName(), port, protocol, namedPorts);
+        }
+        Integer first = entry.getPort();
+        if (first == null) {
             return !hasEnd; // every port of the protocol; an endPort without a port is invalid
         }
-        if (port == null) {
+        if (port == null || !validPort(first)) {
             return false;
         }
-        if (number.isTextual()) {
-            // A named port: resolved against the destination pod's container ports; never a range.
-            return !hasEnd && namedPortResolves(number.asText(), port, protocol, namedPorts);
-        }
-        if (!validPort(number)) {
-            return false;
-        }
-        int first = number.intValue();
         if (!hasEnd) {
-            return port == first;
+            return port.intValue() == first;
         }
-        if (!validPort(endPort) || endPort.intValue() < first) {
+        int end = entry.getEndPort();
+        if (!validPort(end) || end < first) {
             return false;
         }
-        return port >= first && port <= endPort.intValue();
+        return port >= first && port <= end;
     }
 
-    private static boolean validPort(JsonNode node) {
-        return node.isIntegralNumber() && node.canConvertToInt() && node.intValue() >= 1 && node.intValue() <= 65535;
+    private static boolean validPort(int port) {
+        return port >= 1 && port <= 65535;
     }
 
-    /** Looks {@code name} up in a pod's {@value #NAMED_PORTS} ({@code name:port/PROTOCOL}, comma-separated). */
-    private static boolean namedPortResolves(String name, int port, String protocol, String namedPorts) {
-        if (namedPorts == null || name.isEmpty()) {
-            return false;
-        }
-        for (String item : namedPorts.split(",")) {
-            int colon = item.indexOf(':');
-            int slash = item.indexOf('/', colon + 1);
-            if (colon <= 0 || slash < 0 || !item.substring(0, colon).equals(name)
-                    || !item.substring(slash + 1).equals(protocol)) {
-                continue;
-            }
-            try {
-                if (Integer.parseInt(item.substring(colon + 1, slash)) == port) {
-                    return true;
-                }
-            } catch (NumberFormatException e) {
-                // an unreadable entry resolves nothing
+    /** True when the destination pod names a container port {@code name} with this number and protocol. */
+    private static boolean namedPortResolves(String name, int port, String protocol, List<NamedPort> namedPorts) {
+        for (NamedPort named : namedPorts) {
+            if (named.getName().equals(name) && named.getPort() == port && named.getProtocol().equals(protocol)) {
+                return true;
             }
         }
         return false;
     }
 
-    private static boolean peerAllows(JsonNode peer, Map<String, String> namespaceLabels, Map<String, String> podLabels,
-                                      String sourceIp) {
-        if (peer.has("ipBlock")) {
-            return ipBlockAllows(peer.get("ipBlock"), sourceIp);
+    private static boolean peerAllows(NetworkPolicyPeer peer, Map<String, String> namespaceLabels,
+                                      Map<String, String> podLabels, String sourceIp) {
+        if (peer.getIpBlock() != null) {
+            return ipBlockAllows(peer.getIpBlock(), sourceIp);
         }
-        if (peer.has("namespaceSelector")) {
-            return selects(peer.get("namespaceSelector"), namespaceLabels)
-                    && (!peer.has("podSelector") || selects(peer.get("podSelector"), podLabels));
+        if (peer.getNamespaceSelector() != null) {
+            // With a namespaceSelector, an absent podSelector means every pod of the selected namespaces.
+            return LabelSelector.matches(peer.getNamespaceSelector(), namespaceLabels)
+                    && (peer.getPodSelector() == null || LabelSelector.matches(peer.getPodSelector(), podLabels));
         }
         // podSelector alone means pods of the policy's own namespace: never another tenant's.
         return false;
@@ -264,23 +233,16 @@ public final class CrossTenantNetworkDetector implements Detector {
      * True when {@code sourceIp} is in the block's {@code cidr} and in none of its {@code except} CIDRs. A block with
      * an unreadable {@code cidr} or {@code except} entry allows nothing.
      */
-    static boolean ipBlockAllows(JsonNode block, String sourceIp) {
-        if (sourceIp == null || block == null || !block.isObject() || !block.path("cidr").isTextual()) {
+    static boolean ipBlockAllows(IpBlock block, String sourceIp) {
+        if (sourceIp == null) {
             return false;
         }
         try {
-            if (!Cidr.parse(block.get("cidr").asText()).contains(sourceIp)) {
+            if (!Cidr.parse(block.getCidr()).contains(sourceIp)) {
                 return false;
             }
-            JsonNode except = block.get("except");
-            if (except == null || except.isNull()) {
-                return true;
-            }
-            if (!except.isArray()) {
-                return false;
-            }
-            for (JsonNode excluded : except) {
-                if (!excluded.isTextual() || Cidr.parse(excluded.asText()).contains(sourceIp)) {
+            for (String excluded : block.getExcept()) {
+                if (Cidr.parse(excluded).contains(sourceIp)) {
                     return false;
                 }
             }
@@ -288,74 +250,6 @@ public final class CrossTenantNetworkDetector implements Detector {
         } catch (IllegalArgumentException e) {
             return false;
         }
-    }
-
-    /**
-     * A label selector: every {@code matchLabels} pair and every {@code matchExpressions} requirement must hold; an
-     * empty or absent selector selects everything. Operators are {@code In}, {@code NotIn} (also true when the label
-     * is absent), {@code Exists} and {@code DoesNotExist}; a selector that cannot be read (not an object, a
-     * non-string label value, an unknown operator, {@code In}/{@code NotIn} without values, {@code Exists} or
-     * {@code DoesNotExist} with values) selects nothing.
-     */
-    static boolean selects(JsonNode selector, Map<String, String> labels) {
-        if (selector == null || selector.isNull()) {
-            return true;
-        }
-        if (!selector.isObject()) {
-            return false;
-        }
-        JsonNode matchLabels = selector.get("matchLabels");
-        if (matchLabels != null && !matchLabels.isNull()) {
-            if (!matchLabels.isObject()) {
-                return false;
-            }
-            for (var it = matchLabels.fields(); it.hasNext(); ) {
-                var entry = it.next();
-                if (!entry.getValue().isTextual() || !entry.getValue().asText().equals(labels.get(entry.getKey()))) {
-                    return false;
-                }
-            }
-        }
-        JsonNode expressions = selector.get("matchExpressions");
-        if (expressions != null && !expressions.isNull()) {
-            if (!expressions.isArray()) {
-                return false;
-            }
-            for (JsonNode expression : expressions) {
-                if (!requirementHolds(expression, labels)) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    private static boolean requirementHolds(JsonNode expression, Map<String, String> labels) {
-        if (!expression.isObject() || !expression.path("key").isTextual() || !expression.path("operator").isTextual()) {
-            return false;
-        }
-        String key = expression.get("key").asText();
-        JsonNode valuesNode = expression.get("values");
-        java.util.Set<String> values = new java.util.HashSet<>();
-        if (valuesNode != null && !valuesNode.isNull()) {
-            if (!valuesNode.isArray()) {
-                return false;
-            }
-            for (JsonNode value : valuesNode) {
-                if (!value.isTextual()) {
-                    return false;
-                }
-                values.add(value.asText());
-            }
-        }
-        String value = labels.get(key);
-        return switch (expression.get("operator").asText()) {
-            case "In" -> !values.isEmpty() && value != null && values.contains(value);
-            case "NotIn" -> !values.isEmpty() && (value == null || !values.contains(value));
-            case "Exists" -> values.isEmpty() && value != null;
-            case "DoesNotExist" -> values.isEmpty() && value == null;
-            default -> false;
-        };
     }
 
     private static Map<String, String> namespaceLabels(TenantDirectory directory, String namespace) {

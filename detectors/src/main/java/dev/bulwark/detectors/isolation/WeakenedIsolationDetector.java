@@ -16,6 +16,7 @@ import dev.bulwark.detectors.FindingFactory;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.MitreAttack;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.SecurityEvent;
 
 /**
@@ -24,7 +25,7 @@ import dev.bulwark.schemas.SecurityEvent;
  *
  * <p>Why: on a shared node, any of these lets a compromised workload reach its neighbours (other tenants' processes,
  * traffic, files or the container runtime). The detector reads the pod facts the audit parser extracts from pod (and
- * workload template) creations and updates ({@code k8s.pod.*} attributes), so it fires when the pod is admitted, before
+ * workload template) creations and updates ({@code kubernetes.pod_spec}), so it fires when the pod is admitted, before
  * anything runs in it. One finding per workload object and risk set; severity follows the worst fact: host namespaces,
  * privileged, runtime socket or root filesystem mounts and {@code SYS_ADMIN}-class capabilities are high; other
  * hostPath mounts and root users are medium.
@@ -49,42 +50,51 @@ public final class WeakenedIsolationDetector implements Detector {
     public KStream<String, Finding> build(DetectorContext context) {
         return context.events()
                 .filter((key, event) -> event.getKubernetesAudit() != null && Isolation.finalStage(event.getKubernetesAudit())
-                        && Isolation.allowed(event.getKubernetesAudit()) && !risks(event.getAttributes()).isEmpty(),
+                        && Isolation.allowed(event.getKubernetesAudit()) && !risks(podSpec(event)).isEmpty(),
                         Named.as(name() + "-filter"))
                 .mapValues(event -> finding(event, context), Named.as(name() + "-finding"));
     }
 
-    /** The isolation-weakening facts among a pod's attributes, worst first, each with its severity. */
-    static List<Map.Entry<String, String>> risks(Map<String, String> attributes) {
+    /** The pod spec an audit event writes, or null. */
+    static PodSpecFacts podSpec(SecurityEvent event) {
+        return event.getKubernetes() == null ? null : event.getKubernetes().getPodSpec();
+    }
+
+    /** The isolation-weakening facts of a pod spec, worst first, each with its severity. */
+    static List<Map.Entry<String, String>> risks(PodSpecFacts pod) {
         List<Map.Entry<String, String>> high = new ArrayList<>();
         List<Map.Entry<String, String>> medium = new ArrayList<>();
-        if ("true".equals(attributes.get("k8s.pod.privileged"))) {
+        if (pod == null) {
+            return high;
+        }
+        if (Boolean.TRUE.equals(pod.getPrivileged())) {
             high.add(Map.entry("privileged container", "high"));
         }
-        for (String ns : List.of("pid", "network", "ipc")) {
-            if ("true".equals(attributes.get("k8s.pod.host_" + ns))) {
-                high.add(Map.entry("host " + ns.toUpperCase(Locale.ROOT) + " namespace", "high"));
+        if (Boolean.TRUE.equals(pod.getHostPid())) {
+            high.add(Map.entry("host PID namespace", "high"));
+        }
+        if (Boolean.TRUE.equals(pod.getHostNetwork())) {
+            high.add(Map.entry("host NETWORK namespace", "high"));
+        }
+        if (Boolean.TRUE.equals(pod.getHostIpc())) {
+            high.add(Map.entry("host IPC namespace", "high"));
+        }
+        for (String path : pod.getHostPathMounts()) {
+            String trimmed = path.strip();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            boolean sensitive = trimmed.endsWith(".sock") || SENSITIVE_HOST_PATHS.stream()
+                    .anyMatch(p -> trimmed.equals(p) || (!"/".equals(p) && trimmed.startsWith(p + "/")));
+            (sensitive ? high : medium).add(Map.entry("hostPath mount " + trimmed, sensitive ? "high" : "medium"));
+        }
+        for (String cap : pod.getCapabilitiesAdded()) {
+            String name = cap.strip().toUpperCase(Locale.ROOT).replaceFirst("^CAP_", "");
+            if (DANGEROUS_CAPABILITIES.contains(name)) {
+                high.add(Map.entry("capability " + name, "high"));
             }
         }
-        String mounts = attributes.get("k8s.pod.host_path_mounts");
-        if (mounts != null && !mounts.isBlank()) {
-            for (String path : mounts.split(",")) {
-                String trimmed = path.strip();
-                boolean sensitive = trimmed.endsWith(".sock") || SENSITIVE_HOST_PATHS.stream()
-                        .anyMatch(p -> trimmed.equals(p) || (!"/".equals(p) && trimmed.startsWith(p + "/")));
-                (sensitive ? high : medium).add(Map.entry("hostPath mount " + trimmed, sensitive ? "high" : "medium"));
-            }
-        }
-        String capabilities = attributes.get("k8s.pod.capabilities_added");
-        if (capabilities != null && !capabilities.isBlank()) {
-            for (String cap : capabilities.split(",")) {
-                String name = cap.strip().toUpperCase(Locale.ROOT).replaceFirst("^CAP_", "");
-                if (DANGEROUS_CAPABILITIES.contains(name)) {
-                    high.add(Map.entry("capability " + name, "high"));
-                }
-            }
-        }
-        if ("true".equals(attributes.get("k8s.pod.run_as_root"))) {
+        if (Boolean.TRUE.equals(pod.getRunAsRootExplicit())) {
             medium.add(Map.entry("runs as root (runAsUser 0)", "medium"));
         }
         List<Map.Entry<String, String>> all = new ArrayList<>(high);
@@ -94,23 +104,36 @@ public final class WeakenedIsolationDetector implements Detector {
 
     private Finding finding(SecurityEvent event, DetectorContext context) {
         KubernetesAudit audit = event.getKubernetesAudit();
-        List<Map.Entry<String, String>> risks = risks(event.getAttributes());
+        PodSpecFacts pod = podSpec(event);
+        List<Map.Entry<String, String>> risks = risks(pod);
         String severity = risks.get(0).getValue();
         List<String> facts = risks.stream().map(Map.Entry::getKey).toList();
-        String workload = (event.getAttributes().get("k8s.pod.template_of") != null
-                ? event.getAttributes().get("k8s.pod.template_of") : "Pod") + " " + audit.getObjectNamespace() + "/"
-                + (audit.getObjectName() == null ? "?" : audit.getObjectName());
+        String workload = (pod.getTemplateOf() != null ? pod.getTemplateOf() : "Pod") + " " + audit.getObjectNamespace()
+                + "/" + (audit.getObjectName() == null ? "?" : audit.getObjectName());
         String summary = workload + " weakens isolation on its node: " + String.join(", ", facts) + " (admitted for "
                 + audit.getSubjectUser() + ")";
         Map<String, String> evidence = new LinkedHashMap<>();
         evidence.put("risks", String.join("; ", facts));
-        for (String key : List.of("k8s.pod.privileged", "k8s.pod.host_pid", "k8s.pod.host_network", "k8s.pod.host_ipc",
-                "k8s.pod.host_path_mounts", "k8s.pod.capabilities_added", "k8s.pod.run_as_root", "k8s.pod.images")) {
-            evidence.put(key, event.getAttributes().get(key));
-        }
+        String prefix = "kubernetes.pod_spec.";
+        evidence.put(prefix + "privileged", text(pod.getPrivileged()));
+        evidence.put(prefix + "host_pid", text(pod.getHostPid()));
+        evidence.put(prefix + "host_network", text(pod.getHostNetwork()));
+        evidence.put(prefix + "host_ipc", text(pod.getHostIpc()));
+        evidence.put(prefix + "host_path_mounts", joined(pod.getHostPathMounts()));
+        evidence.put(prefix + "capabilities_added", joined(pod.getCapabilitiesAdded()));
+        evidence.put(prefix + "run_as_root_explicit", text(pod.getRunAsRootExplicit()));
+        evidence.put(prefix + "images", joined(pod.getImages()));
         evidence.put("kubernetes_audit.subject_user", audit.getSubjectUser());
         evidence.put("kubernetes_audit.verb", audit.getVerb());
         return FindingFactory.of(this, RULE_ID, "Pod weakens tenant isolation", severity, MITRE, summary, event,
                 context.tenants(), evidence, workload, String.join("|", facts));
+    }
+
+    private static String text(Boolean flag) {
+        return flag == null ? null : flag.toString();
+    }
+
+    private static String joined(List<String> values) {
+        return values.isEmpty() ? null : String.join(",", values);
     }
 }

@@ -213,7 +213,7 @@ class TenantEnrichmentTest {
                     - {kind: clusterrole, key: secrets, name: secrets, labels: {agg: "yes"},
                        grants: [{role: secrets, verbs: [get], resources: [secrets]}]}
                     - {kind: clusterrole, key: bundle, name: bundle,
-                       attributes: {k8s.rbac.aggregation_selectors: '[{"matchLabels":{"agg":"yes"}}]'}}
+                       aggregation_selectors: [{match_labels: {agg: "yes"}}]}
                     - {kind: rolebinding, key: ledger/r, namespace: ledger, subjects: [{kind: User, name: dora}],
                        grants: [{role: "Role:reader", namespace: ledger}]}
                     - {kind: clusterrolebinding, key: b, subjects: [{kind: User, name: dora}], grants: [{role: "ClusterRole:bundle"}]}
@@ -221,6 +221,28 @@ class TenantEnrichmentTest {
             kit.event("{kubernetes_audit: {verb: get, resource: pods, subject_user: dora}}");
             assertThat(kit.findings()).singleElement().satisfies(f -> assertThat(f.getSummary())
                     .isEqualTo("ClusterRole:bundle@null:get/secrets;Role:reader@ledger:get,list/pods"));
+        }
+    }
+
+    @Test
+    void aggregationSelectorsUseMatchExpressionsToo() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new GrantsDetector())) {
+            kit.context("""
+                    - {kind: clusterrole, key: secrets, name: secrets, labels: {agg: "yes"},
+                       grants: [{role: secrets, verbs: [get], resources: [secrets]}]}
+                    - {kind: clusterrole, key: pods, name: pods, labels: {agg: "maybe", legacy: "true"},
+                       grants: [{role: pods, verbs: [list], resources: [pods]}]}
+                    - {kind: clusterrole, key: nodes, name: nodes, labels: {agg: "no"},
+                       grants: [{role: nodes, verbs: [get], resources: [nodes]}]}
+                    - {kind: clusterrole, key: bundle, name: bundle,
+                       aggregation_selectors: [{match_expressions: [{key: agg, operator: In, values: ["yes", "maybe"]},
+                                                                    {key: legacy, operator: DoesNotExist}]}]}
+                    - {kind: clusterrolebinding, key: b, subjects: [{kind: User, name: dora}], grants: [{role: "ClusterRole:bundle"}]}
+                    """);
+            kit.event("{kubernetes_audit: {verb: get, resource: pods, subject_user: dora}}");
+            // pods has agg=maybe but also legacy, nodes has agg=no: only secrets is aggregated.
+            assertThat(kit.findings()).singleElement().satisfies(f -> assertThat(f.getSummary())
+                    .isEqualTo("ClusterRole:bundle@null:get/secrets"));
         }
     }
 }

@@ -22,10 +22,10 @@ class CrossTenantNetworkDetectorTest {
               key: metrics/scrape-from-shop
               namespace: metrics
               name: scrape-from-shop
-              attributes:
-                k8s.netpol.pod_selector: '{"matchLabels":{"app":"prom"}}'
-                k8s.netpol.policy_types: Ingress
-                k8s.netpol.ingress: '[{"from":[{"namespaceSelector":{"matchLabels":{"team":"shop"}}}]}]'
+              network_policy:
+                pod_selector: {match_labels: {app: prom}}
+                policy_types: [Ingress]
+                ingress: [{peers: [{namespace_selector: {match_labels: {team: shop}}}]}]
             """;
 
     private static String connect(String ip) {
@@ -72,20 +72,18 @@ class CrossTenantNetworkDetectorTest {
               name: db-0
               pod_ip: 10.0.2.7
               labels: {app: db, role: primary}
-              attributes: {k8s.pod.named_ports: 'postgres:5432/TCP,dns:53/UDP'}
+              pod_spec: {named_ports: [{name: postgres, port: 5432, protocol: TCP}, {name: dns, port: 53, protocol: UDP}]}
             - {kind: pod, key: ledger/cache-0, namespace: ledger, name: cache-0, pod_ip: 10.0.2.8, labels: {app: cache}}
             """;
 
+    /** A policy of ledger; the selector and the rules are YAML flow in the shape of NetworkPolicySpec. */
     private static String policy(String podSelector, String ingress) {
         return """
                 - kind: networkpolicy
                   key: ledger/under-test
                   namespace: ledger
                   name: under-test
-                  attributes:
-                    k8s.netpol.pod_selector: '%s'
-                    k8s.netpol.policy_types: Ingress
-                    k8s.netpol.ingress: '%s'
+                  network_policy: {pod_selector: %s, policy_types: [Ingress], ingress: %s}
                 """.formatted(podSelector, ingress);
     }
 
@@ -116,11 +114,11 @@ class CrossTenantNetworkDetectorTest {
                 + finding.getEvidence().getFields().get("destination.port");
     }
 
-    private static final String FROM_SHOP = "\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"shop\"}}}]";
+    private static final String FROM_SHOP = "peers: [{namespace_selector: {match_labels: {team: shop}}}]";
 
     @Test
     void aRuleWithPortsAllowsOnlyThosePortsAndProtocols() {
-        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":5432}]}]");
+        String policy = policy("{}", "[{" + FROM_SHOP + ", ports: [{port: 5432}]}]");
         assertThat(flagged(policy,
                 connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
                 connect("10.0.1.5", "10.0.2.7", 22, "tcp"),
@@ -130,7 +128,7 @@ class CrossTenantNetworkDetectorTest {
 
     @Test
     void anEventWithoutATransportIsTcpAndAPortEntryWithoutAPortAllowsTheWholeProtocol() {
-        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"protocol\":\"UDP\"}]}]");
+        String policy = policy("{}", "[{" + FROM_SHOP + ", ports: [{protocol: UDP}]}]");
         assertThat(flagged(policy,
                 connect("10.0.1.5", "10.0.2.7", 53, "udp"),
                 connect("10.0.1.5", "10.0.2.7", 5353, "UDP"),
@@ -140,21 +138,21 @@ class CrossTenantNetworkDetectorTest {
 
     @Test
     void endPortAllowsAnInclusiveRangeAndAnInvalidRangeAllowsNothing() {
-        String range = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"protocol\":\"TCP\",\"port\":5000,\"endPort\":5432}]}]");
+        String range = policy("{}", "[{" + FROM_SHOP + ", ports: [{protocol: TCP, port: 5000, end_port: 5432}]}]");
         assertThat(flagged(range,
                 connect("10.0.1.5", "10.0.2.7", 5000, "tcp"),
                 connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
                 connect("10.0.1.5", "10.0.2.7", 4999, "tcp"),
                 connect("10.0.1.5", "10.0.2.7", 5433, "tcp")))
                 .containsExactly("10.0.2.7:4999", "10.0.2.7:5433");
-        String backwards = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":6000,\"endPort\":5000}]}]");
+        String backwards = policy("{}", "[{" + FROM_SHOP + ", ports: [{port: 6000, end_port: 5000}]}]");
         assertThat(flagged(backwards, connect("10.0.1.5", "10.0.2.7", 5432, "tcp"))).containsExactly("10.0.2.7:5432");
     }
 
     @Test
     void aNamedPortResolvesThroughTheDestinationPodsContainerPorts() {
-        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":\"postgres\"},"
-                + "{\"port\":\"dns\",\"protocol\":\"UDP\"},{\"port\":\"http\"}]}]");
+        String policy = policy("{}", "[{" + FROM_SHOP + ", ports: [{port_name: postgres},"
+                + " {port_name: dns, protocol: UDP}, {port_name: http}]}]");
         assertThat(flagged(policy,
                 connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
                 connect("10.0.1.5", "10.0.2.7", 53, "udp"),
@@ -166,78 +164,117 @@ class CrossTenantNetworkDetectorTest {
     }
 
     @Test
-    void anUnreadablePortEntryAllowsNothing() {
-        String policy = policy("{}", "[{" + FROM_SHOP + ",\"ports\":[{\"port\":70000},{\"port\":true},"
-                + "{\"port\":5432,\"protocol\":\"ICMP\"},\"5432\"]}]");
+    void aPortEntryTheDetectorCannotUnderstandAllowsNothing() {
+        // Entries of the wrong type (port: true, a bare string) are refused by ingest; these are kept as given.
+        String policy = policy("{}", "[{" + FROM_SHOP + ", ports: [{port: 70000}, {port: 0}, {port: 5432, protocol: ICMP},"
+                + " {end_port: 5432}, {port_name: postgres, end_port: 5433}]}]");
         assertThat(flagged(policy, connect("10.0.1.5", "10.0.2.7", 5432, "tcp"))).containsExactly("10.0.2.7:5432");
     }
 
     @Test
     void matchExpressionsInNamespaceSelectorsFollowTheirOperators() {
-        String in = "{\"key\":\"team\",\"operator\":\"In\",\"values\":[\"ops\",\"shop\"]}";
-        String notIn = "{\"key\":\"team\",\"operator\":\"NotIn\",\"values\":[\"shop\"]}";
-        String notInOther = "{\"key\":\"team\",\"operator\":\"NotIn\",\"values\":[\"ops\"]}";
-        String exists = "{\"key\":\"tier\",\"operator\":\"Exists\"}";
-        String existsMissing = "{\"key\":\"pci\",\"operator\":\"Exists\"}";
-        String doesNotExist = "{\"key\":\"pci\",\"operator\":\"DoesNotExist\"}";
-        String doesNotExistPresent = "{\"key\":\"team\",\"operator\":\"DoesNotExist\"}";
-        String unknown = "{\"key\":\"team\",\"operator\":\"Matches\",\"values\":[\"shop\"]}";
-        String inWithoutValues = "{\"key\":\"team\",\"operator\":\"In\",\"values\":[]}";
+        String in = "{key: team, operator: In, values: [ops, shop]}";
+        String notIn = "{key: team, operator: NotIn, values: [shop]}";
+        String notInOther = "{key: team, operator: NotIn, values: [ops]}";
+        String exists = "{key: tier, operator: Exists}";
+        String existsMissing = "{key: pci, operator: Exists}";
+        String doesNotExist = "{key: pci, operator: DoesNotExist}";
+        String doesNotExistPresent = "{key: team, operator: DoesNotExist}";
+        String unknown = "{key: team, operator: Matches, values: [shop]}";
+        String inWithoutValues = "{key: team, operator: In, values: []}";
         for (String allowing : List.of(in, notInOther, exists, doesNotExist, in + "," + exists + "," + doesNotExist)) {
-            assertThat(flagged(namespaceSelectorPolicy("\"matchExpressions\":[" + allowing + "]"), toDb()))
+            assertThat(flagged(namespaceSelectorPolicy("match_expressions: [" + allowing + "]"), toDb()))
                     .as(allowing).isEmpty();
         }
         for (String denying : List.of(notIn, existsMissing, doesNotExistPresent, unknown, inWithoutValues,
                 in + "," + notIn)) {
-            assertThat(flagged(namespaceSelectorPolicy("\"matchExpressions\":[" + denying + "]"), toDb()))
+            assertThat(flagged(namespaceSelectorPolicy("match_expressions: [" + denying + "]"), toDb()))
                     .as(denying).containsExactly("10.0.2.7:5432");
         }
         // matchLabels and matchExpressions must both hold
-        assertThat(flagged(namespaceSelectorPolicy("\"matchLabels\":{\"team\":\"ops\"},\"matchExpressions\":[" + in + "]"),
+        assertThat(flagged(namespaceSelectorPolicy("match_labels: {team: ops}, match_expressions: [" + in + "]"),
                 toDb())).containsExactly("10.0.2.7:5432");
-        assertThat(flagged(namespaceSelectorPolicy("\"matchLabels\":{\"team\":\"shop\"},\"matchExpressions\":[" + in + "]"),
+        assertThat(flagged(namespaceSelectorPolicy("match_labels: {team: shop}, match_expressions: [" + in + "]"),
                 toDb())).isEmpty();
     }
 
     @Test
     void matchExpressionsInPodSelectorsPickTheDestinationAndTheSourcePods() {
-        String primaryOnly = "{\"matchExpressions\":[{\"key\":\"role\",\"operator\":\"In\",\"values\":[\"primary\"]}]}";
-        String ingress = "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":"
-                + "[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"batch\"]}]}}]}]";
+        String primaryOnly = "{match_expressions: [{key: role, operator: In, values: [primary]}]}";
+        String ingress = "[{peers: [{namespace_selector: {}, pod_selector: {match_expressions:"
+                + " [{key: app, operator: NotIn, values: [batch]}]}}]}]";
         assertThat(flagged(policy(primaryOnly, ingress),
                 connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
                 connect("10.0.1.5", "10.0.2.8", 6379, "tcp")))
                 .containsExactly("10.0.2.8:6379");
-        String webExcluded = "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":"
-                + "[{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"web\"]}]}}]}]";
+        String webExcluded = "[{peers: [{namespace_selector: {}, pod_selector: {match_expressions:"
+                + " [{key: app, operator: NotIn, values: [web]}]}}]}]";
         assertThat(flagged(policy(primaryOnly, webExcluded), toDb())).containsExactly("10.0.2.7:5432");
     }
 
     @Test
     void anIpBlockDoesNotAllowAddressesInItsExceptBlocks() {
-        String ingress = "[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"10.0.1.0/24\",\"10.0.5.0/24\"]}}]}]";
+        String ingress = "[{peers: [{ip_block: {cidr: 10.0.0.0/16, except: [10.0.1.0/24, 10.0.5.0/24]}}]}]";
         assertThat(flagged(policy("{}", ingress),
                 connect("10.0.1.5", "10.0.2.7", 5432, "tcp"),
                 connect("10.0.9.5", "10.0.2.7", 5433, "tcp"),
                 connect("10.1.0.5", "10.0.2.7", 5434, "tcp")))
                 .containsExactly("10.0.2.7:5432", "10.0.2.7:5434");
-        String unreadableExcept = "[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"not-a-cidr\"]}}]}]";
+        String unreadableExcept = "[{peers: [{ip_block: {cidr: 10.0.0.0/16, except: [not-a-cidr]}}]}]";
         assertThat(flagged(policy("{}", unreadableExcept), connect("10.0.9.5", "10.0.2.7", 5432, "tcp")))
                 .containsExactly("10.0.2.7:5432");
-        String unreadableCidr = "[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/99\"}}]}]";
+        String unreadableCidr = "[{peers: [{ip_block: {cidr: 10.0.0.0/99}}]}]";
         assertThat(flagged(policy("{}", unreadableCidr), connect("10.0.9.5", "10.0.2.7", 5432, "tcp")))
                 .containsExactly("10.0.2.7:5432");
     }
 
     @Test
-    void anUnreadablePolicyAllowsNothing() {
-        assertThat(flagged(policy("{}", "[{\"from\":"), toDb())).containsExactly("10.0.2.7:5432");
-        assertThat(flagged(policy("\"app\"", "[{}]"), toDb())).containsExactly("10.0.2.7:5432");
+    void aPolicyWithoutItsTypedSpecOrRulesAllowsNothing() {
+        // A record written before policies were typed (only attributes), or one whose rules were too large to keep.
+        String untyped = """
+                - kind: networkpolicy
+                  key: ledger/untyped
+                  namespace: ledger
+                  name: untyped
+                  attributes: {k8s.netpol.ingress_rules: "1"}
+                """;
+        assertThat(flagged(untyped, toDb())).containsExactly("10.0.2.7:5432");
+        assertThat(flagged(policy("{}", "[]"), toDb())).containsExactly("10.0.2.7:5432");
+        // An empty rule allows everything; a policy not selecting the destination pod allows nothing.
         assertThat(flagged(policy("{}", "[{}]"), toDb())).isEmpty();
+        assertThat(flagged(policy("{match_labels: {app: cache}}", "[{}]"), toDb())).containsExactly("10.0.2.7:5432");
+    }
+
+    @Test
+    void aPolicyThatIsEgressOnlyDoesNotAllowIngress() {
+        String egressOnly = """
+                - kind: networkpolicy
+                  key: ledger/egress
+                  namespace: ledger
+                  name: egress
+                  network_policy: {pod_selector: {}, policy_types: [Egress], egress: [{}]}
+                """;
+        assertThat(flagged(egressOnly, toDb())).containsExactly("10.0.2.7:5432");
+        String noTypes = """
+                - kind: networkpolicy
+                  key: ledger/defaulted
+                  namespace: ledger
+                  name: defaulted
+                  network_policy: {pod_selector: {}, ingress: [{}]}
+                """;
+        assertThat(flagged(noTypes, toDb())).isEmpty();
+    }
+
+    @Test
+    void aPodSelectorAloneNeverAdmitsAnotherNamespace() {
+        assertThat(flagged(policy("{}", "[{peers: [{pod_selector: {}}]}]"), toDb())).containsExactly("10.0.2.7:5432");
+        // with a namespace selector, an absent pod selector means every pod of the selected namespaces
+        assertThat(flagged(policy("{}", "[{peers: [{namespace_selector: {match_labels: {team: shop}}}]}]"), toDb()))
+                .isEmpty();
     }
 
     private static String namespaceSelectorPolicy(String selectorBody) {
-        return policy("{}", "[{\"from\":[{\"namespaceSelector\":{" + selectorBody + "}}]}]");
+        return policy("{}", "[{peers: [{namespace_selector: {" + selectorBody + "}}]}]");
     }
 
     private static String toDb() {

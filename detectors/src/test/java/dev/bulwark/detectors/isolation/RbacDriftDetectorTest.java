@@ -132,7 +132,7 @@ class RbacDriftDetectorTest {
                     - {kind: clusterrole, key: everything, name: everything, labels: {example.com/aggregate-to-ops: "true"},
                        grants: [{role: everything, verbs: ["*"], resources: ["*"]}]}
                     - {kind: clusterrole, key: ops, name: ops,
-                       attributes: {k8s.rbac.aggregation_selectors: '[{"matchLabels":{"example.com/aggregate-to-ops":"true"}}]'}}
+                       aggregation_selectors: [{match_labels: {example.com/aggregate-to-ops: "true"}}]}
                     - {kind: rolebinding, key: shop/ops, namespace: shop, name: ops,
                        subjects: [{kind: ServiceAccount, name: deployer, namespace: ledger}],
                        grants: [{role: "ClusterRole:ops", namespace: shop}]}

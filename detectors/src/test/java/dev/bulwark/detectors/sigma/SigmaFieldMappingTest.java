@@ -10,7 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.bulwark.schemas.ContainerInfo;
+import dev.bulwark.schemas.KubernetesInfo;
 import dev.bulwark.schemas.LogLine;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.ProcessInfo;
 import dev.bulwark.schemas.SecurityEvent;
 
@@ -90,16 +92,39 @@ class SigmaFieldMappingTest {
     }
 
     @Test
-    void splitTurnsJoinedAttributesIntoLists() {
+    void splitTurnsJoinedAttributesIntoLists() throws Exception {
+        // A site mapping can point a Sigma field at a comma-joined attribute (here Falco's container.mounts).
+        FieldMapping mapping = FieldMapping.defaults().withOverrides("site.yaml", """
+                logsources:
+                  kubernetes_audit:
+                    fields:
+                      hostPath: {path: "attributes['mounts']", split: ','}
+                """);
+        String rule = SigmaTestSupport.rule(SigmaTestSupport.KUBERNETES_AUDIT, """
+                selection:
+                    hostPath: '/var/run/docker.sock'
+                condition: selection
+                """);
+        var rules = SigmaEngine.create(mapping).loadSources(Map.of("r.yml", rule)).ruleSet();
+        assertThat(rules.match(SecurityEvent.newBuilder(SigmaTestSupport.audit("create", "pods", null, "a", 201, null))
+                .setAttributes(Map.of("mounts", "/etc, /var/run/docker.sock")).build())).hasSize(1);
+        assertThat(rules.match(SecurityEvent.newBuilder(SigmaTestSupport.audit("create", "pods", null, "a", 201, null))
+                .setAttributes(Map.of("mounts", "/var/run/docker.sock.bak")).build())).isEmpty();
+    }
+
+    @Test
+    void aListFieldMatchesWhenAnyElementDoes() {
         String detection = """
                 selection:
                     hostPath: '/var/run/docker.sock'
                 condition: selection
                 """;
         assertThat(SigmaTestSupport.fires(SigmaTestSupport.KUBERNETES_AUDIT, detection, SigmaTestSupport.audit("create",
-                "pods", null, "a", 201, Map.of("k8s.pod.host_path_mounts", "/etc, /var/run/docker.sock")))).isTrue();
+                "pods", null, "a", 201, PodSpecFacts.newBuilder().setHostPathMounts(List.of("/etc", "/var/run/docker.sock"))
+                        .build()))).isTrue();
         assertThat(SigmaTestSupport.fires(SigmaTestSupport.KUBERNETES_AUDIT, detection, SigmaTestSupport.audit("create",
-                "pods", null, "a", 201, Map.of("k8s.pod.host_path_mounts", "/var/run/docker.sock.bak")))).isFalse();
+                "pods", null, "a", 201, PodSpecFacts.newBuilder().setHostPathMounts(List.of("/var/run/docker.sock.bak"))
+                        .build()))).isFalse();
     }
 
     @Test
@@ -133,12 +158,15 @@ class SigmaFieldMappingTest {
         String native_ = SigmaTestSupport.rule("product: bulwark", """
                 selection:
                     container.image_name|startswith: 'docker.io/'
-                    attributes['k8s.pod.privileged']: 'true'
+                    kubernetes.pod_spec.privileged: 'true'
+                    attributes['k8s.audit.level']: 'RequestResponse'
                 condition: selection
                 """);
         SecurityEvent event = SigmaTestSupport.base("k8s-audit", List.of("iam"), List.of("creation"))
                 .setContainer(ContainerInfo.newBuilder().setImageName("docker.io/library/nginx").build())
-                .setAttributes(Map.of("k8s.pod.privileged", "true"))
+                .setKubernetes(KubernetesInfo.newBuilder().setPodSpec(PodSpecFacts.newBuilder().setPrivileged(true).build())
+                        .build())
+                .setAttributes(Map.of("k8s.audit.level", "RequestResponse"))
                 .build();
         LoadReport report = SigmaEngine.create().loadSources(Map.of("native.yml", native_));
         assertThat(report.warnings()).isEmpty();

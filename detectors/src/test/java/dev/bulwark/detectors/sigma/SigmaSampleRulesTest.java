@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.bulwark.samples.Samples;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.SecurityEvent;
 
 /** The SigmaHQ sample rules of bulwark-samples ({@code sigma/}): all load, and real ones fire on realistic events. */
@@ -75,44 +76,44 @@ class SigmaSampleRulesTest {
     @Test
     void shouldFirePrivilegedPodCreationOnAuditEvent() {
         SecurityEvent event = audit("create", "pods", null, "payments", 201,
-                Map.of("k8s.pod.privileged", "true", "k8s.pod.privileged_containers", "app"));
+                PodSpecFacts.newBuilder().setPrivileged(true).setPrivilegedContainers(List.of("app")).build());
         assertThat(rules.match(event)).extracting(m -> m.rule().title()).containsExactly("Privileged Container Deployed");
         assertThat(rules.match(event).get(0).evidence()).containsEntry("kubernetes_audit.verb", "create")
-                .containsKey("attributes['k8s.pod.capabilities_added'] | attributes['k8s.pod.privileged_containers'] | "
-                        + "attributes['k8s.pod.host_pid'] | attributes['k8s.pod.host_network'] | "
-                        + "attributes['k8s.pod.host_ipc']");
+                .containsEntry("kubernetes.pod_spec.capabilities_added | kubernetes.pod_spec.privileged_containers | "
+                        + "kubernetes.pod_spec.host_pid | kubernetes.pod_spec.host_network | "
+                        + "kubernetes.pod_spec.host_ipc", "app");
     }
 
     @Test
     void shouldNotFirePrivilegedPodRuleOnNearMisses() {
-        assertThat(rules.match(audit("create", "pods", null, "payments", 201, Map.of("k8s.pod.images", "nginx:1.27"))))
+        assertThat(rules.match(audit("create", "pods", null, "payments", 201, PodSpecFacts.newBuilder().setImages(List.of("nginx:1.27")).build())))
                 .isEmpty();
-        assertThat(rules.match(audit("get", "pods", null, "payments", 200, Map.of("k8s.pod.privileged", "true"))))
+        assertThat(rules.match(audit("get", "pods", null, "payments", 200, PodSpecFacts.newBuilder().setPrivileged(true).setPrivilegedContainers(List.of("app")).build())))
                 .isEmpty();
     }
 
     @Test
     void shouldFireHostPathAndHostNetworkRules() {
         SecurityEvent event = audit("create", "pods", null, "payments", 201,
-                Map.of("k8s.pod.host_path_mounts", "/,/var/run/docker.sock", "k8s.pod.host_network", "true"));
+                PodSpecFacts.newBuilder().setHostPathMounts(List.of("/", "/var/run/docker.sock")).setHostNetwork(true).build());
         assertThat(rules.match(event)).extracting(m -> m.rule().title()).containsExactlyInAnyOrder(
                 "Container With A hostPath Mount Created", "Privileged Container Deployed");
     }
 
     @Test
     void shouldFireExecIntoPodAndSystemNamespaceRules() {
-        assertThat(rules.match(audit("create", "pods", "exec", "kube-system", 101, Map.of())))
+        assertThat(rules.match(audit("create", "pods", "exec", "kube-system", 101, null)))
                 .extracting(m -> m.rule().title()).containsExactlyInAnyOrder(
                         "Potential Remote Command Execution In Pod Container", "Creation Of Pod In System Namespace");
-        assertThat(rules.match(audit("get", "pods", "log", "default", 200, Map.of()))).isEmpty();
+        assertThat(rules.match(audit("get", "pods", "log", "default", 200, null))).isEmpty();
     }
 
     @Test
     void shouldFireUnauthorizedAccessOnForbiddenResponse() {
-        assertThat(rules.match(audit("list", "secrets", null, "default", 403, Map.of())))
+        assertThat(rules.match(audit("list", "secrets", null, "default", 403, null)))
                 .extracting(m -> m.rule().title()).containsExactlyInAnyOrder(
                         "Kubernetes Unauthorized or Unauthenticated Access", "Kubernetes Secrets Enumeration");
-        assertThat(rules.match(audit("list", "configmaps", null, "default", 200, Map.of()))).isEmpty();
+        assertThat(rules.match(audit("list", "configmaps", null, "default", 200, null))).isEmpty();
     }
 
     @Test

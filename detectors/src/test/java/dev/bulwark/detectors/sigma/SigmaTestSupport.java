@@ -9,8 +9,10 @@ import dev.bulwark.schemas.Endpoint;
 import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.FileInfo;
 import dev.bulwark.schemas.KubernetesAudit;
+import dev.bulwark.schemas.KubernetesInfo;
 import dev.bulwark.schemas.NetworkInfo;
 import dev.bulwark.schemas.ParentProcess;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.ProcessInfo;
 import dev.bulwark.schemas.SecurityEvent;
 
@@ -66,8 +68,9 @@ final class SigmaTestSupport {
     }
 
     /** A Kubernetes audit event as the audit parser normalizes it. */
+    /** A Kubernetes audit event; {@code podSpec} is the summary of the pod spec it writes, or null. */
     static SecurityEvent audit(String verb, String resource, String subresource, String namespace, int code,
-                               Map<String, String> attributes) {
+                               PodSpecFacts podSpec) {
         KubernetesAudit audit = KubernetesAudit.newBuilder()
                 .setAuditId("8e4c5a3b").setStage("ResponseComplete").setVerb(verb).setResource(resource)
                 .setSubresource(subresource).setObjectNamespace(namespace).setObjectName("web-0")
@@ -77,7 +80,8 @@ final class SigmaTestSupport {
                 .build();
         return base("k8s-audit", List.of("iam"), List.of("creation", "allowed"))
                 .setKubernetesAudit(audit)
-                .setAttributes(attributes)
+                .setKubernetes(podSpec == null ? null : KubernetesInfo.newBuilder().setNamespace(namespace)
+                        .setPodSpec(podSpec).build())
                 .build();
     }
 

@@ -23,6 +23,7 @@ import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.FileInfo;
 import dev.bulwark.schemas.HostInfo;
 import dev.bulwark.schemas.Ids;
+import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.KubernetesInfo;
 import dev.bulwark.schemas.NetworkInfo;
@@ -245,15 +246,15 @@ public final class FalcoParser implements EventParser, JsonDocumentParser {
     }
 
     private static KubernetesInfo kubernetes(JsonNode fields) throws ParseException {
-        String namespace = firstText(fields, "k8s.ns.name", "k8smeta.ns.name");
-        String pod = firstText(fields, "k8s.pod.name", "k8smeta.pod.name");
+        String namespace = firstText(fields, KubernetesAttributes.FALCO_NAMESPACE_NAME, "k8smeta.ns.name");
+        String pod = firstText(fields, KubernetesAttributes.FALCO_POD_NAME, "k8smeta.pod.name");
         if (namespace == null && pod == null) {
             return null;
         }
         return KubernetesInfo.newBuilder()
                 .setNamespace(namespace)
                 .setPod(pod)
-                .setPodUid(firstText(fields, "k8s.pod.uid", "k8smeta.pod.uid"))
+                .setPodUid(firstText(fields, KubernetesAttributes.FALCO_POD_UID, "k8smeta.pod.uid"))
                 .build();
     }
 

@@ -30,7 +30,9 @@ import dev.bulwark.schemas.Endpoint;
 import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.Ids;
 import dev.bulwark.schemas.KubernetesAudit;
+import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.KubernetesInfo;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.UserInfo;
 
@@ -49,8 +51,8 @@ import dev.bulwark.schemas.UserInfo;
  * id is derived from the record bytes (test corpora and replays reuse audit ids for different content). Old captures
  * without {@code apiVersion}, and records whose shipper dropped {@code kind} but which carry {@code auditID},
  * {@code stage} and {@code verb}, are accepted; any other kind or API version is rejected with a reason saying what
- * the record is. For Pod (and workload template) writes the pod's security context is summarized under
- * {@code k8s.pod.*}, for RBAC writes the role reference, subjects and rules under {@code k8s.rbac.*}; the request
+ * the record is. For Pod (and workload template) writes the pod spec is summarized in {@code kubernetes.pod_spec}
+ * ({@link PodSpecFacts}, see {@link PodSpecs}), for RBAC writes the role reference, subjects and rules under {@code k8s.rbac.*}; the request
  * body itself is kept as compact JSON (up to 64 KiB, Secret values redacted) in {@code k8s.audit.request_object}.
  */
 public final class KubernetesAuditParser implements EventParser, JsonDocumentParser {
@@ -170,9 +172,9 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
         String verb = JsonFields.requiredText(node, "verb");
         String requestUri = JsonFields.text(node, "requestURI");
         Map<String, String> attributes = new LinkedHashMap<>();
-        putText(attributes, "k8s.audit.level", JsonFields.text(node, "level"));
+        putText(attributes, KubernetesAttributes.AUDIT_LEVEL, JsonFields.text(node, "level"));
         String received = JsonFields.text(node, "requestReceivedTimestamp");
-        putText(attributes, "k8s.audit.request_received_timestamp", received);
+        putText(attributes, KubernetesAttributes.AUDIT_REQUEST_RECEIVED_TIMESTAMP, received);
 
         JsonNode user = JsonFields.object(node, "user");
         if (user == null) {
@@ -181,7 +183,7 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
         String username = within("user", () -> JsonFields.text(user, "username"));
         String uid = within("user", () -> JsonFields.text(user, "uid"));
         List<String> groups = within("user", () -> JsonFields.strings(user, "groups"));
-        within("user", () -> putExtra(attributes, "k8s.audit.user.extra.", user));
+        within("user", () -> putExtra(attributes, KubernetesAttributes.AUDIT_USER_EXTRA_PREFIX, user));
 
         JsonNode impersonated = JsonFields.object(node, "impersonatedUser");
         String impersonatedUser = null;
@@ -189,19 +191,19 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
             impersonatedUser = within("impersonatedUser", () -> JsonFields.text(impersonated, "username"));
             List<String> impersonatedGroups = within("impersonatedUser", () -> JsonFields.strings(impersonated, "groups"));
             if (!impersonatedGroups.isEmpty()) {
-                attributes.put("k8s.audit.impersonated_groups", String.join(",", impersonatedGroups));
+                attributes.put(KubernetesAttributes.AUDIT_IMPERSONATED_GROUPS, String.join(",", impersonatedGroups));
             }
-            putText(attributes, "k8s.audit.impersonated_uid",
+            putText(attributes, KubernetesAttributes.AUDIT_IMPERSONATED_UID,
                     within("impersonatedUser", () -> JsonFields.text(impersonated, "uid")));
-            within("impersonatedUser", () -> putExtra(attributes, "k8s.audit.impersonated_extra.", impersonated));
+            within("impersonatedUser", () -> putExtra(attributes, KubernetesAttributes.AUDIT_IMPERSONATED_EXTRA_PREFIX, impersonated));
         }
 
         List<String> sourceIps = JsonFields.strings(node, "sourceIPs");
         JsonNode objectRef = JsonFields.object(node, "objectRef");
         ObjectRef ref = objectRef == null ? ObjectRef.NONE : within("objectRef", () -> ObjectRef.of(objectRef));
-        putText(attributes, "k8s.audit.object_api_version", ref.apiVersion());
-        putText(attributes, "k8s.audit.object_uid", ref.uid());
-        putText(attributes, "k8s.audit.object_resource_version", ref.resourceVersion());
+        putText(attributes, KubernetesAttributes.AUDIT_OBJECT_API_VERSION, ref.apiVersion());
+        putText(attributes, KubernetesAttributes.AUDIT_OBJECT_UID, ref.uid());
+        putText(attributes, KubernetesAttributes.AUDIT_OBJECT_RESOURCE_VERSION, ref.resourceVersion());
 
         JsonNode status = JsonFields.object(node, "responseStatus");
         Integer code = null;
@@ -209,7 +211,7 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
             Long raw = within("responseStatus", () -> JsonFields.number(status, "code"));
             code = raw == null || raw < 0 || raw > 999 ? null : raw.intValue();
             for (String field : List.of("status", "reason", "message")) {
-                putText(attributes, "k8s.audit.response." + field,
+                putText(attributes, KubernetesAttributes.AUDIT_RESPONSE_PREFIX + field,
                         within("responseStatus", () -> JsonFields.text(status, field)));
             }
         }
@@ -221,13 +223,13 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
             decision = within("annotations", () -> JsonFields.text(annotations, DECISION));
             reason = within("annotations", () -> JsonFields.text(annotations, REASON));
             within("annotations", () -> {
-                putStringMap(attributes, "k8s.audit.annotations.", annotations);
+                putStringMap(attributes, KubernetesAttributes.AUDIT_ANNOTATIONS_PREFIX, annotations);
                 return null;
             });
         }
         if (decision == null && code != null && (code == 401 || code == 403)) {
             decision = "forbid";
-            attributes.put("k8s.audit.decision_source", "response_code");
+            attributes.put(KubernetesAttributes.AUDIT_DECISION_SOURCE, "response_code");
         }
 
         JsonNode requestObject = node.get("requestObject");
@@ -238,10 +240,11 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
                 && responseObject.path("metadata").path("name").isTextual()) {
             // Objects created with metadata.generateName get their name only in the response.
             objectName = responseObject.get("metadata").get("name").asText();
-            attributes.put("k8s.audit.object_name_source", "responseObject");
+            attributes.put(KubernetesAttributes.AUDIT_OBJECT_NAME_SOURCE, "responseObject");
         }
+        PodSpecFacts podSpec = null;
         if (requestObject != null && !requestObject.isNull()) {
-            requestObject(requestObject, ref, verb, attributes);
+            podSpec = requestObject(requestObject, ref, verb, attributes);
         }
         if (ref.subresource() != null && requestUri != null) {
             queryParameters(requestUri, ref.subresource(), attributes);
@@ -282,10 +285,11 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
         if (!sourceIps.isEmpty()) {
             event.setSource(Endpoint.newBuilder().setIp(sourceIps.get(0)).build());
         }
-        if (ref.namespace() != null) {
+        if (ref.namespace() != null || podSpec != null) {
             event.setKubernetes(KubernetesInfo.newBuilder()
                     .setNamespace(ref.namespace())
                     .setPod("pods".equals(ref.resource()) ? objectName : null)
+                    .setPodSpec(podSpec)
                     .build());
         }
         return event.build();
@@ -370,41 +374,43 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
                 + "'timestamp' is present");
     }
 
-    /** The request body: kept (bounded, Secret values redacted) and summarized for pods and RBAC objects. */
-    private static void requestObject(JsonNode body, ObjectRef ref, String verb, Map<String, String> attributes) {
+    /**
+     * The request body: kept (bounded, Secret values redacted) and summarized for RBAC objects; returns the summary
+     * of the pod spec it writes (a Pod's own or a workload's pod template), or null.
+     */
+    private static PodSpecFacts requestObject(JsonNode body, ObjectRef ref, String verb, Map<String, String> attributes) {
         String kind = body.path("kind").isTextual() ? body.get("kind").asText() : null;
-        putText(attributes, "k8s.audit.request_object_kind", kind);
+        putText(attributes, KubernetesAttributes.AUDIT_REQUEST_OBJECT_KIND, kind);
         boolean secret = "Secret".equals(kind) || "secrets".equals(ref.resource());
-        putJson(attributes, "k8s.audit.request_object", secret ? redactSecret(body) : body);
+        putJson(attributes, KubernetesAttributes.AUDIT_REQUEST_OBJECT, secret ? redactSecret(body) : body);
         if (!body.isObject() || !SPEC_VERBS.contains(verb)) {
-            return;
+            return null;
         }
         String resource = ref.resource();
         PodSpecIn pod = podSpec(body, kind, resource, ref.subresource());
-        if (pod != null) {
-            PodSpecs.summarize(pod.spec(), pod.templateOf(), attributes);
-        }
+        PodSpecFacts podSpec = pod == null ? null : PodSpecs.summarize(pod.spec(), pod.templateOf());
         if ("RoleBinding".equals(kind) || "ClusterRoleBinding".equals(kind)
                 || "rolebindings".equals(resource) || "clusterrolebindings".equals(resource)) {
             JsonNode roleRef = body.path("roleRef");
             if (roleRef.isObject()) {
-                putJson(attributes, "k8s.rbac.role_ref", roleRef);
-                putText(attributes, "k8s.rbac.role_ref.kind", textOrNull(roleRef.path("kind")));
-                putText(attributes, "k8s.rbac.role_ref.name", textOrNull(roleRef.path("name")));
+                putJson(attributes, KubernetesAttributes.RBAC_ROLE_REF, roleRef);
+                putText(attributes, KubernetesAttributes.RBAC_ROLE_REF_KIND, textOrNull(roleRef.path("kind")));
+                putText(attributes, KubernetesAttributes.RBAC_ROLE_REF_NAME, textOrNull(roleRef.path("name")));
             }
             if (body.path("subjects").isArray()) {
-                putJson(attributes, "k8s.rbac.subjects", body.get("subjects"));
+                putJson(attributes, KubernetesAttributes.RBAC_SUBJECTS, body.get("subjects"));
             }
         }
         if ("Role".equals(kind) || "ClusterRole".equals(kind) || "roles".equals(resource) || "clusterroles".equals(resource)) {
             JsonNode rules = body.path("rules");
             if (rules.isArray()) {
-                putJson(attributes, "k8s.rbac.rules", rules);
+                putJson(attributes, KubernetesAttributes.RBAC_RULES, rules);
                 if (hasWildcard(rules)) {
-                    attributes.put("k8s.rbac.wildcard", "true");
+                    attributes.put(KubernetesAttributes.RBAC_WILDCARD, "true");
                 }
             }
         }
+        return podSpec;
     }
 
     /** A pod spec in a request body, and the workload kind whose pod template it is (null for a Pod's own spec). */
@@ -485,7 +491,7 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
             String value = equals < 0 ? "" : decode(pair.substring(equals + 1));
             params.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
         }
-        String prefix = "k8s.audit." + subresource + ".";
+        String prefix = KubernetesAttributes.auditSubresourcePrefix(subresource);
         List<String> command = params.get("command");
         if (command != null) {
             attributes.put(prefix + "command", String.join(" ", command));

@@ -3,23 +3,23 @@ package dev.bulwark.ingest.k8saudit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.bulwark.ingest.Normalization;
+import dev.bulwark.schemas.KubernetesAttributes;
+import dev.bulwark.schemas.PodSpecFacts;
 
 /**
- * Summarizes the security-relevant settings of a pod spec from an audit request body as flat {@code k8s.pod.*}
- * attributes: privileged containers, host namespaces, hostPath volumes, added capabilities, root users, privilege
- * escalation, host ports, images and service account.
+ * Summarizes the security-relevant settings of a pod spec from an audit request body as {@link PodSpecFacts}
+ * ({@code kubernetes.pod_spec}): privileged containers, host namespaces, hostPath volumes, added capabilities, root
+ * users, privilege escalation, host ports, images and service account.
  *
  * <p>Why: rules such as "privileged pod created" or "sensitive hostPath mounted" must not parse nested request
- * bodies; they compare one attribute. Only settings that weaken isolation are written (a missing key means "not
- * requested"), except {@code k8s.pod.images}, which is always written when the spec names images. Request bodies
- * may be partial (a patch), so unexpected shapes are skipped rather than rejected; the body itself stays in
- * {@code k8s.audit.request_object}.
+ * bodies; they compare one field. Only settings that weaken isolation are written (a null flag means "not
+ * requested"), so a Sigma rule asking whether a flag exists matches only pods that set it. Request bodies may be
+ * partial (a patch), so unexpected shapes are skipped rather than rejected; the body itself stays in the
+ * {@link KubernetesAttributes#AUDIT_REQUEST_OBJECT} attribute.
  */
 final class PodSpecs {
 
@@ -27,14 +27,14 @@ final class PodSpecs {
     }
 
     /**
-     * Writes the summary of {@code spec} into {@code attributes}.
+     * The summary of {@code spec}.
      *
-     * @param spec a pod spec node (missing or not an object: nothing is written)
+     * @param spec a pod spec node (missing or not an object: null)
      * @param templateOf the workload kind whose pod template this is, or null for a Pod's own spec
      */
-    static void summarize(JsonNode spec, String templateOf, Map<String, String> attributes) {
+    static PodSpecFacts summarize(JsonNode spec, String templateOf) {
         if (spec == null || !spec.isObject()) {
-            return;
+            return null;
         }
         List<JsonNode> containers = new ArrayList<>();
         for (String list : List.of("initContainers", "containers", "ephemeralContainers")) {
@@ -47,7 +47,7 @@ final class PodSpecs {
         Set<String> images = new LinkedHashSet<>();
         Set<String> privileged = new LinkedHashSet<>();
         Set<String> capabilities = new LinkedHashSet<>();
-        Set<String> hostPorts = new LinkedHashSet<>();
+        Set<Integer> hostPorts = new LinkedHashSet<>();
         boolean escalation = false;
         JsonNode podContext = spec.path("securityContext");
         boolean runAsRoot = isZero(podContext.path("runAsUser"));
@@ -74,7 +74,7 @@ final class PodSpecs {
             for (JsonNode port : container.path("ports")) {
                 JsonNode hostPort = port.path("hostPort");
                 if (hostPort.canConvertToInt() && hostPort.asInt() > 0) {
-                    hostPorts.add(hostPort.asText());
+                    hostPorts.add(hostPort.asInt());
                 }
             }
         }
@@ -86,25 +86,27 @@ final class PodSpecs {
             }
         }
 
-        Normalization.putText(attributes, "k8s.pod.template_of", templateOf);
-        putJoined(attributes, "k8s.pod.images", images);
-        if (!privileged.isEmpty()) {
-            attributes.put("k8s.pod.privileged", "true");
-            attributes.put("k8s.pod.privileged_containers", String.join(",", privileged));
-        }
-        putFlag(attributes, "k8s.pod.host_pid", isTrue(spec.path("hostPID")));
-        putFlag(attributes, "k8s.pod.host_network", isTrue(spec.path("hostNetwork")));
-        putFlag(attributes, "k8s.pod.host_ipc", isTrue(spec.path("hostIPC")));
-        putJoined(attributes, "k8s.pod.host_path_mounts", hostPaths);
-        putJoined(attributes, "k8s.pod.capabilities_added", capabilities);
-        putFlag(attributes, "k8s.pod.allow_privilege_escalation", escalation);
-        putFlag(attributes, "k8s.pod.run_as_root", runAsRoot);
-        if (rootAllowed) {
-            attributes.put("k8s.pod.run_as_non_root", "false");
-        }
-        putJoined(attributes, "k8s.pod.host_ports", hostPorts);
-        Normalization.putText(attributes, "k8s.pod.service_account",
-                KubernetesAuditParser.textOrNull(spec.path("serviceAccountName")));
+        return PodSpecFacts.newBuilder()
+                .setTemplateOf(templateOf)
+                .setImages(List.copyOf(images))
+                .setPrivileged(privileged.isEmpty() ? null : true)
+                .setPrivilegedContainers(List.copyOf(privileged))
+                .setHostPid(trueOrNull(isTrue(spec.path("hostPID"))))
+                .setHostNetwork(trueOrNull(isTrue(spec.path("hostNetwork"))))
+                .setHostIpc(trueOrNull(isTrue(spec.path("hostIPC"))))
+                .setHostPathMounts(List.copyOf(hostPaths))
+                .setCapabilitiesAdded(List.copyOf(capabilities))
+                .setAllowPrivilegeEscalation(trueOrNull(escalation))
+                .setRunAsRootExplicit(trueOrNull(runAsRoot))
+                .setRunAsNonRootDisabled(trueOrNull(rootAllowed))
+                .setHostPorts(List.copyOf(hostPorts))
+                .setServiceAccount(KubernetesAuditParser.textOrNull(spec.path("serviceAccountName")))
+                .build();
+    }
+
+    /** Only settings that weaken isolation are written: true, else null ("not requested"). */
+    private static Boolean trueOrNull(boolean value) {
+        return value ? Boolean.TRUE : null;
     }
 
     private static boolean isTrue(JsonNode node) {
@@ -118,17 +120,5 @@ final class PodSpecs {
     private static boolean isZero(JsonNode node) {
         return node.isIntegralNumber() ? node.canConvertToLong() && node.asLong() == 0
                 : node.isTextual() && "0".equals(node.asText().strip());
-    }
-
-    private static void putFlag(Map<String, String> attributes, String key, boolean value) {
-        if (value) {
-            attributes.put(key, "true");
-        }
-    }
-
-    private static void putJoined(Map<String, String> attributes, String key, Set<String> values) {
-        if (!values.isEmpty()) {
-            attributes.put(key, String.join(",", values));
-        }
     }
 }

@@ -18,6 +18,8 @@ import dev.bulwark.ingest.JsonDocumentParser;
 import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
+import dev.bulwark.schemas.KubernetesAttributes;
+import dev.bulwark.schemas.OwnerReference;
 import dev.bulwark.schemas.TenantContext;
 
 /**
@@ -51,8 +53,8 @@ import dev.bulwark.schemas.TenantContext;
  *   <tr><td>ClusterRole</td><td>{@code clusterrole}</td><td>name</td><td>one grant per rule, aggregation</td></tr>
  *   <tr><td>RoleBinding</td><td>{@code rolebinding}</td><td>ns/name</td><td>subjects, grant naming roleRef</td></tr>
  *   <tr><td>ClusterRoleBinding</td><td>{@code clusterrolebinding}</td><td>name</td><td>subjects, cluster-wide grant</td></tr>
- *   <tr><td>Pod</td><td>{@code pod}</td><td>ns/name</td><td>pod_ip, image, isolation facts</td></tr>
- *   <tr><td>NetworkPolicy</td><td>{@code networkpolicy}</td><td>ns/name</td><td>selector and rules as JSON</td></tr>
+ *   <tr><td>Pod</td><td>{@code pod}</td><td>ns/name</td><td>pod_ip, image, pod_spec (isolation facts)</td></tr>
+ *   <tr><td>NetworkPolicy</td><td>{@code networkpolicy}</td><td>ns/name</td><td>network_policy: selector, types, rules</td></tr>
  * </table>
  * The compacted-topic key is {@code <context kind>/<key>}, e.g. {@code rolebinding/solar-production/capsule-solar-0-admin}.
  * Names are validated as the API server does (DNS-1123 label for namespaces, DNS-1123 subdomain for pods, service
@@ -64,46 +66,50 @@ import dev.bulwark.schemas.TenantContext;
  * <h2>Tenant</h2>
  * The tenant is read from the object's own metadata: the first of the configured keys present as a label, then the
  * same keys as annotations, then an ownerReference of kind {@code Tenant} (Capsule sets one on the namespaces and
- * role bindings it manages). Where it came from is kept in {@code k8s.tenant_source} ({@code label:<key>},
+ * role bindings it manages). Where it came from is kept in {@link KubernetesAttributes#TENANT_SOURCE} ({@code label:<key>},
  * {@code annotation:<key>} or {@code ownerReference:<apiVersion>/Tenant}). Namespaced objects usually carry no tenant:
  * the detectors join them with the namespace table. Note that labels of namespaced objects are writable by whoever
  * may edit the object, usually the tenant itself: the namespace's tenant is authoritative, and a namespaced object
  * claiming another tenant than its namespace's is itself suspicious.
  *
+ * <h2>Typed fields</h2>
+ * {@code owner}: the controller owner, else the first ({@link dev.bulwark.schemas.OwnerReference}). Pod:
+ * {@code pod_spec} ({@link dev.bulwark.schemas.PodSpecFacts}): service account, images, named ports (from
+ * {@code spec.containers} only, for NetworkPolicy named ports; an entry the API server would reject is left out), and
+ * always {@code privileged}, {@code host_pid}, {@code host_network}, {@code host_ipc}, {@code may_run_as_root},
+ * {@code run_as_root_explicit}, with {@code capabilities_added} (upper case, without {@code CAP_}) and
+ * {@code host_path_mounts}. Lists are deduplicated, in spec order, over containers, init containers and ephemeral
+ * (debug) containers alike. {@code privileged} includes Windows HostProcess containers. {@code may_run_as_root} is
+ * conservative: {@code true} unless every container either runs with a non-zero {@code runAsUser} or has
+ * {@code runAsNonRoot: true} (container setting, else the pod's), because without either the image's {@code USER}
+ * decides and most images run as root; {@code run_as_root_explicit} is {@code true} only when some container is
+ * configured with {@code runAsUser: 0}. A pod with {@code host_network} has the node's IP as its {@code pod_ip}: IP
+ * joins must not attribute node traffic to it. NetworkPolicy: {@code network_policy}, see
+ * {@link NetworkPolicyObjects#networkPolicy}. ClusterRole: {@code aggregation_selectors}.
+ *
  * <h2>Attributes</h2>
- * Every record: {@code k8s.api_version}, {@code k8s.uid}, {@code k8s.resource_version}, {@code k8s.creation_timestamp}
- * (RFC 3339 as given), {@code k8s.observed_at_source} ({@code creationTimestamp}, {@code managedFields} or
- * {@code ingest}), {@code k8s.tenant_source}, and for owned objects {@code k8s.owner_kind}, {@code k8s.owner_name},
- * {@code k8s.owner_api_version} (the controller owner, else the first). Each only when known.
+ * Keys are the constants of {@link KubernetesAttributes}. Every record: {@code k8s.api_version}, {@code k8s.uid},
+ * {@code k8s.resource_version}, {@code k8s.creation_timestamp} (RFC 3339 as given), {@code k8s.observed_at_source}
+ * ({@code creationTimestamp}, {@code managedFields} or {@code ingest}) and {@code k8s.tenant_source}, each only when
+ * known.
  * <ul>
  *   <li>Namespace: {@code k8s.namespace.phase}. ServiceAccount: {@code k8s.serviceaccount.automount_token}.</li>
  *   <li>Role, ClusterRole: {@code k8s.rbac.rules} (count), and for rule {@code i} (= grant {@code i}) the JSON arrays
  *       {@code k8s.rbac.rule.<i>.api_groups}, {@code .resource_names}, {@code .non_resource_urls} when non-empty;
- *       ClusterRole: {@code k8s.rbac.aggregation_selectors} (compact JSON of
- *       {@code aggregationRule.clusterRoleSelectors}) and {@code k8s.rbac.aggregate_to} (comma-separated targets of
+ *       ClusterRole: {@code k8s.rbac.aggregate_to} (comma-separated targets of
  *       {@code rbac.authorization.k8s.io/aggregate-to-*: "true"} labels, which also stay in {@code labels}).</li>
  *   <li>RoleBinding, ClusterRoleBinding: {@code k8s.rbac.role_ref.kind}, {@code .name}, {@code .api_group}.</li>
- *   <li>Pod: {@code k8s.pod.node}, {@code k8s.pod.service_account}, {@code k8s.pod.phase}, {@code k8s.pod.ips},
- *       {@code k8s.pod.host_ip}, {@code k8s.pod.images}, {@code k8s.pod.container_ids} (runtime prefix such as
- *       {@code containerd://} stripped), {@code k8s.pod.container_runtimes}, {@code k8s.pod.workload_kind},
- *       {@code k8s.pod.workload_name} (a ReplicaSet {@code <deployment>-<pod-template-hash>} resolves to its
- *       Deployment), and always {@code k8s.pod.privileged}, {@code k8s.pod.host_pid}, {@code k8s.pod.host_network},
- *       {@code k8s.pod.host_ipc}, {@code k8s.pod.run_as_root}, {@code k8s.pod.run_as_root_explicit} ({@code true} or
- *       {@code false}); when non-empty {@code k8s.pod.capabilities_added} (upper case, without {@code CAP_}),
- *       {@code k8s.pod.host_path_mounts} and {@code k8s.pod.named_ports} ({@code name:containerPort/PROTOCOL}, from
- *       {@code spec.containers} only, for NetworkPolicy named ports). Lists are comma-separated, deduplicated, in spec order, over containers,
- *       init containers and ephemeral (debug) containers alike. {@code privileged} includes Windows HostProcess
- *       containers. {@code run_as_root} is conservative: {@code true} unless every container either runs with a
- *       non-zero {@code runAsUser} or has {@code runAsNonRoot: true} (container setting, else the pod's), because
- *       without either the image's {@code USER} decides and most images run as root; {@code run_as_root_explicit}
- *       is {@code true} only when some container is configured with {@code runAsUser: 0}. A pod with
- *       {@code host_network=true} has the node's IP as its {@code pod_ip}: IP joins must not attribute node traffic
- *       to it. A Succeeded or Failed pod keeps its record; its IP may be reused, which consumers resolve with
- *       {@code observed_at} and {@code k8s.pod.phase}.</li>
- *   <li>NetworkPolicy: see {@link NetworkPolicyObjects#networkPolicy}.</li>
+ *   <li>Pod: {@code k8s.pod.node}, {@code k8s.pod.phase}, {@code k8s.pod.ips}, {@code k8s.pod.host_ip},
+ *       {@code k8s.pod.container_ids} (runtime prefix such as {@code containerd://} stripped),
+ *       {@code k8s.pod.container_runtimes}, {@code k8s.pod.workload_kind}, {@code k8s.pod.workload_name} (a ReplicaSet
+ *       {@code <deployment>-<pod-template-hash>} resolves to its Deployment); lists comma-separated. A Succeeded or
+ *       Failed pod keeps its record; its IP may be reused, which consumers resolve with {@code observed_at} and
+ *       {@code k8s.pod.phase}.</li>
+ *   <li>NetworkPolicy: {@code k8s.netpol.ingress_rules}, {@code k8s.netpol.egress_rules} (counts).</li>
  * </ul>
- * JSON-valued attributes longer than {@value #MAX_JSON_ATTRIBUTE_CHARS} characters are left out and replaced by
- * {@code <name>_omitted_chars} holding their length, so one huge policy cannot bloat every join.
+ * JSON-valued attributes, NetworkPolicy rules and aggregation selectors longer than
+ * {@value #MAX_JSON_ATTRIBUTE_CHARS} characters (as JSON) are left out and replaced by {@code <name>_omitted_chars}
+ * holding their length, so one huge object cannot bloat every join.
  *
  * <h2>observed_at</h2>
  * {@code metadata.resourceVersion} is an opaque counter, not a time. {@code observed_at} is the latest of
@@ -125,7 +131,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
     /** Tenant keys tried in order, as labels then annotations, when none are configured. */
     public static final List<String> DEFAULT_TENANT_KEYS = List.of("bulwark.io/tenant", "capsule.clastix.io/tenant", "tenant");
 
-    /** Longest JSON-valued attribute kept (network policy rules, aggregation selectors). */
+    /** Longest JSON-valued attribute, NetworkPolicy rule list or aggregation selector list kept (as JSON characters). */
     public static final int MAX_JSON_ATTRIBUTE_CHARS = 16 * 1024;
 
     private final List<String> tenantKeys;
@@ -319,10 +325,10 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
             String namespace, String key) throws ParseException {
         Map<String, String> attributes = new LinkedHashMap<>();
         if (apiVersion != null) {
-            attributes.put("k8s.api_version", Names.printable(apiVersion, "apiVersion", Names.MAX_SUBDOMAIN_LENGTH, false));
+            attributes.put(KubernetesAttributes.API_VERSION, Names.printable(apiVersion, "apiVersion", Names.MAX_SUBDOMAIN_LENGTH, false));
         }
-        putText(attributes, "k8s.uid", metadata, "uid");
-        putText(attributes, "k8s.resource_version", metadata, "resourceVersion");
+        putText(attributes, KubernetesAttributes.UID, metadata, "uid");
+        putText(attributes, KubernetesAttributes.RESOURCE_VERSION, metadata, "resourceVersion");
         long observedAt = observedAt(metadata, attributes);
 
         Map<String, String> labels = labels(metadata);
@@ -337,11 +343,8 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
         tenant(labels, metadata, owners, out, attributes);
         Owner controller = Owner.controllerOf(owners);
         if (controller != null) {
-            attributes.put("k8s.owner_kind", controller.kind());
-            attributes.put("k8s.owner_name", controller.name());
-            if (controller.apiVersion() != null) {
-                attributes.put("k8s.owner_api_version", controller.apiVersion());
-            }
+            out.setOwner(OwnerReference.newBuilder().setKind(controller.kind()).setName(controller.name())
+                    .setApiVersion(controller.apiVersion()).build());
         }
 
         switch (kind) {
@@ -350,7 +353,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
                 if (status != null) {
                     String phase = K8sFields.string(status, "phase", "status.phase");
                     if (phase != null) {
-                        attributes.put("k8s.namespace.phase",
+                        attributes.put(KubernetesAttributes.NAMESPACE_PHASE,
                                 Names.printable(phase, "status.phase", Names.MAX_LABEL_LENGTH, false));
                     }
                 }
@@ -358,13 +361,13 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
             case SERVICE_ACCOUNT -> {
                 Boolean automount = K8sFields.bool(object, "automountServiceAccountToken", "automountServiceAccountToken");
                 if (automount != null) {
-                    attributes.put("k8s.serviceaccount.automount_token", automount.toString());
+                    attributes.put(KubernetesAttributes.SERVICE_ACCOUNT_AUTOMOUNT_TOKEN, automount.toString());
                 }
             }
             case ROLE, CLUSTER_ROLE -> RbacObjects.role(object, name, namespace, labels, out, attributes);
             case ROLE_BINDING, CLUSTER_ROLE_BINDING -> RbacObjects.binding(object, namespace, out, attributes);
             case POD -> PodObjects.pod(object, labels, controller, out, attributes);
-            case NETWORK_POLICY -> NetworkPolicyObjects.networkPolicy(object, attributes);
+            case NETWORK_POLICY -> NetworkPolicyObjects.networkPolicy(object, out, attributes);
         }
         return out.setAttributes(attributes).build();
     }
@@ -411,7 +414,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
 
     private static void setTenant(TenantContext.Builder out, Map<String, String> attributes, String tenant, String source) {
         out.setTenant(tenant);
-        attributes.put("k8s.tenant_source", source);
+        attributes.put(KubernetesAttributes.TENANT_SOURCE, source);
     }
 
     /** The latest of creationTimestamp and managedFields times in epoch ms, else now. */
@@ -422,7 +425,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
         if (created != null) {
             latest = millis("metadata.creationTimestamp", created);
             source = "creationTimestamp";
-            attributes.put("k8s.creation_timestamp", created);
+            attributes.put(KubernetesAttributes.CREATION_TIMESTAMP, created);
         }
         List<JsonNode> managed = K8sFields.objects(metadata, "managedFields", "metadata.managedFields");
         for (int i = 0; i < managed.size(); i++) {
@@ -436,7 +439,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
                 }
             }
         }
-        attributes.put("k8s.observed_at_source", source);
+        attributes.put(KubernetesAttributes.OBSERVED_AT_SOURCE, source);
         return latest != null ? latest : clock.millis();
     }
 

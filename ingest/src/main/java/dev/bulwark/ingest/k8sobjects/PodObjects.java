@@ -10,11 +10,15 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.ingest.ParseException;
+import dev.bulwark.schemas.KubernetesAttributes;
+import dev.bulwark.schemas.NamedPort;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.TenantContext;
 
 /**
- * Maps a Pod to what runtime events are joined with: its IPs, images, container ids, node, service account and
- * workload, and the facts that decide how well it is isolated from its node and its neighbours.
+ * Maps a Pod to what runtime events are joined with: its IPs, container ids, node and workload (attributes), and
+ * its spec's facts ({@link PodSpecFacts}: service account, images, named ports and what decides how well it is
+ * isolated from its node and its neighbours).
  *
  * <p>Why: Falco and Tetragon report a container id or an IP; the pod record turns either into a namespace (hence a
  * tenant) and says whether the pod could break out (privileged, host namespaces, host paths, added capabilities,
@@ -83,20 +87,21 @@ final class PodObjects {
             explicitRoot |= uid != null && uid == 0;
             mayRunAsRoot |= (uid != null && uid == 0) || (uid == null && !Boolean.TRUE.equals(nonRoot));
         }
-        putJoined(attributes, "k8s.pod.images", images);
-        attributes.put("k8s.pod.privileged", Boolean.toString(privileged));
-        attributes.put("k8s.pod.host_pid", Boolean.toString(flag(spec, "hostPID")));
-        attributes.put("k8s.pod.host_network", Boolean.toString(flag(spec, "hostNetwork")));
-        attributes.put("k8s.pod.host_ipc", Boolean.toString(flag(spec, "hostIPC")));
-        attributes.put("k8s.pod.run_as_root", Boolean.toString(mayRunAsRoot));
-        attributes.put("k8s.pod.run_as_root_explicit", Boolean.toString(explicitRoot));
-        putJoined(attributes, "k8s.pod.capabilities_added", capabilities);
-        putJoined(attributes, "k8s.pod.host_path_mounts", hostPaths(spec));
-        putJoined(attributes, "k8s.pod.named_ports", namedPorts(spec));
+        PodSpecFacts.Builder facts = PodSpecFacts.newBuilder()
+                .setImages(List.copyOf(images))
+                .setPrivileged(privileged)
+                .setHostPid(flag(spec, "hostPID"))
+                .setHostNetwork(flag(spec, "hostNetwork"))
+                .setHostIpc(flag(spec, "hostIPC"))
+                .setMayRunAsRoot(mayRunAsRoot)
+                .setRunAsRootExplicit(explicitRoot)
+                .setCapabilitiesAdded(List.copyOf(capabilities))
+                .setHostPathMounts(List.copyOf(hostPaths(spec)))
+                .setNamedPorts(namedPorts(spec));
 
         String node = K8sFields.string(spec, "nodeName", "spec.nodeName");
         if (node != null) {
-            attributes.put("k8s.pod.node", Names.dnsSubdomain(node, "spec.nodeName"));
+            attributes.put(KubernetesAttributes.POD_NODE, Names.dnsSubdomain(node, "spec.nodeName"));
         }
         String serviceAccount = K8sFields.string(spec, "serviceAccountName", "spec.serviceAccountName");
         if (serviceAccount == null) {
@@ -104,8 +109,9 @@ final class PodObjects {
             serviceAccount = K8sFields.string(spec, "serviceAccount", "spec.serviceAccount");
         }
         if (serviceAccount != null) {
-            attributes.put("k8s.pod.service_account", Names.dnsSubdomain(serviceAccount, "spec.serviceAccountName"));
+            facts.setServiceAccount(Names.dnsSubdomain(serviceAccount, "spec.serviceAccountName"));
         }
+        out.setPodSpec(facts.build());
         workload(labels, controller, attributes);
         status(pod, out, attributes);
     }
@@ -139,12 +145,12 @@ final class PodObjects {
     }
 
     /**
-     * The named ports of the pod's containers as {@code name:containerPort/PROTOCOL} (protocol TCP when absent), which
+     * The named ports of the pod's containers (protocol TCP when absent), which
      * a NetworkPolicy may name instead of a number. An entry whose name, number or protocol the API server would
      * reject is left out rather than failing the pod.
      */
-    private static Set<String> namedPorts(JsonNode spec) throws ParseException {
-        Set<String> named = new LinkedHashSet<>();
+    private static List<NamedPort> namedPorts(JsonNode spec) throws ParseException {
+        Set<NamedPort> named = new LinkedHashSet<>();
         List<JsonNode> containers = K8sFields.objects(spec, "containers", "spec.containers");
         for (int i = 0; i < containers.size(); i++) {
             String path = "spec.containers[" + i + "].ports";
@@ -157,11 +163,11 @@ final class PodObjects {
                 protocol = protocol == null ? "TCP" : protocol;
                 if (name != null && PORT_NAME.matcher(name).matches() && number != null && number >= 1
                         && number <= 65535 && (protocol.equals("TCP") || protocol.equals("UDP") || protocol.equals("SCTP"))) {
-                    named.add(name + ":" + number + "/" + protocol);
+                    named.add(NamedPort.newBuilder().setName(name).setPort(number.intValue()).setProtocol(protocol).build());
                 }
             }
         }
-        return named;
+        return List.copyOf(named);
     }
 
     /** Upper case without the {@code CAP_} prefix, which runtimes accept both with and without. */
@@ -223,8 +229,8 @@ final class PodObjects {
             kind = "Deployment";
             name = name.substring(0, name.length() - hash.length() - 1);
         }
-        attributes.put("k8s.pod.workload_kind", kind);
-        attributes.put("k8s.pod.workload_name", name);
+        attributes.put(KubernetesAttributes.POD_WORKLOAD_KIND, kind);
+        attributes.put(KubernetesAttributes.POD_WORKLOAD_NAME, name);
     }
 
     private static void status(JsonNode pod, TenantContext.Builder out, Map<String, String> attributes)
@@ -235,7 +241,7 @@ final class PodObjects {
         }
         String phase = K8sFields.string(status, "phase", "status.phase");
         if (phase != null) {
-            attributes.put("k8s.pod.phase", Names.printable(phase, "status.phase", Names.MAX_LABEL_LENGTH, false));
+            attributes.put(KubernetesAttributes.POD_PHASE, Names.printable(phase, "status.phase", Names.MAX_LABEL_LENGTH, false));
         }
         String podIp = K8sFields.string(status, "podIP", "status.podIP");
         Set<String> ips = new LinkedHashSet<>();
@@ -248,10 +254,10 @@ final class PodObjects {
             String ip = K8sFields.requiredString(podIps.get(i), "ip", "status.podIPs[" + i + "].ip");
             ips.add(Names.ip(ip, "status.podIPs[" + i + "].ip"));
         }
-        putJoined(attributes, "k8s.pod.ips", ips);
+        putJoined(attributes, KubernetesAttributes.POD_IPS, ips);
         String hostIp = K8sFields.string(status, "hostIP", "status.hostIP");
         if (hostIp != null) {
-            attributes.put("k8s.pod.host_ip", Names.ip(hostIp, "status.hostIP"));
+            attributes.put(KubernetesAttributes.POD_HOST_IP, Names.ip(hostIp, "status.hostIP"));
         }
 
         Set<String> ids = new LinkedHashSet<>();
@@ -272,8 +278,8 @@ final class PodObjects {
                 ids.add(Names.containerId(id, path));
             }
         }
-        putJoined(attributes, "k8s.pod.container_ids", ids);
-        putJoined(attributes, "k8s.pod.container_runtimes", runtimes);
+        putJoined(attributes, KubernetesAttributes.POD_CONTAINER_IDS, ids);
+        putJoined(attributes, KubernetesAttributes.POD_CONTAINER_RUNTIMES, runtimes);
     }
 
     private static void putJoined(Map<String, String> attributes, String key, Set<String> values) {

@@ -10,6 +10,8 @@ import java.util.StringJoiner;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.ingest.ParseException;
+import dev.bulwark.schemas.KubernetesAttributes;
+import dev.bulwark.schemas.LabelSelectorSpec;
 import dev.bulwark.schemas.RoleGrant;
 import dev.bulwark.schemas.Subject;
 import dev.bulwark.schemas.TenantContext;
@@ -48,21 +50,30 @@ final class RbacObjects {
                     .setVerbs(K8sFields.strings(rule, "verbs", path + ".verbs"))
                     .setResources(K8sFields.strings(rule, "resources", path + ".resources"))
                     .build());
-            putJsonArray(attributes, "k8s.rbac.rule." + i + ".api_groups", rule, "apiGroups", path + ".apiGroups");
-            putJsonArray(attributes, "k8s.rbac.rule." + i + ".resource_names", rule, "resourceNames", path + ".resourceNames");
-            putJsonArray(attributes, "k8s.rbac.rule." + i + ".non_resource_urls", rule, "nonResourceURLs",
+            putJsonArray(attributes, KubernetesAttributes.rbacRule(i, "api_groups"), rule, "apiGroups",
+                    path + ".apiGroups");
+            putJsonArray(attributes, KubernetesAttributes.rbacRule(i, "resource_names"), rule, "resourceNames",
+                    path + ".resourceNames");
+            putJsonArray(attributes, KubernetesAttributes.rbacRule(i, "non_resource_urls"), rule, "nonResourceURLs",
                     path + ".nonResourceURLs");
         }
         out.setGrants(grants);
-        attributes.put("k8s.rbac.rules", Integer.toString(rules.size()));
+        attributes.put(KubernetesAttributes.RBAC_RULES, Integer.toString(rules.size()));
 
         JsonNode aggregation = K8sFields.object(role, "aggregationRule", "aggregationRule");
         if (aggregation != null) {
-            // Checks that every selector is an object; the selectors are kept as given, even when empty.
-            K8sFields.objects(aggregation, "clusterRoleSelectors", "aggregationRule.clusterRoleSelectors");
-            JsonNode selectors = K8sFields.present(aggregation, "clusterRoleSelectors");
-            if (selectors != null) {
-                KubernetesObjectsParser.putBoundedJson(attributes, "k8s.rbac.aggregation_selectors", selectors);
+            // The selectors are kept as given, even when empty (an empty selector aggregates every ClusterRole).
+            List<JsonNode> items = K8sFields.objects(aggregation, "clusterRoleSelectors",
+                    "aggregationRule.clusterRoleSelectors");
+            List<LabelSelectorSpec> selectors = new ArrayList<>(items.size());
+            for (int i = 0; i < items.size(); i++) {
+                selectors.add(Selectors.read(items.get(i), "aggregationRule.clusterRoleSelectors[" + i + "]"));
+            }
+            int chars = items.isEmpty() ? 0 : aggregation.get("clusterRoleSelectors").toString().length();
+            if (chars > KubernetesObjectsParser.MAX_JSON_ATTRIBUTE_CHARS) {
+                attributes.put(KubernetesAttributes.RBAC_AGGREGATION_SELECTORS_OMITTED_CHARS, Integer.toString(chars));
+            } else {
+                out.setAggregationSelectors(selectors);
             }
         }
         StringJoiner aggregateTo = new StringJoiner(",");
@@ -72,7 +83,7 @@ final class RbacObjects {
             }
         }
         if (aggregateTo.length() > 0) {
-            attributes.put("k8s.rbac.aggregate_to", aggregateTo.toString());
+            attributes.put(KubernetesAttributes.RBAC_AGGREGATE_TO, aggregateTo.toString());
         }
     }
 
@@ -106,9 +117,9 @@ final class RbacObjects {
                 .setVerbs(List.of())
                 .setResources(List.of())
                 .build()));
-        attributes.put("k8s.rbac.role_ref.kind", refKind);
-        attributes.put("k8s.rbac.role_ref.name", refName);
-        attributes.put("k8s.rbac.role_ref.api_group", refGroup == null ? ObjectKind.RBAC_GROUP : refGroup);
+        attributes.put(KubernetesAttributes.RBAC_ROLE_REF_KIND, refKind);
+        attributes.put(KubernetesAttributes.RBAC_ROLE_REF_NAME, refName);
+        attributes.put(KubernetesAttributes.RBAC_ROLE_REF_API_GROUP, refGroup == null ? ObjectKind.RBAC_GROUP : refGroup);
 
         List<Subject> subjects = new ArrayList<>();
         List<JsonNode> items = K8sFields.objects(binding, "subjects", "subjects");

@@ -30,6 +30,7 @@ import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.FileInfo;
 import dev.bulwark.schemas.HostInfo;
 import dev.bulwark.schemas.Ids;
+import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.KubernetesInfo;
 import dev.bulwark.schemas.NetworkInfo;
 import dev.bulwark.schemas.OrchestratorInfo;
@@ -334,8 +335,8 @@ public final class TetragonParser implements EventParser, JsonDocumentParser {
                     .setWorkload(JsonFields.text(pod, "workload"))
                     .setLabels(labels)
                     .build());
-            putText(attributes, "k8s.workload_kind", JsonFields.text(pod, "workload_kind"));
-            putStringMap(attributes, "k8s.pod.annotations.", JsonFields.object(pod, "pod_annotations"));
+            putText(attributes, KubernetesAttributes.WORKLOAD_KIND, JsonFields.text(pod, "workload_kind"));
+            putStringMap(attributes, KubernetesAttributes.POD_ANNOTATIONS_PREFIX, JsonFields.object(pod, "pod_annotations"));
         }
         if (container != null) {
             event.setContainer(within("pod.container", () -> container(container, attributes)));

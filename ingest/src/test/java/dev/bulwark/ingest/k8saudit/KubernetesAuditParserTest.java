@@ -23,6 +23,7 @@ import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.samples.Samples;
 import dev.bulwark.schemas.KubernetesAudit;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.SecurityEvent;
 
 class KubernetesAuditParserTest {
@@ -160,13 +161,17 @@ class KubernetesAuditParserTest {
         assertThat(event.getEvent().getCategory()).containsExactly("iam", "configuration");
         assertThat(event.getEvent().getType()).containsExactly("creation", "allowed");
         assertThat(event.getEvent().getAction()).isEqualTo("create");
+        PodSpecFacts pod = event.getKubernetes().getPodSpec();
+        assertThat(pod.getPrivileged()).isTrue();
+        assertThat(pod.getPrivilegedContainers()).containsExactly("nginx");
+        assertThat(pod.getImages()).containsExactly("nginx");
+        assertThat(pod.getHostNetwork()).isNull();
+        assertThat(pod.getHostPathMounts()).isEmpty();
+        assertThat(pod.getTemplateOf()).isNull();
         assertThat(event.getAttributes())
-                .containsEntry("k8s.pod.privileged", "true")
-                .containsEntry("k8s.pod.privileged_containers", "nginx")
-                .containsEntry("k8s.pod.images", "nginx")
                 .containsEntry("k8s.audit.object_name_source", "responseObject")
-                .containsEntry("k8s.audit.request_object_kind", "Pod")
-                .doesNotContainKeys("k8s.pod.host_network", "k8s.pod.host_path_mounts", "k8s.pod.template_of");
+                .containsEntry("k8s.audit.request_object_kind", "Pod");
+        assertThat(event.getAttributes().keySet()).noneMatch(key -> key.startsWith("k8s.pod."));
         assertThat(event.getAttributes().get("k8s.audit.request_object"))
                 .startsWith("{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"generateName\":\"nginx-deployment-5cdcc99dbf-\"")
                 .contains("\"securityContext\":{\"privileged\":true}");
@@ -184,36 +189,38 @@ class KubernetesAuditParserTest {
                 .containsEntry("k8s.audit.annotations.authorization.k8s.io/decision", "allow");
     }
 
+    private PodSpecFacts podSpec(String record) throws Exception {
+        return parseOne(record).getKubernetes().getPodSpec();
+    }
+
     @Test
     void shouldSummarizeEachPodSecuritySampleCase() throws Exception {
-        assertThat(parseOne(trace("create_nginx_pod_privileged_2nd_container.json")).getAttributes())
-                .containsEntry("k8s.pod.privileged_containers", "mysql")
-                .containsEntry("k8s.pod.images", "nginx,mysql:latest");
-        assertThat(parseOne(trace("create_nginx_pod_no_secctx_1st_container_privileged_2nd_container.json")).getAttributes())
-                .containsEntry("k8s.pod.privileged", "true")
-                .containsEntry("k8s.pod.privileged_containers", "mysql");
-        assertThat(parseOne(trace("create_nginx_pod_unprivileged.json")).getAttributes())
-                .doesNotContainKeys("k8s.pod.privileged", "k8s.pod.privileged_containers")
-                .containsKey("k8s.pod.images");
-        assertThat(parseOne(trace("create_nginx_pod_hostnetwork.json")).getAttributes())
-                .containsEntry("k8s.pod.host_network", "true");
-        assertThat(parseOne(trace("create_nginx_pod_nohostnetwork.json")).getAttributes())
-                .doesNotContainKey("k8s.pod.host_network");
-        assertThat(parseOne(trace("create_nginx_pod_sensitive_mount.json")).getAttributes())
-                .containsEntry("k8s.pod.host_path_mounts", "/etc");
-        assertThat(parseOne(trace("create_nginx_pod_sensitive_mount_2nd_container.json")).getAttributes())
-                .containsEntry("k8s.pod.host_path_mounts", "/etc")
-                .containsEntry("k8s.pod.images", "nginx,mysql:latest");
+        PodSpecFacts second = podSpec(trace("create_nginx_pod_privileged_2nd_container.json"));
+        assertThat(second.getPrivilegedContainers()).containsExactly("mysql");
+        assertThat(second.getImages()).containsExactly("nginx", "mysql:latest");
+        PodSpecFacts noContext = podSpec(trace("create_nginx_pod_no_secctx_1st_container_privileged_2nd_container.json"));
+        assertThat(noContext.getPrivileged()).isTrue();
+        assertThat(noContext.getPrivilegedContainers()).containsExactly("mysql");
+        PodSpecFacts unprivileged = podSpec(trace("create_nginx_pod_unprivileged.json"));
+        assertThat(unprivileged.getPrivileged()).isNull();
+        assertThat(unprivileged.getPrivilegedContainers()).isEmpty();
+        assertThat(unprivileged.getImages()).isNotEmpty();
+        assertThat(podSpec(trace("create_nginx_pod_hostnetwork.json")).getHostNetwork()).isTrue();
+        assertThat(podSpec(trace("create_nginx_pod_nohostnetwork.json")).getHostNetwork()).isNull();
+        assertThat(podSpec(trace("create_nginx_pod_sensitive_mount.json")).getHostPathMounts()).containsExactly("/etc");
+        PodSpecFacts secondMount = podSpec(trace("create_nginx_pod_sensitive_mount_2nd_container.json"));
+        assertThat(secondMount.getHostPathMounts()).containsExactly("/etc");
+        assertThat(secondMount.getImages()).containsExactly("nginx", "mysql:latest");
         SecurityEvent kubeSystem = parseOne(trace("create_pod_kube_system_namespace.json"));
         assertThat(kubeSystem.getKubernetes().getNamespace()).isEqualTo("kube-system");
         // A node reading a pod: the response body is not a request, so no pod summary.
         SecurityEvent read = parseOne(trace("create_nginx_pod_unsensitive_mount.json"));
         assertThat(read.getEvent().getType()).containsExactly("access", "allowed");
         assertThat(read.getEvent().getCategory()).containsExactly("iam");
-        assertThat(read.getAttributes().keySet()).noneMatch(key -> key.startsWith("k8s.pod."));
+        assertThat(read.getKubernetes() == null ? null : read.getKubernetes().getPodSpec()).isNull();
         SecurityEvent deployment = parseOne(trace("create_deployment.json"));
-        assertThat(deployment.getAttributes()).containsEntry("k8s.pod.template_of", "Deployment")
-                .containsEntry("k8s.pod.images", "nginx");
+        assertThat(deployment.getKubernetes().getPodSpec().getTemplateOf()).isEqualTo("Deployment");
+        assertThat(deployment.getKubernetes().getPodSpec().getImages()).containsExactly("nginx");
         assertThat(deployment.getKubernetesAudit().getApiGroup()).isEqualTo("extensions");
     }
 
@@ -232,18 +239,20 @@ class KubernetesAuditParserTest {
             spec.putArray("initContainers").addObject().put("name", "init").put("image", "busybox:1.36")
                     .putObject("securityContext").put("privileged", true);
         }));
-        assertThat(event.getAttributes())
-                .containsEntry("k8s.pod.host_pid", "true")
-                .containsEntry("k8s.pod.host_ipc", "true")
-                .containsEntry("k8s.pod.host_path_mounts", "/etc,/var/run/docker.sock")
-                .containsEntry("k8s.pod.capabilities_added", "SYS_ADMIN,NET_ADMIN")
-                .containsEntry("k8s.pod.allow_privilege_escalation", "true")
-                .containsEntry("k8s.pod.run_as_root", "true")
-                .containsEntry("k8s.pod.run_as_non_root", "false")
-                .containsEntry("k8s.pod.host_ports", "8080")
-                .containsEntry("k8s.pod.service_account", "builder")
-                .containsEntry("k8s.pod.privileged_containers", "init")
-                .containsEntry("k8s.pod.images", "busybox:1.36,nginx,mysql:latest");
+        assertThat(event.getKubernetes().getPodSpec()).isEqualTo(PodSpecFacts.newBuilder()
+                .setHostPid(true)
+                .setHostIpc(true)
+                .setHostPathMounts(List.of("/etc", "/var/run/docker.sock"))
+                .setCapabilitiesAdded(List.of("SYS_ADMIN", "NET_ADMIN"))
+                .setAllowPrivilegeEscalation(true)
+                .setRunAsRootExplicit(true)
+                .setRunAsNonRootDisabled(true)
+                .setHostPorts(List.of(8080))
+                .setServiceAccount("builder")
+                .setPrivileged(true)
+                .setPrivilegedContainers(List.of("init"))
+                .setImages(List.of("busybox:1.36", "nginx", "mysql:latest"))
+                .build());
 
         // A strategic-merge patch of odd shape is summarized as far as it goes and never rejected.
         SecurityEvent patch = parseOne(edit(trace("create_nginx_pod_privileged.json"), root -> {
@@ -251,7 +260,8 @@ class KubernetesAuditParserTest {
             ObjectNode spec = (ObjectNode) root.get("requestObject").get("spec");
             spec.put("containers", "not-a-list").put("hostNetwork", "true").putArray("volumes").add(3);
         }));
-        assertThat(patch.getAttributes()).containsEntry("k8s.pod.host_network", "true").doesNotContainKey("k8s.pod.images");
+        assertThat(patch.getKubernetes().getPodSpec().getHostNetwork()).isTrue();
+        assertThat(patch.getKubernetes().getPodSpec().getImages()).isEmpty();
         assertThat(patch.getEvent().getType()).containsExactly("change", "allowed");
     }
 

@@ -20,6 +20,14 @@ import dev.bulwark.ingest.Framing;
 import dev.bulwark.ingest.Normalized;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.Parsers;
+import dev.bulwark.schemas.IpBlock;
+import dev.bulwark.schemas.LabelSelector;
+import dev.bulwark.schemas.LabelSelectorSpec;
+import dev.bulwark.schemas.NetworkPolicyPeer;
+import dev.bulwark.schemas.NetworkPolicyPort;
+import dev.bulwark.schemas.NetworkPolicyRule;
+import dev.bulwark.schemas.NetworkPolicySpec;
+import dev.bulwark.schemas.OwnerReference;
 import dev.bulwark.schemas.RoleGrant;
 import dev.bulwark.schemas.Subject;
 import dev.bulwark.schemas.TenantContext;
@@ -90,10 +98,9 @@ class KubernetesObjectsParserTest {
                 .containsEntry("k8s.resource_version", "11577")
                 .containsEntry("k8s.creation_timestamp", "2026-07-23T10:46:21Z")
                 .containsEntry("k8s.observed_at_source", "creationTimestamp")
-                .containsEntry("k8s.owner_kind", "Tenant")
-                .containsEntry("k8s.owner_name", "solar")
-                .containsEntry("k8s.owner_api_version", "capsule.clastix.io/v1beta2")
                 .doesNotContainKey("k8s.api_version");
+        assertThat(ns.getOwner()).isEqualTo(OwnerReference.newBuilder().setKind("Tenant").setName("solar")
+                .setApiVersion("capsule.clastix.io/v1beta2").build());
         assertThat(ns.getSubjects()).isEmpty();
         assertThat(ns.getGrants()).isEmpty();
     }
@@ -140,8 +147,8 @@ class KubernetesObjectsParserTest {
                 .containsEntry("k8s.rbac.role_ref.name", "admin")
                 .containsEntry("k8s.rbac.role_ref.api_group", "rbac.authorization.k8s.io")
                 .containsEntry("k8s.uid", "939da5ae-7fec-4300-8db2-223d3049b43f")
-                .containsEntry("k8s.resource_version", "2980")
-                .containsEntry("k8s.owner_kind", "Tenant");
+                .containsEntry("k8s.resource_version", "2980");
+        assertThat(admin.getOwner().getKind()).isEqualTo("Tenant");
         TenantContext deleter = updates.get(1).value();
         assertThat(deleter.getTenant()).isEqualTo("solar");
         assertThat(deleter.getGrants()).extracting(RoleGrant::getRole, RoleGrant::getNamespace)
@@ -242,9 +249,9 @@ class KubernetesObjectsParserTest {
                      {"matchLabels": {"rbac.example.com/aggregate-to-monitoring": "true"}}]},
                  "rules": [{"apiGroups": ["metrics.k8s.io"], "resources": ["pods", "nodes"],
                             "resourceNames": ["a", "b"], "verbs": ["get", "list"]}]}""");
+        assertThat(role.getAggregationSelectors()).containsExactly(
+                LabelSelector.matchLabels(Map.of("rbac.example.com/aggregate-to-monitoring", "true")));
         assertThat(role.getAttributes())
-                .containsEntry("k8s.rbac.aggregation_selectors",
-                        "[{\"matchLabels\":{\"rbac.example.com/aggregate-to-monitoring\":\"true\"}}]")
                 .containsEntry("k8s.rbac.aggregate_to", "view")
                 .containsEntry("k8s.rbac.rule.0.api_groups", "[\"metrics.k8s.io\"]")
                 .containsEntry("k8s.rbac.rule.0.resource_names", "[\"a\",\"b\"]");
@@ -332,8 +339,9 @@ class KubernetesObjectsParserTest {
                   {"apiVersion": "capsule.clastix.io/v1beta2", "kind": "Tenant", "name": "wind", "controller": true}]}}""");
         assertThat(owned.getTenant()).isEqualTo("wind");
         assertThat(owned.getAttributes())
-                .containsEntry("k8s.tenant_source", "ownerReference:capsule.clastix.io/v1beta2/Tenant")
-                .containsEntry("k8s.owner_kind", "Tenant");
+                .containsEntry("k8s.tenant_source", "ownerReference:capsule.clastix.io/v1beta2/Tenant");
+        assertThat(owned.getOwner()).isEqualTo(OwnerReference.newBuilder().setKind("Tenant").setName("wind")
+                .setApiVersion("capsule.clastix.io/v1beta2").build());
     }
 
     @Test
@@ -498,26 +506,47 @@ class KubernetesObjectsParserTest {
     }
 
     @Test
-    void networkPolicyKeepsSelectorTypesAndRulesAsCompactJson() throws Exception {
+    void networkPolicyKeepsSelectorTypesAndRulesTyped() throws Exception {
         TenantContext policy = one("""
                 {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                  "metadata": {"name": "allow-frontend", "namespace": "solar-production"},
                  "spec": {"podSelector": {"matchLabels": {"app": "api"}},
                           "policyTypes": ["Ingress"],
                           "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"capsule.clastix.io/tenant": "solar"}}},
-                                                {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
-                                       "ports": [{"protocol": "TCP", "port": 8080}]}]}}""");
+                                                {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+                                                {"namespaceSelector": {}, "podSelector": {"matchExpressions": [
+                                                    {"key": "app", "operator": "NotIn", "values": ["batch"]},
+                                                    {"key": "canary", "operator": "DoesNotExist"}]}}],
+                                       "ports": [{"protocol": "TCP", "port": 8080},
+                                                 {"port": "metrics"},
+                                                 {"protocol": "UDP", "port": 5000, "endPort": 5010}]}]}}""");
         assertThat(policy.getKind()).isEqualTo("networkpolicy");
         assertThat(policy.getKey()).isEqualTo("solar-production/allow-frontend");
+        assertThat(policy.getNetworkPolicy()).isEqualTo(NetworkPolicySpec.newBuilder()
+                .setPodSelector(LabelSelector.matchLabels(Map.of("app", "api")))
+                .setPolicyTypes(List.of("Ingress"))
+                .setIngress(List.of(NetworkPolicyRule.newBuilder()
+                        .setPeers(List.of(
+                                NetworkPolicyPeer.newBuilder().setNamespaceSelector(
+                                        LabelSelector.matchLabels(Map.of("capsule.clastix.io/tenant", "solar"))).build(),
+                                NetworkPolicyPeer.newBuilder().setIpBlock(IpBlock.newBuilder().setCidr("10.0.0.0/8")
+                                        .setExcept(List.of("10.1.0.0/16")).build()).build(),
+                                NetworkPolicyPeer.newBuilder().setNamespaceSelector(LabelSelector.everything())
+                                        .setPodSelector(LabelSelectorSpec.newBuilder().setMatchExpressions(List.of(
+                                                LabelSelector.requirement("app", "NotIn", List.of("batch")),
+                                                LabelSelector.requirement("canary", "DoesNotExist", List.of()))).build())
+                                        .build()))
+                        .setPorts(List.of(
+                                NetworkPolicyPort.newBuilder().setProtocol("TCP").setPort(8080).build(),
+                                NetworkPolicyPort.newBuilder().setPortName("metrics").build(),
+                                NetworkPolicyPort.newBuilder().setProtocol("UDP").setPort(5000).setEndPort(5010).build()))
+                        .build()))
+                .setEgress(List.of())
+                .build());
         assertThat(policy.getAttributes())
-                .containsEntry("k8s.netpol.pod_selector", "{\"matchLabels\":{\"app\":\"api\"}}")
-                .containsEntry("k8s.netpol.policy_types", "Ingress")
-                .containsEntry("k8s.netpol.ingress", "[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":"
-                        + "{\"capsule.clastix.io/tenant\":\"solar\"}}},{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":"
-                        + "[\"10.1.0.0/16\"]}}],\"ports\":[{\"protocol\":\"TCP\",\"port\":8080}]}]")
                 .containsEntry("k8s.netpol.ingress_rules", "1")
                 .containsEntry("k8s.netpol.egress_rules", "0")
-                .doesNotContainKey("k8s.netpol.egress");
+                .doesNotContainKeys("k8s.netpol.ingress", "k8s.netpol.pod_selector", "k8s.netpol.policy_types");
     }
 
     @Test
@@ -525,22 +554,58 @@ class KubernetesObjectsParserTest {
         TenantContext denyAll = one("""
                 {"kind": "NetworkPolicy", "metadata": {"name": "default-deny", "namespace": "a"},
                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}""");
-        assertThat(denyAll.getAttributes())
-                .containsEntry("k8s.netpol.pod_selector", "{}")
-                .containsEntry("k8s.netpol.policy_types", "Ingress,Egress")
-                .containsEntry("k8s.netpol.ingress_rules", "0");
+        assertThat(denyAll.getNetworkPolicy().getPodSelector()).isEqualTo(LabelSelector.everything());
+        assertThat(denyAll.getNetworkPolicy().getPolicyTypes()).containsExactly("Ingress", "Egress");
+        assertThat(denyAll.getNetworkPolicy().getIngress()).isEmpty();
+        assertThat(denyAll.getAttributes()).containsEntry("k8s.netpol.ingress_rules", "0");
         TenantContext implicit = one("""
                 {"kind": "NetworkPolicy", "metadata": {"name": "egress", "namespace": "a"},
                  "spec": {"egress": [{"to": [{"podSelector": {}}]}]}}""");
-        assertThat(implicit.getAttributes())
-                .containsEntry("k8s.netpol.pod_selector", "{}")
-                .containsEntry("k8s.netpol.policy_types", "Ingress,Egress")
-                .containsEntry("k8s.netpol.egress", "[{\"to\":[{\"podSelector\":{}}]}]")
-                .containsEntry("k8s.netpol.egress_rules", "1");
+        assertThat(implicit.getNetworkPolicy().getPodSelector()).isEqualTo(LabelSelector.everything());
+        assertThat(implicit.getNetworkPolicy().getPolicyTypes()).containsExactly("Ingress", "Egress");
+        assertThat(implicit.getNetworkPolicy().getEgress()).containsExactly(NetworkPolicyRule.newBuilder()
+                .setPeers(List.of(NetworkPolicyPeer.newBuilder().setPodSelector(LabelSelector.everything()).build()))
+                .build());
+        assertThat(implicit.getAttributes()).containsEntry("k8s.netpol.egress_rules", "1");
         TenantContext emptyTypes = one("""
                 {"kind": "NetworkPolicy", "metadata": {"name": "deny-ingress", "namespace": "a"},
                  "spec": {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": []}}""");
-        assertThat(emptyTypes.getAttributes()).containsEntry("k8s.netpol.policy_types", "Ingress");
+        assertThat(emptyTypes.getNetworkPolicy().getPolicyTypes()).containsExactly("Ingress");
+    }
+
+    @Test
+    void networkPolicyValuesTheApiServerAcceptsAreKeptAsGiven() throws Exception {
+        // An operator, protocol or CIDR the detectors may not know is kept; the detectors let it allow nothing.
+        TenantContext policy = one("""
+                {"kind": "NetworkPolicy", "metadata": {"name": "odd", "namespace": "a"},
+                 "spec": {"podSelector": {"matchExpressions": [{"key": "app", "operator": "Matches", "values": ["x"]}]},
+                          "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/99"}}],
+                                       "ports": [{"protocol": "ICMP", "port": 70000}]}]}}""");
+        NetworkPolicySpec spec = policy.getNetworkPolicy();
+        assertThat(spec.getPodSelector().getMatchExpressions().get(0).getOperator()).isEqualTo("Matches");
+        assertThat(spec.getIngress().get(0).getPeers().get(0).getIpBlock().getCidr()).isEqualTo("10.0.0.0/99");
+        assertThat(spec.getIngress().get(0).getPorts().get(0))
+                .isEqualTo(NetworkPolicyPort.newBuilder().setProtocol("ICMP").setPort(70000).build());
+    }
+
+    @Test
+    void networkPolicyFieldsOfTheWrongTypeAreRejected() {
+        for (String[] bad : new String[][] {
+                {"{\"podSelector\": \"app\"}", "field 'spec.podSelector' must be an object"},
+                {"{\"podSelector\": {\"matchLabels\": {\"app\": 1}}}", "spec.podSelector.matchLabels"},
+                {"{\"podSelector\": {\"matchExpressions\": [{\"operator\": \"In\"}]}}",
+                        "missing required field 'spec.podSelector.matchExpressions[0].key'"},
+                {"{\"ingress\": [{\"from\": {}}]}", "field 'spec.ingress[0].from' must be an array"},
+                {"{\"ingress\": [{\"ports\": [{\"port\": true}]}]}",
+                        "field 'spec.ingress[0].ports[0].port' must be a port number or name"},
+                {"{\"ingress\": [{\"ports\": [\"5432\"]}]}", "field 'spec.ingress[0].ports[0]' must be an object"},
+                {"{\"ingress\": [{\"ports\": [{\"port\": 1.5}]}]}", "spec.ingress[0].ports[0].port"},
+                {"{\"egress\": [{\"to\": [{\"ipBlock\": {\"except\": [\"10.0.0.0/8\"]}}]}]}",
+                        "missing required field 'spec.egress[0].to[0].ipBlock.cidr'"}}) {
+            assertThatThrownBy(() -> one("{\"kind\": \"NetworkPolicy\", \"metadata\": {\"name\": \"p\", "
+                    + "\"namespace\": \"a\"}, \"spec\": " + bad[0] + "}"))
+                    .as(bad[0]).isInstanceOf(ParseException.class).hasMessageContaining(bad[1]);
+        }
     }
 
     @Test
@@ -553,7 +618,8 @@ class KubernetesObjectsParserTest {
                 {"kind": "NetworkPolicy", "metadata": {"name": "big", "namespace": "a"},
                  "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": [%s]}}]}]}}"""
                 .formatted(except));
-        assertThat(policy.getAttributes()).doesNotContainKey("k8s.netpol.ingress")
+        assertThat(policy.getNetworkPolicy().getIngress()).isEmpty();
+        assertThat(policy.getAttributes())
                 .containsKey("k8s.netpol.ingress_omitted_chars")
                 .containsEntry("k8s.netpol.ingress_rules", "1");
         assertThat(Integer.parseInt(policy.getAttributes().get("k8s.netpol.ingress_omitted_chars")))

@@ -13,6 +13,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
+import dev.bulwark.schemas.NamedPort;
+import dev.bulwark.schemas.OwnerReference;
+import dev.bulwark.schemas.PodSpecFacts;
 import dev.bulwark.schemas.TenantContext;
 
 class KubernetesObjectsPodTest {
@@ -85,27 +88,30 @@ class KubernetesObjectsPodTest {
         assertThat(pod.getAttributes())
                 .containsEntry("k8s.pod.ips", "10.244.1.7,fd00:10:244:1::7")
                 .containsEntry("k8s.pod.host_ip", "192.168.10.21")
-                .containsEntry("k8s.pod.images", "registry.example.com/solar/web:1.2.3,envoyproxy/envoy:v1.30.1,busybox:1.36")
                 .containsEntry("k8s.pod.container_ids", APP_ID + "," + SIDECAR_ID + "," + INIT_ID)
                 .containsEntry("k8s.pod.container_runtimes", "containerd")
                 .containsEntry("k8s.pod.node", "worker-1.example.internal")
-                .containsEntry("k8s.pod.service_account", "web")
                 .containsEntry("k8s.pod.phase", "Running")
                 .containsEntry("k8s.pod.workload_kind", "Deployment")
                 .containsEntry("k8s.pod.workload_name", "web")
-                .containsEntry("k8s.owner_kind", "ReplicaSet")
-                .containsEntry("k8s.owner_name", "web-5d8f7c9b4")
-                .containsEntry("k8s.owner_api_version", "apps/v1")
-                .containsEntry("k8s.pod.privileged", "true")
-                .containsEntry("k8s.pod.host_pid", "true")
-                .containsEntry("k8s.pod.host_network", "false")
-                .containsEntry("k8s.pod.host_ipc", "false")
-                .containsEntry("k8s.pod.host_path_mounts", "/run/containerd/containerd.sock,/etc")
-                .containsEntry("k8s.pod.capabilities_added", "NET_ADMIN,SYS_ADMIN")
-                .containsEntry("k8s.pod.run_as_root", "true")
-                .containsEntry("k8s.pod.run_as_root_explicit", "true")
                 .containsEntry("k8s.uid", "a8f5f167-f44f-4964-b7cd-8bd5a7b2f1a1")
-                .containsEntry("k8s.resource_version", "918273");
+                .containsEntry("k8s.resource_version", "918273")
+                .doesNotContainKeys("k8s.pod.images", "k8s.pod.service_account", "k8s.owner_kind", "k8s.pod.privileged");
+        assertThat(pod.getOwner()).isEqualTo(OwnerReference.newBuilder().setKind("ReplicaSet").setName("web-5d8f7c9b4")
+                .setApiVersion("apps/v1").build());
+        PodSpecFacts facts = pod.getPodSpec();
+        assertThat(facts.getImages())
+                .containsExactly("registry.example.com/solar/web:1.2.3", "envoyproxy/envoy:v1.30.1", "busybox:1.36");
+        assertThat(facts.getServiceAccount()).isEqualTo("web");
+        assertThat(facts.getPrivileged()).isTrue();
+        assertThat(facts.getHostPid()).isTrue();
+        assertThat(facts.getHostNetwork()).isFalse();
+        assertThat(facts.getHostIpc()).isFalse();
+        assertThat(facts.getHostPathMounts()).containsExactly("/run/containerd/containerd.sock", "/etc");
+        assertThat(facts.getCapabilitiesAdded()).containsExactly("NET_ADMIN", "SYS_ADMIN");
+        assertThat(facts.getMayRunAsRoot()).isTrue();
+        assertThat(facts.getRunAsRootExplicit()).isTrue();
+        assertThat(facts.getTemplateOf()).isNull();
     }
 
     @Test
@@ -121,18 +127,17 @@ class KubernetesObjectsPodTest {
                  "status": {"phase": "Pending"}}""");
         assertThat(pod.getPodIp()).isNull();
         assertThat(pod.getImage()).isEqualTo("ghcr.io/acme/api@sha256:0123");
+        assertThat(pod.getPodSpec()).isEqualTo(PodSpecFacts.newBuilder()
+                .setImages(java.util.List.of("ghcr.io/acme/api@sha256:0123", "fluent-bit:3"))
+                .setPrivileged(false).setHostPid(false).setHostNetwork(false).setHostIpc(false)
+                .setMayRunAsRoot(false).setRunAsRootExplicit(false)
+                .build());
+        assertThat(pod.getOwner().getKind()).isEqualTo("StatefulSet");
         assertThat(pod.getAttributes())
-                .containsEntry("k8s.pod.privileged", "false")
-                .containsEntry("k8s.pod.host_pid", "false")
-                .containsEntry("k8s.pod.host_network", "false")
-                .containsEntry("k8s.pod.host_ipc", "false")
-                .containsEntry("k8s.pod.run_as_root", "false")
-                .containsEntry("k8s.pod.run_as_root_explicit", "false")
                 .containsEntry("k8s.pod.workload_kind", "StatefulSet")
                 .containsEntry("k8s.pod.workload_name", "api")
                 .containsEntry("k8s.pod.phase", "Pending")
-                .doesNotContainKeys("k8s.pod.capabilities_added", "k8s.pod.host_path_mounts", "k8s.pod.ips",
-                        "k8s.pod.container_ids", "k8s.pod.node", "k8s.pod.named_ports");
+                .doesNotContainKeys("k8s.pod.ips", "k8s.pod.container_ids", "k8s.pod.node");
     }
 
     @Test
@@ -150,38 +155,40 @@ class KubernetesObjectsPodTest {
                      {"name": "http-metrics", "containerPort": 9101}]}],
                   "initContainers": [{"name": "init", "image": "busybox:1.36",
                                       "ports": [{"name": "init-port", "containerPort": 1}]}]}}""");
-        assertThat(pod.getAttributes())
-                .containsEntry("k8s.pod.named_ports", "postgres:5432/TCP,dns:53/UDP,http-metrics:9101/TCP");
+        assertThat(pod.getPodSpec().getNamedPorts()).containsExactly(
+                NamedPort.newBuilder().setName("postgres").setPort(5432).setProtocol("TCP").build(),
+                NamedPort.newBuilder().setName("dns").setPort(53).setProtocol("UDP").build(),
+                NamedPort.newBuilder().setName("http-metrics").setPort(9101).setProtocol("TCP").build());
     }
 
     @Test
     void runAsRootIsAssumedWhenNothingRulesItOut() throws Exception {
         TenantContext unset = one(pod("{\"name\": \"c\", \"image\": \"nginx\"}", null));
-        assertThat(unset.getAttributes()).containsEntry("k8s.pod.run_as_root", "true")
-                .containsEntry("k8s.pod.run_as_root_explicit", "false");
+        assertThat(unset.getPodSpec().getMayRunAsRoot()).isTrue();
+        assertThat(unset.getPodSpec().getRunAsRootExplicit()).isFalse();
 
         TenantContext oneUnset = one(pod("{\"name\": \"a\", \"image\": \"a\", \"securityContext\": {\"runAsUser\": 10}}, "
                 + "{\"name\": \"b\", \"image\": \"b\"}", null));
-        assertThat(oneUnset.getAttributes()).containsEntry("k8s.pod.run_as_root", "true");
+        assertThat(oneUnset.getPodSpec().getMayRunAsRoot()).isTrue();
 
         TenantContext podLevel = one(pod("{\"name\": \"c\", \"image\": \"nginx\"}", "{\"runAsUser\": 101}"));
-        assertThat(podLevel.getAttributes()).containsEntry("k8s.pod.run_as_root", "false");
+        assertThat(podLevel.getPodSpec().getMayRunAsRoot()).isFalse();
 
         TenantContext containerOverrides = one(pod("{\"name\": \"c\", \"image\": \"nginx\", \"securityContext\": "
                 + "{\"runAsUser\": 0}}", "{\"runAsUser\": 101, \"runAsNonRoot\": true}"));
-        assertThat(containerOverrides.getAttributes()).containsEntry("k8s.pod.run_as_root", "true")
-                .containsEntry("k8s.pod.run_as_root_explicit", "true");
+        assertThat(containerOverrides.getPodSpec().getMayRunAsRoot()).isTrue();
+        assertThat(containerOverrides.getPodSpec().getRunAsRootExplicit()).isTrue();
 
         TenantContext nonRootFalse = one(pod("{\"name\": \"c\", \"image\": \"nginx\", \"securityContext\": "
                 + "{\"runAsNonRoot\": false}}", "{\"runAsNonRoot\": true}"));
-        assertThat(nonRootFalse.getAttributes()).containsEntry("k8s.pod.run_as_root", "true");
+        assertThat(nonRootFalse.getPodSpec().getMayRunAsRoot()).isTrue();
     }
 
     @Test
     void windowsHostProcessCountsAsPrivileged() throws Exception {
         TenantContext pod = one(pod("{\"name\": \"c\", \"image\": \"mcr.microsoft.com/windows/nanoserver:ltsc2022\"}",
                 "{\"windowsOptions\": {\"hostProcess\": true}}"));
-        assertThat(pod.getAttributes()).containsEntry("k8s.pod.privileged", "true");
+        assertThat(pod.getPodSpec().getPrivileged()).isTrue();
     }
 
     @Test
@@ -195,10 +202,10 @@ class KubernetesObjectsPodTest {
                 .put("name", "debugger-x").put("containerID", "cri-o://abc123");
         TenantContext record = one(pod.toString());
         assertThat(record.getImage()).isEqualTo("app");
+        assertThat(record.getPodSpec().getImages()).containsExactly("app", "nicolaka/netshoot");
+        assertThat(record.getPodSpec().getPrivileged()).isTrue();
+        assertThat(record.getPodSpec().getMayRunAsRoot()).isTrue();
         assertThat(record.getAttributes())
-                .containsEntry("k8s.pod.images", "app,nicolaka/netshoot")
-                .containsEntry("k8s.pod.privileged", "true")
-                .containsEntry("k8s.pod.run_as_root", "true")
                 .containsEntry("k8s.pod.container_ids", "abc123")
                 .containsEntry("k8s.pod.container_runtimes", "cri-o");
     }
@@ -210,8 +217,8 @@ class KubernetesObjectsPodTest {
         ((ObjectNode) pod.get("status")).put("podIP", "192.168.10.21").put("hostIP", "192.168.10.21");
         TenantContext record = one(pod.toString());
         assertThat(record.getPodIp()).isEqualTo("192.168.10.21");
-        assertThat(record.getAttributes()).containsEntry("k8s.pod.host_network", "true")
-                .containsEntry("k8s.pod.host_ip", "192.168.10.21");
+        assertThat(record.getPodSpec().getHostNetwork()).isTrue();
+        assertThat(record.getAttributes()).containsEntry("k8s.pod.host_ip", "192.168.10.21");
     }
 
     @Test
