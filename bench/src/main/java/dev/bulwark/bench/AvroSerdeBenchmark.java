@@ -21,16 +21,17 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.infra.Blackhole;
 
-import dev.bulwark.detectors.TenantResolver;
-import dev.bulwark.detectors.sigma.CompiledRuleSet;
-import dev.bulwark.detectors.sigma.RuleMatch;
-import dev.bulwark.detectors.sigma.SigmaDetector;
-import dev.bulwark.detectors.sigma.SigmaEngine;
-import dev.bulwark.detectors.sigma.SigmaFindings;
+import dev.bulwark.detection.TenantResolver;
+import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.Topic;
 import dev.bulwark.schemas.Topics;
+import dev.bulwark.sigma.CompiledRuleSet;
+import dev.bulwark.sigma.RuleMatch;
+import dev.bulwark.sigma.SigmaDetector;
+import dev.bulwark.sigma.SigmaEngine;
+import dev.bulwark.sigma.SigmaFindings;
 
 /**
  * Records per second per thread of the Kafka value serdes of the events and findings topics ({@code AvroSerde}, Avro
@@ -180,7 +181,8 @@ public class AvroSerdeBenchmark {
         List<Finding> findings = new ArrayList<>();
         for (SecurityEvent event : SigmaMatchBenchmark.events(SigmaMatchBenchmark.EVENTS)) {
             for (RuleMatch match : rules.match(event)) {
-                findings.add(SigmaFindings.ruleFinding(detector, match, event, tenants));
+                findings.add(SigmaFindings.ruleFinding(e -> new FindingBuilder(detector.name(), detector.version(),
+                        tenants::tenantOf, e), match, event));
             }
         }
         return findings;

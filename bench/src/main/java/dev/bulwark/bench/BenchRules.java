@@ -9,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.bulwark.detectors.sigma.ParsedRules;
-import dev.bulwark.detectors.sigma.RuleSource;
-import dev.bulwark.detectors.sigma.SigmaEngine;
+import dev.bulwark.sigma.ParsedRules;
+import dev.bulwark.sigma.RuleSource;
+import dev.bulwark.sigma.SigmaEngine;
 
 /**
  * Sigma rule sets for the pipeline benchmark: {@code none}, {@code 1} (the netcat reverse-shell rule), {@code all} (every

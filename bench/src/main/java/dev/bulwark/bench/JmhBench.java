@@ -21,14 +21,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
-import dev.bulwark.detectors.sigma.CompiledRuleSet;
-import dev.bulwark.detectors.sigma.SigmaEngine;
-import dev.bulwark.schemas.Finding;
-import dev.bulwark.schemas.SecurityEvent;
-import dev.bulwark.schemas.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.Topics;
+import dev.bulwark.sigma.CompiledRuleSet;
+import dev.bulwark.sigma.SigmaEngine;
 
 /**
  * {@code ./bulwark bench jmh [--quick] [REGEX]}: runs the JMH micro-benchmarks of the hot paths in this JVM with

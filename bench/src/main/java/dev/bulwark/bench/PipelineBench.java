@@ -27,10 +27,13 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import dev.bulwark.deploy.LocalStack;
-import dev.bulwark.detectors.DetectionTopology;
-import dev.bulwark.detectors.Detectors;
-import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.ingest.EventKeys;
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.ParseException;
@@ -46,8 +49,6 @@ import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSearch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * The whole pipeline on the local stack: detector throughput beside a pass-through Kafka Streams app on the same

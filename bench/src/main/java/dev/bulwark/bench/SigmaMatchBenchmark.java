@@ -21,12 +21,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.infra.Blackhole;
 
-import dev.bulwark.detectors.sigma.CompiledRuleSet;
-import dev.bulwark.detectors.sigma.LoadReport;
-import dev.bulwark.detectors.sigma.ParsedRules;
-import dev.bulwark.detectors.sigma.RuleSource;
-import dev.bulwark.detectors.sigma.SigmaEngine;
-import dev.bulwark.detectors.sigma.SigmaRule;
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.SourceParser;
@@ -34,6 +28,12 @@ import dev.bulwark.schemas.ContainerInfo;
 import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.ProcessInfo;
 import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.sigma.CompiledRuleSet;
+import dev.bulwark.sigma.LoadReport;
+import dev.bulwark.sigma.ParsedRules;
+import dev.bulwark.sigma.RuleSource;
+import dev.bulwark.sigma.SigmaEngine;
+import dev.bulwark.sigma.SigmaRule;
 
 /**
  * Events per second per thread of the Sigma matcher ({@code CompiledRuleSet.match}) for a growing number of rules.

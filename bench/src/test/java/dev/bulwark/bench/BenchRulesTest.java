@@ -14,10 +14,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.bulwark.detectors.sigma.LoadReport;
-import dev.bulwark.detectors.sigma.RuleSource;
-import dev.bulwark.detectors.sigma.SigmaEngine;
-import dev.bulwark.detectors.sigma.SigmaSettings;
+import dev.bulwark.sigma.LoadReport;
+import dev.bulwark.sigma.RuleSource;
+import dev.bulwark.sigma.SigmaEngine;
+import dev.bulwark.sigma.SigmaSettings;
 
 /** The pipeline benchmark's rule sets load as the operator's rules would, with the number of rules they claim. */
 class BenchRulesTest {

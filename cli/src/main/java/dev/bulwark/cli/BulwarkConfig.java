@@ -232,8 +232,8 @@ public final class BulwarkConfig {
             .withDoc("Kafka Streams threads of the detectors (useful up to one per input partition)."),
             (c, v) -> c.detection.streamThreads = v);
     static final Field<Integer> DETECTION_MAX_FINDING_BYTES = bind(Field.of("detection.maxFindingBytes", Type.INT)
-            .withDefault(dev.bulwark.detectors.FindingBounds.DEFAULT_MAX_BYTES)
-            .withValidator(Validator.range(dev.bulwark.detectors.FindingBounds.MIN_MAX_BYTES, 900 * 1024))
+            .withDefault(dev.bulwark.detectors.api.FindingBounds.DEFAULT_MAX_BYTES)
+            .withValidator(Validator.range(dev.bulwark.detectors.api.FindingBounds.MIN_MAX_BYTES, 900 * 1024))
             .withDoc("Largest finding, serialized: longer texts in it (command lines, paths, evidence) are cut and "
                     + "evidence.truncated is set, so no event can make a finding Kafka refuses."),
             (c, v) -> c.detection.maxFindingBytes = v);

@@ -7,13 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.bulwark.config.Field;
-import dev.bulwark.config.Settings;
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.Detectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Settings;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detectors.api.Detector;
 
 /** {@code bulwark config show|docs}: the configuration in effect, and the generated configuration documentation. */
 @Command(name = "config", mixinStandardHelpOptions = true,

@@ -3,8 +3,8 @@ package dev.bulwark.cli;
 import java.util.List;
 
 import dev.bulwark.config.Fields;
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.Detectors;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detectors.api.Detector;
 
 /**
  * The configuration's documentation, generated from the declarations: the README table, {@code bulwark.example.yaml}

@@ -15,11 +15,16 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
 import dev.bulwark.deploy.LocalStack;
-import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.detection.ContextTenantDirectory;
+import dev.bulwark.detection.TenantEnricher;
+import dev.bulwark.detection.TenantResolver;
+import dev.bulwark.detectors.api.TenantDirectory;
 import dev.bulwark.detectors.container.InteractiveShellInContainerDetector;
-import dev.bulwark.detectors.context.TenantDirectory;
-import dev.bulwark.detectors.context.TenantEnricher;
 import dev.bulwark.detectors.isolation.CrossTenantAccessDetector;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.ParseException;
@@ -31,9 +36,6 @@ import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSearch;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code bulwark demo}: the whole path on this machine. Brings the local stack up, runs the pipeline, replays the
@@ -130,7 +132,7 @@ final class DemoCommand implements Callable<Integer> {
     static Set<String> expectedEvents(byte[] scenario, TenantResolver tenants) throws IOException {
         Set<String> ids = new HashSet<>(expectedShellEvents(scenario));
         SourceParser parser = Parsers.forFormat("falco");
-        TenantDirectory directory = new TenantDirectory(null, tenants);
+        TenantDirectory directory = new ContextTenantDirectory(null, tenants);
         RecordReader reader = new RecordReader(new ByteArrayInputStream(scenario), 1 << 20);
         for (RecordReader.Record record = reader.next(); record != null; record = reader.next()) {
             try {

@@ -19,7 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
-import dev.bulwark.detectors.DetectionTopology;
+import dev.bulwark.detection.DetectionTopology;
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.schemas.TopicAdmin;
 import dev.bulwark.schemas.Topics;
@@ -111,7 +111,7 @@ public final class KafkaClients {
      *
      * <p>Why: under exactly-once, a record the broker refuses aborts the whole transaction, and the dead letter written
      * for it goes down with it; Kafka Streams then retries the same records and fails again. So no finding may ever be
-     * too large for its topic: {@link dev.bulwark.detectors.FindingBounds} cuts findings to the bound, and this check
+     * too large for its topic: {@link dev.bulwark.detectors.api.FindingBounds} cuts findings to the bound, and this check
      * makes sure the bound fits the topics as they are configured on this cluster.
      *
      * @throws IllegalStateException naming the topic or setting, and what to change

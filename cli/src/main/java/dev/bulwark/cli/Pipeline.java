@@ -19,10 +19,11 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
-import dev.bulwark.detectors.DetectionTopology;
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.Detectors;
-import dev.bulwark.detectors.TenantResolver;
+
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detection.TenantResolver;
+import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingIndex;
@@ -95,8 +96,8 @@ public final class Pipeline implements AutoCloseable {
             StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId);
             kafka.checkRecordRoom(config.detection.maxFindingBytes);
             Properties props = kafka.streams(stateDir.resolve("streams"), instanceId + "-detectors");
-            props.put(dev.bulwark.detectors.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
-            props.put(dev.bulwark.detectors.DeadLetterHandlers.METRICS_CONFIG, metrics);
+            props.put(dev.bulwark.detection.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
+            props.put(dev.bulwark.detection.DeadLetterHandlers.METRICS_CONFIG, metrics);
             streams = new KafkaStreams(topology, props);
             streamsMetrics = new KafkaStreamsMetrics(streams);
             streamsMetrics.bindTo(metrics);

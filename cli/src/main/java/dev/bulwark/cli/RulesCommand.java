@@ -22,21 +22,22 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import dev.bulwark.detectors.sigma.ParsedRules;
-import dev.bulwark.detectors.sigma.RuleDirectory;
-import dev.bulwark.detectors.sigma.RuleProblem;
-import dev.bulwark.detectors.sigma.RuleSource;
-import dev.bulwark.detectors.sigma.RuleTestReport;
-import dev.bulwark.detectors.sigma.RuleTestResult;
-import dev.bulwark.detectors.sigma.RuleTestRunner;
-import dev.bulwark.detectors.sigma.SigmaEngine;
-import dev.bulwark.detectors.sigma.SigmaSettings;
-import dev.bulwark.ingest.EventPublisher;
-import dev.bulwark.schemas.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+
+import dev.bulwark.ingest.EventPublisher;
+import dev.bulwark.schemas.Topics;
+import dev.bulwark.sigma.ParsedRules;
+import dev.bulwark.sigma.RuleDirectory;
+import dev.bulwark.sigma.RuleProblem;
+import dev.bulwark.sigma.RuleSource;
+import dev.bulwark.sigma.RuleTestReport;
+import dev.bulwark.sigma.RuleTestResult;
+import dev.bulwark.sigma.RuleTestRunner;
+import dev.bulwark.sigma.SigmaEngine;
+import dev.bulwark.sigma.SigmaSettings;
 
 /**
  * {@code bulwark rules}: validate, test, publish, list and delete the Sigma rules the running detectors use.
@@ -70,7 +71,7 @@ final class RulesCommand implements Callable<Integer> {
     /** The engine with the detector's field mapping (and its override file, when configured). */
     static SigmaEngine engine(BulwarkConfig config) throws Exception {
         SigmaSettings settings = SigmaSettings.from(config.detection.detectors.getOrDefault("sigma", Map.of()));
-        var mapping = dev.bulwark.detectors.sigma.FieldMapping.defaults();
+        var mapping = dev.bulwark.sigma.FieldMapping.defaults();
         if (settings.mapping() != null) {
             mapping = mapping.withOverrides(settings.mapping());
         }
@@ -143,7 +144,7 @@ final class RulesCommand implements Callable<Integer> {
         /** A record of a file that is invalid now is kept: pruning must not delete a rule because of a typo. */
         private boolean isKeyOfInvalidFile(String key, RuleDirectory.Validation validation) {
             for (Path file : validation.invalidFiles()) {
-                if (key.equals(RuleDirectory.keyOf(new dev.bulwark.detectors.sigma.SigmaRuleLoader().parseFile(file)))) {
+                if (key.equals(RuleDirectory.keyOf(new dev.bulwark.sigma.SigmaRuleLoader().parseFile(file)))) {
                     return true;
                 }
             }

@@ -102,19 +102,19 @@ class BulwarkConfigTest {
 
     @Test
     void eachDetectorsSettingsAreTypedAndCheckedAgainstItsDeclaration() throws Exception {
-        var detectors = dev.bulwark.detectors.Detectors.discover();
+        var detectors = dev.bulwark.detection.Detectors.discover();
         Path good = Files.writeString(dir.resolve("detectors.yaml"), """
                 detection:
                   detectors:
                     cross-tenant-access: {threshold: 3, window: 1h30m}
                     interactive-shell-in-container: {shells: [bash, zsh]}
                 """);
-        var parsed = dev.bulwark.detectors.Detectors.settings(detectors, BulwarkConfig.load(good, Map.of()).detection.detectors);
+        var parsed = dev.bulwark.detection.Detectors.settings(detectors, BulwarkConfig.load(good, Map.of()).detection.detectors);
         assertThat(parsed.get("cross-tenant-access").get(dev.bulwark.detectors.isolation.CrossTenantAccessDetector.WINDOW))
                 .isEqualTo(java.time.Duration.ofMinutes(90));
         assertThat(parsed.get("interactive-shell-in-container")
                 .get(dev.bulwark.detectors.container.InteractiveShellInContainerDetector.SHELLS)).containsExactly("bash", "zsh");
-        assertThat(parsed.get("sigma").get(dev.bulwark.detectors.sigma.SigmaSettings.FOLD_WINDOW))
+        assertThat(parsed.get("sigma").get(dev.bulwark.sigma.SigmaSettings.FOLD_WINDOW))
                 .isEqualTo(java.time.Duration.ofMinutes(10));
 
         Path bad = Files.writeString(dir.resolve("bad-detectors.yaml"), """
@@ -124,7 +124,7 @@ class BulwarkConfigTest {
                     sigmaa: {bundled: false}
                 """);
         BulwarkConfig config = BulwarkConfig.load(bad, Map.of());
-        assertThatThrownBy(() -> dev.bulwark.detectors.Detectors.settings(detectors, config.detection.detectors))
+        assertThatThrownBy(() -> dev.bulwark.detection.Detectors.settings(detectors, config.detection.detectors))
                 .hasMessageContaining("detection.detectors.sigmaa: no detector is named sigmaa; detectors: behaviour-baseline")
                 .hasMessageContaining("unknown setting detection.detectors.cross-tenant-access.treshold (did you mean "
                         + "threshold?); valid: threshold, window")
@@ -175,11 +175,11 @@ class BulwarkConfigTest {
             scenario = in.readAllBytes();
         }
         assertThat(DemoCommand.expectedShellEvents(scenario)).hasSize(3);
-        var tenants = new dev.bulwark.detectors.TenantResolver(java.util.Map.of("acme-payments", "acme", "acme-web", "acme",
+        var tenants = new dev.bulwark.detection.TenantResolver(java.util.Map.of("acme-payments", "acme", "acme-web", "acme",
                 "globex-data", "globex"));
         assertThat(DemoCommand.expectedEvents(scenario, tenants)).as("plus globex's service account exec'ing into acme")
                 .hasSize(4).containsAll(DemoCommand.expectedShellEvents(scenario));
-        assertThat(DemoCommand.expectedEvents(scenario, dev.bulwark.detectors.TenantResolver.none()))
+        assertThat(DemoCommand.expectedEvents(scenario, dev.bulwark.detection.TenantResolver.none()))
                 .as("without tenants nothing crosses tenants").hasSize(3);
     }
 }

@@ -36,11 +36,11 @@ class ConfigDocsTest {
         assertThat(example.ingest.tenantKeys).isEqualTo(defaults.ingest.tenantKeys);
         assertThat(example.metrics.port).isEqualTo(defaults.metrics.port);
         // Every detector with settings has its block, and the blocks parse against the declarations.
-        var detectors = dev.bulwark.detectors.Detectors.discover();
-        var parsed = dev.bulwark.detectors.Detectors.settings(detectors, example.detection.detectors);
+        var detectors = dev.bulwark.detection.Detectors.discover();
+        var parsed = dev.bulwark.detection.Detectors.settings(detectors, example.detection.detectors);
         assertThat(example.detection.detectors.keySet()).contains("sigma", "cross-tenant-access",
                 "interactive-shell-in-container", "behaviour-baseline");
-        assertThat(parsed.get("sigma").get(dev.bulwark.detectors.sigma.SigmaSettings.FOLD_WINDOW))
+        assertThat(parsed.get("sigma").get(dev.bulwark.sigma.SigmaSettings.FOLD_WINDOW))
                 .isEqualTo(java.time.Duration.ofMinutes(10));
     }
 
@@ -50,7 +50,7 @@ class ConfigDocsTest {
             assertThat(field.doc()).as(field.name()).isNotBlank();
             assertThat(ConfigDocs.readmeTable()).contains("`" + field.name() + "`");
         }
-        for (var detector : dev.bulwark.detectors.Detectors.discover()) {
+        for (var detector : dev.bulwark.detection.Detectors.discover()) {
             for (var field : detector.settings()) {
                 assertThat(field.doc()).as(detector.name() + "." + field.name()).isNotBlank();
             }

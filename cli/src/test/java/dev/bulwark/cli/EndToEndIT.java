@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+
 import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.ingest.IngestStats;
@@ -302,10 +303,9 @@ class EndToEndIT {
                 .setTimestamp(System.currentTimeMillis() * 1_000_000L).setSourceFormat("falco")
                 .setEvent(dev.bulwark.schemas.EventInfo.newBuilder().setKind("alert").build())
                 .setContainer(dev.bulwark.schemas.ContainerInfo.newBuilder().setId(id).build()).build();
-        var finding = dev.bulwark.schemas.Finding.newBuilder(dev.bulwark.detectors.FindingFactory.of(
-                new dev.bulwark.detectors.container.InteractiveShellInContainerDetector(), "test.rule", "Test", "high",
-                dev.bulwark.detectors.FindingFactory.mitre(List.of(), List.of()), "a finding", event,
-                dev.bulwark.detectors.TenantResolver.none(), Map.of(), id)).setId(id).build();
+        var finding = dev.bulwark.schemas.Finding.newBuilder(new dev.bulwark.detectors.api.FindingBuilder(
+                "interactive-shell-in-container", "1", namespace -> null, event).rule("test.rule", "Test")
+                .severity(dev.bulwark.detectors.api.Severity.HIGH).summary("a finding").identity(id).build()).setId(id).build();
         return new org.apache.kafka.clients.producer.ProducerRecord<>(topics.findings().name(), 0, id,
                 topics.findings().valueSerde().serializer().serialize(topics.findings().name(), finding));
     }

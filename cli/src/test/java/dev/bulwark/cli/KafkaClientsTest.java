@@ -45,7 +45,7 @@ class KafkaClientsTest {
         assertThat(streams).containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("main.consumer.group.instance.id", "host-1-detectors")
                 .containsEntry("consumer.session.timeout.ms", 15_000)
-                .containsEntry("processing.exception.handler", dev.bulwark.detectors.DeadLetterHandlers.Processing.class);
+                .containsEntry("processing.exception.handler", dev.bulwark.detection.DeadLetterHandlers.Processing.class);
     }
 
     @Test

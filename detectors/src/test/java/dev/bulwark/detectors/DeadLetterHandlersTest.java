@@ -16,6 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bulwark.detection.DeadLetterHandlers;
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.TenantResolver;
+import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.container.InteractiveShellInContainerDetector;
 import dev.bulwark.detectors.container.InteractiveShellInContainerDetectorTest;
 import dev.bulwark.schemas.DeadLetter;

@@ -26,6 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
+import dev.bulwark.detection.DeadLetterHandlers;
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detection.TenantResolver;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.FindingBounds;
 import dev.bulwark.detectors.container.InteractiveShellInContainerDetectorTest;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.Finding;

@@ -43,7 +43,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
-import dev.bulwark.detectors.context.TenantDirectory;
+import dev.bulwark.detection.ContextTenantDirectory;
+import dev.bulwark.detection.DeadLetterHandlers;
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detection.TenantResolver;
+import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.testkit.Scenario;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.Finding;
@@ -202,7 +207,7 @@ class DetectorScenariosIT {
         /** Waits until the directory shows the context sent so far and the application committed all it was sent. */
         private void processed() throws Exception {
             producer.flush();
-            TenantDirectory directory = new TenantDirectory(streams.store(StoreQueryParameters.fromNameAndType(
+            ContextTenantDirectory directory = new ContextTenantDirectory(streams.store(StoreQueryParameters.fromNameAndType(
                     DetectionTopology.DIRECTORY_STORE, QueryableStoreTypes.<String, TenantContext>keyValueStore())),
                     TenantResolver.none());
             await("the tenant directory to show the context", () -> context.entrySet().stream().allMatch(entry -> {

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.testkit.DetectorTestKit;
 import dev.bulwark.detectors.testkit.Scenario;
 

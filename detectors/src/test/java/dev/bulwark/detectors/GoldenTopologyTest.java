@@ -18,6 +18,9 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyDescription;
 import org.junit.jupiter.api.Test;
 
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 

@@ -1,11 +1,11 @@
 package dev.bulwark.detectors;
 
-import java.util.List;
-import java.util.Map;
-
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.SecurityEvent;
 
@@ -27,8 +27,13 @@ public final class PoisonDetector implements Detector {
     }
 
     @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
+    }
+
+    @Override
     public KStream<String, Finding> build(DetectorContext context) {
-        return context.events().mapValues(event -> finding(event, context), Named.as(name() + "-finding"));
+        return context.events().mapValues(event -> finding(event, context), context.named("finding"));
     }
 
     private Finding finding(SecurityEvent event, DetectorContext context) {
@@ -36,7 +41,7 @@ public final class PoisonDetector implements Detector {
         if (commandLine != null && commandLine.contains(POISON)) {
             throw new IllegalStateException("cannot handle event " + event.getId());
         }
-        return FindingFactory.of(this, RULE_ID, "Every event", "low", FindingFactory.mitre(List.of(), List.of()),
-                "event " + event.getId(), event, context.tenants(), Map.of("event.id", event.getId()), event.getId());
+        return context.finding(event).rule(RULE_ID, "Every event").severity(Severity.LOW).summary("event " + event.getId())
+                .evidence("event.id", event.getId()).build();
     }
 }

@@ -5,7 +5,7 @@ package dev.bulwark.schemas;
  * and {@link TenantContext}: every one is defined here, once.
  *
  * <p>Why: attributes are for source fields without a typed home, read by Sigma rules (through
- * {@code detectors/src/main/resources/sigma/field-mapping.yaml}), shown to analysts and kept for replays. Facts that
+ * {@code sigma/src/main/resources/sigma/field-mapping.yaml}), shown to analysts and kept for replays. Facts that
  * detectors reason about are typed fields instead ({@link PodSpecFacts}, {@link OwnerReference},
  * {@link NetworkPolicySpec}, {@link LabelSelectorSpec}); the keys left here are descriptive. Naming them in one place
  * keeps the writers (ingest), the readers (detectors, the Sigma field mapping, docs/sources.md) and the tests from

@@ -1,9 +1,5 @@
 package dev.bulwark.detectors.behaviour;
 
-import dev.bulwark.config.Field;
-import dev.bulwark.config.Type;
-import dev.bulwark.config.Validator;
-
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +19,15 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
 import dev.bulwark.detectors.JsonSerde;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.AvroSerde;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.MitreAttack;
@@ -45,7 +46,7 @@ import dev.bulwark.schemas.SecurityEvent;
 public final class BehaviourBaselineDetector implements Detector {
 
     public static final String RULE_ID = "bulwark.behaviour.new_in_image";
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("execution", "command-and-control"),
+    private static final MitreAttack MITRE = Mitre.of(List.of("execution", "command-and-control"),
             List.of("T1059", "T1071"));
 
     /** What one image is known to do. */
@@ -55,6 +56,11 @@ public final class BehaviourBaselineDetector implements Detector {
     @Override
     public String name() {
         return "behaviour-baseline";
+    }
+
+    @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
 
     /** {@code learning}: how long an image is learned before new behaviour is reported. */
@@ -82,9 +88,7 @@ public final class BehaviourBaselineDetector implements Detector {
         Duration idleTtl = context.settings().get(IDLE_TTL);
         int maxItems = context.settings().get(MAX_ITEMS);
         Set<String> optOut = Set.copyOf(context.settings().get(OPT_OUT_TENANTS));
-        String store = name() + "-profiles";
-        context.builder().addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store),
-                Serdes.String(), JsonSerde.of(Profile.class)));
+        String store = context.stores().keyValue("profiles", Serdes.String(), JsonSerde.of(Profile.class));
         return context.events()
                 .filter((key, event) -> image(event) != null && item(event) != null
                         && (event.getTenant() == null || !optOut.contains(event.getTenant().getOwner())),
@@ -185,8 +189,7 @@ public final class BehaviourBaselineDetector implements Detector {
         evidence.put("baseline." + item.getKey(), item.getValue());
         evidence.put("process.command_line", event.getProcess() == null ? null : event.getProcess().getCommandLine());
         evidence.put("container.id", event.getContainer().getId());
-        return FindingFactory.of(this, RULE_ID, "Image did something outside its learned behaviour", "medium", MITRE,
-                "Image " + image + " in " + where + " " + what + " after its learning period", event, context.tenants(),
-                evidence, image, item.getKey(), item.getValue());
+        return context.finding(event).rule(RULE_ID, "Image did something outside its learned behaviour").severity(Severity.MEDIUM).mitre(MITRE)
+                .summary("Image " + image + " in " + where + " " + what + " after its learning period").evidence(evidence).identity(image, item.getKey(), item.getValue()).build();
     }
 }

@@ -1,9 +1,5 @@
 package dev.bulwark.detectors.container;
 
-import dev.bulwark.config.Field;
-import dev.bulwark.config.Type;
-import dev.bulwark.config.Validator;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +8,14 @@ import java.util.Set;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.MitreAttack;
 import dev.bulwark.schemas.ProcessInfo;
@@ -37,12 +38,17 @@ public final class InteractiveShellInContainerDetector implements Detector {
     public static final Set<String> DEFAULT_SHELLS = Set.of("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh",
             "fish", "busybox");
 
-    private static final MitreAttack MITRE = FindingFactory.mitre(
+    private static final MitreAttack MITRE = Mitre.of(
             List.of("execution"), List.of("T1059.004", "T1609"));
 
     @Override
     public String name() {
         return "interactive-shell-in-container";
+    }
+
+    @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
 
     /** {@code shells}: the process names that count as shells. */
@@ -114,7 +120,7 @@ public final class InteractiveShellInContainerDetector implements Detector {
         evidence.put("kubernetes.namespace", namespace);
         evidence.put("kubernetes.pod", pod);
         evidence.put("source.rule", event.getRule() == null ? null : event.getRule().getName());
-        return FindingFactory.of(this, RULE_ID, "Interactive shell spawned in a container", "high", MITRE, summary,
-                event, context.tenants(), evidence, event.getContainer().getId(), event.getId());
+        return context.finding(event).rule(RULE_ID, "Interactive shell spawned in a container").severity(Severity.HIGH).mitre(MITRE)
+                .summary(summary).evidence(evidence).identity(event.getContainer().getId(), event.getId()).build();
     }
 }

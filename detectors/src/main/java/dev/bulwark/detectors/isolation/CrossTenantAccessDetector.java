@@ -1,9 +1,5 @@
 package dev.bulwark.detectors.isolation;
 
-import dev.bulwark.config.Field;
-import dev.bulwark.config.Type;
-import dev.bulwark.config.Validator;
-
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +13,14 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.config.Field;
+import dev.bulwark.config.Type;
+import dev.bulwark.config.Validator;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.MitreAttack;
@@ -41,12 +42,17 @@ public final class CrossTenantAccessDetector implements Detector {
     public static final String ALLOWED_RULE = Isolation.RULE_PREFIX + "cross_tenant_access";
     public static final String DENIED_RULE = Isolation.RULE_PREFIX + "cross_tenant_probing";
 
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("lateral-movement", "discovery"),
+    private static final MitreAttack MITRE = Mitre.of(List.of("lateral-movement", "discovery"),
             List.of("T1609", "T1613"));
 
     @Override
     public String name() {
         return "cross-tenant-access";
+    }
+
+    @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
 
     /** {@code threshold}: refusals of one identity against one tenant that make probing. */
@@ -112,9 +118,8 @@ public final class CrossTenantAccessDetector implements Detector {
         String summary = "Identity " + audit.getSubjectUser() + " of tenant " + event.getTenant().getActor() + " "
                 + access.describe() + " " + target + " of tenant " + event.getTenant().getOwner()
                 + " and the API server allowed it (a breach or an RBAC misconfiguration)";
-        return FindingFactory.of(this, ALLOWED_RULE, "Cross-tenant access allowed", critical ? "critical" : "high", MITRE,
-                summary, event, context.tenants(), evidence(event),
-                audit.getAuditId() != null ? audit.getAuditId() : event.getId());
+        return context.finding(event).rule(ALLOWED_RULE, "Cross-tenant access allowed").severity(Severity.of(critical ? "critical" : "high")).mitre(MITRE)
+                .summary(summary).evidence(evidence(event)).identity(audit.getAuditId() != null ? audit.getAuditId() : event.getId()).build();
     }
 
     private Finding probingFinding(Windowed<String> key, DeniedAttempts attempts, int threshold, Duration window,
@@ -125,8 +130,8 @@ public final class CrossTenantAccessDetector implements Detector {
                 + threshold + " times within " + window.toMinutes() + " minutes on resources of tenant "
                 + last.getTenant().getOwner() + " (probing), latest: " + Isolation.Access.of(audit).describe() + " "
                 + describeTarget(audit);
-        Finding finding = FindingFactory.of(this, DENIED_RULE, "Cross-tenant access attempts denied", "medium", MITRE,
-                summary, last, context.tenants(), evidence(last), key.key(), Long.toString(key.window().start()));
+        Finding finding = context.finding(last).rule(DENIED_RULE, "Cross-tenant access attempts denied").severity(Severity.MEDIUM).mitre(MITRE)
+                .summary(summary).evidence(evidence(last)).identity(key.key(), Long.toString(key.window().start())).build();
         finding.setCount(attempts.count());
         finding.setFirstSeen(attempts.firstSeenMillis());
         finding.getEvidence().setEventIds(attempts.eventIds());

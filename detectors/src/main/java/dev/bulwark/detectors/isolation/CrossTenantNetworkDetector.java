@@ -11,11 +11,13 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
-import dev.bulwark.detectors.context.TenantDirectory;
-import dev.bulwark.detectors.sigma.Cidr;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
+import dev.bulwark.detectors.api.TenantDirectory;
+import dev.bulwark.schemas.Cidr;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.IpBlock;
 import dev.bulwark.schemas.LabelSelector;
@@ -59,7 +61,7 @@ public final class CrossTenantNetworkDetector implements Detector {
 
     public static final String RULE_ID = Isolation.RULE_PREFIX + "cross_tenant_network";
 
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("lateral-movement"), List.of("T1210", "T1046"));
+    private static final MitreAttack MITRE = Mitre.of(List.of("lateral-movement"), List.of("T1210", "T1046"));
 
     @Override
     public String name() {
@@ -67,9 +69,10 @@ public final class CrossTenantNetworkDetector implements Detector {
     }
 
     @Override
-    public java.util.Set<Input> inputs() {
-        return java.util.Set.of(Input.EVENTS, Input.TENANT_DIRECTORY);
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
+
 
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
@@ -82,7 +85,7 @@ public final class CrossTenantNetworkDetector implements Detector {
                     @Override
                     public void init(FixedKeyProcessorContext<String, Finding> processorContext) {
                         this.processorContext = processorContext;
-                        this.directory = context.directory(processorContext);
+                        this.directory = context.tenants().directory(processorContext);
                     }
 
                     @Override
@@ -286,8 +289,7 @@ public final class CrossTenantNetworkDetector implements Detector {
         evidence.put("process.executable", event.getProcess() == null ? null : event.getProcess().getExecutable());
         evidence.put("tenant.source", tenant.getOwner());
         evidence.put("tenant.destination", tenant.getPeer());
-        return FindingFactory.of(this, RULE_ID, "Cross-tenant connection without a NetworkPolicy", "high", MITRE, summary,
-                victimView, context.tenants(), evidence, source, tenant.getPeerNamespace() + "/" + tenant.getPeerPod(),
-                String.valueOf(event.getDestination().getPort()));
+        return context.finding(victimView).rule(RULE_ID, "Cross-tenant connection without a NetworkPolicy").severity(Severity.HIGH).mitre(MITRE)
+                .summary(summary).evidence(evidence).identity(source, tenant.getPeerNamespace() + "/" + tenant.getPeerPod(), String.valueOf(event.getDestination().getPort())).build();
     }
 }

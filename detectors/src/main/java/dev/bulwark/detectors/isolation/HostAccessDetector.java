@@ -9,9 +9,11 @@ import java.util.regex.Pattern;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.MitreAttack;
 import dev.bulwark.schemas.SecurityEvent;
@@ -28,7 +30,7 @@ public final class HostAccessDetector implements Detector {
 
     public static final String RULE_ID = Isolation.RULE_PREFIX + "host_access";
 
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("privilege-escalation", "collection"),
+    private static final MitreAttack MITRE = Mitre.of(List.of("privilege-escalation", "collection"),
             List.of("T1611", "T1552.007"));
     private static final List<String> RUNTIME_SOCKETS = List.of("/var/run/docker.sock", "/run/docker.sock",
             "/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock", "/var/run/crio/crio.sock",
@@ -38,6 +40,11 @@ public final class HostAccessDetector implements Detector {
     @Override
     public String name() {
         return "host-access";
+    }
+
+    @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
 
     @Override
@@ -79,9 +86,8 @@ public final class HostAccessDetector implements Detector {
         evidence.put("process.command_line", event.getProcess() == null ? null : event.getProcess().getCommandLine());
         evidence.put("container.id", event.getContainer().getId());
         evidence.put("container.image.name", event.getContainer().getImageName());
-        return FindingFactory.of(this, RULE_ID, socket ? "Container touched the runtime socket"
-                        : "Container touched another pod's volumes", socket ? "critical" : "high", MITRE,
-                process + " in " + where + " touched " + what, event, context.tenants(), evidence,
-                event.getContainer().getId(), event.getFile().getPath());
+        return context.finding(event).rule(RULE_ID, socket ? "Container touched the runtime socket"
+                        : "Container touched another pod's volumes").severity(Severity.of(socket ? "critical" : "high")).mitre(MITRE)
+                .summary(process + " in " + where + " touched " + what).evidence(evidence).identity(event.getContainer().getId(), event.getFile().getPath()).build();
     }
 }

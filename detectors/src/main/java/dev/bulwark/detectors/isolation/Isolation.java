@@ -1,6 +1,6 @@
 package dev.bulwark.detectors.isolation;
 
-import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.detectors.api.Tenants;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.SecurityEvent;
 import dev.bulwark.schemas.TenantInfo;
@@ -22,7 +22,7 @@ final class Isolation {
 
     /** True when a tenant is a real, known tenant. */
     static boolean known(String tenant) {
-        return tenant != null && !TenantResolver.UNATTRIBUTED.equals(tenant);
+        return tenant != null && !Tenants.UNATTRIBUTED.equals(tenant);
     }
 
     /** True when the acting identity's tenant is known and differs from the owner's. */

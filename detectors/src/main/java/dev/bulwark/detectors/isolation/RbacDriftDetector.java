@@ -19,12 +19,14 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
 import dev.bulwark.detectors.JsonSerde;
-import dev.bulwark.detectors.TenantResolver;
-import dev.bulwark.detectors.context.TenantDirectory;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
+import dev.bulwark.detectors.api.TenantDirectory;
+import dev.bulwark.detectors.api.Tenants;
 import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.KubernetesInfo;
@@ -68,7 +70,7 @@ public final class RbacDriftDetector implements Detector {
     public static final String CROSS_TENANT_RULE = Isolation.RULE_PREFIX + "rbac_cross_tenant_binding";
     public static final String CLUSTER_WIDE_RULE = Isolation.RULE_PREFIX + "rbac_cluster_wide_tenant_binding";
 
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("privilege-escalation", "persistence"),
+    private static final MitreAttack MITRE = Mitre.of(List.of("privilege-escalation", "persistence"),
             List.of("T1078.004", "T1098"));
     private static final List<String> POWERFUL_ROLES = List.of("ClusterRole:cluster-admin", "ClusterRole:admin",
             "ClusterRole:edit");
@@ -83,6 +85,11 @@ public final class RbacDriftDetector implements Detector {
     @Override
     public String name() {
         return "rbac-drift";
+    }
+
+    @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
 
     /** True when the directory knows the binding's namespace and every namespace its service accounts name. */
@@ -100,10 +107,6 @@ public final class RbacDriftDetector implements Detector {
     }
 
 
-    @Override
-    public java.util.Set<Input> inputs() {
-        return java.util.Set.of(Input.CONTEXT_UPDATES, Input.TENANT_DIRECTORY);
-    }
 
     /** What the detector remembers about a namespace: its tenant label, and since when a move awaits re-judgement. */
     public record NamespaceTenant(String tenant, long movedAtMillis) {
@@ -113,18 +116,13 @@ public final class RbacDriftDetector implements Detector {
     }
 
     /** Name of the store of namespace tenants. */
-    String namespaceStore() {
-        return name() + "-namespace-tenants";
-    }
-
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
         if (context.contextUpdates() == null) {
             throw new IllegalStateException(name() + " needs tenant context; build it with DetectionTopology");
         }
-        String namespaces = namespaceStore();
-        context.builder().addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(namespaces),
-                Serdes.String(), JsonSerde.of(NamespaceTenant.class)));
+        String namespaces = context.stores().keyValue("namespace-tenants", Serdes.String(),
+                JsonSerde.of(NamespaceTenant.class));
         return context.contextUpdates()
                 .filter((key, object) -> key != null && key.startsWith(NAMESPACE_PREFIX)
                         || object != null && ("rolebinding".equals(object.getKind())
@@ -147,7 +145,7 @@ public final class RbacDriftDetector implements Detector {
                     @Override
                     public void init(ProcessorContext<String, Finding> processorContext) {
                         this.processorContext = processorContext;
-                        this.directory = context.directory(processorContext);
+                        this.directory = context.tenants().directory(processorContext);
                         this.namespaceTenants = processorContext.getStateStore(namespaces);
                         // Moves not re-judged before a restart or rebalance are still owed.
                         try (KeyValueIterator<String, NamespaceTenant> it = namespaceTenants.all()) {
@@ -297,7 +295,7 @@ public final class RbacDriftDetector implements Detector {
                     }
 
                     private void check(TenantContext binding, Predicate<Subject> subjects) {
-                        for (Finding finding : findings(binding, directory, context.tenants(), subjects)) {
+                        for (Finding finding : findings(binding, directory, context, subjects)) {
                             processorContext.forward(new Record<>(finding.getId(), finding, finding.getLastSeen()));
                         }
                     }
@@ -305,7 +303,7 @@ public final class RbacDriftDetector implements Detector {
     }
 
     /** The drift findings for the chosen subjects of one binding. */
-    List<Finding> findings(TenantContext binding, TenantDirectory directory, TenantResolver tenants,
+    List<Finding> findings(TenantContext binding, TenantDirectory directory, DetectorContext context,
                            Predicate<Subject> subjects) {
         List<Finding> findings = new ArrayList<>();
         String role = binding.getGrants().isEmpty() ? "?" : binding.getGrants().get(0).getRole();
@@ -327,14 +325,14 @@ public final class RbacDriftDetector implements Detector {
                 findings.add(finding(binding, subject, subjectTenant, subjectTenant, CLUSTER_WIDE_RULE,
                         "Tenant identity granted cluster-wide rights", powerful ? "critical" : "high",
                         "ClusterRoleBinding " + binding.getName() + " grants " + role + " cluster-wide to " + who
-                                + " of tenant " + subjectTenant + ", reaching every tenant's namespaces", tenants));
+                                + " of tenant " + subjectTenant + ", reaching every tenant's namespaces", context));
             } else if (bindingTenant.known() && Isolation.known(bindingTenant.tenant())
                     && !bindingTenant.tenant().equals(subjectTenant)) {
                 findings.add(finding(binding, subject, bindingTenant.tenant(), subjectTenant, CROSS_TENANT_RULE,
                         "Role binding grants another tenant rights", wildcard ? "critical" : "high",
                         "RoleBinding " + binding.getNamespace() + "/" + binding.getName() + " in tenant "
                                 + bindingTenant.tenant() + "'s namespace grants " + role + " to " + who + " of tenant "
-                                + subjectTenant, tenants));
+                                + subjectTenant, context));
             }
         }
         return findings;
@@ -353,7 +351,7 @@ public final class RbacDriftDetector implements Detector {
     }
 
     private Finding finding(TenantContext binding, Subject subject, String victim, String actor, String rule, String title,
-                            String severity, String summary, TenantResolver tenants) {
+                            String severity, String summary, DetectorContext context) {
         // The binding is the evidence; it becomes a synthetic event so findings look like every other finding.
         SecurityEvent event = SecurityEvent.newBuilder()
                 .setId(binding.getKind() + "/" + binding.getKey())
@@ -375,8 +373,8 @@ public final class RbacDriftDetector implements Detector {
         evidence.put("subject.namespace", subject.getNamespace());
         evidence.put("tenant.owner", victim);
         evidence.put("tenant.actor", actor);
-        return FindingFactory.of(this, rule, title, severity, MITRE, summary, event, tenants, evidence,
-                binding.getKind() + "/" + binding.getKey(), subject.getKind() + "/" + subject.getNamespace() + "/"
-                        + subject.getName());
+        return context.finding(event).rule(rule, title).severity(Severity.of(severity)).mitre(MITRE)
+                .summary(summary).evidence(evidence).identity(binding.getKind() + "/" + binding.getKey(), subject.getKind() + "/" + subject.getNamespace() + "/"
+                        + subject.getName()).build();
     }
 }

@@ -10,9 +10,11 @@ import java.util.Set;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.MitreAttack;
@@ -34,7 +36,7 @@ public final class WeakenedIsolationDetector implements Detector {
 
     public static final String RULE_ID = Isolation.RULE_PREFIX + "weakened_pod_isolation";
 
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("privilege-escalation"),
+    private static final MitreAttack MITRE = Mitre.of(List.of("privilege-escalation"),
             List.of("T1611", "T1610"));
     private static final Set<String> DANGEROUS_CAPABILITIES = Set.of("SYS_ADMIN", "SYS_PTRACE", "SYS_MODULE",
             "NET_ADMIN", "DAC_READ_SEARCH", "SYS_RAWIO", "BPF", "PERFMON", "ALL");
@@ -44,6 +46,11 @@ public final class WeakenedIsolationDetector implements Detector {
     @Override
     public String name() {
         return "weakened-isolation";
+    }
+
+    @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
     }
 
     @Override
@@ -125,8 +132,8 @@ public final class WeakenedIsolationDetector implements Detector {
         evidence.put(prefix + "images", joined(pod.getImages()));
         evidence.put("kubernetes_audit.subject_user", audit.getSubjectUser());
         evidence.put("kubernetes_audit.verb", audit.getVerb());
-        return FindingFactory.of(this, RULE_ID, "Pod weakens tenant isolation", severity, MITRE, summary, event,
-                context.tenants(), evidence, workload, String.join("|", facts));
+        return context.finding(event).rule(RULE_ID, "Pod weakens tenant isolation").severity(Severity.of(severity)).mitre(MITRE)
+                .summary(summary).evidence(evidence).identity(workload, String.join("|", facts)).build();
     }
 
     private static String text(Boolean flag) {

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.bulwark.detectors.DetectionTopology;
-import dev.bulwark.detectors.Detectors;
-import dev.bulwark.detectors.TenantResolver;
+import dev.bulwark.detection.DetectionTopology;
+import dev.bulwark.detection.Detectors;
+import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.schemas.ContainerInfo;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.EventInfo;

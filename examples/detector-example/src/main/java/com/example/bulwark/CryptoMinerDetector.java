@@ -1,20 +1,19 @@
 package com.example.bulwark;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 
 import dev.bulwark.config.Field;
 import dev.bulwark.config.Type;
 import dev.bulwark.config.Validator;
-import dev.bulwark.detectors.Detector;
-import dev.bulwark.detectors.DetectorContext;
-import dev.bulwark.detectors.FindingFactory;
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.DetectorApi;
+import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.Mitre;
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.MitreAttack;
 import dev.bulwark.schemas.SecurityEvent;
@@ -29,7 +28,7 @@ import dev.bulwark.schemas.SecurityEvent;
 public final class CryptoMinerDetector implements Detector {
 
     static final String RULE_ID = "example.crypto_miner";
-    private static final MitreAttack MITRE = FindingFactory.mitre(List.of("impact"), List.of("T1496"));
+    private static final MitreAttack MITRE = Mitre.of(List.of("impact"), List.of("T1496"));
 
     /** {@code names}: process names of miners. */
     static final Field<List<String>> NAMES = Field.of("names", Type.LIST)
@@ -47,6 +46,11 @@ public final class CryptoMinerDetector implements Detector {
     }
 
     @Override
+    public String apiVersion() {
+        return DetectorApi.VERSION;
+    }
+
+    @Override
     public List<Field<?>> settings() {
         return List.of(NAMES, PORTS);
     }
@@ -56,8 +60,8 @@ public final class CryptoMinerDetector implements Detector {
         Set<String> names = Set.copyOf(context.settings().get(NAMES));
         Set<String> ports = Set.copyOf(context.settings().get(PORTS));
         return context.events()
-                .filter((key, event) -> reason(event, names, ports) != null, Named.as(name() + "-filter"))
-                .mapValues(event -> finding(event, reason(event, names, ports), context), Named.as(name() + "-finding"));
+                .filter((key, event) -> reason(event, names, ports) != null, context.named("filter"))
+                .mapValues(event -> finding(event, reason(event, names, ports), context), context.named("finding"));
     }
 
     /** Why the event looks like mining, or null. */
@@ -76,14 +80,17 @@ public final class CryptoMinerDetector implements Detector {
         return null;
     }
 
-    private Finding finding(SecurityEvent event, String reason, DetectorContext context) {
-        Map<String, String> evidence = new LinkedHashMap<>();
-        evidence.put("process.name", event.getProcess().getName());
-        evidence.put("process.command_line", event.getProcess().getCommandLine());
-        evidence.put("destination.ip", event.getDestination() == null ? null : event.getDestination().getIp());
-        evidence.put("container.image.name", event.getContainer().getImageName());
-        return FindingFactory.of(this, RULE_ID, "Cryptocurrency miner in a container", "high", MITRE,
-                "Container " + event.getContainer().getId() + " " + reason, event, context.tenants(), evidence,
-                event.getContainer().getId());
+    private static Finding finding(SecurityEvent event, String reason, DetectorContext context) {
+        return context.finding(event)
+                .rule(RULE_ID, "Cryptocurrency miner in a container")
+                .severity(Severity.HIGH)
+                .mitre(MITRE)
+                .summary("Container " + event.getContainer().getId() + " " + reason)
+                .evidence("process.name", event.getProcess().getName())
+                .evidence("process.command_line", event.getProcess().getCommandLine())
+                .evidence("destination.ip", event.getDestination() == null ? null : event.getDestination().getIp())
+                .evidence("container.image.name", event.getContainer().getImageName())
+                .identity(event.getContainer().getId()) // one finding per container, however often it mines
+                .build();
     }
 }

@@ -1,0 +1,247 @@
+package dev.bulwark.detection;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.state.Stores;
+
+import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.detectors.api.FindingBounds;
+import dev.bulwark.schemas.DeadLetter;
+import dev.bulwark.schemas.DeadLetters;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.SecurityEvent;
+import dev.bulwark.schemas.TenantContext;
+import dev.bulwark.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The detection topology: events topic → every enabled {@link Detector} → findings topic.
+ *
+ * <p>Why: one place wires the detectors together and guarantees that nothing is lost on the way: records that cannot
+ * be decoded go to the dead-letter topic with their original bytes and the reason, instead of stopping the stream or
+ * vanishing.
+ */
+public final class DetectionTopology {
+
+    private DetectionTopology() {
+    }
+
+    /** Name of the global store holding the tenant directory. */
+    public static final String DIRECTORY_STORE = "tenant-directory";
+    /** Name of the store of events waiting for their namespace's context. */
+    public static final String PENDING_STORE = "enrich-pending";
+
+    /**
+     * How the enrichment waits for context that has not arrived yet, and the bound of one finding.
+     *
+     * @param contextWait how long an event without tenant context waits for it
+     * @param maxPending most events waiting at once per task
+     * @param maxFindingBytes the largest serialized finding ({@link FindingBounds}); larger ones are cut
+     */
+    public record EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes) {
+        public static final EnrichmentSettings DEFAULTS = new EnrichmentSettings(Duration.ofSeconds(2), 10_000,
+                FindingBounds.DEFAULT_MAX_BYTES);
+
+        /** With the default finding bound. */
+        public EnrichmentSettings(Duration contextWait, int maxPending) {
+            this(contextWait, maxPending, FindingBounds.DEFAULT_MAX_BYTES);
+        }
+    }
+
+    /** Builds the topology for the given detectors, with default enrichment settings. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics) {
+        return build(topics, detectors, tenants, detectorConfig, metrics, EnrichmentSettings.DEFAULTS);
+    }
+
+    /** Builds the topology for the given detectors. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
+                                 EnrichmentSettings enrichment) {
+        Map<String, dev.bulwark.config.Settings> settings = Detectors.settings(detectors, detectorConfig);
+        StreamsBuilder builder = new StreamsBuilder();
+        Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
+                .register(metrics);
+        Counter deadLettered = Counter.builder("bulwark.detect.dead.letters")
+                .description("event records the detectors could not decode").register(metrics);
+        Counter unattributed = Counter.builder("bulwark.detect.unattributed")
+                .description("events that waited for tenant context in vain and went on unattributed").register(metrics);
+
+        KStream<String, TenantContext> contextUpdates = contextDirectory(builder, topics, deadLettered);
+
+        KStream<String, Decoded> decoded = builder
+                .stream(topics.events().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events-source"))
+                .processValues(() -> new DecodeProcessor(topics), Named.as("decode-events"));
+
+        var branches = decoded.split(Named.as("decoded-"))
+                .branch((key, value) -> value.event() == null, Branched.as("undecodable"))
+                .defaultBranch(Branched.as("events"));
+
+        branches.get("decoded-undecodable")
+                .peek((key, value) -> deadLettered.increment(), Named.as("count-dead-letters"))
+                .mapValues(Decoded::deadLetter, Named.as("to-dead-letter"))
+                .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(),
+                        topics.deadLetters().valueSerde()).withName("dead-letter-sink"));
+
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(),
+                topics.events().valueSerde()));
+        KStream<String, SecurityEvent> events = branches.get("decoded-events")
+                .peek((key, value) -> eventsIn.increment(), Named.as("count-events"))
+                .mapValues(Decoded::event, Named.as("events"))
+                .process(() -> new TenantEnricher(DIRECTORY_STORE, PENDING_STORE, tenants, enrichment.contextWait(),
+                        enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
+
+        for (Detector detector : detectors) {
+            Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
+                    .description("findings emitted").register(metrics);
+            StreamsDetectorContext context = new StreamsDetectorContext(detector, builder, events, contextUpdates, tenants,
+                    settings.get(detector.name()), DIRECTORY_STORE, topics, metrics);
+            KStream<String, Finding> findings = detector.build(context);
+            findings.mapValues(finding -> finding == null ? null : FindingBounds.cap(finding, enrichment.maxFindingBytes()),
+                            Named.as(detector.name() + "-bounded"))
+                    .peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
+                    .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())
+                            .withName(detector.name() + "-findings-sink"));
+        }
+        return builder.build();
+    }
+
+    /**
+     * Context topic → (decode, dead-letter what is unreadable) → the directory topic → the global tenant-directory
+     * store on every instance; returns the stream of context changes for detectors.
+     */
+    private static KStream<String, TenantContext> contextDirectory(StreamsBuilder builder, Topics topics,
+                                                                   Counter deadLettered) {
+        var contextValues = topics.context().valueSerde();
+        // Decoded once: a record is either a context update (null value = deletion) or a dead letter.
+        KStream<String, DecodedContext> decoded = builder.stream(topics.context().name(),
+                        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("context-source"))
+                .mapValues((key, value) -> DecodedContext.of(key, value, contextValues.deserializer(), topics),
+                        Named.as("context-decode"));
+        var contextBranches = decoded.split(Named.as("context-"))
+                .branch((key, value) -> value.deadLetter() != null, Branched.as("undecodable"))
+                .defaultBranch(Branched.as("valid"));
+        contextBranches.get("context-undecodable")
+                .peek((key, value) -> deadLettered.increment(), Named.as("count-context-dead-letters"))
+                .mapValues(DecodedContext::deadLetter, Named.as("context-to-dead-letter"))
+                .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(),
+                        topics.deadLetters().valueSerde()).withName("context-dead-letter-sink"));
+        KStream<String, TenantContext> updates = contextBranches.get("context-valid")
+                .mapValues(DecodedContext::value, Named.as("context-values"));
+        updates.to(topics.contextDirectory().name(), Produced.with(topics.contextDirectory().keySerde(),
+                topics.contextDirectory().valueSerde()).withName("context-directory-sink"));
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DIRECTORY_STORE),
+                        Serdes.String(), topics.contextDirectory().valueSerde()).withLoggingDisabled(),
+                topics.contextDirectory().name(),
+                Consumed.with(Serdes.String(), topics.contextDirectory().valueSerde()).withName("context-directory-source"),
+                () -> new ContextDirectoryUpdater(DIRECTORY_STORE));
+        return updates;
+    }
+
+    /** A decoded context record (null value = deletion), or the dead letter explaining why it could not be decoded. */
+    record DecodedContext(TenantContext value, DeadLetter deadLetter) {
+        static DecodedContext of(String key, byte[] bytes, org.apache.kafka.common.serialization.Deserializer<TenantContext> decoder,
+                                 Topics topics) {
+            String origin = topics.context().name() + " key " + key;
+            if (key == null) {
+                return new DecodedContext(null, DeadLetters.of(bytes, "avro:TenantContext", origin, "detect",
+                        "context record without a key"));
+            }
+            if (bytes == null) {
+                return new DecodedContext(null, null);
+            }
+            try {
+                return new DecodedContext(decoder.deserialize(topics.context().name(), bytes), null);
+            } catch (RuntimeException e) {
+                return new DecodedContext(null, DeadLetters.of(bytes, "avro:TenantContext", origin, "detect",
+                        "not a readable TenantContext"));
+            }
+        }
+    }
+
+    /**
+     * Streams settings for the detection application.
+     *
+     * @param topics the topics; handlers dead-letter to {@link Topics#deadLetters()}
+     * @param applicationId Kafka Streams application id (consumer group, internal topic prefix)
+     * @param exactlyOnce true for {@code exactly_once_v2}, false for at-least-once (findings are idempotent by id)
+     */
+    public static Properties streamsConfig(Topics topics, String bootstrapServers, String applicationId, String stateDir,
+                                           boolean exactlyOnce) {
+        Properties props = new Properties();
+        // A record that makes a processor, a deserializer or the producer fail is dead-lettered and the stream goes on.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandlers.Processing.class);
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandlers.Deserialization.class);
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandlers.Production.class);
+        props.put(DeadLetterHandlers.TOPIC_CONFIG, topics.deadLetters().name());
+        // The global tenant-directory store's processor too: otherwise one bad context record stops every instance.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        // At-least-once: findings are sent as they are found and offsets committed every second (a crash replays at most
+        // about a second of events, and the sink's deterministic ids absorb the repeats); exactly-once: Kafka Streams'
+        // own default, since read_committed consumers see findings only after a commit.
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? 100 : 1000);
+        props.put(StreamsConfig.producerPrefix("acks"), "all");
+        props.put(StreamsConfig.producerPrefix("linger.ms"), 5);
+        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        return props;
+    }
+
+    /** A decoded event, or the dead letter explaining why it could not be decoded. */
+    record Decoded(SecurityEvent event, DeadLetter deadLetter) {
+    }
+
+    /** Decodes event bytes; failures become dead letters that name the topic, partition and offset. */
+    static final class DecodeProcessor implements FixedKeyProcessor<String, byte[], Decoded> {
+
+        private final Topics topics;
+        private FixedKeyProcessorContext<String, Decoded> context;
+
+        DecodeProcessor(Topics topics) {
+            this.topics = topics;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, Decoded> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, byte[]> record) {
+            byte[] bytes = record.value();
+            try {
+                if (bytes == null) {
+                    throw new IllegalArgumentException("record has no value (null)");
+                }
+                SecurityEvent event = topics.events().valueSerde().deserializer().deserialize(topics.events().name(), bytes);
+                context.forward(record.withValue(new Decoded(event, null)));
+            } catch (RuntimeException e) {
+                String origin = context.recordMetadata()
+                        .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset())
+                        .orElse(topics.events().name());
+                DeadLetter letter = DeadLetters.of(bytes, "avro:SecurityEvent", origin, "detect", e.getMessage());
+                context.forward(record.withValue(new Decoded(null, letter)));
+            }
+        }
+    }
+}

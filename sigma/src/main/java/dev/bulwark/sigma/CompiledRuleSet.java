@@ -1,0 +1,180 @@
+package dev.bulwark.sigma;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.bulwark.schemas.SecurityEvent;
+
+/**
+ * An immutable, thread-safe set of compiled rules (and validated correlation rules) that matches events.
+ *
+ * <p>Why: the object a stream processor holds. {@link #match} routes an event to the rule groups of its logsources,
+ * prefilters each group on exact values and substrings, and fully evaluates only the candidate rules. A rule change
+ * builds a new set ({@link #with}, {@link #without}): rules are not recompiled, only the per-group indexes are rebuilt,
+ * which is cheap enough to do on every update; the old set keeps serving until the new one is swapped in.
+ */
+public final class CompiledRuleSet {
+
+    private final FieldMapping mapping;
+    private final Map<String, CompiledRule> rules;
+    private final List<SigmaCorrelation> correlations;
+    private final RuleGroup[] groups;
+    private final LongAdder events = new LongAdder();
+    private final LongAdder evaluations = new LongAdder();
+    private final LongAdder matches = new LongAdder();
+
+    CompiledRuleSet(FieldMapping mapping, Collection<CompiledRule> rules, List<SigmaCorrelation> correlations) {
+        this.mapping = mapping;
+        Map<String, CompiledRule> byKey = new LinkedHashMap<>();
+        for (CompiledRule rule : rules) {
+            if (rule.mapping() != mapping) {
+                throw new IllegalArgumentException("rule " + rule.key() + " was compiled with another field mapping");
+            }
+            byKey.put(rule.key(), rule);
+        }
+        this.rules = java.util.Collections.unmodifiableMap(byKey);
+        this.correlations = List.copyOf(correlations);
+        Set<String> notStandalone = notStandalone(byKey.values(), this.correlations);
+        List<RuleGroup> built = new ArrayList<>();
+        for (LogsourceMapping logsource : mapping.logsources()) {
+            List<CompiledRule> members = byKey.values().stream()
+                    .filter(r -> r.logsource().equals(logsource.name())).toList();
+            if (!members.isEmpty()) {
+                built.add(new RuleGroup(logsource, mapping.selector(logsource), members, notStandalone));
+            }
+        }
+        this.groups = built.toArray(RuleGroup[]::new);
+    }
+
+    /**
+     * The rules that match {@code event}, in logsource then rule order; an empty list (not allocated) when none.
+     * Safe to call from many threads.
+     */
+    public List<RuleMatch> match(SecurityEvent event) {
+        events.increment();
+        List<RuleMatch> out = null;
+        for (RuleGroup group : groups) {
+            out = group.match(event, out, evaluations);
+        }
+        if (out == null) {
+            return List.of();
+        }
+        matches.add(out.size());
+        return out;
+    }
+
+    /** A new set with {@code rule} added, or replacing the rule with the same key. */
+    public CompiledRuleSet with(CompiledRule rule) {
+        return withAll(List.of(rule));
+    }
+
+    /** A new set with {@code added} added or replacing rules with the same keys. */
+    public CompiledRuleSet withAll(Collection<CompiledRule> added) {
+        Map<String, CompiledRule> next = new LinkedHashMap<>(rules);
+        added.forEach(rule -> next.put(rule.key(), rule));
+        return new CompiledRuleSet(mapping, next.values(), correlations);
+    }
+
+    /** A new set without the rule with this key (id, name, or source location); the same set when absent. */
+    public CompiledRuleSet without(String key) {
+        if (!rules.containsKey(key)) {
+            return this;
+        }
+        Map<String, CompiledRule> next = new LinkedHashMap<>(rules);
+        next.remove(key);
+        return new CompiledRuleSet(mapping, next.values(), correlations);
+    }
+
+    /** A new set with these correlation rules (validate them first with {@link SigmaEngine#validate}). */
+    public CompiledRuleSet withCorrelations(List<SigmaCorrelation> replacement) {
+        return new CompiledRuleSet(mapping, rules.values(), replacement);
+    }
+
+    /** The rules, in insertion order. */
+    public Collection<CompiledRule> rules() {
+        return rules.values();
+    }
+
+    /** The rule with this key. */
+    public Optional<CompiledRule> rule(String key) {
+        return Optional.ofNullable(rules.get(key));
+    }
+
+    /** The correlation rules. */
+    public List<SigmaCorrelation> correlations() {
+        return correlations;
+    }
+
+    /** The correlation rules that reference this rule (by id or name). */
+    public List<SigmaCorrelation> correlationsOf(SigmaRule rule) {
+        return correlations.stream().filter(c -> references(c, rule)).toList();
+    }
+
+    /**
+     * The group-by values of a match for a correlation: for each group-by field (an alias resolved for the matched
+     * rule, or a field of the rule's logsource), its text in {@code event}, or null when absent.
+     */
+    public List<String> groupKey(SigmaCorrelation correlation, RuleMatch match, SecurityEvent event) {
+        CompiledRule rule = rules.get(match.rule().key());
+        if (rule == null) {
+            throw new IllegalArgumentException("rule " + match.rule().key() + " is not in this set");
+        }
+        List<String> key = new ArrayList<>(correlation.groupBy().size());
+        for (String field : correlation.groupBy()) {
+            Map<String, String> alias = correlation.aliases().get(field);
+            String actual = field;
+            if (alias != null) {
+                actual = alias.get(match.rule().name() != null && alias.containsKey(match.rule().name())
+                        ? match.rule().name() : match.rule().id());
+            }
+            key.add(actual == null ? null : rule.fieldText(actual, event));
+        }
+        return key;
+    }
+
+    /** Counters since this set was built: events matched, full rule evaluations, matches. */
+    public Stats stats() {
+        return new Stats(events.sum(), evaluations.sum(), matches.sum());
+    }
+
+    /** How many rules of each logsource group cannot be prefiltered (always evaluated), by group name. */
+    public Map<String, Integer> unfilteredRules() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (RuleGroup group : groups) {
+            counts.put(group.logsource().name(), group.unfilteredCount());
+        }
+        return counts;
+    }
+
+    /**
+     * Matching counters, for metrics and structural tests.
+     *
+     * @param events events given to {@link #match}
+     * @param evaluations full rule evaluations (after the prefilter)
+     * @param matches rule matches returned
+     */
+    public record Stats(long events, long evaluations, long matches) {
+    }
+
+    static boolean references(SigmaCorrelation correlation, SigmaRule rule) {
+        return correlation.rules().stream().anyMatch(ref -> ref.equals(rule.id()) || ref.equals(rule.name()));
+    }
+
+    private static Set<String> notStandalone(Collection<CompiledRule> rules, List<SigmaCorrelation> correlations) {
+        Set<String> hidden = new HashSet<>();
+        for (CompiledRule rule : rules) {
+            List<SigmaCorrelation> using = correlations.stream().filter(c -> references(c, rule.rule())).toList();
+            if (!using.isEmpty() && using.stream().noneMatch(SigmaCorrelation::generate)) {
+                hidden.add(rule.key());
+            }
+        }
+        return hidden;
+    }
+}

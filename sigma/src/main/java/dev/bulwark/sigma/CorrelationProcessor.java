@@ -1,0 +1,313 @@
+package dev.bulwark.sigma;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import dev.bulwark.schemas.Finding;
+import io.micrometer.core.instrument.Counter;
+
+/**
+ * Evaluates Sigma correlation rules ({@code event_count}, {@code value_count}, {@code temporal},
+ * {@code temporal_ordered}) over base-rule hits repartitioned by correlation and group-by values, in event time.
+ *
+ * <p>Why: correlation rules arrive and change at run time with the rules topic, so their windows cannot be DSL
+ * windowed operators fixed at build time; a custom processor keeps, per group, the matches of the last
+ * {@code timespan + grace} (a {@link CorrelationWindow} in a changelogged key-value store) and evaluates the current
+ * definition of the correlation on each hit.
+ *
+ * <p>Windows are sliding: a correlation fires when some interval of length {@code timespan} (both ends inclusive)
+ * holds matches that meet the condition. Conditions that only grow true as matches are added ({@code gt}/{@code gte}
+ * bounds, temporal types) are checked on every hit, over every interval that contains the hit, so an out-of-order hit
+ * can complete an interval in the past; the contributing matches are then consumed, so they do not fire twice.
+ * Conditions with an upper bound ({@code lt}, {@code lte}, {@code eq}, {@code neq}) can only be decided once an
+ * interval is complete: they are checked on tumbling intervals that start at the oldest match of the group, when
+ * stream time passes the interval's end plus the grace.
+ *
+ * <p>Lateness: stream time is the largest event time this task has seen. A hit whose whole interval
+ * ({@code time + timespan}) ended more than {@code grace} before stream time can no longer be counted correctly: it
+ * is dropped from the correlation and counted in {@code bulwark.detect.sigma.correlation.late}. The event itself was
+ * still matched by every rule, so its rule findings (if the rule is not correlation-only) were emitted as usual.
+ */
+final class CorrelationProcessor implements Processor<String, CorrelationHit, String, Finding> {
+
+    private final RuleSource source;
+    private final String windowStore;
+    private final FindingFolder folder;
+    private final long graceMs;
+    private final int maxGroupEvents;
+    private final int maxEvidenceEvents;
+    private final Counter late;
+    private final Counter fired;
+    private final Counter duplicates;
+    private ProcessorContext<String, Finding> context;
+    private KeyValueStore<String, CorrelationWindow> windows;
+
+    CorrelationProcessor(RuleSource source, String windowStore, FindingFolder folder, SigmaSettings settings,
+                         Counter late, Counter fired, Counter duplicates) {
+        this.duplicates = duplicates;
+        this.source = source;
+        this.windowStore = windowStore;
+        this.folder = folder;
+        this.graceMs = settings.grace().toMillis();
+        this.maxGroupEvents = settings.maxGroupEvents();
+        this.maxEvidenceEvents = settings.maxEvidenceEvents();
+        this.late = late;
+        this.fired = fired;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Finding> context) {
+        this.context = context;
+        this.windows = context.getStateStore(windowStore);
+        folder.init(context);
+        context.schedule(Duration.ofSeconds(5), PunctuationType.STREAM_TIME, this::sweep);
+    }
+
+    @Override
+    public void process(Record<String, CorrelationHit> record) {
+        CorrelationHit hit = record.value();
+        SigmaCorrelation correlation = source.current().correlations().get(hit.correlationKey());
+        if (correlation == null) {
+            windows.delete(record.key());
+            return;
+        }
+        long span = correlation.timespan().toMillis();
+        long streamTime = Math.max(context.currentStreamTimeMs(), hit.time());
+        if (hit.time() + span < streamTime - graceMs) {
+            late.increment();
+            return;
+        }
+        CorrelationWindow window = windows.get(record.key());
+        if (window == null) {
+            window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context());
+        }
+        List<CorrelationWindow.Entry> entries = live(window.entries(), oldestUseful(streamTime, span));
+        if (hit.eventId() != null && entries.stream().anyMatch(e -> hit.eventId().equals(e.eventId())
+                && java.util.Objects.equals(hit.ruleId(), e.ruleId()))) {
+            duplicates.increment(); // the same event again: it counts once in the window
+            return;
+        }
+        CorrelationWindow.Entry added = new CorrelationWindow.Entry(hit.time(), hit.ruleId(), hit.ruleName(),
+                hit.eventId(), hit.value());
+        int at = entries.size();
+        while (at > 0 && entries.get(at - 1).time() > added.time()) {
+            at--;
+        }
+        entries.add(at, added);
+        while (entries.size() > maxGroupEvents) {
+            entries.remove(0);
+        }
+        window = window.with(entries, hit.context());
+        if (growsTrue(correlation)) {
+            Optional<List<CorrelationWindow.Entry>> contributing = firstFiring(correlation, entries, added);
+            if (contributing.isPresent()) {
+                fire(record.key(), correlation, window, contributing.get());
+                window = window.with(without(entries, contributing.get()), hit.context());
+            }
+        } else {
+            window = closeIntervals(record.key(), correlation, window, streamTime);
+        }
+        save(record.key(), window);
+    }
+
+    /** Drops what fell out of every window, decides complete intervals, and forgets groups of deleted rules. */
+    private void sweep(long streamTime) {
+        RuleSource.Snapshot snapshot = source.current();
+        List<KeyValue<String, CorrelationWindow>> all = new ArrayList<>();
+        try (KeyValueIterator<String, CorrelationWindow> iterator = windows.all()) {
+            iterator.forEachRemaining(all::add);
+        }
+        for (KeyValue<String, CorrelationWindow> entry : all) {
+            SigmaCorrelation correlation = snapshot.correlations().get(entry.value.correlationKey());
+            if (correlation == null) {
+                windows.delete(entry.key);
+                continue;
+            }
+            long span = correlation.timespan().toMillis();
+            CorrelationWindow window = entry.value.with(live(entry.value.entries(), oldestUseful(streamTime, span)),
+                    entry.value.context());
+            if (!growsTrue(correlation)) {
+                window = closeIntervals(entry.key, correlation, window, streamTime);
+            }
+            if (window.entries().size() != entry.value.entries().size()) {
+                save(entry.key, window);
+            }
+        }
+    }
+
+    /**
+     * The oldest event time still worth keeping: a hit that is not late yet ({@code time >= streamTime - timespan -
+     * grace}) may complete an interval that starts up to one timespan before it.
+     */
+    private long oldestUseful(long streamTime, long span) {
+        return streamTime - 2 * span - graceMs;
+    }
+
+    private void save(String key, CorrelationWindow window) {
+        if (window.entries().isEmpty()) {
+            windows.delete(key);
+        } else {
+            windows.put(key, window);
+        }
+    }
+
+    /** True for conditions that stay true when matches are added: only lower bounds, or temporal without one. */
+    static boolean growsTrue(SigmaCorrelation correlation) {
+        return correlation.condition()
+                .map(c -> c.bounds().keySet().stream().allMatch(op -> op.equals("gt") || op.equals("gte")))
+                .orElse(true);
+    }
+
+    /**
+     * The matches that make the correlation fire in the first interval of length timespan that contains
+     * {@code added}, or empty.
+     */
+    static Optional<List<CorrelationWindow.Entry>> firstFiring(SigmaCorrelation correlation,
+                                                               List<CorrelationWindow.Entry> entries,
+                                                               CorrelationWindow.Entry added) {
+        long span = correlation.timespan().toMillis();
+        long previousStart = Long.MIN_VALUE;
+        for (CorrelationWindow.Entry start : entries) {
+            if (start.time() < added.time() - span || start.time() == previousStart) {
+                continue;
+            }
+            if (start.time() > added.time()) {
+                break;
+            }
+            previousStart = start.time();
+            List<CorrelationWindow.Entry> interval = new ArrayList<>();
+            for (CorrelationWindow.Entry entry : entries) {
+                if (entry.time() >= start.time() && entry.time() <= start.time() + span) {
+                    interval.add(entry);
+                }
+            }
+            Optional<List<CorrelationWindow.Entry>> contributing = evaluate(correlation, interval);
+            if (contributing.isPresent()) {
+                return contributing;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The contributing matches when the correlation's condition holds on this interval, else empty. */
+    static Optional<List<CorrelationWindow.Entry>> evaluate(SigmaCorrelation correlation,
+                                                            List<CorrelationWindow.Entry> interval) {
+        if (interval.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> rules = correlation.rules();
+        switch (correlation.type()) {
+            case EVENT_COUNT -> {
+                return correlation.condition().get().test(interval.size()) ? Optional.of(interval) : Optional.empty();
+            }
+            case VALUE_COUNT -> {
+                Set<String> values = new HashSet<>();
+                interval.forEach(e -> {
+                    if (e.value() != null) {
+                        values.add(e.value());
+                    }
+                });
+                return correlation.condition().get().test(values.size()) ? Optional.of(interval) : Optional.empty();
+            }
+            case TEMPORAL -> {
+                int covered = 0;
+                for (String rule : rules) {
+                    if (interval.stream().anyMatch(e -> e.is(rule))) {
+                        covered++;
+                    }
+                }
+                int distinct = covered;
+                boolean holds = correlation.condition().map(c -> c.test(distinct)).orElse(distinct == rules.size());
+                return holds ? Optional.of(interval) : Optional.empty();
+            }
+            case TEMPORAL_ORDERED -> {
+                List<CorrelationWindow.Entry> chosen = new ArrayList<>();
+                for (CorrelationWindow.Entry entry : interval) {
+                    if (chosen.size() < rules.size() && entry.is(rules.get(chosen.size()))) {
+                        chosen.add(entry);
+                    }
+                }
+                return chosen.size() == rules.size() ? Optional.of(chosen) : Optional.empty();
+            }
+            default -> throw new IllegalStateException("unsupported correlation type " + correlation.type());
+        }
+    }
+
+    /** Decides the complete tumbling intervals (from the oldest match) of a condition with an upper bound. */
+    private CorrelationWindow closeIntervals(String key, SigmaCorrelation correlation, CorrelationWindow window,
+                                             long streamTime) {
+        long span = correlation.timespan().toMillis();
+        List<CorrelationWindow.Entry> entries = new ArrayList<>(window.entries());
+        while (!entries.isEmpty()) {
+            long end = entries.get(0).time() + span;
+            if (end + graceMs >= streamTime) {
+                break;
+            }
+            List<CorrelationWindow.Entry> interval = new ArrayList<>();
+            for (CorrelationWindow.Entry entry : entries) {
+                if (entry.time() <= end) {
+                    interval.add(entry);
+                }
+            }
+            Optional<List<CorrelationWindow.Entry>> contributing = evaluate(correlation, interval);
+            if (contributing.isPresent()) {
+                fire(key, correlation, window, contributing.get());
+            }
+            entries = without(entries, interval);
+        }
+        return window.with(entries, window.context());
+    }
+
+    private void fire(String key, SigmaCorrelation correlation, CorrelationWindow window,
+                      List<CorrelationWindow.Entry> contributing) {
+        fired.increment();
+        List<String> ids = new ArrayList<>();
+        for (CorrelationWindow.Entry entry : contributing) {
+            if (ids.size() < maxEvidenceEvents && !ids.contains(entry.eventId())) {
+                ids.add(entry.eventId());
+            }
+        }
+        long first = contributing.get(0).time();
+        long last = contributing.get(contributing.size() - 1).time();
+        Finding finding = SigmaFindings.correlationFinding(key, correlation, window.group(), ids, contributing.size(),
+                first, last, window.context());
+        folder.fold(finding, last);
+    }
+
+    private static List<CorrelationWindow.Entry> live(List<CorrelationWindow.Entry> entries, long oldest) {
+        List<CorrelationWindow.Entry> kept = new ArrayList<>(entries.size() + 1);
+        for (CorrelationWindow.Entry entry : entries) {
+            if (entry.time() >= oldest) {
+                kept.add(entry);
+            }
+        }
+        return kept;
+    }
+
+    private static List<CorrelationWindow.Entry> without(List<CorrelationWindow.Entry> entries,
+                                                         List<CorrelationWindow.Entry> removed) {
+        Map<CorrelationWindow.Entry, Boolean> gone = new IdentityHashMap<>();
+        removed.forEach(e -> gone.put(e, Boolean.TRUE));
+        List<CorrelationWindow.Entry> kept = new ArrayList<>(entries.size());
+        for (CorrelationWindow.Entry entry : entries) {
+            if (!gone.containsKey(entry)) {
+                kept.add(entry);
+            }
+        }
+        return kept;
+    }
+}

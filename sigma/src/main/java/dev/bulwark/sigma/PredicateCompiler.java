@@ -1,0 +1,309 @@
+package dev.bulwark.sigma;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
+
+import dev.bulwark.schemas.Cidr;
+
+/**
+ * Applies the modifiers of a {@link FieldPredicate} to its values and builds the {@link CompiledPredicate}.
+ *
+ * <p>Why: all modifier semantics live here. Value transformations run in this order whatever the order written:
+ * {@code expand} first, then {@code windash}, the UTF-16 encodings and {@code base64}/{@code base64offset} in the
+ * order written, then {@code contains}/{@code startswith}/{@code endswith} wrap the result with wildcards. Invalid
+ * combinations and values (a bad regex, a CIDR that is not one, an unresolved placeholder) are load errors at the
+ * value's line. Keyword items without a position modifier match anywhere in a keyword field (implicit contains).
+ */
+final class PredicateCompiler {
+
+    /** Most values one item may expand to (windash, placeholders). */
+    static final int MAX_VARIANTS = 4096;
+
+    private static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("%([A-Za-z0-9_.\\-]+)%");
+    private static final Set<SigmaModifier> TYPES = EnumSet.of(SigmaModifier.RE, SigmaModifier.CIDR,
+            SigmaModifier.EXISTS, SigmaModifier.FIELDREF, SigmaModifier.GT, SigmaModifier.GTE, SigmaModifier.LT,
+            SigmaModifier.LTE);
+    private static final Set<SigmaModifier> POSITIONS = EnumSet.of(SigmaModifier.CONTAINS, SigmaModifier.STARTSWITH,
+            SigmaModifier.ENDSWITH);
+    private static final Set<SigmaModifier> ENCODINGS = EnumSet.of(SigmaModifier.BASE64, SigmaModifier.BASE64OFFSET,
+            SigmaModifier.UTF16LE, SigmaModifier.UTF16BE, SigmaModifier.UTF16, SigmaModifier.WIDE,
+            SigmaModifier.WINDASH, SigmaModifier.EXPAND);
+    private static final Set<SigmaModifier> REGEX_FLAGS = EnumSet.of(SigmaModifier.I, SigmaModifier.M, SigmaModifier.S);
+
+    private final FieldResolver fields;
+    private final Map<String, List<String>> placeholders;
+    private final Consumer<RuleProblem> warnings;
+
+    PredicateCompiler(FieldResolver fields, Map<String, List<String>> placeholders, Consumer<RuleProblem> warnings) {
+        this.fields = fields;
+        this.placeholders = placeholders;
+        this.warnings = warnings;
+    }
+
+    CompiledPredicate compile(FieldPredicate item) throws SigmaRuleException {
+        SourceLocation at = item.location();
+        String key = describe(item);
+        List<SigmaModifier> modifiers = item.modifiers();
+        checkCombination(item, key, at);
+        CompiledField target = item.isKeyword() ? fields.keywords(at) : fields.field(item.field(), at);
+        boolean all = item.has(SigmaModifier.ALL);
+        boolean negate = item.has(SigmaModifier.NEQ);
+        if (all && item.values().size() == 1) {
+            warnings.accept(new RuleProblem(at, null, "'" + key + "': 'all' has no effect on a single value"));
+        }
+        if (item.has(SigmaModifier.EXISTS)) {
+            return new CompiledPredicate(item.field(), target, List.of(), false, false, false, exists(item, key));
+        }
+        boolean matchesAbsent = false;
+        List<ValueMatcher> matchers = new ArrayList<>();
+        for (SigmaValue value : item.values()) {
+            if (value.value() == null) {
+                if (modifiers.stream().anyMatch(m -> m != SigmaModifier.NEQ)) {
+                    throw new SigmaRuleException(value.location(), "'" + key + "': null (field absent) takes no "
+                            + "modifiers other than 'neq'");
+                }
+                if (all) {
+                    throw new SigmaRuleException(value.location(), "'" + key + "': null cannot be combined with 'all'");
+                }
+                matchesAbsent = true;
+                continue;
+            }
+            if (item.has(SigmaModifier.RE)) {
+                matchers.add(regex(item, value, key));
+            } else if (item.has(SigmaModifier.CIDR)) {
+                matchers.add(cidr(value, key));
+            } else if (modifiers.stream().anyMatch(m -> m == SigmaModifier.GT || m == SigmaModifier.GTE
+                    || m == SigmaModifier.LT || m == SigmaModifier.LTE)) {
+                matchers.add(comparison(item, value, key));
+            } else if (item.has(SigmaModifier.FIELDREF)) {
+                matchers.add(fieldRef(item, value, key));
+            } else {
+                for (Glob glob : strings(item, value, key)) {
+                    matchers.add(new ValueMatcher.Text(new GlobMatcher(glob, item.has(SigmaModifier.CASED))));
+                }
+            }
+        }
+        return new CompiledPredicate(item.field(), target, matchers, matchesAbsent, all, negate, null);
+    }
+
+    private static String describe(FieldPredicate item) {
+        StringBuilder key = new StringBuilder(item.isKeyword() ? "keywords" : item.field());
+        item.modifiers().forEach(m -> key.append('|').append(m.sigmaName()));
+        return key.toString();
+    }
+
+    private static void checkCombination(FieldPredicate item, String key, SourceLocation at) throws SigmaRuleException {
+        List<SigmaModifier> types = item.modifiers().stream().filter(TYPES::contains).toList();
+        if (types.size() > 1) {
+            throw new SigmaRuleException(at, "'" + key + "': '" + types.get(0).sigmaName() + "' cannot be combined "
+                    + "with '" + types.get(1).sigmaName() + "'");
+        }
+        SigmaModifier type = types.isEmpty() ? null : types.get(0);
+        List<SigmaModifier> positions = item.modifiers().stream().filter(POSITIONS::contains).toList();
+        if (positions.size() > 1) {
+            throw new SigmaRuleException(at, "'" + key + "': use only one of contains, startswith and endswith");
+        }
+        for (SigmaModifier modifier : item.modifiers()) {
+            if (REGEX_FLAGS.contains(modifier) && type != SigmaModifier.RE) {
+                throw new SigmaRuleException(at, "'" + key + "': '" + modifier.sigmaName() + "' only applies to 're'");
+            }
+            boolean allowed = type == null
+                    || modifier == type || modifier == SigmaModifier.ALL || modifier == SigmaModifier.NEQ
+                    || (type == SigmaModifier.RE && REGEX_FLAGS.contains(modifier))
+                    || (type == SigmaModifier.FIELDREF && (POSITIONS.contains(modifier) || modifier == SigmaModifier.CASED));
+            if (type == SigmaModifier.EXISTS && modifier != SigmaModifier.EXISTS) {
+                allowed = false;
+            }
+            if (!allowed) {
+                throw new SigmaRuleException(at, "'" + key + "': '" + type.sigmaName() + "' cannot be combined with '"
+                        + modifier.sigmaName() + "'");
+            }
+        }
+        if (item.isKeyword() && (type == SigmaModifier.FIELDREF || type == SigmaModifier.EXISTS)) {
+            throw new SigmaRuleException(at, "'" + key + "': keywords cannot use '" + type.sigmaName() + "'");
+        }
+    }
+
+    private static Boolean exists(FieldPredicate item, String key) throws SigmaRuleException {
+        SigmaValue value = item.values().get(0);
+        if (item.values().size() != 1 || !(value.value() instanceof Boolean b)) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' needs exactly one value, true or false");
+        }
+        return b;
+    }
+
+    private static ValueMatcher regex(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
+        int flags = (item.has(SigmaModifier.I) ? Pattern.CASE_INSENSITIVE : 0)
+                | (item.has(SigmaModifier.M) ? Pattern.MULTILINE : 0)
+                | (item.has(SigmaModifier.S) ? Pattern.DOTALL : 0);
+        try {
+            return new ValueMatcher.Regex(Pattern.compile(value.text(), flags));
+        } catch (PatternSyntaxException e) {
+            throw new SigmaRuleException(value.location(), "'" + key + "': invalid regular expression '" + value.text()
+                    + "': " + e.getDescription() + " (RE2 syntax: no backreferences or lookaround)");
+        }
+    }
+
+    private static ValueMatcher cidr(SigmaValue value, String key) throws SigmaRuleException {
+        try {
+            return new ValueMatcher.Network(Cidr.parse(value.text()));
+        } catch (IllegalArgumentException e) {
+            throw new SigmaRuleException(value.location(), "'" + key + "': " + e.getMessage());
+        }
+    }
+
+    private static ValueMatcher comparison(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
+        SigmaModifier operator = item.modifiers().stream().filter(TYPES::contains).findFirst().orElseThrow();
+        BigDecimal bound;
+        try {
+            bound = new BigDecimal(value.text().strip());
+        } catch (NumberFormatException e) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' needs a number, not '" + value.text() + "'");
+        }
+        return new ValueMatcher.Compare(operator, bound);
+    }
+
+    private ValueMatcher fieldRef(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
+        if (!(value.value() instanceof String name) || name.isBlank()) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' needs a field name, not '" + value.text() + "'");
+        }
+        CompiledField other = fields.field(name, value.location());
+        SigmaModifier mode = item.modifiers().stream().filter(POSITIONS::contains).findFirst().orElse(null);
+        return new ValueMatcher.FieldRef(other.accessor(), mode, item.has(SigmaModifier.CASED));
+    }
+
+    /** The string patterns of one value after every transformation. */
+    private List<Glob> strings(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
+        List<String> raws = item.has(SigmaModifier.EXPAND) ? expand(value, key) : List.of(value.text());
+        List<Object> stage = new ArrayList<>();
+        raws.forEach(raw -> stage.add(Glob.parse(raw)));
+        for (SigmaModifier modifier : item.modifiers()) {
+            if (!ENCODINGS.contains(modifier) || modifier == SigmaModifier.EXPAND) {
+                continue;
+            }
+            List<Object> next = new ArrayList<>();
+            for (Object current : stage) {
+                switch (modifier) {
+                    case WINDASH -> {
+                        if (!(current instanceof Glob glob)) {
+                            throw new SigmaRuleException(value.location(), "'" + key + "': 'windash' must come before "
+                                    + "encodings");
+                        }
+                        List<Glob> variants = glob.windashVariants(MAX_VARIANTS);
+                        if (variants == null) {
+                            throw new SigmaRuleException(value.location(), "'" + key + "': too many dashes for "
+                                    + "'windash' (more than " + MAX_VARIANTS + " variants)");
+                        }
+                        next.addAll(variants);
+                    }
+                    case UTF16LE, WIDE -> next.add(encode(current, StandardCharsets.UTF_16LE, null, value, key));
+                    case UTF16BE -> next.add(encode(current, StandardCharsets.UTF_16BE, null, value, key));
+                    case UTF16 -> next.add(encode(current, StandardCharsets.UTF_16LE, new byte[] {(byte) 0xFF, (byte) 0xFE},
+                            value, key));
+                    case BASE64 -> next.add(Glob.literal(Base64.getEncoder().encodeToString(bytes(current, value, key))));
+                    case BASE64OFFSET -> base64Offsets(bytes(current, value, key)).forEach(s -> next.add(Glob.literal(s)));
+                    default -> throw new IllegalStateException("not an encoding: " + modifier);
+                }
+            }
+            stage.clear();
+            stage.addAll(next);
+        }
+        boolean implicitContains = item.isKeyword() && item.modifiers().stream().noneMatch(POSITIONS::contains);
+        List<Glob> globs = new ArrayList<>(stage.size());
+        for (Object current : stage) {
+            Glob glob = current instanceof byte[] b ? Glob.literal(new String(b, StandardCharsets.ISO_8859_1)) : (Glob) current;
+            if (item.has(SigmaModifier.CONTAINS) || implicitContains) {
+                glob = glob.withLeadingAny().withTrailingAny();
+            } else if (item.has(SigmaModifier.STARTSWITH)) {
+                glob = glob.withTrailingAny();
+            } else if (item.has(SigmaModifier.ENDSWITH)) {
+                glob = glob.withLeadingAny();
+            }
+            globs.add(glob);
+        }
+        return globs;
+    }
+
+    private static byte[] encode(Object current, java.nio.charset.Charset charset, byte[] bom, SigmaValue value,
+                                 String key) throws SigmaRuleException {
+        if (!(current instanceof Glob glob) || glob.hasWildcards()) {
+            throw new SigmaRuleException(value.location(), "'" + key + "': only plain text without wildcards can be "
+                    + "UTF-16 encoded");
+        }
+        byte[] encoded = glob.text().getBytes(charset);
+        if (bom == null) {
+            return encoded;
+        }
+        byte[] withBom = new byte[encoded.length + bom.length];
+        System.arraycopy(bom, 0, withBom, 0, bom.length);
+        System.arraycopy(encoded, 0, withBom, bom.length, encoded.length);
+        return withBom;
+    }
+
+    private static byte[] bytes(Object current, SigmaValue value, String key) throws SigmaRuleException {
+        if (current instanceof byte[] b) {
+            return b;
+        }
+        Glob glob = (Glob) current;
+        if (glob.hasWildcards()) {
+            throw new SigmaRuleException(value.location(), "'" + key + "': a value with wildcards cannot be base64 "
+                    + "encoded (escape them with \\ or use 'contains')");
+        }
+        return glob.text().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The three base64 forms of {@code value} when it starts at byte offset 0, 1 or 2 of an encoded text, with the
+     * characters that depend on unknown neighbours cut off (as in pySigma).
+     */
+    static List<String> base64Offsets(byte[] value) {
+        int[] starts = {0, 2, 3};
+        int[] endCuts = {0, 3, 2};
+        List<String> forms = new ArrayList<>(3);
+        for (int i = 0; i < 3; i++) {
+            byte[] shifted = new byte[value.length + i];
+            java.util.Arrays.fill(shifted, 0, i, (byte) ' ');
+            System.arraycopy(value, 0, shifted, i, value.length);
+            String encoded = Base64.getEncoder().encodeToString(shifted);
+            int end = encoded.length() - endCuts[(value.length + i) % 3];
+            forms.add(encoded.substring(starts[i], Math.max(starts[i], end)));
+        }
+        return forms;
+    }
+
+    private List<String> expand(SigmaValue value, String key) throws SigmaRuleException {
+        List<String> results = List.of(value.text());
+        Matcher matcher = PLACEHOLDER.matcher(value.text());
+        while (matcher.find()) {
+            String name = matcher.group(1);
+            List<String> replacements = placeholders.get(name);
+            if (replacements == null || replacements.isEmpty()) {
+                throw new SigmaRuleException(value.location(), "'" + key + "': unresolved placeholder %" + name
+                        + "% (define it under 'placeholders' in the field mapping)");
+            }
+            List<String> next = new ArrayList<>();
+            for (String partial : results) {
+                for (String replacement : replacements) {
+                    next.add(partial.replace("%" + name + "%", replacement));
+                }
+            }
+            if (next.size() > MAX_VARIANTS) {
+                throw new SigmaRuleException(value.location(), "'" + key + "': placeholders expand to more than "
+                        + MAX_VARIANTS + " values");
+            }
+            results = next;
+        }
+        return results;
+    }
+}

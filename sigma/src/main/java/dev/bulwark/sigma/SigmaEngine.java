@@ -1,0 +1,202 @@
+package dev.bulwark.sigma;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compiles Sigma rules against a {@link FieldMapping} and builds {@link CompiledRuleSet}s: the entry point of the
+ * Sigma engine.
+ *
+ * <p>Why: loading (files or a rules-topic snapshot), compiling one changed rule, and validating correlation rules
+ * all need the same mapping and the same rules for skipping; this class holds them. A rule is skipped (with its
+ * reason) when it does not parse, when no logsource mapping serves it, when a value is invalid, when its status is
+ * {@code unsupported}, or when its key duplicates an earlier rule's. Thread-safe and immutable.
+ *
+ * <pre>{@code
+ * SigmaEngine engine = SigmaEngine.create(FieldMapping.defaults().withOverrides(userMapping));
+ * LoadReport report = engine.load(List.of(rulesDirectory));
+ * CompiledRuleSet rules = report.ruleSet();
+ * List<RuleMatch> matches = rules.match(event);
+ * rules = rules.with(engine.compile(engine.loader().parseRule(key, yaml)));   // on a rules-topic update
+ * }</pre>
+ */
+public final class SigmaEngine {
+
+    private final FieldMapping mapping;
+    private final SigmaRuleLoader loader = new SigmaRuleLoader();
+
+    private SigmaEngine(FieldMapping mapping) {
+        this.mapping = mapping;
+    }
+
+    /** An engine with the shipped field mapping. */
+    public static SigmaEngine create() {
+        return new SigmaEngine(FieldMapping.defaults());
+    }
+
+    /** An engine with this field mapping. */
+    public static SigmaEngine create(FieldMapping mapping) {
+        return new SigmaEngine(mapping);
+    }
+
+    /** The field mapping rules are compiled with. */
+    public FieldMapping fieldMapping() {
+        return mapping;
+    }
+
+    /** The rule parser. */
+    public SigmaRuleLoader loader() {
+        return loader;
+    }
+
+    /**
+     * Compiles one rule.
+     *
+     * @throws SigmaRuleException when no logsource mapping serves the rule, a value is invalid (regex, CIDR, number,
+     *     placeholder), a modifier combination is invalid, or the rule's status is {@code unsupported}
+     */
+    public CompiledRule compile(SigmaRule rule) throws SigmaRuleException {
+        if ("unsupported".equals(rule.status())) {
+            throw new SigmaRuleException(rule.location(), "status 'unsupported': the rule cannot be used by a backend");
+        }
+        LogsourceMapping logsource = mapping.logsourceFor(rule.logsource()).orElseThrow(() -> new SigmaRuleException(
+                rule.location(), "no field mapping serves logsource " + rule.logsource()
+                        + " (add an entry under 'logsources' in the field mapping)"));
+        List<RuleProblem> warnings = new ArrayList<>();
+        String ruleName = rule.id() != null ? rule.id() : rule.title();
+        if ("deprecated".equals(rule.status())) {
+            warnings.add(new RuleProblem(rule.location(), ruleName, "status 'deprecated'"));
+        }
+        Set<String> reported = new HashSet<>();
+        FieldResolver resolver = new FieldResolver() {
+            @Override
+            public CompiledField field(String name, SourceLocation at) {
+                return mapping.target(logsource, name).map(mapping::compiled).orElseGet(() -> {
+                    if (reported.add(name)) {
+                        warnings.add(new RuleProblem(at, ruleName, "field '" + name + "' is not mapped for logsource '"
+                                + logsource.name() + "' (" + rule.logsource() + "); it is always absent"));
+                    }
+                    return CompiledField.absent(name);
+                });
+            }
+
+            @Override
+            public CompiledField keywords(SourceLocation at) {
+                List<String> paths = mapping.keywordPaths(logsource);
+                CompiledField any = mapping.compiled(new FieldTarget(paths, null, Map.of()));
+                return new CompiledField("keywords: " + any.key(), any.path(), any.accessor());
+            }
+        };
+        CompiledDetection detection = CompiledDetection.compile(rule.detection(), resolver, mapping.placeholders(),
+                warning -> warnings.add(new RuleProblem(warning.location(), ruleName, warning.reason())));
+        return new CompiledRule(rule, logsource, mapping, detection, warnings);
+    }
+
+    /** A set of already compiled rules (and validated correlations). */
+    public CompiledRuleSet ruleSet(Collection<CompiledRule> rules, List<SigmaCorrelation> correlations) {
+        return new CompiledRuleSet(mapping, rules, correlations);
+    }
+
+    /** An empty set. */
+    public CompiledRuleSet emptyRuleSet() {
+        return ruleSet(List.of(), List.of());
+    }
+
+    /** Reads, compiles and validates every rule under these files or directories (test files left out). */
+    public LoadReport load(List<Path> paths) {
+        ParsedRules parsed = ParsedRules.empty();
+        for (Path path : paths) {
+            parsed = parsed.plus(loader.parsePath(path));
+        }
+        return load(parsed);
+    }
+
+    /** Reads, compiles and validates rules given as source name to YAML text (e.g. a rules-topic snapshot). */
+    public LoadReport loadSources(Map<String, String> sources) {
+        ParsedRules parsed = ParsedRules.empty();
+        for (Map.Entry<String, String> source : sources.entrySet()) {
+            parsed = parsed.plus(loader.parse(source.getKey(), source.getValue()));
+        }
+        return load(parsed);
+    }
+
+    /** Compiles parsed rules and validates the correlations against them. */
+    public LoadReport load(ParsedRules parsed) {
+        List<RuleProblem> skipped = new ArrayList<>(parsed.failures());
+        List<RuleProblem> warnings = new ArrayList<>();
+        List<CompiledRule> compiled = new ArrayList<>();
+        Map<String, SigmaRule> byKey = new HashMap<>();
+        for (SigmaRule rule : parsed.rules()) {
+            SigmaRule earlier = byKey.get(rule.key());
+            if (earlier != null) {
+                skipped.add(new RuleProblem(rule.location(), rule.key(), "duplicate rule key '" + rule.key()
+                        + "' (first defined at " + earlier.location() + ")"));
+                continue;
+            }
+            try {
+                CompiledRule result = compile(rule);
+                compiled.add(result);
+                byKey.put(rule.key(), rule);
+                warnings.addAll(result.warnings());
+            } catch (SigmaRuleException e) {
+                skipped.add(RuleProblem.of(e, rule.id() != null ? rule.id() : rule.title()));
+            }
+        }
+        List<SigmaRule> loaded = compiled.stream().map(CompiledRule::rule).toList();
+        List<SigmaCorrelation> correlations = new ArrayList<>();
+        for (SigmaCorrelation correlation : parsed.correlations()) {
+            try {
+                validate(correlation, loaded, parsed.correlations());
+                correlations.add(correlation);
+            } catch (SigmaRuleException e) {
+                skipped.add(RuleProblem.of(e, correlation.key()));
+            }
+        }
+        return new LoadReport(ruleSet(compiled, correlations), loaded, correlations, skipped, warnings);
+    }
+
+    /**
+     * Checks that every rule a correlation references (by id or name) is among {@code rules} or
+     * {@code correlations}, and that its aliases name referenced rules.
+     */
+    public void validate(SigmaCorrelation correlation, Collection<SigmaRule> rules,
+                         Collection<SigmaCorrelation> correlations) throws SigmaRuleException {
+        Set<String> known = new HashSet<>();
+        for (SigmaRule rule : rules) {
+            addNonNull(known, rule.id(), rule.name());
+        }
+        for (SigmaCorrelation other : correlations) {
+            if (other != correlation) {
+                addNonNull(known, other.id(), other.name());
+            }
+        }
+        for (String reference : correlation.rules()) {
+            if (!known.contains(reference)) {
+                throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
+                        + "' references unknown rule '" + reference + "' (no loaded rule has this id or name)");
+            }
+        }
+        for (Map.Entry<String, Map<String, String>> alias : correlation.aliases().entrySet()) {
+            for (String rule : alias.getValue().keySet()) {
+                if (!correlation.rules().contains(rule)) {
+                    throw new SigmaRuleException(correlation.location(), "alias '" + alias.getKey() + "' names rule '"
+                            + rule + "', which the correlation does not reference");
+                }
+            }
+        }
+    }
+
+    private static void addNonNull(Set<String> into, String... values) {
+        for (String value : values) {
+            if (value != null) {
+                into.add(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.bulwark.sigma;
+
+/**
+ * A rule's {@code logsource}: which kind of events it is written for. Any part may be null.
+ *
+ * <p>Why: the engine routes an event only to the rules of the logsources it belongs to, and the field mapping is
+ * chosen per logsource.
+ */
+public record SigmaLogsource(String product, String category, String service, String definition) {
+
+    /** A logsource from its three selecting parts. */
+    public static SigmaLogsource of(String product, String category, String service) {
+        return new SigmaLogsource(product, category, service, null);
+    }
+
+    /** {@code product=linux category=process_creation}, leaving out missing parts. */
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder();
+        append(text, "product", product);
+        append(text, "category", category);
+        append(text, "service", service);
+        return text.length() == 0 ? "(empty)" : text.toString();
+    }
+
+    private static void append(StringBuilder text, String key, String value) {
+        if (value != null) {
+            if (text.length() > 0) {
+                text.append(' ');
+            }
+            text.append(key).append('=').append(value);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package dev.bulwark.sigma;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import dev.bulwark.detectors.api.FindingBuilder;
+import dev.bulwark.schemas.DeadLetter;
+import dev.bulwark.schemas.DeadLetters;
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.Ids;
+import dev.bulwark.schemas.SecurityEvent;
+import io.micrometer.core.instrument.Counter;
+
+/**
+ * Matches every event against the current rule snapshot and emits a rule finding per standalone match and a
+ * {@link CorrelationHit} per correlation the matched rule feeds; the task of partition 0 also dead-letters rejected
+ * rules records.
+ *
+ * <p>Why: matching is stateless and cheap (prefiltered), so it runs where the events are; only the rare matches are
+ * repartitioned for folding and correlation. Rejections are reported by exactly one task of the application (the one
+ * owning partition 0 of the events) and remembered in a changelogged store by fingerprint, so a bad record is
+ * dead-lettered once, not once per task, instance or restart. A wall-clock punctuation every second picks up rule
+ * changes when no events flow.
+ */
+final class SigmaMatchProcessor implements Processor<String, SecurityEvent, String, SigmaOutput> {
+
+    /** Dead letter stage of rejected rules. */
+    static final String STAGE = "rules";
+
+    private final Function<SecurityEvent, FindingBuilder> findings;
+    private final RuleSource source;
+    private final String rulesTopic;
+    private final String rejectionStore;
+    private final Counter rejected;
+    private final Counter matched;
+    private ProcessorContext<String, SigmaOutput> context;
+    private KeyValueStore<String, String> rejections;
+    private long reportedVersion = -1;
+
+    SigmaMatchProcessor(Function<SecurityEvent, FindingBuilder> findings, RuleSource source, String rulesTopic,
+                        String rejectionStore, Counter rejected, Counter matched) {
+        this.findings = findings;
+        this.source = source;
+        this.rulesTopic = rulesTopic;
+        this.rejectionStore = rejectionStore;
+        this.rejected = rejected;
+        this.matched = matched;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, SigmaOutput> context) {
+        this.context = context;
+        if (context.taskId().partition() == 0) {
+            rejections = context.getStateStore(rejectionStore);
+            context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, now -> report(source.current()));
+        }
+    }
+
+    @Override
+    public void process(Record<String, SecurityEvent> record) {
+        RuleSource.Snapshot snapshot = source.current();
+        if (rejections != null && snapshot.version() != reportedVersion) {
+            report(snapshot);
+        }
+        SecurityEvent event = record.value();
+        List<RuleMatch> matches = snapshot.ruleSet().match(event);
+        if (matches.isEmpty()) {
+            return;
+        }
+        long time = Math.floorDiv(event.getTimestamp(), 1_000_000L);
+        for (RuleMatch match : matches) {
+            matched.increment();
+            Finding finding = SigmaFindings.ruleFinding(findings, match, event);
+            if (match.standalone()) {
+                context.forward(new Record<>(finding.getId(), SigmaOutput.of(finding), time, record.headers()));
+            }
+            for (SigmaCorrelation correlation : snapshot.correlationsOf(match.rule().key())) {
+                List<String> group = snapshot.ruleSet().groupKey(correlation, match, event);
+                String value = valueOf(snapshot, correlation, match, event);
+                List<String> parts = new ArrayList<>(group.size() + 1);
+                parts.add(correlation.key());
+                parts.addAll(group);
+                String key = Ids.of(parts.toArray(String[]::new));
+                CorrelationHit hit = new CorrelationHit(correlation.key(), group, match.rule().id(), match.rule().name(),
+                        event.getId(), time, value, finding);
+                context.forward(new Record<>(key, SigmaOutput.of(hit), time, record.headers()));
+            }
+        }
+    }
+
+    /** The value of a value_count correlation's field in the event (an alias resolved for the rule), or null. */
+    private static String valueOf(RuleSource.Snapshot snapshot, SigmaCorrelation correlation, RuleMatch match,
+                                  SecurityEvent event) {
+        if (correlation.type() != SigmaCorrelation.Type.VALUE_COUNT || correlation.condition().isEmpty()) {
+            return null;
+        }
+        String field = correlation.condition().get().field();
+        Map<String, String> alias = correlation.aliases().get(field);
+        if (alias != null) {
+            String rule = match.rule().name() != null && alias.containsKey(match.rule().name())
+                    ? match.rule().name() : match.rule().id();
+            field = alias.get(rule);
+        }
+        if (field == null) {
+            return null;
+        }
+        String name = field;
+        return snapshot.ruleSet().rule(match.rule().key()).map(r -> r.fieldText(name, event)).orElse(null);
+    }
+
+    /** Dead-letters the rejections not reported yet and forgets those that are gone. */
+    private void report(RuleSource.Snapshot snapshot) {
+        reportedVersion = snapshot.version();
+        for (RuleSource.Rejection rejection : snapshot.rejections().values()) {
+            String fingerprint = rejection.fingerprint();
+            if (fingerprint.equals(rejections.get(rejection.key()))) {
+                continue;
+            }
+            byte[] original = rejection.text() == null ? new byte[0] : rejection.text().getBytes(StandardCharsets.UTF_8);
+            for (RuleProblem problem : rejection.problems()) {
+                DeadLetter letter = DeadLetters.of(original, "sigma", rulesTopic + ":" + rejection.key(), STAGE,
+                        problem.toString());
+                context.forward(new Record<>(rejection.key(), SigmaOutput.of(letter), context.currentSystemTimeMs()));
+                rejected.increment();
+            }
+            rejections.put(rejection.key(), fingerprint);
+        }
+        List<String> gone = new ArrayList<>();
+        try (KeyValueIterator<String, String> all = rejections.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, String> entry = all.next();
+                if (!snapshot.rejections().containsKey(entry.key)) {
+                    gone.add(entry.key);
+                }
+            }
+        }
+        gone.forEach(rejections::delete);
+    }
+}

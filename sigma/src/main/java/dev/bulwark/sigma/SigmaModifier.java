@@ -1,0 +1,89 @@
+package dev.bulwark.sigma;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The value modifiers of Sigma specification v2 ({@code field|modifier|modifier: value}) that this engine applies.
+ *
+ * <p>Why: modifiers are parsed once into a closed set, so a misspelled modifier is a load error with its line rather
+ * than a rule that silently never matches.
+ */
+public enum SigmaModifier {
+    /** Value anywhere in the field ({@code *value*}). */
+    CONTAINS,
+    /** Field starts with the value. */
+    STARTSWITH,
+    /** Field ends with the value. */
+    ENDSWITH,
+    /** All values of the list must match (AND instead of OR). */
+    ALL,
+    /** Case-sensitive comparison. */
+    CASED,
+    /** Field present ({@code true}) or absent ({@code false}). */
+    EXISTS,
+    /** Not equal: the predicate is negated. */
+    NEQ,
+    /** RE2 regular expression, searched anywhere in the field. */
+    RE,
+    /** Regex sub-modifier: case-insensitive. */
+    I,
+    /** Regex sub-modifier: multi-line ({@code ^}/{@code $} at line breaks). */
+    M,
+    /** Regex sub-modifier: dot matches line breaks. */
+    S,
+    /** Base64 of the value. */
+    BASE64,
+    /** The three base64 forms of the value at any byte offset (use with contains). */
+    BASE64OFFSET,
+    /** UTF-16 little endian encoding of the value. */
+    UTF16LE,
+    /** UTF-16 big endian encoding of the value. */
+    UTF16BE,
+    /** UTF-16 little endian with byte order mark. */
+    UTF16,
+    /** Same as {@link #UTF16LE}. */
+    WIDE,
+    /** Windows flag dashes: {@code -} and {@code /} at word starts also match {@code /}, {@code -}, en, em and horizontal bar. */
+    WINDASH,
+    /** IPv4 or IPv6 network in CIDR notation. */
+    CIDR,
+    /** Numerically greater than. */
+    GT,
+    /** Numerically greater than or equal. */
+    GTE,
+    /** Numerically less than. */
+    LT,
+    /** Numerically less than or equal. */
+    LTE,
+    /** The value names another field of the same event to compare with. */
+    FIELDREF,
+    /** The value contains {@code %placeholder%}s resolved from configuration. */
+    EXPAND;
+
+    /** Modifiers of the specification (v2.1 time parts) this engine does not implement: refused with that reason. */
+    static final Set<String> UNSUPPORTED = Set.of("minute", "hour", "day", "week", "month", "year");
+
+    /** The modifier as written in rules. */
+    public String sigmaName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The modifier spelled {@code name} (exactly, lower case), if it exists. */
+    public static Optional<SigmaModifier> bySigmaName(String name) {
+        for (SigmaModifier modifier : values()) {
+            if (modifier.sigmaName().equals(name)) {
+                return Optional.of(modifier);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Every modifier name, comma-separated, for error messages. */
+    static String known() {
+        return Arrays.stream(values()).map(SigmaModifier::sigmaName).collect(Collectors.joining(", "));
+    }
+}
