@@ -47,23 +47,30 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
      * ones, and faster than Avro's "fast reader", which would otherwise take precedence when decoding); Avro resolves
      * through the generic path whenever the writer's schema differs from the reader's.
      */
-    private static final SpecificData MODEL = customCoders();
+    private static final java.util.Map<ClassLoader, SpecificData> MODELS = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private static SpecificData customCoders() {
-        SpecificData model = new SpecificData();
-        model.setCustomCoders(true);
-        model.setFastReaderEnabled(false);
-        return model;
+    /**
+     * The model for classes of {@code loader}: a detector plugin's own record classes (its state) live in the plugin's
+     * class loader, and a model of Bulwark's loader would not find them and decode generic records instead.
+     */
+    private static SpecificData model(ClassLoader loader) {
+        return MODELS.computeIfAbsent(loader, l -> {
+            SpecificData model = new SpecificData(l);
+            model.setCustomCoders(true);
+            model.setFastReaderEnabled(false);
+            return model;
+        });
     }
 
     private AvroSerde(Class<T> type, SchemaStore store, List<Schema> knownWriterSchemas) {
         this.type = Objects.requireNonNull(type, "type");
         Schema schema = SpecificData.get().getSchema(type);
-        this.decoder = new BinaryMessageDecoder<>(MODEL, schema, store);
+        SpecificData model = model(type.getClassLoader() == null ? AvroSerde.class.getClassLoader() : type.getClassLoader());
+        this.decoder = new BinaryMessageDecoder<>(model, schema, store);
         knownWriterSchemas.forEach(decoder::addSchema);
         this.header = singleObjectHeader(schema);
         @SuppressWarnings("unchecked")
-        org.apache.avro.io.DatumWriter<T> datumWriter = (org.apache.avro.io.DatumWriter<T>) MODEL.createDatumWriter(schema);
+        org.apache.avro.io.DatumWriter<T> datumWriter = (org.apache.avro.io.DatumWriter<T>) model.createDatumWriter(schema);
         this.writer = datumWriter;
     }
 
