@@ -53,11 +53,14 @@ class DistributionIT {
         try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
             jars = lib.map(p -> p.getFileName().toString()).sorted().toList();
         }
-        assertThat(jars).contains("bulwark-cli-" + version() + ".jar", "bulwark-detectors-" + version() + ".jar")
+        assertThat(jars).contains("bulwark-cli-" + version() + ".jar", "bulwark-detectors-api-" + version() + ".jar",
+                        "bulwark-detection-" + version() + ".jar", "bulwark-detectors-" + version() + ".jar",
+                        "bulwark-sigma-" + version() + ".jar")
                 .anyMatch(name -> name.startsWith("slf4j-simple-"))
                 .allMatch(name -> name.endsWith(".jar"))
                 .noneMatch(name -> name.equals("bulwark.jar") || name.startsWith("bulwark-samples")
-                        || name.startsWith("bulwark-bench") || name.startsWith("junit") || name.startsWith("assertj"));
+                        || name.startsWith("bulwark-bench") || name.startsWith("bulwark-detectors-testkit")
+                        || name.startsWith("bulwark-detector-example") || name.startsWith("junit") || name.startsWith("assertj"));
 
         Result help = runToEnd(bulwark, work, "--help");
         assertThat(help.exit()).as(help.output()).isZero();
@@ -86,11 +89,12 @@ class DistributionIT {
                   indexPrefix: "%s"
                 detection:
                   applicationId: "%sdetectors"
+                  plugins: ["%s"]
                 tenants:
                   acme: [payments]
                 home: "%s"
                 """.formatted(stack.kafkaBootstrap(), prefix, stack.elasticsearchUrl(), indexPrefix, prefix,
-                work.resolve("home")));
+                plugins(work), work.resolve("home")));
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(indexPrefix);
         int port = Probes.freePort();
@@ -122,6 +126,15 @@ class DistributionIT {
             assertThat(findings.exit()).as(findings.output()).isZero();
             assertThat(findings.output()).contains("\"" + containerId + "\"", "bulwark.container.interactive_shell");
 
+            // The example plugins, loaded from detection.plugins: a miner, and a port scan (20 ports by default).
+            assertThat(tail(runLog)).contains("crypto-miner", "port-scan");
+            sendPluginEvents(stack, prefix, containerId);
+            for (String rule : List.of("example.crypto_miner", "example.port_scan")) {
+                assertThat(Probes.awaitSearchable(stack.elasticsearchUrl(), index.alias(), "rule.id", rule,
+                        Duration.ofSeconds(60))).as("a finding of the plugin rule " + rule + "; run log:\n" + tail(runLog))
+                        .isTrue();
+            }
+
             run.destroy(); // SIGTERM: bin/bulwark execs java, so the signal reaches the JVM's shutdown hook
             assertThat(run.waitFor(60, TimeUnit.SECONDS)).as("bulwark run exits after SIGTERM").isTrue();
             assertThat(run.exitValue()).as("exit code after SIGTERM; log:\n" + tail(runLog)).isIn(0, 143);
@@ -136,6 +149,50 @@ class DistributionIT {
                 client._transport().close();
             }
         }
+    }
+
+    /**
+     * A plugin folder with the two example detector jars, as a user would make one: each example is a project of its
+     * own, built against the detector API (the reactor builds them before this module).
+     */
+    private static Path plugins(Path work) throws IOException {
+        Path plugins = Files.createDirectories(work.resolve("plugins"));
+        for (String example : List.of("detector-example", "threshold-example")) {
+            Path jar = Path.of("..", "examples", example, "target", "bulwark-" + example + "-" + version() + ".jar");
+            assertThat(jar).as("the example plugin (mvn package builds it)").isRegularFile();
+            Files.copy(jar, plugins.resolve(jar.getFileName()));
+        }
+        return plugins;
+    }
+
+    /** A miner starting in one container, and another container reaching 20 ports of one IP, on the events topic. */
+    private static void sendPluginEvents(LocalStack stack, String prefix, String suffix) throws Exception {
+        dev.bulwark.schemas.Topics topics = dev.bulwark.schemas.Topics.withPrefix(prefix);
+        var serializer = topics.events().valueSerde().serializer();
+        long now = System.currentTimeMillis();
+        List<dev.bulwark.schemas.SecurityEvent> events = new ArrayList<>();
+        events.add(event("miner-" + suffix, "m" + suffix, now).setProcess(dev.bulwark.schemas.ProcessInfo.newBuilder()
+                .setName("xmrig").setCommandLine("xmrig -o pool.example:3333").build()).build());
+        for (int port = 1; port <= 20; port++) {
+            events.add(event("scan-" + suffix + "-" + port, "s" + suffix, now + port)
+                    .setDestination(dev.bulwark.schemas.Endpoint.newBuilder().setIp("10.9.9.9").setPort(port).build())
+                    .build());
+        }
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(java.util.Map.of(
+                "bootstrap.servers", stack.kafkaBootstrap()), new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (var event : events) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topics.events().name(),
+                        "container/" + event.getContainer().getId(), serializer.serialize(topics.events().name(), event))).get();
+            }
+        }
+    }
+
+    private static dev.bulwark.schemas.SecurityEvent.Builder event(String id, String container, long millis) {
+        return dev.bulwark.schemas.SecurityEvent.newBuilder().setId(id).setTimestamp(millis * 1_000_000L)
+                .setSourceFormat("tetragon").setEvent(dev.bulwark.schemas.EventInfo.newBuilder().build())
+                .setKubernetes(dev.bulwark.schemas.KubernetesInfo.newBuilder().setNamespace("payments").setPod("api-2").build())
+                .setContainer(dev.bulwark.schemas.ContainerInfo.newBuilder().setId(container).build());
     }
 
     /** Unpacks the archive with tar, as a user would, and returns its top folder. */
