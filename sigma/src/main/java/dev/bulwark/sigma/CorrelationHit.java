@@ -1,14 +1,13 @@
 package dev.bulwark.sigma;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import org.apache.kafka.common.serialization.Serde;
 
 import dev.bulwark.schemas.Finding;
+import dev.bulwark.sigma.state.CorrelationHitRecord;
 
 /**
  * One base-rule match on its way to a correlation window: which correlation and group it counts for, which rule
@@ -16,7 +15,8 @@ import dev.bulwark.schemas.Finding;
  * would make on its own, whose workload and tenant the correlation finding takes over.
  *
  * <p>Why: correlation windows are keyed by correlation and group-by values, which are not the key the events arrive
- * with; hits are repartitioned on that key so every hit of a group meets in one task.
+ * with; hits are repartitioned on that key so every hit of a group meets in one task. On the topic a hit is a
+ * {@link CorrelationHitRecord}.
  *
  * @param correlationKey the correlation's key
  * @param group the group-by values (null for an absent field)
@@ -30,13 +30,12 @@ import dev.bulwark.schemas.Finding;
 public record CorrelationHit(String correlationKey, List<String> group, String ruleId, String ruleName, String eventId,
                              long time, String value, Finding context) {
 
-    private static final int VERSION = 1;
-
     /** The serde of the repartition topic. */
-    public static final Serde<CorrelationHit> SERDE = StateCodec.serde(CorrelationHit::write, CorrelationHit::read);
+    public static final Serde<CorrelationHit> SERDE = new StateSerde<>("correlation hit", CorrelationHitRecord.class,
+            CorrelationHit::toRecord, CorrelationHit::fromRecord);
 
     public CorrelationHit {
-        group = java.util.Collections.unmodifiableList(new ArrayList<>(group));
+        group = Collections.unmodifiableList(new ArrayList<>(group));
     }
 
     /** True when the hit's rule is referenced as {@code reference} (its id or name). */
@@ -44,30 +43,22 @@ public record CorrelationHit(String correlationKey, List<String> group, String r
         return reference.equals(ruleId) || reference.equals(ruleName);
     }
 
-    static void write(DataOutputStream out, CorrelationHit hit) throws IOException {
-        out.writeByte(VERSION);
-        StateCodec.writeString(out, hit.correlationKey);
-        out.writeInt(hit.group.size());
-        for (String value : hit.group) {
-            StateCodec.writeString(out, value);
-        }
-        StateCodec.writeString(out, hit.ruleId);
-        StateCodec.writeString(out, hit.ruleName);
-        StateCodec.writeString(out, hit.eventId);
-        out.writeLong(hit.time);
-        StateCodec.writeString(out, hit.value);
-        StateCodec.writeFinding(out, hit.context);
+    private static CorrelationHitRecord toRecord(CorrelationHit hit) {
+        return CorrelationHitRecord.newBuilder()
+                .setCorrelationKey(hit.correlationKey)
+                .setGroup(hit.group)
+                .setRuleId(hit.ruleId)
+                .setRuleName(hit.ruleName)
+                .setEventId(hit.eventId)
+                .setTime(hit.time)
+                .setValue(hit.value)
+                .setContext(StateSerde.bytes(hit.context))
+                .build();
     }
 
-    static CorrelationHit read(DataInputStream in) throws IOException {
-        StateCodec.expectVersion(in, VERSION, "correlation hit");
-        String key = StateCodec.readString(in);
-        int size = in.readInt();
-        List<String> group = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-            group.add(StateCodec.readString(in));
-        }
-        return new CorrelationHit(key, group, StateCodec.readString(in), StateCodec.readString(in),
-                StateCodec.readString(in), in.readLong(), StateCodec.readString(in), StateCodec.readFinding(in));
+    private static CorrelationHit fromRecord(CorrelationHitRecord record) {
+        return new CorrelationHit(record.getCorrelationKey(), record.getGroup(), record.getRuleId(),
+                record.getRuleName(), record.getEventId(), record.getTime(), record.getValue(),
+                StateSerde.finding(record.getContext()));
     }
 }

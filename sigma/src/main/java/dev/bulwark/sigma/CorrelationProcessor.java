@@ -80,6 +80,9 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     @Override
     public void process(Record<String, CorrelationHit> record) {
         CorrelationHit hit = record.value();
+        if (hit == null) {
+            return; // a hit of the format before Avro, refused by the serde (and logged there)
+        }
         SigmaCorrelation correlation = source.current().correlations().get(hit.correlationKey());
         if (correlation == null) {
             windows.delete(record.key());
@@ -132,7 +135,9 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             iterator.forEachRemaining(all::add);
         }
         for (KeyValue<String, CorrelationWindow> entry : all) {
-            SigmaCorrelation correlation = snapshot.correlations().get(entry.value.correlationKey());
+            // null: a window of the format before Avro, refused by the serde
+            SigmaCorrelation correlation = entry.value == null ? null
+                    : snapshot.correlations().get(entry.value.correlationKey());
             if (correlation == null) {
                 windows.delete(entry.key);
                 continue;

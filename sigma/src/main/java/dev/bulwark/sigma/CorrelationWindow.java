@@ -1,14 +1,14 @@
 package dev.bulwark.sigma;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import org.apache.kafka.common.serialization.Serde;
 
 import dev.bulwark.schemas.Finding;
+import dev.bulwark.sigma.state.CorrelationWindowRecord;
+import dev.bulwark.sigma.state.WindowEntryRecord;
 
 /**
  * The state of one correlation group: the base-rule matches still inside the correlation's timespan plus grace,
@@ -16,7 +16,8 @@ import dev.bulwark.schemas.Finding;
  *
  * <p>Why: Sigma correlations need sliding windows over several rules with distinct-value and order semantics, and
  * their timespans change with the rules at run time; one sorted list per group in a key-value store serves all four
- * types and any timespan, where a DSL window is fixed when the topology is built.
+ * types and any timespan, where a DSL window is fixed when the topology is built. Stored as a
+ * {@link CorrelationWindowRecord}.
  *
  * @param correlationKey the correlation's key
  * @param group the group-by values
@@ -25,10 +26,9 @@ import dev.bulwark.schemas.Finding;
  */
 record CorrelationWindow(String correlationKey, List<String> group, List<Entry> entries, Finding context) {
 
-    private static final int VERSION = 1;
-
     /** Serde of the window store. */
-    static final Serde<CorrelationWindow> SERDE = StateCodec.serde(CorrelationWindow::write, CorrelationWindow::read);
+    static final Serde<CorrelationWindow> SERDE = new StateSerde<>("correlation window", CorrelationWindowRecord.class,
+            CorrelationWindow::toRecord, CorrelationWindow::fromRecord);
 
     /**
      * One match in a window.
@@ -51,39 +51,27 @@ record CorrelationWindow(String correlationKey, List<String> group, List<Entry> 
         return new CorrelationWindow(correlationKey, group, List.copyOf(replacement), latest);
     }
 
-    private static void write(DataOutputStream out, CorrelationWindow window) throws IOException {
-        out.writeByte(VERSION);
-        StateCodec.writeString(out, window.correlationKey);
-        out.writeInt(window.group.size());
-        for (String value : window.group) {
-            StateCodec.writeString(out, value);
-        }
-        out.writeInt(window.entries.size());
+    private static CorrelationWindowRecord toRecord(CorrelationWindow window) {
+        List<WindowEntryRecord> entries = new ArrayList<>(window.entries.size());
         for (Entry entry : window.entries) {
-            out.writeLong(entry.time);
-            StateCodec.writeString(out, entry.ruleId);
-            StateCodec.writeString(out, entry.ruleName);
-            StateCodec.writeString(out, entry.eventId);
-            StateCodec.writeString(out, entry.value);
+            entries.add(new WindowEntryRecord(entry.time, entry.ruleId, entry.ruleName, entry.eventId, entry.value));
         }
-        StateCodec.writeFinding(out, window.context);
+        return CorrelationWindowRecord.newBuilder()
+                .setCorrelationKey(window.correlationKey)
+                .setGroup(window.group)
+                .setEntries(entries)
+                .setContext(StateSerde.bytes(window.context))
+                .build();
     }
 
-    private static CorrelationWindow read(DataInputStream in) throws IOException {
-        StateCodec.expectVersion(in, VERSION, "correlation window");
-        String key = StateCodec.readString(in);
-        int groupSize = in.readInt();
-        List<String> group = new ArrayList<>(groupSize);
-        for (int i = 0; i < groupSize; i++) {
-            group.add(StateCodec.readString(in));
+    private static CorrelationWindow fromRecord(CorrelationWindowRecord record) {
+        List<Entry> entries = new ArrayList<>(record.getEntries().size());
+        for (WindowEntryRecord entry : record.getEntries()) {
+            entries.add(new Entry(entry.getTime(), entry.getRuleId(), entry.getRuleName(), entry.getEventId(),
+                    entry.getValue()));
         }
-        int size = in.readInt();
-        List<Entry> entries = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-            entries.add(new Entry(in.readLong(), StateCodec.readString(in), StateCodec.readString(in),
-                    StateCodec.readString(in), StateCodec.readString(in)));
-        }
-        return new CorrelationWindow(key, java.util.Collections.unmodifiableList(group), List.copyOf(entries),
-                StateCodec.readFinding(in));
+        return new CorrelationWindow(record.getCorrelationKey(),
+                Collections.unmodifiableList(new ArrayList<>(record.getGroup())), List.copyOf(entries),
+                StateSerde.finding(record.getContext()));
     }
 }

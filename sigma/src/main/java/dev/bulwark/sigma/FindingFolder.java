@@ -1,8 +1,5 @@
 package dev.bulwark.sigma;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +20,7 @@ import org.apache.kafka.streams.state.Stores;
 import dev.bulwark.schemas.Evidence;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.Ids;
+import dev.bulwark.sigma.state.FoldStateRecord;
 import io.micrometer.core.instrument.Counter;
 
 /**
@@ -46,10 +44,9 @@ import io.micrometer.core.instrument.Counter;
  */
 final class FindingFolder {
 
-    private static final int VERSION = 1;
-
-    /** Serde of the fold state. */
-    static final Serde<FoldState> STATE_SERDE = StateCodec.serde(FindingFolder::write, FindingFolder::read);
+    /** Serde of the fold state, stored as a {@link FoldStateRecord}. */
+    static final Serde<FoldState> STATE_SERDE = new StateSerde<>("fold", FoldStateRecord.class,
+            FindingFolder::toRecord, FindingFolder::fromRecord);
 
     private final String stateStore;
     private final String dirtyStore;
@@ -175,13 +172,14 @@ final class FindingFolder {
         try (KeyValueIterator<String, FoldState> all = states.all()) {
             while (all.hasNext()) {
                 KeyValue<String, FoldState> entry = all.next();
-                if (entry.value.finding().getLastSeen() + retentionMs < streamTime) {
+                // null: state of the format before Avro, refused by the serde; it goes like an ended episode
+                if (entry.value == null || entry.value.finding().getLastSeen() + retentionMs < streamTime) {
                     expired.add(entry);
                 }
             }
         }
         for (KeyValue<String, FoldState> entry : expired) {
-            if (entry.value.dirty()) {
+            if (entry.value != null && entry.value.dirty()) {
                 emit(entry.value.finding());
             }
             states.delete(entry.key);
@@ -234,17 +232,11 @@ final class FindingFolder {
     record FoldState(Finding finding, long lastEmitted, boolean dirty) {
     }
 
-    private static void write(DataOutputStream out, FoldState state) throws IOException {
-        out.writeByte(VERSION);
-        out.writeLong(state.lastEmitted());
-        out.writeBoolean(state.dirty());
-        StateCodec.writeFinding(out, state.finding());
+    private static FoldStateRecord toRecord(FoldState state) {
+        return new FoldStateRecord(StateSerde.bytes(state.finding()), state.lastEmitted(), state.dirty());
     }
 
-    private static FoldState read(DataInputStream in) throws IOException {
-        StateCodec.expectVersion(in, VERSION, "fold state");
-        long lastEmitted = in.readLong();
-        boolean isDirty = in.readBoolean();
-        return new FoldState(StateCodec.readFinding(in), lastEmitted, isDirty);
+    private static FoldState fromRecord(FoldStateRecord record) {
+        return new FoldState(StateSerde.finding(record.getFinding()), record.getLastEmitted(), record.getDirty());
     }
 }

@@ -13,6 +13,7 @@ import dev.bulwark.detectors.api.DetectorApi;
 import dev.bulwark.detectors.api.DetectorContext;
 import dev.bulwark.detectors.api.DetectorMetrics;
 import dev.bulwark.detectors.api.StateStores;
+import dev.bulwark.schemas.AvroSerde;
 import dev.bulwark.schemas.Finding;
 import io.micrometer.core.instrument.Counter;
 
@@ -105,7 +106,7 @@ public final class SigmaDetector implements Detector {
 
         KStream<String, Finding> ruleFindings = outputs.get("sigma-matches")
                 .mapValues(SigmaOutput::finding, context.named("match-finding"))
-                .repartition(Repartitioned.with(Serdes.String(), StateCodec.FINDINGS).withName(context.detectorName() + "-fold"))
+                .repartition(Repartitioned.with(Serdes.String(), AvroSerde.of(Finding.class)).withName(context.detectorName() + "-fold"))
                 .process(() -> new FoldProcessor(new FindingFolder(fold, foldDirty, settings, folded, duplicates)),
                         context.named("fold-findings"), fold, foldDirty);
 

@@ -1,0 +1,296 @@
+package dev.bulwark.sigma;
+
+import static dev.bulwark.sigma.ProcessorTestSupport.contents;
+import static dev.bulwark.sigma.ProcessorTestSupport.drain;
+import static dev.bulwark.sigma.ProcessorTestSupport.punctuator;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.Ids;
+import dev.bulwark.sigma.FindingFolder.FoldState;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * The correlation processor on its own: the window state per group, sliding intervals for conditions that only grow
+ * true, the stream-time punctuation deciding closed intervals for conditions with an upper bound, late hits, resent
+ * events, bounded windows, rules that go away, and a restart over the same stores.
+ */
+class CorrelationProcessorTest {
+
+    static final long T0 = 1_700_000_000_000L;
+    static final long NOW = 1_800_000_000_000L;
+    static final String WHOAMI_ID = "11111111-0000-4000-8000-000000000001";
+    static final String CORRELATION_RECORD = "corr-record";
+    static final String ALICE = Ids.of("corr-1", "alice");
+    static final String BOB = Ids.of("corr-1", "bob");
+
+    private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    private final SigmaEngine engine = SigmaEngine.create();
+    private final RuleSource source = RuleSource.of(engine, engine.loader().parse("whoami.yml", SigmaDetectorTest.WHOAMI));
+    private MockProcessorContext<String, Finding> context;
+    private KeyValueStore<Bytes, byte[]> windowBytes;
+    private KeyValueStore<String, CorrelationWindow> windows;
+    private KeyValueStore<String, FoldState> folds;
+    private KeyValueStore<String, Long> dirty;
+    private CorrelationProcessor processor;
+
+    @BeforeEach
+    void setUp() {
+        context = ProcessorTestSupport.context(0);
+        context.setCurrentSystemTimeMs(NOW);
+        windowBytes = Stores.inMemoryKeyValueStore("sigma-correlation-windows").get();
+        windows = ProcessorTestSupport.store(context, "sigma-correlation-windows", Serdes.String(),
+                CorrelationWindow.SERDE, windowBytes);
+        folds = ProcessorTestSupport.store(context, "sigma-correlation-fold", Serdes.String(),
+                FindingFolder.STATE_SERDE);
+        dirty = ProcessorTestSupport.store(context, "sigma-correlation-fold-dirty", Serdes.String(), Serdes.Long());
+    }
+
+    private void rule(String type, String condition) {
+        source.put(CORRELATION_RECORD, SigmaDetectorTest.correlation(type, List.of("whoami_run"), "60s", condition, ""));
+        assertThat(source.current().correlations()).as("the correlation is valid").containsKey("corr-1");
+    }
+
+    private CorrelationProcessor start(MockProcessorContext<String, Finding> on, Map<String, String> settings) {
+        SigmaSettings parsed = SigmaSettings.from(settings);
+        CorrelationProcessor started = new CorrelationProcessor(source, "sigma-correlation-windows",
+                new FindingFolder("sigma-correlation-fold", "sigma-correlation-fold-dirty", parsed,
+                        metrics.counter("folded"), metrics.counter("duplicates")),
+                parsed, metrics.counter("late"), metrics.counter("fired"), metrics.counter("duplicates"));
+        started.init(on);
+        return started;
+    }
+
+    private void start() {
+        processor = start(context, Map.of("grace", "30s"));
+    }
+
+    static CorrelationHit hit(String user, String eventId, long offset) {
+        return new CorrelationHit("corr-1", List.of(user), WHOAMI_ID, "whoami_run", eventId, T0 + offset, null,
+                SigmaStateSchemaTest.finding("match-" + eventId, 1, List.of(eventId)));
+    }
+
+    /** Processes a hit as its task would: stream time is the largest event time seen. */
+    private void process(CorrelationProcessor on, MockProcessorContext<String, Finding> in, String key,
+                         CorrelationHit hit) {
+        in.setCurrentStreamTimeMs(Math.max(in.currentStreamTimeMs(), hit.time()));
+        on.process(new Record<>(key, hit, hit.time()));
+    }
+
+    private void process(String user, String eventId, long offset) {
+        process(processor, context, Ids.of("corr-1", user), hit(user, eventId, offset));
+    }
+
+    private List<String> windowEvents(String key) {
+        CorrelationWindow window = windows.get(key);
+        return window == null ? List.of() : window.entries().stream().map(CorrelationWindow.Entry::eventId).toList();
+    }
+
+    // ---------------------------------------------------------------- conditions that grow true: on every hit
+
+    @Test
+    void aLowerBoundFiresOnTheHitThatCompletesAnIntervalAndConsumesItsMatches() {
+        rule("event_count", "gte: 3");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 30_000);
+        process("alice", "a3", 60_001);
+
+        assertThat(context.forwarded()).as("a3 is 1 ms outside a1's interval").isEmpty();
+        CorrelationWindow window = windows.get(ALICE);
+        assertThat(window.correlationKey()).isEqualTo("corr-1");
+        assertThat(window.group()).containsExactly("alice");
+        assertThat(window.entries()).extracting(CorrelationWindow.Entry::time)
+                .containsExactly(T0, T0 + 30_000, T0 + 60_001);
+        assertThat(window.context().getId()).as("the latest match's finding").isEqualTo("match-a3");
+
+        process("alice", "a4", 90_000);
+
+        assertThat(drain(context)).singleElement().satisfies(f -> {
+            assertThat(f.getId()).isEqualTo(Ids.of(ALICE, Long.toString(T0 + 30_000)));
+            assertThat(f.getRule().getId()).isEqualTo("corr-1");
+            assertThat(f.getEvidence().getEventIds()).containsExactly("a2", "a3", "a4");
+            assertThat(f.getFirstSeen()).isEqualTo(T0 + 30_000);
+            assertThat(f.getLastSeen()).isEqualTo(T0 + 90_000);
+        });
+        assertThat(windowEvents(ALICE)).as("contributing matches are consumed").containsExactly("a1");
+        assertThat(folds.get(ALICE)).as("firings fold per group").isNotNull();
+        assertThat(metrics.counter("fired").count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void anOutOfOrderHitCompletesAnIntervalInThePast() {
+        rule("event_count", "gte: 3");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a3", 50_000);
+        process("alice", "x", 100_000);
+        assertThat(context.forwarded()).isEmpty();
+
+        process("alice", "a2", 20_000);
+
+        assertThat(drain(context)).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2", "a3"));
+        assertThat(windowEvents(ALICE)).containsExactly("x");
+    }
+
+    // ---------------------------------------------------------------- upper bounds: decided by the punctuation
+
+    @Test
+    void anUpperBoundIsDecidedByTheStreamTimePunctuationOnceTheIntervalAndGraceHavePassed() {
+        rule("event_count", "lte: 2");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 10_000);
+        process("bob", "b1", 0);
+        process("bob", "b2", 1_000);
+        process("bob", "b3", 2_000);
+        assertThat(context.forwarded()).as("undecided while the interval may still grow").isEmpty();
+
+        var sweep = punctuator(context, PunctuationType.STREAM_TIME);
+        assertThat(context.scheduledPunctuators()).filteredOn(p -> p.getType() == PunctuationType.STREAM_TIME)
+                .singleElement().satisfies(p -> assertThat(p.getInterval()).isEqualTo(Duration.ofSeconds(5)));
+        sweep.punctuate(T0 + 90_000);
+        assertThat(context.forwarded()).as("interval end (60 s) + grace (30 s) not passed yet").isEmpty();
+        assertThat(windowEvents(ALICE)).containsExactly("a1", "a2");
+
+        sweep.punctuate(T0 + 90_001);
+
+        assertThat(drain(context)).as("alice: 2 events, bob: 3").singleElement().satisfies(f -> {
+            assertThat(f.getId()).isEqualTo(Ids.of(ALICE, Long.toString(T0)));
+            assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2");
+        });
+        assertThat(contents(windows)).as("both intervals are decided and forgotten").isEmpty();
+    }
+
+    // ---------------------------------------------------------------- late, resent and bounded
+
+    @Test
+    void aHitWhoseLastIntervalClosedMoreThanTheGraceAgoIsDroppedAsLate() {
+        rule("event_count", "gte: 3");
+        start();
+        context.setCurrentStreamTimeMs(T0 + 200_000);
+
+        process("alice", "late", 109_999);
+        process("alice", "in-time", 110_000);
+
+        assertThat(metrics.counter("late").count()).isEqualTo(1.0);
+        assertThat(windowEvents(ALICE)).as("time + timespan = stream time - grace is not late")
+                .containsExactly("in-time");
+    }
+
+    @Test
+    void aResentEventCountsOnceInTheWindow() {
+        rule("event_count", "gte: 3");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 1_000);
+        process("alice", "a1", 0);
+        process("alice", "a2", 1_000);
+
+        assertThat(metrics.counter("duplicates").count()).isEqualTo(2.0);
+        assertThat(windowEvents(ALICE)).containsExactly("a1", "a2");
+        assertThat(context.forwarded()).as("two events, each sent twice, are not three").isEmpty();
+    }
+
+    @Test
+    void aWindowKeepsAtMostMaxGroupEventsDroppingTheOldest() {
+        rule("event_count", "gte: 5");
+        processor = start(context, Map.of("grace", "30s", "max-group-events", "2"));
+        process("alice", "a2", 2_000);
+        process("alice", "a3", 3_000);
+        process("alice", "a1", 1_000);
+
+        assertThat(windowEvents(ALICE)).containsExactly("a2", "a3");
+    }
+
+    // ---------------------------------------------------------------- rules that change, restarts, old state
+
+    @Test
+    void windowsOfADeletedCorrelationAreForgotten() {
+        rule("event_count", "gte: 3");
+        start();
+        process("alice", "a1", 0);
+        process("bob", "b1", 0);
+        assertThat(contents(windows)).hasSize(2);
+
+        source.remove(CORRELATION_RECORD);
+        process("alice", "a2", 1_000);
+        assertThat(windows.get(ALICE)).as("a hit of an unknown correlation deletes its group").isNull();
+        assertThat(windows.get(BOB)).isNotNull();
+
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 1_000);
+        assertThat(contents(windows)).as("the sweep forgets the rest").isEmpty();
+        assertThat(context.forwarded()).isEmpty();
+    }
+
+    @Test
+    void aNewProcessorOverTheSameStoresCarriesTheWindowOn() {
+        rule("event_count", "gte: 3");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 1_000);
+
+        MockProcessorContext<String, Finding> restarted = ProcessorTestSupport.context(0);
+        restarted.setCurrentSystemTimeMs(NOW);
+        restarted.setCurrentStreamTimeMs(context.currentStreamTimeMs());
+        restarted.addStateStore(windows);
+        restarted.addStateStore(folds);
+        restarted.addStateStore(dirty);
+        CorrelationProcessor resumed = start(restarted, Map.of("grace", "30s"));
+
+        process(resumed, restarted, ALICE, hit("alice", "a1", 0));
+        assertThat(restarted.forwarded()).as("a1 was counted before the restart").isEmpty();
+        process(resumed, restarted, ALICE, hit("alice", "a3", 2_000));
+        assertThat(drain(restarted)).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2", "a3"));
+    }
+
+    @Test
+    void stateAndHitsOfTheFormatBeforeAvroAreDropped() throws IOException {
+        rule("event_count", "gte: 2");
+        start();
+        windowBytes.put(Bytes.wrap(ALICE.getBytes(StandardCharsets.UTF_8)), legacy());
+        windowBytes.put(Bytes.wrap(BOB.getBytes(StandardCharsets.UTF_8)), legacy());
+
+        processor.process(new Record<>(ALICE, null, T0)); // an old hit on the repartition topic reads as null
+        process("alice", "a1", 0);
+        assertThat(windowEvents(ALICE)).as("the old window is not read").containsExactly("a1");
+
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0);
+        assertThat(contents(windows)).extracting(kv -> kv.key).as("the sweep deletes the old record")
+                .containsExactly(ALICE);
+        assertThat(context.forwarded()).isEmpty();
+    }
+
+    /** Some bytes of the hand-written format of earlier releases (its version byte first). */
+    private static byte[] legacy() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(1);
+            out.writeInt(6);
+            out.write("corr-1".getBytes(StandardCharsets.UTF_8));
+            out.writeInt(0);
+            out.writeInt(0);
+        }
+        return bytes.toByteArray();
+    }
+}
