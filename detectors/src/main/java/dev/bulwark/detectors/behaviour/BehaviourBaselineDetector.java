@@ -5,27 +5,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.Function;
 
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 
 import dev.bulwark.config.Field;
 import dev.bulwark.config.Type;
 import dev.bulwark.config.Validator;
-import dev.bulwark.detectors.JsonSerde;
+import dev.bulwark.detectors.FirstSeenFilter;
+import dev.bulwark.detectors.StateSerde;
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.api.DetectorApi;
 import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.detectors.api.Mitre;
 import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.AvroSerde;
@@ -48,10 +42,6 @@ public final class BehaviourBaselineDetector implements Detector {
     public static final String RULE_ID = "bulwark.behaviour.new_in_image";
     private static final MitreAttack MITRE = Mitre.of(List.of("execution", "command-and-control"),
             List.of("T1059", "T1071"));
-
-    /** What one image is known to do. */
-    public record Profile(long firstSeenMillis, long lastSeenMillis, Set<String> executables, Set<String> destinations) {
-    }
 
     @Override
     public String name() {
@@ -88,67 +78,18 @@ public final class BehaviourBaselineDetector implements Detector {
         Duration idleTtl = context.settings().get(IDLE_TTL);
         int maxItems = context.settings().get(MAX_ITEMS);
         Set<String> optOut = Set.copyOf(context.settings().get(OPT_OUT_TENANTS));
-        String store = context.stores().keyValue("profiles", Serdes.String(), JsonSerde.of(Profile.class));
+        String store = context.stores().keyValue("profiles", Serdes.String(), StateSerde.imageProfiles());
         return context.events()
                 .filter((key, event) -> image(event) != null && item(event) != null
                         && (event.getTenant() == null || !optOut.contains(event.getTenant().getOwner())),
-                        Named.as(name() + "-profiled"))
-                .processValues(() -> new dev.bulwark.detectors.FirstSeenFilter<SecurityEvent>(50_000,
-                        event -> image(event) + "|" + item(event)), Named.as(name() + "-repeats"))
-                .selectKey((key, event) -> image(event), Named.as(name() + "-by-image"))
+                        context.named("profiled"))
+                .processValues(() -> new FirstSeenFilter<SecurityEvent>(50_000,
+                        event -> image(event) + "|" + item(event)), context.named("repeats"))
+                .selectKey((key, event) -> image(event), context.named("by-image"))
                 .repartition(Repartitioned.<String, SecurityEvent>as(name() + "-by-image")
                         .withKeySerde(Serdes.String()).withValueSerde(AvroSerde.of(SecurityEvent.class)))
-                .process(() -> new Processor<String, SecurityEvent, String, Finding>() {
-                    private ProcessorContext<String, Finding> processorContext;
-                    private KeyValueStore<String, Profile> profiles;
-
-                    @Override
-                    public void init(ProcessorContext<String, Finding> processorContext) {
-                        this.processorContext = processorContext;
-                        this.profiles = processorContext.getStateStore(store);
-                        processorContext.schedule(Duration.ofMinutes(10), PunctuationType.STREAM_TIME, this::expire);
-                    }
-
-                    @Override
-                    public void process(Record<String, SecurityEvent> record) {
-                        SecurityEvent event = record.value();
-                        long now = Math.floorDiv(event.getTimestamp(), 1_000_000L);
-                        Profile profile = profiles.get(record.key());
-                        if (profile == null) {
-                            profile = new Profile(now, now, new TreeSet<>(), new TreeSet<>());
-                        }
-                        Map.Entry<String, String> item = item(event);
-                        Set<String> known = "executable".equals(item.getKey()) ? profile.executables() : profile.destinations();
-                        boolean learned = now - profile.firstSeenMillis() >= learning.toMillis();
-                        if (!known.contains(item.getValue()) && known.size() < maxItems) {
-                            Set<String> updated = new TreeSet<>(known);
-                            updated.add(item.getValue());
-                            profile = "executable".equals(item.getKey())
-                                    ? new Profile(profile.firstSeenMillis(), now, updated, profile.destinations())
-                                    : new Profile(profile.firstSeenMillis(), now, profile.executables(), updated);
-                            if (learned) {
-                                Finding finding = finding(event, record.key(), item, context);
-                                processorContext.forward(new Record<>(finding.getId(), finding, record.timestamp()));
-                            }
-                        } else {
-                            profile = new Profile(profile.firstSeenMillis(), Math.max(now, profile.lastSeenMillis()),
-                                    profile.executables(), profile.destinations());
-                        }
-                        profiles.put(record.key(), profile);
-                    }
-
-                    private void expire(long streamTime) {
-                        List<String> idle = new java.util.ArrayList<>();
-                        try (KeyValueIterator<String, Profile> it = profiles.all()) {
-                            it.forEachRemaining(kv -> {
-                                if (streamTime - kv.value.lastSeenMillis() > idleTtl.toMillis()) {
-                                    idle.add(kv.key);
-                                }
-                            });
-                        }
-                        idle.forEach(profiles::delete);
-                    }
-                }, Named.as(name() + "-profile"), store);
+                .process(() -> new BehaviourBaselineProcessor(store, learning, idleTtl, maxItems, context::finding),
+                        context.named("profile"), store);
     }
 
     /** The image an event's container runs, normalized, or null. */
@@ -179,7 +120,9 @@ public final class BehaviourBaselineDetector implements Detector {
         return null;
     }
 
-    private Finding finding(SecurityEvent event, String image, Map.Entry<String, String> item, DetectorContext context) {
+    /** The finding for an image doing something new: {@code item} as {@link #item} gives it. */
+    static Finding finding(SecurityEvent event, String image, Map.Entry<String, String> item,
+                           Function<SecurityEvent, FindingBuilder> findings) {
         String what = "executable".equals(item.getKey()) ? "ran a new executable " + item.getValue()
                 : "connected to a new destination " + item.getValue();
         String where = event.getKubernetes() == null ? "container " + event.getContainer().getId()
@@ -189,7 +132,7 @@ public final class BehaviourBaselineDetector implements Detector {
         evidence.put("baseline." + item.getKey(), item.getValue());
         evidence.put("process.command_line", event.getProcess() == null ? null : event.getProcess().getCommandLine());
         evidence.put("container.id", event.getContainer().getId());
-        return context.finding(event).rule(RULE_ID, "Image did something outside its learned behaviour").severity(Severity.MEDIUM).mitre(MITRE)
+        return findings.apply(event).rule(RULE_ID, "Image did something outside its learned behaviour").severity(Severity.MEDIUM).mitre(MITRE)
                 .summary("Image " + image + " in " + where + " " + what + " after its learning period").evidence(evidence).identity(image, item.getKey(), item.getValue()).build();
     }
 }

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 
 import dev.bulwark.config.Field;
 import dev.bulwark.config.Type;
@@ -66,8 +65,8 @@ public final class InteractiveShellInContainerDetector implements Detector {
     public KStream<String, Finding> build(DetectorContext context) {
         Set<String> shells = Set.copyOf(context.settings().get(SHELLS));
         return context.events()
-                .filter((key, event) -> isInteractiveShellInContainer(event, shells), Named.as(name() + "-filter"))
-                .mapValues(event -> toFinding(event, context), Named.as(name() + "-finding"));
+                .filter((key, event) -> isInteractiveShellInContainer(event, shells), context.named("filter"))
+                .mapValues(event -> toFinding(event, context), context.named("finding"));
     }
 
     /** True when {@code event} is an interactive shell start inside a container, for the given shell names. */

@@ -9,7 +9,6 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
-import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 
@@ -75,32 +74,32 @@ public final class CrossTenantAccessDetector implements Detector {
         Duration window = context.settings().get(WINDOW);
         KStream<String, SecurityEvent> crossing = context.events()
                 .filter((key, event) -> event.getKubernetesAudit() != null && Isolation.finalStage(event.getKubernetesAudit())
-                        && Isolation.actorCrossesTenants(event), Named.as(name() + "-crossing"));
+                        && Isolation.actorCrossesTenants(event), context.named("crossing"));
 
         KStream<String, Finding> allowed = crossing
-                .filter((key, event) -> Isolation.allowed(event.getKubernetesAudit()), Named.as(name() + "-allowed"))
-                .mapValues(event -> allowedFinding(event, context), Named.as(name() + "-allowed-finding"));
+                .filter((key, event) -> Isolation.allowed(event.getKubernetesAudit()), context.named("allowed"))
+                .mapValues(event -> allowedFinding(event, context), context.named("allowed-finding"));
 
         KStream<String, Finding> probing = crossing
-                .filter((key, event) -> Isolation.denied(event.getKubernetesAudit()), Named.as(name() + "-denied"))
+                .filter((key, event) -> Isolation.denied(event.getKubernetesAudit()), context.named("denied"))
                 .selectKey((key, event) -> event.getKubernetesAudit().getSubjectUser() + "|" + event.getTenant().getOwner(),
-                        Named.as(name() + "-by-identity"))
+                        context.named("by-identity"))
                 .groupByKey(Grouped.with(name() + "-denied-by-identity", Serdes.String(),
                         dev.bulwark.schemas.AvroSerde.of(SecurityEvent.class)))
                 .windowedBy(TimeWindows.ofSizeAndGrace(window, Duration.ofMinutes(1)))
                 .aggregate(DeniedAttempts::empty, (key, event, attempts) -> attempts.add(event),
-                        Named.as(name() + "-count-denied"),
+                        context.named("count-denied"),
                         Materialized.<String, DeniedAttempts, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as(
                                 name() + "-denied-store").withKeySerde(Serdes.String()).withValueSerde(DeniedAttempts.serde())
                                 .withRetention(window.plus(Duration.ofMinutes(2)))
                                 // Every count must reach the threshold filter: a record cache would fold a burst of
                                 // refusals (4, 5, 6 within one commit interval) into one update (6) and skip 5.
                                 .withCachingDisabled())
-                .toStream(Named.as(name() + "-denied-stream"))
-                .filter((key, attempts) -> attempts != null && attempts.count() == threshold, Named.as(name() + "-threshold"))
+                .toStream(context.named("denied-stream"))
+                .filter((key, attempts) -> attempts != null && attempts.count() == threshold, context.named("threshold"))
                 .map((key, attempts) -> org.apache.kafka.streams.KeyValue.pair(key.key(),
-                        probingFinding(key, attempts, threshold, window, context)), Named.as(name() + "-denied-finding"));
-        return allowed.merge(probing, Named.as(name() + "-merge"));
+                        probingFinding(key, attempts, threshold, window, context)), context.named("denied-finding"));
+        return allowed.merge(probing, context.named("merge"));
     }
 
     /** True for an enriched audit event this detector reports as an allowed cross-tenant access. */

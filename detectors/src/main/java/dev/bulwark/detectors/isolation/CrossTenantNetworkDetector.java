@@ -4,16 +4,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
-import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
-import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.api.DetectorApi;
 import dev.bulwark.detectors.api.DetectorContext;
+import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.detectors.api.Mitre;
 import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.detectors.api.TenantDirectory;
@@ -73,29 +71,12 @@ public final class CrossTenantNetworkDetector implements Detector {
         return DetectorApi.VERSION;
     }
 
-
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
         return context.events()
-                .filter((key, event) -> crossesTenants(event), Named.as(name() + "-crossing"))
-                .processValues(() -> new FixedKeyProcessor<String, SecurityEvent, Finding>() {
-                    private FixedKeyProcessorContext<String, Finding> processorContext;
-                    private TenantDirectory directory;
-
-                    @Override
-                    public void init(FixedKeyProcessorContext<String, Finding> processorContext) {
-                        this.processorContext = processorContext;
-                        this.directory = context.tenants().directory(processorContext);
-                    }
-
-                    @Override
-                    public void process(FixedKeyRecord<String, SecurityEvent> record) {
-                        SecurityEvent event = record.value();
-                        if (!allowedByPolicy(event, directory)) {
-                            processorContext.forward(record.withValue(finding(event, context)));
-                        }
-                    }
-                }, Named.as(name() + "-policy-check"));
+                .filter((key, event) -> crossesTenants(event), context.named("crossing"))
+                .processValues(() -> new CrossTenantNetworkProcessor(context.tenants()::directory, context::finding),
+                        context.named("policy-check"));
     }
 
     static boolean crossesTenants(SecurityEvent event) {
@@ -268,7 +249,8 @@ public final class CrossTenantNetworkDetector implements Detector {
         return labels;
     }
 
-    private Finding finding(SecurityEvent event, DetectorContext context) {
+    /** The finding for a connection no policy allows, owned by the destination (victim) tenant. */
+    static Finding finding(SecurityEvent event, Function<SecurityEvent, FindingBuilder> findings) {
         TenantInfo tenant = event.getTenant();
         String source = event.getKubernetes() == null ? "a pod" : event.getKubernetes().getNamespace() + "/"
                 + event.getKubernetes().getPod();
@@ -289,7 +271,7 @@ public final class CrossTenantNetworkDetector implements Detector {
         evidence.put("process.executable", event.getProcess() == null ? null : event.getProcess().getExecutable());
         evidence.put("tenant.source", tenant.getOwner());
         evidence.put("tenant.destination", tenant.getPeer());
-        return context.finding(victimView).rule(RULE_ID, "Cross-tenant connection without a NetworkPolicy").severity(Severity.HIGH).mitre(MITRE)
+        return findings.apply(victimView).rule(RULE_ID, "Cross-tenant connection without a NetworkPolicy").severity(Severity.HIGH).mitre(MITRE)
                 .summary(summary).evidence(evidence).identity(source, tenant.getPeerNamespace() + "/" + tenant.getPeerPod(), String.valueOf(event.getDestination().getPort())).build();
     }
 }

@@ -7,7 +7,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.api.DetectorApi;
@@ -50,8 +49,8 @@ public final class HostAccessDetector implements Detector {
     @Override
     public KStream<String, Finding> build(DetectorContext context) {
         return context.events()
-                .filter((key, event) -> classify(event) != null, Named.as(name() + "-filter"))
-                .mapValues(event -> finding(event, context), Named.as(name() + "-finding"));
+                .filter((key, event) -> classify(event) != null, context.named("filter"))
+                .mapValues(event -> finding(event, context), context.named("finding"));
     }
 
     /** What the event touched that it should not, or null. */

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
 
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.api.DetectorApi;
@@ -58,8 +57,8 @@ public final class WeakenedIsolationDetector implements Detector {
         return context.events()
                 .filter((key, event) -> event.getKubernetesAudit() != null && Isolation.finalStage(event.getKubernetesAudit())
                         && Isolation.allowed(event.getKubernetesAudit()) && !risks(podSpec(event)).isEmpty(),
-                        Named.as(name() + "-filter"))
-                .mapValues(event -> finding(event, context), Named.as(name() + "-finding"));
+                        context.named("filter"))
+                .mapValues(event -> finding(event, context), context.named("finding"));
     }
 
     /** The pod spec an audit event writes, or null. */
