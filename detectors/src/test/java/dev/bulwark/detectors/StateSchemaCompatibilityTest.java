@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import dev.bulwark.detectors.state.DeniedAttemptsWindow;
 import dev.bulwark.detectors.state.ImageProfile;
 import dev.bulwark.detectors.state.ImageRisk;
 import dev.bulwark.detectors.state.NamespaceTenant;
@@ -30,7 +31,8 @@ import dev.bulwark.schemas.SchemaHistory;
 class StateSchemaCompatibilityTest {
 
     @ParameterizedTest
-    @ValueSource(classes = {NamespaceTenant.class, ImageRisk.class, ReportedContainer.class, ImageProfile.class})
+    @ValueSource(classes = {NamespaceTenant.class, ImageRisk.class, ReportedContainer.class, ImageProfile.class,
+            DeniedAttemptsWindow.class})
     void currentSchemaCanReadEveryReleasedVersion(Class<?> type) {
         Schema current = SpecificData.get().getSchema(type);
         List<Schema> released = SchemaHistory.olderVersionsOf(current.getFullName());
@@ -44,7 +46,8 @@ class StateSchemaCompatibilityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(classes = {NamespaceTenant.class, ImageRisk.class, ReportedContainer.class, ImageProfile.class})
+    @ValueSource(classes = {NamespaceTenant.class, ImageRisk.class, ReportedContainer.class, ImageProfile.class,
+            DeniedAttemptsWindow.class})
     void everyReleasedVersionCanReadTheCurrentSchema(Class<?> type) {
         Schema current = SpecificData.get().getSchema(type);
         for (Schema reader : SchemaHistory.olderVersionsOf(current.getFullName())) {
@@ -63,7 +66,8 @@ class StateSchemaCompatibilityTest {
             schemas = files.map(file -> file.getFileName().toString()).filter(name -> name.endsWith(".avsc"))
                     .map(name -> name.substring(0, name.length() - ".avsc".length())).sorted().toList();
         }
-        assertThat(schemas).containsExactly("ImageProfile", "ImageRisk", "NamespaceTenant", "ReportedContainer");
+        assertThat(schemas).as("each listed in the @ValueSource of the tests above")
+                .containsExactly("DeniedAttemptsWindow", "ImageProfile", "ImageRisk", "NamespaceTenant", "ReportedContainer");
         for (String name : schemas) {
             assertThat(SchemaHistory.olderVersionsOf("dev.bulwark.detectors.state." + name))
                     .as("src/main/resources/schema-history/%s/index.txt", name).isNotEmpty();

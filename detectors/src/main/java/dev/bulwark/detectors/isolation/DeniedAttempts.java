@@ -1,9 +1,7 @@
 package dev.bulwark.detectors.isolation;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -12,6 +10,7 @@ import java.util.List;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
+import dev.bulwark.detectors.state.DeniedAttemptsWindow;
 import dev.bulwark.schemas.AvroSerde;
 import dev.bulwark.schemas.SecurityEvent;
 
@@ -25,6 +24,7 @@ final class DeniedAttempts {
 
     static final int MAX_IDS = 20;
     private static final AvroSerde<SecurityEvent> EVENTS = AvroSerde.of(SecurityEvent.class);
+    private static final AvroSerde<DeniedAttemptsWindow> STATE = AvroSerde.of(DeniedAttemptsWindow.class);
 
     private final long count;
     private final long firstSeenMillis;
@@ -67,30 +67,36 @@ final class DeniedAttempts {
         return last;
     }
 
+    /**
+     * The store's serde: a {@link DeniedAttemptsWindow} Avro record. Entries an older release wrote in its own binary
+     * layout (which starts with the count, never with Avro's marker {@code C3 01}) are still read; they last one
+     * window's retention at most.
+     */
     static Serde<DeniedAttempts> serde() {
-        return Serdes.serdeFrom((topic, value) -> value == null ? null : value.encode(),
-                (topic, bytes) -> bytes == null ? null : decode(bytes));
+        return Serdes.serdeFrom((topic, value) -> value == null ? null : STATE.encode(value.toRecord()),
+                (topic, bytes) -> bytes == null ? null
+                        : bytes.length >= 2 && bytes[0] == (byte) 0xC3 && bytes[1] == (byte) 0x01
+                        ? fromRecord(STATE.decode(bytes)) : decodeLegacy(bytes));
     }
 
-    private byte[] encode() {
-        try (ByteArrayOutputStream buffer = new ByteArrayOutputStream(); DataOutputStream out = new DataOutputStream(buffer)) {
-            out.writeLong(count);
-            out.writeLong(firstSeenMillis);
-            out.writeInt(eventIds.size());
-            for (String id : eventIds) {
-                out.writeUTF(id);
-            }
-            byte[] event = last == null ? new byte[0] : EVENTS.encode(last);
-            out.writeInt(event.length);
-            out.write(event);
-            out.flush();
-            return buffer.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private DeniedAttemptsWindow toRecord() {
+        return DeniedAttemptsWindow.newBuilder().setCount(count).setFirstSeen(firstSeenMillis).setEventIds(eventIds)
+                .setLastEvent(last == null ? null : java.nio.ByteBuffer.wrap(EVENTS.encode(last))).build();
+    }
+
+    private static DeniedAttempts fromRecord(DeniedAttemptsWindow record) {
+        java.nio.ByteBuffer event = record.getLastEvent();
+        byte[] bytes = null;
+        if (event != null) {
+            bytes = new byte[event.remaining()];
+            event.duplicate().get(bytes);
         }
+        return new DeniedAttempts(record.getCount(), record.getFirstSeen(), List.copyOf(record.getEventIds()),
+                bytes == null ? null : EVENTS.decode(bytes));
     }
 
-    private static DeniedAttempts decode(byte[] bytes) {
+    /** The layout of releases before the Avro record: count, first seen, ids, then the encoded event. */
+    private static DeniedAttempts decodeLegacy(byte[] bytes) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             long count = in.readLong();
             long first = in.readLong();
