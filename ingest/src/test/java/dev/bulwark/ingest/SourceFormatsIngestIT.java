@@ -90,7 +90,11 @@ class SourceFormatsIngestIT {
         assertThat(exec.getKubernetesAudit().getDecision()).isEqualTo("allow");
         assertThat(exec.getKubernetesAudit().getSubjectUser()).isNotBlank();
         assertThat(exec.getKubernetesAudit().getSourceIps()).isNotEmpty();
-        assertThat(events).anySatisfy(e -> assertThat(e.getKubernetes().getPodSpec().getPrivileged()).isTrue());
+        assertThat(events).as("a privileged pod's creation").anySatisfy(e -> {
+            assertThat(e.getKubernetes()).isNotNull();
+            assertThat(e.getKubernetes().getPodSpec()).isNotNull();
+            assertThat(e.getKubernetes().getPodSpec().getPrivileged()).isTrue();
+        });
     }
 
     @Test
