@@ -207,6 +207,11 @@ class FindingSinkIT {
         assertThat(awaitAlias(index.tenantAlias("acme"), 1)).containsExactly("f-a1");
         assertThat(awaitAlias(index.tenantAlias("globex"), 1)).containsExactly("f-g1");
         assertThat(client.indices().existsAlias(e -> e.name(index.prefix() + "-tenant-*")).value()).isTrue();
+        // Aliases are handled after a batch is indexed: the documents can be searchable a moment before the count.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (metrics.counter("bulwark.sink.invalid.tenant.names").count() < 1.0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
         assertThat(metrics.counter("bulwark.sink.invalid.tenant.names").count()).isGreaterThanOrEqualTo(1.0);
     }
 
