@@ -48,9 +48,12 @@ Usage: $(basename "$0") COMMAND [OPTIONS]
 Manage a local single-node Kafka (KRaft) + Elasticsearch stack for Bulwark.
 
 Commands:
-  up [kafka|es]    Fetch (via Maven, cached), start and wait until both are healthy.
+  up [--secure] [kafka|es]
+                   Fetch (via Maven, cached), start and wait until both are healthy.
                    Idempotent: running components are left alone. With a component
-                   name, only that one is started and waited for.
+                   name, only that one is started and waited for. --secure: Kafka
+                   with TLS, a SCRAM user per component and deny-by-default ACLs
+                   (certificates and credentials under \$BULWARK_HOME/secure).
   down [--purge] [--kill] [kafka|es]
                    Stop both (SIGTERM, then SIGKILL after \$BULWARK_STOP_TIMEOUT s).
                    Data is kept unless --purge is given (the fetched Elasticsearch
@@ -141,6 +144,14 @@ init_settings() {
   K_FORMAT_INFO="$K_DATA/bulwark-format.info"
   # Unique JVM argument: identifies our broker in /proc (pid files can be stale).
   K_MARKER="-Dbulwark.stack.kafka=$BULWARK_HOME"
+  # Secure mode (up --secure): certificates and credentials, readable by the owner only.
+  S_DIR="$BULWARK_HOME/secure"
+  S_MARK="$S_DIR/kafka-secure"           # present: the broker's data was made secured, so it stays secured
+  S_CA_P12="$S_DIR/ca.p12"
+  S_CA_PEM="$S_DIR/ca.pem"
+  S_BROKER_P12="$S_DIR/kafka-broker.p12"
+  S_STORE_PASS="$S_DIR/store.password"
+  S_CREDENTIALS="$S_DIR/kafka-credentials.properties"
 
   # Elasticsearch layout
   E_DIR="$BULWARK_HOME/elasticsearch"
@@ -343,6 +354,83 @@ heap_opts() { # a size ("512m") becomes "-Xms512m -Xmx512m"; options are used as
   if [[ $1 == -* ]]; then printf '%s' "$1"; else printf -- '-Xms%s -Xmx%s' "$1" "$1"; fi
 }
 
+# ----------------------------------------------------------------------------
+# Secure mode: a CA, the broker's certificate, one SCRAM user per component
+# ----------------------------------------------------------------------------
+
+kafka_secure() { [[ -f $S_MARK ]]; }
+
+random_secret() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
+
+credential() { # credential COMPONENT FIELD -> its value in the credentials file
+  sed -n "s/^$1\.$2=//p" "$S_CREDENTIALS"
+}
+
+# Creates the CA, the broker keystore (SAN 127.0.0.1 and localhost) and the users' credentials, once.
+secure_init() {
+  local keytool; keytool="$(dirname "$KAFKA_JAVA")/keytool"
+  [[ -x $keytool ]] || keytool=$(command -v keytool) || die "keytool not found: install a JDK (it ships keytool)"
+  (umask 077; mkdir -p "$S_DIR")
+  chmod 700 "$S_DIR"
+  [[ -f $S_STORE_PASS ]] || (umask 077; random_secret >"$S_STORE_PASS")
+  local pass; pass=$(<"$S_STORE_PASS")
+  if [[ ! -f $S_BROKER_P12 ]]; then
+    say "creating a local CA and the broker's certificate in $S_DIR"
+    rm -f "$S_CA_P12" "$S_CA_PEM"
+    "$keytool" -genkeypair -alias ca -dname "CN=Bulwark local CA" -ext bc:c -keyalg RSA -keysize 2048 -validity 825 \
+      -keystore "$S_CA_P12" -storetype PKCS12 -storepass "$pass" >/dev/null 2>&1 || die "keytool could not create the CA"
+    "$keytool" -exportcert -rfc -alias ca -keystore "$S_CA_P12" -storepass "$pass" >"$S_CA_PEM" 2>/dev/null
+    "$keytool" -genkeypair -alias broker -dname "CN=bulwark-broker" -keyalg RSA -keysize 2048 -validity 825 \
+      -keystore "$S_BROKER_P12" -storetype PKCS12 -storepass "$pass" >/dev/null 2>&1 \
+      || die "keytool could not create the broker's key"
+    "$keytool" -certreq -alias broker -keystore "$S_BROKER_P12" -storepass "$pass" 2>/dev/null \
+      | "$keytool" -gencert -alias ca -keystore "$S_CA_P12" -storepass "$pass" -validity 825 -rfc \
+          -ext "SAN=ip:127.0.0.1,dns:localhost" -ext "EKU=serverAuth,clientAuth" >"$S_DIR/kafka-broker.pem" 2>/dev/null
+    "$keytool" -importcert -noprompt -alias ca -file "$S_CA_PEM" -keystore "$S_BROKER_P12" -storepass "$pass" \
+      >/dev/null 2>&1
+    "$keytool" -importcert -alias broker -file "$S_DIR/kafka-broker.pem" -keystore "$S_BROKER_P12" \
+      -storepass "$pass" >/dev/null 2>&1 || die "keytool could not import the broker's signed certificate"
+  fi
+  if [[ ! -f $S_CREDENTIALS ]]; then
+    (umask 077
+     {
+       echo "# SCRAM users of the local secured broker, one per component (kafka.security.credentialsFile)."
+       for component in admin ingest detectors sink rules; do
+         echo "$component.username=bulwark-$component"
+         echo "$component.password=$(random_secret)"
+       done
+     } >"$S_CREDENTIALS")
+  fi
+  chmod 600 "$S_DIR"/*
+}
+
+# The broker's settings for TLS, SCRAM and the authorizer (appended to server.properties).
+kafka_secure_config() {
+  local pass; pass=$(<"$S_STORE_PASS")
+  cat <<EOF
+# Secured: TLS everywhere, SCRAM users on the client listener, mutual TLS on the controller listener,
+# deny-by-default authorization (StandardAuthorizer). No plaintext listener.
+listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$(credential admin username)" password="$(credential admin password)";
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$S_BROKER_P12
+ssl.keystore.password=$pass
+ssl.key.password=$pass
+ssl.truststore.type=PEM
+ssl.truststore.location=$S_CA_PEM
+listener.name.controller.ssl.client.auth=required
+ssl.principal.mapping.rules=RULE:^CN=([^,]+)\$/\$1/,DEFAULT
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:bulwark-broker;User:$(credential admin username)
+EOF
+}
+
 kafka_write_config() {
   mkdir -p "$K_DATA"
   cat >"$K_PROPS.tmp" <<EOF
@@ -350,11 +438,7 @@ kafka_write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$K_DATA
 num.partitions=3
 default.replication.factor=1
@@ -366,6 +450,17 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
+  if kafka_secure; then
+    kafka_secure_config >>"$K_PROPS.tmp"
+    chmod 600 "$K_PROPS.tmp"
+  else
+    cat >>"$K_PROPS.tmp" <<EOF
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+  fi
   mv -f "$K_PROPS.tmp" "$K_PROPS"
 
   cat >"$K_LOG4J" <<EOF
@@ -401,10 +496,20 @@ rootLogger.appenderRef.err.ref = STDERR
 EOF
 
   # Short timeouts so the health check fails fast instead of hanging.
-  cat >"$K_TOOLS_CLIENT" <<'EOF'
+  (umask 077; cat >"$K_TOOLS_CLIENT" <<'EOF'
 request.timeout.ms=5000
 default.api.timeout.ms=8000
 EOF
+  )
+  if kafka_secure; then
+    cat >>"$K_TOOLS_CLIENT" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$(credential admin username)" password="$(credential admin password)";
+ssl.truststore.type=PEM
+ssl.truststore.location=$S_CA_PEM
+EOF
+  fi
 }
 
 # Runs a Kafka class with the cached classpath (tools logging, small heap).
@@ -420,7 +525,13 @@ kafka_format_if_needed() {
   local cluster_id
   cluster_id=$(kafka_run_tool kafka.tools.StorageTool random-uuid </dev/null | tail -n1 | tr -d '[:space:]')
   [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a Kafka cluster id (got '$cluster_id')"
-  if ! kafka_run_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$K_PROPS" \
+  local scram=()
+  if kafka_secure; then
+    for component in admin ingest detectors sink rules; do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$(credential "$component" username),password=$(credential "$component" password)]")
+    done
+  fi
+  if ! kafka_run_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$K_PROPS" "${scram[@]}" \
         >"$K_DIR/format.log" 2>&1 </dev/null; then
     cat "$K_DIR/format.log" >&2
     die "formatting Kafka storage failed (see $K_DIR/format.log)"
@@ -638,9 +749,15 @@ component_arg() {
 }
 
 cmd_up() {
-  local only=all
-  [[ $# -le 1 ]] || die "$EXIT_USAGE" "'up' takes at most one argument (kafka or es)"
-  [[ $# -eq 0 ]] || only=$(component_arg up "$1")
+  local only=all secure=false a
+  for a in "$@"; do
+    case $a in
+      --secure) secure=true ;;
+      -*) die "$EXIT_USAGE" "unknown option for up: $a" ;;
+      *) [[ $only == all ]] || die "$EXIT_USAGE" "'up' takes at most one component (kafka or es)"
+         only=$(component_arg up "$a") ;;
+    esac
+  done
   require_cmd curl "install it (apt-get install curl)"
   require_cmd flock "install util-linux"
   take_lock
@@ -681,11 +798,29 @@ cmd_up() {
 
   fetch_artifacts
   init_kafka_java   # also used by the health check when Kafka was already running
+  if $secure && ! kafka_secure; then
+    [[ -f $K_DATA/meta.properties ]] && die "the broker's data in $K_DATA was made without security; remove it first" \
+      "(./bulwark local down --purge), then run 'up --secure' again"
+    $start_kafka || [[ $only == es ]] || die "Kafka is running without security; stop it first (down --purge)"
+    secure_init
+    touch "$S_MARK"
+  fi
+  kafka_secure && [[ $only != es ]] && say "Kafka is secured: TLS, SCRAM users and ACLs (credentials: $S_CREDENTIALS)"
   # Elasticsearch is the slow one: launch it first, then format/start Kafka meanwhile.
   $start_es && es_start
   $start_kafka && kafka_start
   wait_for_health "$only"
+  client_env
+}
+
+# What a client needs to reach the stack, as variables.
+client_env() {
   echo "BULWARK_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+  if kafka_secure; then
+    echo "BULWARK_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+    echo "BULWARK_KAFKA_CA_FILE=$S_CA_PEM"
+    echo "BULWARK_KAFKA_CREDENTIALS_FILE=$S_CREDENTIALS"
+  fi
   echo "BULWARK_ES_URL=$ES_URL"
 }
 
@@ -800,7 +935,7 @@ cmd_down() {
   [[ $only == kafka ]] || rm -f "$E_PID"
   if $purge; then
     say "purging data and logs under $BULWARK_HOME (cached downloads are kept)"
-    [[ $only == es ]] || rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log"
+    [[ $only == es ]] || rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log" "$S_DIR"
     [[ $only == kafka ]] || rm -rf "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT"
   fi
   case $only in
@@ -843,8 +978,7 @@ cmd_status() {
 
 cmd_env() {
   [[ $# -eq 0 ]] || die "$EXIT_USAGE" "'env' takes no arguments"
-  echo "BULWARK_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
-  echo "BULWARK_ES_URL=$ES_URL"
+  client_env
 }
 
 cmd_logs() {

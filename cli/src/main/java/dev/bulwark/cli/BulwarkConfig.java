@@ -40,6 +40,21 @@ public final class BulwarkConfig {
         public short replicationFactor;
         public Duration sessionTimeout;
         public Map<String, String> properties = Map.of();
+        /** How clients reach a secured cluster; see {@link KafkaSecurity}. */
+        public final Security security = new Security();
+    }
+
+    /** Kafka transport security and credentials. */
+    public static final class Security {
+        public String protocol;
+        public java.nio.file.Path caFile;
+        public java.nio.file.Path certFile;
+        public java.nio.file.Path keyFile;
+        public String mechanism;
+        public String username;
+        public String password;
+        public java.nio.file.Path passwordFile;
+        public java.nio.file.Path credentialsFile;
     }
 
     /** Elasticsearch connection and index names. */
@@ -170,13 +185,50 @@ public final class BulwarkConfig {
             .withDoc("How long a consumer group waits for a member that stopped without leaving (crash, kill -9) before "
                     + "moving its partitions: the bound on the detection gap when an instance dies for good."),
             (c, v) -> c.kafka.sessionTimeout = v);
+    static final Field<String> KAFKA_SECURITY_PROTOCOL = bind(Field.of("kafka.security.protocol", Type.STRING)
+            .withDefault("PLAINTEXT").withEnv("BULWARK_KAFKA_SECURITY_PROTOCOL")
+            .withValidator(Validator.oneOf("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"))
+            .withDoc("How every Kafka client connects: SASL_SSL (TLS and a SCRAM user) on a secured cluster, SSL for TLS "
+                    + "alone or mutual TLS."), (c, v) -> c.kafka.security.protocol = v);
+    static final Field<java.nio.file.Path> KAFKA_CA_FILE = bind(Field.of("kafka.security.caFile", Type.PATH)
+            .withEnv("BULWARK_KAFKA_CA_FILE").withExample("/etc/bulwark/kafka-ca.pem")
+            .withDoc("PEM certificates of the CA that signed the brokers' certificates; unset, the JDK's trusted CAs."),
+            (c, v) -> c.kafka.security.caFile = v);
+    static final Field<java.nio.file.Path> KAFKA_CERT_FILE = bind(Field.of("kafka.security.certFile", Type.PATH)
+            .withEnv("BULWARK_KAFKA_CERT_FILE").withExample("/etc/bulwark/kafka-client.pem")
+            .withDoc("Mutual TLS: the client's PEM certificate chain (with kafka.security.keyFile)."),
+            (c, v) -> c.kafka.security.certFile = v);
+    static final Field<java.nio.file.Path> KAFKA_KEY_FILE = bind(Field.of("kafka.security.keyFile", Type.PATH)
+            .withEnv("BULWARK_KAFKA_KEY_FILE").withExample("/etc/bulwark/kafka-client.key")
+            .withDoc("Mutual TLS: the client's unencrypted PKCS#8 PEM private key; keep it readable by its owner only."),
+            (c, v) -> c.kafka.security.keyFile = v);
+    static final Field<String> KAFKA_SASL_MECHANISM = bind(Field.of("kafka.security.mechanism", Type.STRING)
+            .withDefault("SCRAM-SHA-512").withEnv("BULWARK_KAFKA_SASL_MECHANISM")
+            .withValidator(Validator.oneOf("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"))
+            .withDoc("SASL mechanism of the SASL protocols."), (c, v) -> c.kafka.security.mechanism = v);
+    static final Field<String> KAFKA_USERNAME = bind(Field.of("kafka.security.username", Type.STRING)
+            .withEnv("BULWARK_KAFKA_USERNAME").withExample("bulwark-detectors")
+            .withDoc("SASL user of every component without an entry in kafka.security.credentialsFile."),
+            (c, v) -> c.kafka.security.username = v);
+    static final Field<String> KAFKA_PASSWORD = bind(Field.of("kafka.security.password", Type.PASSWORD)
+            .withEnv("BULWARK_KAFKA_PASSWORD")
+            .withDoc("Password of kafka.security.username; prefer the variable or kafka.security.passwordFile to the "
+                    + "configuration file."), (c, v) -> c.kafka.security.password = v);
+    static final Field<java.nio.file.Path> KAFKA_PASSWORD_FILE = bind(Field.of("kafka.security.passwordFile", Type.PATH)
+            .withEnv("BULWARK_KAFKA_PASSWORD_FILE").withExample("/run/secrets/kafka-password")
+            .withDoc("A file holding the password of kafka.security.username (its first line)."),
+            (c, v) -> c.kafka.security.passwordFile = v);
+    static final Field<java.nio.file.Path> KAFKA_CREDENTIALS_FILE = bind(Field.of("kafka.security.credentialsFile",
+                    Type.PATH).withEnv("BULWARK_KAFKA_CREDENTIALS_FILE").withExample("/etc/bulwark/kafka-credentials.properties")
+            .withDoc("One SASL user per component, for processes that run several: lines <component>.username= and "
+                    + "<component>.password= for ingest, detectors, sink, rules and admin (docs/security.md)."),
+            (c, v) -> c.kafka.security.credentialsFile = v);
     static final Field<Map<String, String>> KAFKA_PROPERTIES = bind(Field.of("kafka.properties", Type.STRING_MAP)
             .withDefault(Map.of())
-            .withDoc("Any Kafka client setting, passed to every client Bulwark creates: security.protocol, sasl.*, "
-                    + "ssl.*, client.rack, ... Settings Bulwark owns (acks, group.id, ...) are refused.")
-            .withExample("\n  security.protocol: SASL_SSL\n  sasl.mechanism: SCRAM-SHA-512\n  "
-                    + "sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bulwark\" "
-                    + "password=\"...\";\n  ssl.truststore.location: /etc/bulwark/kafka-truststore.p12"),
+            .withDoc("Any other Kafka client setting, passed to every client Bulwark creates (client.rack, compression, "
+                    + "a SASL mechanism kafka.security does not offer, ...), applied after kafka.security.*. Settings "
+                    + "Bulwark owns (acks, group.id, ...) are refused.")
+            .withExample("\n  client.rack: eu-west-1a\n  compression.type: zstd"),
             (c, v) -> {
                 KafkaClients.validate(v);
                 c.kafka.properties = v;
@@ -420,6 +472,7 @@ public final class BulwarkConfig {
                     + "ingest.maxBodyBytes (" + ingest.maxBodyBytes + ")");
         }
         apiTokens(); // roles, lengths and duplicates, now rather than at first use
+        KafkaSecurity.check(kafka.security); // files present, credentials complete
         tenantByNamespace(); // a namespace listed for two tenants
     }
 

@@ -69,8 +69,11 @@ public final class BulwarkRuntime implements AutoCloseable {
                     || components.contains(Component.detectors) || components.contains(Component.sink);
             Supplier<String> kafkaCheck = null;
             if (usesKafka) { // the query API alone needs only Elasticsearch
-                ensureTopics(kafka);
-                Admin admin = kafka.admin();
+                // On a secured cluster each component has its own principal; the health check uses the first one's.
+                KafkaClients own = kafka.as(components.contains(Component.detectors) ? KafkaSecurity.Component.DETECTORS
+                        : components.contains(Component.sink) ? KafkaSecurity.Component.SINK : KafkaSecurity.Component.INGEST);
+                ensureTopics(kafka.hasUser() ? kafka : own);
+                Admin admin = own.admin();
                 opened.push(admin);
                 kafkaCheck = HealthChecks.kafka(admin, config.kafka.bootstrap);
             }
@@ -111,7 +114,9 @@ public final class BulwarkRuntime implements AutoCloseable {
 
             IngestReceiver receiver = null;
             if (components.contains(Component.ingest) && config.ingest.port != 0) {
-                Map<String, Object> producerProps = kafka.receiverProducer();
+                KafkaClients ingest = kafka.as(KafkaSecurity.Component.INGEST);
+                ingest.checkAccess();
+                Map<String, Object> producerProps = ingest.receiverProducer();
                 KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
                         new ByteArraySerializer());
                 opened.push(() -> producer.close(Duration.ofSeconds(30)));

@@ -31,8 +31,10 @@ final class Ingestion {
     }
 
     /** A publisher onto the configured topics with the lossless producer settings and the pass-through block. */
-    static EventPublisher publisher(BulwarkConfig config, IngestStats stats) {
-        return new EventPublisher(new KafkaClients(config).producer("bulwark-ingest"),
+    static EventPublisher publisher(BulwarkConfig config, IngestStats stats) throws InterruptedException {
+        KafkaClients ingest = new KafkaClients(config).as(KafkaSecurity.Component.INGEST);
+        ingest.checkAccess();
+        return new EventPublisher(ingest.producer("bulwark-ingest"),
                 Topics.withPrefix(config.kafka.topicPrefix), stats).withEventTime(config.eventTimePolicy());
     }
 

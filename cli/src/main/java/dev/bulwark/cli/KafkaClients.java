@@ -47,11 +47,39 @@ public final class KafkaClients {
 
     private final BulwarkConfig config;
     private final Topics topics;
+    private final KafkaSecurity.Component component;
 
+    /** Clients of the admin principal (topic creation, ACLs); {@link #as} gives a component's. */
     public KafkaClients(BulwarkConfig config) {
+        this(config, KafkaSecurity.Component.ADMIN);
+    }
+
+    private KafkaClients(BulwarkConfig config, KafkaSecurity.Component component) {
         this.config = config;
         this.topics = Topics.withPrefix(config.kafka.topicPrefix);
+        this.component = component;
         validate(config.kafka.properties);
+    }
+
+    /** The same clients, connecting as {@code component}'s principal ({@link KafkaSecurity}). */
+    KafkaClients as(KafkaSecurity.Component component) {
+        return new KafkaClients(config, component);
+    }
+
+    /** False when SASL is on and no user is configured for this component (nor a default user). */
+    boolean hasUser() {
+        return KafkaSecurity.hasUser(config.kafka.security, component);
+    }
+
+    /** The SASL user these clients connect as, or null without SASL (for messages). */
+    String principal() {
+        return KafkaSecurity.principal(config.kafka.security, component);
+    }
+
+    /** Security settings, then the pass-through block: the last two things every client's settings get. */
+    private void finish(Map<String, Object> props) {
+        props.putAll(KafkaSecurity.clientSettings(config.kafka.security, component));
+        props.putAll(config.kafka.properties);
     }
 
     /** Checks the pass-through block: known client settings only, none that Bulwark owns. */
@@ -85,7 +113,7 @@ public final class KafkaClients {
     public Map<String, Object> common() {
         Map<String, Object> props = new LinkedHashMap<>();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap);
-        props.putAll(config.kafka.properties);
+        finish(props);
         return props;
     }
 
@@ -98,6 +126,66 @@ public final class KafkaClients {
     public List<String> ensureTopics() throws InterruptedException {
         try (Admin admin = admin()) {
             return TopicAdmin.ensureTopics(admin, topics, config.kafka.partitions, config.kafka.replicationFactor);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                throw new IllegalStateException("the Kafka user " + principal() + " may not see or create Bulwark's topics ("
+                        + e.getCause().getMessage() + "): the admin creates them and grants each component its ACLs "
+                        + "(./bulwark security acls --apply, docs/security.md)", e.getCause());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * On a secured cluster, checks before a component starts that its user holds every topic permission the component
+     * needs ({@link KafkaAcls}), as the broker reports them for this user ({@code includeAuthorizedOperations}).
+     *
+     * <p>Why: a missing ACL otherwise shows up later as a stream thread dying over and over, or as records failing one
+     * by one; this names the user, the operation and the topic, and how to grant it.
+     *
+     * @throws IllegalStateException listing every missing permission
+     */
+    void checkAccess() throws InterruptedException {
+        String protocol = config.kafka.security.protocol;
+        if (protocol == null || "PLAINTEXT".equals(protocol)) {
+            return;
+        }
+        List<KafkaAcls.Grant> needed = KafkaAcls.grants(config).stream()
+                .filter(grant -> grant.component() == component && grant.type() == org.apache.kafka.common.resource.ResourceType.TOPIC
+                        && grant.pattern() == org.apache.kafka.common.resource.PatternType.LITERAL)
+                .toList();
+        if (needed.isEmpty()) {
+            return;
+        }
+        List<String> missing = new java.util.ArrayList<>();
+        try (Admin admin = admin()) {
+            var described = admin.describeTopics(needed.stream().map(KafkaAcls.Grant::name).distinct().toList(),
+                    new org.apache.kafka.clients.admin.DescribeTopicsOptions().includeAuthorizedOperations(true)).topicNameValues();
+            for (KafkaAcls.Grant grant : needed) {
+                Set<org.apache.kafka.common.acl.AclOperation> allowed;
+                try {
+                    allowed = described.get(grant.name()).get(30, java.util.concurrent.TimeUnit.SECONDS).authorizedOperations();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException)) {
+                        throw new IllegalStateException("cannot check the Kafka permissions of " + principal() + " on "
+                                + grant.name() + ": " + e.getCause().getMessage(), e.getCause());
+                    }
+                    allowed = Set.of();
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("cannot check the Kafka permissions of " + principal()
+                            + ": no answer from " + config.kafka.bootstrap + " in 30 s", e);
+                }
+                for (var operation : grant.operations()) {
+                    if (allowed == null || !allowed.contains(operation)) {
+                        missing.add(KafkaAcls.camel(operation.name()) + " on topic " + grant.name() + " (" + grant.why() + ")");
+                    }
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("the Kafka user " + principal() + " (" + component.key() + ") lacks "
+                    + String.join("; ", missing) + ". Grant them as the admin: ./bulwark security acls --apply, or see "
+                    + "./bulwark security acls --format kafka|strimzi");
         }
     }
 
@@ -156,7 +244,7 @@ public final class KafkaClients {
     public Map<String, Object> producer(String clientId) {
         Map<String, Object> props = new LinkedHashMap<>();
         EventPublisher.producerConfig(config.kafka.bootstrap, clientId).forEach((k, v) -> props.put((String) k, v));
-        props.putAll(config.kafka.properties);
+        finish(props);
         return props;
     }
 
@@ -190,7 +278,7 @@ public final class KafkaClients {
         if (instanceId != null) {
             props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
         }
-        props.putAll(config.kafka.properties);
+        finish(props);
         return props;
     }
 
@@ -200,7 +288,7 @@ public final class KafkaClients {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka.bootstrap);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.putAll(config.kafka.properties);
+        finish(props);
         return props;
     }
 
@@ -221,7 +309,9 @@ public final class KafkaClients {
         // Restoring the stores after a restart reads each changelog to its end; with the consumer's default 500 ms
         // fetch wait every empty round costs half a second, and a restart takes one round per store group.
         props.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);
-        props.putAll(config.kafka.properties);
+        Map<String, Object> rest = new LinkedHashMap<>();
+        finish(rest);
+        props.putAll(rest);
         return props;
     }
 

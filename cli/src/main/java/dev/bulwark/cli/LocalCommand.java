@@ -17,14 +17,15 @@ import picocli.CommandLine.ParentCommand;
 /** {@code bulwark local up|down|status|logs}: the single-machine stack (KRaft broker + Elasticsearch). */
 @Command(name = "local", mixinStandardHelpOptions = true,
         description = {"Manage the local stack: a KRaft Kafka broker and an Elasticsearch node on 127.0.0.1.",
-                "up: fetch (through Maven, cached), start, wait for health, create the topics. Idempotent.",
+                "up [--secure]: fetch (through Maven, cached), start, wait for health, create the topics. Idempotent.",
+                "  --secure: Kafka with TLS only, a SCRAM user per component and their ACLs (docs/security.md).",
                 "down: stop both (data kept; 'down --purge' deletes it). status: health of each. logs: log locations."})
 final class LocalCommand implements Callable<Integer> {
 
     @ParentCommand
     BulwarkCommand parent;
 
-    @Parameters(index = "0", paramLabel = "ACTION", description = "up, down, status or logs")
+    @Parameters(index = "0", paramLabel = "ACTION", description = "up, down, status, logs or env")
     String action;
 
     @Parameters(index = "1..*", paramLabel = "ARGS", description = "extra arguments, e.g. --purge for down")
@@ -40,7 +41,22 @@ final class LocalCommand implements Callable<Integer> {
                 if (exit != 0) {
                     return exit;
                 }
-                BulwarkRuntime.ensureTopics(config);
+                java.nio.file.Path secure = stack.home().resolve("secure");
+                if (java.nio.file.Files.exists(secure.resolve("kafka-secure"))) {
+                    // The stack's own admin creates the topics and grants each component its ACLs.
+                    config.kafka.security.protocol = "SASL_SSL";
+                    config.kafka.security.caFile = secure.resolve("ca.pem");
+                    config.kafka.security.credentialsFile = secure.resolve("kafka-credentials.properties");
+                    config.kafka.bootstrap = stack.kafkaBootstrap();
+                    BulwarkRuntime.ensureTopics(config);
+                    try (Admin admin = new KafkaClients(config).admin()) {
+                        KafkaAcls.apply(admin, KafkaAcls.bindings(KafkaAcls.grants(config), SecurityCommand.users(config)));
+                    }
+                    BulwarkCommand.say("Kafka is secured; every component has its own user and ACLs. Clients need the "
+                            + "settings of './bulwark local env': set -a; eval \"$(./bulwark local env)\"; set +a");
+                } else {
+                    BulwarkRuntime.ensureTopics(config);
+                }
                 BulwarkCommand.say("ready: Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl()
                         + "; stop with ./bulwark local down");
                 return 0;

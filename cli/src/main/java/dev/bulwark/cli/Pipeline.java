@@ -94,8 +94,10 @@ public final class Pipeline implements AutoCloseable {
                             config.detection.contextWait, config.detection.maxPendingEvents,
                             config.detection.maxFindingBytes));
             StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId);
-            kafka.checkRecordRoom(config.detection.maxFindingBytes);
-            Properties props = kafka.streams(stateDir.resolve("streams"), instanceId + "-detectors");
+            KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
+            detection.checkAccess();
+            detection.checkRecordRoom(config.detection.maxFindingBytes);
+            Properties props = detection.streams(stateDir.resolve("streams"), instanceId + "-detectors");
             props.put(dev.bulwark.detection.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
             props.put(dev.bulwark.detection.DeadLetterHandlers.METRICS_CONFIG, metrics);
             streams = new KafkaStreams(topology, props);
@@ -112,12 +114,13 @@ public final class Pipeline implements AutoCloseable {
         if (components.contains(Component.SINK)) {
             client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
                     config.elasticsearch.password, config.elasticsearch.apiKey);
-            Map<String, Object> consumerProps = kafka.groupConsumer(config.detection.applicationId + "-sink",
+            kafka.as(KafkaSecurity.Component.SINK).checkAccess();
+            Map<String, Object> consumerProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(config.detection.applicationId + "-sink",
                     instanceId + "-sink");
             consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
             KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(),
                     new ByteArrayDeserializer());
-            deadLetters = new KafkaProducer<>(kafka.producer("bulwark-sink-dlq"), new StringSerializer(), new ByteArraySerializer());
+            deadLetters = new KafkaProducer<>(kafka.as(KafkaSecurity.Component.SINK).producer("bulwark-sink-dlq"), new StringSerializer(), new ByteArraySerializer());
             sink = new FindingSink(consumer, deadLetters, client, topics,
                     new FindingIndex(config.elasticsearch.indexPrefix), metrics)
                     .withIndexTimeBounds(config.eventTime.maxFuture, config.eventTime.maxAge);

@@ -283,14 +283,14 @@ final class RulesCommand implements Callable<Integer> {
     }
 
     static KafkaProducer<String, String> producer(BulwarkConfig config) {
-        return new KafkaProducer<>(new KafkaClients(config).producer("bulwark-rules"), new StringSerializer(),
+        return new KafkaProducer<>(new KafkaClients(config).as(KafkaSecurity.Component.RULES).producer("bulwark-rules"), new StringSerializer(),
                 new StringSerializer());
     }
 
     /** Every live record of the rules topic (tombstones applied), by key in order. */
     static Map<String, String> readAll(BulwarkConfig config, Topics topics) {
         Map<String, String> records = new TreeMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(new KafkaClients(config).reader(),
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(new KafkaClients(config).as(KafkaSecurity.Component.RULES).reader(),
                 new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topics.rules().name(), Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();

@@ -126,8 +126,11 @@ public final class TopicAdmin {
             return created;
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new IllegalStateException("cannot create Kafka topics: " + cause.getMessage()
-                    + " (is the broker up? try ./bulwark local status)", cause);
+            String reason = cause instanceof TimeoutException || cause.getMessage() == null
+                    ? "no answer from the broker within 30 s" : cause.getMessage();
+            throw new IllegalStateException("cannot create Kafka topics: " + reason + " (is the broker up? try ./bulwark "
+                    + "local status; a secured cluster also needs the kafka.security.* settings, see ./bulwark local env)",
+                    cause);
         }
     }
 }

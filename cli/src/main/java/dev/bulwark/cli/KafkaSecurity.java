@@ -1,0 +1,198 @@
+package dev.bulwark.cli;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
+
+/**
+ * The Kafka client settings that reach a secured cluster, for one component: TLS ({@code kafka.security.caFile}, and
+ * a client certificate for mutual TLS) and a SASL user (SCRAM or PLAIN).
+ *
+ * <p>Why per component: each component gets its own principal and the smallest set of ACLs it needs
+ * ({@link KafkaAcls}), so that an attacker holding one component's credentials reaches only what that component may.
+ * A process that runs several components takes each one's user from {@code kafka.security.credentialsFile}; a process
+ * of one component can use {@code kafka.security.username} and a password from the environment or a file.
+ *
+ * <p>Secrets: passwords and keys are read from files or the environment, never from the command line. They go into
+ * the client settings Kafka types as passwords ({@code sasl.jaas.config}, {@code ssl.keystore.key}), which Kafka prints
+ * as {@code [hidden]}; no message of this class contains one.
+ */
+final class KafkaSecurity {
+
+    /** The components, each a principal of its own. */
+    enum Component {
+        INGEST, DETECTORS, SINK, RULES, ADMIN;
+
+        /** The name in the credentials file and in {@link KafkaAcls}. */
+        String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private KafkaSecurity() {
+    }
+
+    /**
+     * Checks the settings at load: files exist and are readable, a SASL protocol has credentials, a client
+     * certificate comes with its key.
+     *
+     * @throws IllegalArgumentException naming the key and what to do, never a secret
+     */
+    static void check(BulwarkConfig.Security security) {
+        if (security.protocol == null) {
+            return;
+        }
+        for (Path file : new Path[] {security.caFile, security.certFile, security.keyFile, security.passwordFile,
+                security.credentialsFile}) {
+            if (file != null && !Files.isReadable(file)) {
+                throw new IllegalArgumentException("kafka.security: cannot read " + file);
+            }
+        }
+        if ((security.certFile == null) != (security.keyFile == null)) {
+            throw new IllegalArgumentException("kafka.security.certFile and kafka.security.keyFile go together (mutual TLS)");
+        }
+        if (sasl(security) && security.credentialsFile == null && security.username == null) {
+            throw new IllegalArgumentException("kafka.security.protocol " + security.protocol + " needs a user: set "
+                    + "kafka.security.username (BULWARK_KAFKA_USERNAME) with its password, or kafka.security.credentialsFile");
+        }
+        if (sasl(security) && security.username != null && security.password == null && security.passwordFile == null
+                && security.credentialsFile == null) {
+            throw new IllegalArgumentException("kafka.security.username needs a password: BULWARK_KAFKA_PASSWORD or "
+                    + "kafka.security.passwordFile");
+        }
+        if (security.credentialsFile != null) {
+            credentials(security.credentialsFile); // readable and well-formed
+        }
+    }
+
+    private static boolean sasl(BulwarkConfig.Security security) {
+        return security.protocol != null && security.protocol.startsWith("SASL_");
+    }
+
+    /** The client settings for {@code component}; empty for PLAINTEXT. */
+    static Map<String, Object> clientSettings(BulwarkConfig.Security security, Component component) {
+        Map<String, Object> props = new LinkedHashMap<>();
+        if (security.protocol == null || "PLAINTEXT".equals(security.protocol)) {
+            return props;
+        }
+        props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, security.protocol);
+        if (security.protocol.endsWith("SSL")) {
+            if (security.caFile != null) {
+                props.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
+                props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, security.caFile.toString());
+            }
+            if (security.certFile != null) {
+                props.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM");
+                props.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, read(security.certFile));
+                props.put(SslConfigs.SSL_KEYSTORE_KEY_CONFIG, read(security.keyFile));
+            }
+        }
+        if (sasl(security)) {
+            String[] user = user(security, component);
+            props.put(SaslConfigs.SASL_MECHANISM, security.mechanism);
+            String module = "PLAIN".equals(security.mechanism)
+                    ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                    : "org.apache.kafka.common.security.scram.ScramLoginModule";
+            props.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + jaasEscape(user[0])
+                    + "\" password=\"" + jaasEscape(user[1]) + "\";");
+        }
+        return props;
+    }
+
+    /** The user name {@code component} connects as, or null without SASL (for messages: never the password). */
+    static String principal(BulwarkConfig.Security security, Component component) {
+        return sasl(security) ? user(security, component)[0] : null;
+    }
+
+    /** True without SASL, or when {@code component} has credentials (its own entry or the default user). */
+    static boolean hasUser(BulwarkConfig.Security security, Component component) {
+        if (!sasl(security) || security.username != null) {
+            return true;
+        }
+        return security.credentialsFile != null
+                && credentials(security.credentialsFile).getProperty(component.key() + ".username") != null;
+    }
+
+    /** {username, password} of a component: its credentials-file entry, else the default user. */
+    private static String[] user(BulwarkConfig.Security security, Component component) {
+        if (security.credentialsFile != null) {
+            Properties credentials = credentials(security.credentialsFile);
+            String username = credentials.getProperty(component.key() + ".username");
+            String password = credentials.getProperty(component.key() + ".password");
+            if (username != null && password != null) {
+                return new String[] {username, password};
+            }
+            if (security.username == null) {
+                throw new IllegalArgumentException(security.credentialsFile + " has no " + component.key()
+                        + ".username and " + component.key() + ".password, and kafka.security.username is not set");
+            }
+        }
+        String password = security.password != null ? security.password : firstLine(security.passwordFile);
+        return new String[] {security.username, password};
+    }
+
+    private static Properties credentials(Path file) {
+        warnIfOthersCanRead(file);
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read kafka.security.credentialsFile " + file, e);
+        }
+        for (String key : properties.stringPropertyNames()) {
+            if (!key.matches("(ingest|detectors|sink|rules|admin)\\.(username|password)")) {
+                throw new IllegalArgumentException(file + ": unknown key '" + key + "' (expected <component>.username "
+                        + "and <component>.password for ingest, detectors, sink, rules, admin)");
+            }
+        }
+        return properties;
+    }
+
+    private static String firstLine(Path file) {
+        if (file == null) {
+            return null;
+        }
+        warnIfOthersCanRead(file);
+        String text = read(file);
+        int end = text.indexOf('\n');
+        return (end < 0 ? text : text.substring(0, end)).strip();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** Secrets readable by the group or others are a finding in themselves; say so once, without the content. */
+    private static void warnIfOthersCanRead(Path file) {
+        try {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
+            if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+                BulwarkCommand.say("warning: " + file + " holds a secret but others can read it; chmod 600 " + file);
+            }
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: nothing to check
+        }
+    }
+
+    /** Escapes a value for a JAAS option in double quotes. */
+    static String jaasEscape(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+}

@@ -1,0 +1,94 @@
+package dev.bulwark.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+import org.apache.kafka.clients.admin.Admin;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code bulwark security acls}: each component's Kafka ACLs, printed or applied. */
+@Command(name = "security", mixinStandardHelpOptions = true,
+        description = "Least-privilege settings for a secured cluster (docs/security.md).",
+        subcommands = {SecurityCommand.Acls.class})
+final class SecurityCommand implements Callable<Integer> {
+
+    @ParentCommand
+    BulwarkCommand parent;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.out);
+        return 0;
+    }
+
+    /** The ACLs of every component, for the configured topic prefix and application id. */
+    @Command(name = "acls", mixinStandardHelpOptions = true,
+            description = "Print the smallest ACL set of each component (ingest, detectors, sink, rules) as a table, as "
+                    + "kafka-acls commands or as Strimzi KafkaUser resources; --apply creates them as the admin user.")
+    static final class Acls implements Callable<Integer> {
+        @ParentCommand
+        SecurityCommand security;
+
+        @Option(names = "--format", defaultValue = "table", description = "table, kafka or strimzi (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Option(names = "--cluster", defaultValue = "my-cluster",
+                description = "Strimzi: the Kafka cluster the users belong to (label strimzi.io/cluster).")
+        String cluster;
+
+        @Option(names = "--apply", description = "Create the ACLs on the cluster, connecting as the admin user.")
+        boolean apply;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = BulwarkConfig.load(security.parent.config, System.getenv());
+            List<KafkaAcls.Grant> grants = KafkaAcls.grants(config);
+            Function<KafkaSecurity.Component, String> users = users(config);
+            if (apply) {
+                KafkaClients kafka = new KafkaClients(config);
+                try (Admin admin = kafka.admin()) {
+                    KafkaAcls.apply(admin, KafkaAcls.bindings(grants, users));
+                }
+                BulwarkCommand.say("created " + KafkaAcls.bindings(grants, users).size() + " ACL entries on "
+                        + config.kafka.bootstrap + " as " + (kafka.principal() == null ? "an anonymous user" : kafka.principal()));
+                return 0;
+            }
+            switch (format) {
+                case "kafka" -> System.out.print(KafkaAcls.kafkaAclsCommands(grants, users));
+                case "strimzi" -> System.out.print(KafkaAcls.strimziUsers(grants, users, cluster));
+                case "table" -> System.out.print(table(grants, users));
+                default -> throw new IllegalArgumentException("--format must be table, kafka or strimzi, not " + format);
+            }
+            return 0;
+        }
+    }
+
+    /** The grants as a table, one line per resource (the form docs/security.md shows). */
+    static String table(List<KafkaAcls.Grant> grants, Function<KafkaSecurity.Component, String> users) {
+        StringBuilder out = new StringBuilder(String.format("%-10s %-18s %-45s %-9s %s%n", "component", "user", "resource",
+                "pattern", "operations"));
+        for (KafkaAcls.Grant grant : grants) {
+            out.append(String.format("%-10s %-18s %-45s %-9s %s%n", grant.component().key(), users.apply(grant.component()),
+                    grant.type().name().toLowerCase(java.util.Locale.ROOT) + ":" + grant.name(),
+                    grant.pattern().name().toLowerCase(java.util.Locale.ROOT),
+                    String.join(",", grant.operations().stream().map(o -> KafkaAcls.camel(o.name())).toList())));
+        }
+        return out.toString();
+    }
+
+    /** Each component's user: from the configuration when SASL is on, else {@code bulwark-<component>}. */
+    static Function<KafkaSecurity.Component, String> users(BulwarkConfig config) {
+        return component -> {
+            String user = KafkaSecurity.hasUser(config.kafka.security, component)
+                    ? KafkaSecurity.principal(config.kafka.security, component) : null;
+            return user != null ? user : "bulwark-" + component.key();
+        };
+    }
+}

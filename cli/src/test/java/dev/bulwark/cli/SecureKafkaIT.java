@@ -1,0 +1,230 @@
+package dev.bulwark.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.acl.AccessControlEntryFilter;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePatternFilter;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import dev.bulwark.deploy.LocalStack;
+import dev.bulwark.deploy.Probes;
+import dev.bulwark.deploy.RealStack;
+import dev.bulwark.ingest.Parsers;
+import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.FindingIndex;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * Bulwark on a secured broker, started by {@code stack.sh up --secure}: TLS only, one SCRAM user per component, and
+ * the StandardAuthorizer denying everything no ACL allows. Every component runs as its own user with exactly the ACLs
+ * {@code bulwark security acls} gives it; one missing ACL stops a component at start with the permission named; a
+ * component cannot write where it must not; a plaintext client gets nowhere; and no password reaches a log.
+ */
+class SecureKafkaIT {
+
+    private static LocalStack secure;
+    private static Path home;
+
+    @TempDir
+    Path state;
+
+    @BeforeAll
+    static void startSecuredBroker() throws Exception {
+        LocalStack test = RealStack.get(); // Elasticsearch for the sink, and the repository root
+        home = Files.createTempDirectory("bulwark-secure-kafka-");
+        secure = new LocalStack(test.repoRoot(), home, Probes.freePort(), Probes.freePort(), Probes.freePort(),
+                Probes.freePort());
+        assertThat(secure.run("up", "--secure", "kafka")).as("stack.sh up --secure kafka").isZero();
+    }
+
+    @AfterAll
+    static void stopSecuredBroker() throws Exception {
+        if (secure != null) {
+            secure.run("down", "--purge", "kafka");
+        }
+    }
+
+    private static Path credentials() {
+        return home.resolve("secure/kafka-credentials.properties");
+    }
+
+    /** A configuration for the secured broker with the credentials file of every component. */
+    private BulwarkConfig config(String prefix) throws Exception {
+        LocalStack test = RealStack.get();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("BULWARK_KAFKA_BOOTSTRAP", secure.kafkaBootstrap());
+        env.put("BULWARK_KAFKA_SECURITY_PROTOCOL", "SASL_SSL");
+        env.put("BULWARK_KAFKA_CA_FILE", home.resolve("secure/ca.pem").toString());
+        env.put("BULWARK_KAFKA_CREDENTIALS_FILE", credentials().toString());
+        env.put("BULWARK_ES_URL", test.elasticsearchUrl());
+        env.put("BULWARK_TOPIC_PREFIX", prefix);
+        env.put("BULWARK_INDEX_PREFIX", prefix.replace(".", "") + "-findings");
+        BulwarkConfig config = BulwarkConfig.load(null, env);
+        config.detection.applicationId = prefix + "detectors";
+        DemoCommand.SCENARIO_TENANTS.forEach(config.tenants::putIfAbsent);
+        return config;
+    }
+
+    /** As the admin: the topics, and every component's ACLs. */
+    private static void setUp(BulwarkConfig config) throws Exception {
+        KafkaClients admin = new KafkaClients(config);
+        admin.ensureTopics();
+        try (Admin client = admin.admin()) {
+            KafkaAcls.apply(client, KafkaAcls.bindings(KafkaAcls.grants(config), SecurityCommand.users(config)));
+        }
+    }
+
+    @Test
+    void everyComponentWorksAsItsOwnUserWithExactlyItsAcls() throws Exception {
+        BulwarkConfig config = config(RealStack.uniquePrefix("secure"));
+        setUp(config);
+        byte[] scenario;
+        try (var in = DemoCommand.class.getResourceAsStream(DemoCommand.SCENARIO)) {
+            scenario = in.readAllBytes();
+        }
+        ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url);
+        FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
+            assertThat(pipeline.awaitRunning(Duration.ofSeconds(90))).as("detectors running as bulwark-detectors").isTrue();
+            var stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
+            assertThat(stats.eventsOut()).as("published as bulwark-ingest").isEqualTo(7);
+            assertThat(stats.failed()).isZero();
+            assertThat(Probes.awaitSearchable(config.elasticsearch.url, index.alias(), "rule.id",
+                    "bulwark.container.interactive_shell", Duration.ofSeconds(90)))
+                    .as("a finding indexed by the sink, read as bulwark-sink").isTrue();
+        } finally {
+            index.deleteAll(client);
+            client._transport().close();
+        }
+    }
+
+    @Test
+    void aComponentCannotWriteWhereItMustNot() throws Exception {
+        BulwarkConfig config = config(RealStack.uniquePrefix("securew"));
+        setUp(config);
+        KafkaClients kafka = new KafkaClients(config);
+        try (KafkaProducer<String, byte[]> ingest = new KafkaProducer<>(producer(kafka.as(KafkaSecurity.Component.INGEST)),
+                new StringSerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> ingest.send(new ProducerRecord<>(kafka.topics().findings().name(), "k",
+                    "forged".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS))
+                    .as("the ingest user forging a finding").isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
+        try (KafkaProducer<String, byte[]> sink = new KafkaProducer<>(producer(kafka.as(KafkaSecurity.Component.SINK)),
+                new StringSerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> sink.send(new ProducerRecord<>(kafka.topics().rules().name(), "rule",
+                    "title: x".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS))
+                    .as("the sink user pushing a rule").hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
+        Map<String, Object> reader = kafka.as(KafkaSecurity.Component.SINK).reader();
+        try (KafkaConsumer<String, byte[]> sink = new KafkaConsumer<>(reader, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            var partition = new org.apache.kafka.common.TopicPartition(kafka.topics().events().name(), 0);
+            sink.assign(List.of(partition));
+            sink.seekToBeginning(List.of(partition));
+            assertThatThrownBy(() -> sink.poll(Duration.ofSeconds(10))).as("the sink user reading raw events")
+                    .isInstanceOf(TopicAuthorizationException.class);
+        }
+    }
+
+    private static Map<String, Object> producer(KafkaClients clients) {
+        Map<String, Object> props = clients.producer("secure-it");
+        props.put("delivery.timeout.ms", 20_000);
+        props.put("request.timeout.ms", 10_000);
+        props.put("max.block.ms", 20_000);
+        return props;
+    }
+
+    @Test
+    void aMissingAclStopsTheComponentAtStartNamingTheUserOperationAndTopic() throws Exception {
+        BulwarkConfig config = config(RealStack.uniquePrefix("securem"));
+        setUp(config);
+        String rules = new KafkaClients(config).topics().rules().name();
+        try (Admin admin = new KafkaClients(config).admin()) {
+            admin.deleteAcls(List.of(new AclBindingFilter(
+                    new ResourcePatternFilter(ResourceType.TOPIC, rules, PatternType.LITERAL),
+                    new AccessControlEntryFilter("User:bulwark-detectors", null, AclOperation.READ, AclPermissionType.ALLOW))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        assertThatThrownBy(() -> Pipeline.start(config, state, new SimpleMeterRegistry(),
+                java.util.EnumSet.of(Pipeline.Component.DETECTORS)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the Kafka user bulwark-detectors (detectors) lacks Read on topic " + rules)
+                .hasMessageContaining("./bulwark security acls --apply");
+    }
+
+    @Test
+    void aPlaintextClientGetsNowhere() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", secure.kafkaBootstrap());
+        props.put("default.api.timeout.ms", 6000);
+        props.put("request.timeout.ms", 3000);
+        try (Admin admin = Admin.create(props)) {
+            assertThatThrownBy(() -> admin.listTopics().names().get(10, TimeUnit.SECONDS))
+                    .as("a PLAINTEXT client on the TLS listener")
+                    .isInstanceOfAny(ExecutionException.class, java.util.concurrent.TimeoutException.class);
+        }
+    }
+
+    @Test
+    void noPasswordReachesTheBrokerLogOrAnErrorMessage() throws Exception {
+        Properties credentials = new Properties();
+        try (var reader = Files.newBufferedReader(credentials())) {
+            credentials.load(reader);
+        }
+        List<String> passwords = credentials.stringPropertyNames().stream().filter(k -> k.endsWith(".password"))
+                .map(credentials::getProperty).toList();
+        assertThat(passwords).hasSize(5).allMatch(p -> p.length() >= 20);
+        String brokerLog = Files.readString(home.resolve("kafka/kafka.log"));
+        // An error about a wrong password names the user, never a password.
+        BulwarkConfig config = config(RealStack.uniquePrefix("securep"));
+        Path wrong = state.resolve("wrong.properties");
+        Files.writeString(wrong, "ingest.username=bulwark-ingest\ningest.password=not-" + passwords.get(0) + "\n");
+        wrong.toFile().setReadable(false, false);
+        wrong.toFile().setReadable(true, true);
+        config.kafka.security.credentialsFile = wrong;
+        String message = "";
+        try {
+            new KafkaClients(config).as(KafkaSecurity.Component.INGEST).checkAccess();
+        } catch (RuntimeException e) {
+            message = String.valueOf(e.getMessage()) + e.getCause();
+        }
+        assertThat(message).as("a refused login is an error").isNotEmpty();
+        for (String password : passwords) {
+            assertThat(brokerLog).doesNotContain(password);
+            assertThat(message).doesNotContain(password);
+        }
+    }
+}
