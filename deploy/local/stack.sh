@@ -130,6 +130,7 @@ init_settings() {
   BULWARK_HOME=$(realpath -m -- "$BULWARK_HOME")
   KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
   ES_URL="http://127.0.0.1:$ES_PORT"
+  [[ -f $BULWARK_HOME/secure/es-secure ]] && ES_URL="https://127.0.0.1:$ES_PORT"
 
   # Kafka layout
   K_DIR="$BULWARK_HOME/kafka"
@@ -152,6 +153,8 @@ init_settings() {
   S_BROKER_P12="$S_DIR/kafka-broker.p12"
   S_STORE_PASS="$S_DIR/store.password"
   S_CREDENTIALS="$S_DIR/kafka-credentials.properties"
+  S_ES_MARK="$S_DIR/es-secure"            # present: Elasticsearch runs with security and HTTPS
+  S_ES_CREDENTIALS="$S_DIR/es-credentials.properties"
 
   # Elasticsearch layout
   E_DIR="$BULWARK_HOME/elasticsearch"
@@ -374,12 +377,14 @@ secure_init() {
   chmod 700 "$S_DIR"
   [[ -f $S_STORE_PASS ]] || (umask 077; random_secret >"$S_STORE_PASS")
   local pass; pass=$(<"$S_STORE_PASS")
-  if [[ ! -f $S_BROKER_P12 ]]; then
-    say "creating a local CA and the broker's certificate in $S_DIR"
-    rm -f "$S_CA_P12" "$S_CA_PEM"
+  if [[ ! -f $S_CA_P12 ]]; then
+    say "creating a local CA in $S_DIR"
     "$keytool" -genkeypair -alias ca -dname "CN=Bulwark local CA" -ext bc:c -keyalg RSA -keysize 2048 -validity 825 \
       -keystore "$S_CA_P12" -storetype PKCS12 -storepass "$pass" >/dev/null 2>&1 || die "keytool could not create the CA"
     "$keytool" -exportcert -rfc -alias ca -keystore "$S_CA_P12" -storepass "$pass" >"$S_CA_PEM" 2>/dev/null
+  fi
+  if [[ ! -f $S_BROKER_P12 ]]; then
+    say "creating the broker's certificate in $S_DIR"
     "$keytool" -genkeypair -alias broker -dname "CN=bulwark-broker" -keyalg RSA -keysize 2048 -validity 825 \
       -keystore "$S_BROKER_P12" -storetype PKCS12 -storepass "$pass" >/dev/null 2>&1 \
       || die "keytool could not create the broker's key"
@@ -402,6 +407,54 @@ secure_init() {
      } >"$S_CREDENTIALS")
   fi
   chmod 600 "$S_DIR"/*
+}
+
+
+# ----------------------------------------------------------------------------
+# Secure mode for Elasticsearch: HTTPS with a certificate of the local CA, security on, an admin in the file realm
+# ----------------------------------------------------------------------------
+
+es_secure() { [[ -f $S_ES_MARK ]]; }
+
+# The node's HTTP certificate (signed by the local CA of secure_init) and the admin user's password, once.
+es_secure_init() {
+  require_cmd openssl "install it (apt-get install openssl)"
+  local pass; pass=$(<"$S_STORE_PASS")
+  if [[ ! -f $S_DIR/es-http.crt ]]; then
+    say "creating Elasticsearch's HTTP certificate in $S_DIR"
+    (umask 077
+     openssl pkcs12 -in "$S_CA_P12" -nocerts -nodes -passin "pass:$pass" 2>/dev/null \
+       | openssl pkey -out "$S_DIR/ca.key" 2>/dev/null || die "openssl could not read the local CA's key"
+     openssl req -new -newkey rsa:2048 -nodes -keyout "$S_DIR/es-http.key" -subj "/CN=bulwark-es" \
+       -out "$S_DIR/es-http.csr" 2>/dev/null || die "openssl could not create Elasticsearch's key"
+     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$S_DIR/es-http.ext"
+     openssl x509 -req -in "$S_DIR/es-http.csr" -CA "$S_CA_PEM" -CAkey "$S_DIR/ca.key" -CAcreateserial -days 825 \
+       -extfile "$S_DIR/es-http.ext" -out "$S_DIR/es-http.crt" 2>/dev/null || die "openssl could not sign Elasticsearch's certificate"
+     rm -f "$S_DIR/es-http.csr" "$S_DIR/es-http.ext" "$S_DIR/ca.key" "$S_DIR/ca.srl")
+  fi
+  if [[ ! -f $S_ES_CREDENTIALS ]]; then
+    (umask 077
+     {
+       echo "# Users of the local Elasticsearch (file realm): the superuser, and one per role (elasticsearch.credentialsFile)."
+       echo "admin.username=bulwark-es-admin"
+       echo "admin.password=$(random_secret)"
+       for role in sink api; do
+         echo "$role.username=bulwark-$role"
+         echo "$role.password=$(random_secret)"
+       done
+     } >"$S_ES_CREDENTIALS")
+  fi
+  (umask 077; printf 'user = "%s:%s"\n' "$(es_credential admin username)" "$(es_credential admin password)" >"$S_DIR/es-curl.conf")
+  chmod 600 "$S_DIR"/*
+}
+
+es_credential() { # es_credential COMPONENT FIELD
+  sed -n "s/^$1\.$2=//p" "$S_ES_CREDENTIALS"
+}
+
+# curl options for the node: its CA and the admin user when secured.
+es_curl_opts() {
+  if es_secure; then printf '%s\0' --cacert "$S_CA_PEM" -K "$S_DIR/es-curl.conf"; fi
 }
 
 # The broker's settings for TLS, SCRAM and the authorizer (appended to server.properties).
@@ -669,8 +722,17 @@ es_write_config() {
     echo "path.logs: $E_LOGS"
     echo "cluster.routing.allocation.disk.threshold_enabled: false"
     echo "action.destructive_requires_name: false"
-    # Only valid when the security module ships in the distribution.
-    [[ -d $E_HOME/modules/x-pack-security ]] && echo "xpack.security.enabled: false"
+    if es_secure; then
+      echo "xpack.security.enabled: true"
+      echo "xpack.security.http.ssl.enabled: true"
+      echo "xpack.security.http.ssl.key: certs/es-http.key"
+      echo "xpack.security.http.ssl.certificate: certs/es-http.crt"
+      echo "xpack.security.http.ssl.certificate_authorities: [certs/ca.pem]"
+      echo "xpack.security.authc.api_key.enabled: true"
+    elif [[ -d $E_HOME/modules/x-pack-security ]]; then
+      # Only valid when the security module ships in the distribution.
+      echo "xpack.security.enabled: false"
+    fi
     true
   } >"$conf/elasticsearch.yml"
   {
@@ -680,6 +742,45 @@ es_write_config() {
     echo "-XX:ErrorFile=$E_LOGS/hs_err_pid%p.log"
   } >"$conf/jvm.options.d/bulwark.options"
   [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/elasticsearch.yml" "$conf/jvm.options.d/bulwark.options"
+  if es_secure; then
+    mkdir -p "$conf/certs"
+    cp "$S_DIR/es-http.key" "$S_DIR/es-http.crt" "$S_CA_PEM" "$conf/certs/"
+    chmod 600 "$conf/certs/"*
+    [[ $(id -u) -ne 0 ]] || chown -R "$ES_USER:" "$conf/certs"
+    # Bulwark's roles for any index prefix ending in -findings: the text of 'bulwark security es-roles' for the
+    # prefix '*-findings' (KafkaAclsTest keeps them equal). File-based roles: the integration-test distribution of
+    # Elasticsearch has no native realm index, and a local stack needs none.
+    cat >"$conf/roles.yml" <<'ROLES'
+# Bulwark's roles (bulwark security es-roles): the sink writes findings, the API reads them.
+bulwark_sink:
+  cluster: [manage_index_templates, monitor]
+  indices:
+    - names: ["*-findings*"]
+      privileges: [create_index, write, manage, view_index_metadata]
+bulwark_api:
+  cluster: [monitor]
+  indices:
+    - names: ["*-findings*"]
+      privileges: [read, view_index_metadata, index]
+ROLES
+    [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/roles.yml"
+    # The superuser in the file realm (users and users_roles under config/), written again on every start.
+    local -a as_user; mapfile -d '' as_user < <(es_as_user)
+    local jdk; jdk=$(es_find_jdk)
+    "${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" ES_JAVA_HOME="$jdk" ES_PATH_CONF="$conf" \
+      "$E_HOME/bin/elasticsearch-users" userdel "$(es_credential admin username)" >/dev/null 2>&1 || true
+    "${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" ES_JAVA_HOME="$jdk" ES_PATH_CONF="$conf" \
+      "$E_HOME/bin/elasticsearch-users" useradd "$(es_credential admin username)" -r superuser \
+      -p "$(es_credential admin password)" >/dev/null 2>&1 || die "elasticsearch-users could not create the admin user"
+    local role
+    for role in sink api; do
+      "${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" ES_JAVA_HOME="$jdk" ES_PATH_CONF="$conf" \
+        "$E_HOME/bin/elasticsearch-users" userdel "$(es_credential $role username)" >/dev/null 2>&1 || true
+      "${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" ES_JAVA_HOME="$jdk" ES_PATH_CONF="$conf" \
+        "$E_HOME/bin/elasticsearch-users" useradd "$(es_credential $role username)" -r "bulwark_$role" \
+        -p "$(es_credential $role password)" >/dev/null 2>&1 || die "elasticsearch-users could not create the $role user"
+    done
+  fi
 }
 
 es_start() {
@@ -706,7 +807,8 @@ es_start() {
 }
 
 es_health() { # prints green/yellow/red, or nothing if unreachable
-  curl -sS -m 5 "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null \
+  local -a opts; mapfile -d '' opts < <(es_curl_opts)
+  curl -sS -m 5 "${opts[@]}" "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null \
     | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true
 }
 
@@ -798,13 +900,23 @@ cmd_up() {
 
   fetch_artifacts
   init_kafka_java   # also used by the health check when Kafka was already running
-  if $secure && ! kafka_secure; then
+  if $secure && [[ $only != es ]] && ! kafka_secure; then
     [[ -f $K_DATA/meta.properties ]] && die "the broker's data in $K_DATA was made without security; remove it first" \
       "(./bulwark local down --purge), then run 'up --secure' again"
-    $start_kafka || [[ $only == es ]] || die "Kafka is running without security; stop it first (down --purge)"
+    $start_kafka || die "Kafka is running without security; stop it first (down --purge)"
     secure_init
     touch "$S_MARK"
   fi
+  if $secure && [[ $only != kafka ]] && ! es_secure; then
+    [[ -d $E_DATA && -n $(ls -A "$E_DATA" 2>/dev/null) ]] && die "Elasticsearch's data in $E_DATA was made without" \
+      "security; remove it first (./bulwark local down --purge), then run 'up --secure' again"
+    $start_es || die "Elasticsearch is running without security; stop it first (down --purge)"
+    secure_init
+    es_secure_init
+    touch "$S_ES_MARK"
+    ES_URL="https://127.0.0.1:$ES_PORT"
+  fi
+  es_secure && [[ $only != kafka ]] && es_secure_init
   kafka_secure && [[ $only != es ]] && say "Kafka is secured: TLS, SCRAM users and ACLs (credentials: $S_CREDENTIALS)"
   # Elasticsearch is the slow one: launch it first, then format/start Kafka meanwhile.
   $start_es && es_start
@@ -822,6 +934,10 @@ client_env() {
     echo "BULWARK_KAFKA_CREDENTIALS_FILE=$S_CREDENTIALS"
   fi
   echo "BULWARK_ES_URL=$ES_URL"
+  if es_secure; then
+    echo "BULWARK_ES_CA_FILE=$S_CA_PEM"
+    echo "BULWARK_ES_CREDENTIALS_FILE=$S_ES_CREDENTIALS"
+  fi
 }
 
 # Polls both components until healthy; fails fast if one dies.
@@ -935,8 +1051,11 @@ cmd_down() {
   [[ $only == kafka ]] || rm -f "$E_PID"
   if $purge; then
     say "purging data and logs under $BULWARK_HOME (cached downloads are kept)"
-    [[ $only == es ]] || rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log" "$S_DIR"
-    [[ $only == kafka ]] || rm -rf "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT"
+    [[ $only == es ]] || rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log" "$S_MARK" "$S_CREDENTIALS" \
+      "$S_BROKER_P12" "$S_DIR/kafka-broker.pem"
+    [[ $only != all ]] || rm -rf "$S_DIR"
+    [[ $only == kafka ]] || rm -rf "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT" "$S_ES_MARK" "$S_ES_CREDENTIALS" \
+      "$S_DIR/es-http.key" "$S_DIR/es-http.crt" "$S_DIR/es-curl.conf"
   fi
   case $only in
     all) say "stack is down" ;;

@@ -64,6 +64,24 @@ public final class BulwarkConfig {
         public String password;
         public String apiKey;
         public String indexPrefix;
+        public java.nio.file.Path caFile;
+        public String caFingerprint;
+        public java.nio.file.Path passwordFile;
+        public java.nio.file.Path credentialsFile;
+    }
+
+    /** Who connects to Elasticsearch: each with its own user when elasticsearch.credentialsFile names one. */
+    public enum EsUser {
+        /** Creates roles and users ({@code bulwark security es-setup}). */
+        ADMIN,
+        /** Writes findings, manages their index template and aliases. */
+        SINK,
+        /** Reads findings and records triage (the query API, {@code findings}, the demo's check). */
+        API;
+
+        String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** Detection topology settings. */
@@ -247,6 +265,24 @@ public final class BulwarkConfig {
     static final Field<String> ES_API_KEY = bind(Field.of("elasticsearch.apiKey", Type.PASSWORD)
             .withEnv("BULWARK_ES_API_KEY").withExample("base64(id:key)")
             .withDoc("API key; takes precedence over username and password."), (c, v) -> c.elasticsearch.apiKey = v);
+    static final Field<java.nio.file.Path> ES_PASSWORD_FILE = bind(Field.of("elasticsearch.passwordFile", Type.PATH)
+            .withEnv("BULWARK_ES_PASSWORD_FILE").withExample("/run/secrets/es-password")
+            .withDoc("A file holding the basic-auth password (its first line), instead of elasticsearch.password."),
+            (c, v) -> c.elasticsearch.passwordFile = v);
+    static final Field<java.nio.file.Path> ES_CREDENTIALS_FILE = bind(Field.of("elasticsearch.credentialsFile", Type.PATH)
+            .withEnv("BULWARK_ES_CREDENTIALS_FILE").withExample("/etc/bulwark/es-credentials.properties")
+            .withDoc("One user per role, for processes that run several: lines <role>.username= and <role>.password= "
+                    + "for sink, api and admin (bulwark security es-setup writes them; docs/security.md)."),
+            (c, v) -> c.elasticsearch.credentialsFile = v);
+    static final Field<java.nio.file.Path> ES_CA_FILE = bind(Field.of("elasticsearch.caFile", Type.PATH)
+            .withEnv("BULWARK_ES_CA_FILE").withExample("/etc/bulwark/es-http-ca.crt")
+            .withDoc("HTTPS: PEM certificate of the CA that signed the nodes' HTTP certificates (Elasticsearch's "
+                    + "config/certs/http_ca.crt)."), (c, v) -> c.elasticsearch.caFile = v);
+    static final Field<String> ES_CA_FINGERPRINT = bind(Field.of("elasticsearch.caFingerprint", Type.STRING)
+            .withEnv("BULWARK_ES_CA_FINGERPRINT").withExample("a1b2c3...")
+            .withValidator(Validator.of((String s) -> s.replace(":", "").matches("[0-9a-fA-F]{64}"), "64 hex digits (SHA-256)"))
+            .withDoc("HTTPS: the SHA-256 fingerprint of that CA certificate, instead of elasticsearch.caFile."),
+            (c, v) -> c.elasticsearch.caFingerprint = v);
     static final Field<String> ES_INDEX_PREFIX = bind(Field.of("elasticsearch.indexPrefix", Type.STRING)
             .withDefault("bulwark-findings").withEnv("BULWARK_INDEX_PREFIX")
             .withValidator(Validator.of((String s) -> s.matches("[a-z0-9][a-z0-9._-]*"), "lower-case letters, digits, '.', '_', '-'"))
@@ -570,6 +606,38 @@ public final class BulwarkConfig {
             }
         });
         return byNamespace;
+    }
+
+    /**
+     * An Elasticsearch client for {@code user} with every connection setting: URL, API key or basic auth (its entry
+     * in {@code elasticsearch.credentialsFile}, else {@code elasticsearch.username} with {@code elasticsearch.password}
+     * or {@code elasticsearch.passwordFile}) and the CA of an HTTPS node.
+     */
+    public co.elastic.clients.elasticsearch.ElasticsearchClient elasticsearchClient(EsUser user) {
+        String username = elasticsearch.username;
+        String password = elasticsearch.password;
+        if (elasticsearch.credentialsFile != null) {
+            java.util.Properties credentials = new java.util.Properties();
+            try (var reader = java.nio.file.Files.newBufferedReader(elasticsearch.credentialsFile)) {
+                credentials.load(reader);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read elasticsearch.credentialsFile "
+                        + elasticsearch.credentialsFile, e);
+            }
+            if (credentials.getProperty(user.key() + ".username") != null) {
+                username = credentials.getProperty(user.key() + ".username");
+                password = credentials.getProperty(user.key() + ".password");
+            }
+        }
+        if (password == null && elasticsearch.passwordFile != null) {
+            try {
+                password = java.nio.file.Files.readAllLines(elasticsearch.passwordFile).stream().findFirst().orElse("").strip();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read elasticsearch.passwordFile " + elasticsearch.passwordFile, e);
+            }
+        }
+        return dev.bulwark.sink.ElasticsearchClients.create(elasticsearch.url, username, password,
+                elasticsearch.apiKey, elasticsearch.caFile, elasticsearch.caFingerprint);
     }
 
     /** The limits of every HTTP server. */

@@ -26,7 +26,6 @@ import dev.bulwark.ingest.http.IngestReceiver;
 import dev.bulwark.api.ApiTokens;
 import dev.bulwark.api.FindingsService;
 import dev.bulwark.schemas.Topics;
-import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingIndex;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -104,8 +103,7 @@ public final class BulwarkRuntime implements AutoCloseable {
 
             ApiServer api = null;
             if (components.contains(Component.api) && config.api.port != 0) {
-                ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url,
-                        config.elasticsearch.username, config.elasticsearch.password, config.elasticsearch.apiKey);
+                ElasticsearchClient client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
                 opened.push(() -> client._transport().close());
                 api = startApi(config, client);
                 opened.push(api);

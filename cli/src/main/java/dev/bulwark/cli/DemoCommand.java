@@ -32,7 +32,6 @@ import dev.bulwark.ingest.Parsers;
 import dev.bulwark.ingest.RecordReader;
 import dev.bulwark.ingest.SourceParser;
 import dev.bulwark.schemas.SecurityEvent;
-import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSearch;
@@ -169,8 +168,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private List<FindingDocument> awaitFindings(BulwarkConfig config, Set<String> expectedEventIds) throws Exception {
-        ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
-                config.elasticsearch.password, config.elasticsearch.apiKey);
+        ElasticsearchClient client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
         long start = System.nanoTime();
         long deadline = start + Duration.ofSeconds(timeoutSeconds).toNanos();

@@ -23,7 +23,6 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import dev.bulwark.api.ApiException;
 import dev.bulwark.api.FindingsService;
 import dev.bulwark.api.QueryParams;
-import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSearch;
@@ -139,8 +138,7 @@ final class FindingsCommand implements Callable<Integer> {
         } catch (ApiException e) {
             throw new IllegalArgumentException(e.getMessage().replace("size must", "--limit must"), e);
         }
-        ElasticsearchClient client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
-                config.elasticsearch.password, config.elasticsearch.apiKey);
+        ElasticsearchClient client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
         try {
             ObjectMapper mapper = new ObjectMapper();
             List<JsonNode> rows = new ArrayList<>();

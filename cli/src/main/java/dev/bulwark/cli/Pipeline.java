@@ -25,7 +25,6 @@ import dev.bulwark.detection.Detectors;
 import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.schemas.Topics;
-import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSink;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -112,8 +111,7 @@ public final class Pipeline implements AutoCloseable {
         FindingSink sink = null;
         KafkaProducer<String, byte[]> deadLetters = null;
         if (components.contains(Component.SINK)) {
-            client = ElasticsearchClients.create(config.elasticsearch.url, config.elasticsearch.username,
-                    config.elasticsearch.password, config.elasticsearch.apiKey);
+            client = config.elasticsearchClient(BulwarkConfig.EsUser.SINK);
             kafka.as(KafkaSecurity.Component.SINK).checkAccess();
             Map<String, Object> consumerProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(config.detection.applicationId + "-sink",
                     instanceId + "-sink");

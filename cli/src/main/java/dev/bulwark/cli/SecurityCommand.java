@@ -13,7 +13,7 @@ import picocli.CommandLine.ParentCommand;
 /** {@code bulwark security acls}: each component's Kafka ACLs, printed or applied. */
 @Command(name = "security", mixinStandardHelpOptions = true,
         description = "Least-privilege settings for a secured cluster (docs/security.md).",
-        subcommands = {SecurityCommand.Acls.class})
+        subcommands = {SecurityCommand.Acls.class, SecurityCommand.EsRoles.class})
 final class SecurityCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -65,6 +65,29 @@ final class SecurityCommand implements Callable<Integer> {
                 case "strimzi" -> System.out.print(KafkaAcls.strimziUsers(grants, users, cluster));
                 case "table" -> System.out.print(table(grants, users));
                 default -> throw new IllegalArgumentException("--format must be table, kafka or strimzi, not " + format);
+            }
+            return 0;
+        }
+    }
+
+    /** Prints the Elasticsearch roles of the sink and the API. */
+    @Command(name = "es-roles", mixinStandardHelpOptions = true,
+            description = "Print the Elasticsearch roles bulwark_sink and bulwark_api for elasticsearch.indexPrefix, as a "
+                    + "roles.yml (file-based roles) or as PUT _security/role requests (--format requests).")
+    static final class EsRoles implements Callable<Integer> {
+        @ParentCommand
+        SecurityCommand security;
+
+        @Option(names = "--format", defaultValue = "yaml", description = "yaml or requests (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = BulwarkConfig.load(security.parent.config, System.getenv());
+            switch (format) {
+                case "yaml" -> System.out.print(ElasticsearchRoles.rolesYaml(config.elasticsearch.indexPrefix));
+                case "requests" -> System.out.print(ElasticsearchRoles.roleRequests(config.elasticsearch.indexPrefix));
+                default -> throw new IllegalArgumentException("--format must be yaml or requests, not " + format);
             }
             return 0;
         }

@@ -63,4 +63,15 @@ class KafkaAclsTest {
         assertThat(guide).as("docs/security.md: paste the output of ./bulwark security acls (default configuration)")
                 .contains(table);
     }
+
+    @Test
+    void theLocalSecuredStackDefinesTheSameElasticsearchRolesAsEsRoles() throws Exception {
+        String script = java.nio.file.Files.readString(java.nio.file.Path.of("../deploy/local/stack.sh"));
+        assertThat(script).as("deploy/local/stack.sh roles.yml: paste ElasticsearchRoles.rolesYaml(\"*-findings\")")
+                .contains(ElasticsearchRoles.rolesYaml("*-findings"));
+        assertThat(ElasticsearchRoles.rolesYaml("prod-findings")).contains("names: [\"prod-findings*\"]")
+                .doesNotContain("delete_index").doesNotContain("all");
+        assertThat(ElasticsearchRoles.roleRequests("prod-findings")).contains("PUT _security/role/bulwark_api")
+                .contains("\"privileges\": [\"read\", \"view_index_metadata\", \"index\"]");
+    }
 }
