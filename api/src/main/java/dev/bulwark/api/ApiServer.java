@@ -21,6 +21,7 @@ import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import dev.bulwark.http.BulwarkHttpServer;
 import dev.bulwark.http.Exchange;
 import dev.bulwark.http.HttpLimits;
+import dev.bulwark.http.Tls;
 import dev.bulwark.sink.FindingDocument;
 
 /**
@@ -40,7 +41,9 @@ import dev.bulwark.sink.FindingDocument;
  * stack; the server setup (timeouts for headers and bodies, connection and size limits, a bounded worker pool with
  * {@code /healthz} served beside it) is the one the ingest receiver and the metrics endpoint use, and every
  * security-relevant header, limit and error path is in this one class to review. Every
- * {@code /api} request needs {@code Authorization: Bearer <token>} (401 otherwise); tenant isolation is enforced by
+ * {@code /api} request needs {@code Authorization: Bearer <token>}, a static token ({@link ApiTokens}) or an OIDC token
+ * ({@link OidcPrincipals}), and gets one and the same 401 otherwise; with {@link Settings#tls()} the server speaks
+ * HTTPS only; tenant isolation is enforced by
  * {@link FindingsService}; every response carries a strict Content-Security-Policy and no-sniff/no-frame headers;
  * errors are JSON {@code {"error":{"status":..,"message":..}}} and never echo Elasticsearch internals.
  */
@@ -48,6 +51,8 @@ public final class ApiServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
     private static final int MAX_BODY_BYTES = 16 * 1024;
+    /** The one answer to every request without a valid bearer token. */
+    static final String UNAUTHORIZED = "missing or invalid bearer token (Authorization: Bearer <token>)";
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             + "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
     private static final Map<String, String> STATIC = Map.of(
@@ -59,12 +64,19 @@ public final class ApiServer implements AutoCloseable {
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .build();
 
-    /** Where to listen, how many requests to serve at once, and the connection timeouts and limits. */
-    public record Settings(String host, int port, int threads, HttpLimits http) {
+    /**
+     * Where to listen, how many requests to serve at once, the connection timeouts and limits, and the certificate to
+     * serve HTTPS with (null: plain HTTP).
+     */
+    public record Settings(String host, int port, int threads, HttpLimits http, Tls tls) {
         public Settings {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("api port must be 0-65535, got " + port);
             }
+        }
+
+        public Settings(String host, int port, int threads, HttpLimits http) {
+            this(host, port, threads, http, null);
         }
 
         public Settings(String host, int port, int threads) {
@@ -74,13 +86,25 @@ public final class ApiServer implements AutoCloseable {
 
     private final Settings settings;
     private final ApiTokens tokens;
+    private final OidcPrincipals oidc;
     private final FindingsService service;
     private final BulwarkHttpServer server;
 
-    /** Starts serving. */
+    /** Starts serving, with static tokens only. */
     public ApiServer(Settings settings, ApiTokens tokens, FindingsService service) throws IOException {
+        this(settings, tokens, null, service);
+    }
+
+    /**
+     * Starts serving.
+     *
+     * @param oidc OIDC bearer tokens accepted beside the static {@code tokens}, or null for static tokens only
+     */
+    public ApiServer(Settings settings, ApiTokens tokens, OidcPrincipals oidc, FindingsService service)
+            throws IOException {
         this.settings = settings;
         this.tokens = tokens;
+        this.oidc = oidc;
         this.service = service;
         try {
             server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("api", settings.host(), settings.port(),
@@ -96,17 +120,17 @@ public final class ApiServer implements AutoCloseable {
                             securityHeaders(exchange);
                             error(exchange, status, message);
                         }
-                    }));
+                    }, settings.tls()));
         } catch (java.net.BindException e) {
             throw new IOException("query API address " + settings.host() + ":" + settings.port()
                     + " is in use; choose another with api.port or BULWARK_API_PORT", e);
         }
     }
 
-    /** The base URL, e.g. {@code http://127.0.0.1:8080}. */
+    /** The base URL, e.g. {@code http://127.0.0.1:8080} or {@code https://127.0.0.1:8080}. */
     public String url() {
         String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
-        return "http://" + host + ":" + server.port();
+        return server.scheme() + "://" + host + ":" + server.port();
     }
 
     private void handle(Exchange exchange) {
@@ -194,15 +218,39 @@ public final class ApiServer implements AutoCloseable {
         return Validation.findingId(QueryParams.decode(rawSegment.replace("+", "%2B")));
     }
 
+    /**
+     * The caller: a static token's principal, else an OIDC token's. Every refusal is the same 401, whatever failed
+     * (no header, two headers, an unknown token, any check of a JWT), so a caller learns nothing about which check its
+     * token failed; the reason is logged at debug level, without the token.
+     */
     private Principal authenticate(Exchange exchange) {
         List<String> headers = exchange.headers("Authorization");
-        Optional<Principal> principal = headers.size() != 1 ? Optional.empty() : tokens.authenticate(headers.get(0));
+        Optional<Principal> principal = Optional.empty();
+        if (headers.size() == 1) {
+            principal = tokens.authenticate(headers.get(0));
+            if (principal.isEmpty() && oidc != null) {
+                String token = bearer(headers.get(0));
+                if (token != null) {
+                    principal = oidc.authenticate(token);
+                }
+            }
+        }
         if (principal.isEmpty()) {
+            LOG.debug("query API request refused (401): {} Authorization header(s), from {}", headers.size(),
+                    exchange.remoteAddress());
             exchange.setHeader("WWW-Authenticate", "Bearer realm=\"bulwark\"");
-            throw new ApiException(401, headers.isEmpty() ? "missing bearer token (Authorization: Bearer <token>)"
-                    : "invalid bearer token");
+            throw new ApiException(401, UNAUTHORIZED);
         }
         return principal.get();
+    }
+
+    /** The token of an {@code Authorization: Bearer <token>} header, or null. */
+    private static String bearer(String header) {
+        String value = header.strip();
+        if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        return value.substring(7).strip();
     }
 
     private static void allow(Exchange exchange, String method, String... allowed) {

@@ -186,7 +186,7 @@ class ConsoleBrowserIT {
         WebElement input = await(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
         input.sendKeys("not-a-valid-token-0123456789");
         driver.findElement(By.id("login")).click();
-        await(ExpectedConditions.textToBe(By.id("login-error"), "That token is not valid."));
+        await(ExpectedConditions.textToBe(By.id("login-error"), "That token was not accepted: unknown, expired, or not issued for Bulwark."));
         assertThat(driver.findElement(By.id("app-view")).isDisplayed()).isFalse();
         screenshot("05-bad-token");
     }

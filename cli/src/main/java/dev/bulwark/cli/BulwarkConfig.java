@@ -107,6 +107,7 @@ public final class BulwarkConfig {
         public int maxBodyBytes;
         public int maxRecordBytes;
         public List<String> tenantKeys = List.of();
+        public IngestOidc oidc = new IngestOidc();
     }
 
     /** One query API token: the secret, its role ({@code soc} or {@code tenant:<name>}) and an optional name. */
@@ -122,6 +123,7 @@ public final class BulwarkConfig {
         public int port;
         public List<ApiToken> tokens = List.of();
         public int threads;
+        public ApiOidc oidc = new ApiOidc();
     }
 
     /** The bounds of event time. */
@@ -140,6 +142,37 @@ public final class BulwarkConfig {
         public int maxConnections;
         public int maxRequestsPerConnection;
         public int maxHeaderBytes;
+        public HttpTls tls = new HttpTls();
+    }
+
+    // --- HTTPS and OIDC of the HTTP servers -------------------------------------------------------------------------
+
+    /** The certificate the HTTP servers (receiver, API, metrics) serve HTTPS with; none set = plain HTTP. */
+    public static final class HttpTls {
+        public String certFile;
+        public String keyFile;
+        public String keystoreFile;
+        public String keystorePassword;
+        public String keystorePasswordFile;
+    }
+
+    /** OIDC bearer tokens of the query API. */
+    public static final class ApiOidc {
+        public String issuer;
+        public List<String> audience = List.of();
+        public String rolesClaim;
+        public List<String> socGroups = List.of();
+        public String tenantGroupPrefix;
+        public Duration clockSkew;
+    }
+
+    /** OIDC bearer tokens of the ingest receiver. */
+    public static final class IngestOidc {
+        public String issuer;
+        public List<String> audience = List.of();
+        public String rolesClaim;
+        public List<String> senderGroups = List.of();
+        public Duration clockSkew;
     }
 
     /** Metrics and health endpoints. */
@@ -333,7 +366,7 @@ public final class BulwarkConfig {
 
     static final Field<String> INGEST_HOST = bind(Field.of("ingest.host", Type.STRING).withDefault("127.0.0.1")
             .withEnv("BULWARK_INGEST_HOST").withValidator(Validator.nonBlank())
-            .withDoc("Address of the HTTP receiver; beyond loopback only with ingest.tokens set."), (c, v) -> c.ingest.host = v);
+            .withDoc("Address of the HTTP receiver; beyond loopback only with ingest.tokens or ingest.oidc.issuer set."), (c, v) -> c.ingest.host = v);
     static final Field<Integer> INGEST_PORT = bind(Field.of("ingest.port", Type.INT).withDefault(8088)
             .withEnv("BULWARK_INGEST_PORT").withValidator(Validator.portOrOff())
             .withDoc("Port of the HTTP receiver (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format}); 0 = off in run."),
@@ -359,7 +392,7 @@ public final class BulwarkConfig {
 
     static final Field<String> API_HOST = bind(Field.of("api.host", Type.STRING).withDefault("127.0.0.1")
             .withEnv("BULWARK_API_HOST").withValidator(Validator.nonBlank())
-            .withDoc("Address of the query API and console; beyond loopback only with api.tokens set."), (c, v) -> c.api.host = v);
+            .withDoc("Address of the query API and console; beyond loopback only with api.tokens or api.oidc.issuer set."), (c, v) -> c.api.host = v);
     static final Field<Integer> API_PORT = bind(Field.of("api.port", Type.INT).withDefault(8080)
             .withEnv("BULWARK_API_PORT").withValidator(Validator.portOrOff())
             .withDoc("Port of the query API and console; 0 = off in run."), (c, v) -> c.api.port = v);
@@ -420,6 +453,83 @@ public final class BulwarkConfig {
             .withDefault(16 * 1024).withValidator(Validator.range(1024, 1 << 20))
             .withDoc("Largest request line and headers together; larger ones get 431."),
             (c, v) -> c.http.maxHeaderBytes = v);
+
+    // --- HTTPS and OIDC of the HTTP servers (docs/security.md) -----------------------------------------------------
+
+    static final Field<String> HTTP_TLS_CERT_FILE = bind(Field.of("http.tls.certFile", Type.STRING)
+            .withEnv("BULWARK_TLS_CERT_FILE").withExample("/etc/bulwark/tls/tls.crt")
+            .withDoc("PEM certificate chain (server certificate first) for HTTPS on the receiver, the API and the "
+                    + "metrics endpoint; with http.tls.keyFile. Set = HTTPS only, no plaintext listener."),
+            (c, v) -> c.http.tls.certFile = v);
+    static final Field<String> HTTP_TLS_KEY_FILE = bind(Field.of("http.tls.keyFile", Type.STRING)
+            .withEnv("BULWARK_TLS_KEY_FILE").withExample("/etc/bulwark/tls/tls.key")
+            .withDoc("PEM private key (unencrypted PKCS#8, BEGIN PRIVATE KEY) of http.tls.certFile."),
+            (c, v) -> c.http.tls.keyFile = v);
+    static final Field<String> HTTP_TLS_KEYSTORE_FILE = bind(Field.of("http.tls.keystoreFile", Type.STRING)
+            .withEnv("BULWARK_TLS_KEYSTORE_FILE").withExample("/etc/bulwark/tls/server.p12")
+            .withDoc("Instead of the PEM files: a PKCS#12 keystore holding one private key and its chain."),
+            (c, v) -> c.http.tls.keystoreFile = v);
+    static final Field<String> HTTP_TLS_KEYSTORE_PASSWORD = bind(Field.of("http.tls.keystorePassword", Type.PASSWORD)
+            .withEnv("BULWARK_TLS_KEYSTORE_PASSWORD").withExample("changeme")
+            .withDoc("Password of http.tls.keystoreFile (or use http.tls.keystorePasswordFile); never a command-line "
+                    + "argument."),
+            (c, v) -> c.http.tls.keystorePassword = v);
+    static final Field<String> HTTP_TLS_KEYSTORE_PASSWORD_FILE = bind(Field.of("http.tls.keystorePasswordFile",
+                    Type.STRING).withEnv("BULWARK_TLS_KEYSTORE_PASSWORD_FILE")
+            .withExample("/etc/bulwark/tls/keystore-password")
+            .withDoc("File holding the keystore password (one line; e.g. a mounted Kubernetes secret)."),
+            (c, v) -> c.http.tls.keystorePasswordFile = v);
+
+    static final Field<String> API_OIDC_ISSUER = bind(Field.of("api.oidc.issuer", Type.STRING)
+            .withEnv("BULWARK_API_OIDC_ISSUER").withExample("https://login.example.com/realms/bulwark")
+            .withDoc("OIDC issuer whose bearer JWTs the API accepts beside api.tokens (its "
+                    + "/.well-known/openid-configuration is read); unset = static tokens only."),
+            (c, v) -> c.api.oidc.issuer = v);
+    static final Field<List<String>> API_OIDC_AUDIENCE = bind(Field.of("api.oidc.audience", Type.LIST)
+            .withDefault(List.of()).withEnv("BULWARK_API_OIDC_AUDIENCE").withExample("[bulwark-api]")
+            .withDoc("A token's aud must hold one of these; required with api.oidc.issuer."),
+            (c, v) -> c.api.oidc.audience = v);
+    static final Field<String> API_OIDC_ROLES_CLAIM = bind(Field.of("api.oidc.rolesClaim", Type.STRING)
+            .withDefault("groups").withValidator(Validator.nonBlank())
+            .withDoc("Claim holding the caller's groups or roles (a dotted path reaches nested claims, e.g. "
+                    + "realm_access.roles); no other claim grants a role."),
+            (c, v) -> c.api.oidc.rolesClaim = v);
+    static final Field<List<String>> API_OIDC_SOC_GROUPS = bind(Field.of("api.oidc.socGroups", Type.LIST)
+            .withDefault(List.of("soc"))
+            .withDoc("Values of the roles claim that grant role soc (all tenants, may triage)."),
+            (c, v) -> c.api.oidc.socGroups = v);
+    static final Field<String> API_OIDC_TENANT_PREFIX = bind(Field.of("api.oidc.tenantGroupPrefix", Type.STRING)
+            .withDefault("tenant:")
+            .withDoc("A roles-claim value <prefix><name> grants tenant:<name>; a token must grant exactly one role "
+                    + "(none, two tenants, or soc and a tenant are refused). Empty = no tenant roles from tokens."),
+            (c, v) -> c.api.oidc.tenantGroupPrefix = v);
+    static final Field<Duration> API_OIDC_CLOCK_SKEW = bind(Field.of("api.oidc.clockSkew", Type.DURATION)
+            .withDefault(Duration.ofSeconds(60)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(5)))
+            .withDoc("How far a token's exp and nbf may be off this host's clock."),
+            (c, v) -> c.api.oidc.clockSkew = v);
+
+    static final Field<String> INGEST_OIDC_ISSUER = bind(Field.of("ingest.oidc.issuer", Type.STRING)
+            .withEnv("BULWARK_INGEST_OIDC_ISSUER").withExample("https://login.example.com/realms/bulwark")
+            .withDoc("OIDC issuer whose bearer JWTs the receiver accepts beside ingest.tokens; separate from "
+                    + "api.oidc.* so that a token for one server is never accepted by the other."),
+            (c, v) -> c.ingest.oidc.issuer = v);
+    static final Field<List<String>> INGEST_OIDC_AUDIENCE = bind(Field.of("ingest.oidc.audience", Type.LIST)
+            .withDefault(List.of()).withEnv("BULWARK_INGEST_OIDC_AUDIENCE").withExample("[bulwark-ingest]")
+            .withDoc("A token's aud must hold one of these; required with ingest.oidc.issuer; must differ from "
+                    + "api.oidc.audience."),
+            (c, v) -> c.ingest.oidc.audience = v);
+    static final Field<String> INGEST_OIDC_ROLES_CLAIM = bind(Field.of("ingest.oidc.rolesClaim", Type.STRING)
+            .withDefault("groups").withValidator(Validator.nonBlank())
+            .withDoc("Claim holding the sender's groups or roles."),
+            (c, v) -> c.ingest.oidc.rolesClaim = v);
+    static final Field<List<String>> INGEST_OIDC_SENDER_GROUPS = bind(Field.of("ingest.oidc.senderGroups", Type.LIST)
+            .withDefault(List.of("bulwark-ingest"))
+            .withDoc("A token must hold one of these values in ingest.oidc.rolesClaim to post events."),
+            (c, v) -> c.ingest.oidc.senderGroups = v);
+    static final Field<Duration> INGEST_OIDC_CLOCK_SKEW = bind(Field.of("ingest.oidc.clockSkew", Type.DURATION)
+            .withDefault(Duration.ofSeconds(60)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(5)))
+            .withDoc("How far a token's exp and nbf may be off this host's clock."),
+            (c, v) -> c.ingest.oidc.clockSkew = v);
 
     static final Field<Integer> METRICS_PORT = bind(Field.of("metrics.port", Type.INT).withDefault(9464)
             .withEnv("BULWARK_METRICS_PORT").withValidator(Validator.portOrOff())
@@ -498,7 +608,71 @@ public final class BulwarkConfig {
             bound.apply(config, settings);
         }
         config.validate();
+        config.validateHttpSecurity();
         return config;
+    }
+
+    // --- HTTPS and OIDC of the HTTP servers -------------------------------------------------------------------------
+
+    /** Checks the TLS and OIDC settings now rather than when a server starts; reads no file. */
+    private void validateHttpSecurity() {
+        boolean pem = http.tls.certFile != null || http.tls.keyFile != null;
+        if (pem && (http.tls.certFile == null || http.tls.keyFile == null)) {
+            throw new IllegalArgumentException("set both http.tls.certFile and http.tls.keyFile");
+        }
+        if (pem && http.tls.keystoreFile != null) {
+            throw new IllegalArgumentException("set http.tls.certFile and keyFile, or http.tls.keystoreFile, not both");
+        }
+        if (http.tls.keystoreFile != null && http.tls.keystorePassword == null && http.tls.keystorePasswordFile == null) {
+            throw new IllegalArgumentException("http.tls.keystoreFile needs http.tls.keystorePasswordFile or "
+                    + "BULWARK_TLS_KEYSTORE_PASSWORD");
+        }
+        apiOidc();
+        ingestOidc();
+        if (api.oidc.issuer != null && ingest.oidc.issuer != null
+                && api.oidc.audience.stream().anyMatch(ingest.oidc.audience::contains)) {
+            throw new IllegalArgumentException("api.oidc.audience and ingest.oidc.audience share a value: a token for "
+                    + "one server would be accepted by the other");
+        }
+    }
+
+    /** The certificate the HTTP servers serve HTTPS with, or null for plain HTTP; reads the password file. */
+    public dev.bulwark.http.Tls tls() throws IOException {
+        if (http.tls.keystoreFile != null) {
+            String password = http.tls.keystorePassword;
+            if (password == null) {
+                List<String> lines = Files.readAllLines(Path.of(http.tls.keystorePasswordFile));
+                password = lines.isEmpty() ? "" : lines.get(0).strip();
+            }
+            return dev.bulwark.http.Tls.keystore(Path.of(http.tls.keystoreFile), password.toCharArray());
+        }
+        if (http.tls.certFile != null) {
+            return dev.bulwark.http.Tls.pem(Path.of(http.tls.certFile), Path.of(http.tls.keyFile));
+        }
+        return null;
+    }
+
+    /** The query API's OIDC tokens, or null when api.oidc.issuer is unset. */
+    public dev.bulwark.api.OidcPrincipals apiOidc() {
+        if (api.oidc.issuer == null) {
+            return null;
+        }
+        return new dev.bulwark.api.OidcPrincipals(new dev.bulwark.http.oidc.OidcVerifier(
+                new dev.bulwark.http.oidc.OidcVerifier.Settings(api.oidc.issuer,
+                        new java.util.LinkedHashSet<>(api.oidc.audience), api.oidc.clockSkew)),
+                new dev.bulwark.api.OidcPrincipals.Mapping(api.oidc.rolesClaim,
+                        new java.util.LinkedHashSet<>(api.oidc.socGroups), api.oidc.tenantGroupPrefix));
+    }
+
+    /** The receiver's OIDC tokens, or null when ingest.oidc.issuer is unset. */
+    public dev.bulwark.ingest.http.OidcSenders ingestOidc() {
+        if (ingest.oidc.issuer == null) {
+            return null;
+        }
+        return new dev.bulwark.ingest.http.OidcSenders(new dev.bulwark.http.oidc.OidcVerifier(
+                new dev.bulwark.http.oidc.OidcVerifier.Settings(ingest.oidc.issuer,
+                        new java.util.LinkedHashSet<>(ingest.oidc.audience), ingest.oidc.clockSkew)),
+                ingest.oidc.rolesClaim, new java.util.LinkedHashSet<>(ingest.oidc.senderGroups));
     }
 
     /** Checks that span several keys. */

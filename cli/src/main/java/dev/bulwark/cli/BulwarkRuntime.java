@@ -25,6 +25,7 @@ import dev.bulwark.api.ApiServer;
 import dev.bulwark.ingest.http.IngestReceiver;
 import dev.bulwark.api.ApiTokens;
 import dev.bulwark.api.FindingsService;
+import dev.bulwark.api.OidcPrincipals;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.FindingIndex;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -183,11 +184,12 @@ public final class BulwarkRuntime implements AutoCloseable {
      */
     static ApiServer startApi(BulwarkConfig config, ElasticsearchClient client) throws IOException {
         ApiTokens tokens = config.apiTokens();
+        OidcPrincipals oidc = config.apiOidc();
         String generated = null;
-        if (tokens.isEmpty()) {
+        if (tokens.isEmpty() && oidc == null) {
             if (!isLoopback(config.api.host)) {
-                throw new IllegalArgumentException("the query API on " + config.api.host + " needs tokens: set api.tokens "
-                        + "or BULWARK_API_TOKENS=<token>=soc,<token>=tenant:<name> (tokens: openssl rand -hex 24)");
+                throw new IllegalArgumentException("the query API on " + config.api.host + " needs tokens: set "
+                        + "api.oidc.issuer, api.tokens or BULWARK_API_TOKENS=<token>=soc,<token>=tenant:<name> (tokens: openssl rand -hex 24)");
             }
             byte[] random = new byte[24];
             new SecureRandom().nextBytes(random);
@@ -195,9 +197,10 @@ public final class BulwarkRuntime implements AutoCloseable {
             tokens = ApiTokens.of(List.of(new ApiTokens.Entry(generated, "soc", "local-soc")));
         }
         ApiServer server = new ApiServer(new ApiServer.Settings(config.api.host, config.api.port, config.api.threads,
-                        config.httpLimits()),
-                tokens, new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix), Clock.systemUTC()));
-        BulwarkCommand.say("query API and console on " + server.url() + "/ (OpenAPI: " + server.url() + "/openapi.json)");
+                        config.httpLimits(), config.tls()),
+                tokens, oidc, new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix), Clock.systemUTC()));
+        BulwarkCommand.say("query API and console on " + server.url() + "/ (OpenAPI: " + server.url() + "/openapi.json)"
+                + (oidc == null ? "" : "; OIDC tokens from " + config.api.oidc.issuer));
         if (generated != null) {
             BulwarkCommand.say("no API tokens configured: this run accepts the SOC token " + generated
                     + " (set BULWARK_API_TOKENS to choose your own)");
@@ -214,12 +217,12 @@ public final class BulwarkRuntime implements AutoCloseable {
                                         Duration ackTimeout) throws java.io.IOException {
         IngestReceiver.Settings settings = new IngestReceiver.Settings(config.ingest.host, config.ingest.port,
                 config.ingest.maxBodyBytes, config.ingest.maxRecordBytes, config.ingest.tokens, 8, ackTimeout,
-                config.httpLimits());
+                config.httpLimits()).withTls(config.tls()).withOidc(config.ingestOidc());
         IngestReceiver receiver = new IngestReceiver(settings, producer, Topics.withPrefix(config.kafka.topicPrefix), registry,
                 config.ingest.tenantKeys, config.eventTimePolicy());
         BulwarkCommand.say("ingest receiver on " + receiver.url() + " (POST /v1/falco, /v1/k8s-audit, /v1/ingest/{format})"
-                + (config.ingest.tokens.isEmpty() ? "; no token required" : "; bearer token required"));
-        if (config.ingest.tokens.isEmpty() && !"127.0.0.1".equals(config.ingest.host) && !"localhost".equals(config.ingest.host)) {
+                + (settings.authenticates() ? "; bearer token required" : "; no token required"));
+        if (!settings.authenticates() && !"127.0.0.1".equals(config.ingest.host) && !"localhost".equals(config.ingest.host)) {
             BulwarkCommand.say("WARNING: listening beyond loopback without tokens; set BULWARK_INGEST_TOKENS");
         }
         return receiver;

@@ -37,6 +37,11 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Like the other constructor, with the connection timeouts and limits. */
     public MetricsServer(int port, HttpLimits limits) throws IOException {
+        this(port, limits, null);
+    }
+
+    /** Like the other constructors, serving HTTPS with {@code tls} (null: plain HTTP). */
+    public MetricsServer(int port, HttpLimits limits, dev.bulwark.http.Tls tls) throws IOException {
         // The JVM's own figures (heap, GC, threads, CPU), as every JVM exporter offers them.
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
@@ -50,7 +55,7 @@ public final class MetricsServer implements AutoCloseable {
         try {
             // Nothing here takes a body: 1 KiB is plenty for what a probe might send.
             server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("metrics", "127.0.0.1", port, limits, 2, 16,
-                    1024, Set.of("/livez", "/readyz"), this::route));
+                    1024, Set.of("/livez", "/readyz"), this::route, tls));
         } catch (java.net.BindException e) {
             throw new IOException("metrics port " + port + " is in use; set BULWARK_METRICS_PORT or metrics.port (0 = off)", e);
         }
@@ -130,7 +135,7 @@ public final class MetricsServer implements AutoCloseable {
 
     /** The base URL of the health endpoints ({@code /livez}, {@code /readyz}), or null when no server runs. */
     public String healthUrl() {
-        return server == null ? null : "http://127.0.0.1:" + server.port();
+        return server == null ? null : server.scheme() + "://127.0.0.1:" + server.port();
     }
 
     public PrometheusMeterRegistry registry() {
@@ -139,7 +144,7 @@ public final class MetricsServer implements AutoCloseable {
 
     /** The scrape URL, or null when no server runs. */
     public String url() {
-        return server == null ? null : "http://127.0.0.1:" + server.port() + "/metrics";
+        return server == null ? null : server.scheme() + "://127.0.0.1:" + server.port() + "/metrics";
     }
 
     @Override

@@ -31,7 +31,7 @@ final class ServeCommand implements Callable<Integer> {
         if (host != null) {
             config.api.host = host;
         }
-        try (MetricsServer metrics = new MetricsServer(config.metrics.port, config.httpLimits());
+        try (MetricsServer metrics = new MetricsServer(config.metrics.port, config.httpLimits(), config.tls());
              BulwarkRuntime runtime = BulwarkRuntime.start(config, java.util.EnumSet.of(BulwarkRuntime.Component.api), metrics)) {
             BulwarkRuntime.awaitSignal();
         }

@@ -270,7 +270,9 @@ public final class Fields {
     }
 
     private static String yamlScalar(String text) {
-        if (text.isEmpty() || !text.matches("[A-Za-z0-9_./:@,-]+") || text.matches("(?i)true|false|yes|no|on|off|null|~")
+        // A colon that ends the value would make it a mapping key (e.g. the tenant group prefix "tenant:").
+        if (text.isEmpty() || !text.matches("[A-Za-z0-9_./:@,-]+") || text.endsWith(":")
+                || text.matches("(?i)true|false|yes|no|on|off|null|~")
                 && !text.equals("true") && !text.equals("false")) {
             return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
         }

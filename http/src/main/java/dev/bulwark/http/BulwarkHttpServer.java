@@ -19,18 +19,23 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +70,9 @@ import org.slf4j.LoggerFactory;
  *       when both are full a request gets 503 at once instead of piling up. The health paths given to
  *       {@link #start} run directly on Jetty's pool and never wait for the worker pool, so {@code /healthz} and
  *       {@code /livez} answer while every worker waits for Kafka or Elasticsearch.</li>
+ *   <li><b>TLS.</b> With {@link Spec#tls()} set the one listener speaks HTTPS only (TLS 1.2 and 1.3), and the limits
+ *       above apply to the HTTP connection inside each TLS connection, so a client that never completes its handshake
+ *       is closed at the header deadline like one that never sends its headers.</li>
  * </ul>
  */
 public final class BulwarkHttpServer implements AutoCloseable {
@@ -92,9 +100,21 @@ public final class BulwarkHttpServer implements AutoCloseable {
         }
     }
 
-    /** What one server serves. */
+    /**
+     * What one server serves.
+     *
+     * @param tls the certificate and key to serve HTTPS with, or null for plain HTTP; with TLS there is no plaintext
+     *     listener at all (a plain request to the port fails its handshake), so nothing can be sent in the clear by
+     *     mistake
+     */
     public record Spec(String name, String host, int port, HttpLimits limits, int workers, int queue,
-            int maxBodyBytes, Set<String> healthPaths, Routes routes) {
+            int maxBodyBytes, Set<String> healthPaths, Routes routes, Tls tls) {
+
+        /** A plain HTTP server. */
+        public Spec(String name, String host, int port, HttpLimits limits, int workers, int queue,
+                int maxBodyBytes, Set<String> healthPaths, Routes routes) {
+            this(name, host, port, limits, workers, queue, maxBodyBytes, healthPaths, routes, null);
+        }
     }
 
     private final Spec spec;
@@ -126,7 +146,7 @@ public final class BulwarkHttpServer implements AutoCloseable {
         return guard == null ? () -> { } : () -> guard.responding(spec.limits().responseTimeout());
     }
 
-    private BulwarkHttpServer(Spec spec) {
+    private BulwarkHttpServer(Spec spec) throws IOException {
         this.spec = spec;
         HttpLimits limits = spec.limits();
         this.bufferBudget = Math.max(64L << 20, 4L * spec.maxBodyBytes());
@@ -140,7 +160,15 @@ public final class BulwarkHttpServer implements AutoCloseable {
         http.setIdleTimeout(limits.idleTimeout().toMillis());
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
-        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        if (spec.tls() == null) {
+            connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        } else {
+            // HTTPS only: the TLS connection decrypts, the HTTP connection inside it is the one the limits guard.
+            http.addCustomizer(new SecureRequestCustomizer(false));
+            connector = new ServerConnector(server, 1, 1,
+                    new SslConnectionFactory(sslContext(spec.tls()), HttpVersion.HTTP_1_1.asString()),
+                    new HttpConnectionFactory(http));
+        }
         connector.setHost(spec.host());
         connector.setPort(spec.port());
         connector.setIdleTimeout(limits.idleTimeout().toMillis());
@@ -148,6 +176,11 @@ public final class BulwarkHttpServer implements AutoCloseable {
         connector.addEventListener(new Connection.Listener() {
             @Override
             public void onOpened(Connection connection) {
+                if (connection instanceof SslConnection) {
+                    // Its HTTP connection, opened with it, carries the deadlines (a stalled handshake is a request
+                    // whose headers never arrive); a guard here would never see a request and would cut long ones.
+                    return;
+                }
                 guards.put(connection, new Guard(System.nanoTime() + limits.headerTimeout().toNanos()));
             }
 
@@ -179,6 +212,20 @@ public final class BulwarkHttpServer implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
+    /** The TLS engine's settings: the configured key and chain, TLS 1.2 and 1.3 only, Jetty's cipher exclusions. */
+    private static SslContextFactory.Server sslContext(Tls tls) throws IOException {
+        Tls.Loaded loaded = tls.load();
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setKeyStore(loaded.keyStore());
+        ssl.setKeyStorePassword(new String(loaded.password()));
+        ssl.setKeyManagerPassword(new String(loaded.password()));
+        ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        // Clients reach the servers by IP address, by a load balancer's name or through a port-forward: SNI names
+        // need not match the certificate here; the client checks the certificate against the name it dialled.
+        ssl.setSniRequired(false);
+        return ssl;
+    }
+
     /**
      * Starts a server.
      *
@@ -198,6 +245,11 @@ public final class BulwarkHttpServer implements AutoCloseable {
             throw e instanceof IOException io ? io : new IOException("cannot start the " + spec.name() + " server: " + e, e);
         }
         return http;
+    }
+
+    /** {@code https} when the server speaks TLS, else {@code http}. */
+    public String scheme() {
+        return spec.tls() == null ? "http" : "https";
     }
 
     /** The port listened on. */

@@ -4,6 +4,7 @@
 
 (function () {
   const TOKEN_KEY = 'bulwark.token';
+  const ENDED_KEY = 'bulwark.session-ended';
   const SEVERITIES = ['critical', 'high', 'medium', 'low'];
   const state = { token: null, me: null, view: 'all', next: null, selected: null };
 
@@ -29,6 +30,10 @@
     const response = await fetch(path, init);
     let body = null;
     try { body = await response.json(); } catch (e) { body = null; }
+    if (response.status === 401 && state.me) {
+      // A signed-in token stopped working: an OIDC access token expired, or a token was revoked.
+      endSession();
+    }
     if (!response.ok) {
       const message = body && body.error && body.error.message ? body.error.message : 'HTTP ' + response.status;
       const error = new Error(message);
@@ -53,7 +58,8 @@
     } catch (e) {
       state.token = null;
       sessionStorage.removeItem(TOKEN_KEY);
-      $('login-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message;
+      $('login-error').textContent = e.status === 401
+        ? 'That token was not accepted: unknown, expired, or not issued for Bulwark.' : e.message;
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, token);
@@ -69,6 +75,11 @@
     }
     // A tenant sees its isolation violations first; the SOC starts with everything.
     selectView(state.me.tenant ? 'isolation' : 'all');
+  }
+
+  function endSession() {
+    sessionStorage.setItem(ENDED_KEY, '1');
+    logout();
   }
 
   function logout() {
@@ -283,6 +294,10 @@
     document.querySelectorAll('.triage-button').forEach((button) => {
       button.addEventListener('click', () => triage(button.dataset.status));
     });
+    if (sessionStorage.getItem(ENDED_KEY)) {
+      sessionStorage.removeItem(ENDED_KEY);
+      $('login-error').textContent = 'Your session ended (the token expired or was revoked); log in with a new token.';
+    }
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) login(saved);
   });

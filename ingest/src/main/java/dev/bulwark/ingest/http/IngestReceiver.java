@@ -27,6 +27,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.bulwark.http.BulwarkHttpServer;
 import dev.bulwark.http.Exchange;
 import dev.bulwark.http.HttpLimits;
+import dev.bulwark.http.Tls;
 import dev.bulwark.ingest.EventPublisher;
 import dev.bulwark.ingest.EventTimePolicy;
 import dev.bulwark.ingest.IngestStats;
@@ -53,7 +54,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * every record it produced, so a sender that retries on errors never loses an event; a request with records that
  * cannot be normalized gets 400 naming them (they are dead-lettered, the good ones published, so a resend is not
  * needed); a body over the size limit gets 413 and its start is dead-lettered; Kafka trouble gets 503 so the sender
- * retries. With tokens configured, requests need {@code Authorization: Bearer <token>} (compared in constant time).
+ * retries. With tokens configured, requests need {@code Authorization: Bearer <token>}: a static token (compared in
+ * constant time) or an OIDC token holding a sender role ({@link OidcSenders}); every refusal is the same 401. With
+ * {@link Settings#tls()} the receiver speaks HTTPS only.
  *
  * <p>The server is {@link BulwarkHttpServer}: headers and bodies must arrive within its timeouts, a declared body over
  * the limit is refused at once (413, recorded in the dead-letter topic with its declared size), and {@code /healthz}
@@ -64,11 +67,17 @@ public final class IngestReceiver implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngestReceiver.class);
 
     /**
-     * Settings; {@code tokens} empty means no authentication (loopback quick starts); {@code http} holds the
-     * connection timeouts and limits.
+     * Settings; {@code tokens} empty and {@code oidc} null means no authentication (loopback quick starts);
+     * {@code http} holds the connection timeouts and limits; {@code tls} the certificate to serve HTTPS with (null:
+     * plain HTTP); {@code oidc} the OIDC tokens accepted beside the static {@code tokens} (null: none).
      */
     public record Settings(String host, int port, int maxBodyBytes, int maxRecordBytes, List<String> tokens,
-            int threads, Duration ackTimeout, HttpLimits http) {
+            int threads, Duration ackTimeout, HttpLimits http, Tls tls, OidcSenders oidc) {
+        public Settings(String host, int port, int maxBodyBytes, int maxRecordBytes, List<String> tokens, int threads,
+                Duration ackTimeout, HttpLimits http) {
+            this(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, http, null, null);
+        }
+
         public Settings(String host, int port, int maxBodyBytes, int maxRecordBytes, List<String> tokens, int threads,
                 Duration ackTimeout) {
             this(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, HttpLimits.defaults());
@@ -81,7 +90,23 @@ public final class IngestReceiver implements AutoCloseable {
 
         /** The same settings with other HTTP limits. */
         public Settings withHttp(HttpLimits limits) {
-            return new Settings(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, limits);
+            return new Settings(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, limits, tls, oidc);
+        }
+
+        /** The same settings serving HTTPS (or plain HTTP with null). */
+        public Settings withTls(Tls certificate) {
+            return new Settings(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, http, certificate,
+                    oidc);
+        }
+
+        /** The same settings accepting OIDC tokens too (or not, with null). */
+        public Settings withOidc(OidcSenders senders) {
+            return new Settings(host, port, maxBodyBytes, maxRecordBytes, tokens, threads, ackTimeout, http, tls, senders);
+        }
+
+        /** Whether requests need a bearer token. */
+        public boolean authenticates() {
+            return !tokens.isEmpty() || oidc != null;
         }
     }
 
@@ -141,16 +166,16 @@ public final class IngestReceiver implements AutoCloseable {
                         public void refuse(Exchange exchange, int status, String message) {
                             respond(exchange, status, message(message));
                         }
-                    }));
+                    }, settings.tls()));
         } catch (java.net.BindException e) {
             throw new IOException("ingest receiver port " + settings.host() + ":" + settings.port()
                     + " is in use; choose another with --port, ingest.port or BULWARK_INGEST_PORT", e);
         }
     }
 
-    /** The base URL, e.g. {@code http://127.0.0.1:8088}. */
+    /** The base URL, e.g. {@code http://127.0.0.1:8088} or {@code https://127.0.0.1:8088}. */
     public String url() {
-        return "http://" + settings.host() + ":" + server.port();
+        return server.scheme() + "://" + settings.host() + ":" + server.port();
     }
 
     /** Ledger of one format's records received over HTTP. */
@@ -296,18 +321,32 @@ public final class IngestReceiver implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Whether the request carries one valid bearer token: a static one (compared in constant time) or an OIDC one
+     * ({@link OidcSenders}). Every refusal gets the same 401; the reason is logged at debug level, without the token.
+     */
     private boolean authorized(Exchange exchange) {
-        if (tokenDigests.isEmpty()) {
+        if (!settings.authenticates()) {
             return true;
         }
-        String header = exchange.header("Authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        List<String> headers = exchange.headers("Authorization");
+        String header = headers.size() == 1 ? headers.get(0).strip() : null;
+        if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            LOG.debug("ingest request refused (401): {} Authorization header(s) and no bearer token, from {}",
+                    headers.size(), exchange.remoteAddress());
             return false;
         }
-        byte[] presented = digest(header.substring(7).strip());
+        String presentedToken = header.substring(7).strip();
+        byte[] presented = digest(presentedToken);
         boolean match = false;
         for (byte[] token : tokenDigests) {
             match |= MessageDigest.isEqual(token, presented);
+        }
+        if (!match && settings.oidc() != null) {
+            match = settings.oidc().accepts(presentedToken);
+        }
+        if (!match) {
+            LOG.debug("ingest request refused (401): unknown or invalid bearer token, from {}", exchange.remoteAddress());
         }
         return match;
     }
