@@ -58,22 +58,33 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "180", description = "Seconds to wait for findings (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    @Option(names = "--secure", description = "Run on the secured local stack (local up --secure): TLS, a user per "
+            + "component, ACLs and Elasticsearch roles.")
+    boolean secure;
+
     @Override
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
         SCENARIO_TENANTS.forEach(config.tenants::putIfAbsent);
         LocalStack stack = parent.localStack(config, "demo");
 
-        BulwarkCommand.say("step 1/4: local stack (Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl() + ")");
-        if (stack.healthy()) {
+        BulwarkCommand.say("step 1/4: local stack (Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl()
+                + (secure ? ", secured" : "") + ")");
+        if (!secure && stack.healthy()) {
             BulwarkCommand.say("stack already running");
         } else {
-            int exit = stack.run("up");
+            int exit = secure ? stack.run("up", "--secure") : stack.run("up");
             if (exit != 0) {
                 throw new IllegalStateException("the local stack did not come up; see the messages above, then ./bulwark local status");
             }
         }
-        BulwarkRuntime.ensureTopics(config);
+        if (LocalCommand.useSecuredStack(config, stack)) {
+            BulwarkCommand.say("secured stack: TLS, a Kafka user per component with its ACLs, Elasticsearch users per role");
+        } else if (secure) {
+            throw new IllegalStateException("the local stack runs without security; ./bulwark local down --purge, then demo --secure");
+        } else {
+            BulwarkRuntime.ensureTopics(config);
+        }
 
         BulwarkCommand.say("step 2/4: starting the pipeline (detectors + Elasticsearch sink)");
         byte[] scenario = scenario();

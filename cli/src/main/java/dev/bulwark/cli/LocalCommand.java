@@ -31,6 +31,32 @@ final class LocalCommand implements Callable<Integer> {
     @Parameters(index = "1..*", paramLabel = "ARGS", description = "extra arguments, e.g. --purge for down")
     List<String> args = List.of();
 
+    /**
+     * When the local stack was started with {@code --secure}: points {@code config} at its TLS listeners, CA and
+     * credentials files (Kafka and, when secured, Elasticsearch), then creates the topics and every component's ACLs as
+     * the stack's admin. False, and nothing changed, for a plaintext stack.
+     */
+    static boolean useSecuredStack(BulwarkConfig config, LocalStack stack) throws InterruptedException {
+        java.nio.file.Path secure = stack.home().resolve("secure");
+        if (!java.nio.file.Files.exists(secure.resolve("kafka-secure"))) {
+            return false;
+        }
+        config.kafka.bootstrap = stack.kafkaBootstrap();
+        config.kafka.security.protocol = "SASL_SSL";
+        config.kafka.security.caFile = secure.resolve("ca.pem");
+        config.kafka.security.credentialsFile = secure.resolve("kafka-credentials.properties");
+        if (java.nio.file.Files.exists(secure.resolve("es-secure"))) {
+            config.elasticsearch.url = "https://127.0.0.1:" + stack.elasticsearchPort();
+            config.elasticsearch.caFile = secure.resolve("ca.pem");
+            config.elasticsearch.credentialsFile = secure.resolve("es-credentials.properties");
+        }
+        BulwarkRuntime.ensureTopics(config);
+        try (Admin admin = new KafkaClients(config).admin()) {
+            KafkaAcls.apply(admin, KafkaAcls.bindings(KafkaAcls.grants(config), SecurityCommand.users(config)));
+        }
+        return true;
+    }
+
     @Override
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
@@ -41,17 +67,7 @@ final class LocalCommand implements Callable<Integer> {
                 if (exit != 0) {
                     return exit;
                 }
-                java.nio.file.Path secure = stack.home().resolve("secure");
-                if (java.nio.file.Files.exists(secure.resolve("kafka-secure"))) {
-                    // The stack's own admin creates the topics and grants each component its ACLs.
-                    config.kafka.security.protocol = "SASL_SSL";
-                    config.kafka.security.caFile = secure.resolve("ca.pem");
-                    config.kafka.security.credentialsFile = secure.resolve("kafka-credentials.properties");
-                    config.kafka.bootstrap = stack.kafkaBootstrap();
-                    BulwarkRuntime.ensureTopics(config);
-                    try (Admin admin = new KafkaClients(config).admin()) {
-                        KafkaAcls.apply(admin, KafkaAcls.bindings(KafkaAcls.grants(config), SecurityCommand.users(config)));
-                    }
+                if (useSecuredStack(config, stack)) {
                     BulwarkCommand.say("Kafka is secured; every component has its own user and ACLs. Clients need the "
                             + "settings of './bulwark local env': set -a; eval \"$(./bulwark local env)\"; set +a");
                 } else {
