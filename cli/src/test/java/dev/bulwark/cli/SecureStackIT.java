@@ -242,6 +242,51 @@ class SecureStackIT {
     }
 
     @Test
+    void aBulwarkProcessOnTheSecuredStackLogsNoSecret(@TempDir Path work) throws Exception {
+        String prefix = RealStack.uniquePrefix("securel");
+        BulwarkConfig config = config(prefix);
+        setUp(config);
+        String yaml = """
+                kafka:
+                  bootstrap: "%s"
+                  topicPrefix: "%s"
+                  security:
+                    protocol: SASL_SSL
+                    caFile: "%s"
+                    credentialsFile: "%s"
+                elasticsearch:
+                  url: "%s"
+                  indexPrefix: "%s"
+                  caFile: "%s"
+                  credentialsFile: "%s"
+                detection:
+                  applicationId: "%s"
+                """.formatted(config.kafka.bootstrap, prefix, config.kafka.security.caFile, credentials(),
+                config.elasticsearch.url, config.elasticsearch.indexPrefix, config.elasticsearch.caFile,
+                config.elasticsearch.credentialsFile, config.detection.applicationId);
+        List<String> secrets = new java.util.ArrayList<>(secrets(credentials()));
+        secrets.addAll(secrets(home.resolve("secure/es-credentials.properties")));
+        secrets.add(Files.readString(home.resolve("secure/store.password")).strip());
+        try (RunProcess run = new RunProcess(work, "run", "detectors,sink", yaml)) {
+            run.start().awaitReady(Duration.ofSeconds(120));
+            run.stop();
+            String log = Files.readString(run.log());
+            assertThat(log).contains("running detectors").contains("indexing findings into https://");
+            for (String secret : secrets) {
+                assertThat(log).as("the run's log").doesNotContain(secret);
+            }
+        }
+    }
+
+    private static List<String> secrets(Path properties) throws java.io.IOException {
+        Properties values = new Properties();
+        try (var reader = Files.newBufferedReader(properties)) {
+            values.load(reader);
+        }
+        return values.stringPropertyNames().stream().filter(k -> k.endsWith(".password")).map(values::getProperty).toList();
+    }
+
+    @Test
     void noPasswordReachesTheServersLogsOrAnErrorMessage() throws Exception {
         Properties credentials = new Properties();
         try (var reader = Files.newBufferedReader(credentials())) {
