@@ -57,4 +57,34 @@ public final class SchemaHistory {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * What keeps records of {@code type} from surviving an upgrade: the current schema must read every released
+     * version (records written before the upgrade), and every released version must read the current one (an older
+     * instance during a rolling upgrade). Empty when both hold; a type without a released version is a problem too,
+     * since nothing would be checked.
+     *
+     * <p>Why here: the wire schemas and every module's state schemas are held to the same rule by the same check.
+     */
+    public static List<String> compatibilityProblems(Class<?> type) {
+        Schema current = org.apache.avro.specific.SpecificData.get().getSchema(type);
+        List<Schema> released = olderVersionsOf(current.getFullName());
+        List<String> problems = new java.util.ArrayList<>();
+        if (released.isEmpty()) {
+            problems.add(type.getSimpleName() + " has no released version under schema-history/");
+        }
+        for (Schema old : released) {
+            var backward = org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(current, old);
+            if (backward.getType() != org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+                problems.add("the current " + type.getSimpleName() + " cannot read a released version: "
+                        + backward.getDescription());
+            }
+            var forward = org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(old, current);
+            if (forward.getType() != org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+                problems.add("a released " + type.getSimpleName() + " cannot read the current one: "
+                        + forward.getDescription());
+            }
+        }
+        return problems;
+    }
 }
