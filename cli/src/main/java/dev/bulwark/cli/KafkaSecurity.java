@@ -179,8 +179,13 @@ final class KafkaSecurity {
         }
     }
 
+    private static final Set<Path> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** Secrets readable by the group or others are a finding in themselves; say so once, without the content. */
     private static void warnIfOthersCanRead(Path file) {
+        if (!WARNED.add(file.toAbsolutePath())) {
+            return;
+        }
         try {
             Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
             if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
