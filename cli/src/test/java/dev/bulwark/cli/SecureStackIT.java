@@ -242,7 +242,7 @@ class SecureStackIT {
     }
 
     @Test
-    void aBulwarkProcessOnTheSecuredStackLogsNoSecret(@TempDir Path work) throws Exception {
+    void aBulwarkProcessOnTheSecuredStackPutsNoSecretInItsLogMetersFindingsOrDeadLetters(@TempDir Path work) throws Exception {
         String prefix = RealStack.uniquePrefix("securel");
         BulwarkConfig config = config(prefix);
         setUp(config);
@@ -269,13 +269,70 @@ class SecureStackIT {
         secrets.add(Files.readString(home.resolve("secure/store.password")).strip());
         try (RunProcess run = new RunProcess(work, "run", "detectors,sink", yaml)) {
             run.start().awaitReady(Duration.ofSeconds(120));
+            // The demo's attack, with its two unreadable records: findings, dead letters and meters to look through.
+            byte[] scenario;
+            try (var in = DemoCommand.class.getResourceAsStream(DemoCommand.SCENARIO)) {
+                scenario = in.readAllBytes();
+            }
+            var stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
+                    List.of(new Ingestion.Source("scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
+            assertThat(stats.deadLettered()).isEqualTo(2);
+            ElasticsearchClient api = config.elasticsearchClient(BulwarkConfig.EsUser.API);
+            FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
+            StringBuilder findings = new StringBuilder();
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                while (findings.isEmpty() && System.nanoTime() < deadline) {
+                    try {
+                        api.search(q -> q.index(index.alias()).size(100), Map.class).hits().hits()
+                                .forEach(hit -> findings.append(hit.source()));
+                    } catch (java.io.IOException | RuntimeException e) {
+                        // no index yet
+                    }
+                    Thread.sleep(500);
+                }
+            } finally {
+                api._transport().close();
+            }
+            assertThat(findings).as("findings in Elasticsearch").isNotEmpty();
+            String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + run.metricsPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("bulwark_detect_findings_total");
+            String deadLetters = deadLetters(config);
+            assertThat(deadLetters).as("the dead letters' reasons").isNotEmpty();
             run.stop();
             String log = Files.readString(run.log());
             assertThat(log).contains("running detectors").contains("indexing findings into https://");
             for (String secret : secrets) {
                 assertThat(log).as("the run's log").doesNotContain(secret);
+                assertThat(metrics).as("the meters, names and labels").doesNotContain(secret);
+                assertThat(findings.toString()).as("the findings").doesNotContain(secret);
+                assertThat(deadLetters).as("the dead letters").doesNotContain(secret);
             }
         }
+    }
+
+    /** Every dead letter on the topic, read as the admin, with its reason and original bytes as text. */
+    private static String deadLetters(BulwarkConfig config) {
+        KafkaClients admin = new KafkaClients(config);
+        StringBuilder text = new StringBuilder();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(admin.reader(), new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            String topic = admin.topics().deadLetters().name();
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline && text.length() == 0) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    var letter = admin.topics().deadLetters().valueSerde().deserializer().deserialize(topic, record.value());
+                    text.append(letter).append('\n');
+                }
+            }
+        }
+        return text.toString();
     }
 
     private static List<String> secrets(Path properties) throws java.io.IOException {
