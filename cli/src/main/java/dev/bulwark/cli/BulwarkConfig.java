@@ -791,24 +791,15 @@ public final class BulwarkConfig {
         String username = elasticsearch.username;
         String password = elasticsearch.password;
         if (elasticsearch.credentialsFile != null) {
-            java.util.Properties credentials = new java.util.Properties();
-            try (var reader = java.nio.file.Files.newBufferedReader(elasticsearch.credentialsFile)) {
-                credentials.load(reader);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read elasticsearch.credentialsFile "
-                        + elasticsearch.credentialsFile, e);
-            }
+            java.util.Properties credentials = SecretFiles.properties(elasticsearch.credentialsFile,
+                    "elasticsearch.credentialsFile");
             if (credentials.getProperty(user.key() + ".username") != null) {
                 username = credentials.getProperty(user.key() + ".username");
                 password = credentials.getProperty(user.key() + ".password");
             }
         }
-        if (password == null && elasticsearch.passwordFile != null) {
-            try {
-                password = java.nio.file.Files.readAllLines(elasticsearch.passwordFile).stream().findFirst().orElse("").strip();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read elasticsearch.passwordFile " + elasticsearch.passwordFile, e);
-            }
+        if (password == null) {
+            password = SecretFiles.firstLine(elasticsearch.passwordFile);
         }
         return dev.bulwark.sink.ElasticsearchClients.create(elasticsearch.url, username, password,
                 elasticsearch.apiKey, elasticsearch.caFile, elasticsearch.caFingerprint);

@@ -101,6 +101,20 @@ final class KafkaAcls {
         return bindings;
     }
 
+    /**
+     * Creates every component's ACLs for {@code config}, connecting as the admin user (creating an existing binding
+     * changes nothing).
+     *
+     * @return how many ACL entries that is
+     */
+    static int grantAll(BulwarkConfig config) throws InterruptedException {
+        List<AclBinding> bindings = bindings(grants(config), SecurityCommand.users(config));
+        try (Admin admin = new KafkaClients(config).admin()) {
+            apply(admin, bindings);
+        }
+        return bindings.size();
+    }
+
     /** Creates the bindings (creating an existing binding changes nothing). */
     static void apply(Admin admin, List<AclBinding> bindings) throws InterruptedException {
         try {

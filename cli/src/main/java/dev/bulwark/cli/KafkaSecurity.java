@@ -1,17 +1,11 @@
 package dev.bulwark.cli;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.config.SaslConfigs;
@@ -96,8 +90,8 @@ final class KafkaSecurity {
             }
             if (security.certFile != null) {
                 props.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM");
-                props.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, read(security.certFile));
-                props.put(SslConfigs.SSL_KEYSTORE_KEY_CONFIG, read(security.keyFile));
+                props.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, SecretFiles.read(security.certFile));
+                props.put(SslConfigs.SSL_KEYSTORE_KEY_CONFIG, SecretFiles.read(security.keyFile));
             }
         }
         if (sasl(security)) {
@@ -140,18 +134,12 @@ final class KafkaSecurity {
                         + ".username and " + component.key() + ".password, and kafka.security.username is not set");
             }
         }
-        String password = security.password != null ? security.password : firstLine(security.passwordFile);
+        String password = security.password != null ? security.password : SecretFiles.firstLine(security.passwordFile);
         return new String[] {security.username, password};
     }
 
     private static Properties credentials(Path file) {
-        warnIfOthersCanRead(file);
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            properties.load(reader);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read kafka.security.credentialsFile " + file, e);
-        }
+        Properties properties = SecretFiles.properties(file, "kafka.security.credentialsFile");
         for (String key : properties.stringPropertyNames()) {
             if (!key.matches("(ingest|detectors|sink|rules|admin)\\.(username|password)")) {
                 throw new IllegalArgumentException(file + ": unknown key '" + key + "' (expected <component>.username "
@@ -161,40 +149,7 @@ final class KafkaSecurity {
         return properties;
     }
 
-    private static String firstLine(Path file) {
-        if (file == null) {
-            return null;
-        }
-        warnIfOthersCanRead(file);
-        String text = read(file);
-        int end = text.indexOf('\n');
-        return (end < 0 ? text : text.substring(0, end)).strip();
-    }
 
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-    }
-
-    private static final Set<Path> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    /** Secrets readable by the group or others are a finding in themselves; say so once, without the content. */
-    private static void warnIfOthersCanRead(Path file) {
-        if (!WARNED.add(file.toAbsolutePath())) {
-            return;
-        }
-        try {
-            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-            if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
-                BulwarkCommand.say("warning: " + file + " holds a secret but others can read it; chmod 600 " + file);
-            }
-        } catch (UnsupportedOperationException | IOException e) {
-            // not a POSIX file system: nothing to check
-        }
-    }
 
     /** Escapes a value for a JAAS option in double quotes. */
     static String jaasEscape(String value) {

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import dev.bulwark.deploy.LocalStack;
@@ -51,9 +50,7 @@ final class LocalCommand implements Callable<Integer> {
             config.elasticsearch.credentialsFile = secure.resolve("es-credentials.properties");
         }
         BulwarkRuntime.ensureTopics(config);
-        try (Admin admin = new KafkaClients(config).admin()) {
-            KafkaAcls.apply(admin, KafkaAcls.bindings(KafkaAcls.grants(config), SecurityCommand.users(config)));
-        }
+        KafkaAcls.grantAll(config);
         return true;
     }
 

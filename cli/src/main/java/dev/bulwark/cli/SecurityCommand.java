@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 
-import org.apache.kafka.clients.admin.Admin;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,12 +51,9 @@ final class SecurityCommand implements Callable<Integer> {
             List<KafkaAcls.Grant> grants = KafkaAcls.grants(config);
             Function<KafkaSecurity.Component, String> users = users(config);
             if (apply) {
-                KafkaClients kafka = new KafkaClients(config);
-                try (Admin admin = kafka.admin()) {
-                    KafkaAcls.apply(admin, KafkaAcls.bindings(grants, users));
-                }
-                BulwarkCommand.say("created " + KafkaAcls.bindings(grants, users).size() + " ACL entries on "
-                        + config.kafka.bootstrap + " as " + (kafka.principal() == null ? "an anonymous user" : kafka.principal()));
+                String admin = new KafkaClients(config).principal();
+                BulwarkCommand.say("created " + KafkaAcls.grantAll(config) + " ACL entries on " + config.kafka.bootstrap
+                        + " as " + (admin == null ? "an anonymous user" : admin));
                 return 0;
             }
             switch (format) {

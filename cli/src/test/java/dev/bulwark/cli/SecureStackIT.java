@@ -100,11 +100,8 @@ class SecureStackIT {
 
     /** As the admin: the topics, and every component's ACLs. */
     private static void setUp(BulwarkConfig config) throws Exception {
-        KafkaClients admin = new KafkaClients(config);
-        admin.ensureTopics();
-        try (Admin client = admin.admin()) {
-            KafkaAcls.apply(client, KafkaAcls.bindings(KafkaAcls.grants(config), SecurityCommand.users(config)));
-        }
+        new KafkaClients(config).ensureTopics();
+        KafkaAcls.grantAll(config);
     }
 
     @Test
