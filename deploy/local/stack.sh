@@ -22,6 +22,7 @@ readonly EXIT_UNHEALTHY=3  # a component did not become healthy (up) / is not he
 BULWARK_HOME=${BULWARK_HOME:-$REPO_ROOT/.bulwark}
 KAFKA_PORT=${BULWARK_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${BULWARK_KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_MTLS_PORT=${BULWARK_KAFKA_MTLS_PORT:-9094}   # secured stack only: the mutual-TLS listener
 ES_PORT=${BULWARK_ES_PORT:-9200}
 ES_TRANSPORT_PORT=${BULWARK_ES_TRANSPORT_PORT:-9300}
 KAFKA_HEAP=${BULWARK_KAFKA_HEAP:--Xms256m -Xmx512m}
@@ -73,6 +74,7 @@ Environment:
   BULWARK_HOME                   state folder            (default: <repo>/.bulwark)
   BULWARK_KAFKA_PORT             Kafka client port       (default: 9092)
   BULWARK_KAFKA_CONTROLLER_PORT  KRaft controller port   (default: 9093)
+  BULWARK_KAFKA_MTLS_PORT        mutual-TLS listener of a secured stack (default: 9094)
   BULWARK_ES_PORT                Elasticsearch HTTP port (default: 9200)
   BULWARK_ES_TRANSPORT_PORT      Elasticsearch transport (default: 9300)
   BULWARK_KAFKA_HEAP             JVM heap options or a size (default: "-Xms256m -Xmx512m")
@@ -119,6 +121,7 @@ pom_property() {
 init_settings() {
   check_port_var BULWARK_KAFKA_PORT "$KAFKA_PORT"
   check_port_var BULWARK_KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+  check_port_var BULWARK_KAFKA_MTLS_PORT "$KAFKA_MTLS_PORT"
   check_port_var BULWARK_ES_PORT "$ES_PORT"
   check_port_var BULWARK_ES_TRANSPORT_PORT "$ES_TRANSPORT_PORT"
   [[ $STACK_TIMEOUT =~ ^[0-9]+$ ]] || die "BULWARK_STACK_TIMEOUT must be a number of seconds"
@@ -153,6 +156,7 @@ init_settings() {
   S_BROKER_P12="$S_DIR/kafka-broker.p12"
   S_STORE_PASS="$S_DIR/store.password"
   S_CREDENTIALS="$S_DIR/kafka-credentials.properties"
+  S_MTLS_CREDENTIALS="$S_DIR/kafka-mtls-credentials.properties"
   S_ES_MARK="$S_DIR/es-secure"            # present: Elasticsearch runs with security and HTTPS
   S_ES_CREDENTIALS="$S_DIR/es-credentials.properties"
 
@@ -406,6 +410,36 @@ secure_init() {
        done
      } >"$S_CREDENTIALS")
   fi
+  kafka_client_certs
+  chmod 600 "$S_DIR"/*
+}
+
+# A client certificate per component (CN=bulwark-<component>, the same principal as its SCRAM user) for the
+# mutual-TLS listener, and the credentials file naming them, once.
+kafka_client_certs() {
+  [[ -f $S_MTLS_CREDENTIALS ]] && return 0
+  require_cmd openssl "install it (apt-get install openssl)"
+  local pass; pass=$(<"$S_STORE_PASS")
+  say "creating a client certificate per component in $S_DIR"
+  (umask 077
+   openssl pkcs12 -in "$S_CA_P12" -nocerts -nodes -passin "pass:$pass" 2>/dev/null \
+     | openssl pkey -out "$S_DIR/ca.key" 2>/dev/null || die "openssl could not read the local CA's key"
+   printf 'extendedKeyUsage=clientAuth\n' >"$S_DIR/client.ext"
+   {
+     echo "# Client certificates for the local secured broker's mutual-TLS listener (kafka.security.credentialsFile"
+     echo "# with kafka.security.protocol SSL), one per component; paths are relative to this file."
+     for component in admin ingest detectors sink rules; do
+       openssl req -new -newkey rsa:2048 -nodes -keyout "$S_DIR/kafka-$component.key" -subj "/CN=bulwark-$component" \
+         -out "$S_DIR/kafka-$component.csr" 2>/dev/null || die "openssl could not create the $component key"
+       openssl x509 -req -in "$S_DIR/kafka-$component.csr" -CA "$S_CA_PEM" -CAkey "$S_DIR/ca.key" -CAcreateserial \
+         -days 825 -extfile "$S_DIR/client.ext" -out "$S_DIR/kafka-$component.crt" 2>/dev/null \
+         || die "openssl could not sign the $component certificate"
+       rm -f "$S_DIR/kafka-$component.csr"
+       echo "$component.certFile=kafka-$component.crt"
+       echo "$component.keyFile=kafka-$component.key"
+     done
+   } >"$S_MTLS_CREDENTIALS.tmp" && mv "$S_MTLS_CREDENTIALS.tmp" "$S_MTLS_CREDENTIALS"
+   rm -f "$S_DIR/client.ext" "$S_DIR/ca.key" "$S_DIR/ca.srl")
   chmod 600 "$S_DIR"/*
 }
 
@@ -461,12 +495,13 @@ es_curl_opts() {
 kafka_secure_config() {
   local pass; pass=$(<"$S_STORE_PASS")
   cat <<EOF
-# Secured: TLS everywhere, SCRAM users on the client listener, mutual TLS on the controller listener,
-# deny-by-default authorization (StandardAuthorizer). No plaintext listener.
-listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+# Secured: TLS everywhere, SCRAM users on the client listener, client certificates on the MTLS listener and the
+# controller listener, deny-by-default authorization (StandardAuthorizer). No plaintext listener.
+listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,MTLS://127.0.0.1:$KAFKA_MTLS_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,MTLS://127.0.0.1:$KAFKA_MTLS_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
 inter.broker.listener.name=SASL_SSL
-listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL
+listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL,MTLS:SSL
+listener.name.mtls.ssl.client.auth=required
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$(credential admin username)" password="$(credential admin password)";
@@ -593,6 +628,7 @@ kafka_format_if_needed() {
 }
 
 kafka_start() {
+  kafka_secure && kafka_client_certs   # a stack secured before the mutual-TLS listener existed
   kafka_write_config
   kafka_format_if_needed
   say "starting Kafka $KAFKA_VERSION on $KAFKA_BOOTSTRAP (log: $K_LOG)"
@@ -889,6 +925,9 @@ cmd_up() {
     init_kafka_java
     ensure_port_free "$KAFKA_PORT" "Kafka" BULWARK_KAFKA_PORT
     ensure_port_free "$KAFKA_CONTROLLER_PORT" "Kafka controller" BULWARK_KAFKA_CONTROLLER_PORT
+    if $secure || kafka_secure; then
+      ensure_port_free "$KAFKA_MTLS_PORT" "Kafka mutual-TLS" BULWARK_KAFKA_MTLS_PORT
+    fi
   fi
   if $start_es; then
     ensure_port_free "$ES_PORT" "Elasticsearch HTTP" BULWARK_ES_PORT
@@ -932,6 +971,8 @@ client_env() {
     echo "BULWARK_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
     echo "BULWARK_KAFKA_CA_FILE=$S_CA_PEM"
     echo "BULWARK_KAFKA_CREDENTIALS_FILE=$S_CREDENTIALS"
+    echo "# or mutual TLS instead of SCRAM: BULWARK_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_MTLS_PORT" \
+      "BULWARK_KAFKA_SECURITY_PROTOCOL=SSL BULWARK_KAFKA_CREDENTIALS_FILE=$S_MTLS_CREDENTIALS"
   fi
   echo "BULWARK_ES_URL=$ES_URL"
   if es_secure; then

@@ -271,8 +271,9 @@ public final class BulwarkConfig {
             (c, v) -> c.kafka.security.passwordFile = v);
     static final Field<java.nio.file.Path> KAFKA_CREDENTIALS_FILE = bind(Field.of("kafka.security.credentialsFile",
                     Type.PATH).withEnv("BULWARK_KAFKA_CREDENTIALS_FILE").withExample("/etc/bulwark/kafka-credentials.properties")
-            .withDoc("One SASL user per component, for processes that run several: lines <component>.username= and "
-                    + "<component>.password= for ingest, detectors, sink, rules and admin (docs/security.md)."),
+            .withDoc("One identity per component, for processes that run several: lines <component>.username= and "
+                    + "<component>.password= (SASL), or <component>.certFile= and <component>.keyFile= (mutual TLS, "
+                    + "paths relative to the file), for ingest, detectors, sink, rules and admin (docs/security.md)."),
             (c, v) -> c.kafka.security.credentialsFile = v);
     static final Field<Map<String, String>> KAFKA_PROPERTIES = bind(Field.of("kafka.properties", Type.STRING_MAP)
             .withDefault(Map.of())

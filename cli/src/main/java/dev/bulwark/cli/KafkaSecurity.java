@@ -69,6 +69,13 @@ final class KafkaSecurity {
         }
         if (security.credentialsFile != null) {
             credentials(security.credentialsFile); // readable and well-formed
+            for (Component component : Component.values()) {
+                Path[] identity = certificate(security, component);
+                if (identity != null && !(Files.isReadable(identity[0]) && Files.isReadable(identity[1]))) {
+                    throw new IllegalArgumentException(security.credentialsFile + ": cannot read the " + component.key()
+                            + " certificate or key (" + identity[0] + ", " + identity[1] + ")");
+                }
+            }
         }
     }
 
@@ -88,10 +95,11 @@ final class KafkaSecurity {
                 props.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
                 props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, security.caFile.toString());
             }
-            if (security.certFile != null) {
+            Path[] identity = certificate(security, component);
+            if (identity != null) {
                 props.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM");
-                props.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, SecretFiles.read(security.certFile));
-                props.put(SslConfigs.SSL_KEYSTORE_KEY_CONFIG, SecretFiles.read(security.keyFile));
+                props.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, SecretFiles.read(identity[0]));
+                props.put(SslConfigs.SSL_KEYSTORE_KEY_CONFIG, SecretFiles.read(identity[1]));
             }
         }
         if (sasl(security)) {
@@ -106,9 +114,17 @@ final class KafkaSecurity {
         return props;
     }
 
-    /** The user name {@code component} connects as, or null without SASL (for messages: never the password). */
+    /**
+     * The user name {@code component} connects as (for messages: never the password): the SASL user, else with mutual
+     * TLS the common name of its certificate (the principal a broker with
+     * {@code ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT} sees), else null.
+     */
     static String principal(BulwarkConfig.Security security, Component component) {
-        return sasl(security) ? user(security, component)[0] : null;
+        if (sasl(security)) {
+            return user(security, component)[0];
+        }
+        Path[] identity = security.protocol != null && security.protocol.endsWith("SSL") ? certificate(security, component) : null;
+        return identity == null ? null : commonName(identity[0]);
     }
 
     /** True without SASL, or when {@code component} has credentials (its own entry or the default user). */
@@ -118,6 +134,40 @@ final class KafkaSecurity {
         }
         return security.credentialsFile != null
                 && credentials(security.credentialsFile).getProperty(component.key() + ".username") != null;
+    }
+
+    /**
+     * {certificate, key} files of {@code component} for mutual TLS: its {@code <component>.certFile} and
+     * {@code .keyFile} in the credentials file, else {@code kafka.security.certFile} and {@code keyFile}, else null.
+     */
+    private static Path[] certificate(BulwarkConfig.Security security, Component component) {
+        if (security.credentialsFile != null) {
+            Properties credentials = credentials(security.credentialsFile);
+            String cert = credentials.getProperty(component.key() + ".certFile");
+            String key = credentials.getProperty(component.key() + ".keyFile");
+            if (cert != null && key != null) {
+                Path base = security.credentialsFile.toAbsolutePath().getParent();
+                return new Path[] {base.resolve(cert), base.resolve(key)};
+            }
+        }
+        return security.certFile == null ? null : new Path[] {security.certFile, security.keyFile};
+    }
+
+    /** The CN of a PEM certificate's subject, else its whole subject. */
+    private static String commonName(Path pem) {
+        try (var in = new java.io.ByteArrayInputStream(SecretFiles.read(pem).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            var certificate = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in);
+            String subject = certificate.getSubjectX500Principal().getName();
+            for (var rdn : new javax.naming.ldap.LdapName(subject).getRdns()) {
+                if ("CN".equalsIgnoreCase(rdn.getType())) {
+                    return rdn.getValue().toString();
+                }
+            }
+            return subject;
+        } catch (java.io.IOException | java.security.cert.CertificateException | javax.naming.InvalidNameException e) {
+            throw new IllegalArgumentException("kafka.security: " + pem + " is not a PEM certificate: " + e.getMessage(), e);
+        }
     }
 
     /** {username, password} of a component: its credentials-file entry, else the default user. */
@@ -141,9 +191,18 @@ final class KafkaSecurity {
     private static Properties credentials(Path file) {
         Properties properties = SecretFiles.properties(file, "kafka.security.credentialsFile");
         for (String key : properties.stringPropertyNames()) {
-            if (!key.matches("(ingest|detectors|sink|rules|admin)\\.(username|password)")) {
+            if (!key.matches("(ingest|detectors|sink|rules|admin)\\.(username|password|certFile|keyFile)")) {
                 throw new IllegalArgumentException(file + ": unknown key '" + key + "' (expected <component>.username "
-                        + "and <component>.password for ingest, detectors, sink, rules, admin)");
+                        + "and <component>.password, or <component>.certFile and <component>.keyFile for mutual TLS, "
+                        + "for ingest, detectors, sink, rules, admin)");
+            }
+        }
+        for (Component component : Component.values()) {
+            boolean cert = properties.getProperty(component.key() + ".certFile") != null;
+            boolean key = properties.getProperty(component.key() + ".keyFile") != null;
+            if (cert != key) {
+                throw new IllegalArgumentException(file + ": " + component.key() + ".certFile and " + component.key()
+                        + ".keyFile go together (mutual TLS)");
             }
         }
         return properties;

@@ -80,4 +80,41 @@ class KafkaSecurityTest {
         assertThatThrownBy(() -> config("kafka:\n  security:\n    protocol: SASL_SSL\n    credentialsFile: " + file + "\n",
                 Map.of())).hasMessageContaining("unknown key 'ingest.user'");
     }
+
+    @Test
+    void withMutualTlsEachComponentPresentsItsOwnCertificateAndIsNamedByItsCommonName() throws Exception {
+        Path store = dir.resolve("ingest.p12");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process gen = new ProcessBuilder(keytool, "-genkeypair", "-alias", "c", "-dname", "CN=bulwark-ingest, O=Bulwark",
+                "-keyalg", "EC", "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        gen.getInputStream().readAllBytes();
+        assertThat(gen.waitFor()).isZero();
+        Process export = new ProcessBuilder(keytool, "-exportcert", "-rfc", "-alias", "c", "-keystore", store.toString(),
+                "-storepass", "changeit").start();
+        String pem = new String(export.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(export.waitFor()).isZero();
+        Files.writeString(dir.resolve("ingest.crt"), pem);
+        Files.writeString(dir.resolve("ingest.key"), "-----BEGIN PRIVATE KEY-----\nnot-read-here\n-----END PRIVATE KEY-----\n");
+        Path file = Files.writeString(dir.resolve("mtls.properties"), "ingest.certFile=ingest.crt\ningest.keyFile=ingest.key\n");
+        BulwarkConfig config = config("{}\n", Map.of("BULWARK_KAFKA_SECURITY_PROTOCOL", "SSL",
+                "BULWARK_KAFKA_CREDENTIALS_FILE", file.toString()));
+        KafkaClients kafka = new KafkaClients(config);
+        Map<String, Object> ingest = kafka.as(KafkaSecurity.Component.INGEST).producer("p");
+        assertThat(ingest).containsEntry("security.protocol", "SSL").containsEntry("ssl.keystore.type", "PEM")
+                .doesNotContainKey("sasl.jaas.config");
+        assertThat(String.valueOf(ingest.get("ssl.keystore.certificate.chain"))).as("relative to the credentials file")
+                .isEqualTo(pem);
+        assertThat(kafka.as(KafkaSecurity.Component.INGEST).principal()).isEqualTo("bulwark-ingest");
+        assertThat(kafka.as(KafkaSecurity.Component.SINK).producer("p")).as("no sink certificate, no default")
+                .doesNotContainKey("ssl.keystore.type");
+        assertThat(kafka.as(KafkaSecurity.Component.SINK).principal()).isNull();
+
+        Files.writeString(file, "ingest.certFile=ingest.crt\n");
+        assertThatThrownBy(() -> config("{}\n", Map.of("BULWARK_KAFKA_SECURITY_PROTOCOL", "SSL",
+                "BULWARK_KAFKA_CREDENTIALS_FILE", file.toString()))).hasMessageContaining("ingest.certFile and ingest.keyFile go together");
+        Files.writeString(file, "ingest.certFile=missing.crt\ningest.keyFile=ingest.key\n");
+        assertThatThrownBy(() -> config("{}\n", Map.of("BULWARK_KAFKA_SECURITY_PROTOCOL", "SSL",
+                "BULWARK_KAFKA_CREDENTIALS_FILE", file.toString()))).hasMessageContaining("cannot read the ingest certificate");
+    }
 }

@@ -56,6 +56,7 @@ class SecureStackIT {
 
     private static LocalStack secure;
     private static Path home;
+    private static int mtlsPort;
 
     @TempDir
     Path state;
@@ -66,7 +67,9 @@ class SecureStackIT {
         home = Files.createTempDirectory("bulwark-secure-stack-");
         secure = new LocalStack(test.repoRoot(), home, Probes.freePort(), Probes.freePort(), Probes.freePort(),
                 Probes.freePort());
-        assertThat(secure.run("up", "--secure")).as("stack.sh up --secure").isZero();
+        mtlsPort = Probes.freePort();
+        assertThat(secure.run(Map.of("BULWARK_KAFKA_MTLS_PORT", Integer.toString(mtlsPort)), "up", "--secure"))
+                .as("stack.sh up --secure").isZero();
     }
 
     @AfterAll
@@ -222,6 +225,49 @@ class SecureStackIT {
                             e -> assertThat(e.status()).isEqualTo(401));
         } finally {
             anonymous._transport().close();
+        }
+    }
+
+    @Test
+    void withMutualTlsEachComponentIsItsCertificatesPrincipalWithExactlyItsAcls() throws Exception {
+        String prefix = RealStack.uniquePrefix("securet");
+        setUp(config(prefix)); // the ACLs name User:bulwark-<component>, the CN of each component's certificate
+        BulwarkConfig config = config(prefix);
+        config.kafka.bootstrap = "127.0.0.1:" + mtlsPort;
+        config.kafka.security.protocol = "SSL";
+        config.kafka.security.credentialsFile = home.resolve("secure/kafka-mtls-credentials.properties");
+        KafkaClients kafka = new KafkaClients(config);
+        assertThat(kafka.as(KafkaSecurity.Component.INGEST).principal()).isEqualTo("bulwark-ingest");
+        kafka.as(KafkaSecurity.Component.INGEST).checkAccess();
+        byte[] scenario;
+        try (var in = DemoCommand.class.getResourceAsStream(DemoCommand.SCENARIO)) {
+            scenario = in.readAllBytes();
+        }
+        var stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
+                List.of(new Ingestion.Source("scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
+        assertThat(stats.eventsOut()).as("published with the ingest certificate").isEqualTo(7);
+        try (KafkaProducer<String, byte[]> ingest = new KafkaProducer<>(producer(kafka.as(KafkaSecurity.Component.INGEST)),
+                new StringSerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> ingest.send(new ProducerRecord<>(kafka.topics().findings().name(), "k",
+                    "forged".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS))
+                    .as("the ingest certificate forging a finding").hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
+        kafka.as(KafkaSecurity.Component.SINK).checkAccess(); // its certificate is the principal its ACLs name
+    }
+
+    @Test
+    void aTlsClientWithoutACertificateIsRefusedByTheMutualTlsListener() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", "127.0.0.1:" + mtlsPort);
+        props.put("security.protocol", "SSL");
+        props.put("ssl.truststore.type", "PEM");
+        props.put("ssl.truststore.location", home.resolve("secure/ca.pem").toString());
+        props.put("default.api.timeout.ms", 8000);
+        props.put("request.timeout.ms", 4000);
+        try (Admin admin = Admin.create(props)) {
+            assertThatThrownBy(() -> admin.listTopics().names().get(15, TimeUnit.SECONDS))
+                    .as("TLS without a client certificate").isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.SslAuthenticationException.class);
         }
     }
 

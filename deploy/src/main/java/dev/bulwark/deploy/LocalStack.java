@@ -73,12 +73,23 @@ public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaContr
      * @return the script's exit code
      */
     public int run(String command, String... args) throws IOException, InterruptedException {
+        return run(Map.of(), command, args);
+    }
+
+    /**
+     * Runs {@code stack.sh <command> [args]} with more settings in its environment (such as
+     * {@code BULWARK_KAFKA_MTLS_PORT}) and its output on this process's console.
+     *
+     * @return the script's exit code
+     */
+    public int run(Map<String, String> settings, String command, String... args) throws IOException, InterruptedException {
         if (!Files.isRegularFile(script())) {
             throw new IOException("cannot find " + script() + "; run Bulwark from its checkout or set BULWARK_REPO");
         }
         List<String> cmd = new ArrayList<>(List.of("bash", script().toString(), command));
         cmd.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(repoRoot.toFile()).inheritIO();
+        builder.environment().putAll(settings);
         builder.environment().putAll(environment());
         return builder.start().waitFor();
     }
