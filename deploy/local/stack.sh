@@ -784,8 +784,8 @@ es_write_config() {
     chmod 600 "$conf/certs/"*
     [[ $(id -u) -ne 0 ]] || chown -R "$ES_USER:" "$conf/certs"
     # Bulwark's roles for any index prefix ending in -findings: the text of 'bulwark security es-roles' for the
-    # prefix '*-findings' (KafkaAclsTest keeps them equal). File-based roles: the integration-test distribution of
-    # Elasticsearch has no native realm index, and a local stack needs none.
+    # prefix '*-findings' (KafkaAclsTest keeps them equal). File-based roles, so the stack's users work from the first
+    # start; 'bulwark security es-setup' can add native ones (es_install_security_analysis).
     cat >"$conf/roles.yml" <<'ROLES'
 # Bulwark's roles (bulwark security es-roles): the sink writes findings, the API reads them.
 bulwark_sink:
@@ -800,6 +800,7 @@ bulwark_api:
       privileges: [read, view_index_metadata, index]
 ROLES
     [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/roles.yml"
+    es_install_security_analysis
     # The superuser in the file realm (users and users_roles under config/), written again on every start.
     local -a as_user; mapfile -d '' as_user < <(es_as_user)
     local jdk; jdk=$(es_find_jdk)
@@ -817,6 +818,37 @@ ROLES
         -p "$(es_credential $role password)" >/dev/null 2>&1 || die "elasticsearch-users could not create the $role user"
     done
   fi
+}
+
+# The integration-test distribution lacks the analysis-common module, and the security index (the native realm:
+# users, roles and API keys made through the API, as 'bulwark security es-setup' does) needs three of its analysis
+# components. deploy/local/es-security-analysis provides them as a stable analysis plugin over Lucene's own classes,
+# compiled here against the distribution's plugin API and installed once. A full distribution needs none of this.
+es_install_security_analysis() {
+  local name=bulwark-security-analysis
+  [[ -d $E_HOME/plugins/$name ]] && return 0
+  local jdk; jdk=$(es_find_jdk)
+  [[ -x $jdk/bin/javac && -x $jdk/bin/jar ]] || die "$jdk has no javac: Elasticsearch's security index needs a" \
+    "plugin compiled here; set BULWARK_ES_JAVA_HOME to a JDK >= 21 (not a JRE)"
+  local build="$E_DIR/$name.build"
+  rm -rf "$build"; mkdir -p "$build/classes" "$build/zip"
+  say "compiling and installing the $name plugin (analysis components for the native realm)"
+  "$jdk/bin/javac" -nowarn --release 21 -d "$build/classes" -cp "$E_HOME/lib/*" \
+    "$REPO_ROOT"/deploy/local/es-security-analysis/dev/bulwark/esanalysis/*.java >"$build/javac.log" 2>&1 \
+    || { cat "$build/javac.log" >&2; die "could not compile the $name plugin (log above)"; }
+  "$jdk/bin/jar" --create --no-manifest --file "$build/zip/$name.jar" -C "$build/classes" . || die "jar failed"
+  cp "$REPO_ROOT"/deploy/local/es-security-analysis/named_components.json "$build/zip/"
+  printf '%s\n' "description=Analysis components of the security index (pattern_capture, uax_url_email, unique)" \
+    "version=1.0" "name=$name" "java.version=21" "elasticsearch.version=$ES_VERSION" \
+    >"$build/zip/stable-plugin-descriptor.properties"
+  (cd "$build/zip" && "$jdk/bin/jar" --create --no-manifest --file "$build/$name.zip" .) || die "jar failed"
+  chmod -R a+rX "$build"
+  [[ $(id -u) -ne 0 ]] || chown -R "$ES_USER:" "$E_HOME/plugins"
+  local -a as_user; mapfile -d '' as_user < <(es_as_user)
+  "${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" ES_JAVA_HOME="$jdk" \
+    "$E_HOME/bin/elasticsearch-plugin" install --batch "file://$build/$name.zip" >"$build/install.log" 2>&1 \
+    || { cat "$build/install.log" >&2; die "could not install the $name plugin (log above)"; }
+  rm -rf "$build"
 }
 
 es_start() {

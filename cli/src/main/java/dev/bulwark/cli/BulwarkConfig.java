@@ -305,8 +305,9 @@ public final class BulwarkConfig {
             (c, v) -> c.elasticsearch.passwordFile = v);
     static final Field<java.nio.file.Path> ES_CREDENTIALS_FILE = bind(Field.of("elasticsearch.credentialsFile", Type.PATH)
             .withEnv("BULWARK_ES_CREDENTIALS_FILE").withExample("/etc/bulwark/es-credentials.properties")
-            .withDoc("One user per role, for processes that run several: lines <role>.username= and <role>.password= "
-                    + "for sink, api and admin (bulwark security es-setup writes them; docs/security.md)."),
+            .withDoc("One identity per role, for processes that run several: lines <role>.username= and "
+                    + "<role>.password=, or <role>.apiKey=, for sink, api and admin (bulwark security es-setup writes "
+                    + "them; docs/security.md)."),
             (c, v) -> c.elasticsearch.credentialsFile = v);
     static final Field<java.nio.file.Path> ES_CA_FILE = bind(Field.of("elasticsearch.caFile", Type.PATH)
             .withEnv("BULWARK_ES_CA_FILE").withExample("/etc/bulwark/es-http-ca.crt")
@@ -785,25 +786,30 @@ public final class BulwarkConfig {
 
     /**
      * An Elasticsearch client for {@code user} with every connection setting: URL, API key or basic auth (its entry
-     * in {@code elasticsearch.credentialsFile}, else {@code elasticsearch.username} with {@code elasticsearch.password}
+     * in {@code elasticsearch.credentialsFile}, {@code <user>.apiKey} or {@code <user>.username} and {@code .password},
+     * else {@code elasticsearch.apiKey}, else {@code elasticsearch.username} with {@code elasticsearch.password}
      * or {@code elasticsearch.passwordFile}) and the CA of an HTTPS node.
      */
     public co.elastic.clients.elasticsearch.ElasticsearchClient elasticsearchClient(EsUser user) {
         String username = elasticsearch.username;
         String password = elasticsearch.password;
+        String apiKey = elasticsearch.apiKey;
         if (elasticsearch.credentialsFile != null) {
             java.util.Properties credentials = SecretFiles.properties(elasticsearch.credentialsFile,
                     "elasticsearch.credentialsFile");
-            if (credentials.getProperty(user.key() + ".username") != null) {
+            if (credentials.getProperty(user.key() + ".apiKey") != null) {
+                apiKey = credentials.getProperty(user.key() + ".apiKey");
+            } else if (credentials.getProperty(user.key() + ".username") != null) {
                 username = credentials.getProperty(user.key() + ".username");
                 password = credentials.getProperty(user.key() + ".password");
+                apiKey = null;
             }
         }
-        if (password == null) {
+        if (password == null && apiKey == null) {
             password = SecretFiles.firstLine(elasticsearch.passwordFile);
         }
         return dev.bulwark.sink.ElasticsearchClients.create(elasticsearch.url, username, password,
-                elasticsearch.apiKey, elasticsearch.caFile, elasticsearch.caFingerprint);
+                apiKey, elasticsearch.caFile, elasticsearch.caFingerprint);
     }
 
     /** The limits of every HTTP server. */

@@ -12,7 +12,7 @@ import picocli.CommandLine.ParentCommand;
 /** {@code bulwark security acls}: each component's Kafka ACLs, printed or applied. */
 @Command(name = "security", mixinStandardHelpOptions = true,
         description = "Least-privilege settings for a secured cluster (docs/security.md).",
-        subcommands = {SecurityCommand.Acls.class, SecurityCommand.EsRoles.class})
+        subcommands = {SecurityCommand.Acls.class, SecurityCommand.EsRoles.class, SecurityCommand.EsSetup.class})
 final class SecurityCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -86,6 +86,49 @@ final class SecurityCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--format must be yaml or requests, not " + format);
             }
             return 0;
+        }
+    }
+
+    /** Creates the roles and a user or API key for the sink and the API, as the admin, and writes their credentials. */
+    @Command(name = "es-setup", mixinStandardHelpOptions = true,
+            description = {"Create the Elasticsearch roles <prefix>_sink and <prefix>_api for elasticsearch.indexPrefix, "
+                    + "and a user (or with --api-keys an API key) for each, through the security API of a cluster with "
+                    + "the native realm; write their credentials to --write, readable by the owner only. Connects as the "
+                    + "admin: the admin entry of elasticsearch.credentialsFile, else elasticsearch.username with "
+                    + "BULWARK_ES_PASSWORD or elasticsearch.passwordFile (a user with manage_security). Running it again "
+                    + "rotates the passwords or makes new keys."})
+    static final class EsSetup implements Callable<Integer> {
+        @ParentCommand
+        SecurityCommand security;
+
+        @Option(names = "--write", required = true, paramLabel = "FILE",
+                description = "The credentials file to write (sink. and api. entries; its other lines are kept).")
+        java.nio.file.Path write;
+
+        @Option(names = "--name-prefix", defaultValue = "bulwark",
+                description = "Roles <prefix>_sink and <prefix>_api, users or keys <prefix>-sink and <prefix>-api "
+                        + "(default: ${DEFAULT-VALUE}).")
+        String namePrefix;
+
+        @Option(names = "--api-keys", description = "Create API keys instead of users.")
+        boolean apiKeys;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = BulwarkConfig.load(security.parent.config, System.getenv());
+            var admin = config.elasticsearchClient(BulwarkConfig.EsUser.ADMIN);
+            try {
+                ElasticsearchSetup.Result result = ElasticsearchSetup.run(admin, namePrefix,
+                        config.elasticsearch.indexPrefix, apiKeys, write);
+                BulwarkCommand.say("created roles " + String.join(", ", result.roles()) + " on " + config.elasticsearch.url
+                        + " for indices " + config.elasticsearch.indexPrefix + "*, and " + (apiKeys ? "API keys " : "users ")
+                        + String.join(", ", result.principals()));
+                BulwarkCommand.say("wrote their credentials to " + write.toAbsolutePath()
+                        + " (owner only): set elasticsearch.credentialsFile (BULWARK_ES_CREDENTIALS_FILE) to it");
+                return 0;
+            } finally {
+                admin._transport().close();
+            }
         }
     }
 

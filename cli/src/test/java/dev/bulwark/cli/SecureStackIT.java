@@ -256,6 +256,74 @@ class SecureStackIT {
     }
 
     @Test
+    void esSetupCreatesTheRolesAndAUserOrApiKeyPerComponentThroughTheSecurityApi() throws Exception {
+        String prefix = RealStack.uniquePrefix("secures");
+        BulwarkConfig config = config(prefix);
+        Properties stackUsers = new Properties();
+        try (var in = Files.newBufferedReader(home.resolve("secure/es-credentials.properties"))) {
+            stackUsers.load(in);
+        }
+        Path adminOnly = state.resolve("admin.properties");
+        Files.writeString(adminOnly, "admin.username=" + stackUsers.getProperty("admin.username") + "\nadmin.password="
+                + stackUsers.getProperty("admin.password") + "\n");
+        config.elasticsearch.credentialsFile = adminOnly;
+        String names = prefix.replaceAll("[^a-z0-9]", "");
+        String indexPrefix = config.elasticsearch.indexPrefix;
+        for (boolean apiKeys : new boolean[] {false, true}) {
+            Path written = state.resolve(apiKeys ? "keys.properties" : "users.properties");
+            ElasticsearchClient admin = config.elasticsearchClient(BulwarkConfig.EsUser.ADMIN);
+            ElasticsearchSetup.Result result;
+            try {
+                result = ElasticsearchSetup.run(admin, names + (apiKeys ? "k" : "u"), indexPrefix, apiKeys, written);
+            } finally {
+                admin._transport().close();
+            }
+            assertThat(result.roles()).hasSize(2);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(written)))
+                    .isEqualTo("rw-------");
+            String text = Files.readString(written);
+            assertThat(text).doesNotContain(stackUsers.getProperty("admin.password"))
+                    .contains(apiKeys ? "sink.apiKey=" : "sink.password=").doesNotContain("admin.");
+            config.elasticsearch.credentialsFile = written;
+            ElasticsearchClient sink = config.elasticsearchClient(BulwarkConfig.EsUser.SINK);
+            ElasticsearchClient api = config.elasticsearchClient(BulwarkConfig.EsUser.API);
+            String index = indexPrefix + (apiKeys ? "-keys" : "-users");
+            try {
+                sink.indices().create(c -> c.index(index));
+                sink.index(i -> i.index(index).id("1").document(Map.of("rule", "x")).refresh(
+                        co.elastic.clients.elasticsearch._types.Refresh.True));
+                assertThat(api.get(g -> g.index(index).id("1"), Map.class).found()).as("the API reads findings").isTrue();
+                assertThatThrownBy(() -> sink.indices().create(c -> c.index("other-" + names + (apiKeys ? "k" : "u"))))
+                        .as("the sink creating an index outside its prefix").isInstanceOfSatisfying(
+                                co.elastic.clients.elasticsearch._types.ElasticsearchException.class,
+                                e -> assertThat(e.status()).isEqualTo(403));
+                assertThatThrownBy(() -> api.indices().delete(d -> d.index(index))).as("the API dropping the findings")
+                        .isInstanceOfSatisfying(co.elastic.clients.elasticsearch._types.ElasticsearchException.class,
+                                e -> assertThat(e.status()).isEqualTo(403));
+                assertThatThrownBy(() -> api.security().getUser(u -> u.username("elastic")))
+                        .as("the API reading the users").isInstanceOfSatisfying(
+                                co.elastic.clients.elasticsearch._types.ElasticsearchException.class,
+                                e -> assertThat(e.status()).isEqualTo(403));
+            } finally {
+                sink.indices().delete(d -> d.index(index));
+                sink._transport().close();
+                api._transport().close();
+            }
+            config.elasticsearch.credentialsFile = adminOnly;
+        }
+        config.elasticsearch.credentialsFile = state.resolve("users.properties");
+        ElasticsearchClient sink = config.elasticsearchClient(BulwarkConfig.EsUser.SINK);
+        try {
+            assertThatThrownBy(() -> ElasticsearchSetup.run(sink, names + "x", indexPrefix, false,
+                    state.resolve("never.properties"))).as("es-setup as the sink's user")
+                    .hasMessageContaining("needs a user with the manage_security privilege");
+            assertThat(state.resolve("never.properties")).doesNotExist();
+        } finally {
+            sink._transport().close();
+        }
+    }
+
+    @Test
     void aTlsClientWithoutACertificateIsRefusedByTheMutualTlsListener() {
         Properties props = new Properties();
         props.put("bootstrap.servers", "127.0.0.1:" + mtlsPort);
