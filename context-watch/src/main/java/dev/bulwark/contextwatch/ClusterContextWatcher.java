@@ -136,9 +136,9 @@ public final class ClusterContextWatcher implements AutoCloseable {
 
     /** Serializes every parse and sink call, and guards the fields below. */
     private final Object lock = new Object();
-    private final Map<WatchedKind, SharedIndexInformer<? extends HasMetadata>> informers = new EnumMap<>(WatchedKind.class);
     private SharedIndexInformer<Namespace> namespaceInformer;
-    private SharedIndexInformer<GenericKubernetesResource> tenantInformer;
+    /** Every informer created, for the probes, which must not wait for the lock (a slow sink holds it). */
+    private volatile List<SharedIndexInformer<?>> all = List.of();
     private boolean started;
     private volatile boolean stopped;
     private volatile boolean synced;
@@ -222,7 +222,7 @@ public final class ClusterContextWatcher implements AutoCloseable {
                 if (stopped) {
                     return CompletableFuture.failedFuture(new IllegalStateException("the watcher was stopped"));
                 }
-                tenantInformer = informer;
+                all = List.of(informer);
             }
             tenantsSynced = informer.start().toCompletableFuture();
         } else {
@@ -236,13 +236,7 @@ public final class ClusterContextWatcher implements AutoCloseable {
 
     /** Whether every informer has synced and the restart reconcile is published (for a readiness probe). */
     public boolean isSynced() {
-        if (!synced || stopped) {
-            return false;
-        }
-        synchronized (lock) {
-            return informers.values().stream().allMatch(SharedIndexInformer::hasSynced)
-                    && (tenantInformer == null || tenantInformer.hasSynced());
-        }
+        return synced && !stopped && all.stream().allMatch(SharedIndexInformer::hasSynced);
     }
 
     /**
@@ -250,13 +244,8 @@ public final class ClusterContextWatcher implements AutoCloseable {
      * expired watch; a watcher that stays not watching cannot reach the API server.
      */
     public boolean isWatching() {
-        if (stopped) {
-            return false;
-        }
-        synchronized (lock) {
-            return !informers.isEmpty() && informers.values().stream().allMatch(SharedIndexInformer::isWatching)
-                    && (tenantInformer == null || tenantInformer.isWatching());
-        }
+        List<SharedIndexInformer<?>> informers = all;
+        return !stopped && !informers.isEmpty() && informers.stream().allMatch(SharedIndexInformer::isWatching);
     }
 
     /** Whether Capsule Tenants are watched; null before {@link #start}. */
@@ -269,17 +258,14 @@ public final class ClusterContextWatcher implements AutoCloseable {
      * left open.
      */
     public void stop() {
-        List<SharedIndexInformer<?>> running = new ArrayList<>();
+        List<SharedIndexInformer<?>> running;
         synchronized (lock) {
             if (stopped) {
                 return;
             }
             stopped = true;
             synced = false;
-            if (tenantInformer != null) {
-                running.add(tenantInformer);
-            }
-            running.addAll(informers.values());
+            running = all;
         }
         for (SharedIndexInformer<?> informer : running) {
             informer.close();
@@ -330,8 +316,10 @@ public final class ClusterContextWatcher implements AutoCloseable {
             if (stopped) {
                 return CompletableFuture.failedFuture(new IllegalStateException("the watcher was stopped"));
             }
-            informers.putAll(created);
             namespaceInformer = namespaces;
+            List<SharedIndexInformer<?>> now = new ArrayList<>(all);
+            now.addAll(created.values());
+            all = List.copyOf(now);
         }
         CompletableFuture<?>[] starts = created.values().stream()
                 .map(informer -> informer.start().toCompletableFuture()).toArray(CompletableFuture[]::new);
@@ -364,7 +352,6 @@ public final class ClusterContextWatcher implements AutoCloseable {
     }
 
     private void finishSync(List<String> unmappable) {
-        int kinds;
         synchronized (lock) {
             if (stopped) {
                 return;
@@ -375,14 +362,13 @@ public final class ClusterContextWatcher implements AutoCloseable {
                 publish(kind, new ContextUpdate(key, null));
             }
             synced = true;
-            kinds = informers.size();
             Set<String> contested = capsuleTenants.contested();
             if (!contested.isEmpty()) {
                 LOG.warn("Namespaces listed by more than one Capsule Tenant are attributed to none: {}", contested);
             }
         }
-        LOG.info("Cluster context synced: {} kinds watched{}", kinds,
-                Boolean.TRUE.equals(capsule) ? " and Capsule Tenants" : "");
+        LOG.info("Cluster context synced: {} informers{}", all.size(),
+                Boolean.TRUE.equals(capsule) ? ", Capsule Tenants included" : "");
     }
 
     /** Parses one object event as the file ingest would and hands the result to the sink. */
