@@ -28,7 +28,11 @@ public final class KubernetesAttributes {
     public static final String CREATION_TIMESTAMP = "k8s.creation_timestamp";
     /** What {@code observed_at} came from: {@code creationTimestamp}, {@code managedFields} or {@code ingest}. */
     public static final String OBSERVED_AT_SOURCE = "k8s.observed_at_source";
-    /** Where the tenant was read: {@code label:<key>}, {@code annotation:<key>} or {@code ownerReference:<apiVersion>/Tenant}. */
+    /**
+     * Where the tenant was read: {@code label:<key>}, {@code annotation:<key>}, {@code ownerReference:<apiVersion>/Tenant},
+     * or for a namespace listed in a Capsule Tenant's status (cluster watcher),
+     * {@code status.namespaces:<apiVersion>/Tenant}.
+     */
     public static final String TENANT_SOURCE = "k8s.tenant_source";
     /** Namespace {@code status.phase}. */
     public static final String NAMESPACE_PHASE = "k8s.namespace.phase";
@@ -53,6 +57,21 @@ public final class KubernetesAttributes {
     public static final String POD_WORKLOAD_KIND = "k8s.pod.workload_kind";
     /** The owning workload's name. */
     public static final String POD_WORKLOAD_NAME = "k8s.pod.workload_name";
+
+    // ---- Pods that vcluster synced from a virtual cluster into its host namespace ----
+
+    /**
+     * The virtual cluster that synced the pod: the host pod's label {@code vcluster.loft.sh/managed-by}. The pod's
+     * {@code namespace} stays the host namespace, whose tenant owns the virtual cluster.
+     */
+    public static final String VCLUSTER_NAME = "k8s.vcluster.name";
+    /**
+     * The pod's namespace inside the virtual cluster: the annotation {@code vcluster.loft.sh/object-namespace}, else the
+     * label {@code vcluster.loft.sh/namespace}.
+     */
+    public static final String VCLUSTER_NAMESPACE = "k8s.vcluster.namespace";
+    /** The pod's name inside the virtual cluster: the annotation {@code vcluster.loft.sh/object-name}. */
+    public static final String VCLUSTER_OBJECT_NAME = "k8s.vcluster.object_name";
 
     // ---- NetworkPolicies in the tenant context (the spec is TenantContext.network_policy) ----
 

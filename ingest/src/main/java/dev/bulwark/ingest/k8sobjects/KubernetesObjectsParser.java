@@ -66,8 +66,11 @@ import dev.bulwark.schemas.TenantContext;
  * <h2>Tenant</h2>
  * The tenant is read from the object's own metadata: the first of the configured keys present as a label, then the
  * same keys as annotations, then an ownerReference of kind {@code Tenant} (Capsule sets one on the namespaces and
- * role bindings it manages). Where it came from is kept in {@link KubernetesAttributes#TENANT_SOURCE} ({@code label:<key>},
- * {@code annotation:<key>} or {@code ownerReference:<apiVersion>/Tenant}). Namespaced objects usually carry no tenant:
+ * role bindings it manages); for a Namespace only, last, the {@link NamespaceTenants} claim given to the constructor
+ * (none by default; the cluster watcher passes Capsule Tenants' {@code status.namespaces}). Where it came from is kept
+ * in {@link KubernetesAttributes#TENANT_SOURCE} ({@code label:<key>}, {@code annotation:<key>},
+ * {@code ownerReference:<apiVersion>/Tenant} or the claim's source, e.g.
+ * {@code status.namespaces:capsule.clastix.io/v1beta2/Tenant}). Namespaced objects usually carry no tenant:
  * the detectors join them with the namespace table. Note that labels of namespaced objects are writable by whoever
  * may edit the object, usually the tenant itself: the namespace's tenant is authoritative, and a namespaced object
  * claiming another tenant than its namespace's is itself suspicious.
@@ -102,7 +105,10 @@ import dev.bulwark.schemas.TenantContext;
  *   <li>Pod: {@code k8s.pod.node}, {@code k8s.pod.phase}, {@code k8s.pod.ips}, {@code k8s.pod.host_ip},
  *       {@code k8s.pod.container_ids} (runtime prefix such as {@code containerd://} stripped),
  *       {@code k8s.pod.container_runtimes}, {@code k8s.pod.workload_kind}, {@code k8s.pod.workload_name} (a ReplicaSet
- *       {@code <deployment>-<pod-template-hash>} resolves to its Deployment); lists comma-separated. A Succeeded or
+ *       {@code <deployment>-<pod-template-hash>} resolves to its Deployment); lists comma-separated. A pod that vcluster
+ *       synced from a virtual cluster also gets {@code k8s.vcluster.name}, {@code k8s.vcluster.namespace} and
+ *       {@code k8s.vcluster.object_name}; its namespace stays the host namespace, whose tenant
+ *       owns the virtual cluster. A Succeeded or
  *       Failed pod keeps its record; its IP may be reused, which consumers resolve with {@code observed_at} and
  *       {@code k8s.pod.phase}.</li>
  *   <li>NetworkPolicy: {@code k8s.netpol.ingress_rules}, {@code k8s.netpol.egress_rules} (counts).</li>
@@ -136,6 +142,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
 
     private final List<String> tenantKeys;
     private final Clock clock;
+    private final NamespaceTenants namespaceTenants;
 
     /** A parser reading the tenant from {@link #DEFAULT_TENANT_KEYS}. */
     public KubernetesObjectsParser() {
@@ -155,6 +162,14 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
      * Like {@link #KubernetesObjectsParser(List)} with the clock that stamps objects carrying no time of their own.
      */
     public KubernetesObjectsParser(List<String> tenantKeys, Clock clock) {
+        this(tenantKeys, clock, NamespaceTenants.NONE);
+    }
+
+    /**
+     * Like {@link #KubernetesObjectsParser(List, Clock)}, and a Namespace whose own metadata names no tenant gets the
+     * one {@code namespaceTenants} claims for it, if any (the live cluster watcher passes Capsule Tenants' status here).
+     */
+    public KubernetesObjectsParser(List<String> tenantKeys, Clock clock, NamespaceTenants namespaceTenants) {
         Objects.requireNonNull(tenantKeys, "tenantKeys");
         if (tenantKeys.isEmpty()) {
             throw new IllegalArgumentException("at least one tenant key is needed");
@@ -168,6 +183,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
         }
         this.tenantKeys = List.copyOf(tenantKeys);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.namespaceTenants = Objects.requireNonNull(namespaceTenants, "namespaceTenants");
     }
 
     @Override
@@ -340,7 +356,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
                 .setNamespace(kind == ObjectKind.NAMESPACE ? name : namespace)
                 .setLabels(labels)
                 .setObservedAt(observedAt);
-        tenant(labels, metadata, owners, out, attributes);
+        tenant(kind, name, labels, metadata, owners, out, attributes);
         Owner controller = Owner.controllerOf(owners);
         if (controller != null) {
             out.setOwner(OwnerReference.newBuilder().setKind(controller.kind()).setName(controller.name())
@@ -366,7 +382,7 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
             }
             case ROLE, CLUSTER_ROLE -> RbacObjects.role(object, name, namespace, labels, out, attributes);
             case ROLE_BINDING, CLUSTER_ROLE_BINDING -> RbacObjects.binding(object, namespace, out, attributes);
-            case POD -> PodObjects.pod(object, labels, controller, out, attributes);
+            case POD -> PodObjects.pod(object, metadata, labels, controller, out, attributes);
             case NETWORK_POLICY -> NetworkPolicyObjects.networkPolicy(object, out, attributes);
         }
         return out.setAttributes(attributes).build();
@@ -382,8 +398,8 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
         return labels;
     }
 
-    private void tenant(Map<String, String> labels, JsonNode metadata, List<Owner> owners, TenantContext.Builder out,
-            Map<String, String> attributes) throws ParseException {
+    private void tenant(ObjectKind kind, String name, Map<String, String> labels, JsonNode metadata, List<Owner> owners,
+            TenantContext.Builder out, Map<String, String> attributes) throws ParseException {
         for (String key : tenantKeys) {
             String value = labels.get(key);
             if (value != null && !value.isEmpty()) {
@@ -408,6 +424,13 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
                 String source = (owner.apiVersion() == null ? "" : owner.apiVersion() + "/") + "Tenant";
                 setTenant(out, attributes, Names.tenant(owner.name(), "ownerReference " + source), "ownerReference:" + source);
                 return;
+            }
+        }
+        if (kind == ObjectKind.NAMESPACE) {
+            NamespaceTenants.Claim claim = namespaceTenants.claim(name);
+            if (claim != null) {
+                String source = Names.printable(claim.source(), "tenant source", Names.MAX_TEXT_LENGTH, false);
+                setTenant(out, attributes, Names.tenant(claim.tenant(), source), source);
             }
         }
     }

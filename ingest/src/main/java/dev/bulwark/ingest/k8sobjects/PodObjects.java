@@ -42,8 +42,17 @@ final class PodObjects {
             Boolean runAsNonRoot) {
     }
 
-    static void pod(JsonNode pod, Map<String, String> labels, Owner controller, TenantContext.Builder out,
-            Map<String, String> attributes) throws ParseException {
+    /** Host-pod annotation vcluster sets to the pod's name in the virtual cluster. */
+    static final String VCLUSTER_OBJECT_NAME_ANNOTATION = "vcluster.loft.sh/object-name";
+    /** Host-pod annotation vcluster sets to the pod's namespace in the virtual cluster. */
+    static final String VCLUSTER_OBJECT_NAMESPACE_ANNOTATION = "vcluster.loft.sh/object-namespace";
+    /** Host-pod label vcluster sets to the virtual namespace too (older vcluster versions set only this). */
+    static final String VCLUSTER_NAMESPACE_LABEL = "vcluster.loft.sh/namespace";
+    /** Host-pod label naming the virtual cluster that manages the pod. */
+    static final String VCLUSTER_MANAGED_BY_LABEL = "vcluster.loft.sh/managed-by";
+
+    static void pod(JsonNode pod, JsonNode metadata, Map<String, String> labels, Owner controller,
+            TenantContext.Builder out, Map<String, String> attributes) throws ParseException {
         JsonNode spec = K8sFields.object(pod, "spec", "spec");
         if (spec == null) {
             throw new ParseException("missing required field 'spec'");
@@ -113,7 +122,50 @@ final class PodObjects {
         }
         out.setPodSpec(facts.build());
         workload(labels, controller, attributes);
+        vcluster(metadata, labels, attributes);
         status(pod, out, attributes);
+    }
+
+    /**
+     * Where a pod synced by vcluster lives in its virtual cluster. vcluster copies a virtual pod into the namespace
+     * that hosts the virtual cluster, under a translated name, and marks the copy with the virtual name and namespace
+     * (annotations {@code vcluster.loft.sh/object-name} and {@code vcluster.loft.sh/object-namespace}, label
+     * {@code vcluster.loft.sh/namespace}) and the virtual cluster's name (label {@code vcluster.loft.sh/managed-by}).
+     * The record keeps the host namespace: that is where the pod runs and whose tenant owns the virtual cluster. The
+     * marks are written by whoever can create pods in the virtual cluster as much as by vcluster, so a value that is
+     * not a valid name is left out rather than failing the pod (which would hide its IP from attribution).
+     */
+    private static void vcluster(JsonNode metadata, Map<String, String> labels, Map<String, String> attributes)
+            throws ParseException {
+        JsonNode annotations = K8sFields.object(metadata, "annotations", "metadata.annotations");
+        String objectName = annotations == null ? null
+                : K8sFields.string(annotations, VCLUSTER_OBJECT_NAME_ANNOTATION,
+                        "metadata.annotations[" + K8sFields.quote(VCLUSTER_OBJECT_NAME_ANNOTATION) + "]");
+        String objectNamespace = annotations == null ? null
+                : K8sFields.string(annotations, VCLUSTER_OBJECT_NAMESPACE_ANNOTATION,
+                        "metadata.annotations[" + K8sFields.quote(VCLUSTER_OBJECT_NAMESPACE_ANNOTATION) + "]");
+        if (objectNamespace == null) {
+            objectNamespace = labels.get(VCLUSTER_NAMESPACE_LABEL);
+        }
+        putValid(attributes, KubernetesAttributes.VCLUSTER_OBJECT_NAME, objectName, Names::dnsSubdomain);
+        putValid(attributes, KubernetesAttributes.VCLUSTER_NAMESPACE, objectNamespace, Names::dnsLabel);
+        putValid(attributes, KubernetesAttributes.VCLUSTER_NAME, labels.get(VCLUSTER_MANAGED_BY_LABEL), Names::dnsLabel);
+    }
+
+    /** A name check of {@link Names}. */
+    private interface NameRule {
+        String check(String value, String what) throws ParseException;
+    }
+
+    private static void putValid(Map<String, String> attributes, String key, String value, NameRule rule) {
+        if (value == null || value.isEmpty()) {
+            return;
+        }
+        try {
+            attributes.put(key, rule.check(value, key));
+        } catch (ParseException e) {
+            // Left out: see vcluster().
+        }
     }
 
     private static Container container(JsonNode container, String path) throws ParseException {

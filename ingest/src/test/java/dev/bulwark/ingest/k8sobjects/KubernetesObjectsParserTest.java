@@ -6,10 +6,13 @@ import static dev.bulwark.ingest.k8sobjects.K8sTestSupport.one;
 import static dev.bulwark.ingest.k8sobjects.K8sTestSupport.parse;
 import static dev.bulwark.ingest.k8sobjects.K8sTestSupport.parser;
 import static dev.bulwark.ingest.k8sobjects.K8sTestSupport.sample;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.time.Clock;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
@@ -351,6 +354,41 @@ class KubernetesObjectsParserTest {
         assertThat(ns.getTenant()).isEqualTo("solar");
         assertThat(ns.getAttributes()).containsEntry("k8s.tenant_source", "ownerReference:capsule.clastix.io/v1beta2/Tenant");
         assertThat(K8sTestSupport.one(ownKey, sample("apiserver_namespace_foo.json")).getTenant()).isNull();
+    }
+
+    @Test
+    void namespaceTenantsClaimIsTheLastFallbackAndOnlyForNamespaces() throws Exception {
+        NamespaceTenants capsule = namespace -> namespace.startsWith("claimed")
+                ? new NamespaceTenants.Claim("wind", "status.namespaces:capsule.clastix.io/v1beta2/Tenant") : null;
+        KubernetesObjectsParser parser = new KubernetesObjectsParser(KubernetesObjectsParser.DEFAULT_TENANT_KEYS,
+                Clock.fixed(NOW, ZoneOffset.UTC), capsule);
+
+        TenantContext bare = K8sTestSupport.one(parser, "{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"claimed-1\"}}"
+                .getBytes(UTF_8));
+        assertThat(bare.getTenant()).isEqualTo("wind");
+        assertThat(bare.getAttributes())
+                .containsEntry("k8s.tenant_source", "status.namespaces:capsule.clastix.io/v1beta2/Tenant");
+
+        // The namespace's own metadata wins over the claim.
+        TenantContext labelled = K8sTestSupport.one(parser, """
+                {"kind": "Namespace", "metadata": {"name": "claimed-2", "labels": {"tenant": "oil"}}}"""
+                .getBytes(UTF_8));
+        assertThat(labelled.getTenant()).isEqualTo("oil");
+        assertThat(labelled.getAttributes()).containsEntry("k8s.tenant_source", "label:tenant");
+
+        // Unclaimed namespaces, and namespaced objects in a claimed namespace, get no tenant from it.
+        assertThat(K8sTestSupport.one(parser, "{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"other\"}}"
+                .getBytes(UTF_8)).getTenant()).isNull();
+        TenantContext account = K8sTestSupport.one(parser, """
+                {"kind": "ServiceAccount", "metadata": {"name": "claimed", "namespace": "claimed-1"}}"""
+                .getBytes(UTF_8));
+        assertThat(account.getTenant()).isNull();
+
+        // A claimed tenant is validated like every other.
+        KubernetesObjectsParser bad = new KubernetesObjectsParser(KubernetesObjectsParser.DEFAULT_TENANT_KEYS,
+                Clock.systemUTC(), namespace -> new NamespaceTenants.Claim("no spaces", "status.namespaces:x/Tenant"));
+        assertThatThrownBy(() -> K8sTestSupport.parse(bad, "{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"n\"}}"))
+                .isInstanceOf(ParseException.class).hasMessageContaining("not a valid tenant name");
     }
 
     @Test

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
+import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.NamedPort;
 import dev.bulwark.schemas.OwnerReference;
 import dev.bulwark.schemas.PodSpecFacts;
@@ -288,6 +289,65 @@ class KubernetesObjectsPodTest {
                 .put("containerID", "containerd://abc,def");
         assertThatThrownBy(() -> one(pod.toString())).isInstanceOf(ParseException.class)
                 .hasMessageContaining("is not a container id");
+    }
+
+    /** A pod as vcluster syncs it into its host namespace: virtual name and namespace in annotations and labels. */
+    private static final String VCLUSTER_POD = """
+            {
+              "apiVersion": "v1",
+              "kind": "Pod",
+              "metadata": {
+                "name": "web-x-default-x-dev",
+                "namespace": "team-a-vcluster",
+                "creationTimestamp": "2026-03-01T08:00:00Z",
+                "labels": {"app": "web", "vcluster.loft.sh/managed-by": "dev", "vcluster.loft.sh/namespace": "default"},
+                "annotations": {
+                  "vcluster.loft.sh/object-name": "web",
+                  "vcluster.loft.sh/object-namespace": "default",
+                  "vcluster.loft.sh/object-host-name": "web-x-default-x-dev",
+                  "vcluster.loft.sh/object-host-namespace": "team-a-vcluster",
+                  "vcluster.loft.sh/object-uid": "7d4c0b1e-5a0e-4c55-9a57-13f0e2d1c001",
+                  "vcluster.loft.sh/object-kind": "/v1, Kind=Pod"
+                },
+                "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": "dev", "controller": false}]
+              },
+              "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}], "nodeName": "worker-2"},
+              "status": {"phase": "Running", "podIP": "10.244.2.9"}
+            }""";
+
+    @Test
+    void vclusterPodKeepsItsHostNamespaceAndNamesItsVirtualPlace() throws Exception {
+        TenantContext pod = one(VCLUSTER_POD);
+        assertThat(pod.getKey()).isEqualTo("team-a-vcluster/web-x-default-x-dev");
+        assertThat(pod.getNamespace()).isEqualTo("team-a-vcluster");
+        assertThat(pod.getName()).isEqualTo("web-x-default-x-dev");
+        assertThat(pod.getPodIp()).isEqualTo("10.244.2.9");
+        assertThat(pod.getAttributes())
+                .containsEntry(KubernetesAttributes.VCLUSTER_NAME, "dev")
+                .containsEntry(KubernetesAttributes.VCLUSTER_NAMESPACE, "default")
+                .containsEntry(KubernetesAttributes.VCLUSTER_OBJECT_NAME, "web");
+        // Other annotations are still not copied.
+        assertThat(pod.getAttributes().keySet()).noneMatch(key -> key.contains("object-uid") || key.contains("host-name"));
+    }
+
+    @Test
+    void vclusterNamespaceFallsBackToTheLabelAndInvalidMarksAreLeftOut() throws Exception {
+        ObjectNode pod = (ObjectNode) SafeJson.mapper().readTree(VCLUSTER_POD);
+        ObjectNode annotations = (ObjectNode) pod.get("metadata").get("annotations");
+        annotations.remove("vcluster.loft.sh/object-namespace");
+        annotations.put("vcluster.loft.sh/object-name", "Not/A Name");
+        ((ObjectNode) pod.get("metadata").get("labels")).put("vcluster.loft.sh/managed-by", "Dev_Cluster");
+        TenantContext parsed = one(pod.toString());
+        assertThat(parsed.getPodIp()).isEqualTo("10.244.2.9");
+        assertThat(parsed.getAttributes())
+                .containsEntry(KubernetesAttributes.VCLUSTER_NAMESPACE, "default")
+                .doesNotContainKeys(KubernetesAttributes.VCLUSTER_OBJECT_NAME, KubernetesAttributes.VCLUSTER_NAME);
+    }
+
+    @Test
+    void ordinaryPodHasNoVclusterAttributes() throws Exception {
+        assertThat(one(RISKY_POD).getAttributes()).doesNotContainKeys(KubernetesAttributes.VCLUSTER_NAME,
+                KubernetesAttributes.VCLUSTER_NAMESPACE, KubernetesAttributes.VCLUSTER_OBJECT_NAME);
     }
 
     /** A minimal pod {@code a/p} with the given containers and pod security context. */
