@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bulwark", mixinStandardHelpOptions = true, version = "Bulwark 0.1.0",
         description = "Event-streaming security analytics for container platforms (Kafka, Kafka Streams, Elasticsearch).",
         subcommands = {LocalCommand.class, IngestCommand.class, RunCommand.class, ServeCommand.class, DemoCommand.class,
-                ConfigCommand.class, SecurityCommand.class,
+                ConfigCommand.class, SecurityCommand.class, ContextCommand.class,
                 FindingsCommand.class, RulesCommand.class, CommandLine.HelpCommand.class})
 public final class BulwarkCommand implements Callable<Integer> {
 

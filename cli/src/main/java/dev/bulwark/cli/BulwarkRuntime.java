@@ -156,7 +156,13 @@ public final class BulwarkRuntime implements AutoCloseable {
 
     /** Blocks until SIGTERM or Ctrl-C; the callers' try-with-resources then stops the components in order. */
     static void awaitSignal() throws InterruptedException {
+        awaitSignal(new java.util.concurrent.CompletableFuture<>());
+    }
+
+    /** Blocks until SIGTERM or Ctrl-C, or until {@code failed} completes (a component that cannot go on). */
+    static void awaitSignal(java.util.concurrent.CompletableFuture<?> failed) throws InterruptedException {
         CountDownLatch signal = new CountDownLatch(1);
+        failed.whenComplete((x, e) -> signal.countDown());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signal.countDown();

@@ -78,6 +78,11 @@ final class KafkaAcls {
         grants.add(topic(sink, topics.deadLetters().name(), WRITE, "findings Elasticsearch refuses"));
         grants.add(new Grant(sink, ResourceType.GROUP, app + "-sink", PatternType.LITERAL, READ, "its consumer group"));
 
+        var context = KafkaSecurity.Component.CONTEXT;
+        grants.add(topic(context, topics.context().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
+                "the cluster's objects (bulwark context watch), and what it published before a restart"));
+        grants.add(topic(context, topics.deadLetters().name(), WRITE, "objects it cannot read"));
+
         var rules = KafkaSecurity.Component.RULES;
         grants.add(topic(rules, topics.rules().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "bulwark rules push, list and delete"));

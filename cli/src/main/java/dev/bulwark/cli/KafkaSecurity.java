@@ -28,7 +28,7 @@ final class KafkaSecurity {
 
     /** The components, each a principal of its own. */
     enum Component {
-        INGEST, DETECTORS, SINK, RULES, ADMIN;
+        INGEST, DETECTORS, SINK, RULES, CONTEXT, ADMIN;
 
         /** The name in the credentials file and in {@link KafkaAcls}. */
         String key() {
@@ -191,10 +191,12 @@ final class KafkaSecurity {
     private static Properties credentials(Path file) {
         Properties properties = SecretFiles.properties(file, "kafka.security.credentialsFile");
         for (String key : properties.stringPropertyNames()) {
-            if (!key.matches("(ingest|detectors|sink|rules|admin)\\.(username|password|certFile|keyFile)")) {
+            String names = java.util.Arrays.stream(Component.values()).map(Component::key)
+                    .collect(java.util.stream.Collectors.joining("|"));
+            if (!key.matches("(" + names + ")\\.(username|password|certFile|keyFile)")) {
                 throw new IllegalArgumentException(file + ": unknown key '" + key + "' (expected <component>.username "
                         + "and <component>.password, or <component>.certFile and <component>.keyFile for mutual TLS, "
-                        + "for ingest, detectors, sink, rules, admin)");
+                        + "for " + names.replace("|", ", ") + ")");
             }
         }
         for (Component component : Component.values()) {

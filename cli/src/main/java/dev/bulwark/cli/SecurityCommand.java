@@ -29,7 +29,7 @@ final class SecurityCommand implements Callable<Integer> {
 
     /** The ACLs of every component, for the configured topic prefix and application id. */
     @Command(name = "acls", mixinStandardHelpOptions = true,
-            description = "Print the smallest ACL set of each component (ingest, detectors, sink, rules) as a table, as "
+            description = "Print the smallest ACL set of each component (ingest, detectors, sink, rules, context) as a table, as "
                     + "kafka-acls commands or as Strimzi KafkaUser resources; --apply creates them as the admin user.")
     static final class Acls implements Callable<Integer> {
         @ParentCommand

@@ -27,14 +27,14 @@ import io.fabric8.mockwebserver.http.WebSocketListener;
  * with {@code 410 Gone}, and losing a deletion no watch saw (as when it happened while a watch was down and etcd has
  * compacted the history since).
  */
-final class MockCluster implements AutoCloseable {
+public final class MockCluster implements AutoCloseable {
 
     private final ExpiringCrudDispatcher dispatcher = new ExpiringCrudDispatcher();
     private final KubernetesMockServer server;
-    final KubernetesClient client;
+    public final KubernetesClient client;
 
     @SuppressWarnings("deprecation") // the mapper KubernetesMockServer itself passes to its Context
-    MockCluster() {
+    public MockCluster() {
         server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
                 dispatcher, false);
         server.init(InetAddress.getLoopbackAddress(), 0);
@@ -48,12 +48,12 @@ final class MockCluster implements AutoCloseable {
      *
      * @return how many watches were expired
      */
-    int expireWatches(String resource) {
+    public int expireWatches(String resource) {
         return dispatcher.expire(resource);
     }
 
     /** Number of open watches of this resource. */
-    int openWatches(String resource) {
+    public int openWatches(String resource) {
         return dispatcher.open(resource);
     }
 
@@ -62,7 +62,7 @@ final class MockCluster implements AutoCloseable {
      *
      * @return whether the object was there
      */
-    boolean deleteUnseen(String kind, String namespace, String name) {
+    public boolean deleteUnseen(String kind, String namespace, String name) {
         Map<AttributeSet, String> map = dispatcher.getMap();
         synchronized (map) {
             for (Iterator<Map.Entry<AttributeSet, String>> it = map.entrySet().iterator(); it.hasNext(); ) {

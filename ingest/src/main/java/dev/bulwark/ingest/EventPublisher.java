@@ -198,6 +198,20 @@ public final class EventPublisher implements AutoCloseable {
     public enum Kind { EVENT, CONTEXT, DEAD_LETTER }
 
     /**
+     * Publishes one context update that was normalized elsewhere (the live cluster watcher parses with the same
+     * {@code k8s-objects} parser): counts one record read and normalized and one context message, as the file ingest
+     * counts it.
+     *
+     * @return completes when Kafka acknowledged it
+     */
+    public CompletableFuture<Outcome> publishContext(ContextUpdate update) {
+        byte[] value = update.isDeletion() ? null
+                : topics.context().valueSerde().serializer().serialize(topics.context().name(), update.value());
+        return send(new Prepared(List.of(new Message(topics.context().name(), update.key(), value, Kind.CONTEXT)),
+                new Outcome(0, 1, null)));
+    }
+
+    /**
      * Publishes a dead letter for a record rejected before parsing (e.g. an HTTP body that is too large); it counts as
      * one record read.
      */
