@@ -177,6 +177,7 @@ public final class BulwarkConfig {
 
     /** Metrics and health endpoints. */
     public static final class Metrics {
+        public String host;
         public int port;
     }
 
@@ -533,9 +534,14 @@ public final class BulwarkConfig {
             .withDoc("How far a token's exp and nbf may be off this host's clock."),
             (c, v) -> c.ingest.oidc.clockSkew = v);
 
+    static final Field<String> METRICS_HOST = bind(Field.of("metrics.host", Type.STRING).withDefault("127.0.0.1")
+            .withEnv("BULWARK_METRICS_HOST").withValidator(Validator.nonBlank())
+            .withDoc("Address of /metrics, /livez and /readyz; 0.0.0.0 in a container, so that probes and Prometheus "
+                    + "reach them on the pod's address (they need no token: keep the port behind a NetworkPolicy)."),
+            (c, v) -> c.metrics.host = v);
     static final Field<Integer> METRICS_PORT = bind(Field.of("metrics.port", Type.INT).withDefault(9464)
             .withEnv("BULWARK_METRICS_PORT").withValidator(Validator.portOrOff())
-            .withDoc("Port of /metrics (Prometheus), /livez and /readyz on 127.0.0.1; 0 = off."), (c, v) -> c.metrics.port = v);
+            .withDoc("Port of /metrics (Prometheus), /livez and /readyz on metrics.host; 0 = off."), (c, v) -> c.metrics.port = v);
 
     static final Field<Map<String, List<String>>> TENANTS = bind(Field.of("tenants",
                     Type.of("map", BulwarkConfig::tenantMap, Object::toString)).withDefault(Map.of())

@@ -72,7 +72,8 @@ public final class BulwarkRuntime implements AutoCloseable {
                 // On a secured cluster each component has its own principal; the health check uses the first one's.
                 KafkaClients own = kafka.as(components.contains(Component.detectors) ? KafkaSecurity.Component.DETECTORS
                         : components.contains(Component.sink) ? KafkaSecurity.Component.SINK : KafkaSecurity.Component.INGEST);
-                ensureTopics(kafka.hasUser() ? kafka : own);
+                KafkaClients creator = kafka.hasUser() ? kafka : own;
+                createTopicsWhereAllowed(() -> ensureTopics(creator), creator.principal());
                 Admin admin = own.admin();
                 opened.push(admin);
                 kafkaCheck = HealthChecks.kafka(admin, config.kafka.bootstrap);
@@ -152,6 +153,36 @@ public final class BulwarkRuntime implements AutoCloseable {
         List<String> created = kafka.ensureTopics();
         BulwarkCommand.say(created.isEmpty() ? "topics present: " + kafka.topics().prefix()
                 + "{events,context,context-directory,rules,findings,dlq}" : "created topics " + created);
+    }
+
+    /** Something that creates the missing topics. */
+    @FunctionalInterface
+    interface TopicCreation {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * Creates the missing topics, unless this process's Kafka user may not: then says so and leaves them to the admin.
+     *
+     * <p>Why: a component that runs as its own user (one process per component, {@code kafka.security.username}, as on
+     * Kubernetes) holds only its own ACLs. It sees only its own topics, so the others look missing, and it may create
+     * none; creating topics is the admin's job (KafkaTopic resources, {@code bulwark local up}). Each component checks
+     * at start that its user can use the topics it needs and names any it cannot, so nothing is lost by going on.
+     *
+     * @return whether the topics were checked (and created where missing)
+     */
+    static boolean createTopicsWhereAllowed(TopicCreation creation, String principal) throws InterruptedException {
+        try {
+            creation.run();
+            return true;
+        } catch (IllegalStateException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException)) {
+                throw e;
+            }
+            BulwarkCommand.say("topics left to the admin: the Kafka user " + principal + " may not create topics or see "
+                    + "them all (" + e.getCause().getMessage() + "); the access check names any this component lacks");
+            return false;
+        }
     }
 
     /** Blocks until SIGTERM or Ctrl-C; the callers' try-with-resources then stops the components in order. */

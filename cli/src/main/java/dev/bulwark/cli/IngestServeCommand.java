@@ -34,7 +34,8 @@ final class IngestServeCommand implements Callable<Integer> {
         if (config.ingest.port == 0) {
             throw new IllegalArgumentException("ingest.port is 0 (receiver off); give --port or set BULWARK_INGEST_PORT");
         }
-        try (MetricsServer metrics = new MetricsServer(config.metrics.port, config.httpLimits(), config.tls());
+        try (MetricsServer metrics = new MetricsServer(config.metrics.host, config.metrics.port, config.httpLimits(),
+                config.tls());
                 BulwarkRuntime runtime = BulwarkRuntime.start(config, java.util.EnumSet.of(BulwarkRuntime.Component.ingest),
                         metrics)) {
             BulwarkRuntime.awaitSignal();

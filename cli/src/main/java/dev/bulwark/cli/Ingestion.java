@@ -41,7 +41,9 @@ final class Ingestion {
     /** Publishes every record of every source; returns the ledger after Kafka acknowledged everything. */
     static IngestStats ingest(BulwarkConfig config, SourceParser parser, List<Source> sources, int maxRecordBytes,
             boolean showProgress) throws Exception {
-        BulwarkRuntime.ensureTopics(config);
+        // As the ingest user alone (one process, its own ACLs) the topics are the admin's to create; publisher() then
+        // checks the user can write them.
+        BulwarkRuntime.createTopicsWhereAllowed(() -> BulwarkRuntime.ensureTopics(config), new KafkaClients(config).principal());
         IngestStats stats = new IngestStats(new SimpleMeterRegistry(), parser.format());
         try (EventPublisher publisher = publisher(config, stats)) {
             try (StreamIngestor ingestor = new StreamIngestor(publisher, maxRecordBytes, StreamIngestor.defaultParallelism())) {

@@ -16,7 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * Serves the Prometheus scrape endpoint {@code /metrics} and the health probes {@code /livez} and {@code /readyz} on
- * loopback.
+ * loopback, or on {@code metrics.host}.
  *
  * <p>Why: operators scrape every Bulwark component the same way, with nothing else exposed. The server is the shared
  * {@link BulwarkHttpServer} setup (header and body timeouts, connection limits, no request bodies accepted); the
@@ -29,6 +29,8 @@ public final class MetricsServer implements AutoCloseable {
     private final Map<String, Supplier<String>> readiness = new ConcurrentSkipListMap<>();
     private final Map<String, Supplier<String>> liveness = new ConcurrentSkipListMap<>();
     private volatile boolean started;
+    private static final String LOOPBACK = "127.0.0.1";
+    private final String host;
 
     /** Starts serving on {@code 127.0.0.1:port}; port 0 creates the registry without a server. */
     public MetricsServer(int port) throws IOException {
@@ -42,6 +44,16 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Like the other constructors, serving HTTPS with {@code tls} (null: plain HTTP). */
     public MetricsServer(int port, HttpLimits limits, dev.bulwark.http.Tls tls) throws IOException {
+        this(LOOPBACK, port, limits, tls);
+    }
+
+    /**
+     * Starts serving on {@code host:port} ({@code metrics.host}; a container binds {@code 0.0.0.0} so that the
+     * kubelet's probes and Prometheus reach it), HTTPS with {@code tls} (null: plain HTTP); port 0 creates the registry
+     * without a server.
+     */
+    public MetricsServer(String host, int port, HttpLimits limits, dev.bulwark.http.Tls tls) throws IOException {
+        this.host = host;
         // The JVM's own figures (heap, GC, threads, CPU), as every JVM exporter offers them.
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
@@ -54,10 +66,11 @@ public final class MetricsServer implements AutoCloseable {
         }
         try {
             // Nothing here takes a body: 1 KiB is plenty for what a probe might send.
-            server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("metrics", "127.0.0.1", port, limits, 2, 16,
+            server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("metrics", host, port, limits, 2, 16,
                     1024, Set.of("/livez", "/readyz"), this::route, tls));
         } catch (java.net.BindException e) {
-            throw new IOException("metrics port " + port + " is in use; set BULWARK_METRICS_PORT or metrics.port (0 = off)", e);
+            throw new IOException("metrics port " + port + " on " + host + " is in use or not an address of this host; set "
+                    + "BULWARK_METRICS_PORT or metrics.port (0 = off), or metrics.host", e);
         }
     }
 
@@ -135,7 +148,15 @@ public final class MetricsServer implements AutoCloseable {
 
     /** The base URL of the health endpoints ({@code /livez}, {@code /readyz}), or null when no server runs. */
     public String healthUrl() {
-        return server == null ? null : server.scheme() + "://127.0.0.1:" + server.port();
+        return server == null ? null : server.scheme() + "://" + urlHost() + ":" + server.port();
+    }
+
+    /** The host part of this server's URLs: loopback for a wildcard address, brackets around an IPv6 literal. */
+    private String urlHost() {
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            return LOOPBACK;
+        }
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     public PrometheusMeterRegistry registry() {
@@ -144,7 +165,7 @@ public final class MetricsServer implements AutoCloseable {
 
     /** The scrape URL, or null when no server runs. */
     public String url() {
-        return server == null ? null : server.scheme() + "://127.0.0.1:" + server.port() + "/metrics";
+        return server == null ? null : healthUrl() + "/metrics";
     }
 
     @Override

@@ -27,7 +27,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BulwarkConfig config = parent.config();
         // SIGTERM and Ctrl-C stop the components in order (receiver first), leaving the consumer groups cleanly.
-        try (MetricsServer metrics = new MetricsServer(config.metrics.port, config.httpLimits(), config.tls());
+        try (MetricsServer metrics = new MetricsServer(config.metrics.host, config.metrics.port, config.httpLimits(),
+                config.tls());
              BulwarkRuntime runtime = BulwarkRuntime.start(config, components, metrics)) {
             BulwarkRuntime.awaitSignal();
         }

@@ -31,7 +31,8 @@ final class ServeCommand implements Callable<Integer> {
         if (host != null) {
             config.api.host = host;
         }
-        try (MetricsServer metrics = new MetricsServer(config.metrics.port, config.httpLimits(), config.tls());
+        try (MetricsServer metrics = new MetricsServer(config.metrics.host, config.metrics.port, config.httpLimits(),
+                config.tls());
              BulwarkRuntime runtime = BulwarkRuntime.start(config, java.util.EnumSet.of(BulwarkRuntime.Component.api), metrics)) {
             BulwarkRuntime.awaitSignal();
         }

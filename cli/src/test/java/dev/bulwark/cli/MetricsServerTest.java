@@ -31,6 +31,34 @@ class MetricsServerTest {
     }
 
     @Test
+    void metricsHostBindsTheProbesBeyondLoopback() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        BulwarkConfig config = BulwarkConfig.from(java.util.Map.of(), java.util.Map.of("BULWARK_METRICS_HOST", "0.0.0.0"));
+        assertThat(BulwarkConfig.from(java.util.Map.of(), java.util.Map.of()).metrics.host).isEqualTo("127.0.0.1");
+        try (MetricsServer server = new MetricsServer(config.metrics.host, port, config.httpLimits(), null)) {
+            assertThat(server.healthUrl()).isEqualTo("http://127.0.0.1:" + port);
+            // Another address of the host answers too (as the pod's IP does for a kubelet's probe): 127.0.0.2, which
+            // a server on 127.0.0.1 alone refuses.
+            try (java.net.Socket other = new java.net.Socket()) {
+                other.connect(new java.net.InetSocketAddress(java.net.InetAddress.getByName("127.0.0.2"), port), 2000);
+                assertThat(other.isConnected()).isTrue();
+            }
+            HttpResponse<String> livez = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(server.healthUrl() + "/livez")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(livez.statusCode()).isEqualTo(200);
+        }
+        try (MetricsServer loopback = new MetricsServer(port);
+             java.net.Socket other = new java.net.Socket()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.connect(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getByName("127.0.0.2"), port), 2000))
+                    .as("the default, 127.0.0.1 only").isInstanceOf(java.io.IOException.class);
+        }
+    }
+
+    @Test
     void portZeroTurnsTheEndpointOff() throws Exception {
         try (MetricsServer server = new MetricsServer(0)) {
             assertThat(server.url()).isNull();
