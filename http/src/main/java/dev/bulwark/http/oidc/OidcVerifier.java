@@ -382,7 +382,8 @@ public final class OidcVerifier {
         return jwt;
     }
 
-    static boolean isLoopback(String host) {
+    /** Whether a URL host is a loopback address or localhost (where plain http is allowed). */
+    public static boolean isLoopback(String host) {
         return host != null && ("localhost".equals(host) || host.startsWith("127.") || "[::1]".equals(host)
                 || "::1".equals(host));
     }
