@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -35,15 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 
 import dev.bulwark.http.HttpLimits;
 import dev.bulwark.http.TestCertificates;
 import dev.bulwark.http.oidc.OidcProvider;
 import dev.bulwark.http.oidc.OidcVerifier;
 import dev.bulwark.http.oidc.TestTokens;
-import dev.bulwark.sink.ElasticsearchClients;
-import dev.bulwark.sink.FindingIndex;
 
 /**
  * The console's sign-in (authorization code + PKCE, server-side session) against a real OIDC provider
@@ -65,8 +61,7 @@ class ConsoleLoginTest {
     static Path dir;
     private static OidcProvider provider;
     private static TestCertificates certificates;
-    private static HttpServer elasticsearch;
-    private static final List<String> searches = new ArrayList<>();
+    private static ElasticsearchRecorder elasticsearch;
     private static OidcPrincipals oidc;
     /** HTTPS, a confidential client (client_secret_basic). */
     private static ApiServer api;
@@ -77,22 +72,7 @@ class ConsoleLoginTest {
     static void start() throws Exception {
         provider = OidcProvider.start(TestTokens.scenarios(), dir.resolve("provider"));
         certificates = TestCertificates.create(dir.resolve("tls"), "EC");
-        elasticsearch = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        elasticsearch.createContext("/", exchange -> {
-            synchronized (searches) {
-                searches.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + " "
-                        + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            }
-            byte[] body = ("{\"took\":1,\"timed_out\":false,\"_shards\":{\"total\":1,\"successful\":1,\"skipped\":0,"
-                    + "\"failed\":0},\"hits\":{\"total\":{\"value\":0,\"relation\":\"eq\"},\"max_score\":null,"
-                    + "\"hits\":[]}}").getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.getResponseHeaders().add("X-Elastic-Product", "Elasticsearch");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        elasticsearch.start();
+        elasticsearch = new ElasticsearchRecorder();
         oidc = new OidcPrincipals(new OidcVerifier(new OidcVerifier.Settings(provider.issuer(),
                 Set.of(TestTokens.API_AUDIENCE), Duration.ofSeconds(5))), OidcPrincipals.Mapping.defaults());
         api = startApi(true, port -> new ConsoleLogin(new ConsoleLogin.Settings(URI.create("https://127.0.0.1:" + port),
@@ -113,9 +93,7 @@ class ConsoleLoginTest {
                 return new ApiServer(new ApiServer.Settings("127.0.0.1", port, 4, HttpLimits.defaults(),
                         tls ? certificates.pemTls() : null), ApiTokens.of(List.of()), oidc,
                         login == null ? null : login.apply(port),
-                        new FindingsService(ElasticsearchClients.create("http://127.0.0.1:"
-                                + elasticsearch.getAddress().getPort()), new FindingIndex("login-findings"),
-                                Clock.systemUTC()));
+                        elasticsearch.service("login-findings"));
             } catch (IOException e) {
                 last = e; // the port was taken in between
             }
@@ -129,7 +107,7 @@ class ConsoleLoginTest {
             api.close();
         }
         if (elasticsearch != null) {
-            elasticsearch.stop(0);
+            elasticsearch.close();
         }
         if (provider != null) {
             provider.close();
@@ -138,9 +116,7 @@ class ConsoleLoginTest {
 
     @BeforeEach
     void forget() {
-        synchronized (searches) {
-            searches.clear();
-        }
+        elasticsearch.clear();
     }
 
     @org.junit.jupiter.api.AfterEach
@@ -149,9 +125,7 @@ class ConsoleLoginTest {
     }
 
     private static List<String> searches() {
-        synchronized (searches) {
-            return List.copyOf(searches);
-        }
+        return elasticsearch.requests();
     }
 
     /** A browser: follows nothing by itself, keeps the cookies the API sets, and sends them back to the API only. */
@@ -595,6 +569,22 @@ class ConsoleLoginTest {
         assertThat(secrets).hasSize(7).doesNotContainNull();
         for (String secret : secrets) {
             assertThat(log).doesNotContain(secret);
+        }
+    }
+
+    @Test
+    void theConsoleOffersTheProvidersSignInUnderTheSameStrictPolicy() throws Exception {
+        HttpResponse<String> page = new Browser(api).get("/");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("id=\"sso-login\"").contains("href=\"/auth/login\"")
+                .contains("id=\"token\"").doesNotContainPattern("<script>|<script [^>]*>[^<]+</script>|\\son[a-z]+=\"");
+        String csp = page.headers().firstValue("Content-Security-Policy").orElseThrow();
+        assertThat(csp).contains("script-src 'self'", "connect-src 'self'", "form-action 'none'",
+                "frame-ancestors 'none'").doesNotContain("unsafe");
+        for (String path : List.of("/auth/config", "/auth/login")) {
+            HttpResponse<String> response = new Browser(api).get(path);
+            assertThat(response.headers().firstValue("Cache-Control")).as(path).hasValue("no-store");
+            assertThat(response.headers().firstValue("Content-Security-Policy")).as(path).hasValue(csp);
         }
     }
 
