@@ -32,7 +32,9 @@ import dev.bulwark.sink.FindingDocument;
  *   <li>{@code GET /api/findings/{id}}: one finding with its evidence;</li>
  *   <li>{@code PATCH /api/findings/{id}}: set triage status (SOC only), recording who and when;</li>
  *   <li>{@code GET /api/stats}: counts by severity, rule, tenant and status, and a time histogram;</li>
- *   <li>{@code GET /api/whoami}: the caller's principal;</li>
+ *   <li>{@code GET /api/whoami}: the caller's principal, and whether it comes from a console session;</li>
+ *   <li>{@code GET /auth/config}, {@code GET /auth/login}, {@code GET /auth/callback}, {@code POST /auth/logout}: the
+ *       console's sign-in through the OIDC provider, when configured ({@link ConsoleLogin});</li>
  *   <li>{@code GET /openapi.json}: the OpenAPI 3 description; {@code GET /healthz};</li>
  *   <li>{@code GET /}: the console (static HTML, CSS and JS from the classpath).</li>
  * </ul>
@@ -42,7 +44,9 @@ import dev.bulwark.sink.FindingDocument;
  * {@code /healthz} served beside it) is the one the ingest receiver and the metrics endpoint use, and every
  * security-relevant header, limit and error path is in this one class to review. Every
  * {@code /api} request needs {@code Authorization: Bearer <token>}, a static token ({@link ApiTokens}) or an OIDC token
- * ({@link OidcPrincipals}), and gets one and the same 401 otherwise; with {@link Settings#tls()} the server speaks
+ * ({@link OidcPrincipals}), or, without that header, the session cookie of a console sign-in ({@link ConsoleLogin}),
+ * and gets one and the same 401 otherwise; a cookie-authenticated request other than GET must carry
+ * {@code X-Bulwark-Console: 1} (403 otherwise), which a cross-site form cannot send; with {@link Settings#tls()} the server speaks
  * HTTPS only; tenant isolation is enforced by
  * {@link FindingsService}; every response carries a strict Content-Security-Policy and no-sniff/no-frame headers;
  * errors are JSON {@code {"error":{"status":..,"message":..}}} and never echo Elasticsearch internals.
@@ -87,8 +91,14 @@ public final class ApiServer implements AutoCloseable {
     private final Settings settings;
     private final ApiTokens tokens;
     private final OidcPrincipals oidc;
+    private final ConsoleLogin login;
     private final FindingsService service;
     private final BulwarkHttpServer server;
+
+    /** The console's sign-in, or null (for tests). */
+    ConsoleLogin login() {
+        return login;
+    }
 
     /** Starts serving, with static tokens only. */
     public ApiServer(Settings settings, ApiTokens tokens, FindingsService service) throws IOException {
@@ -102,9 +112,26 @@ public final class ApiServer implements AutoCloseable {
      */
     public ApiServer(Settings settings, ApiTokens tokens, OidcPrincipals oidc, FindingsService service)
             throws IOException {
+        this(settings, tokens, oidc, (ConsoleLogin) null, service);
+    }
+
+    /**
+     * Starts serving, with the console's sign-in through the OIDC provider.
+     *
+     * @param oidc OIDC bearer tokens accepted beside the static {@code tokens}; required with {@code login}
+     * @param login how the console signs in, or null for no sign-in (the console then takes a pasted token only)
+     */
+    public ApiServer(Settings settings, ApiTokens tokens, OidcPrincipals oidc, ConsoleLogin.Settings login,
+            FindingsService service) throws IOException {
+        this(settings, tokens, oidc, login == null ? null : new ConsoleLogin(login, oidc), service);
+    }
+
+    ApiServer(Settings settings, ApiTokens tokens, OidcPrincipals oidc, ConsoleLogin login, FindingsService service)
+            throws IOException {
         this.settings = settings;
         this.tokens = tokens;
         this.oidc = oidc;
+        this.login = login;
         this.service = service;
         try {
             server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("api", settings.host(), settings.port(),
@@ -171,10 +198,15 @@ public final class ApiServer implements AutoCloseable {
             }
             return;
         }
+        if (path.startsWith("/auth/")) {
+            routeAuth(exchange, method, path);
+            return;
+        }
         if (!path.startsWith("/api/")) {
             throw new ApiException(404, "not found");
         }
-        Principal principal = authenticate(exchange);
+        Caller caller = authenticate(exchange);
+        Principal principal = caller.principal();
         if ("/api/findings".equals(path)) {
             allow(exchange, method, "GET");
             QueryParams params = QueryParams.parse(exchange.rawQuery(), FindingsService.SEARCH_PARAMS);
@@ -204,6 +236,10 @@ public final class ApiServer implements AutoCloseable {
             body.put("role", principal.role());
             body.put("tenant", principal.tenant());
             body.put("may_triage", principal.mayTriage());
+            body.put("session", caller.session() != null);
+            if (caller.session() != null) {
+                body.put("session_expires_at", caller.session().expiresAt().toString());
+            }
             json(exchange, 200, body);
         } else {
             throw new ApiException(404, "not found");
@@ -218,13 +254,72 @@ public final class ApiServer implements AutoCloseable {
         return Validation.findingId(QueryParams.decode(rawSegment.replace("+", "%2B")));
     }
 
+    /** The console's sign-in: {@code /auth/config} always, the rest only when sign-in is configured. */
+    private void routeAuth(Exchange exchange, String method, String path) {
+        if ("/auth/config".equals(path)) {
+            allow(exchange, method, "GET", "HEAD");
+            QueryParams.parse(exchange.rawQuery(), Set.of());
+            json(exchange, 200, Map.of("login", login != null));
+            return;
+        }
+        if (login == null) {
+            throw new ApiException(404, "not found");
+        }
+        switch (path) {
+            case "/auth/login" -> {
+                allow(exchange, method, "GET");
+                login.start(exchange);
+            }
+            case "/auth/callback" -> {
+                allow(exchange, method, "GET");
+                login.callback(exchange);
+            }
+            case "/auth/logout" -> {
+                allow(exchange, method, "POST");
+                if (!login.fromConsole(exchange)) {
+                    throw new ApiException(403, ConsoleLogin.CROSS_SITE);
+                }
+                login.logout(exchange);
+            }
+            default -> throw new ApiException(404, "not found");
+        }
+    }
+
+    /** Who is calling, and the console session it called with (null for a bearer token). */
+    private record Caller(Principal principal, ConsoleLogin.Session session) {
+    }
+
     /**
-     * The caller: a static token's principal, else an OIDC token's. Every refusal is the same 401, whatever failed
-     * (no header, two headers, an unknown token, any check of a JWT), so a caller learns nothing about which check its
-     * token failed; the reason is logged at debug level, without the token.
+     * The caller: with an {@code Authorization} header, a static token's principal, else an OIDC token's; without one,
+     * the principal of a console session cookie. Every refusal is the same 401, whatever failed (no header, two
+     * headers, an unknown token, any check of a JWT, an unknown or expired session), so a caller learns nothing about
+     * which check its credentials failed; the reason is logged at debug level, without the token. A cookie-authenticated
+     * request other than GET or HEAD must come from the console ({@link ConsoleLogin#fromConsole}) or gets 403, checked
+     * before the session is looked up.
      */
-    private Principal authenticate(Exchange exchange) {
+    private Caller authenticate(Exchange exchange) {
         List<String> headers = exchange.headers("Authorization");
+        if (headers.isEmpty() && login != null && login.hasSessionCookie(exchange)) {
+            String method = exchange.method();
+            if (!"GET".equals(method) && !"HEAD".equals(method) && !login.fromConsole(exchange)) {
+                LOG.debug("query API request refused (403): a cookie-authenticated {} without the console's header, "
+                        + "from {}", Validation.printable(method, 16), exchange.remoteAddress());
+                throw new ApiException(403, ConsoleLogin.CROSS_SITE);
+            }
+            Optional<ConsoleLogin.Session> session = login.session(exchange);
+            if (session.isPresent()) {
+                return new Caller(session.get().principal(), session.get());
+            }
+            LOG.debug("query API request refused (401): unknown or expired console session, from {}",
+                    exchange.remoteAddress());
+            exchange.setHeader("WWW-Authenticate", "Bearer realm=\"bulwark\"");
+            throw new ApiException(401, UNAUTHORIZED);
+        }
+        return new Caller(bearerPrincipal(exchange, headers), null);
+    }
+
+    /** The principal of the one {@code Authorization: Bearer} header, or the 401. */
+    private Principal bearerPrincipal(Exchange exchange, List<String> headers) {
         Optional<Principal> principal = Optional.empty();
         if (headers.size() == 1) {
             principal = tokens.authenticate(headers.get(0));

@@ -1,5 +1,6 @@
 package dev.bulwark.api;
 
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -71,6 +72,24 @@ public final class OidcPrincipals {
     /** The principal a bearer token (without the {@code Bearer } prefix) stands for, if it is valid and maps to one role. */
     public Optional<Principal> authenticate(String token) {
         return verifier.verify(token).flatMap(this::principal);
+    }
+
+    /** A token's principal and when the token expires. */
+    record Authenticated(Principal principal, Instant expiresAt) {
+    }
+
+    /**
+     * Like {@link #authenticate}, with the token's expiry: what a console sign-in turns the access token it receives
+     * into, with the same checks and mapping as a bearer token's.
+     */
+    Optional<Authenticated> authenticateWithExpiry(String token) {
+        return verifier.verify(token).flatMap(verified -> verified.expiresAt() == null ? Optional.empty()
+                : principal(verified).map(principal -> new Authenticated(principal, verified.expiresAt())));
+    }
+
+    /** The verifier (its discovery also gives the endpoints a console sign-in needs). */
+    OidcVerifier verifier() {
+        return verifier;
     }
 
     /** The principal of a verified token, if its roles claim grants exactly one role. */

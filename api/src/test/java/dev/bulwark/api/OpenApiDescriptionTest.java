@@ -24,6 +24,12 @@ class OpenApiDescriptionTest {
         assertThat(spec.at("/paths/~1api~1findings~1{id}/get").isObject()).isTrue();
         assertThat(spec.at("/paths/~1api~1findings~1{id}/patch").isObject()).isTrue();
         assertThat(spec.at("/paths/~1api~1stats/get").isObject()).isTrue();
+        for (String operation : new String[] {"~1auth~1config/get", "~1auth~1login/get", "~1auth~1callback/get",
+                "~1auth~1logout/post"}) {
+            assertThat(spec.at("/paths/" + operation).isObject()).as(operation).isTrue();
+        }
+        assertThat(spec.at("/paths/~1api~1whoami/get/responses/200/content/application~1json/schema/properties/session")
+                .isObject()).isTrue();
         assertThat(names(spec, spec.at("/paths/~1api~1findings/get/parameters")))
                 .containsExactlyInAnyOrderElementsOf(FindingsService.SEARCH_PARAMS);
         assertThat(names(spec, spec.at("/paths/~1api~1stats/get/parameters")))

@@ -123,6 +123,7 @@ public final class BulwarkConfig {
         public int port;
         public List<ApiToken> tokens = List.of();
         public int threads;
+        public String publicUrl;
         public ApiOidc oidc = new ApiOidc();
     }
 
@@ -164,6 +165,11 @@ public final class BulwarkConfig {
         public List<String> socGroups = List.of();
         public String tenantGroupPrefix;
         public Duration clockSkew;
+        public String clientId;
+        public Path clientSecretFile;
+        public String redirectUri;
+        public List<String> scopes = List.of();
+        public Duration sessionTtl;
     }
 
     /** OIDC bearer tokens of the ingest receiver. */
@@ -410,6 +416,13 @@ public final class BulwarkConfig {
             .withExample("\n  - {token: <openssl rand -hex 24>, role: soc, name: alice}\n"
                     + "  - {token: <openssl rand -hex 24>, role: \"tenant:acme\", name: acme}"),
             (c, v) -> c.api.tokens = v);
+    static final Field<String> API_PUBLIC_URL = bind(Field.of("api.publicUrl", Type.STRING)
+            .withEnv("BULWARK_API_PUBLIC_URL").withExample("https://bulwark.example.com")
+            .withDoc("Where browsers reach the console (scheme://host[:port], no path), behind any proxy; required with "
+                    + "api.oidc.clientId. The sign-in's redirect URI and cookies are derived from it, never from a "
+                    + "request's Host header. http:// only on loopback (development: the cookies then lose Secure and "
+                    + "the __Host- prefix)."),
+            (c, v) -> c.api.publicUrl = v);
 
     static final Field<Duration> EVENT_TIME_MAX_FUTURE = bind(Field.of("eventTime.maxFuture", Type.DURATION)
             .withDefault(Duration.ofMinutes(10)).withEnv("BULWARK_EVENT_TIME_MAX_FUTURE")
@@ -510,6 +523,32 @@ public final class BulwarkConfig {
             .withDefault(Duration.ofSeconds(60)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(5)))
             .withDoc("How far a token's exp and nbf may be off this host's clock."),
             (c, v) -> c.api.oidc.clockSkew = v);
+
+    static final Field<String> API_OIDC_CLIENT_ID = bind(Field.of("api.oidc.clientId", Type.STRING)
+            .withEnv("BULWARK_API_OIDC_CLIENT_ID").withExample("bulwark-console")
+            .withDoc("The console's client id at api.oidc.issuer; set = the console signs in through the provider "
+                    + "(authorization code with PKCE, run by the server; the browser gets a session cookie, never a "
+                    + "token)."),
+            (c, v) -> c.api.oidc.clientId = v);
+    static final Field<java.nio.file.Path> API_OIDC_CLIENT_SECRET_FILE = bind(Field.of("api.oidc.clientSecretFile",
+                    Type.PATH).withEnv("BULWARK_API_OIDC_CLIENT_SECRET_FILE").withExample("/run/secrets/console-client-secret")
+            .withDoc("File holding the client secret (first line) of a confidential client; unset = a public client "
+                    + "(PKCE only). Sent to the token endpoint only, never logged."),
+            (c, v) -> c.api.oidc.clientSecretFile = v);
+    static final Field<String> API_OIDC_REDIRECT_URI = bind(Field.of("api.oidc.redirectUri", Type.STRING)
+            .withExample("https://bulwark.example.com/auth/callback")
+            .withDoc("The redirect URI registered at the provider; default <api.publicUrl>/auth/callback; must be on "
+                    + "the origin of api.publicUrl."),
+            (c, v) -> c.api.oidc.redirectUri = v);
+    static final Field<List<String>> API_OIDC_SCOPES = bind(Field.of("api.oidc.scopes", Type.LIST)
+            .withDefault(List.of("openid")).withEnv("BULWARK_API_OIDC_SCOPES").withExample("[openid, bulwark-api]")
+            .withDoc("Scopes the console's sign-in asks for; must hold openid. Add what makes the provider issue an "
+                    + "access token with api.oidc.audience and the roles claim."),
+            (c, v) -> c.api.oidc.scopes = v);
+    static final Field<Duration> API_OIDC_SESSION_TTL = bind(Field.of("api.oidc.sessionTtl", Type.DURATION)
+            .withDefault(Duration.ofHours(8)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofHours(24)))
+            .withDoc("A console session ends when its access token expires, and at most this long after sign-in."),
+            (c, v) -> c.api.oidc.sessionTtl = v);
 
     static final Field<String> INGEST_OIDC_ISSUER = bind(Field.of("ingest.oidc.issuer", Type.STRING)
             .withEnv("BULWARK_INGEST_OIDC_ISSUER").withExample("https://login.example.com/realms/bulwark")
@@ -636,6 +675,7 @@ public final class BulwarkConfig {
                     + "BULWARK_TLS_KEYSTORE_PASSWORD");
         }
         apiOidc();
+        consoleLogin(null);
         ingestOidc();
         if (api.oidc.issuer != null && ingest.oidc.issuer != null
                 && api.oidc.audience.stream().anyMatch(ingest.oidc.audience::contains)) {
@@ -670,6 +710,48 @@ public final class BulwarkConfig {
                         new java.util.LinkedHashSet<>(api.oidc.audience), api.oidc.clockSkew)),
                 new dev.bulwark.api.OidcPrincipals.Mapping(api.oidc.rolesClaim,
                         new java.util.LinkedHashSet<>(api.oidc.socGroups), api.oidc.tenantGroupPrefix));
+    }
+
+    /**
+     * The console's sign-in, or null when api.oidc.issuer or api.oidc.clientId is unset.
+     *
+     * @param clientSecret the secret read from api.oidc.clientSecretFile, or null (validation reads no file)
+     */
+    public dev.bulwark.api.ConsoleLogin.Settings consoleLogin(String clientSecret) {
+        if (api.oidc.clientId == null) {
+            if (api.oidc.clientSecretFile != null || api.oidc.redirectUri != null) {
+                throw new IllegalArgumentException("api.oidc.clientSecretFile and api.oidc.redirectUri need "
+                        + "api.oidc.clientId");
+            }
+            return null;
+        }
+        if (api.oidc.issuer == null) {
+            throw new IllegalArgumentException("api.oidc.clientId needs api.oidc.issuer (and api.oidc.audience): the "
+                    + "console signs in through that provider");
+        }
+        if (api.publicUrl == null) {
+            throw new IllegalArgumentException("api.oidc.clientId needs api.publicUrl, where browsers reach the console "
+                    + "(e.g. https://bulwark.example.com): the redirect URI and the cookies are derived from it");
+        }
+        java.net.URI publicUrl;
+        java.net.URI redirectUri;
+        try {
+            publicUrl = java.net.URI.create(api.publicUrl.strip());
+            redirectUri = api.oidc.redirectUri == null ? null : java.net.URI.create(api.oidc.redirectUri.strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("api.publicUrl or api.oidc.redirectUri is not a URL: " + e.getMessage());
+        }
+        return new dev.bulwark.api.ConsoleLogin.Settings(publicUrl, redirectUri, api.oidc.clientId,
+                clientSecret, api.oidc.scopes, api.oidc.sessionTtl);
+    }
+
+    /** The console's sign-in with its client secret read from api.oidc.clientSecretFile, or null. */
+    public dev.bulwark.api.ConsoleLogin.Settings consoleLogin() {
+        String secret = api.oidc.clientSecretFile == null ? null : SecretFiles.firstLine(api.oidc.clientSecretFile);
+        if (secret != null && secret.isEmpty()) {
+            throw new IllegalArgumentException("api.oidc.clientSecretFile " + api.oidc.clientSecretFile + " is empty");
+        }
+        return consoleLogin(secret);
     }
 
     /** The receiver's OIDC tokens, or null when ingest.oidc.issuer is unset. */

@@ -25,6 +25,7 @@ import dev.bulwark.api.ApiServer;
 import dev.bulwark.ingest.http.IngestReceiver;
 import dev.bulwark.api.ApiTokens;
 import dev.bulwark.api.FindingsService;
+import dev.bulwark.api.ConsoleLogin;
 import dev.bulwark.api.OidcPrincipals;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.FindingIndex;
@@ -233,11 +234,15 @@ public final class BulwarkRuntime implements AutoCloseable {
             generated = HexFormat.of().formatHex(random);
             tokens = ApiTokens.of(List.of(new ApiTokens.Entry(generated, "soc", "local-soc")));
         }
+        ConsoleLogin.Settings login = config.consoleLogin();
         ApiServer server = new ApiServer(new ApiServer.Settings(config.api.host, config.api.port, config.api.threads,
                         config.httpLimits(), config.tls()),
-                tokens, oidc, new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix), Clock.systemUTC()));
+                tokens, oidc, login,
+                new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix), Clock.systemUTC()));
         BulwarkCommand.say("query API and console on " + server.url() + "/ (OpenAPI: " + server.url() + "/openapi.json)"
-                + (oidc == null ? "" : "; OIDC tokens from " + config.api.oidc.issuer));
+                + (oidc == null ? "" : "; OIDC tokens from " + config.api.oidc.issuer)
+                + (login == null ? "" : "; the console signs in at " + login.publicUrl() + "/auth/login as client "
+                        + login.clientId()));
         if (generated != null) {
             BulwarkCommand.say("no API tokens configured: this run accepts the SOC token " + generated
                     + " (set BULWARK_API_TOKENS to choose your own)");

@@ -27,6 +27,7 @@ class HttpSecurityConfigTest {
         assertThat(config.tls()).isNull();
         assertThat(config.apiOidc()).isNull();
         assertThat(config.ingestOidc()).isNull();
+        assertThat(config.consoleLogin()).isNull();
         assertThat(config.api.oidc.rolesClaim).isEqualTo("groups");
         assertThat(config.api.oidc.socGroups).containsExactly("soc");
         assertThat(config.api.oidc.tenantGroupPrefix).isEqualTo("tenant:");
@@ -68,6 +69,60 @@ class HttpSecurityConfigTest {
                 """, Map.of())).hasMessageContaining("share");
         assertThatThrownBy(() -> load("api:\n  oidc:\n    clockSkew: 10m\n", Map.of()))
                 .hasMessageContaining("api.oidc.clockSkew");
+    }
+
+    @Test
+    void theConsoleSignsInWhenAClientIdIsSetAndItsSecretComesFromAFile() throws Exception {
+        Path secret = Files.writeString(dir.resolve("client-secret"), "console-secret-value\n");
+        BulwarkConfig config = load("""
+                api:
+                  publicUrl: https://bulwark.example.com
+                  oidc:
+                    issuer: https://idp.example.com/realms/soc
+                    audience: [bulwark-api]
+                    clientId: bulwark-console
+                    scopes: [openid, bulwark-api]
+                    sessionTtl: 4h
+                """, Map.of("BULWARK_API_OIDC_CLIENT_SECRET_FILE", secret.toString()));
+        var login = config.consoleLogin();
+        assertThat(login.clientId()).isEqualTo("bulwark-console");
+        assertThat(login.clientSecret()).isEqualTo("console-secret-value");
+        assertThat(login.redirectUri()).hasToString("https://bulwark.example.com/auth/callback");
+        assertThat(login.scopes()).containsExactly("openid", "bulwark-api");
+        assertThat(login.sessionTtl()).isEqualTo(Duration.ofHours(4));
+        assertThat(login.sessionCookie()).isEqualTo("__Host-bulwark-session");
+        assertThat(login.toString()).doesNotContain("console-secret-value");
+
+        BulwarkConfig publicClient = load("""
+                api:
+                  publicUrl: http://127.0.0.1:8080
+                  oidc: {issuer: "https://idp.example.com", audience: [bulwark-api], clientId: bulwark-console,
+                         redirectUri: "http://127.0.0.1:8080/auth/callback"}
+                """, Map.of());
+        assertThat(publicClient.consoleLogin().clientSecret()).isNull();
+        assertThat(publicClient.consoleLogin().sessionTtl()).isEqualTo(Duration.ofHours(8));
+        assertThat(publicClient.consoleLogin().sessionCookie()).isEqualTo("bulwark-session");
+    }
+
+    @Test
+    void refusesASignInWithoutIssuerOrPublicUrlOrOverPlainHttpBeyondLoopback() {
+        assertThatThrownBy(() -> load("api:\n  publicUrl: https://b.example.com\n  oidc:\n    clientId: c\n",
+                Map.of())).hasMessageContaining("api.oidc.issuer");
+        assertThatThrownBy(() -> load("api:\n  oidc: {issuer: \"https://idp.example.com\", audience: [a], "
+                + "clientId: c}\n", Map.of())).hasMessageContaining("api.publicUrl");
+        assertThatThrownBy(() -> load("api:\n  publicUrl: http://bulwark.example.com\n  oidc: {issuer: "
+                + "\"https://idp.example.com\", audience: [a], clientId: c}\n", Map.of()))
+                .hasMessageContaining("https://");
+        assertThatThrownBy(() -> load("api:\n  publicUrl: https://b.example.com\n  oidc: {issuer: "
+                + "\"https://idp.example.com\", audience: [a], clientId: c, redirectUri: \"https://evil.example/cb\"}\n",
+                Map.of())).hasMessageContaining("origin");
+        assertThatThrownBy(() -> load("api:\n  publicUrl: https://b.example.com\n  oidc: {issuer: "
+                + "\"https://idp.example.com\", audience: [a], clientId: c, scopes: [profile]}\n", Map.of()))
+                .hasMessageContaining("openid");
+        assertThatThrownBy(() -> load("api:\n  oidc:\n    redirectUri: https://b.example.com/auth/callback\n",
+                Map.of())).hasMessageContaining("api.oidc.clientId");
+        assertThatThrownBy(() -> load("api:\n  oidc:\n    sessionTtl: 30d\n", Map.of()))
+                .hasMessageContaining("api.oidc.sessionTtl");
     }
 
     @Test

@@ -68,6 +68,16 @@ public final class Exchange {
         return request.getHeaders().stream().filter(field -> field.is(name)).map(HttpField::getValue).toList();
     }
 
+    /**
+     * The values of every cookie of this name the request carries (RFC 6265 parsing, Jetty's), in order; empty when
+     * there is none. A browser may send two of one name (set for different paths or by a sibling domain): the caller
+     * decides what that means.
+     */
+    public List<String> cookies(String name) {
+        return Request.getCookies(request).stream().filter(cookie -> cookie.getName().equals(name))
+                .map(org.eclipse.jetty.http.HttpCookie::getValue).toList();
+    }
+
     /** The client's IP address. */
     public String remoteAddress() {
         return Request.getRemoteAddr(request);
@@ -94,6 +104,11 @@ public final class Exchange {
     /** Sets a response header (before {@link #send}). */
     public void setHeader(String name, String value) {
         response.getHeaders().put(name, value);
+    }
+
+    /** Adds a response header beside those of the same name (before {@link #send}), e.g. a second Set-Cookie. */
+    public void addHeader(String name, String value) {
+        response.getHeaders().add(name, value);
     }
 
     /** Whether {@link #send} was called. */

@@ -6,7 +6,9 @@
   const TOKEN_KEY = 'bulwark.token';
   const ENDED_KEY = 'bulwark.session-ended';
   const SEVERITIES = ['critical', 'high', 'medium', 'low'];
-  const state = { token: null, me: null, view: 'all', next: null, selected: null };
+  // session: signed in through the identity provider; the browser holds an HttpOnly cookie this script never sees,
+  // and sends it with the console's header (which the server requires for changes made with the cookie).
+  const state = { token: null, session: false, me: null, view: 'all', next: null, selected: null };
 
   const $ = (id) => document.getElementById(id);
 
@@ -23,9 +25,10 @@
 
   async function api(path, options) {
     const init = Object.assign({ headers: {} }, options || {});
-    init.headers = Object.assign({ Authorization: 'Bearer ' + state.token, Accept: 'application/json' }, init.headers);
+    const auth = state.session ? { 'X-Bulwark-Console': '1' } : { Authorization: 'Bearer ' + state.token };
+    init.headers = Object.assign(auth, { Accept: 'application/json' }, init.headers);
     init.cache = 'no-store';
-    init.credentials = 'omit';
+    init.credentials = state.session ? 'same-origin' : 'omit';
     init.redirect = 'error';
     const response = await fetch(path, init);
     let body = null;
@@ -53,6 +56,7 @@
   // ---------------------------------------------------------------- login
   async function login(token) {
     state.token = token;
+    state.session = false;
     try {
       state.me = await api('/api/whoami');
     } catch (e) {
@@ -63,11 +67,46 @@
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, token);
+    enter();
+  }
+
+  // Signed in through the identity provider? The session cookie (if any) answers whoami.
+  async function resumeSession() {
+    state.session = true;
+    try {
+      const me = await api('/api/whoami');
+      if (!me.session) throw new Error('not a session');
+      state.me = me;
+    } catch (e) {
+      state.session = false;
+      state.me = null;
+      return;
+    }
+    enter();
+  }
+
+  // Shows the provider's sign-in when the server offers it, and picks up a session (after the provider's redirect
+  // back, or a reload) unless a pasted token is in use.
+  async function showSignInOptions(resume) {
+    try {
+      const response = await fetch('/auth/config', { credentials: 'omit', cache: 'no-store', redirect: 'error' });
+      const config = response.ok ? await response.json() : null;
+      if (config && config.login === true) {
+        $('sso').hidden = false;
+        if (resume) await resumeSession();
+      }
+    } catch (e) {
+      // No sign-in through a provider: the token form alone.
+    }
+  }
+
+  function enter() {
     $('login-error').textContent = '';
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('logout').hidden = false;
-    $('principal').textContent = state.me.name + ' (' + state.me.role + ')';
+    $('principal').textContent = 'Signed in as ' + state.me.name + ' (' + state.me.role + ')'
+      + (state.session ? ' through your identity provider' : '');
     const tenantInput = $('f-tenant');
     if (state.me.tenant) {
       tenantInput.value = state.me.tenant;
@@ -78,13 +117,24 @@
   }
 
   function endSession() {
-    sessionStorage.setItem(ENDED_KEY, '1');
+    sessionStorage.setItem(ENDED_KEY, state.session ? 'session' : 'token');
     logout();
   }
 
-  function logout() {
+  async function logout() {
     sessionStorage.removeItem(TOKEN_KEY);
+    if (state.session) {
+      try {
+        await fetch('/auth/logout', {
+          method: 'POST', credentials: 'same-origin', cache: 'no-store', redirect: 'error',
+          headers: { 'X-Bulwark-Console': '1' },
+        });
+      } catch (e) {
+        // The server forgets the session when it expires anyway.
+      }
+    }
     state.token = null;
+    state.session = false;
     state.me = null;
     location.reload();
   }
@@ -294,11 +344,15 @@
     document.querySelectorAll('.triage-button').forEach((button) => {
       button.addEventListener('click', () => triage(button.dataset.status));
     });
-    if (sessionStorage.getItem(ENDED_KEY)) {
+    const ended = sessionStorage.getItem(ENDED_KEY);
+    if (ended) {
       sessionStorage.removeItem(ENDED_KEY);
-      $('login-error').textContent = 'Your session ended (the token expired or was revoked); log in with a new token.';
+      $('login-error').textContent = ended === 'session'
+        ? 'Your session ended (it expired or was ended); sign in again.'
+        : 'Your session ended (the token expired or was revoked); log in with a new token.';
     }
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) login(saved);
+    showSignInOptions(!saved);
   });
 })();

@@ -5,8 +5,10 @@ import java.net.URI;
 import java.net.URL;
 import java.text.ParseException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,9 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
  *       {@code nbf} (when present) in the past, both within the allowed clock skew; {@code sub} present, printable and
  *       at most 255 characters. The {@code typ} header, when present, is {@code JWT} or {@code at+jwt}.</li>
  * </ul>
+ *
+ * <p>The same discovery gives the issuer's authorization and token endpoints ({@link #endpoints()}) to the console's
+ * sign-in, whose ID tokens {@link #verifyIdToken} checks with the same keys: one discovery, one key cache.
  *
  * <p>The issuer is discovered at the first token (then at most every 10 seconds while it fails), not at start-up, so
  * a server whose identity provider is briefly away still starts and serves its static tokens. The issuer must be
@@ -107,6 +112,18 @@ public final class OidcVerifier {
     /** A token that passed every check: its subject and its claims. */
     public record Verified(String subject, Map<String, Object> claims) {
 
+        /** When the token expires ({@code exp}), or null when it has none (a verified token always has one). */
+        public Instant expiresAt() {
+            Object exp = claims.get("exp");
+            if (exp instanceof Date date) {
+                return date.toInstant();
+            }
+            if (exp instanceof Number seconds) {
+                return Instant.ofEpochSecond(seconds.longValue());
+            }
+            return null;
+        }
+
         /**
          * The string values of a claim: a JSON array of strings, or a single string. The name is looked up as is first
          * (claim names may contain dots, e.g. {@code https://example.com/groups}), then as a dotted path into nested
@@ -135,9 +152,27 @@ public final class OidcVerifier {
         }
     }
 
+    /**
+     * Where a client signs a user in at the issuer, from its discovery document: the {@code authorization_endpoint},
+     * the {@code token_endpoint} and the client authentication methods the token endpoint names
+     * ({@code token_endpoint_auth_methods_supported}; empty when the document names none, which means
+     * {@code client_secret_basic}). Either endpoint is null when the document has none; both are {@code https}
+     * (or {@code http} on loopback).
+     */
+    public record Endpoints(URI authorization, URI token, Set<String> tokenAuthMethods) {
+        public Endpoints {
+            tokenAuthMethods = tokenAuthMethods == null ? Set.of() : Set.copyOf(tokenAuthMethods);
+        }
+    }
+
+    /** What discovery found: the keys (shared by every kind of token) and the endpoints. */
+    private record Discovered(ConfigurableJWTProcessor<SecurityContext> accessTokens, JWKSource<SecurityContext> keys,
+            Endpoints endpoints) {
+    }
+
     private final Settings settings;
     private final ResourceRetriever retriever;
-    private volatile ConfigurableJWTProcessor<SecurityContext> processor;
+    private volatile Discovered discovered;
     private long nextDiscovery = System.nanoTime();
 
     /** A verifier that discovers the issuer at its first token. */
@@ -161,10 +196,62 @@ public final class OidcVerifier {
         }
         ConfigurableJWTProcessor<SecurityContext> jwt;
         try {
-            jwt = processor();
+            jwt = discovered().accessTokens();
         } catch (IOException | RuntimeException e) {
             return refused("the issuer's keys are not available (" + clip(e.toString()) + ")");
         }
+        return verified(jwt, token);
+    }
+
+    /**
+     * The issuer's authorization and token endpoints (discovering the issuer first if needed, at most every 10 s
+     * while that fails).
+     *
+     * @throws IOException when the issuer cannot be discovered now
+     */
+    public Endpoints endpoints() throws IOException {
+        return discovered().endpoints();
+    }
+
+    /**
+     * A verified OpenID Connect ID token, or empty: signed by one of the issuer's keys with an asymmetric algorithm,
+     * {@code iss} the issuer, {@code aud} holding {@code clientId} (and {@code azp}, when present, equal to it),
+     * {@code exp} in the future and {@code iat} present (within the clock skew), and {@code nonce} equal to the one
+     * the client sent in its authorization request. Checks the same keys as {@link #verify}; the audience is the
+     * client's, not {@link Settings#audiences()}.
+     */
+    public Optional<Verified> verifyIdToken(String token, String clientId, String nonce) {
+        if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
+            return refused("ID token empty or longer than " + MAX_TOKEN_CHARS + " characters");
+        }
+        if (clientId == null || clientId.isBlank() || nonce == null || nonce.isBlank()) {
+            return refused("no client id or nonce to check an ID token against");
+        }
+        JWKSource<SecurityContext> keys;
+        try {
+            keys = discovered().keys();
+        } catch (IOException | RuntimeException e) {
+            return refused("the issuer's keys are not available (" + clip(e.toString()) + ")");
+        }
+        DefaultJWTProcessor<SecurityContext> jwt = new DefaultJWTProcessor<>();
+        jwt.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, null));
+        jwt.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keys));
+        DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(Set.of(clientId),
+                new JWTClaimsSet.Builder().issuer(settings.issuer()).claim("nonce", nonce).build(),
+                Set.of("iss", "aud", "sub", "exp", "iat", "nonce"), null);
+        claims.setMaxClockSkew((int) settings.clockSkew().toSeconds());
+        jwt.setJWTClaimsSetVerifier(claims);
+        Optional<Verified> verified = verified(jwt, token);
+        if (verified.isPresent()) {
+            Object azp = verified.get().claims().get("azp");
+            if (azp != null && !clientId.equals(azp)) {
+                return refused("ID token azp is not the client");
+            }
+        }
+        return verified;
+    }
+
+    private static Optional<Verified> verified(ConfigurableJWTProcessor<SecurityContext> jwt, String token) {
         JWTClaimsSet claims;
         try {
             claims = jwt.process(token, null);
@@ -186,15 +273,15 @@ public final class OidcVerifier {
         return Optional.empty();
     }
 
-    /** The processor, discovering the issuer first if needed (and not retrying more than every 10 s). */
-    private ConfigurableJWTProcessor<SecurityContext> processor() throws IOException {
-        ConfigurableJWTProcessor<SecurityContext> ready = processor;
+    /** What discovery found, discovering the issuer first if needed (and not retrying more than every 10 s). */
+    private Discovered discovered() throws IOException {
+        Discovered ready = discovered;
         if (ready != null) {
             return ready;
         }
         synchronized (this) {
-            if (processor != null) {
-                return processor;
+            if (discovered != null) {
+                return discovered;
             }
             long now = System.nanoTime();
             if (now - nextDiscovery < 0) {
@@ -202,18 +289,21 @@ public final class OidcVerifier {
             }
             nextDiscovery = now + RETRY_DISCOVERY_NANOS;
             try {
-                processor = build(discover());
+                discovered = discover();
             } catch (IOException | RuntimeException e) {
                 LOG.warn("cannot discover the OIDC issuer {}: {}", settings.issuer(), clip(e.getMessage()));
                 throw e;
             }
             LOG.info("OIDC issuer {} discovered", settings.issuer());
-            return processor;
+            return discovered;
         }
     }
 
-    /** The issuer's {@code jwks_uri}, from its discovery document, after checking the document names this issuer. */
-    URL discover() throws IOException {
+    /**
+     * Reads the issuer's discovery document, after checking it names this issuer: its {@code jwks_uri} (required), its
+     * authorization and token endpoints (optional: only signing in needs them).
+     */
+    private Discovered discover() throws IOException {
         String issuer = settings.issuer();
         URL configuration = URI.create((issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer)
                 + "/.well-known/openid-configuration").toURL();
@@ -227,29 +317,58 @@ public final class OidcVerifier {
         if (!issuer.equals(named)) {
             throw new IOException(configuration + " names issuer " + clip(String.valueOf(named)) + ", not " + issuer);
         }
-        Object jwks = document.get("jwks_uri");
-        if (!(jwks instanceof String text)) {
+        URI jwks = endpoint(document, "jwks_uri", configuration);
+        if (jwks == null) {
             throw new IOException(configuration + " has no jwks_uri");
+        }
+        Set<String> methods = new HashSet<>();
+        if (document.get("token_endpoint_auth_methods_supported") instanceof List<?> listed) {
+            for (Object method : listed) {
+                if (method instanceof String text) {
+                    methods.add(text);
+                }
+            }
+        }
+        JWKSource<SecurityContext> keys = keys(jwks.toURL());
+        return new Discovered(build(keys), keys, new Endpoints(endpoint(document, "authorization_endpoint",
+                configuration), endpoint(document, "token_endpoint", configuration), methods));
+    }
+
+    /** An endpoint of the discovery document: absent is null; present must be https (http only on loopback). */
+    private URI endpoint(Map<String, Object> document, String name, URL configuration) throws IOException {
+        Object value = document.get(name);
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof String text)) {
+            throw new IOException(configuration + " has an invalid " + name);
         }
         URI uri;
         try {
             uri = URI.create(text);
         } catch (IllegalArgumentException e) {
-            throw new IOException(configuration + " has an invalid jwks_uri");
+            throw new IOException(configuration + " has an invalid " + name);
         }
         if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && isLoopback(uri.getHost()))) {
-            throw new IOException("the jwks_uri of " + issuer + " must be https:// (http:// only on loopback)");
+            throw new IOException("the " + name + " of " + settings.issuer() + " must be https:// (http:// only on "
+                    + "loopback)");
         }
-        return uri.toURL();
+        if (uri.getRawFragment() != null || uri.getHost() == null) {
+            throw new IOException(configuration + " has an invalid " + name);
+        }
+        return uri;
     }
 
-    private ConfigurableJWTProcessor<SecurityContext> build(URL jwksUri) {
-        JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwksUri, retriever)
+    private JWKSource<SecurityContext> keys(URL jwksUri) {
+        return JWKSourceBuilder.<SecurityContext>create(jwksUri, retriever)
                 .cache(Duration.ofMinutes(15).toMillis(), Duration.ofSeconds(15).toMillis())
                 .rateLimited(Duration.ofSeconds(30).toMillis())
                 .refreshAheadCache(false)
                 .retrying(false)
                 .build();
+    }
+
+    private ConfigurableJWTProcessor<SecurityContext> build(JWKSource<SecurityContext> keys) {
         DefaultJWTProcessor<SecurityContext> jwt = new DefaultJWTProcessor<>();
         jwt.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, new JOSEObjectType("at+jwt"),
                 null));
@@ -263,7 +382,8 @@ public final class OidcVerifier {
         return jwt;
     }
 
-    static boolean isLoopback(String host) {
+    /** Whether a URL host is a loopback address or localhost (where plain http is allowed). */
+    public static boolean isLoopback(String host) {
         return host != null && ("localhost".equals(host) || host.startsWith("127.") || "[::1]".equals(host)
                 || "::1".equals(host));
     }

@@ -39,8 +39,18 @@ import com.nimbusds.jose.util.JSONObjectUtils;
  * expired or not-yet-valid token). The provider signs with an RSA key the test generates and hands it at start, so a
  * test can also forge tokens that differ from a valid one in one respect only (an attacker-chosen header, a wrong
  * issuer); {@link #signingKey()} is that key.
+ *
+ * <p>A user signs in with the authorization code flow: the client sends the browser to the provider's authorization
+ * endpoint; {@link #signIn} submits the provider's login form there as the user would (a user name, which becomes
+ * {@code sub}, and claims such as {@code groups}), and the provider redirects back to the client with a code. A
+ * browser that is just redirected through the provider (no form) signs in as {@link #DEFAULT_USER}, a SOC analyst. The
+ * tokens it then issues for that code carry {@code aud} {@value TestTokens#API_AUDIENCE} and the client id, the
+ * user's claims, and the nonce of the authorization request; it checks the PKCE verifier against the challenge.
  */
 public final class OidcProvider implements AutoCloseable {
+
+    /** Who a browser that is redirected through the provider without its login form signs in as (groups: soc). */
+    public static final String DEFAULT_USER = "sso-default-analyst";
 
     /** The issuer id: the provider's issuer URL is {@code http://127.0.0.1:<port>/bulwark}, its key id this. */
     public static final String ISSUER_ID = "bulwark";
@@ -75,6 +85,12 @@ public final class OidcProvider implements AutoCloseable {
         List<Object> mappings = new ArrayList<>();
         scenarios.forEach((scope, claims) -> mappings.add(Map.of("requestParam", "scope", "match", scope,
                 "claims", claims)));
+        // Sign-ins (authorization code grant): the access token is for the API and the client, the ID token for the
+        // client (the provider puts one aud in both). A browser that is simply redirected through the provider signs
+        // in as DEFAULT_USER; signIn's login form overrides the user and every claim.
+        mappings.add(Map.of("requestParam", "grant_type", "match", "authorization_code",
+                "claims", Map.of("aud", List.of(TestTokens.API_AUDIENCE, "${clientId}"), "sub", DEFAULT_USER,
+                        "groups", List.of("soc"))));
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("interactiveLogin", false);
         config.put("httpServer", "NettyWrapper");
@@ -136,6 +152,38 @@ public final class OidcProvider implements AutoCloseable {
         } catch (ParseException e) {
             throw new IOException("unexpected token response: " + response.body(), e);
         }
+    }
+
+    /**
+     * Signs a user in at the provider, as its login form does: posts the user name and claims to the authorization
+     * request (the URL the client redirected the browser to) and returns where the provider redirects the browser
+     * (the client's redirect URI with {@code code} and {@code state}).
+     *
+     * @param claims claims of the user's tokens, e.g. {@code groups}; {@code exp} (epoch seconds) overrides expiry
+     */
+    public URI signIn(URI authorizationRequest, String username, Map<String, Object> claims)
+            throws IOException, InterruptedException {
+        if (!authorizationRequest.toString().startsWith(issuer() + "/authorize?")) {
+            throw new IOException("not an authorization request to this provider: " + authorizationRequest);
+        }
+        Map<String, Object> user = new LinkedHashMap<>(claims);
+        user.put("sub", username);
+        user.putIfAbsent("groups", List.of()); // only the claims given: none of the default user's
+        String form = "username=" + URLEncoder.encode(username, StandardCharsets.UTF_8) + "&claims="
+                + URLEncoder.encode(JSONObjectUtils.toJSONString(user), StandardCharsets.UTF_8);
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(authorizationRequest)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 302 || response.headers().firstValue("Location").isEmpty()) {
+            throw new IOException("the provider answered " + response.statusCode() + ": " + response.body());
+        }
+        return URI.create(response.headers().firstValue("Location").get());
+    }
+
+    /** The provider's token endpoint. */
+    public URI tokenEndpoint() {
+        return URI.create(issuer() + "/token");
     }
 
     private void awaitReady() throws IOException, InterruptedException {

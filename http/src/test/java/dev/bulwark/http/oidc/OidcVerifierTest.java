@@ -126,4 +126,58 @@ class OidcVerifierTest {
         assertThat(verified.strings("https://example.com/groups")).containsExactly("c");
         assertThat(verified.strings("missing.path")).isEmpty();
     }
+
+    @Test
+    void discoveryGivesTheSignInEndpoints() throws Exception {
+        OidcVerifier.Endpoints endpoints = verifier.endpoints();
+        assertThat(endpoints.authorization()).hasToString(provider.issuer() + "/authorize");
+        assertThat(endpoints.token()).isEqualTo(provider.tokenEndpoint());
+    }
+
+    @Test
+    void anIdTokenIsVerifiedForItsClientAndTheNonceOfItsSignIn() throws Exception {
+        String nonce = "n-" + java.util.UUID.randomUUID();
+        Map<String, Object> tokens = signIn("bulwark-console", nonce);
+        String idToken = (String) tokens.get("id_token");
+        String accessToken = (String) tokens.get("access_token");
+
+        Optional<OidcVerifier.Verified> verified = verifier.verifyIdToken(idToken, "bulwark-console", nonce);
+        assertThat(verified).isPresent();
+        assertThat(verified.get().subject()).isEqualTo("carol");
+        assertThat(verified.get().expiresAt()).isAfter(java.time.Instant.now());
+        assertThat(verifier.verifyIdToken(idToken, "bulwark-console", nonce + "x")).as("another sign-in's nonce")
+                .isEmpty();
+        assertThat(verifier.verifyIdToken(idToken, "another-client", nonce)).as("another client's token").isEmpty();
+        assertThat(verifier.verifyIdToken(idToken, "bulwark-console", null)).isEmpty();
+        for (String forged : TestTokens.forged(provider, idToken).values()) {
+            assertThat(verifier.verifyIdToken(forged, "bulwark-console", nonce)).isEmpty();
+        }
+        // The access token of the same sign-in is for the API: the bearer checks accept it.
+        assertThat(verifier.verify(accessToken)).get().extracting(OidcVerifier.Verified::subject).isEqualTo("carol");
+    }
+
+    /** A sign-in at the provider with the authorization code flow and PKCE, as a client would make it. */
+    private static Map<String, Object> signIn(String clientId, String nonce) throws Exception {
+        String verifierValue = "v".repeat(43);
+        String challenge = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                java.security.MessageDigest.getInstance("SHA-256").digest(verifierValue.getBytes(StandardCharsets.US_ASCII)));
+        String redirect = "http://127.0.0.1:1/auth/callback";
+        java.net.URI authorize = java.net.URI.create(verifier.endpoints().authorization() + "?response_type=code"
+                + "&client_id=" + clientId + "&redirect_uri=" + java.net.URLEncoder.encode(redirect, StandardCharsets.UTF_8)
+                + "&scope=openid&state=s1&nonce=" + nonce + "&code_challenge=" + challenge
+                + "&code_challenge_method=S256");
+        java.net.URI back = provider.signIn(authorize, "carol", Map.of("groups", List.of("soc")));
+        assertThat(back.toString()).startsWith(redirect + "?").contains("state=s1");
+        String code = java.util.Arrays.stream(back.getRawQuery().split("&")).filter(p -> p.startsWith("code="))
+                .findFirst().orElseThrow().substring(5);
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(provider.tokenEndpoint())
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=authorization_code&code="
+                                + code + "&redirect_uri=" + java.net.URLEncoder.encode(redirect, StandardCharsets.UTF_8)
+                                + "&client_id=" + clientId + "&code_verifier=" + verifierValue)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return com.nimbusds.jose.util.JSONObjectUtils.parse(response.body());
+    }
 }
