@@ -92,7 +92,8 @@ final class ContextWatch implements AutoCloseable {
     /** Starts watching; returns before the first list finishes ({@link #synced}). */
     static ContextWatch start(BulwarkConfig config, KubernetesClient client, MeterRegistry registry)
             throws InterruptedException {
-        BulwarkRuntime.ensureTopics(config);
+        BulwarkRuntime.createTopicsWhereAllowed(() -> BulwarkRuntime.ensureTopics(config),
+                new KafkaClients(config).principal());
         return new ContextWatch(config, client, registry);
     }
 
