@@ -324,6 +324,34 @@ class SecureStackIT {
     }
 
     @Test
+    void theContextWatcherPublishesAsItsOwnUserAndCanWriteNothingElse() throws Exception {
+        BulwarkConfig config = config(RealStack.uniquePrefix("securec"));
+        setUp(config);
+        try (dev.bulwark.contextwatch.MockCluster cluster = new dev.bulwark.contextwatch.MockCluster()) {
+            cluster.client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                    .withName("shop").addToLabels("bulwark.io/tenant", "acme").endMetadata().build()).create();
+            try (ContextWatch watch = ContextWatch.start(config, cluster.client, new SimpleMeterRegistry())) {
+                watch.synced().get(60, TimeUnit.SECONDS);
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (watch.stats().contextUpdatesOut() < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(watch.stats().contextUpdatesOut()).as("published as bulwark-context").isEqualTo(1);
+                assertThat(watch.failure()).isNull();
+            }
+        }
+        KafkaClients kafka = new KafkaClients(config);
+        assertThat(ContextWatch.liveKeys(kafka.as(KafkaSecurity.Component.CONTEXT), kafka.topics().context().name()))
+                .containsExactly("namespace/shop");
+        try (KafkaProducer<String, byte[]> context = new KafkaProducer<>(producer(kafka.as(KafkaSecurity.Component.CONTEXT)),
+                new StringSerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> context.send(new ProducerRecord<>(kafka.topics().events().name(), "k",
+                    "forged".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS))
+                    .as("the context user forging an event").hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
+    }
+
+    @Test
     void aTlsClientWithoutACertificateIsRefusedByTheMutualTlsListener() {
         Properties props = new Properties();
         props.put("bootstrap.servers", "127.0.0.1:" + mtlsPort);
@@ -462,7 +490,7 @@ class SecureStackIT {
         }
         List<String> passwords = credentials.stringPropertyNames().stream().filter(k -> k.endsWith(".password"))
                 .map(credentials::getProperty).toList();
-        assertThat(passwords).hasSize(5).allMatch(p -> p.length() >= 20);
+        assertThat(passwords).hasSize(KafkaSecurity.Component.values().length).allMatch(p -> p.length() >= 20);
         String brokerLog = Files.readString(home.resolve("kafka/kafka.log"));
         Properties esCredentials = new Properties();
         try (var reader = Files.newBufferedReader(home.resolve("secure/es-credentials.properties"))) {
