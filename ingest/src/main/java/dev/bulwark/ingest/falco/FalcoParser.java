@@ -117,8 +117,17 @@ public final class FalcoParser implements EventParser, JsonDocumentParser {
             event.setSource(endpoint(fields, "fd.cip", "fd.cport"));
             event.setDestination(endpoint(fields, "fd.sip", "fd.sport"));
             String transport = JsonFields.text(fields, "fd.l4proto");
-            if (transport != null) {
-                event.setNetwork(NetworkInfo.newBuilder().setTransport(transport.toLowerCase(Locale.ROOT)).build());
+            // Who opened the connection, from the syscall: connect is outbound, accept inbound (Sigma's Initiated).
+            String syscall = JsonFields.text(fields, "evt.type");
+            String direction = syscall == null ? null : switch (syscall) {
+                case "connect" -> "egress";
+                case "accept", "accept4" -> "ingress";
+                default -> null;
+            };
+            if (transport != null || direction != null) {
+                event.setNetwork(NetworkInfo.newBuilder()
+                        .setTransport(transport == null ? null : transport.toLowerCase(Locale.ROOT))
+                        .setDirection(direction).build());
             }
         } else if (filePath != null) {
             categories.add("file");

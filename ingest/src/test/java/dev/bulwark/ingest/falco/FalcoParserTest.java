@@ -82,6 +82,17 @@ class FalcoParserTest {
     }
 
     @Test
+    void aConnectionsDirectionComesFromItsSyscall() throws Exception {
+        String template = "{\"rule\":\"r\",\"priority\":\"Notice\",\"time\":\"2026-12-07T06:00:00Z\",\"output_fields\":"
+                + "{\"evt.type\":\"%s\",\"fd.sip\":\"203.0.113.9\",\"fd.sport\":443,\"fd.l4proto\":\"TCP\"}}";
+        assertThat(parseOne(template.formatted("connect")).getNetwork().getDirection()).isEqualTo("egress");
+        assertThat(parseOne(template.formatted("accept4")).getNetwork().getDirection()).isEqualTo("ingress");
+        SecurityEvent sendto = parseOne(template.formatted("sendto"));
+        assertThat(sendto.getNetwork().getDirection()).as("no direction to tell").isNull();
+        assertThat(sendto.getNetwork().getTransport()).isEqualTo("tcp");
+    }
+
+    @Test
     void fallsBackToEvtTimeWhenTimeIsMissing() throws Exception {
         SecurityEvent event = parseOne("{\"rule\":\"r\",\"priority\":\"Debug\",\"output_fields\":{\"evt.time\":1610667584834631763}}");
         assertThat(event.getTimestamp()).isEqualTo(1_610_667_584_834_631_763L);
