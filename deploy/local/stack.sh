@@ -49,17 +49,24 @@ Usage: $(basename "$0") COMMAND [OPTIONS]
 Manage a local single-node Kafka (KRaft) + Elasticsearch stack for Bulwark.
 
 Commands:
-  up [--secure] [kafka|es]
+  up [--secure] [--brokers N] [--es-nodes N] [kafka|es]
                    Fetch (via Maven, cached), start and wait until both are healthy.
                    Idempotent: running components are left alone. With a component
                    name, only that one is started and waited for. --secure: Kafka
                    with TLS, a SCRAM user per component and deny-by-default ACLs
                    (certificates and credentials under \$BULWARK_HOME/secure).
-  down [--purge] [--kill] [kafka|es]
+                   --brokers 3 --es-nodes 2: a KRaft cluster of 3 brokers (each also
+                   a controller; internal topics replicated 3 ways, min.insync.replicas
+                   2) and a 2-node Elasticsearch cluster (node 1 master, node 2 data);
+                   node i listens 100 ports above broker 1 (Kafka) or i-1 above node 1
+                   (Elasticsearch). The shape is kept for later commands; changing it
+                   needs 'down --purge'. Not with --secure.
+  down [--purge] [--kill] [kafka|es|kafka-N|es-N]
                    Stop both (SIGTERM, then SIGKILL after \$BULWARK_STOP_TIMEOUT s).
                    Data is kept unless --purge is given (the fetched Elasticsearch
                    distribution and Kafka classpath stay cached either way). With a
-                   component name, only that one is stopped (outage drills, tests).
+                   component name, only that one is stopped (outage drills, tests);
+                   kafka-2 or es-2 stops one node of a multi-node stack.
                    --kill sends SIGKILL at once instead (crash drills).
   purge            Same as 'down --purge'.
   status           One line per component; exit 0 only if both are healthy.
@@ -131,7 +138,14 @@ init_settings() {
     || die "the four ports must differ (kafka=$KAFKA_PORT controller=$KAFKA_CONTROLLER_PORT es=$ES_PORT transport=$ES_TRANSPORT_PORT)"
 
   BULWARK_HOME=$(realpath -m -- "$BULWARK_HOME")
-  KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+  # Topology: how many brokers and Elasticsearch nodes this stack was made with ('up --brokers N --es-nodes N').
+  TOPOLOGY_FILE="$BULWARK_HOME/topology"
+  KAFKA_BROKERS=1 ES_NODES=1
+  if [[ -f $TOPOLOGY_FILE ]]; then
+    KAFKA_BROKERS=$(sed -n 's/^brokers=\([0-9]*\)$/\1/p' "$TOPOLOGY_FILE"); KAFKA_BROKERS=${KAFKA_BROKERS:-1}
+    ES_NODES=$(sed -n 's/^es_nodes=\([0-9]*\)$/\1/p' "$TOPOLOGY_FILE"); ES_NODES=${ES_NODES:-1}
+  fi
+  set_bootstrap
   ES_URL="http://127.0.0.1:$ES_PORT"
   [[ -f $BULWARK_HOME/secure/es-secure ]] && ES_URL="https://127.0.0.1:$ES_PORT"
 
@@ -170,6 +184,38 @@ init_settings() {
   E_LOG="$E_LOGS/bulwark-local.log"     # <cluster.name>.log
   E_MARKER="-Dbulwark.stack.es=$BULWARK_HOME"
 }
+
+# when COND TEXT: TEXT if the arithmetic COND holds, else nothing; never fails (safe in assignments under set -e).
+when() { if (($1)); then printf '%s' "$2"; fi; }
+
+# The client bootstrap: every broker of the stack.
+set_bootstrap() {
+  local i list=""
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do list+="${list:+,}127.0.0.1:$(kafka_node_port "$i")"; done
+  KAFKA_BOOTSTRAP=$list
+}
+
+# Node i of a multi-node stack (i >= 2) listens 100 ports above node 1 (Kafka) or 1 above (Elasticsearch), and keeps
+# its files in a node-<i> folder; node 1 keeps the single-node layout, so a one-node stack is unchanged.
+kafka_node_port() { echo $((KAFKA_PORT + 100 * ($1 - 1))); }
+kafka_node_cport() { echo $((KAFKA_CONTROLLER_PORT + 100 * ($1 - 1))); }
+kafka_node_dir() { if (($1 == 1)); then echo "$K_DIR"; else echo "$K_DIR/node-$1"; fi; }
+kafka_node_data() { if (($1 == 1)); then echo "$K_DATA"; else echo "$K_DIR/node-$1/data"; fi; }
+kafka_node_props() { if (($1 == 1)); then echo "$K_PROPS"; else echo "$K_DIR/node-$1/server.properties"; fi; }
+kafka_node_pidfile() { if (($1 == 1)); then echo "$K_PID"; else echo "$K_DIR/node-$1/kafka.pid"; fi; }
+kafka_node_out() { if (($1 == 1)); then echo "$K_OUT"; else echo "$K_DIR/node-$1/kafka.out"; fi; }
+kafka_node_log() { if (($1 == 1)); then echo "$K_LOG"; else echo "$K_DIR/node-$1/kafka.log"; fi; }
+kafka_node_marker() { if (($1 == 1)); then echo "$K_MARKER"; else echo "$K_MARKER/node-$1"; fi; }
+kafka_node_name() { if ((KAFKA_BROKERS == 1)); then echo kafka; else echo "kafka-$1"; fi; }
+es_node_port() { echo $((ES_PORT + $1 - 1)); }
+es_node_tport() { echo $((ES_TRANSPORT_PORT + $1 - 1)); }
+es_node_dir() { if (($1 == 1)); then echo "$E_DIR"; else echo "$E_DIR/node-$1"; fi; }
+es_node_pidfile() { if (($1 == 1)); then echo "$E_PID"; else echo "$E_DIR/node-$1/es.pid"; fi; }
+es_node_marker() { if (($1 == 1)); then echo "$E_MARKER"; else echo "$E_MARKER/node-$1"; fi; }
+es_node_name() { if ((ES_NODES == 1)); then echo elasticsearch; else echo "elasticsearch-$1"; fi; }
+# Replication of the internal topics: 3 with three brokers or more (min.insync.replicas 2), else one per broker.
+kafka_replication() { if ((KAFKA_BROKERS >= 3)); then echo 3; else echo "$KAFKA_BROKERS"; fi; }
+kafka_min_isr() { if ((KAFKA_BROKERS >= 3)); then echo 2; else echo 1; fi; }
 
 # Versions are needed only by commands that touch the artifacts.
 init_versions() {
@@ -519,37 +565,55 @@ super.users=User:bulwark-broker;User:$(credential admin username)
 EOF
 }
 
-kafka_write_config() {
-  mkdir -p "$K_DATA"
-  cat >"$K_PROPS.tmp" <<EOF
+# The properties of broker i (combined broker and controller). One broker: a standalone controller quorum. Several:
+# a static quorum of all of them, internal topics replicated 3 ways with min.insync.replicas 2.
+kafka_node_config() {
+  local i=$1 port cport rf isr quorum j
+  port=$(kafka_node_port "$i"); cport=$(kafka_node_cport "$i"); rf=$(kafka_replication); isr=$(kafka_min_isr)
+  if ((KAFKA_BROKERS == 1)); then
+    quorum="controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT"
+  else
+    quorum="controller.quorum.voters="
+    for ((j = 1; j <= KAFKA_BROKERS; j++)); do quorum+="$(when "j > 1" ,)$j@127.0.0.1:$(kafka_node_cport "$j")"; done
+  fi
+  cat <<EOF
 # Generated by deploy/local/stack.sh on every 'up'; edits are overwritten.
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+node.id=$i
+$quorum
 controller.listener.names=CONTROLLER
-log.dirs=$K_DATA
+log.dirs=$(kafka_node_data "$i")
 num.partitions=3
-default.replication.factor=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 EOF
   if kafka_secure; then
-    kafka_secure_config >>"$K_PROPS.tmp"
-    chmod 600 "$K_PROPS.tmp"
+    kafka_secure_config
   else
-    cat >>"$K_PROPS.tmp" <<EOF
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+    cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 EOF
   fi
-  mv -f "$K_PROPS.tmp" "$K_PROPS"
+}
+
+kafka_write_config() {
+  local i props
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    props=$(kafka_node_props "$i")
+    mkdir -p "$(kafka_node_data "$i")"
+    (umask 077; kafka_node_config "$i" >"$props.tmp")
+    mv -f "$props.tmp" "$props"
+  done
 
   cat >"$K_LOG4J" <<EOF
 # Broker logging (log4j2), generated by stack.sh.
@@ -570,6 +634,9 @@ rootLogger.appenderRef.file.ref = FILE
 logger.request.name = kafka.request.logger
 logger.request.level = WARN
 EOF
+  for ((i = 2; i <= KAFKA_BROKERS; i++)); do # each broker its own log file
+    sed "s#$K_LOG#$(kafka_node_log "$i")#g" "$K_LOG4J" >"$(kafka_node_dir "$i")/log4j2.properties"
+  done
 
   cat >"$K_TOOLS_LOG4J" <<'EOF'
 # Logging for Kafka command line tools run by stack.sh: warnings to stderr only.
@@ -608,18 +675,21 @@ kafka_run_tool() {
 }
 
 kafka_format_if_needed() {
+  local i
+  for ((i = 2; i <= KAFKA_BROKERS; i++)); do kafka_format_node "$i"; done
   [[ -f $K_DATA/meta.properties ]] && return 0
-  say "formatting Kafka storage (KRaft, standalone controller) in $K_DATA"
+  say "formatting Kafka storage (KRaft, $(when "KAFKA_BROKERS == 1" "standalone controller")$(when "KAFKA_BROKERS > 1" "$KAFKA_BROKERS controllers")) in $K_DATA"
   local cluster_id
-  cluster_id=$(kafka_run_tool kafka.tools.StorageTool random-uuid </dev/null | tail -n1 | tr -d '[:space:]')
-  [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a Kafka cluster id (got '$cluster_id')"
+  cluster_id=$(kafka_cluster_id)
   local scram=()
   if kafka_secure; then
     for component in admin ingest detectors sink rules context; do
       scram+=(--add-scram "SCRAM-SHA-512=[name=$(credential "$component" username),password=$(credential "$component" password)]")
     done
   fi
-  if ! kafka_run_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$K_PROPS" "${scram[@]}" \
+  local standalone=(--standalone)
+  ((KAFKA_BROKERS == 1)) || standalone=()
+  if ! kafka_run_tool kafka.tools.StorageTool format "${standalone[@]}" -t "$cluster_id" -c "$K_PROPS" "${scram[@]}" \
         >"$K_DIR/format.log" 2>&1 </dev/null; then
     cat "$K_DIR/format.log" >&2
     die "formatting Kafka storage failed (see $K_DIR/format.log)"
@@ -627,27 +697,54 @@ kafka_format_if_needed() {
   printf 'cluster.id=%s\nformatted=%s\n' "$cluster_id" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >"$K_FORMAT_INFO"
 }
 
+# One cluster id for every broker of the stack, made once.
+kafka_cluster_id() {
+  local file="$K_DIR/cluster.id" id
+  if [[ ! -s $file ]]; then
+    id=$(kafka_run_tool kafka.tools.StorageTool random-uuid </dev/null | tail -n1 | tr -d '[:space:]')
+    [[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a Kafka cluster id (got '$id')"
+    printf '%s\n' "$id" >"$file"
+  fi
+  tr -d '[:space:]' <"$file"
+}
+
+kafka_format_node() { # broker i >= 2 of a multi-broker stack
+  local i=$1 data; data=$(kafka_node_data "$i")
+  [[ -f $data/meta.properties ]] && return 0
+  say "formatting Kafka storage of broker $i in $data"
+  if ! kafka_run_tool kafka.tools.StorageTool format -t "$(kafka_cluster_id)" -c "$(kafka_node_props "$i")" \
+        >"$(kafka_node_dir "$i")/format.log" 2>&1 </dev/null; then
+    cat "$(kafka_node_dir "$i")/format.log" >&2
+    die "formatting Kafka storage of broker $i failed (see $(kafka_node_dir "$i")/format.log)"
+  fi
+}
+
 kafka_start() {
   kafka_secure && kafka_client_certs   # a stack secured before the mutual-TLS listener existed
   kafka_write_config
   kafka_format_if_needed
-  say "starting Kafka $KAFKA_VERSION on $KAFKA_BOOTSTRAP (log: $K_LOG)"
-  printf '\n===== %s starting Kafka =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$K_OUT"
-  # setsid+nohup: own session, no controlling terminal; stdin/stdout/stderr are
-  # files so the caller's pipes are not held open; fd 9 (our lock) is closed.
-  # (setsid does not fork here because a background job is not a group leader,
-  # so $! is the JVM's pid; the /proc marker check below double-checks.)
-  # shellcheck disable=SC2046  # heap options are intentionally word-split
-  setsid nohup "$KAFKA_JAVA" $(heap_opts "$KAFKA_HEAP") \
-    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
-    -XX:HeapDumpPath="$K_DIR" -XX:ErrorFile="$K_DIR/hs_err_pid%p.log" \
-    -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_DIR" \
-    "$K_MARKER" \
-    -cp "$(<"$K_CP_FILE")" kafka.Kafka "$K_PROPS" \
-    >>"$K_OUT" 2>&1 </dev/null 9>&- &
-  echo $! >"$K_PID"
+  local i dir log4j
+  for i in "${KAFKA_START_NODES[@]}"; do
+    dir=$(kafka_node_dir "$i"); log4j=$K_LOG4J
+    ((i == 1)) || log4j="$dir/log4j2.properties"
+    say "starting Kafka $KAFKA_VERSION broker $i on 127.0.0.1:$(kafka_node_port "$i") (log: $(kafka_node_log "$i"))"
+    printf '\n===== %s starting Kafka =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$(kafka_node_out "$i")"
+    # setsid+nohup: own session, no controlling terminal; stdin/stdout/stderr are
+    # files so the caller's pipes are not held open; fd 9 (our lock) is closed.
+    # (setsid does not fork here because a background job is not a group leader,
+    # so $! is the JVM's pid; the /proc marker check below double-checks.)
+    # shellcheck disable=SC2046  # heap options are intentionally word-split
+    setsid nohup "$KAFKA_JAVA" $(heap_opts "$KAFKA_HEAP") \
+      -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+      -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+      -XX:HeapDumpPath="$dir" -XX:ErrorFile="$dir/hs_err_pid%p.log" \
+      -Djava.awt.headless=true \
+      -Dlog4j2.configurationFile="$log4j" -Dkafka.logs.dir="$dir" \
+      "$(kafka_node_marker "$i")" \
+      -cp "$(<"$K_CP_FILE")" kafka.Kafka "$(kafka_node_props "$i")" \
+      >>"$(kafka_node_out "$i")" 2>&1 </dev/null 9>&- &
+    echo $! >"$(kafka_node_pidfile "$i")"
+  done
 }
 
 # Healthy = the port accepts connections and the broker answers an ApiVersions
@@ -658,7 +755,8 @@ kafka_health_probe() {
     -Dlog4j2.configurationFile="$K_TOOLS_LOG4J" -cp "$(<"$K_CP_FILE")" \
     org.apache.kafka.tools.BrokerApiVersionsCommand \
     --bootstrap-server "$KAFKA_BOOTSTRAP" --command-config "$K_TOOLS_CLIENT" \
-    </dev/null 2>/dev/null | grep -q "^$KAFKA_BOOTSTRAP"
+    </dev/null 2>/dev/null | { if ((KAFKA_BROKERS == 1)); then grep -q "^$KAFKA_BOOTSTRAP"; else
+      [[ $(grep -c "^127\.0\.0\.1:[0-9]* (id: [0-9]* rack" || true) -eq $KAFKA_BROKERS ]]; fi; }
 }
 kafka_healthy() { port_open "$KAFKA_PORT" && kafka_health_probe; }
 
@@ -743,6 +841,41 @@ es_prepare_user() {
     || die "user '$ES_USER' cannot read $E_HOME or write $E_DATA; check their permissions"
 }
 
+# Discovery: single-node for one node; else node 1 is the only master-eligible node (it bootstraps the cluster) and
+# the others hold data, so a drill can kill a data node without losing the elected master.
+es_discovery_config() {
+  local i=$1 j seeds=""
+  if ((ES_NODES == 1)); then echo "discovery.type: single-node"; return; fi
+  for ((j = 1; j <= ES_NODES; j++)); do seeds+="${seeds:+, }\"127.0.0.1:$(es_node_tport "$j")\""; done
+  echo "discovery.seed_hosts: [$seeds]"
+  if ((i == 1)); then echo "cluster.initial_master_nodes: [\"bulwark-local-1\"]"; else echo "node.roles: [data, ingest]"; fi
+}
+
+# Elasticsearch node i >= 2: its own config folder (a copy of node 1's), data, logs and temp folders.
+es_write_node_config() {
+  local i=$1 dir; dir=$(es_node_dir "$i")
+  mkdir -p "$dir/data" "$dir/logs" "$dir/tmp"
+  rm -rf "$dir/config"; cp -r "$E_HOME/config" "$dir/config"
+  {
+    echo "# Generated by deploy/local/stack.sh on every 'up'; edits are overwritten."
+    echo "cluster.name: bulwark-local"
+    echo "node.name: bulwark-local-$i"
+    echo "network.host: 127.0.0.1"
+    echo "http.port: $(es_node_port "$i")"
+    echo "transport.port: $(es_node_tport "$i")"
+    es_discovery_config "$i"
+    echo "path.data: $dir/data"
+    echo "path.logs: $dir/logs"
+    echo "cluster.routing.allocation.disk.threshold_enabled: false"
+    echo "action.destructive_requires_name: false"
+    [[ -d $E_HOME/modules/x-pack-security ]] && echo "xpack.security.enabled: false"
+    true
+  } >"$dir/config/elasticsearch.yml"
+  sed -i "s#^-XX:HeapDumpPath=.*#-XX:HeapDumpPath=$dir/logs#; s#^-XX:ErrorFile=.*#-XX:ErrorFile=$dir/logs/hs_err_pid%p.log#" \
+    "$dir/config/jvm.options.d/bulwark.options"
+  [[ $(id -u) -ne 0 ]] || chown -R "$ES_USER:" "$dir"
+}
+
 es_write_config() {
   local conf="$E_HOME/config"
   mkdir -p "$E_DATA" "$E_LOGS" "$E_TMP" "$conf/jvm.options.d"
@@ -753,7 +886,7 @@ es_write_config() {
     echo "network.host: 127.0.0.1"
     echo "http.port: $ES_PORT"
     echo "transport.port: $ES_TRANSPORT_PORT"
-    echo "discovery.type: single-node"
+    es_discovery_config 1
     echo "path.data: $E_DATA"
     echo "path.logs: $E_LOGS"
     echo "cluster.routing.allocation.disk.threshold_enabled: false"
@@ -855,23 +988,30 @@ es_start() {
   local jdk; jdk=$(es_find_jdk)
   es_prepare_user
   es_write_config
-  rm -f "$E_PID"
-  # The launcher probes JVM flags in "final-flags*" temp dirs and leaves them behind
-  # (the distribution's relative gc.log path lands there); CLI_JAVA_OPTS below keeps
-  # them in our tmp folder, and they are cleared on each start.
-  rm -rf "$E_TMP"/final-flags*
-  say "starting Elasticsearch $ES_VERSION on $ES_URL with JDK $jdk (log: $E_LOG)"
-  printf '\n===== %s starting Elasticsearch =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$E_OUT"
-  local -a as_user; mapfile -d '' as_user < <(es_as_user)
-  # -d: the launcher exits once the node has started; -p: the node writes its pid.
-  # The environment is cleared so CI/IDE variables (JAVA_TOOL_OPTIONS...) do not leak in.
-  setsid nohup "${as_user[@]}" env -i -C "$E_DIR" \
-    PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" LANG=C.UTF-8 \
-    ES_JAVA_HOME="$jdk" ES_PATH_CONF="$E_HOME/config" ES_TMPDIR="$E_TMP" \
-    ES_JAVA_OPTS="$E_MARKER" CLI_JAVA_OPTS="-Djava.io.tmpdir=$E_TMP" \
-    "$E_HOME/bin/elasticsearch" -d -p "$E_PID" \
-    >>"$E_OUT" 2>&1 </dev/null 9>&- &
-  ES_LAUNCHER_PID=$!
+  local i conf tmp out pidfile
+  for ((i = 2; i <= ES_NODES; i++)); do es_write_node_config "$i"; done
+  for i in "${ES_START_NODES[@]}"; do
+    conf="$E_HOME/config" tmp=$E_TMP out=$E_OUT pidfile=$(es_node_pidfile "$i")
+    if ((i > 1)); then conf="$(es_node_dir "$i")/config" tmp="$(es_node_dir "$i")/tmp" out="$(es_node_dir "$i")/es.out"; fi
+    rm -f "$pidfile"
+    # The launcher probes JVM flags in "final-flags*" temp dirs and leaves them behind
+    # (the distribution's relative gc.log path lands there); CLI_JAVA_OPTS below keeps
+    # them in our tmp folder, and they are cleared on each start.
+    rm -rf "$tmp"/final-flags*
+    say "starting Elasticsearch $ES_VERSION$(when "ES_NODES > 1" " node $i") on" \
+      "$(if es_secure; then echo https; else echo http; fi)://127.0.0.1:$(es_node_port "$i") with JDK $jdk"
+    printf '\n===== %s starting Elasticsearch =====\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$out"
+    local -a as_user; mapfile -d '' as_user < <(es_as_user)
+    # -d: the launcher exits once the node has started; -p: the node writes its pid.
+    # The environment is cleared so CI/IDE variables (JAVA_TOOL_OPTIONS...) do not leak in.
+    setsid nohup "${as_user[@]}" env -i -C "$E_DIR" \
+      PATH=/usr/local/bin:/usr/bin:/bin HOME="$E_DIR" LANG=C.UTF-8 \
+      ES_JAVA_HOME="$jdk" ES_PATH_CONF="$conf" ES_TMPDIR="$tmp" \
+      ES_JAVA_OPTS="$(es_node_marker "$i")" CLI_JAVA_OPTS="-Djava.io.tmpdir=$tmp" \
+      "$E_HOME/bin/elasticsearch" -d -p "$pidfile" \
+      >>"$out" 2>&1 </dev/null 9>&- &
+    if ((i == 1)); then ES_LAUNCHER_PID=$!; fi
+  done
 }
 
 es_health() { # prints green/yellow/red, or nothing if unreachable
@@ -880,7 +1020,14 @@ es_health() { # prints green/yellow/red, or nothing if unreachable
     | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true
 }
 
-es_healthy() { local h; h=$(es_health); [[ $h == green || $h == yellow ]]; }
+es_healthy() {
+  local h; h=$(es_health); [[ $h == green || $h == yellow ]] || return 1
+  ((ES_NODES == 1)) && return 0
+  local -a opts; mapfile -d '' opts < <(es_curl_opts)
+  local n; n=$(curl -sS -m 5 "${opts[@]}" "$ES_URL/_cluster/health" 2>/dev/null \
+    | sed -n 's/.*"number_of_nodes":\([0-9]*\).*/\1/p' || true)
+  [[ ${n:-0} -ge $ES_NODES ]]
+}
 
 # ----------------------------------------------------------------------------
 # Commands
@@ -919,10 +1066,17 @@ component_arg() {
 }
 
 cmd_up() {
-  local only=all secure=false a
-  for a in "$@"; do
+  local only=all secure=false a brokers="" es_nodes=""
+  while (($#)); do
+    a=$1; shift
     case $a in
       --secure) secure=true ;;
+      --brokers=*) brokers=${a#*=} ;;
+      --es-nodes=*) es_nodes=${a#*=} ;;
+      --brokers|--es-nodes)
+        (($#)) || die "$EXIT_USAGE" "$a needs a number"
+        if [[ $a == --brokers ]]; then brokers=$1; else es_nodes=$1; fi
+        shift ;;
       -*) die "$EXIT_USAGE" "unknown option for up: $a" ;;
       *) [[ $only == all ]] || die "$EXIT_USAGE" "'up' takes at most one component (kafka or es)"
          only=$(component_arg up "$a") ;;
@@ -931,39 +1085,54 @@ cmd_up() {
   require_cmd curl "install it (apt-get install curl)"
   require_cmd flock "install util-linux"
   take_lock
-
-  local kafka_pid es_pid start_kafka=false start_es=false
-  ES_LAUNCHER_PID=""
-  if [[ $only == kafka ]]; then
-    :
-  elif es_pid=$(find_pid "$E_PID" "$E_MARKER"); then
-    say "Elasticsearch already running (pid $es_pid) on $ES_URL"
-  else
-    [[ -f $E_PID ]] && { say "removing stale Elasticsearch pid file"; rm -f "$E_PID"; }
-    start_es=true
+  set_topology "$brokers" "$es_nodes"
+  if $secure && ((KAFKA_BROKERS > 1 || ES_NODES > 1)); then
+    die "$EXIT_USAGE" "--secure runs one broker and one Elasticsearch node (this stack has $KAFKA_BROKERS and $ES_NODES)"
   fi
-  if [[ $only == es ]]; then
-    :
-  elif kafka_pid=$(find_pid "$K_PID" "$K_MARKER"); then
-    say "Kafka already running (pid $kafka_pid) on $KAFKA_BOOTSTRAP"
-    echo "$kafka_pid" >"$K_PID"
-  else
-    [[ -f $K_PID ]] && { say "removing stale Kafka pid file"; rm -f "$K_PID"; }
-    start_kafka=true
+
+  local pid start_kafka=false start_es=false i
+  ES_LAUNCHER_PID=""
+  KAFKA_START_NODES=() ES_START_NODES=()
+  if [[ $only != kafka ]]; then
+    for ((i = 1; i <= ES_NODES; i++)); do
+      if pid=$(find_pid "$(es_node_pidfile "$i")" "$(es_node_marker "$i")"); then
+        say "Elasticsearch $(when "ES_NODES > 1" "node $i ")already running (pid $pid) on http://127.0.0.1:$(es_node_port "$i")"
+      else
+        [[ -f $(es_node_pidfile "$i") ]] && { say "removing stale Elasticsearch pid file"; rm -f "$(es_node_pidfile "$i")"; }
+        ES_START_NODES+=("$i")
+      fi
+    done
+    if ((${#ES_START_NODES[@]})); then start_es=true; fi
+  fi
+  if [[ $only != es ]]; then
+    for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+      if pid=$(find_pid "$(kafka_node_pidfile "$i")" "$(kafka_node_marker "$i")"); then
+        say "Kafka $(when "KAFKA_BROKERS > 1" "broker $i ")already running (pid $pid) on 127.0.0.1:$(kafka_node_port "$i")"
+        echo "$pid" >"$(kafka_node_pidfile "$i")"
+      else
+        [[ -f $(kafka_node_pidfile "$i") ]] && { say "removing stale Kafka pid file"; rm -f "$(kafka_node_pidfile "$i")"; }
+        KAFKA_START_NODES+=("$i")
+      fi
+    done
+    if ((${#KAFKA_START_NODES[@]})); then start_kafka=true; fi
   fi
 
   # Check every port before starting anything, so a conflict leaves nothing behind.
   if $start_kafka; then
     init_kafka_java
-    ensure_port_free "$KAFKA_PORT" "Kafka" BULWARK_KAFKA_PORT
-    ensure_port_free "$KAFKA_CONTROLLER_PORT" "Kafka controller" BULWARK_KAFKA_CONTROLLER_PORT
+    for i in "${KAFKA_START_NODES[@]}"; do
+      ensure_port_free "$(kafka_node_port "$i")" "Kafka broker $i" BULWARK_KAFKA_PORT
+      ensure_port_free "$(kafka_node_cport "$i")" "Kafka controller $i" BULWARK_KAFKA_CONTROLLER_PORT
+    done
     if $secure || kafka_secure; then
       ensure_port_free "$KAFKA_MTLS_PORT" "Kafka mutual-TLS" BULWARK_KAFKA_MTLS_PORT
     fi
   fi
   if $start_es; then
-    ensure_port_free "$ES_PORT" "Elasticsearch HTTP" BULWARK_ES_PORT
-    ensure_port_free "$ES_TRANSPORT_PORT" "Elasticsearch transport" BULWARK_ES_TRANSPORT_PORT
+    for i in "${ES_START_NODES[@]}"; do
+      ensure_port_free "$(es_node_port "$i")" "Elasticsearch HTTP $i" BULWARK_ES_PORT
+      ensure_port_free "$(es_node_tport "$i")" "Elasticsearch transport $i" BULWARK_ES_TRANSPORT_PORT
+    done
     es_find_jdk >/dev/null   # fail before fetching if there is no JDK >= 21
     es_check_user
   fi
@@ -996,9 +1165,31 @@ cmd_up() {
   client_env
 }
 
+# set_topology BROKERS ES_NODES (either empty: keep): validates, refuses to change the shape of existing data, and
+# records it in $TOPOLOGY_FILE so later commands (down, status, env) know every node.
+set_topology() {
+  local brokers=${1:-$KAFKA_BROKERS} es_nodes=${2:-$ES_NODES}
+  [[ $brokers =~ ^[1-5]$ ]] || die "$EXIT_USAGE" "--brokers must be 1 to 5, not '$brokers'"
+  [[ $es_nodes =~ ^[1-3]$ ]] || die "$EXIT_USAGE" "--es-nodes must be 1 to 3, not '$es_nodes'"
+  if ((brokers != KAFKA_BROKERS)) && [[ -f $K_DATA/meta.properties ]]; then
+    die "the Kafka data in $K_DATA was made with $KAFKA_BROKERS broker(s), not $brokers; run" \
+      "'down --purge' first to start a new cluster"
+  fi
+  if ((es_nodes != ES_NODES)) && [[ -d $E_DATA && -n $(ls -A "$E_DATA" 2>/dev/null) ]]; then
+    die "the Elasticsearch data in $E_DATA was made with $ES_NODES node(s), not $es_nodes; run 'down --purge' first"
+  fi
+  KAFKA_BROKERS=$brokers ES_NODES=$es_nodes
+  if ((KAFKA_BROKERS > 1 || ES_NODES > 1)) || [[ -f $TOPOLOGY_FILE ]]; then
+    mkdir -p "$BULWARK_HOME"
+    printf 'brokers=%s\nes_nodes=%s\n' "$KAFKA_BROKERS" "$ES_NODES" >"$TOPOLOGY_FILE"
+  fi
+  set_bootstrap
+}
+
 # What a client needs to reach the stack, as variables.
 client_env() {
   echo "BULWARK_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+  ((KAFKA_BROKERS == 1)) || echo "BULWARK_TOPIC_REPLICATION=$(kafka_replication)"
   if kafka_secure; then
     echo "BULWARK_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
     echo "BULWARK_KAFKA_CA_FILE=$S_CA_PEM"
@@ -1022,10 +1213,14 @@ wait_for_health() { # wait_for_health [all|kafka|es]: the components to wait for
   while :; do
     elapsed=$((SECONDS - t0))
     if ! $k_ok; then
-      if ! find_pid "$K_PID" "$K_MARKER" >/dev/null; then
+      local dead=0 i
+      for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+        find_pid "$(kafka_node_pidfile "$i")" "$(kafka_node_marker "$i")" >/dev/null || { dead=$i; break; }
+      done
+      if ((dead)); then
         $tty && printf '\n' >&2
-        show_failure "$K_LOG" "$K_OUT"
-        die "$EXIT_UNHEALTHY" "Kafka exited during start-up (logs above: $K_LOG, $K_OUT).
+        show_failure "$(kafka_node_log "$dead")" "$(kafka_node_out "$dead")"
+        die "$EXIT_UNHEALTHY" "Kafka$(when "KAFKA_BROKERS > 1" " broker $dead") exited during start-up (logs above: $(kafka_node_log "$dead"), $(kafka_node_out "$dead")).
         Fix the cause and run '$(basename "$0") up' again ('$(basename "$0") down' stops what is still
         running; 'down --purge' also wipes the data)."
       fi
@@ -1085,26 +1280,36 @@ cmd_down() {
       --purge) purge=true ;;
       --kill) now=true ;;
       -*) die "$EXIT_USAGE" "unknown option for down: $a" ;;
+      kafka-[0-9]|es-[0-9])
+         [[ $only == all ]] || die "$EXIT_USAGE" "'down' takes at most one component"
+         only=$a ;;
       *) [[ $only == all ]] || die "$EXIT_USAGE" "'down' takes at most one component"
          only=$(component_arg down "$a") ;;
     esac
   done
   require_cmd flock "install util-linux"
   take_lock
-  local pids=() k_pid e_pid p
-  if [[ $only != es ]]; then
-    if k_pid=$(find_pid "$K_PID" "$K_MARKER"); then
-      say "stopping Kafka (pid $k_pid)"; pids+=("$k_pid")
+  local pids=() pid p i name
+  # One node ('down --kill kafka-2', for drills) or every node of a component.
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    [[ $only == all || $only == kafka || $only == "kafka-$i" ]] || continue
+    name="Kafka$(when "KAFKA_BROKERS > 1" " broker $i")"
+    if pid=$(find_pid "$(kafka_node_pidfile "$i")" "$(kafka_node_marker "$i")"); then
+      say "stopping $name (pid $pid)"; pids+=("$pid")
     else
-      say "Kafka is not running"
+      say "$name is not running"
     fi
-  fi
-  if [[ $only != kafka ]]; then
-    if e_pid=$(find_pid "$E_PID" "$E_MARKER"); then
-      say "stopping Elasticsearch (pid $e_pid)"; pids+=("$e_pid")
+  done
+  for ((i = 1; i <= ES_NODES; i++)); do
+    [[ $only == all || $only == es || $only == "es-$i" ]] || continue
+    name="Elasticsearch$(when "ES_NODES > 1" " node $i")"
+    if pid=$(find_pid "$(es_node_pidfile "$i")" "$(es_node_marker "$i")"); then
+      say "stopping $name (pid $pid)"; pids+=("$pid")
     else
-      say "Elasticsearch is not running"
+      say "$name is not running"
     fi
+  done
+  if [[ $only == all || $only == es ]]; then
     # Also stop an Elasticsearch launcher that is still waiting for its node.
     for p in $(pids_with_arg -s "-Des.path.home=$E_DIR/home-"); do
       [[ " ${pids[*]} " == *" $p "* ]] || pids+=("$p")
@@ -1120,51 +1325,71 @@ cmd_down() {
   else
     terminate_pids "${pids[@]}"
   fi
-  [[ $only == es ]] || rm -f "$K_PID"
-  [[ $only == kafka ]] || rm -f "$E_PID"
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    if [[ $only == all || $only == kafka || $only == "kafka-$i" ]]; then rm -f "$(kafka_node_pidfile "$i")"; fi
+  done
+  for ((i = 1; i <= ES_NODES; i++)); do
+    if [[ $only == all || $only == es || $only == "es-$i" ]]; then rm -f "$(es_node_pidfile "$i")"; fi
+  done
   if $purge; then
+    [[ $only == all || $only == kafka || $only == es ]] || die "$EXIT_USAGE" "--purge takes all, kafka or es, not one node"
     say "purging data and logs under $BULWARK_HOME (cached downloads are kept)"
     [[ $only == es ]] || rm -rf "$K_DATA" "$K_LOG" "$K_LOG".* "$K_OUT" "$K_DIR/format.log" "$S_MARK" "$S_CREDENTIALS" \
       "$S_BROKER_P12" "$S_DIR/kafka-broker.pem"
     [[ $only != all ]] || rm -rf "$S_DIR"
     [[ $only == kafka ]] || rm -rf "$E_DATA" "$E_LOGS" "$E_TMP" "$E_OUT" "$S_ES_MARK" "$S_ES_CREDENTIALS" \
       "$S_DIR/es-http.key" "$S_DIR/es-http.crt" "$S_DIR/es-curl.conf"
+    [[ $only == es ]] || rm -rf "$K_DIR"/node-* "$K_DIR/cluster.id"
+    [[ $only == kafka ]] || rm -rf "$E_DIR"/node-*
+    [[ $only != all ]] || rm -f "$TOPOLOGY_FILE"
   fi
   case $only in
     all) say "stack is down" ;;
     kafka) say "Kafka is down (Elasticsearch left alone)" ;;
     es) say "Elasticsearch is down (Kafka left alone)" ;;
+    *) say "$only is down (the rest left alone; 'up' starts it again)" ;;
   esac
 }
 
 cmd_status() {
   [[ $# -eq 0 ]] || die "$EXIT_USAGE" "'status' takes no arguments"
-  local healthy=true pid state reach health
-  # Kafka
-  if pid=$(find_pid "$K_PID" "$K_MARKER"); then state=running; else state=stopped; pid=-; fi
-  reach=no
-  # (The subshell tries first, so a missing Java cannot abort 'status'.)
-  if [[ $state == running && -s ${K_CP_FILE:-} ]] && (init_kafka_java) 2>/dev/null; then
+  local healthy=true pid state reach health i port note cluster_ok=false
+  # Kafka: one line per broker; the cluster answers when every broker does.
+  if find_pid "$K_PID" "$K_MARKER" >/dev/null && [[ -s ${K_CP_FILE:-} ]] && (init_kafka_java) 2>/dev/null; then
+    # (The subshell tries first, so a missing Java cannot abort 'status'.)
     init_kafka_java
-    kafka_healthy && reach=yes
+    port_open "$KAFKA_PORT" && kafka_health_probe && cluster_ok=true
   fi
-  [[ $reach == yes ]] || healthy=false
-  local note=""
-  if [[ $state == stopped ]] && port_open "$KAFKA_PORT"; then note="  (port $KAFKA_PORT is used by another process)"; fi
-  printf '%-13s %-8s pid=%-8s endpoint=%-26s reachable=%s%s\n' \
-    kafka "$state" "$pid" "$KAFKA_BOOTSTRAP" "$reach" "$note"
-  # Elasticsearch
-  if pid=$(find_pid "$E_PID" "$E_MARKER"); then state=running; else state=stopped; pid=-; fi
-  health=unreachable
-  if [[ $state == running ]]; then
-    health=$(curl -sS -m 5 "$ES_URL/_cluster/health" 2>/dev/null | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true)
-    [[ -n $health ]] || health=unreachable
-  fi
-  [[ $health == green || $health == yellow ]] || healthy=false
-  note=""
-  if [[ $state == stopped ]] && port_open "$ES_PORT"; then note="  (port $ES_PORT is used by another process)"; fi
-  printf '%-13s %-8s pid=%-8s endpoint=%-26s health=%s%s\n' \
-    elasticsearch "$state" "$pid" "$ES_URL" "$health" "$note"
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    port=$(kafka_node_port "$i")
+    if pid=$(find_pid "$(kafka_node_pidfile "$i")" "$(kafka_node_marker "$i")"); then state=running; else state=stopped; pid=-; fi
+    reach=no
+    if [[ $state == running ]] && port_open "$port" && { $cluster_ok || ((KAFKA_BROKERS > 1)); }; then reach=yes; fi
+    [[ $reach == yes ]] || healthy=false
+    note=""
+    if [[ $state == stopped ]] && port_open "$port"; then note="  (port $port is used by another process)"; fi
+    printf '%-16s %-8s pid=%-8s endpoint=%-26s reachable=%s%s\n' \
+      "$(kafka_node_name "$i")" "$state" "$pid" "$(when "KAFKA_BROKERS == 1" "$KAFKA_BOOTSTRAP")$(when "KAFKA_BROKERS > 1" "127.0.0.1:$port")" \
+      "$reach" "$note"
+  done
+  ((KAFKA_BROKERS == 1)) || $cluster_ok || healthy=false
+  # Elasticsearch: one line per node, each with the health its own HTTP port reports.
+  for ((i = 1; i <= ES_NODES; i++)); do
+    port=$(es_node_port "$i")
+    if pid=$(find_pid "$(es_node_pidfile "$i")" "$(es_node_marker "$i")"); then state=running; else state=stopped; pid=-; fi
+    health=unreachable
+    if [[ $state == running ]]; then
+      local -a opts; mapfile -d '' opts < <(es_curl_opts)
+      health=$(curl -sS -m 5 "${opts[@]}" "${ES_URL%:*}:$port/_cluster/health" 2>/dev/null \
+        | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true)
+      [[ -n $health ]] || health=unreachable
+    fi
+    [[ $health == green || $health == yellow ]] || healthy=false
+    note=""
+    if [[ $state == stopped ]] && port_open "$port"; then note="  (port $port is used by another process)"; fi
+    printf '%-16s %-8s pid=%-8s endpoint=%-26s health=%s%s\n' \
+      "$(es_node_name "$i")" "$state" "$pid" "${ES_URL%:*}:$port" "$health" "$note"
+  done
   $healthy || exit "$EXIT_UNHEALTHY"
 }
 

@@ -18,7 +18,10 @@ import picocli.CommandLine.ParentCommand;
         description = {"Manage the local stack: a KRaft Kafka broker and an Elasticsearch node on 127.0.0.1.",
                 "up [--secure]: fetch (through Maven, cached), start, wait for health, create the topics. Idempotent.",
                 "  --secure: Kafka with TLS only, a SCRAM user per component and their ACLs (docs/security.md).",
-                "down: stop both (data kept; 'down --purge' deletes it). status: health of each. logs: log locations."})
+                "  --brokers 3 --es-nodes 2: a three-broker KRaft cluster and a two-node Elasticsearch cluster "
+                        + "(docs/operating.md).",
+                "down: stop both (data kept; 'down --purge' deletes it; 'down --kill kafka-2' kills one broker). "
+                        + "status: every process with its pid and health. logs: log locations."})
 final class LocalCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -68,6 +71,10 @@ final class LocalCommand implements Callable<Integer> {
                     BulwarkCommand.say("Kafka is secured; every component has its own user and ACLs. Clients need the "
                             + "settings of './bulwark local env': set -a; eval \"$(./bulwark local env)\"; set +a");
                 } else {
+                    if (stack.brokers() >= 3 && config.kafka.replicationFactor == 1) {
+                        // A multi-broker stack: Bulwark's topics survive a broker, as its internal ones do.
+                        config.kafka.replicationFactor = 3;
+                    }
                     BulwarkRuntime.ensureTopics(config);
                 }
                 BulwarkCommand.say("ready: Kafka " + stack.kafkaBootstrap() + ", Elasticsearch " + stack.elasticsearchUrl()

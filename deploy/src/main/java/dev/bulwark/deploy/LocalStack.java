@@ -41,9 +41,40 @@ public record LocalStack(Path repoRoot, Path home, int kafkaPort, int kafkaContr
         return new LocalStack(repoRoot, repoRoot.resolve(".bulwark"), 9092, 9093, 9200, 9300);
     }
 
-    /** Kafka bootstrap servers of this stack. */
+    /** Kafka bootstrap servers of this stack: every broker of it. */
     public String kafkaBootstrap() {
-        return "127.0.0.1:" + kafkaPort;
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < brokers(); i++) {
+            list.append(i == 0 ? "" : ",").append("127.0.0.1:").append(kafkaPort + 100 * i);
+        }
+        return list.toString();
+    }
+
+    /** How many brokers the stack was made with ({@code up --brokers N}, kept in {@code <home>/topology}); 1 by default. */
+    public int brokers() {
+        return topology("brokers");
+    }
+
+    /** How many Elasticsearch nodes the stack was made with ({@code up --es-nodes N}); 1 by default. */
+    public int elasticsearchNodes() {
+        return topology("es_nodes");
+    }
+
+    private int topology(String key) {
+        Path file = home.resolve("topology");
+        if (!Files.isRegularFile(file)) {
+            return 1;
+        }
+        try {
+            for (String line : Files.readAllLines(file)) {
+                if (line.startsWith(key + "=")) {
+                    return Integer.parseInt(line.substring(key.length() + 1).trim());
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException("cannot read the stack's topology in " + file + ": " + e.getMessage(), e);
+        }
+        return 1;
     }
 
     /** Elasticsearch URL of this stack. */

@@ -88,7 +88,9 @@ public record FindingIndex(String prefix) {
                 .priority(200L)
                 .meta("managed_by", co.elastic.clients.json.JsonData.of("bulwark"))
                 .template(template -> template
-                        .settings(s -> s.numberOfShards("1").numberOfReplicas("0"))
+                        // One replica once a second node can hold it (none on a single node, which stays green):
+                        // losing a node then loses no finding.
+                        .settings(s -> s.numberOfShards("1").autoExpandReplicas("0-1"))
                         .aliases(alias(), a -> a)
                         .mappings(mappings())));
         TypeMapping mappings = mappings();
