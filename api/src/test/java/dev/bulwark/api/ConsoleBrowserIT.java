@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.function.Function;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -24,8 +23,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -46,28 +43,10 @@ class ConsoleBrowserIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Assumptions.assumeFalse("1".equals(System.getenv("BULWARK_SKIP_BROWSER_TESTS")),
-                "BULWARK_SKIP_BROWSER_TESTS=1: browser test skipped on request");
-        File chromium = new File(System.getenv().getOrDefault("BULWARK_CHROMIUM", "/usr/bin/chromium"));
-        File chromedriver = new File(System.getenv().getOrDefault("BULWARK_CHROMEDRIVER", "/usr/bin/chromedriver"));
-        if (!chromium.canExecute() || !chromedriver.canExecute()) {
-            throw new IllegalStateException("the browser test needs " + chromium + " and " + chromedriver
-                    + " (Debian: apt-get install chromium chromium-driver; ./bulwark test installs them). "
-                    + "Set BULWARK_SKIP_BROWSER_TESTS=1 to skip it deliberately.");
-        }
+        HeadlessChromium.require();
         Files.createDirectories(SCREENSHOTS);
         fixture = new ApiFixture();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-features=Translate,OptimizationHints,MediaRouter", "--lang=en-US");
-        // An explicit driver path: Selenium Manager never runs, nothing is downloaded.
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver)
-                .usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+        driver = HeadlessChromium.start();
     }
 
     @AfterAll

@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.function.Function;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,8 +24,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -58,15 +55,7 @@ class ConsoleSignInBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Assumptions.assumeFalse("1".equals(System.getenv("BULWARK_SKIP_BROWSER_TESTS")),
-                "BULWARK_SKIP_BROWSER_TESTS=1: browser test skipped on request");
-        File chromium = new File(System.getenv().getOrDefault("BULWARK_CHROMIUM", "/usr/bin/chromium"));
-        File chromedriver = new File(System.getenv().getOrDefault("BULWARK_CHROMEDRIVER", "/usr/bin/chromedriver"));
-        if (!chromium.canExecute() || !chromedriver.canExecute()) {
-            throw new IllegalStateException("the browser test needs " + chromium + " and " + chromedriver
-                    + " (Debian: apt-get install chromium chromium-driver; ./bulwark test installs them). "
-                    + "Set BULWARK_SKIP_BROWSER_TESTS=1 to skip it deliberately.");
-        }
+        HeadlessChromium.require();
         Files.createDirectories(SCREENSHOTS);
         provider = OidcProvider.start(TestTokens.scenarios(), dir.resolve("provider"));
         TestCertificates certificates = TestCertificates.create(dir.resolve("tls"), "EC");
@@ -91,18 +80,8 @@ class ConsoleSignInBrowserTest {
         if (api == null) {
             throw last;
         }
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium);
         // The test certificate is not in the browser's trust store; everything else is as for any HTTPS site.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--ignore-certificate-errors", "--window-size=1400,1000", "--no-first-run",
-                "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--disable-features=Translate,OptimizationHints,MediaRouter", "--lang=en-US");
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver)
-                .usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+        driver = HeadlessChromium.start("--ignore-certificate-errors");
     }
 
     @AfterAll

@@ -20,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,28 +83,24 @@ class FailoverDrillIT {
 
     @Test
     void killing9OneBrokerUnderLoadLosesNoAcknowledgedAlert() throws Exception {
-        Drill drill = new Drill(work, "broker");
-        try (RunProcess pipeline = drill.process("pipeline", "ingest,detectors,sink")) {
-            pipeline.start().awaitReady(Duration.ofSeconds(120));
-            Load load = drill.load(pipeline);
-            drill.at(load, 6, "kill -9 of broker 2");
-            assertThat(stack.run("down", "--kill", "kafka-2")).isZero();
-            drill.at(load, 14, "broker 2 restarted");
-            assertThat(stack.run("up", "kafka")).isZero();
-            drill.finish(load);
-        }
+        killOneNodeUnderLoad("broker", "kafka-2", "kafka", "broker 2");
     }
 
     @Test
     void killing9OneElasticsearchNodeUnderLoadLosesNoFinding() throws Exception {
-        Drill drill = new Drill(work, "esnode");
+        killOneNodeUnderLoad("esnode", "es-2", "es", "Elasticsearch node 2");
+    }
+
+    /** The pipeline in one process under load; {@code kill -9} of one node at 6 s, started again at 14 s. */
+    private void killOneNodeUnderLoad(String name, String node, String component, String what) throws Exception {
+        Drill drill = new Drill(work, name);
         try (RunProcess pipeline = drill.process("pipeline", "ingest,detectors,sink")) {
             pipeline.start().awaitReady(Duration.ofSeconds(120));
             Load load = drill.load(pipeline);
-            drill.at(load, 6, "kill -9 of Elasticsearch node 2");
-            assertThat(stack.run("down", "--kill", "es-2")).isZero();
-            drill.at(load, 14, "Elasticsearch node 2 restarted");
-            assertThat(stack.run("up", "es")).isZero();
+            drill.at(load, 6, "kill -9 of " + what);
+            assertThat(stack.run("down", "--kill", node)).isZero();
+            drill.at(load, 14, what + " restarted");
+            assertThat(stack.run("up", component)).isZero();
             drill.finish(load);
         }
     }
@@ -297,10 +291,10 @@ class FailoverDrillIT {
             try {
                 long[] counts = awaitFindings(client);
                 long settled = load.elapsedMillis();
-                long deadLetters = records(topics.deadLetters().name());
+                long deadLetters = KillDrillIT.records(stack, topics.deadLetters().name());
                 System.out.println("[failover drill " + prefix + "] " + String.join("; ", log) + "; findings "
                         + counts[0] + " of " + ALERTS + " folding " + counts[1] + " events, settled at " + settled
-                        + " ms; events on the topic " + records(topics.events().name()) + ", dead letters " + deadLetters);
+                        + " ms; events on the topic " + KillDrillIT.records(stack, topics.events().name()) + ", dead letters " + deadLetters);
                 assertThat(counts[0]).as("interactive-shell findings: one per alert, none lost").isEqualTo(ALERTS);
                 assertThat(counts[1]).as("the sum of their counts: none counted twice").isEqualTo(ALERTS);
                 assertThat(deadLetters).as("dead letters").isZero();
@@ -344,15 +338,6 @@ class FailoverDrillIT {
                 Thread.sleep(1000);
             }
             return last;
-        }
-
-        private long records(String topic) throws Exception {
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.kafkaBootstrap()))) {
-                var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
-                Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-                partitions.forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
-                return admin.listOffsets(latest).all().get().values().stream().mapToLong(info -> info.offset()).sum();
-            }
         }
 
         private static String alert(String container) {

@@ -255,7 +255,7 @@ class KillDrillIT {
     }
 
     /** The sum of a topic's end offsets: its records, and under exactly-once its transaction markers too. */
-    private static long records(LocalStack stack, String topic) throws Exception {
+    static long records(LocalStack stack, String topic) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.kafkaBootstrap()))) {
             var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
             Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
