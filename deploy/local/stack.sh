@@ -1204,6 +1204,15 @@ client_env() {
   fi
 }
 
+# True while broker i runs: its marker is on a live process, or the process just started under the recorded pid is
+# still alive (between fork and the JVM's exec its command line does not show the marker yet).
+kafka_node_alive() {
+  local pidfile pid; pidfile=$(kafka_node_pidfile "$1")
+  find_pid "$pidfile" "$(kafka_node_marker "$1")" >/dev/null && return 0
+  pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]
+}
+
 # Polls both components until healthy; fails fast if one dies.
 wait_for_health() { # wait_for_health [all|kafka|es]: the components to wait for
   local t0=$SECONDS k_ok=false e_ok=false last_report=0 elapsed pid
@@ -1215,7 +1224,7 @@ wait_for_health() { # wait_for_health [all|kafka|es]: the components to wait for
     if ! $k_ok; then
       local dead=0 i
       for ((i = 1; i <= KAFKA_BROKERS; i++)); do
-        find_pid "$(kafka_node_pidfile "$i")" "$(kafka_node_marker "$i")" >/dev/null || { dead=$i; break; }
+        kafka_node_alive "$i" || { dead=$i; break; }
       done
       if ((dead)); then
         $tty && printf '\n' >&2
