@@ -11,9 +11,6 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
-
 import dev.bulwark.schemas.Cidr;
 
 /**
@@ -147,14 +144,13 @@ final class PredicateCompiler {
     }
 
     private static ValueMatcher regex(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
-        int flags = (item.has(SigmaModifier.I) ? Pattern.CASE_INSENSITIVE : 0)
-                | (item.has(SigmaModifier.M) ? Pattern.MULTILINE : 0)
-                | (item.has(SigmaModifier.S) ? Pattern.DOTALL : 0);
         try {
-            return new ValueMatcher.Regex(Pattern.compile(value.text(), flags));
-        } catch (PatternSyntaxException e) {
+            return new ValueMatcher.Regex(PcreRegex.compile(value.text(), item.has(SigmaModifier.I),
+                    item.has(SigmaModifier.M), item.has(SigmaModifier.S)));
+        } catch (PcreRegex.UnsupportedException e) {
             throw new SigmaRuleException(value.location(), "'" + key + "': invalid regular expression '" + value.text()
-                    + "': " + e.getDescription() + " (RE2 syntax: no backreferences or lookaround)");
+                    + "': " + e.getMessage() + " (PCRE matched in linear time: see docs/sigma-engine.md for what is "
+                    + "not supported)");
         }
     }
 

@@ -46,7 +46,10 @@ interface ValueMatcher {
         }
     }
 
-    /** RE2 regular expression searched anywhere in the value (linear time, no catastrophic backtracking). */
+    /**
+     * Regular expression searched anywhere in the value: the rule's PCRE rewritten for RE2 by {@link PcreRegex} (linear
+     * time, no catastrophic backtracking).
+     */
     record Regex(Pattern pattern) implements ValueMatcher {
         @Override
         public boolean test(Object value, SecurityEvent event) {
