@@ -49,6 +49,32 @@ class SigmaModifierTest {
         assertThat(fires(detection, exec("/usr/bin/ncat", "ncat"))).isFalse();
     }
 
+    /** "{@code ?} to replace a single mandatory character": a character outside the BMP is one, not two. */
+    @Test
+    void questionMarkAndStarCountCharactersNotUtf16Units() {
+        String one = """
+                selection:
+                    CommandLine: 'echo ?'
+                condition: selection
+                """;
+        assertThat(fires(one, exec("/bin/echo", "echo \uD83D\uDE00"))).as("U+1F600 is one character").isTrue();
+        assertThat(fires(one, exec("/bin/echo", "echo \uD801\uDC37"))).as("U+10437").isTrue();
+        assertThat(fires(one, exec("/bin/echo", "echo ab"))).isFalse();
+
+        String two = one.replace("'echo ?'", "'echo ??'");
+        assertThat(fires(two, exec("/bin/echo", "echo \uD83D\uDE00"))).isFalse();
+        assertThat(fires(two, exec("/bin/echo", "echo \uD83D\uDE00\uD83D\uDE00"))).isTrue();
+        assertThat(fires(two, exec("/bin/echo", "echo a\uD83D\uDE00"))).isTrue();
+
+        String around = one.replace("'echo ?'", "'echo ?*?'");
+        assertThat(fires(around, exec("/bin/echo", "echo \uD83D\uDE00"))).as("two characters needed").isFalse();
+        assertThat(fires(around, exec("/bin/echo", "echo \uD83D\uDE00x\uD83D\uDE00"))).isTrue();
+
+        String cased = one.replace("CommandLine:", "CommandLine|cased:").replace("'echo ?'", "'echo ?!'");
+        assertThat(fires(cased, exec("/bin/echo", "echo \uD83D\uDE00!"))).isTrue();
+        assertThat(fires(cased, exec("/bin/echo", "echo \uD83D!"))).as("a lone surrogate is one unit too").isTrue();
+    }
+
     @Test
     void backslashEscapesWildcardsAndItself() {
         String literalStar = """
