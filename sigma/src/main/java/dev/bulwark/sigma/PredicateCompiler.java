@@ -281,28 +281,58 @@ final class PredicateCompiler {
         return forms;
     }
 
+    /**
+     * The values of {@code value} with each {@code %name%} replaced by each of its placeholder values (every
+     * combination). A backslash-escaped percent sign ({@code \%}) is a plain {@code %}, and {@code \\}, {@code \*}
+     * and {@code \?} stay escaped for the wildcard parser, so {@code \\%name%} is a backslash and a placeholder.
+     */
     private List<String> expand(SigmaValue value, String key) throws SigmaRuleException {
-        List<String> results = List.of(value.text());
-        Matcher matcher = PLACEHOLDER.matcher(value.text());
-        while (matcher.find()) {
-            String name = matcher.group(1);
-            List<String> replacements = placeholders.get(name);
-            if (replacements == null || replacements.isEmpty()) {
-                throw new SigmaRuleException(value.location(), "'" + key + "': unresolved placeholder %" + name
-                        + "% (define it under 'placeholders' in the field mapping)");
-            }
-            List<String> next = new ArrayList<>();
-            for (String partial : results) {
-                for (String replacement : replacements) {
-                    next.add(partial.replace("%" + name + "%", replacement));
+        String text = value.text();
+        List<String> results = List.of("");
+        StringBuilder literal = new StringBuilder();
+        Matcher placeholder = PLACEHOLDER.matcher(text);
+        int i = 0;
+        while (i < text.length()) {
+            char c = text.charAt(i);
+            if (c == '\\' && i + 1 < text.length()) {
+                char next = text.charAt(i + 1);
+                if (next == '%') {
+                    literal.append('%');
+                    i += 2;
+                } else if (next == '\\' || next == '*' || next == '?') {
+                    literal.append(c).append(next); // still escaped for the wildcard parser
+                    i += 2;
+                } else {
+                    literal.append(c); // a backslash that escapes nothing is itself
+                    i++;
                 }
+            } else if (c == '%' && placeholder.region(i, text.length()).lookingAt()) {
+                String name = placeholder.group(1);
+                List<String> replacements = placeholders.get(name);
+                if (replacements == null || replacements.isEmpty()) {
+                    throw new SigmaRuleException(value.location(), "'" + key + "': unresolved placeholder %" + name
+                            + "% (define it under 'placeholders' in the field mapping)");
+                }
+                List<String> next = new ArrayList<>();
+                for (String partial : results) {
+                    for (String replacement : replacements) {
+                        next.add(partial + literal + replacement);
+                    }
+                }
+                if (next.size() > MAX_VARIANTS) {
+                    throw new SigmaRuleException(value.location(), "'" + key + "': placeholders expand to more than "
+                            + MAX_VARIANTS + " values");
+                }
+                results = next;
+                literal.setLength(0);
+                i = placeholder.end();
+            } else {
+                literal.append(c);
+                i++;
             }
-            if (next.size() > MAX_VARIANTS) {
-                throw new SigmaRuleException(value.location(), "'" + key + "': placeholders expand to more than "
-                        + MAX_VARIANTS + " values");
-            }
-            results = next;
         }
-        return results;
+        List<String> complete = new ArrayList<>(results.size());
+        results.forEach(partial -> complete.add(partial + literal));
+        return complete;
     }
 }

@@ -492,6 +492,52 @@ class SigmaModifierTest {
         assertThat(rules.match(exec("/bin/zsh", "zsh"))).isEmpty();
     }
 
+    /*
+     * "A plain percent character can be used by escaping it with a backslash": field: %name% is literal,
+     * field|expand: %name% a placeholder, field|expand: \%plain%name% the plain value %plain and the placeholder.
+     */
+    @Test
+    void anEscapedPercentInExpandIsAPlainPercent() throws SigmaRuleException {
+        FieldMapping mapping = FieldMapping.defaults().withOverrides("mine.yaml", """
+                placeholders:
+                    admins: [root, admin]
+                """);
+        SigmaEngine engine = SigmaEngine.create(mapping);
+        CompiledRuleSet rules = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|endswith: 'su \\%plain%admins%'
+                condition: selection
+                """));
+        assertThat(rules.match(exec("/bin/su", "su %plainroot"))).hasSize(1);
+        assertThat(rules.match(exec("/bin/su", "su %plainadmin"))).hasSize(1);
+        assertThat(rules.match(exec("/bin/su", "su %plain%admins%"))).isEmpty();
+        assertThat(rules.match(exec("/bin/su", "su \\%plainroot"))).as("the escaping backslash is gone").isEmpty();
+
+        CompiledRuleSet percents = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|endswith: '\\%admins\\% = 100\\%'
+                condition: selection
+                """));
+        assertThat(percents.match(exec("/bin/sh", "echo %admins% = 100%"))).hasSize(1);
+        assertThat(percents.match(exec("/bin/sh", "echo root = 100%"))).isEmpty();
+
+        CompiledRuleSet backslash = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|endswith: 'C:\\\\%admins%'
+                condition: selection
+                """));
+        assertThat(backslash.match(exec("/bin/sh", "dir C:\\root"))).as("an escaped backslash, then the placeholder")
+                .hasSize(1);
+
+        CompiledRuleSet plain = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|endswith: ' %admins%'
+                condition: selection
+                """));
+        assertThat(plain.match(exec("/bin/sh", "echo %admins%"))).as("without expand: literal").hasSize(1);
+        assertThat(plain.match(exec("/bin/sh", "echo root"))).isEmpty();
+    }
+
     @Test
     void unresolvedPlaceholderIsALoadErrorNamingIt() {
         String yaml = SigmaTestSupport.processRule("""
