@@ -1,5 +1,6 @@
 package dev.bulwark.sigma;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import dev.bulwark.schemas.SecurityEvent;
@@ -17,6 +18,7 @@ import dev.bulwark.schemas.SecurityEvent;
 final class CompiledPredicate {
 
     private final String field;
+    private final SourceLocation location;
     private final CompiledField target;
     private final ValueMatcher[] matchers;
     /** The matchers of each listed value (its variants), for {@code |all}. */
@@ -28,6 +30,7 @@ final class CompiledPredicate {
 
     /**
      * @param field the Sigma field name, or null for keywords
+     * @param location where the item is written
      * @param target how to read the field
      * @param values the matchers of each listed value: the variants of one value, any of which may match
      * @param matchesAbsent true when a {@code null} value is among the values
@@ -35,9 +38,10 @@ final class CompiledPredicate {
      * @param negate true with {@code |neq}
      * @param exists the value of {@code |exists}, or null when not used
      */
-    CompiledPredicate(String field, CompiledField target, List<List<ValueMatcher>> values, boolean matchesAbsent,
-                      boolean all, boolean negate, Boolean exists) {
+    CompiledPredicate(String field, SourceLocation location, CompiledField target, List<List<ValueMatcher>> values,
+                      boolean matchesAbsent, boolean all, boolean negate, Boolean exists) {
         this.field = field;
+        this.location = location;
         this.target = target;
         this.values = values.stream().map(v -> v.toArray(ValueMatcher[]::new)).toArray(ValueMatcher[][]::new);
         this.matchers = values.stream().flatMap(List::stream).toArray(ValueMatcher[]::new);
@@ -53,6 +57,51 @@ final class CompiledPredicate {
 
     CompiledField target() {
         return target;
+    }
+
+    SourceLocation location() {
+        return location;
+    }
+
+    /**
+     * The value of this item for every event, when unmapped fields fix it: an item on an unmapped field (always
+     * absent), or one whose every value compares with an unmapped field ({@code fieldref}). Null when it depends on
+     * the event.
+     */
+    Boolean constant() {
+        if (target.alwaysAbsent()) {
+            return (exists != null ? !exists : matchesAbsent) != negate;
+        }
+        if (exists != null || matchesAbsent || values.length == 0) {
+            return null;
+        }
+        boolean anyValueFalse = false;
+        boolean allValuesFalse = true;
+        for (ValueMatcher[] variants : values) {
+            boolean valueFalse = true;
+            for (ValueMatcher variant : variants) {
+                valueFalse &= variant.alwaysFalseBecauseUnmapped() != null;
+            }
+            anyValueFalse |= valueFalse;
+            allValuesFalse &= valueFalse;
+        }
+        // absent: false (no null among the values); present: no value can match (or, with all, one cannot)
+        return (all ? anyValueFalse : allValuesFalse) ? negate : null;
+    }
+
+    /** The unmapped fields this item reads or compares with. */
+    List<String> unmappedFields() {
+        List<String> names = new ArrayList<>();
+        if (target.alwaysAbsent()) {
+            names.add(field);
+        }
+        for (ValueMatcher matcher : matchers) {
+            String name = matcher.alwaysFalseBecauseUnmapped();
+            if (name != null && !names.contains(name)) {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     /** True when the event satisfies this item. */

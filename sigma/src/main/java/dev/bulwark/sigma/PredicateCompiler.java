@@ -60,7 +60,7 @@ final class PredicateCompiler {
             warnings.accept(new RuleProblem(at, null, "'" + key + "': 'all' has no effect on a single value"));
         }
         if (item.has(SigmaModifier.EXISTS)) {
-            return new CompiledPredicate(item.field(), target, List.of(), false, false, false, exists(item, key));
+            return new CompiledPredicate(item.field(), at, target, List.of(), false, false, false, exists(item, key));
         }
         boolean matchesAbsent = false;
         List<List<ValueMatcher>> matchers = new ArrayList<>();
@@ -94,7 +94,7 @@ final class PredicateCompiler {
                 matchers.add(variants);
             }
         }
-        return new CompiledPredicate(item.field(), target, matchers, matchesAbsent, all, negate, null);
+        return new CompiledPredicate(item.field(), at, target, matchers, matchesAbsent, all, negate, null);
     }
 
     private static String describe(FieldPredicate item) {
@@ -177,9 +177,14 @@ final class PredicateCompiler {
         if (!(value.value() instanceof String name) || name.isBlank()) {
             throw new SigmaRuleException(value.location(), "'" + key + "' needs a field name, not '" + value.text() + "'");
         }
+        if (name.indexOf('*') >= 0 || name.indexOf('?') >= 0) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' names the field '" + name + "', which has a "
+                    + "wildcard: fieldref compares with one field, named exactly, and no field is named with a wildcard, "
+                    + "so this item could never be true");
+        }
         CompiledField other = fields.field(name, value.location());
         SigmaModifier mode = item.modifiers().stream().filter(POSITIONS::contains).findFirst().orElse(null);
-        return new ValueMatcher.FieldRef(other.accessor(), mode, item.has(SigmaModifier.CASED));
+        return new ValueMatcher.FieldRef(name, other.accessor(), mode, item.has(SigmaModifier.CASED));
     }
 
     /** The string patterns of one value after every transformation. */
