@@ -116,6 +116,17 @@ class SigmaRegexTest {
         assertThat(fires("", "x{2,}", "x")).isFalse();
         assertThat(fires("", "a{x}", "a{x}")).as("not a quantifier: literal").isTrue();
         assertThat(fires("", "(?<name>ab)+c", "ababc")).isTrue();
+        assertThat(fires("", "(?P<name>ab)(?''other''c)", "abc")).as("'' is a quote in YAML").isTrue();
+        assertThat(fires("", "[[:digit:]]{3}[[:^alpha:]]", "123-")).isTrue();
+        assertThat(fires("", "[[:digit:]]{3}[[:^alpha:]]", "123a")).isFalse();
+        assertThat(fires("", "\\p{Lu}\\p{Ll}", "x Ég")).isTrue();
+        assertThat(fires("", "\\p{Lu}\\p{Ll}", "x éG")).isFalse();
+        assertThat(fires("", "a\\eb", "a\u001Bb")).isTrue();
+        assertThat(fires("", "(?U)a+b", "aab")).as("ungreedy: the same texts match").isTrue();
+        assertThat(fires("|i", "A(?-i)B", "aB")).isTrue();
+        assertThat(fires("|i", "A(?-i)B", "ab")).isFalse();
+        assertThat(fires("", "(?i:A)B", "aB")).isTrue();
+        assertThat(fires("", "(?i:A)B", "ab")).isFalse();
     }
 
     // ---------------------------------------------------------------- refused: cannot be matched as PCRE would
