@@ -28,14 +28,16 @@ final class CompiledDetection {
     private final boolean[] positive;
     private final Expr condition;
     private final Set<PrefilterAtom> prefilter;
+    private final List<CompiledPredicate> neverTrueBecauseOf;
 
     private CompiledDetection(String[] names, CompiledPredicate[][][] selections, boolean[] positive, Expr condition,
-                              Set<PrefilterAtom> prefilter) {
+                              Set<PrefilterAtom> prefilter, List<CompiledPredicate> neverTrueBecauseOf) {
         this.names = names;
         this.selections = selections;
         this.positive = positive;
         this.condition = condition;
         this.prefilter = prefilter;
+        this.neverTrueBecauseOf = neverTrueBecauseOf;
     }
 
     /**
@@ -67,7 +69,28 @@ final class CompiledDetection {
         markPositive(detection.condition(), names, positive, false);
         Expr condition = expr(detection.condition(), names, selections);
         Set<PrefilterAtom> prefilter = atoms(detection.condition(), names, selections);
-        return new CompiledDetection(names.toArray(String[]::new), selections, positive, condition, prefilter);
+        List<CompiledPredicate> fixed = new ArrayList<>();
+        if (constant(detection.condition(), names, selections) == Boolean.FALSE) {
+            for (CompiledPredicate[][] selection : selections) {
+                for (CompiledPredicate[] alternative : selection) {
+                    for (CompiledPredicate item : alternative) {
+                        if (item.constant() != null) {
+                            fixed.add(item);
+                        }
+                    }
+                }
+            }
+        }
+        return new CompiledDetection(names.toArray(String[]::new), selections, positive, condition, prefilter,
+                List.copyOf(fixed));
+    }
+
+    /**
+     * When the condition is false for every event because unmapped fields fix the value of some items (see
+     * {@link CompiledPredicate#constant()}), those items; else empty. Such a detection can never match.
+     */
+    List<CompiledPredicate> neverTrueBecauseOf() {
+        return neverTrueBecauseOf;
     }
 
     /** True when the event satisfies the condition. */
@@ -212,6 +235,58 @@ final class CompiledDetection {
             }
             return false;
         };
+    }
+
+    /** The condition's value for every event, when fixed by constant items (three-valued logic); else null. */
+    private static Boolean constant(ConditionNode node, List<String> names, CompiledPredicate[][][] selections) {
+        if (node instanceof ConditionNode.Identifier id) {
+            return constant(selections[names.indexOf(id.name())]);
+        }
+        if (node instanceof ConditionNode.Not not) {
+            Boolean child = constant(not.child(), names, selections);
+            return child == null ? null : !child;
+        }
+        List<Boolean> children;
+        int needed;
+        if (node instanceof ConditionNode.And and) {
+            children = and.children().stream().map(c -> constant(c, names, selections)).toList();
+            needed = children.size();
+        } else if (node instanceof ConditionNode.Or or) {
+            children = or.children().stream().map(c -> constant(c, names, selections)).toList();
+            needed = 1;
+        } else {
+            ConditionNode.Quantifier quantifier = (ConditionNode.Quantifier) node;
+            children = quantifier.identifiers().stream().map(n -> constant(selections[names.indexOf(n)])).toList();
+            needed = quantifier.minimum() == 0 ? children.size() : quantifier.minimum();
+        }
+        return atLeast(children, needed);
+    }
+
+    /** A selection: OR of its alternatives, each the AND of its items. */
+    private static Boolean constant(CompiledPredicate[][] selection) {
+        List<Boolean> alternatives = new ArrayList<>();
+        for (CompiledPredicate[] items : selection) {
+            List<Boolean> values = new ArrayList<>();
+            for (CompiledPredicate item : items) {
+                values.add(item.constant());
+            }
+            alternatives.add(atLeast(values, values.size()));
+        }
+        return atLeast(alternatives, 1);
+    }
+
+    /** True when at least {@code needed} values are surely true, false when they surely cannot be, else null. */
+    private static Boolean atLeast(List<Boolean> values, int needed) {
+        int surelyTrue = 0;
+        int possiblyTrue = 0;
+        for (Boolean value : values) {
+            surelyTrue += Boolean.TRUE.equals(value) ? 1 : 0;
+            possiblyTrue += Boolean.FALSE.equals(value) ? 0 : 1;
+        }
+        if (surelyTrue >= needed) {
+            return true;
+        }
+        return possiblyTrue < needed ? false : null;
     }
 
     private static void markPositive(ConditionNode node, List<String> names, boolean[] positive, boolean negated) {

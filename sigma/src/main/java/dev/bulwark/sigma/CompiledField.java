@@ -10,8 +10,16 @@ package dev.bulwark.sigma;
  */
 record CompiledField(String key, String path, FieldAccessor accessor) {
 
+    /** The read of every unmapped field: always absent. */
+    static final FieldAccessor ABSENT = event -> null;
+
     /** The field for an unmapped name: always absent. */
     static CompiledField absent(String name) {
-        return new CompiledField("unmapped:" + name, "(unmapped)", event -> null);
+        return new CompiledField("unmapped:" + name, "(unmapped)", ABSENT);
+    }
+
+    /** True for an unmapped field: no event has it. */
+    boolean alwaysAbsent() {
+        return accessor == ABSENT;
     }
 }

@@ -1,5 +1,6 @@
 package dev.bulwark.sigma;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import dev.bulwark.schemas.SecurityEvent;
@@ -8,14 +9,20 @@ import dev.bulwark.schemas.SecurityEvent;
  * One compiled detection item: a field read and its value matchers, with Sigma's semantics for lists of values (any
  * matches, or all with {@code |all}), {@code null} (absent), {@code |exists} and {@code |neq} (negation).
  *
+ * <p>One listed value may compile to several matchers (its {@code windash}, {@code base64offset} or {@code expand}
+ * variants); they stay OR-ed, so with {@code |all} each listed value must match in some of its variants.
+ *
  * <p>Why: the unit of evaluation and of prefiltering; it reports which literals a match needs
  * ({@link #prefilterAtoms()}).
  */
 final class CompiledPredicate {
 
     private final String field;
+    private final SourceLocation location;
     private final CompiledField target;
     private final ValueMatcher[] matchers;
+    /** The matchers of each listed value (its variants), for {@code |all}. */
+    private final ValueMatcher[][] values;
     private final boolean matchesAbsent;
     private final boolean all;
     private final boolean negate;
@@ -23,18 +30,21 @@ final class CompiledPredicate {
 
     /**
      * @param field the Sigma field name, or null for keywords
+     * @param location where the item is written
      * @param target how to read the field
-     * @param matchers the value matchers
+     * @param values the matchers of each listed value: the variants of one value, any of which may match
      * @param matchesAbsent true when a {@code null} value is among the values
-     * @param all true with {@code |all}: every matcher must match
+     * @param all true with {@code |all}: every listed value must match (in one of its variants)
      * @param negate true with {@code |neq}
      * @param exists the value of {@code |exists}, or null when not used
      */
-    CompiledPredicate(String field, CompiledField target, List<ValueMatcher> matchers, boolean matchesAbsent,
-                      boolean all, boolean negate, Boolean exists) {
+    CompiledPredicate(String field, SourceLocation location, CompiledField target, List<List<ValueMatcher>> values,
+                      boolean matchesAbsent, boolean all, boolean negate, Boolean exists) {
         this.field = field;
+        this.location = location;
         this.target = target;
-        this.matchers = matchers.toArray(ValueMatcher[]::new);
+        this.values = values.stream().map(v -> v.toArray(ValueMatcher[]::new)).toArray(ValueMatcher[][]::new);
+        this.matchers = values.stream().flatMap(List::stream).toArray(ValueMatcher[]::new);
         this.matchesAbsent = matchesAbsent;
         this.all = all;
         this.negate = negate;
@@ -47,6 +57,51 @@ final class CompiledPredicate {
 
     CompiledField target() {
         return target;
+    }
+
+    SourceLocation location() {
+        return location;
+    }
+
+    /**
+     * The value of this item for every event, when unmapped fields fix it: an item on an unmapped field (always
+     * absent), or one whose every value compares with an unmapped field ({@code fieldref}). Null when it depends on
+     * the event.
+     */
+    Boolean constant() {
+        if (target.alwaysAbsent()) {
+            return (exists != null ? !exists : matchesAbsent) != negate;
+        }
+        if (exists != null || matchesAbsent || values.length == 0) {
+            return null;
+        }
+        boolean anyValueFalse = false;
+        boolean allValuesFalse = true;
+        for (ValueMatcher[] variants : values) {
+            boolean valueFalse = true;
+            for (ValueMatcher variant : variants) {
+                valueFalse &= variant.alwaysFalseBecauseUnmapped() != null;
+            }
+            anyValueFalse |= valueFalse;
+            allValuesFalse &= valueFalse;
+        }
+        // absent: false (no null among the values); present: no value can match (or, with all, one cannot)
+        return (all ? anyValueFalse : allValuesFalse) ? negate : null;
+    }
+
+    /** The unmapped fields this item reads or compares with. */
+    List<String> unmappedFields() {
+        List<String> names = new ArrayList<>();
+        if (target.alwaysAbsent()) {
+            names.add(field);
+        }
+        for (ValueMatcher matcher : matchers) {
+            String name = matcher.alwaysFalseBecauseUnmapped();
+            if (name != null && !names.contains(name)) {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     /** True when the event satisfies this item. */
@@ -63,13 +118,17 @@ final class CompiledPredicate {
             return matchesAbsent;
         }
         if (all) {
-            for (ValueMatcher matcher : matchers) {
-                if (!FieldValues.anyElement(value, matcher, event)) {
+            for (ValueMatcher[] variants : values) {
+                if (!anyMatches(variants, value, event)) {
                     return false;
                 }
             }
-            return matchers.length > 0;
+            return values.length > 0;
         }
+        return anyMatches(matchers, value, event);
+    }
+
+    private static boolean anyMatches(ValueMatcher[] matchers, Object value, SecurityEvent event) {
         for (ValueMatcher matcher : matchers) {
             if (FieldValues.anyElement(value, matcher, event)) {
                 return true;
@@ -105,23 +164,41 @@ final class CompiledPredicate {
             return null;
         }
         if (all) {
-            PrefilterAtom best = null;
-            for (ValueMatcher matcher : matchers) {
-                PrefilterAtom atom = atom(matcher);
-                if (atom != null && (best == null || atom.betterThan(best))) {
-                    best = atom;
+            // every listed value is needed: the atoms of any one of them (its variants, OR-ed) are necessary; take
+            // the value with the fewest variants, then the one whose weakest atom is best
+            List<PrefilterAtom> best = null;
+            for (ValueMatcher[] variants : values) {
+                List<PrefilterAtom> atoms = atoms(variants);
+                if (atoms != null && (best == null || atoms.size() < best.size()
+                        || (atoms.size() == best.size() && weakest(atoms).betterThan(weakest(best))))) {
+                    best = atoms;
                 }
             }
-            return best == null ? null : List.of(best);
+            return best;
         }
-        PrefilterAtom[] atoms = new PrefilterAtom[matchers.length];
-        for (int i = 0; i < matchers.length; i++) {
-            atoms[i] = atom(matchers[i]);
+        return atoms(matchers);
+    }
+
+    /** One atom per matcher (any of them is necessary), or null when one of them has none. */
+    private List<PrefilterAtom> atoms(ValueMatcher[] alternatives) {
+        PrefilterAtom[] atoms = new PrefilterAtom[alternatives.length];
+        for (int i = 0; i < alternatives.length; i++) {
+            atoms[i] = atom(alternatives[i]);
             if (atoms[i] == null) {
                 return null;
             }
         }
-        return List.of(atoms);
+        return atoms.length == 0 ? null : List.of(atoms);
+    }
+
+    private static PrefilterAtom weakest(List<PrefilterAtom> atoms) {
+        PrefilterAtom weakest = atoms.get(0);
+        for (PrefilterAtom atom : atoms) {
+            if (weakest.betterThan(atom)) {
+                weakest = atom;
+            }
+        }
+        return weakest;
     }
 
     private PrefilterAtom atom(ValueMatcher matcher) {

@@ -26,8 +26,8 @@ import io.micrometer.core.instrument.Counter;
  *
  * <p>Why: correlation rules arrive and change at run time with the rules topic, so their windows cannot be DSL
  * windowed operators fixed at build time; a custom processor keeps, per group, the matches of the last
- * {@code timespan + grace} (a {@link CorrelationWindow} in a changelogged key-value store) and evaluates the current
- * definition of the correlation on each hit.
+ * {@code 2 × timespan + grace} (a {@link CorrelationWindow} in a changelogged key-value store) and evaluates the
+ * current definition of the correlation on each hit.
  *
  * <p>Windows are sliding: a correlation fires when some interval of length {@code timespan} (both ends inclusive)
  * holds matches that meet the condition. Conditions that only grow true as matches are added ({@code gt}/{@code gte}
@@ -35,7 +35,9 @@ import io.micrometer.core.instrument.Counter;
  * can complete an interval in the past; the contributing matches are then consumed, so they do not fire twice.
  * Conditions with an upper bound ({@code lt}, {@code lte}, {@code eq}, {@code neq}) can only be decided once an
  * interval is complete: they are checked on tumbling intervals that start at the oldest match of the group, when
- * stream time passes the interval's end plus the grace.
+ * stream time passes the interval's end plus the grace. Every closed interval is decided, on the group's next hit or
+ * on the stream-time punctuation (when only other groups advance stream time), before matches older than
+ * {@code 2 × timespan + grace} are pruned, so a quiet gap longer than that cannot lose an interval's result.
  *
  * <p>Lateness: stream time is the largest event time this task has seen. A hit whose whole interval
  * ({@code time + timespan}) ended more than {@code grace} before stream time can no longer be counted correctly: it
@@ -98,7 +100,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         if (window == null) {
             window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context());
         }
-        List<CorrelationWindow.Entry> entries = live(window.entries(), oldestUseful(streamTime, span));
+        List<CorrelationWindow.Entry> entries = new ArrayList<>(window.entries());
         if (hit.eventId() != null && entries.stream().anyMatch(e -> hit.eventId().equals(e.eventId())
                 && java.util.Objects.equals(hit.ruleId(), e.ruleId()))) {
             duplicates.increment(); // the same event again: it counts once in the window
@@ -111,6 +113,13 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             at--;
         }
         entries.add(at, added);
+        window = window.with(entries, hit.context());
+        if (!growsTrue(correlation)) {
+            // every interval that closed (also during a quiet gap of this group) is decided before anything of it
+            // is forgotten: pruning first would drop the matches of an interval that should fire
+            window = closeIntervals(record.key(), correlation, window, streamTime);
+        }
+        entries = live(window.entries(), oldestUseful(streamTime, span));
         while (entries.size() > maxGroupEvents) {
             entries.remove(0);
         }
@@ -121,8 +130,6 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                 fire(record.key(), correlation, window, contributing.get());
                 window = window.with(without(entries, contributing.get()), hit.context());
             }
-        } else {
-            window = closeIntervals(record.key(), correlation, window, streamTime);
         }
         save(record.key(), window);
     }
@@ -143,11 +150,12 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                 continue;
             }
             long span = correlation.timespan().toMillis();
-            CorrelationWindow window = entry.value.with(live(entry.value.entries(), oldestUseful(streamTime, span)),
-                    entry.value.context());
+            CorrelationWindow window = entry.value;
             if (!growsTrue(correlation)) {
+                // decide first: the stream may have moved past the pruning horizon since this group's last hit
                 window = closeIntervals(entry.key, correlation, window, streamTime);
             }
+            window = window.with(live(window.entries(), oldestUseful(streamTime, span)), window.context());
             if (window.entries().size() != entry.value.entries().size()) {
                 save(entry.key, window);
             }

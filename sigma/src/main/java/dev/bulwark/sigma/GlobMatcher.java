@@ -158,11 +158,21 @@ final class GlobMatcher {
         return true;
     }
 
+    /** 2 for a surrogate pair at {@code index}, else 1 (a lone surrogate is a character of its own). */
+    private static int characterLength(CharSequence text, int index) {
+        return index + 1 < text.length() && Character.isHighSurrogate(text.charAt(index))
+                && Character.isLowSurrogate(text.charAt(index + 1)) ? 2 : 1;
+    }
+
     private boolean same(char patternChar, char textChar) {
         return patternChar == textChar || (!cased && patternChar == fold(textChar));
     }
 
-    /** Iterative wildcard matching: on a mismatch, retry from the last {@code *} one character further. */
+    /**
+     * Iterative wildcard matching: on a mismatch, retry from the last {@code *} one character further. {@code ?} and
+     * {@code *} count characters (code points): a character outside the BMP is one {@code ?}, and {@code *} never
+     * ends inside one.
+     */
     private boolean general(CharSequence text) {
         int p = 0;
         int t = 0;
@@ -170,7 +180,10 @@ final class GlobMatcher {
         int starT = 0;
         int length = text.length();
         while (t < length) {
-            if (p < chars.length && (kinds[p] == Glob.ONE || (kinds[p] == Glob.LITERAL && same(chars[p], text.charAt(t))))) {
+            if (p < chars.length && kinds[p] == Glob.ONE) {
+                p++;
+                t += characterLength(text, t);
+            } else if (p < chars.length && kinds[p] == Glob.LITERAL && same(chars[p], text.charAt(t))) {
                 p++;
                 t++;
             } else if (p < chars.length && kinds[p] == Glob.ANY) {
@@ -178,7 +191,8 @@ final class GlobMatcher {
                 starT = t;
             } else if (starP >= 0) {
                 p = starP + 1;
-                t = ++starT;
+                starT += characterLength(text, starT);
+                t = starT;
             } else {
                 return false;
             }

@@ -11,9 +11,6 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
-
 import dev.bulwark.schemas.Cidr;
 
 /**
@@ -63,10 +60,10 @@ final class PredicateCompiler {
             warnings.accept(new RuleProblem(at, null, "'" + key + "': 'all' has no effect on a single value"));
         }
         if (item.has(SigmaModifier.EXISTS)) {
-            return new CompiledPredicate(item.field(), target, List.of(), false, false, false, exists(item, key));
+            return new CompiledPredicate(item.field(), at, target, List.of(), false, false, false, exists(item, key));
         }
         boolean matchesAbsent = false;
-        List<ValueMatcher> matchers = new ArrayList<>();
+        List<List<ValueMatcher>> matchers = new ArrayList<>();
         for (SigmaValue value : item.values()) {
             if (value.value() == null) {
                 if (modifiers.stream().anyMatch(m -> m != SigmaModifier.NEQ)) {
@@ -80,21 +77,24 @@ final class PredicateCompiler {
                 continue;
             }
             if (item.has(SigmaModifier.RE)) {
-                matchers.add(regex(item, value, key));
+                matchers.add(List.of(regex(item, value, key)));
             } else if (item.has(SigmaModifier.CIDR)) {
-                matchers.add(cidr(value, key));
+                matchers.add(List.of(cidr(value, key)));
             } else if (modifiers.stream().anyMatch(m -> m == SigmaModifier.GT || m == SigmaModifier.GTE
                     || m == SigmaModifier.LT || m == SigmaModifier.LTE)) {
-                matchers.add(comparison(item, value, key));
+                matchers.add(List.of(comparison(item, value, key)));
             } else if (item.has(SigmaModifier.FIELDREF)) {
-                matchers.add(fieldRef(item, value, key));
+                matchers.add(List.of(fieldRef(item, value, key)));
             } else {
+                // the variants of one value (windash, base64offset, expand) are alternatives, also under 'all'
+                List<ValueMatcher> variants = new ArrayList<>();
                 for (Glob glob : strings(item, value, key)) {
-                    matchers.add(new ValueMatcher.Text(new GlobMatcher(glob, item.has(SigmaModifier.CASED))));
+                    variants.add(new ValueMatcher.Text(new GlobMatcher(glob, item.has(SigmaModifier.CASED))));
                 }
+                matchers.add(variants);
             }
         }
-        return new CompiledPredicate(item.field(), target, matchers, matchesAbsent, all, negate, null);
+        return new CompiledPredicate(item.field(), at, target, matchers, matchesAbsent, all, negate, null);
     }
 
     private static String describe(FieldPredicate item) {
@@ -144,14 +144,13 @@ final class PredicateCompiler {
     }
 
     private static ValueMatcher regex(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
-        int flags = (item.has(SigmaModifier.I) ? Pattern.CASE_INSENSITIVE : 0)
-                | (item.has(SigmaModifier.M) ? Pattern.MULTILINE : 0)
-                | (item.has(SigmaModifier.S) ? Pattern.DOTALL : 0);
         try {
-            return new ValueMatcher.Regex(Pattern.compile(value.text(), flags));
-        } catch (PatternSyntaxException e) {
+            return new ValueMatcher.Regex(PcreRegex.compile(value.text(), item.has(SigmaModifier.I),
+                    item.has(SigmaModifier.M), item.has(SigmaModifier.S)));
+        } catch (PcreRegex.UnsupportedException e) {
             throw new SigmaRuleException(value.location(), "'" + key + "': invalid regular expression '" + value.text()
-                    + "': " + e.getDescription() + " (RE2 syntax: no backreferences or lookaround)");
+                    + "': " + e.getMessage() + " (PCRE matched in linear time: see docs/sigma-engine.md for what is "
+                    + "not supported)");
         }
     }
 
@@ -178,9 +177,14 @@ final class PredicateCompiler {
         if (!(value.value() instanceof String name) || name.isBlank()) {
             throw new SigmaRuleException(value.location(), "'" + key + "' needs a field name, not '" + value.text() + "'");
         }
+        if (name.indexOf('*') >= 0 || name.indexOf('?') >= 0) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' names the field '" + name + "', which has a "
+                    + "wildcard: fieldref compares with one field, named exactly, and no field is named with a wildcard, "
+                    + "so this item could never be true");
+        }
         CompiledField other = fields.field(name, value.location());
         SigmaModifier mode = item.modifiers().stream().filter(POSITIONS::contains).findFirst().orElse(null);
-        return new ValueMatcher.FieldRef(other.accessor(), mode, item.has(SigmaModifier.CASED));
+        return new ValueMatcher.FieldRef(name, other.accessor(), mode, item.has(SigmaModifier.CASED));
     }
 
     /** The string patterns of one value after every transformation. */
@@ -282,28 +286,58 @@ final class PredicateCompiler {
         return forms;
     }
 
+    /**
+     * The values of {@code value} with each {@code %name%} replaced by each of its placeholder values (every
+     * combination). A backslash-escaped percent sign ({@code \%}) is a plain {@code %}, and {@code \\}, {@code \*}
+     * and {@code \?} stay escaped for the wildcard parser, so {@code \\%name%} is a backslash and a placeholder.
+     */
     private List<String> expand(SigmaValue value, String key) throws SigmaRuleException {
-        List<String> results = List.of(value.text());
-        Matcher matcher = PLACEHOLDER.matcher(value.text());
-        while (matcher.find()) {
-            String name = matcher.group(1);
-            List<String> replacements = placeholders.get(name);
-            if (replacements == null || replacements.isEmpty()) {
-                throw new SigmaRuleException(value.location(), "'" + key + "': unresolved placeholder %" + name
-                        + "% (define it under 'placeholders' in the field mapping)");
-            }
-            List<String> next = new ArrayList<>();
-            for (String partial : results) {
-                for (String replacement : replacements) {
-                    next.add(partial.replace("%" + name + "%", replacement));
+        String text = value.text();
+        List<String> results = List.of("");
+        StringBuilder literal = new StringBuilder();
+        Matcher placeholder = PLACEHOLDER.matcher(text);
+        int i = 0;
+        while (i < text.length()) {
+            char c = text.charAt(i);
+            if (c == '\\' && i + 1 < text.length()) {
+                char next = text.charAt(i + 1);
+                if (next == '%') {
+                    literal.append('%');
+                    i += 2;
+                } else if (next == '\\' || next == '*' || next == '?') {
+                    literal.append(c).append(next); // still escaped for the wildcard parser
+                    i += 2;
+                } else {
+                    literal.append(c); // a backslash that escapes nothing is itself
+                    i++;
                 }
+            } else if (c == '%' && placeholder.region(i, text.length()).lookingAt()) {
+                String name = placeholder.group(1);
+                List<String> replacements = placeholders.get(name);
+                if (replacements == null || replacements.isEmpty()) {
+                    throw new SigmaRuleException(value.location(), "'" + key + "': unresolved placeholder %" + name
+                            + "% (define it under 'placeholders' in the field mapping)");
+                }
+                List<String> next = new ArrayList<>();
+                for (String partial : results) {
+                    for (String replacement : replacements) {
+                        next.add(partial + literal + replacement);
+                    }
+                }
+                if (next.size() > MAX_VARIANTS) {
+                    throw new SigmaRuleException(value.location(), "'" + key + "': placeholders expand to more than "
+                            + MAX_VARIANTS + " values");
+                }
+                results = next;
+                literal.setLength(0);
+                i = placeholder.end();
+            } else {
+                literal.append(c);
+                i++;
             }
-            if (next.size() > MAX_VARIANTS) {
-                throw new SigmaRuleException(value.location(), "'" + key + "': placeholders expand to more than "
-                        + MAX_VARIANTS + " values");
-            }
-            results = next;
         }
-        return results;
+        List<String> complete = new ArrayList<>(results.size());
+        results.forEach(partial -> complete.add(partial + literal));
+        return complete;
     }
 }

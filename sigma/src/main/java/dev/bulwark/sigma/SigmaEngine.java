@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,7 +60,8 @@ public final class SigmaEngine {
      * Compiles one rule.
      *
      * @throws SigmaRuleException when no logsource mapping serves the rule, a value is invalid (regex, CIDR, number,
-     *     placeholder), a modifier combination is invalid, or the rule's status is {@code unsupported}
+     *     placeholder), a modifier combination is invalid, the rule's status is {@code unsupported}, or unmapped
+     *     fields leave its condition no way to be true (the rule could never fire)
      */
     public CompiledRule compile(SigmaRule rule) throws SigmaRuleException {
         if ("unsupported".equals(rule.status())) {
@@ -95,6 +97,17 @@ public final class SigmaEngine {
         };
         CompiledDetection detection = CompiledDetection.compile(rule.detection(), resolver, mapping.placeholders(),
                 warning -> warnings.add(new RuleProblem(warning.location(), ruleName, warning.reason())));
+        List<CompiledPredicate> fixed = detection.neverTrueBecauseOf();
+        if (!fixed.isEmpty()) {
+            Set<String> unmapped = new LinkedHashSet<>();
+            fixed.forEach(item -> unmapped.addAll(item.unmappedFields()));
+            boolean one = unmapped.size() == 1;
+            throw new SigmaRuleException(fixed.get(0).location(), "the rule can never fire: field"
+                    + (one ? " " : "s ") + "'" + String.join("', '", unmapped) + "' " + (one ? "is" : "are")
+                    + " not mapped for logsource '" + logsource.name() + "' (" + rule.logsource() + "), so "
+                    + (one ? "it is" : "they are") + " always absent, and then the condition is never true (map "
+                    + (one ? "it" : "them") + " under 'logsources' in the field mapping)");
+        }
         return new CompiledRule(rule, logsource, mapping, detection, warnings);
     }
 

@@ -27,7 +27,7 @@ public enum SigmaModifier {
     EXISTS,
     /** Not equal: the predicate is negated. */
     NEQ,
-    /** RE2 regular expression, searched anywhere in the field. */
+    /** PCRE regular expression, matched in linear time and searched anywhere in the field. */
     RE,
     /** Regex sub-modifier: case-insensitive. */
     I,

@@ -28,6 +28,11 @@ interface ValueMatcher {
         return false;
     }
 
+    /** The unmapped field whose absence makes this matcher false for every event, or null. */
+    default String alwaysFalseBecauseUnmapped() {
+        return null;
+    }
+
     /** String pattern with wildcards, case-insensitive unless cased. */
     record Text(GlobMatcher glob) implements ValueMatcher {
         @Override
@@ -46,7 +51,10 @@ interface ValueMatcher {
         }
     }
 
-    /** RE2 regular expression searched anywhere in the value (linear time, no catastrophic backtracking). */
+    /**
+     * Regular expression searched anywhere in the value: the rule's PCRE rewritten for RE2 by {@link PcreRegex} (linear
+     * time, no catastrophic backtracking).
+     */
     record Regex(Pattern pattern) implements ValueMatcher {
         @Override
         public boolean test(Object value, SecurityEvent event) {
@@ -91,7 +99,12 @@ interface ValueMatcher {
      * Compares with another field of the same event: equal, or containing / starting / ending with the other field's
      * value (any element of a list), case-insensitive unless cased.
      */
-    record FieldRef(FieldAccessor other, SigmaModifier mode, boolean cased) implements ValueMatcher {
+    record FieldRef(String otherName, FieldAccessor other, SigmaModifier mode, boolean cased) implements ValueMatcher {
+        @Override
+        public String alwaysFalseBecauseUnmapped() {
+            return other == CompiledField.ABSENT ? otherName : null;
+        }
+
         @Override
         public boolean test(Object value, SecurityEvent event) {
             Object reference = other.get(event);

@@ -181,6 +181,83 @@ class CorrelationProcessorTest {
         assertThat(contents(windows)).as("both intervals are decided and forgotten").isEmpty();
     }
 
+    /*
+     * After a quiet gap longer than 2 × timespan + grace (60 s, 30 s: 150 s), the pruning horizon has passed the
+     * whole interval. The interval closed during the gap and must still be decided before its matches are forgotten:
+     * on the punctuation when only other groups advance stream time, and on the group's own next hit.
+     */
+
+    @Test
+    void anUpperBoundIntervalIsDecidedOnThePunctuationAfterAQuietGapInsteadOfBeingPrunedUnseen() {
+        rule("event_count", "lte: 2");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 10_000);
+
+        process("bob", "b1", 200_000); // the only traffic for 190 s is another group's
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 200_000);
+
+        assertThat(drain(context)).as("alice's interval [0 s, 60 s] held 2 events").singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2"));
+        assertThat(windowEvents(ALICE)).isEmpty();
+        assertThat(windowEvents(BOB)).as("bob's interval is still open").containsExactly("b1");
+    }
+
+    @Test
+    void anEqualityIntervalIsDecidedOnThePunctuationAfterAQuietGap() {
+        rule("event_count", "eq: 1");
+        start();
+        process("alice", "a1", 0);
+
+        process("bob", "b1", 151_000);
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 151_000);
+
+        assertThat(drain(context)).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1"));
+    }
+
+    @Test
+    void aRangeIntervalIsDecidedOnTheGroupsNextHitAfterAQuietGap() {
+        rule("event_count", "gt: 1\nlte: 3");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 20_000);
+        process("alice", "a3", 40_000);
+
+        process("alice", "a4", 400_000);
+
+        assertThat(drain(context)).as("[0 s, 60 s] held 3 events: more than 1, at most 3").singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2", "a3"));
+        assertThat(windowEvents(ALICE)).as("a4 opens the next interval").containsExactly("a4");
+    }
+
+    @Test
+    void aNotEqualIntervalIsDecidedOnTheGroupsNextHitAfterAQuietGap() {
+        rule("event_count", "neq: 2");
+        start();
+        process("alice", "a1", 0);
+
+        process("alice", "a2", 1_000_000);
+
+        assertThat(drain(context)).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1"));
+        assertThat(windowEvents(ALICE)).containsExactly("a2");
+    }
+
+    @Test
+    void anUpperBoundIntervalThatDoesNotHoldIsDroppedAfterAQuietGapWithoutFiring() {
+        rule("event_count", "lt: 2");
+        start();
+        process("alice", "a1", 0);
+        process("alice", "a2", 30_000);
+
+        process("alice", "a3", 300_000);
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 300_000);
+
+        assertThat(context.forwarded()).as("[0 s, 60 s] held 2 events, not fewer than 2").isEmpty();
+        assertThat(windowEvents(ALICE)).containsExactly("a3");
+    }
+
     // ---------------------------------------------------------------- late, resent and bounded
 
     @Test

@@ -24,18 +24,19 @@ class SigmaFieldMappingTest {
         String yaml = SigmaTestSupport.processRule("""
                 selection:
                     Image|endswith: '/nc'
+                filter:
                     IntegrityLevel: 'High'
-                condition: selection
+                condition: selection and not filter
                 """);
         LoadReport report = SigmaEngine.create().loadSources(Map.of("unmapped.yml", yaml));
         assertThat(report.loaded()).hasSize(1);
         assertThat(report.warnings()).singleElement().satisfies(w -> {
             assertThat(w.reason()).isEqualTo("field 'IntegrityLevel' is not mapped for logsource "
                     + "'linux_process_creation' (product=linux category=process_creation); it is always absent");
-            assertThat(w.location().line()).isEqualTo(11);
+            assertThat(w.location().line()).isEqualTo(12);
             assertThat(w.rule()).isEqualTo("test-rule");
         });
-        assertThat(report.ruleSet().match(exec("/bin/nc", "nc"))).isEmpty();
+        assertThat(report.ruleSet().match(exec("/bin/nc", "nc"))).as("the filter never applies").hasSize(1);
     }
 
     @Test
@@ -61,7 +62,9 @@ class SigmaFieldMappingTest {
         assertThat(report.ruleSet().match(event)).hasSize(1);
         assertThat(mapping.logsourceFor(SigmaLogsource.of("linux", "process_creation", null)).orElseThrow()
                 .fields()).containsKeys("Image", "ContainerImage");
-        assertThat(SigmaEngine.create().loadSources(Map.of("r.yml", yaml)).warnings()).hasSize(1);
+        assertThat(SigmaEngine.create().loadSources(Map.of("r.yml", yaml)).skipped())
+                .as("without the user's mapping the rule needs an unmapped field: it can never fire").singleElement()
+                .satisfies(p -> assertThat(p.reason()).contains("field 'ContainerImage' is not mapped"));
     }
 
     @Test

