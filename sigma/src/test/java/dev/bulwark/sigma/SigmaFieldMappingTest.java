@@ -81,6 +81,23 @@ class SigmaFieldMappingTest {
     }
 
     @Test
+    void sigmaHqsBareApiGroupFieldIsTheAuditEventsObjectRefApiGroup() {
+        String detection = """
+                selection:
+                    verb: list
+                    apiGroup: rbac.authorization.k8s.io
+                condition: selection
+                """;
+        SecurityEvent listRoles = SigmaTestSupport.base("k8s-audit", List.of("iam"), List.of("info"))
+                .setKubernetesAudit(dev.bulwark.schemas.KubernetesAudit.newBuilder().setVerb("list")
+                        .setResource("clusterroles").setApiGroup("rbac.authorization.k8s.io").build())
+                .build();
+        assertThat(SigmaTestSupport.fires(SigmaTestSupport.KUBERNETES_AUDIT, detection, listRoles)).isTrue();
+        listRoles.getKubernetesAudit().setApiGroup("apps");
+        assertThat(SigmaTestSupport.fires(SigmaTestSupport.KUBERNETES_AUDIT, detection, listRoles)).isFalse();
+    }
+
+    @Test
     void valueTranslationMapsDirectionToInitiated() {
         String detection = """
                 selection:
