@@ -11,6 +11,7 @@ import dev.bulwark.ingest.containerlogs.DockerJsonParser;
 import dev.bulwark.ingest.falco.FalcoParser;
 import dev.bulwark.ingest.k8saudit.KubernetesAuditParser;
 import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
+import dev.bulwark.ingest.policy.PolicyReportParser;
 import dev.bulwark.ingest.tetragon.TetragonParser;
 import dev.bulwark.ingest.trivy.TrivyParser;
 
@@ -43,6 +44,7 @@ public final class Parsers {
         register("docker", settings -> new DockerJsonParser());
         register("trivy", settings -> new TrivyParser());
         register("k8s-objects", settings -> new KubernetesObjectsParser(settings.tenantKeys()));
+        register("policy-report", settings -> new PolicyReportParser());
         register("auto", AutoParser::new);
     }
 
