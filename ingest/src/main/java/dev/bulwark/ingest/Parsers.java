@@ -13,6 +13,7 @@ import dev.bulwark.ingest.k8saudit.KubernetesAuditParser;
 import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
 import dev.bulwark.ingest.policy.PolicyReportParser;
 import dev.bulwark.ingest.tetragon.TetragonParser;
+import dev.bulwark.ingest.trivy.TrivyComplianceParser;
 import dev.bulwark.ingest.trivy.TrivyParser;
 
 /**
@@ -45,6 +46,7 @@ public final class Parsers {
         register("trivy", settings -> new TrivyParser());
         register("k8s-objects", settings -> new KubernetesObjectsParser(settings.tenantKeys()));
         register("policy-report", settings -> new PolicyReportParser());
+        register("trivy-compliance", settings -> new TrivyComplianceParser());
         register("auto", AutoParser::new);
     }
 

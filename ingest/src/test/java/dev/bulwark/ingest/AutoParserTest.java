@@ -43,6 +43,12 @@ class AutoParserTest {
                 "kyverno_conformance_clusterpolicyreport_properties.json")) {
             assertThat(detectFile("policy_reports/" + report)).as(report).isEqualTo("policy-report");
         }
+        for (String report : List.of("trivy_compliance_report_all.json", "trivy_compliance_report_summary.json",
+                "trivy_docs_aws_cis_summary.json", "trivy_operator_docs_nsa_summary.json", "trivy_operator_docs_nsa_detail.json",
+                "trivy_operator_docs_cis_summary.json")) {
+            assertThat(detectFile("trivy_compliance/" + report)).as(report).isEqualTo("trivy-compliance");
+        }
+        assertThat(detect("{\"ID\":\"k8s-pss-baseline-0.1\",\"Title\":\"PSS baseline\"}")).isEqualTo("trivy-compliance");
         for (String file : List.of("trivy_operator_polr_adapter_readme.ndjson", "openreports_repo_samples.ndjson")) {
             for (String line : Samples.lines("policy_reports/" + file)) {
                 // Also the openreports samples of kinds that API group lacks: the policy-report parser says why.
@@ -93,7 +99,9 @@ class AutoParserTest {
                         Samples.path("k8s_rbac/capsule_rolebindings_solar-production.json"))),
                 "policy-report", java.util.List.of(Files.readString(
                         Samples.path("policy_reports/kyverno_docs_vap_policyreport_list.json")),
-                        Files.readString(Samples.path("policy_reports/kyverno_docs_policyreport_pod.json"))));
+                        Files.readString(Samples.path("policy_reports/kyverno_docs_policyreport_pod.json"))),
+                "trivy-compliance", java.util.List.of(Files.readString(
+                        Samples.path("trivy_compliance/trivy_operator_docs_nsa_detail.json"))));
         int compared = 0;
         for (var entry : samples.entrySet()) {
             SourceParser own = Parsers.forFormat(entry.getKey());
