@@ -7,6 +7,9 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.bulwark.ingest.policy.PolicyReportParser;
+import dev.bulwark.ingest.trivy.TrivyComplianceParser;
+
 /**
  * {@code --format auto}: recognizes the format of each record and hands it to that format's parser.
  *
@@ -16,7 +19,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  *
  * <p>Recognition, by the record's shape: Falco alerts have {@code rule}, {@code priority} and {@code output};
  * Tetragon events have one {@code process_*} key; Kubernetes audit records are {@code audit.k8s.io} {@code Event}s or
- * {@code EventList}s; Trivy reports have {@code SchemaVersion} and {@code Results} or {@code ArtifactName}; Kubernetes
+ * {@code EventList}s; policy reports have a {@code wgpolicyk8s.io} or {@code openreports.io} {@code apiVersion} (or
+ * are lists of them); Trivy compliance reports have {@code ID} and {@code Title} (or are trivy-operator
+ * {@code ClusterComplianceReport}s); Trivy reports have {@code SchemaVersion} and {@code Results} or {@code ArtifactName}; Kubernetes
  * objects have {@code apiVersion}, {@code kind} and {@code metadata} (or are lists or watch events of them); Docker
  * json-file lines have {@code log} and {@code stream}; a non-JSON line that starts with an RFC 3339 time
  * and a stream name is a CRI log line. Partial CRI lines are joined only with {@code --format cri}, whose framing knows
@@ -106,6 +111,12 @@ final class AutoParser implements SourceParser {
         if ("Event".equals(kind) && root.has("auditID") && root.has("stage")) {
             return "k8s-audit";
         }
+        if (PolicyReportParser.looksLike(root)) {
+            return "policy-report";
+        }
+        if (TrivyComplianceParser.looksLike(root)) {
+            return "trivy-compliance";
+        }
         if (root.has("SchemaVersion") && (root.has("Results") || root.has("ArtifactName"))) {
             return "trivy";
         }
@@ -116,8 +127,9 @@ final class AutoParser implements SourceParser {
             return "docker";
         }
         throw new ParseException("unrecognized JSON record: none of falco (rule, priority, output), tetragon (process_*), "
-                + "k8s-audit (audit.k8s.io Event), trivy (SchemaVersion, Results), k8s-objects (kind, metadata), "
-                + "docker (log, stream) fits");
+                + "k8s-audit (audit.k8s.io Event), policy-report (wgpolicyk8s.io or openreports.io report), "
+                + "trivy-compliance (ID, Title, SummaryControls or Results; ClusterComplianceReport), "
+                + "trivy (SchemaVersion, Results), k8s-objects (kind, metadata), docker (log, stream) fits");
     }
 
     private static boolean isWatchEvent(JsonNode root) {

@@ -11,7 +11,9 @@ import dev.bulwark.ingest.containerlogs.DockerJsonParser;
 import dev.bulwark.ingest.falco.FalcoParser;
 import dev.bulwark.ingest.k8saudit.KubernetesAuditParser;
 import dev.bulwark.ingest.k8sobjects.KubernetesObjectsParser;
+import dev.bulwark.ingest.policy.PolicyReportParser;
 import dev.bulwark.ingest.tetragon.TetragonParser;
+import dev.bulwark.ingest.trivy.TrivyComplianceParser;
 import dev.bulwark.ingest.trivy.TrivyParser;
 
 /**
@@ -43,6 +45,8 @@ public final class Parsers {
         register("docker", settings -> new DockerJsonParser());
         register("trivy", settings -> new TrivyParser());
         register("k8s-objects", settings -> new KubernetesObjectsParser(settings.tenantKeys()));
+        register("policy-report", settings -> new PolicyReportParser());
+        register("trivy-compliance", settings -> new TrivyComplianceParser());
         register("auto", AutoParser::new);
     }
 

@@ -44,6 +44,9 @@ class SamplesTest {
         try (Stream<Path> rules = Files.walk(Samples.path("sigma/rules"))) {
             assertThat(rules.filter(p -> p.toString().endsWith(".yml"))).hasSize(30);
         }
+        try (Stream<Path> constructed = Files.list(Samples.path("k8s_audit/constructed_image_verification"))) {
+            assertThat(constructed).hasSize(3);
+        }
     }
 
     @Test
@@ -71,7 +74,8 @@ class SamplesTest {
         String sources = Files.readString(Samples.path("SOURCES.md"), UTF_8);
         try (Stream<Path> folders = Files.list(Samples.root())) {
             List<String> names = folders.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
-            assertThat(names).containsExactly("container_logs", "falco", "k8s_audit", "k8s_rbac", "sigma", "tetragon", "trivy");
+            assertThat(names).containsExactly("container_logs", "falco", "k8s_audit", "k8s_rbac", "policy_reports", "sigma",
+                    "tetragon", "trivy", "trivy_compliance");
             assertThat(names).allSatisfy(name -> assertThat(sources).contains("\n## " + name + "/\n"));
         }
         assertThat(sources).contains("Detection Rule License (DRL) 1.1");

@@ -145,6 +145,22 @@ public final class KubernetesAttributes {
     public static final String AUDIT_REQUEST_OBJECT_KIND = "k8s.audit.request_object_kind";
     /** The request body as bounded compact JSON (Secret values redacted). */
     public static final String AUDIT_REQUEST_OBJECT = "k8s.audit.request_object";
+    /**
+     * The admission webhook that refused the request, from a response message {@code admission webhook "<name>" denied
+     * the request: ...}.
+     */
+    public static final String AUDIT_ADMISSION_DENIED_BY = "k8s.audit.admission.denied_by";
+    /**
+     * Container images that mutating webhooks wrote (a tag resolved to a digest by Kyverno's {@code mutateDigest} or
+     * the sigstore policy-controller), from the {@code patch.webhook.admission.k8s.io/*} annotations: compact JSON,
+     * {@code [{"webhook": ..., "path": "/spec/containers/0/image", "image": ...}]}.
+     */
+    public static final String AUDIT_ADMISSION_IMAGE_PATCHES = "k8s.audit.admission.image_patches";
+    /**
+     * Why an image verification record in the event (a {@code kyverno.io/verify-images} annotation, a webhook patch)
+     * could not be read; the event keeps the verdicts it could read.
+     */
+    public static final String AUDIT_IMAGE_VERIFICATION_UNREADABLE = "k8s.audit.image_verification.unreadable";
 
     /** Prefix of the parameters of an {@code exec}, {@code attach} or {@code portforward} request, e.g. {@code k8s.audit.exec.}. */
     public static String auditSubresourcePrefix(String subresource) {

@@ -76,6 +76,30 @@ class SchemaCompatibilityTest {
         assertThat(kubernetes.getSchema().getField("pod_spec")).isNull();
     }
 
+    @Test
+    void policyResultsAndImageVerdictsAreSkippedByTheReleasedSecurityEventAndDefaultedForOldRecords() throws IOException {
+        List<Schema> released = SchemaHistory.olderVersionsOf(SecurityEvent.getClassSchema().getFullName());
+        Schema previous = released.get(released.size() - 1);
+        SecurityEvent event = SecurityEvent.newBuilder().setId("e2").setTimestamp(2L).setSourceFormat("policy-report")
+                .setEvent(EventInfo.newBuilder().setKind("state").build())
+                .setKubernetes(KubernetesInfo.newBuilder().setNamespace("shop").build())
+                .setPolicy(PolicyResult.newBuilder().setPolicy("disallow-privileged").setVerdict("fail")
+                        .setResource(ResourceRef.newBuilder().setKind("Pod").setNamespace("shop").setName("web").build())
+                        .build())
+                .setImageVerifications(List.of(ImageVerification.newBuilder().setVerifier("kyverno")
+                        .setImage("ghcr.io/a/b@sha256:00").setVerdict("pass").setEvidence("annotation").build()))
+                .build();
+
+        GenericRecord old = read(write(SecurityEvent.getClassSchema(), event), SecurityEvent.getClassSchema(), previous);
+        assertThat(old.get("source_format").toString()).isEqualTo("policy-report");
+        assertThat(((GenericRecord) old.get("kubernetes")).get("namespace").toString()).isEqualTo("shop");
+        assertThat(old.getSchema().getField("policy")).isNull();
+
+        GenericRecord current = read(write(previous, old), previous, SecurityEvent.getClassSchema());
+        assertThat(current.get("policy")).isNull();
+        assertThat((List<?>) current.get("image_verifications")).isEmpty();
+    }
+
     private static byte[] write(Schema schema, Object record) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);

@@ -29,6 +29,7 @@ import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.Endpoint;
 import dev.bulwark.schemas.EventInfo;
 import dev.bulwark.schemas.Ids;
+import dev.bulwark.schemas.ImageVerification;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.KubernetesInfo;
@@ -54,6 +55,9 @@ import dev.bulwark.schemas.UserInfo;
  * the record is. For Pod (and workload template) writes the pod spec is summarized in {@code kubernetes.pod_spec}
  * ({@link PodSpecFacts}, see {@link PodSpecs}), for RBAC writes the role reference, subjects and rules under {@code k8s.rbac.*}; the request
  * body itself is kept as compact JSON (up to 64 KiB, Secret values redacted) in {@code k8s.audit.request_object}.
+ * Image verification verdicts of Kyverno's verifyImages and the sigstore policy-controller, and the images mutating
+ * webhooks wrote, are read from the admission annotations, the admitted object and a denial's message
+ * ({@link AdmissionFacts}).
  */
 public final class KubernetesAuditParser implements EventParser, JsonDocumentParser {
 
@@ -242,6 +246,9 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
             objectName = responseObject.get("metadata").get("name").asText();
             attributes.put(KubernetesAttributes.AUDIT_OBJECT_NAME_SOURCE, "responseObject");
         }
+        String responseMessage = status == null ? null : within("responseStatus", () -> JsonFields.text(status, "message"));
+        List<ImageVerification> verdicts = AdmissionFacts.read(annotations, responseObject, code, responseMessage,
+                attributes);
         PodSpecFacts podSpec = null;
         if (requestObject != null && !requestObject.isNull()) {
             podSpec = requestObject(requestObject, ref, verb, attributes);
@@ -278,6 +285,7 @@ public final class KubernetesAuditParser implements EventParser, JsonDocumentPar
                 .setOriginal(original)
                 .setKubernetesAudit(audit)
                 .setEvent(classify(verb, ref, code, decision))
+                .setImageVerifications(verdicts)
                 .setAttributes(attributes);
         if (username != null || uid != null) {
             event.setUser(UserInfo.newBuilder().setName(username).setId(uid).build());

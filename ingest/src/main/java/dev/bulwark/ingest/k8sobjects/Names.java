@@ -13,7 +13,7 @@ import dev.bulwark.ingest.ParseException;
  * another in the compacted topic. Such records are rejected with the rule they break. The checks are hand-written
  * character loops, so their cost is linear in the (bounded) input.
  */
-final class Names {
+public final class Names {
 
     /** DNS-1123 label limit (namespace names). */
     static final int MAX_LABEL_LENGTH = 63;
@@ -23,13 +23,13 @@ final class Names {
      * Bulwark's limit for path-segment names (RBAC objects) and free text such as user names; the API server sets
      * none, but no real object comes close.
      */
-    static final int MAX_TEXT_LENGTH = 1024;
+    public static final int MAX_TEXT_LENGTH = 1024;
 
     private Names() {
     }
 
     /** A DNS-1123 label: namespace names. */
-    static String dnsLabel(String value, String what) throws ParseException {
+    public static String dnsLabel(String value, String what) throws ParseException {
         if (value.length() > MAX_LABEL_LENGTH || !isLabel(value, 0, value.length())) {
             throw new ParseException(what + " " + quote(value) + " is not a valid Kubernetes name (DNS-1123 label: at most "
                     + MAX_LABEL_LENGTH + " lower-case letters, digits and '-', starting and ending with a letter or digit)");
@@ -71,7 +71,7 @@ final class Names {
     }
 
     /** Text free of control characters, at most {@code max} characters long. */
-    static String printable(String value, String what, int max, boolean allowEmpty) throws ParseException {
+    public static String printable(String value, String what, int max, boolean allowEmpty) throws ParseException {
         if (value.isEmpty() && !allowEmpty) {
             throw new ParseException(what + " must not be empty");
         }

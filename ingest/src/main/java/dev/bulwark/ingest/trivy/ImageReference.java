@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * @param tag the tag, or null
  * @param digest the digest ({@code sha256:...}), or null
  */
-record ImageReference(String name, String tag, String digest) {
+public record ImageReference(String name, String tag, String digest) {
 
     private static final String COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
     private static final Pattern REFERENCE = Pattern.compile(
@@ -24,7 +24,7 @@ record ImageReference(String name, String tag, String digest) {
     private static final int MAX_LENGTH = 512;
 
     /** Parses a reference, or returns null when the text is not one (a file path, an archive, empty). */
-    static ImageReference parse(String text) {
+    public static ImageReference parse(String text) {
         if (text == null || text.isEmpty() || text.length() > MAX_LENGTH || !REFERENCE.matcher(text).matches()) {
             return null;
         }
