@@ -217,6 +217,10 @@ public final class ClusterContextWatcher implements AutoCloseable {
             informer.itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.NAME_KEY_STATE,
                     GenericKubernetesResource.class, serialization));
             informer.removeNamespaceIndex();
+            List<String> published = initial.getOrDefault(WatchedKind.TENANT, List.of());
+            if (!published.isEmpty()) {
+                informer.initialState(published.stream().map(key -> placeholder(GenericKubernetesResource.class, key)));
+            }
             informer.addEventHandler(new TenantHandler());
             synchronized (lock) {
                 if (stopped) {
@@ -229,6 +233,10 @@ public final class ClusterContextWatcher implements AutoCloseable {
             LOG.info("No Capsule Tenants ({} serves no tenants): tenants come from object metadata only",
                     CapsuleTenants.API_VERSION);
             tenantsSynced = CompletableFuture.completedFuture(null);
+            // Tenant records published while Capsule was installed: no informer will see them go.
+            for (String key : initial.getOrDefault(WatchedKind.TENANT, List.of())) {
+                unmappable.add(WatchedKind.TENANT.contextKind() + "/" + key);
+            }
         }
         return tenantsSynced.thenCompose(ignored -> startKinds(initial, withCapsule))
                 .thenRun(() -> finishSync(unmappable));
@@ -484,7 +492,19 @@ public final class ClusterContextWatcher implements AutoCloseable {
         }
     }
 
-    /** Follows Capsule Tenants' {@code status.namespaces}. */
+    /**
+     * The Tenant with its apiVersion and kind: the informer's reduced cache keeps only the name, so a Tenant deleted at a
+     * relist or restart comes back without them, and a generic resource has no class to imply them.
+     */
+    private static GenericKubernetesResource typed(GenericKubernetesResource tenant) {
+        if (tenant.getKind() == null || tenant.getApiVersion() == null) {
+            tenant.setApiVersion(CapsuleTenants.API_VERSION);
+            tenant.setKind(CapsuleTenants.KIND);
+        }
+        return tenant;
+    }
+
+    /** Follows Capsule Tenants' {@code status.namespaces}, and publishes each Tenant (its registries). */
     private final class TenantHandler implements ResourceEventHandler<GenericKubernetesResource> {
 
         @Override
@@ -498,18 +518,21 @@ public final class ClusterContextWatcher implements AutoCloseable {
         public void onAdd(GenericKubernetesResource tenant) {
             metrics.event("tenant", "added");
             tenantChanged(tenant.getMetadata().getName(), CapsuleTenants.statusNamespaces(tenant));
+            handle(WatchedKind.TENANT, "ADDED", typed(tenant));
         }
 
         @Override
         public void onUpdate(GenericKubernetesResource previous, GenericKubernetesResource tenant) {
             metrics.event("tenant", "modified");
             tenantChanged(tenant.getMetadata().getName(), CapsuleTenants.statusNamespaces(tenant));
+            handle(WatchedKind.TENANT, "MODIFIED", typed(tenant));
         }
 
         @Override
         public void onDelete(GenericKubernetesResource tenant, boolean deletedFinalStateUnknown) {
             metrics.event("tenant", deletedFinalStateUnknown ? "deleted_at_relist" : "deleted");
             tenantChanged(tenant.getMetadata().getName(), List.of());
+            handle(WatchedKind.TENANT, "DELETED", typed(tenant));
         }
     }
 }

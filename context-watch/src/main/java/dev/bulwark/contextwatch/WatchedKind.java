@@ -18,7 +18,9 @@ enum WatchedKind {
     ROLE_BINDING("RoleBinding", "rolebinding", "rolebindings", true),
     CLUSTER_ROLE_BINDING("ClusterRoleBinding", "clusterrolebinding", "clusterrolebindings", false),
     POD("Pod", "pod", "pods", true),
-    NETWORK_POLICY("NetworkPolicy", "networkpolicy", "networkpolicies", true);
+    NETWORK_POLICY("NetworkPolicy", "networkpolicy", "networkpolicies", true),
+    /** Capsule Tenants, watched only when the cluster serves them. */
+    TENANT("Tenant", "tenant", "tenants", false);
 
     private final String kind;
     private final String contextKind;

@@ -320,6 +320,30 @@ class ClusterContextWatcherTest {
     }
 
     @Test
+    void capsuleTenantsArePublishedWithTheirRegistriesAndTombstonedWhenGoneAlsoAcrossARestart() throws Exception {
+        installTenantCrd();
+        GenericKubernetesResource solar = tenant("solar");
+        solar.setAdditionalProperties(Map.of("spec", Map.of(
+                "owners", List.of(Map.of("kind", "User", "name", "alice")),
+                "containerRegistries", Map.of("allowed", List.of("docker.io", "quay.io"),
+                        "allowedRegex", "^registry\\.solar\\.example(:\\d+)?$"))));
+        cluster.client.genericKubernetesResources(TENANTS).resource(solar).create();
+        cluster.client.genericKubernetesResources(TENANTS).resource(tenant("wind")).create();
+        start(Set.of("tenant/gone-while-down"));
+
+        TenantContext published = sink.awaitUpserted("tenant/solar").value();
+        assertThat(published.getKind()).isEqualTo("tenant");
+        assertThat(published.getTenant()).isEqualTo("solar");
+        assertThat(published.getContainerRegistries().getAllowed()).containsExactly("docker.io", "quay.io");
+        assertThat(published.getContainerRegistries().getAllowedRegex()).isEqualTo("^registry\\.solar\\.example(:\\d+)?$");
+        assertThat(sink.awaitUpserted("tenant/wind").value().getContainerRegistries()).as("no restriction").isNull();
+        sink.awaitTombstone("tenant/gone-while-down");
+
+        cluster.client.genericKubernetesResources(TENANTS).withName("wind").delete();
+        sink.awaitTombstone("tenant/wind");
+    }
+
+    @Test
     void aVclusterPodStaysInItsHostNamespaceWithItsVirtualPlaceAsAttributes() throws Exception {
         start(Set.of());
         cluster.client.resource(namespace("team-a-vc", Map.of("capsule.clastix.io/tenant", "oil"))).create();
@@ -430,7 +454,7 @@ class ClusterContextWatcherTest {
     @Test
     void ownedKindsAreTheParsersKinds() {
         assertThat(ClusterContextWatcher.contextKinds()).containsExactlyInAnyOrder("namespace", "serviceaccount", "role",
-                "clusterrole", "rolebinding", "clusterrolebinding", "pod", "networkpolicy");
+                "clusterrole", "rolebinding", "clusterrolebinding", "pod", "networkpolicy", "tenant");
         assertThat(ClusterContextWatcher.owns("pod/team-a/web")).isTrue();
         assertThat(ClusterContextWatcher.owns("clusterrole/system:pod-exec")).isTrue();
         assertThat(ClusterContextWatcher.owns("image/x")).isFalse();

@@ -43,11 +43,11 @@ class ClusterRoleManifestTest {
             String group = switch (kind) {
                 case ROLE, CLUSTER_ROLE, ROLE_BINDING, CLUSTER_ROLE_BINDING -> "rbac.authorization.k8s.io";
                 case NETWORK_POLICY -> "networking.k8s.io";
+                case TENANT -> CapsuleTenants.GROUP;
                 default -> "";
             };
             expected.put(group + "/" + kind.resource(), Set.of("get", "list", "watch"));
         }
-        expected.put(CapsuleTenants.GROUP + "/" + CapsuleTenants.RESOURCE, Set.of("get", "list", "watch"));
         assertThat(verbsByResource).isEqualTo(expected);
     }
 }

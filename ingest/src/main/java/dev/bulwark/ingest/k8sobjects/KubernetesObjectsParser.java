@@ -20,6 +20,7 @@ import dev.bulwark.ingest.ParseException;
 import dev.bulwark.ingest.SafeJson;
 import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.OwnerReference;
+import dev.bulwark.schemas.RegistryPolicy;
 import dev.bulwark.schemas.TenantContext;
 
 /**
@@ -384,8 +385,41 @@ public final class KubernetesObjectsParser implements ContextParser, JsonDocumen
             case ROLE_BINDING, CLUSTER_ROLE_BINDING -> RbacObjects.binding(object, namespace, out, attributes);
             case POD -> PodObjects.pod(object, metadata, labels, controller, out, attributes);
             case NETWORK_POLICY -> NetworkPolicyObjects.networkPolicy(object, out, attributes);
+            case TENANT -> {
+                setTenant(out, attributes, Names.tenant(name, "metadata.name"), "Tenant");
+                out.setContainerRegistries(containerRegistries(object));
+            }
         }
         return out.setAttributes(attributes).build();
+    }
+
+    /**
+     * A Capsule Tenant's {@code spec.containerRegistries}: the registries (host names, with a port if any) its pods may
+     * use, and a regular expression they may match instead; null when the Tenant does not restrict registries.
+     */
+    private static RegistryPolicy containerRegistries(JsonNode tenant) throws ParseException {
+        JsonNode spec = K8sFields.object(tenant, "spec", "spec");
+        JsonNode registries = spec == null ? null : K8sFields.object(spec, "containerRegistries", "spec.containerRegistries");
+        if (registries == null) {
+            return null;
+        }
+        List<String> allowed = new ArrayList<>();
+        List<String> given = K8sFields.strings(registries, "allowed", "spec.containerRegistries.allowed");
+        for (int i = 0; i < given.size(); i++) {
+            allowed.add(Names.printable(given.get(i), "spec.containerRegistries.allowed[" + i + "]",
+                    Names.MAX_SUBDOMAIN_LENGTH, false));
+        }
+        String regex = K8sFields.string(registries, "allowedRegex", "spec.containerRegistries.allowedRegex");
+        if (regex != null) {
+            Names.printable(regex, "spec.containerRegistries.allowedRegex", Names.MAX_TEXT_LENGTH, false);
+            try {
+                java.util.regex.Pattern.compile(regex);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new ParseException("spec.containerRegistries.allowedRegex is not a regular expression: "
+                        + e.getDescription());
+            }
+        }
+        return RegistryPolicy.newBuilder().setAllowed(allowed).setAllowedRegex(regex).build();
     }
 
     /** Labels, validated as the API server validates them. */

@@ -25,7 +25,9 @@ enum ObjectKind {
     CLUSTER_ROLE_BINDING("ClusterRoleBinding", "clusterrolebinding", false, NameRule.PATH_SEGMENT,
             Set.of(ObjectKind.RBAC_GROUP)),
     POD("Pod", "pod", true, NameRule.DNS_SUBDOMAIN, Set.of("")),
-    NETWORK_POLICY("NetworkPolicy", "networkpolicy", true, NameRule.DNS_SUBDOMAIN, Set.of("networking.k8s.io", "extensions"));
+    NETWORK_POLICY("NetworkPolicy", "networkpolicy", true, NameRule.DNS_SUBDOMAIN, Set.of("networking.k8s.io", "extensions")),
+    /** A Capsule Tenant: its name is the tenant, its spec says which registries its pods may use. */
+    TENANT("Tenant", "tenant", false, NameRule.DNS_SUBDOMAIN, Set.of("capsule.clastix.io"));
 
     /** The RBAC API group. */
     static final String RBAC_GROUP = "rbac.authorization.k8s.io";

@@ -13,6 +13,7 @@ import dev.bulwark.ingest.ParseException;
 import dev.bulwark.schemas.KubernetesAttributes;
 import dev.bulwark.schemas.NamedPort;
 import dev.bulwark.schemas.PodSpecFacts;
+import dev.bulwark.schemas.RunningContainer;
 import dev.bulwark.schemas.TenantContext;
 
 /**
@@ -38,7 +39,7 @@ final class PodObjects {
     }
 
     /** One container's security-relevant settings. */
-    private record Container(String image, boolean privileged, Set<String> capabilitiesAdded, Long runAsUser,
+    private record Container(String name, String image, boolean privileged, Set<String> capabilitiesAdded, Long runAsUser,
             Boolean runAsNonRoot) {
     }
 
@@ -123,7 +124,13 @@ final class PodObjects {
         out.setPodSpec(facts.build());
         workload(labels, controller, attributes);
         vcluster(metadata, labels, attributes);
-        status(pod, out, attributes);
+        Map<String, String> specImages = new java.util.HashMap<>();
+        for (Container container : containers) {
+            if (container.name() != null && container.image() != null) {
+                specImages.put(container.name(), container.image());
+            }
+        }
+        status(pod, out, attributes, specImages);
     }
 
     /**
@@ -169,6 +176,7 @@ final class PodObjects {
     }
 
     private static Container container(JsonNode container, String path) throws ParseException {
+        String name = K8sFields.string(container, "name", path + ".name");
         String image = K8sFields.string(container, "image", path + ".image");
         if (image != null) {
             Names.printable(image, path + ".image", Names.MAX_TEXT_LENGTH, false);
@@ -178,7 +186,7 @@ final class PodObjects {
         }
         JsonNode security = K8sFields.object(container, "securityContext", path + ".securityContext");
         if (security == null) {
-            return new Container(image, false, Set.of(), null, null);
+            return new Container(name, image, false, Set.of(), null, null);
         }
         String securityPath = path + ".securityContext";
         boolean privileged = Boolean.TRUE.equals(K8sFields.bool(security, "privileged", securityPath + ".privileged"))
@@ -190,7 +198,7 @@ final class PodObjects {
                 added.add(capability(capability, securityPath + ".capabilities.add"));
             }
         }
-        return new Container(image, privileged,
+        return new Container(name, image, privileged,
                 added,
                 K8sFields.integer(security, "runAsUser", securityPath + ".runAsUser"),
                 K8sFields.bool(security, "runAsNonRoot", securityPath + ".runAsNonRoot"));
@@ -285,8 +293,8 @@ final class PodObjects {
         attributes.put(KubernetesAttributes.POD_WORKLOAD_NAME, name);
     }
 
-    private static void status(JsonNode pod, TenantContext.Builder out, Map<String, String> attributes)
-            throws ParseException {
+    private static void status(JsonNode pod, TenantContext.Builder out, Map<String, String> attributes,
+            Map<String, String> specImages) throws ParseException {
         JsonNode status = K8sFields.object(pod, "status", "status");
         if (status == null) {
             return;
@@ -314,6 +322,7 @@ final class PodObjects {
 
         Set<String> ids = new LinkedHashSet<>();
         Set<String> runtimes = new LinkedHashSet<>();
+        List<RunningContainer> running = new ArrayList<>();
         for (String list : STATUS_LISTS) {
             List<JsonNode> statuses = K8sFields.objects(status, list, "status." + list);
             for (int i = 0; i < statuses.size(); i++) {
@@ -328,10 +337,45 @@ final class PodObjects {
                     id = id.substring(separator + 3);
                 }
                 ids.add(Names.containerId(id, path));
+                running.add(running(statuses.get(i), "status." + list + "[" + i + "]", specImages));
             }
         }
         putJoined(attributes, KubernetesAttributes.POD_CONTAINER_IDS, ids);
         putJoined(attributes, KubernetesAttributes.POD_CONTAINER_RUNTIMES, runtimes);
+        out.setContainers(running);
+    }
+
+    private static String emptyAsNull(String value) {
+        return value == null || value.isEmpty() ? null : value;
+    }
+
+    /** The digest in an image reference ({@code repo@sha256:<64 hex>}), or null. */
+    private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("@(sha256:[0-9a-f]{64})$");
+
+    /**
+     * A started container: its name, the image its spec asks for, and the image and image id the kubelet reports. The
+     * image id is what was pulled ({@code docker.io/library/nginx@sha256:...}, or with some runtimes
+     * {@code docker-pullable://...} or just {@code sha256:...} for a local image); its digest is kept when it names one.
+     */
+    private static RunningContainer running(JsonNode status, String path, Map<String, String> specImages)
+            throws ParseException {
+        String name = K8sFields.requiredString(status, "name", path + ".name");
+        String image = emptyAsNull(K8sFields.string(status, "image", path + ".image"));
+        if (image != null) {
+            Names.printable(image, path + ".image", Names.MAX_TEXT_LENGTH, false);
+        }
+        // Empty while the image is being pulled.
+        String imageId = emptyAsNull(K8sFields.string(status, "imageID", path + ".imageID"));
+        String digest = null;
+        if (imageId != null) {
+            Names.printable(imageId, path + ".imageID", Names.MAX_TEXT_LENGTH, false);
+            java.util.regex.Matcher matcher = DIGEST.matcher(imageId);
+            if (matcher.find()) {
+                digest = matcher.group(1);
+            }
+        }
+        return RunningContainer.newBuilder().setName(Names.printable(name, path + ".name", Names.MAX_LABEL_LENGTH, false))
+                .setSpecImage(specImages.get(name)).setImage(image).setImageId(imageId).setDigest(digest).build();
     }
 
     private static void putJoined(Map<String, String> attributes, String key, Set<String> values) {

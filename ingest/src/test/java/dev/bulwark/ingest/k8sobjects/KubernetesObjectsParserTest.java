@@ -438,7 +438,7 @@ class KubernetesObjectsParserTest {
                   {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "cfg", "namespace": "a"}, "data": {"k": "v"}}]}"""))
                 .isInstanceOf(ParseException.class)
                 .hasMessage("items[1]: unsupported kind \"ConfigMap\" (supported: Namespace, ServiceAccount, Role, ClusterRole, "
-                        + "RoleBinding, ClusterRoleBinding, Pod, NetworkPolicy)");
+                        + "RoleBinding, ClusterRoleBinding, Pod, NetworkPolicy, Tenant)");
     }
 
     @Test
