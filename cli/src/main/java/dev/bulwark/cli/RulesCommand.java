@@ -80,9 +80,14 @@ final class RulesCommand implements Callable<Integer> {
 
     /** {@code bulwark rules push DIR}. */
     @Command(name = "push", mixinStandardHelpOptions = true,
-            description = {"Validate every rule file under DIR and publish the valid ones to the rules topic, one record per "
-                    + "file keyed by its rule id; running detectors apply them within seconds.",
-                    "Invalid files are listed as file:line:column: reason and not published; the exit code is then 1."})
+            description = {"Validate every rule file under DIR and publish the applicable ones to the rules topic, one "
+                    + "record per file keyed by its rule id; running detectors apply them within seconds.",
+                    "Each file is applicable (published), not applicable (valid Sigma, but no source Bulwark receives "
+                            + "serves its logsource; not published, not an error) or invalid (listed as "
+                            + "file:line:column: reason, not published). Load warnings, such as an unmapped field, are "
+                            + "listed too.",
+                    "Exit code 1 when a file is invalid, or with --strict when there is a warning (nothing is then "
+                            + "published)."})
     static final class Push implements Callable<Integer> {
 
         @ParentCommand
@@ -91,11 +96,15 @@ final class RulesCommand implements Callable<Integer> {
         @Parameters(paramLabel = "DIR", description = "Rule directory (recursive; *.tests.yml are left out) or one file.")
         Path directory;
 
-        @Option(names = "--prune", description = "Also delete records on the topic whose key no file under DIR has.")
+        @Option(names = "--prune", description = "Also delete records on the topic whose key no file under DIR has "
+                + "(a record whose file is invalid or not applicable right now is kept).")
         boolean prune;
 
         @Option(names = "--dry-run", description = "Validate only; publish nothing.")
         boolean dryRun;
+
+        @Option(names = "--strict", description = "Make every load warning an error: exit 1 and publish nothing.")
+        boolean strict;
 
         @Override
         public Integer call() throws Exception {
@@ -107,12 +116,13 @@ final class RulesCommand implements Callable<Integer> {
             ParsedRules shipped = RuleSource.bundled(engine.loader());
             RuleDirectory.Validation validation = RuleDirectory.validate(engine, directory, shipped);
             PrintStream out = System.out;
-            for (RuleProblem problem : validation.problems()) {
-                System.err.println(problem);
+            printValidation(validation, strict, out, System.err);
+            if (strict && !validation.warnings().isEmpty()) {
+                out.println("nothing published: --strict and " + validation.warnings().size() + " warning(s)");
+                return 1;
             }
-            out.println(validation.records().size() + " valid file(s), " + validation.invalidFiles().size()
-                    + " invalid (not published)");
             if (dryRun) {
+                out.println("dry run: nothing published");
                 return validation.ok() ? 0 : 1;
             }
             Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
@@ -127,8 +137,9 @@ final class RulesCommand implements Callable<Integer> {
                 if (prune) {
                     java.util.Set<String> keep = new java.util.HashSet<>();
                     validation.records().forEach(r -> keep.add(r.key()));
+                    keep.addAll(keysOfUnpublishedFiles(validation));
                     for (String key : present.keySet()) {
-                        if (!keep.contains(key) && !isKeyOfInvalidFile(key, validation)) {
+                        if (!keep.contains(key)) {
                             sent.add(producer.send(new ProducerRecord<>(topics.rules().name(), key, null)));
                             out.println("deleted   " + key);
                         }
@@ -141,21 +152,62 @@ final class RulesCommand implements Callable<Integer> {
             return validation.ok() ? 0 : 1;
         }
 
-        /** A record of a file that is invalid now is kept: pruning must not delete a rule because of a typo. */
-        private boolean isKeyOfInvalidFile(String key, RuleDirectory.Validation validation) {
-            for (Path file : validation.invalidFiles()) {
-                if (key.equals(RuleDirectory.keyOf(new dev.bulwark.sigma.SigmaRuleLoader().parseFile(file)))) {
-                    return true;
+        /**
+         * The keys of the files that are invalid or not applicable now: their records are kept, since pruning must not
+         * delete a rule because of a typo (a misspelt logsource makes a rule not applicable).
+         */
+        private static java.util.Set<String> keysOfUnpublishedFiles(RuleDirectory.Validation validation) {
+            java.util.Set<String> keys = new java.util.HashSet<>();
+            java.util.Set<Path> files = new java.util.HashSet<>(validation.invalidFiles());
+            files.addAll(validation.notApplicable().keySet());
+            for (Path file : files) {
+                String key = RuleDirectory.keyOf(new dev.bulwark.sigma.SigmaRuleLoader().parseFile(file));
+                if (key != null) {
+                    keys.add(key);
                 }
             }
-            return false;
+            return keys;
+        }
+    }
+
+    /**
+     * Prints how the files of a directory load: each invalid file's problems and each warning (to {@code err}), then
+     * the counts of applicable, not-applicable and invalid files and the not-applicable ones per logsource, most
+     * first (to {@code out}).
+     */
+    static void printValidation(RuleDirectory.Validation validation, boolean strict, PrintStream out, PrintStream err) {
+        for (RuleProblem problem : validation.problems()) {
+            err.println(problem);
+        }
+        for (RuleProblem warning : validation.warnings()) {
+            err.println((strict ? "error (--strict): " : "warning: ") + warning);
+        }
+        int applicable = validation.records().size();
+        int notApplicable = validation.notApplicable().size();
+        int invalid = validation.invalidFiles().size();
+        out.println((applicable + notApplicable + invalid) + " rule file(s): " + applicable + " applicable, "
+                + notApplicable + " not applicable, " + invalid + " invalid");
+        if (notApplicable > 0) {
+            out.println("not applicable (valid Sigma, but no source Bulwark receives serves the logsource):");
+            validation.notApplicableByLogsource().forEach((logsource, count) ->
+                    out.printf("  %6d  %s%n", count, logsource));
+        }
+        if (invalid > 0) {
+            out.println("invalid: " + invalid + " file(s), each problem printed as file:line:column: [rule] reason");
+        }
+        if (!validation.warnings().isEmpty()) {
+            out.println(validation.warnings().size() + " warning(s) in applicable files" + (strict
+                    ? " (errors with --strict)" : " (the rules load; --strict makes warnings errors)"));
         }
     }
 
     /** {@code bulwark rules test DIR}. */
     @Command(name = "test", mixinStandardHelpOptions = true,
-            description = {"Run the test cases kept beside the rules (x.tests.yml for x.yml) and print one line per case.",
-                    "Exit code 1 when a case fails or there is no case at all."})
+            description = {"Validate the rule files like 'rules push --dry-run' (counts of applicable, not applicable "
+                    + "and invalid files, each problem and warning), then run the test cases kept beside the rules "
+                    + "(x.tests.yml for x.yml) and print one line per case.",
+                    "Exit code 1 when a case fails, there is no case at all, a rule file is invalid, or with --strict "
+                            + "there is a warning."})
     static final class Test implements Callable<Integer> {
 
         @ParentCommand
@@ -167,14 +219,23 @@ final class RulesCommand implements Callable<Integer> {
         @Option(names = "--untested", description = "Also list the rule files that have no test file.")
         boolean untested;
 
+        @Option(names = "--strict", description = "Make every load warning an error (exit 1).")
+        boolean strict;
+
         @Override
         public Integer call() throws Exception {
             if (!Files.exists(directory)) {
                 throw new IllegalArgumentException(directory + " does not exist");
             }
-            RuleTestReport report = new RuleTestRunner(engine(rules.parent.config())).run(directory);
+            SigmaEngine engine = engine(rules.parent.config());
+            RuleDirectory.Validation validation = RuleDirectory.validate(engine, directory,
+                    RuleSource.bundled(engine.loader()));
+            printValidation(validation, strict, System.out, System.err);
+            System.out.println();
+            RuleTestReport report = new RuleTestRunner(engine).run(directory);
             printReport(report, untested, System.out);
-            return report.ok() ? 0 : 1;
+            boolean failed = !report.ok() || !validation.ok() || (strict && !validation.warnings().isEmpty());
+            return failed ? 1 : 0;
         }
     }
 

@@ -12,11 +12,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import picocli.CommandLine;
 
-/** {@code bulwark rules test} and {@code push --dry-run}: output like a test runner, exit codes, file:line problems. */
+/**
+ * {@code bulwark rules test} and {@code push}: output like a test runner, the applicable / not applicable / invalid
+ * summary, warnings, {@code --strict}, exit codes, file:line problems.
+ */
 class RulesCommandTest {
 
     private static final String RULE = """
@@ -88,10 +92,85 @@ class RulesCommandTest {
                 .replace("Image|endswith", "Image|endswithx"));
         assertThat(run("rules", "push", "--dry-run", dir.toString())).isEqualTo(1);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains(dir.resolve("broken.yml") + ":6:9: [broken] unknown modifier");
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("1 valid file(s), 1 invalid (not published)");
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("2 rule file(s): 1 applicable, 0 not applicable, 1 invalid")
+                .contains("dry run: nothing published");
 
         Files.delete(dir.resolve("broken.yml"));
         out.reset();
         assertThat(run("rules", "push", "--dry-run", dir.toString())).isZero();
+    }
+
+    private static final String WINDOWS = RULE.replace("11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-0000000000%s")
+            .replace("product: linux", "product: windows");
+
+    /** A loadable rule with a field the linux process_creation mapping does not have. */
+    private static final String UNMAPPED_FIELD = RULE.replace("11111111-0000-4000-8000-000000000001",
+            "11111111-0000-4000-8000-000000000002").replace("    condition: selection\n",
+            "    hashes:\n        Hashes|contains: 'MD5='\n    condition: selection or hashes\n");
+
+    @Test
+    void shouldCountApplicableNotApplicableAndInvalidFilesAndListWarningsOnADryRun() throws IOException {
+        Files.writeString(dir.resolve("whoami.yml"), RULE);
+        Files.writeString(dir.resolve("hashes.yml"), UNMAPPED_FIELD);
+        Files.writeString(dir.resolve("win1.yml"), WINDOWS.formatted("11"));
+        Files.writeString(dir.resolve("win2.yml"), WINDOWS.formatted("12"));
+        Files.writeString(dir.resolve("mac.yml"), WINDOWS.formatted("13").replace("product: windows", "product: macos"));
+
+        assertThat(run("rules", "push", "--dry-run", dir.toString())).as("not applicable files and warnings are no errors")
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("5 rule file(s): 2 applicable, 3 not applicable, 0 invalid")
+                .contains("""
+                        not applicable (valid Sigma, but no source Bulwark receives serves the logsource):
+                               2  product: windows, category: process_creation
+                               1  product: macos, category: process_creation
+                        """)
+                .contains("1 warning(s) in applicable files")
+                .doesNotContain("invalid:");
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("warning: " + dir.resolve("hashes.yml") + ":8:9: [11111111-0000-4000-8000-000000000002] field "
+                        + "'Hashes' is not mapped for logsource 'linux_process_creation'")
+                .doesNotContain("win1.yml").doesNotContain("mac.yml");
+    }
+
+    @Test
+    @Timeout(60)
+    void strictMakesAWarningAnErrorAndPublishesNothing() throws IOException {
+        Files.writeString(dir.resolve("whoami.yml"), RULE);
+        Files.writeString(dir.resolve("hashes.yml"), UNMAPPED_FIELD);
+
+        assertThat(run("rules", "push", "--dry-run", "--strict", dir.toString())).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("error (--strict): " + dir.resolve("hashes.yml") + ":8:9:");
+        out.reset();
+        // Without --dry-run too: it stops before any broker is contacted (none runs here).
+        assertThat(run("rules", "push", "--strict", dir.toString())).isEqualTo(1);
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("nothing published: --strict and 1 warning(s)")
+                .doesNotContain("published 11111111");
+
+        Files.delete(dir.resolve("hashes.yml"));
+        assertThat(run("rules", "push", "--dry-run", "--strict", dir.toString())).isZero();
+    }
+
+    @Test
+    void ruleTestPrintsTheLoadSummaryAndFailsOnInvalidFilesAndOnWarningsWithStrict() throws IOException {
+        Files.writeString(dir.resolve("hashes.yml"), UNMAPPED_FIELD);
+        Files.writeString(dir.resolve("hashes.tests.yml"), """
+                match:
+                  - fields: {Image: /usr/bin/whoami}
+                """);
+        Files.writeString(dir.resolve("win.yml"), WINDOWS.formatted("11"));
+
+        assertThat(run("rules", "test", dir.toString())).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("2 rule file(s): 1 applicable, 1 not applicable, 0 invalid")
+                .contains("1 passed, 0 failed");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("warning: " + dir.resolve("hashes.yml") + ":8:9:");
+
+        assertThat(run("rules", "test", "--strict", dir.toString())).isEqualTo(1);
+
+        Files.writeString(dir.resolve("broken.yml"), RULE.replace("11111111-0000-4000-8000-000000000001", "broken")
+                .replace("Image|endswith", "Image|endswithx"));
+        out.reset();
+        assertThat(run("rules", "test", dir.toString())).as("an invalid rule file fails the run").isEqualTo(1);
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("3 rule file(s): 1 applicable, 1 not applicable, 1 invalid");
     }
 }

@@ -6,15 +6,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Turns a directory of rule files into rules-topic records (one per file, keyed by the file's rule id) after
- * validating every file the way the running detector will.
+ * validating every file the way the running detector will, and puts every file in one class: <b>applicable</b> (it
+ * loads and is published), <b>not applicable</b> (valid Sigma, but no source Bulwark receives serves a logsource of
+ * it; not published, and not an error) or <b>invalid</b> (with file, line and reason; not published).
  *
  * <p>Why: {@code bulwark rules push} must never publish a rule the detector would reject, must say what is wrong
  * with {@code file:line:column: reason}, and must still publish the files that are fine. A file travels whole, so a
@@ -38,23 +43,36 @@ public final class RuleDirectory {
     }
 
     /**
-     * The outcome of validating a directory.
+     * The outcome of validating a directory: each file is in exactly one of {@code records} (applicable),
+     * {@code notApplicable} and {@code invalidFiles}.
      *
-     * @param records the records of the valid files, in path order
-     * @param problems every problem, with file, line, column and reason
-     * @param invalidFiles the files that are not published
+     * @param records the records of the applicable files, in path order
+     * @param problems every problem of the invalid files, with file, line, column and reason
+     * @param invalidFiles the invalid files
+     * @param notApplicable the files that are valid but not applicable, each with (the first of) its rules that no
+     *     logsource of the field mapping serves, in path order
+     * @param warnings problems of the applicable files that do not prevent loading (e.g. unmapped fields)
      */
-    public record Validation(List<RuleRecord> records, List<RuleProblem> problems, Set<Path> invalidFiles) {
+    public record Validation(List<RuleRecord> records, List<RuleProblem> problems, Set<Path> invalidFiles,
+                             Map<Path, LoadReport.NotApplicable> notApplicable, List<RuleProblem> warnings) {
 
         public Validation {
             records = List.copyOf(records);
             problems = List.copyOf(problems);
             invalidFiles = Set.copyOf(invalidFiles);
+            notApplicable = Collections.unmodifiableMap(new LinkedHashMap<>(notApplicable));
+            warnings = List.copyOf(warnings);
         }
 
-        /** True when every file is valid. */
+        /** True when no file is invalid (not-applicable files and warnings do not count). */
         public boolean ok() {
             return invalidFiles.isEmpty();
+        }
+
+        /** How many not-applicable files each logsource has, most first, then by name. */
+        public Map<String, Integer> notApplicableByLogsource() {
+            return LoadReport.countByLogsource(notApplicable.values().stream()
+                    .map(LoadReport.NotApplicable::logsource).toList());
         }
     }
 
@@ -85,6 +103,8 @@ public final class RuleDirectory {
                 texts.put(file, null);
             }
         }
+        Map<String, Path> byName = new HashMap<>();
+        parsed.keySet().forEach(file -> byName.put(file.toString(), file));
         ParsedRules all = ParsedRules.empty();
         Set<String> own = new HashSet<>();
         for (ParsedRules rules : parsed.values()) {
@@ -95,10 +115,17 @@ public final class RuleDirectory {
         LoadReport report = engine.load(new ParsedRules(concat(context, all.rules()), all.correlations(),
                 all.failures()));
         for (RuleProblem problem : report.skipped()) {
-            Path file = fileOf(problem, parsed.keySet());
+            Path file = fileOf(problem, byName);
             if (file != null) {
                 problems.add(problem);
                 invalid.add(file);
+            }
+        }
+        Map<Path, LoadReport.NotApplicable> notApplicable = new TreeMap<>();
+        for (LoadReport.NotApplicable rule : report.notApplicable()) {
+            Path file = fileOf(rule.location(), byName);
+            if (file != null && !invalid.contains(file)) {
+                notApplicable.putIfAbsent(file, rule);
             }
         }
         Collection<CompiledRule> compiled = report.ruleSet().rules();
@@ -106,7 +133,7 @@ public final class RuleDirectory {
             try {
                 RuleSource.checkStreamable(correlation, compiled);
             } catch (SigmaRuleException e) {
-                Path file = fileOf(RuleProblem.of(e, correlation.key()), parsed.keySet());
+                Path file = fileOf(RuleProblem.of(e, correlation.key()), byName);
                 problems.add(RuleProblem.of(e, correlation.key()));
                 if (file != null) {
                     invalid.add(file);
@@ -117,6 +144,9 @@ public final class RuleDirectory {
         Map<String, Path> keys = new LinkedHashMap<>();
         for (Map.Entry<Path, ParsedRules> entry : parsed.entrySet()) {
             Path file = entry.getKey();
+            if (notApplicable.containsKey(file) && !invalid.contains(file)) {
+                continue;
+            }
             String key = keyOf(entry.getValue());
             if (key == null) {
                 if (invalid.contains(file)) {
@@ -143,7 +173,12 @@ public final class RuleDirectory {
                 records.add(new RuleRecord(key, file, texts.get(file)));
             }
         }
-        return new Validation(records, problems, invalid);
+        notApplicable.keySet().removeAll(invalid);
+        Set<Path> published = new HashSet<>();
+        records.forEach(record -> published.add(record.file()));
+        List<RuleProblem> warnings = report.warnings().stream()
+                .filter(warning -> published.contains(fileOf(warning.location(), byName))).toList();
+        return new Validation(records, problems, invalid, notApplicable, warnings);
     }
 
     /** The record key of a file's rules: id, else name, of the first correlation, else of the first rule. */
@@ -159,14 +194,12 @@ public final class RuleDirectory {
         return null;
     }
 
-    private static Path fileOf(RuleProblem problem, Set<Path> files) {
-        String name = problem.location().file();
-        for (Path file : files) {
-            if (file.toString().equals(name)) {
-                return file;
-            }
-        }
-        return null;
+    private static Path fileOf(RuleProblem problem, Map<String, Path> files) {
+        return fileOf(problem.location(), files);
+    }
+
+    private static Path fileOf(SourceLocation location, Map<String, Path> files) {
+        return location.file() == null ? null : files.get(location.file());
     }
 
     private static <T> List<T> concat(List<T> first, List<T> second) {

@@ -1,6 +1,7 @@
 package dev.bulwark.sigma;
 
 import java.nio.file.Path;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -8,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -15,9 +17,10 @@ import java.util.Set;
  * Sigma engine.
  *
  * <p>Why: loading (files or a rules-topic snapshot), compiling one changed rule, and validating correlation rules
- * all need the same mapping and the same rules for skipping; this class holds them. A rule is skipped (with its
- * reason) when it does not parse, when no logsource mapping serves it, when a value is invalid, when its status is
- * {@code unsupported}, or when its key duplicates an earlier rule's. Thread-safe and immutable.
+ * all need the same mapping and the same rules for skipping; this class holds them. When loading, a rule is skipped
+ * as invalid (with its reason) when it does not parse, when a value is invalid, when its status is
+ * {@code unsupported}, or when its key duplicates an earlier rule's; a valid rule that no logsource mapping serves is
+ * <em>not applicable</em> ({@link LoadReport#notApplicable()}), not invalid. Thread-safe and immutable.
  *
  * <pre>{@code
  * SigmaEngine engine = SigmaEngine.create(FieldMapping.defaults().withOverrides(userMapping));
@@ -54,6 +57,44 @@ public final class SigmaEngine {
     /** The rule parser. */
     public SigmaRuleLoader loader() {
         return loader;
+    }
+
+    /** True when some logsource entry of the field mapping serves rules of this logsource. */
+    public boolean serves(SigmaLogsource logsource) {
+        return mapping.logsourceFor(logsource).isPresent();
+    }
+
+    /**
+     * Checks a rule no logsource mapping serves as far as that is possible without one: its values, modifiers and
+     * condition, with every field read as absent and every {@code %placeholder%} resolved (placeholders are the
+     * field mapping's business, and it has nothing for this logsource).
+     *
+     * @throws SigmaRuleException when the rule is invalid Sigma whatever the mapping
+     */
+    void checkUnmapped(SigmaRule rule) throws SigmaRuleException {
+        FieldResolver absent = new FieldResolver() {
+            @Override
+            public CompiledField field(String name, SourceLocation at) {
+                return CompiledField.absent(name);
+            }
+
+            @Override
+            public CompiledField keywords(SourceLocation at) {
+                return CompiledField.absent("keywords");
+            }
+        };
+        Map<String, List<String>> anyPlaceholder = new AbstractMap<>() {
+            @Override
+            public List<String> get(Object name) {
+                return mapping.placeholders().getOrDefault(name, List.of("%" + name + "%"));
+            }
+
+            @Override
+            public Set<Entry<String, List<String>>> entrySet() {
+                return mapping.placeholders().entrySet();
+            }
+        };
+        CompiledDetection.compile(rule.detection(), absent, anyPlaceholder, warning -> { });
     }
 
     /**
@@ -139,11 +180,17 @@ public final class SigmaEngine {
         return load(parsed);
     }
 
-    /** Compiles parsed rules and validates the correlations against them. */
+    /**
+     * Compiles parsed rules and validates the correlations against them. A rule whose logsource no mapping serves is
+     * checked without a mapping ({@link #checkUnmapped}) and is then not applicable, or invalid; so is a correlation
+     * that references such a rule.
+     */
     public LoadReport load(ParsedRules parsed) {
         List<RuleProblem> skipped = new ArrayList<>(parsed.failures());
         List<RuleProblem> warnings = new ArrayList<>();
         List<CompiledRule> compiled = new ArrayList<>();
+        List<LoadReport.NotApplicable> notApplicable = new ArrayList<>();
+        List<SigmaRule> unserved = new ArrayList<>();
         Map<String, SigmaRule> byKey = new HashMap<>();
         for (SigmaRule rule : parsed.rules()) {
             SigmaRule earlier = byKey.get(rule.key());
@@ -152,13 +199,20 @@ public final class SigmaEngine {
                         + "' (first defined at " + earlier.location() + ")"));
                 continue;
             }
+            String name = rule.id() != null ? rule.id() : rule.title();
             try {
+                if (!"unsupported".equals(rule.status()) && !serves(rule.logsource())) {
+                    checkUnmapped(rule);
+                    notApplicable.add(new LoadReport.NotApplicable(rule.location(), name, rule.logsource()));
+                    unserved.add(rule);
+                    continue;
+                }
                 CompiledRule result = compile(rule);
                 compiled.add(result);
                 byKey.put(rule.key(), rule);
                 warnings.addAll(result.warnings());
             } catch (SigmaRuleException e) {
-                skipped.add(RuleProblem.of(e, rule.id() != null ? rule.id() : rule.title()));
+                skipped.add(RuleProblem.of(e, name));
             }
         }
         List<SigmaRule> loaded = compiled.stream().map(CompiledRule::rule).toList();
@@ -168,10 +222,37 @@ public final class SigmaEngine {
                 validate(correlation, loaded, parsed.correlations());
                 correlations.add(correlation);
             } catch (SigmaRuleException e) {
-                skipped.add(RuleProblem.of(e, correlation.key()));
+                Optional<LoadReport.NotApplicable> unservedCorrelation = notApplicable(correlation, loaded, unserved,
+                        parsed.correlations());
+                if (unservedCorrelation.isPresent()) {
+                    notApplicable.add(unservedCorrelation.get());
+                } else {
+                    skipped.add(RuleProblem.of(e, correlation.key()));
+                }
             }
         }
-        return new LoadReport(ruleSet(compiled, correlations), loaded, correlations, skipped, warnings);
+        return new LoadReport(ruleSet(compiled, correlations), loaded, correlations, notApplicable, skipped,
+                warnings);
+    }
+
+    /**
+     * A correlation that is valid once the not-applicable rules count as known, and references one of them, is not
+     * applicable (with the logsource of the first such rule); empty otherwise.
+     */
+    private Optional<LoadReport.NotApplicable> notApplicable(SigmaCorrelation correlation,
+            List<SigmaRule> loaded, List<SigmaRule> unserved, List<SigmaCorrelation> correlations) {
+        List<SigmaRule> known = new ArrayList<>(loaded);
+        known.addAll(unserved);
+        try {
+            validate(correlation, known, correlations);
+        } catch (SigmaRuleException e) {
+            return Optional.empty();
+        }
+        return unserved.stream()
+                .filter(rule -> correlation.rules().stream()
+                        .anyMatch(reference -> reference.equals(rule.id()) || reference.equals(rule.name())))
+                .findFirst()
+                .map(rule -> new LoadReport.NotApplicable(correlation.location(), correlation.key(), rule.logsource()));
     }
 
     /**

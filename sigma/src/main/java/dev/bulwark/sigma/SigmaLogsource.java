@@ -1,5 +1,8 @@
 package dev.bulwark.sigma;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A rule's {@code logsource}: which kind of events it is written for. Any part may be null.
  *
@@ -21,6 +24,20 @@ public record SigmaLogsource(String product, String category, String service, St
         append(text, "category", category);
         append(text, "service", service);
         return text.length() == 0 ? "(empty)" : text.toString();
+    }
+
+    /**
+     * {@code product: windows, category: process_creation}, leaving out missing parts: the logsource as a rule author
+     * writes it, for messages about whole logsources.
+     */
+    public String describe() {
+        List<String> parts = new ArrayList<>();
+        for (String[] part : new String[][] {{"product", product}, {"category", category}, {"service", service}}) {
+            if (part[1] != null) {
+                parts.add(part[0] + ": " + part[1]);
+            }
+        }
+        return parts.isEmpty() ? "(empty)" : String.join(", ", parts);
     }
 
     private static void append(StringBuilder text, String key, String value) {

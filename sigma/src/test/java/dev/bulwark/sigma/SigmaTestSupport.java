@@ -108,6 +108,7 @@ final class SigmaTestSupport {
     static CompiledRuleSet load(SigmaEngine engine, String yaml) {
         LoadReport report = engine.loadSources(Map.of("test.yml", yaml));
         assertThat(report.skipped()).as("skipped rules").isEmpty();
+        assertThat(report.notApplicable()).as("not applicable rules").isEmpty();
         return report.ruleSet();
     }
 
