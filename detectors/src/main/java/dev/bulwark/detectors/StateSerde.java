@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import dev.bulwark.detectors.state.ImageProfile;
 import dev.bulwark.detectors.state.ImageRisk;
+import dev.bulwark.detectors.state.KnownDigests;
 import dev.bulwark.detectors.state.NamespaceTenant;
 import dev.bulwark.detectors.state.ReportedContainer;
 import dev.bulwark.schemas.AvroSerde;
@@ -83,6 +84,11 @@ public final class StateSerde {
                 .setExecutables(sortedTexts(json.path("executables")))
                 .setDestinations(sortedTexts(json.path("destinations")))
                 .build());
+    }
+
+    /** image-digest-drift's known digests per tag (Avro only: no release wrote them as JSON). */
+    public static Serde<KnownDigests> knownDigests() {
+        return AvroSerde.of(KnownDigests.class);
     }
 
     /**

@@ -53,7 +53,11 @@ class GoldenTopologyTest {
             "sigma-correlation-fold",
             "sigma-correlation-fold-dirty",
             "vulnerable-image-running-image-risks",
-            "vulnerable-image-running-reported");
+            "vulnerable-image-running-reported",
+            "unverified-image-running-verdicts",
+            "unverified-image-running-pending",
+            "unverified-image-running-judged",
+            "image-digest-drift-known-digests");
 
     /** Global stores (rebuilt from their source topic; no changelog). */
     static final Set<String> GLOBAL_STORES = Set.of("tenant-directory", "sigma-rules");
@@ -65,7 +69,11 @@ class GoldenTopologyTest {
             "sigma-fold-repartition",
             "sigma-correlation-repartition",
             "vulnerable-image-running-scans-by-image-repartition",
-            "vulnerable-image-running-running-with-risk-repartition");
+            "vulnerable-image-running-running-with-risk-repartition",
+            "unverified-image-running-verdicts-repartition",
+            "unverified-image-running-with-verdict-repartition",
+            "image-digest-drift-vouched-by-tag-repartition",
+            "image-digest-drift-with-known-repartition");
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",

@@ -41,6 +41,7 @@ import dev.bulwark.schemas.TenantContext;
  * events:                                    # SecurityEvent records, in order
  *   - {kubernetes: {namespace: shop, pod: web-1}, container: {id: c1}, process: {name: bash, tty: 34816}}
  *   - advance: 5m                            # moves time (in context: too)
+ *   - context: {kind: pod, key: shop/web-1, namespace: shop, name: web-1}   # a context record between events
  * expect:                                    # every finding, in any order
  *   - {rule: bulwark.container.interactive_shell, severity: high, tenant: acme, container_id: c1, count: 1}
  * expectNoOtherFindings: true                # default true: a finding not listed fails the scenario
@@ -257,23 +258,7 @@ public final class Scenario {
                 clock = clock.plus(advance);
                 continue;
             }
-            if (node.has("delete")) {
-                if (node.size() != 1 || !node.get("delete").isTextual()) {
-                    throw new IllegalArgumentException(where + ": a deletion is {delete: kind/key} and nothing else");
-                }
-                inputs.add(new ContextInput(node.get("delete").asText(), null, clock));
-                continue;
-            }
-            forbid(node, "observed_at", where);
-            ObjectNode copy = node.deepCopy();
-            copy.put("observed_at", clock.toEpochMilli());
-            TenantContext value;
-            try {
-                value = SecurityEventJson.contextFromJson(copy);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
-            }
-            inputs.add(new ContextInput(value.getKind() + "/" + value.getKey(), value, clock));
+            inputs.add(contextInput(node, where, clock));
         }
         for (int i = 0; i < events.size(); i++) {
             JsonNode node = events.get(i);
@@ -282,6 +267,10 @@ public final class Scenario {
             if (advance != null) {
                 inputs.add(new Advance(advance));
                 clock = clock.plus(advance);
+                continue;
+            }
+            if (node.size() == 1 && node.has("context")) {
+                inputs.add(contextInput(node.get("context"), where + ".context", clock));
                 continue;
             }
             forbid(node, "timestamp", where);
@@ -302,6 +291,29 @@ public final class Scenario {
             inputs.add(new EventInput(key, event));
         }
         return inputs;
+    }
+
+    /** A context record ({@code {delete: kind/key}} for a deletion), observed at {@code clock}. */
+    private static ContextInput contextInput(JsonNode node, String where, Instant clock) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(where + ": a context record is a mapping");
+        }
+        if (node.has("delete")) {
+            if (node.size() != 1 || !node.get("delete").isTextual()) {
+                throw new IllegalArgumentException(where + ": a deletion is {delete: kind/key} and nothing else");
+            }
+            return new ContextInput(node.get("delete").asText(), null, clock);
+        }
+        forbid(node, "observed_at", where);
+        ObjectNode copy = node.deepCopy();
+        copy.put("observed_at", clock.toEpochMilli());
+        TenantContext value;
+        try {
+            value = SecurityEventJson.contextFromJson(copy);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+        return new ContextInput(value.getKind() + "/" + value.getKey(), value, clock);
     }
 
     /** A kit for the detector with this scenario's settings and static tenants. */
