@@ -40,7 +40,7 @@ final class PodObjects {
 
     /** One container's security-relevant settings. */
     private record Container(String name, String image, boolean privileged, Set<String> capabilitiesAdded, Long runAsUser,
-            Boolean runAsNonRoot) {
+            Boolean runAsNonRoot, boolean escalationDisabled, boolean dropsAll, String seccomp, List<Integer> hostPorts) {
     }
 
     /** Host-pod annotation vcluster sets to the pod's name in the virtual cluster. */
@@ -86,7 +86,19 @@ final class PodObjects {
         boolean privileged = podHostProcess;
         boolean mayRunAsRoot = false;
         boolean explicitRoot = false;
+        boolean escalationDisabled = true;
+        boolean dropsAll = true;
+        boolean seccompConfined = true;
+        String podSeccomp = podSecurity == null ? null : seccomp(podSecurity, "spec.securityContext");
+        boolean seccompUnconfined = "Unconfined".equals(podSeccomp);
+        Set<Integer> hostPorts = new LinkedHashSet<>();
         for (Container container : containers) {
+            escalationDisabled &= container.escalationDisabled();
+            dropsAll &= container.dropsAll();
+            String seccomp = container.seccomp() != null ? container.seccomp() : podSeccomp;
+            seccompConfined &= "RuntimeDefault".equals(seccomp) || "Localhost".equals(seccomp);
+            seccompUnconfined |= "Unconfined".equals(container.seccomp());
+            hostPorts.addAll(container.hostPorts());
             if (container.image() != null) {
                 images.add(container.image());
             }
@@ -107,7 +119,13 @@ final class PodObjects {
                 .setRunAsRootExplicit(explicitRoot)
                 .setCapabilitiesAdded(List.copyOf(capabilities))
                 .setHostPathMounts(List.copyOf(hostPaths(spec)))
-                .setNamedPorts(namedPorts(spec));
+                .setNamedPorts(namedPorts(spec))
+                .setHostPorts(List.copyOf(hostPorts))
+                .setVolumeTypes(List.copyOf(volumeTypes(spec)))
+                .setEscalationDisabled(escalationDisabled)
+                .setCapabilitiesDroppedAll(dropsAll)
+                .setSeccompConfined(seccompConfined)
+                .setSeccompUnconfined(seccompUnconfined);
 
         String node = K8sFields.string(spec, "nodeName", "spec.nodeName");
         if (node != null) {
@@ -184,24 +202,39 @@ final class PodObjects {
                 throw new ParseException("field '" + path + ".image' " + K8sFields.quote(image) + " is not an image reference");
             }
         }
+        List<Integer> hostPorts = new ArrayList<>();
+        List<JsonNode> ports = K8sFields.objects(container, "ports", path + ".ports");
+        for (int i = 0; i < ports.size(); i++) {
+            Long hostPort = K8sFields.integer(ports.get(i), "hostPort", path + ".ports[" + i + "].hostPort");
+            if (hostPort != null && hostPort > 0 && hostPort <= 65535) {
+                hostPorts.add(hostPort.intValue());
+            }
+        }
         JsonNode security = K8sFields.object(container, "securityContext", path + ".securityContext");
         if (security == null) {
-            return new Container(name, image, false, Set.of(), null, null);
+            return new Container(name, image, false, Set.of(), null, null, false, false, null, hostPorts);
         }
         String securityPath = path + ".securityContext";
         boolean privileged = Boolean.TRUE.equals(K8sFields.bool(security, "privileged", securityPath + ".privileged"))
                 || hostProcess(security, securityPath);
         Set<String> added = new LinkedHashSet<>();
         JsonNode capabilities = K8sFields.object(security, "capabilities", securityPath + ".capabilities");
+        boolean dropsAll = false;
         if (capabilities != null) {
             for (String capability : K8sFields.strings(capabilities, "add", securityPath + ".capabilities.add")) {
                 added.add(capability(capability, securityPath + ".capabilities.add"));
+            }
+            for (String capability : K8sFields.strings(capabilities, "drop", securityPath + ".capabilities.drop")) {
+                dropsAll |= "ALL".equals(capability.strip().toUpperCase(Locale.ROOT));
             }
         }
         return new Container(name, image, privileged,
                 added,
                 K8sFields.integer(security, "runAsUser", securityPath + ".runAsUser"),
-                K8sFields.bool(security, "runAsNonRoot", securityPath + ".runAsNonRoot"));
+                K8sFields.bool(security, "runAsNonRoot", securityPath + ".runAsNonRoot"),
+                Boolean.FALSE.equals(K8sFields.bool(security, "allowPrivilegeEscalation",
+                        securityPath + ".allowPrivilegeEscalation")),
+                dropsAll, seccomp(security, securityPath), hostPorts);
     }
 
     /**
@@ -247,6 +280,27 @@ final class PodObjects {
             throw new ParseException("field '" + path + "' holds an empty capability name");
         }
         return name;
+    }
+
+    /** The {@code seccompProfile.type} of a security context, or null when it sets none. */
+    private static String seccomp(JsonNode securityContext, String path) throws ParseException {
+        JsonNode profile = K8sFields.object(securityContext, "seccompProfile", path + ".seccompProfile");
+        return profile == null ? null : K8sFields.string(profile, "type", path + ".seccompProfile.type");
+    }
+
+    /** The kinds of the pod's volumes: the name of each volume's source field, as the API names it. */
+    private static Set<String> volumeTypes(JsonNode spec) throws ParseException {
+        Set<String> types = new java.util.TreeSet<>();
+        List<JsonNode> volumes = K8sFields.objects(spec, "volumes", "spec.volumes");
+        for (JsonNode volume : volumes) {
+            for (java.util.Iterator<String> names = volume.fieldNames(); names.hasNext(); ) {
+                String field = names.next();
+                if (!"name".equals(field) && field.length() <= Names.MAX_LABEL_LENGTH) {
+                    types.add(field);
+                }
+            }
+        }
+        return types;
     }
 
     /** A Windows HostProcess container shares the node like a privileged Linux container. */

@@ -132,6 +132,9 @@ class KubernetesObjectsPodTest {
                 .setImages(java.util.List.of("ghcr.io/acme/api@sha256:0123", "fluent-bit:3"))
                 .setPrivileged(false).setHostPid(false).setHostNetwork(false).setHostIpc(false)
                 .setMayRunAsRoot(false).setRunAsRootExplicit(false)
+                // The log container neither disables escalation nor drops capabilities; nobody sets seccomp.
+                .setEscalationDisabled(false).setCapabilitiesDroppedAll(false)
+                .setSeccompConfined(false).setSeccompUnconfined(false)
                 .build());
         assertThat(pod.getOwner().getKind()).isEqualTo("StatefulSet");
         assertThat(pod.getAttributes())
@@ -289,6 +292,41 @@ class KubernetesObjectsPodTest {
                 .put("containerID", "containerd://abc,def");
         assertThatThrownBy(() -> one(pod.toString())).isInstanceOf(ParseException.class)
                 .hasMessageContaining("is not a container id");
+    }
+
+    @Test
+    void podCarriesTheFactsOfThePodSecurityStandardsRestrictedProfile() throws Exception {
+        String hardened = """
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "a"},
+                 "spec": {"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+                          "containers": [{"name": "app", "image": "x", "securityContext": {"allowPrivilegeEscalation": false,
+                                          "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}}],
+                          "initContainers": [{"name": "init", "image": "y", "securityContext": {"allowPrivilegeEscalation": false,
+                                          "capabilities": {"drop": ["all"]}, "seccompProfile": {"type": "Localhost",
+                                          "localhostProfile": "p.json"}}}],
+                          "volumes": [{"name": "c", "configMap": {"name": "c"}}, {"name": "t", "emptyDir": {}}]}}""";
+        PodSpecFacts facts = one(hardened).getPodSpec();
+        assertThat(facts.getEscalationDisabled()).isTrue();
+        assertThat(facts.getCapabilitiesDroppedAll()).isTrue();
+        assertThat(facts.getSeccompConfined()).isTrue();
+        assertThat(facts.getSeccompUnconfined()).isFalse();
+        assertThat(facts.getVolumeTypes()).containsExactly("configMap", "emptyDir");
+        assertThat(facts.getHostPorts()).isEmpty();
+
+        String loose = """
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "a"},
+                 "spec": {"containers": [{"name": "app", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8080}],
+                                          "securityContext": {"seccompProfile": {"type": "Unconfined"}}},
+                                         {"name": "side", "image": "y", "securityContext": {"allowPrivilegeEscalation": false,
+                                          "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}}],
+                          "volumes": [{"name": "h", "hostPath": {"path": "/var/run"}}]}}""";
+        facts = one(loose).getPodSpec();
+        assertThat(facts.getEscalationDisabled()).as("one container does not disable it").isFalse();
+        assertThat(facts.getCapabilitiesDroppedAll()).isFalse();
+        assertThat(facts.getSeccompConfined()).isFalse();
+        assertThat(facts.getSeccompUnconfined()).isTrue();
+        assertThat(facts.getVolumeTypes()).containsExactly("hostPath");
+        assertThat(facts.getHostPorts()).containsExactly(8080);
     }
 
     /** A pod as vcluster syncs it into its host namespace: virtual name and namespace in annotations and labels. */
