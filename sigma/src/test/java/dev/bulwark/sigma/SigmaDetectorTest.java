@@ -389,6 +389,10 @@ class SigmaDetectorTest {
         return text.append(extra).toString();
     }
 
+    List<Finding> allFindings() {
+        return findings.readValuesToList();
+    }
+
     List<Finding> correlationFindings() {
         return findings.readValuesToList().stream().filter(f -> f.getRule().getId().equals("corr-1")).toList();
     }
@@ -561,12 +565,41 @@ class SigmaDetectorTest {
                 .containsOnly("11111111-0000-4000-8000-000000000001");
     }
 
+    SecurityEvent execWithPid(String id, long offsetMillis, long pid) {
+        SecurityEvent event = exec(id, offsetMillis, "c1", "/usr/bin/whoami", "whoami");
+        event.getProcess().setPid(pid);
+        return event;
+    }
+
     @Test
-    void shouldRejectCorrelationTypesTheStreamCannotEvaluate() throws IOException {
-        start(Map.of(), WHOAMI);
-        rules.pipeInput("sum", correlation("value_sum", List.of("whoami_run"), "60s", "field: ProcessId\ngte: 3", "")
-                .replace("id: corr-1", "id: corr-sum"));
-        driver.advanceWallClockTime(Duration.ofSeconds(2));
-        assertThat(deadLetters.readValue().getError()).contains("value_sum").contains("not supported");
+    void shouldFireValueSumOverANumericFieldOfTheMatchedEvents() throws IOException {
+        start(Map.of(), WHOAMI, correlation("value_sum", List.of("whoami_run"), "60s", "field: ProcessId\ngt: 1000", ""));
+        pipe(execWithPid("s1", 0, 400));
+        pipe(execWithPid("s2", 10_000, 600));
+        assertThat(correlationFindings()).as("400 + 600 is not more than 1000").isEmpty();
+        pipe(execWithPid("s3", 20_000, 1));
+        List<Finding> fired = correlationFindings();
+        assertThat(fired).hasSize(1);
+        assertThat(fired.get(0).getEvidence().getEventIds()).containsExactly("s1", "s2", "s3");
+        assertThat(fired.get(0).getEvidence().getFields()).containsEntry("sigma.correlation.type", "value_sum")
+                .containsEntry("sigma.correlation.value", "1001");
+    }
+
+    @Test
+    void shouldCountDistinctCombinationsOfAListOfValueCountFields() throws IOException {
+        start(Map.of(), WHOAMI, correlation("value_count", List.of("whoami_run"), "5m",
+                "field:\n    - CommandLine\n    - CurrentDirectory\ngte: 3", ""));
+        SecurityEvent elsewhere = exec("w2", 1_000, "c1", "/usr/bin/whoami", "whoami");
+        elsewhere.getProcess().setWorkingDirectory("/tmp");
+        pipe(exec("w1", 0, "c1", "/usr/bin/whoami", "whoami"));
+        pipe(elsewhere);
+        pipe(exec("w3", 2_000, "c1", "/usr/bin/whoami", "whoami"));
+        assertThat(correlationFindings()).as("two combinations: (whoami, /) and (whoami, /tmp)").isEmpty();
+        SecurityEvent noDirectory = exec("w4", 3_000, "c1", "/usr/bin/whoami", "whoami --help");
+        noDirectory.getProcess().setWorkingDirectory(null);
+        pipe(noDirectory);
+        assertThat(correlationFindings()).as("a combination needs every field (they are linked by AND)").isEmpty();
+        pipe(exec("w5", 4_000, "c1", "/usr/bin/whoami", "whoami --help"));
+        assertThat(correlationFindings()).hasSize(1);
     }
 }
