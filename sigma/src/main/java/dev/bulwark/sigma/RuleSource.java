@@ -219,16 +219,9 @@ public final class RuleSource {
         return new Snapshot(at, ruleSet, correlations, byRule, rejections, topic.size());
     }
 
-    /** Refuses what the streaming layer cannot evaluate: value_sum/avg/percentile and chained correlations. */
+    /** Refuses what the streaming layer cannot evaluate: chained correlations. */
     static void checkStreamable(SigmaCorrelation correlation, Collection<CompiledRule> rules)
             throws SigmaRuleException {
-        switch (correlation.type()) {
-            case EVENT_COUNT, VALUE_COUNT, TEMPORAL, TEMPORAL_ORDERED -> {
-            }
-            default -> throw new SigmaRuleException(correlation.location(), "correlation type '"
-                    + correlation.type().sigmaName() + "' is not supported by the streaming detector (supported: "
-                    + "event_count, value_count, temporal, temporal_ordered)");
-        }
         Set<String> names = new HashSet<>();
         for (CompiledRule rule : rules) {
             if (rule.rule().id() != null) {

@@ -100,13 +100,33 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
         }
     }
 
-    /** The value of a value_count correlation's field in the event (an alias resolved for the rule), or null. */
+    /**
+     * The value of a value_* correlation's field in the event (an alias resolved for the rule), or null when absent.
+     * For value_count over several fields: their combination, encoded so that different combinations never look
+     * alike, or null when one of them is absent (the fields are linked by AND).
+     */
     private static String valueOf(RuleSource.Snapshot snapshot, SigmaCorrelation correlation, RuleMatch match,
                                   SecurityEvent event) {
-        if (correlation.type() != SigmaCorrelation.Type.VALUE_COUNT || correlation.condition().isEmpty()) {
+        if (!correlation.type().needsField() || correlation.condition().isEmpty()) {
             return null;
         }
-        String field = correlation.condition().get().field();
+        List<String> fields = correlation.condition().get().fields();
+        if (fields.size() == 1) {
+            return fieldText(snapshot, correlation, match, event, fields.get(0));
+        }
+        StringBuilder combination = new StringBuilder();
+        for (String field : fields) {
+            String text = fieldText(snapshot, correlation, match, event, field);
+            if (text == null) {
+                return null;
+            }
+            combination.append(text.length()).append(':').append(text).append(';');
+        }
+        return combination.toString();
+    }
+
+    private static String fieldText(RuleSource.Snapshot snapshot, SigmaCorrelation correlation, RuleMatch match,
+                                    SecurityEvent event, String field) {
         Map<String, String> alias = correlation.aliases().get(field);
         if (alias != null) {
             String rule = match.rule().name() != null && alias.containsKey(match.rule().name())
