@@ -94,9 +94,19 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         if (hit == null) {
             return; // a hit of the format before Avro, refused by the serde (and logged there)
         }
+        handle(hit, Math.max(context.currentStreamTimeMs(), hit.time()));
+    }
+
+    /**
+     * Adds a hit to its group's window and fires what it completes: a base-rule match from the repartition topic,
+     * or the firing of a correlation that this hit's correlation references (same task: a chain is partitioned by
+     * its outermost correlation's group).
+     */
+    private void handle(CorrelationHit hit, long streamTime) {
+        String key = CompiledRuleSet.windowKey(hit.correlationKey(), hit.group(), hit.route());
         SigmaCorrelation correlation = source.current().correlations().get(hit.correlationKey());
         if (correlation == null) {
-            windows.delete(record.key());
+            windows.delete(key);
             return;
         }
         if (correlation.type().isNumeric() && number(hit.value()) == null) {
@@ -104,14 +114,13 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             return;
         }
         long span = correlation.timespan().toMillis();
-        long streamTime = Math.max(context.currentStreamTimeMs(), hit.time());
         if (hit.time() + span < streamTime - graceMs) {
             late.increment();
             return;
         }
-        CorrelationWindow window = windows.get(record.key());
+        CorrelationWindow window = windows.get(key);
         if (window == null) {
-            window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context());
+            window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context(), hit.route());
         }
         List<CorrelationWindow.Entry> entries = new ArrayList<>(window.entries());
         if (hit.eventId() != null && entries.stream().anyMatch(e -> hit.eventId().equals(e.eventId())
@@ -130,7 +139,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         if (!growsTrue(correlation)) {
             // every interval that closed (also during a quiet gap of this group) is decided before anything of it
             // is forgotten: pruning first would drop the matches of an interval that should fire
-            window = closeIntervals(record.key(), correlation, window, streamTime);
+            window = closeIntervals(key, correlation, window, streamTime);
         }
         entries = live(window.entries(), oldestUseful(streamTime, span));
         while (entries.size() > maxGroupEvents) {
@@ -140,11 +149,11 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         if (growsTrue(correlation)) {
             Optional<Firing> firing = firstFiring(correlation, entries, added);
             if (firing.isPresent()) {
-                fire(record.key(), correlation, window, firing.get());
+                fire(correlation, window, firing.get(), streamTime);
                 window = window.with(without(entries, firing.get().contributing()), hit.context());
             }
         }
-        save(record.key(), window);
+        save(key, window);
     }
 
     /** Drops what fell out of every window, decides complete intervals, and forgets groups of deleted rules. */
@@ -155,21 +164,23 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             iterator.forEachRemaining(all::add);
         }
         for (KeyValue<String, CorrelationWindow> entry : all) {
+            // read again: a firing earlier in this sweep may have added to a window of a referencing correlation
+            CorrelationWindow stored = entry.value == null ? null : windows.get(entry.key);
             // null: a window of the format before Avro, refused by the serde
-            SigmaCorrelation correlation = entry.value == null ? null
-                    : snapshot.correlations().get(entry.value.correlationKey());
+            SigmaCorrelation correlation = stored == null ? null
+                    : snapshot.correlations().get(stored.correlationKey());
             if (correlation == null) {
                 windows.delete(entry.key);
                 continue;
             }
             long span = correlation.timespan().toMillis();
-            CorrelationWindow window = entry.value;
+            CorrelationWindow window = stored;
             if (!growsTrue(correlation)) {
                 // decide first: the stream may have moved past the pruning horizon since this group's last hit
                 window = closeIntervals(entry.key, correlation, window, streamTime);
             }
             window = window.with(live(window.entries(), oldestUseful(streamTime, span)), window.context());
-            if (window.entries().size() != entry.value.entries().size()) {
+            if (window.entries().size() != stored.entries().size()) {
                 save(entry.key, window);
             }
         }
@@ -344,27 +355,46 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             }
             Optional<Firing> firing = evaluate(correlation, interval);
             if (firing.isPresent()) {
-                fire(key, correlation, window, firing.get());
+                fire(correlation, window, firing.get(), streamTime);
             }
             entries = without(entries, interval);
         }
         return window.with(entries, window.context());
     }
 
-    private void fire(String key, SigmaCorrelation correlation, CorrelationWindow window, Firing firing) {
+    /**
+     * Reports a firing, and hands it to the correlation that references this one on the window's route. A
+     * correlation reports a finding of its own when no correlation references it, or when the referencing one says
+     * {@code generate: true}.
+     */
+    private void fire(SigmaCorrelation correlation, CorrelationWindow window, Firing firing, long streamTime) {
         List<CorrelationWindow.Entry> contributing = firing.contributing();
         fired.increment();
-        List<String> ids = new ArrayList<>();
-        for (CorrelationWindow.Entry entry : contributing) {
-            if (ids.size() < maxEvidenceEvents && !ids.contains(entry.eventId())) {
-                ids.add(entry.eventId());
+        CorrelationWindow.Entry lastEntry = contributing.get(contributing.size() - 1);
+        Optional<CompiledRuleSet.Link> up = window.route().isEmpty() ? Optional.empty()
+                : source.current().ruleSet().link(correlation, window.route().get(0));
+        if (window.route().isEmpty() || up.map(link -> link.parent().generate()).orElse(false)) {
+            List<String> ids = new ArrayList<>();
+            for (CorrelationWindow.Entry entry : contributing) {
+                if (ids.size() < maxEvidenceEvents && !ids.contains(entry.eventId())) {
+                    ids.add(entry.eventId());
+                }
             }
+            long first = contributing.get(0).time();
+            String foldKey = CompiledRuleSet.windowKey(window.correlationKey(), window.group(), List.of());
+            Finding finding = SigmaFindings.correlationFinding(foldKey, correlation, window.group(), ids,
+                    contributing.size(), first, lastEntry.time(), window.context(), firing.value());
+            folder.fold(finding, lastEntry.time());
         }
-        long first = contributing.get(0).time();
-        long last = contributing.get(contributing.size() - 1).time();
-        Finding finding = SigmaFindings.correlationFinding(key, correlation, window.group(), ids, contributing.size(),
-                first, last, window.context(), firing.value());
-        folder.fold(finding, last);
+        if (up.isPresent()) {
+            // the firing is one event of the referencing correlation, at the time the condition was met, grouped by
+            // the referencing correlation's own group-by (carried from this one's group values)
+            List<String> route = window.route().subList(1, window.route().size());
+            handle(new CorrelationHit(up.get().parent().key(),
+                    CompiledRuleSet.chainGroup(up.get(), correlation, window.group()), correlation.id(),
+                    correlation.name(), lastEntry.eventId(), lastEntry.time(), null, window.context(), route),
+                    streamTime);
+        }
     }
 
     /**

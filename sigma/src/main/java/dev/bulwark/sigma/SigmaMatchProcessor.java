@@ -19,7 +19,6 @@ import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.DeadLetters;
 import dev.bulwark.schemas.Finding;
-import dev.bulwark.schemas.Ids;
 import dev.bulwark.schemas.SecurityEvent;
 import io.micrometer.core.instrument.Counter;
 
@@ -89,13 +88,13 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
             for (SigmaCorrelation correlation : snapshot.correlationsOf(match.rule().key())) {
                 List<String> group = snapshot.ruleSet().groupKey(correlation, match, event);
                 String value = valueOf(snapshot, correlation, match, event);
-                List<String> parts = new ArrayList<>(group.size() + 1);
-                parts.add(correlation.key());
-                parts.addAll(group);
-                String key = Ids.of(parts.toArray(String[]::new));
-                CorrelationHit hit = new CorrelationHit(correlation.key(), group, match.rule().id(), match.rule().name(),
-                        event.getId(), time, value, finding);
-                context.forward(new Record<>(key, SigmaOutput.of(hit), time, record.headers()));
+                // one hit per way up the chains of correlations, partitioned by the outermost one's group
+                for (List<String> route : snapshot.ruleSet().routes(correlation)) {
+                    String key = snapshot.ruleSet().partitionKey(correlation, group, route);
+                    CorrelationHit hit = new CorrelationHit(correlation.key(), group, match.rule().id(),
+                            match.rule().name(), event.getId(), time, value, finding, route);
+                    context.forward(new Record<>(key, SigmaOutput.of(hit), time, record.headers()));
+                }
             }
         }
     }
