@@ -602,4 +602,46 @@ class SigmaDetectorTest {
         pipe(exec("w5", 4_000, "c1", "/usr/bin/whoami", "whoami --help"));
         assertThat(correlationFindings()).hasSize(1);
     }
+
+    static final String MANY_WHOAMI = """
+            title: Many whoami
+            id: corr-inner
+            name: many_whoami
+            correlation:
+                type: event_count
+                rules: [whoami_run]
+                group-by: [User, CurrentDirectory]
+                timespan: 60s
+                condition: {CONDITION}
+            """;
+
+    @Test
+    void shouldReportAReferencedCorrelationToWhenTheReferencingOneGeneratesIt() throws IOException {
+        start(Map.of(), WHOAMI, ID, MANY_WHOAMI.replace("{CONDITION}", "{gte: 2}"),
+                correlation("temporal_ordered", List.of("many_whoami", "id_run"), "5m", null, "    generate: true\n"));
+        whoami("g1", 0);
+        whoami("g2", 1_000);
+        pipe(exec("g3", 2_000, "c1", "/usr/bin/id", "id"));
+        List<Finding> all = findings.readValuesToList();
+        assertThat(all).extracting(f -> f.getRule().getId()).contains("corr-inner", "corr-1");
+        Finding outer = all.stream().filter(f -> f.getRule().getId().equals("corr-1")).findFirst().orElseThrow();
+        assertThat(outer.getEvidence().getEventIds()).as("the inner firing's last event, then id")
+                .containsExactly("g2", "g3");
+        assertThat(outer.getEvidence().getFields()).containsEntry("User", "root");
+    }
+
+    @Test
+    void shouldFeedAReferencedCorrelationDecidedOnTheCompleteIntervalIntoTheReferencingOne() throws IOException {
+        start(Map.of("grace", "10s"), WHOAMI, ID, MANY_WHOAMI.replace("{CONDITION}", "{lt: 3}"),
+                correlation("temporal", List.of("many_whoami", "id_run"), "5m", null, ""));
+        whoami("q1", 0);
+        whoami("q2", 10_000);
+        pipe(exec("q3", 30_000, "c1", "/usr/bin/id", "id"));
+        assertThat(correlationFindings()).as("[0 s, 60 s] of many_whoami is still open").isEmpty();
+        pipe(exec("q4", 120_000, "c1", "/usr/bin/id", "id"));
+        List<Finding> fired = correlationFindings();
+        assertThat(fired).as("two whoami in [0 s, 60 s] (fewer than 3), and id within 5 m").hasSize(1);
+        assertThat(fired.get(0).getEvidence().getEventIds()).containsExactly("q2", "q3");
+        assertThat(counter("bulwark.detect.sigma.correlation.late")).isZero();
+    }
 }
