@@ -119,11 +119,6 @@ final class CorrelationParser {
             throw new SigmaRuleException(map.location(), "a " + type.sigmaName() + " correlation needs 'field' in its "
                     + "condition");
         }
-        if (type == SigmaCorrelation.Type.VALUE_PERCENTILE && percentile == null) {
-            // the specification's example leaves it out; guessing one (the median?) would change what the rule means
-            throw new SigmaRuleException(map.location(), "a value_percentile correlation needs 'percentile' (0 to 100) "
-                    + "in its condition: the percentile of 'field' that the bounds are compared with");
-        }
         return Optional.of(new SigmaCorrelation.Threshold(bounds, fields, percentile));
     }
 

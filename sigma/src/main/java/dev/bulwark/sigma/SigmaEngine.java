@@ -311,6 +311,13 @@ public final class SigmaEngine {
     private void validate(SigmaCorrelation correlation, Collection<SigmaRule> rules,
                           Collection<SigmaCorrelation> accepted, Collection<SigmaCorrelation> all)
             throws SigmaRuleException {
+        if (correlation.type() == SigmaCorrelation.Type.VALUE_PERCENTILE
+                && correlation.condition().map(c -> c.percentile() == null).orElse(true)) {
+            // the specification's example leaves it out (and parses); guessing one would change what the rule means
+            throw new SigmaRuleException(correlation.location(), "a value_percentile correlation needs 'percentile' "
+                    + "(0 to 100) in its condition to be evaluated: the percentile of 'field' that the bounds are "
+                    + "compared with");
+        }
         List<String> cycle = cycle(correlation, all);
         if (!cycle.isEmpty()) {
             throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()

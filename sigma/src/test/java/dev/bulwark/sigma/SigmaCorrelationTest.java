@@ -147,9 +147,14 @@ class SigmaCorrelationTest {
         assertThat(loader.parse("c.yml", correlation("value_sum", "recon_cmd",
                 "    condition:\n        field: [a, b]\n        gt: 1\n")).failures().get(0).reason())
                 .isEqualTo("a value_sum correlation aggregates one numeric 'field', not a list");
-        assertThat(loader.parse("c.yml", correlation("value_percentile", "recon_cmd",
-                "    condition:\n        field: duration\n        lte: 1\n")).failures().get(0).reason())
-                .startsWith("a value_percentile correlation needs 'percentile' (0 to 100) in its condition");
+        String withoutPercentile = correlation("value_percentile", "recon_cmd",
+                "    condition:\n        field: duration\n        lte: 1\n");
+        assertThat(loader.parse("c.yml", withoutPercentile).failures()).as("it parses, as the specification's example")
+                .isEmpty();
+        assertThat(SigmaEngine.create().loadSources(Map.of("base.yml", BASE_RULE, "c.yml", withoutPercentile))
+                .skipped()).singleElement().satisfies(p -> assertThat(p.reason())
+                .startsWith("a value_percentile correlation needs 'percentile' (0 to 100) in its condition to be "
+                        + "evaluated"));
         assertThat(loader.parse("c.yml", correlation("value_percentile", "recon_cmd",
                 "    condition:\n        field: duration\n        percentile: 101\n        lte: 1\n"))
                 .failures().get(0).reason()).startsWith("'percentile' must be a whole number from 0 to 100");
