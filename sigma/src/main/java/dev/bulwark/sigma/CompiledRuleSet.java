@@ -2,6 +2,7 @@ package dev.bulwark.sigma;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.bulwark.schemas.Ids;
 import dev.bulwark.schemas.SecurityEvent;
 
 /**
@@ -25,6 +27,8 @@ public final class CompiledRuleSet {
     private final FieldMapping mapping;
     private final Map<String, CompiledRule> rules;
     private final List<SigmaCorrelation> correlations;
+    private final Map<String, SigmaCorrelation> correlationsByKey;
+    private final Map<String, List<Link>> referencedBy;
     private final RuleGroup[] groups;
     private final LongAdder events = new LongAdder();
     private final LongAdder evaluations = new LongAdder();
@@ -41,6 +45,21 @@ public final class CompiledRuleSet {
         }
         this.rules = java.util.Collections.unmodifiableMap(byKey);
         this.correlations = List.copyOf(correlations);
+        Map<String, SigmaCorrelation> byCorrelationKey = new LinkedHashMap<>();
+        this.correlations.forEach(c -> byCorrelationKey.putIfAbsent(c.key(), c));
+        this.correlationsByKey = java.util.Collections.unmodifiableMap(byCorrelationKey);
+        Map<String, List<Link>> links = new HashMap<>();
+        for (SigmaCorrelation parent : this.correlations) {
+            for (String reference : parent.rules()) {
+                for (SigmaCorrelation child : this.correlations) {
+                    if (child != parent && (reference.equals(child.id()) || reference.equals(child.name()))) {
+                        links.computeIfAbsent(child.key(), k -> new ArrayList<>()).add(new Link(parent, reference));
+                        break;
+                    }
+                }
+            }
+        }
+        this.referencedBy = Map.copyOf(links);
         Set<String> notStandalone = notStandalone(byKey.values(), this.correlations);
         List<RuleGroup> built = new ArrayList<>();
         for (LogsourceMapping logsource : mapping.logsources()) {
@@ -161,6 +180,115 @@ public final class CompiledRuleSet {
      * @param matches rule matches returned
      */
     public record Stats(long events, long evaluations, long matches) {
+    }
+
+    /**
+     * A correlation referencing another one.
+     *
+     * @param parent the referencing correlation
+     * @param reference the reference as written in its rules (the other's id or name)
+     */
+    public record Link(SigmaCorrelation parent, String reference) {
+    }
+
+    /** The correlations that reference this correlation (by id or name): where its firings go. */
+    public List<Link> referencedBy(SigmaCorrelation correlation) {
+        return referencedBy.getOrDefault(correlation.key(), List.of());
+    }
+
+    /**
+     * Every way a firing of {@code correlation} travels up chains of correlations: each route lists the keys of the
+     * referencing correlations, nearest first, up to one that nothing references. A correlation that nothing
+     * references has one empty route. Rules are validated free of cycles, so routes are finite.
+     */
+    public List<List<String>> routes(SigmaCorrelation correlation) {
+        List<Link> links = referencedBy(correlation);
+        if (links.isEmpty()) {
+            return List.of(List.of());
+        }
+        List<List<String>> routes = new ArrayList<>();
+        for (Link link : links) {
+            for (List<String> above : routes(link.parent())) {
+                List<String> route = new ArrayList<>(above.size() + 1);
+                route.add(link.parent().key());
+                route.addAll(above);
+                routes.add(List.copyOf(route));
+            }
+        }
+        return routes;
+    }
+
+    /** The link from {@code child} to the correlation with key {@code parentKey}, if it references the child. */
+    public Optional<Link> link(SigmaCorrelation child, String parentKey) {
+        return referencedBy(child).stream().filter(l -> l.parent().key().equals(parentKey)).findFirst();
+    }
+
+    /** The correlation with this key, if loaded. */
+    public Optional<SigmaCorrelation> correlation(String key) {
+        return Optional.ofNullable(correlationsByKey.get(key));
+    }
+
+    /**
+     * The field of a referenced correlation's group that a group-by field of {@code correlation} takes its value
+     * from: the alias for the reference when there is one, else the same name.
+     */
+    static String chainedField(SigmaCorrelation correlation, String field, String reference) {
+        Map<String, String> alias = correlation.aliases().get(field);
+        if (alias != null && alias.containsKey(reference)) {
+            return alias.get(reference);
+        }
+        return field;
+    }
+
+    /**
+     * The group of the referencing correlation of {@code link} for a firing of {@code child} with group
+     * {@code childGroup}: each of its group-by fields takes the value of the child's group-by field it names
+     * ({@link #chainedField}), or null when the child does not group by it.
+     */
+    static List<String> chainGroup(Link link, SigmaCorrelation child, List<String> childGroup) {
+        List<String> group = new ArrayList<>(link.parent().groupBy().size());
+        for (String field : link.parent().groupBy()) {
+            int at = child.groupBy().indexOf(chainedField(link.parent(), field, link.reference()));
+            group.add(at >= 0 && at < childGroup.size() ? childGroup.get(at) : null);
+        }
+        return group;
+    }
+
+    /**
+     * The key a hit of {@code correlation} with {@code group} is partitioned by on {@code route}: the outermost
+     * correlation's key and group, so that every window of one chain meets in one task. On the empty route it is
+     * the correlation's own key and group.
+     */
+    public String partitionKey(SigmaCorrelation correlation, List<String> group, List<String> route) {
+        SigmaCorrelation current = correlation;
+        List<String> currentGroup = group;
+        for (String parentKey : route) {
+            Optional<Link> link = link(current, parentKey);
+            if (link.isEmpty()) {
+                break; // cannot happen for a route of this set
+            }
+            currentGroup = chainGroup(link.get(), current, currentGroup);
+            current = link.get().parent();
+        }
+        return windowKey(current.key(), currentGroup, List.of());
+    }
+
+    /**
+     * The key of a correlation group's window: its key and group values, and on a route inside a chain also the
+     * route (a correlation referenced from several places keeps a window per place).
+     */
+    public static String windowKey(String correlationKey, List<String> group, List<String> route) {
+        List<String> parts = new ArrayList<>(group.size() + 1);
+        parts.add(correlationKey);
+        parts.addAll(group);
+        String key = Ids.of(parts.toArray(String[]::new));
+        if (route.isEmpty()) {
+            return key;
+        }
+        List<String> routed = new ArrayList<>(route.size() + 1);
+        routed.add(key);
+        routed.addAll(route);
+        return Ids.of(routed.toArray(String[]::new));
     }
 
     static boolean references(SigmaCorrelation correlation, SigmaRule rule) {

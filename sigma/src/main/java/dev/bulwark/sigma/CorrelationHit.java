@@ -26,9 +26,11 @@ import dev.bulwark.sigma.state.CorrelationHitRecord;
  * @param time the event time, epoch milliseconds
  * @param value the value of the correlation's {@code condition.field} in the event, or null
  * @param context the finding of the match on its own (workload, tenant, evidence)
+ * @param route for a correlation that other correlations reference: the keys of those its firing goes to, nearest
+ *              first, up to the outermost (whose key and group the hit is partitioned by); empty otherwise
  */
 public record CorrelationHit(String correlationKey, List<String> group, String ruleId, String ruleName, String eventId,
-                             long time, String value, Finding context) {
+                             long time, String value, Finding context, List<String> route) {
 
     /** The serde of the repartition topic. */
     public static final Serde<CorrelationHit> SERDE = new StateSerde<>("correlation hit", CorrelationHitRecord.class,
@@ -36,6 +38,13 @@ public record CorrelationHit(String correlationKey, List<String> group, String r
 
     public CorrelationHit {
         group = Collections.unmodifiableList(new ArrayList<>(group));
+        route = List.copyOf(route);
+    }
+
+    /** A hit of a correlation that no other correlation references. */
+    public CorrelationHit(String correlationKey, List<String> group, String ruleId, String ruleName, String eventId,
+                          long time, String value, Finding context) {
+        this(correlationKey, group, ruleId, ruleName, eventId, time, value, context, List.of());
     }
 
     /** True when the hit's rule is referenced as {@code reference} (its id or name). */
@@ -53,12 +62,13 @@ public record CorrelationHit(String correlationKey, List<String> group, String r
                 .setTime(hit.time)
                 .setValue(hit.value)
                 .setContext(StateSerde.bytes(hit.context))
+                .setRoute(hit.route)
                 .build();
     }
 
     private static CorrelationHit fromRecord(CorrelationHitRecord record) {
         return new CorrelationHit(record.getCorrelationKey(), record.getGroup(), record.getRuleId(),
                 record.getRuleName(), record.getEventId(), record.getTime(), record.getValue(),
-                StateSerde.finding(record.getContext()));
+                StateSerde.finding(record.getContext()), List.copyOf(record.getRoute()));
     }
 }

@@ -89,16 +89,21 @@ final class CorrelationParser {
         }
         YamlNode.MapNode map = YamlReader.map(node, "the correlation 'condition'");
         Map<String, Double> bounds = new LinkedHashMap<>();
-        String field = null;
+        List<String> fields = List.of();
+        Integer percentile = null;
         for (Map.Entry<String, YamlNode> entry : map.entries().entrySet()) {
             String key = entry.getKey().toLowerCase(Locale.ROOT);
             if (key.equals("field")) {
-                field = YamlReader.optionalString(map, entry.getKey());
+                fields = fields(map, entry.getKey(), type);
+                continue;
+            }
+            if (key.equals("percentile")) {
+                percentile = percentile(entry.getValue(), type, map.keyLocation(entry.getKey()));
                 continue;
             }
             if (!OPERATORS.contains(key)) {
                 throw new SigmaRuleException(map.keyLocation(entry.getKey()), "unknown condition operator '"
-                        + entry.getKey() + "' (known: " + String.join(", ", OPERATORS) + ", field)");
+                        + entry.getKey() + "' (known: " + String.join(", ", OPERATORS) + ", field, percentile)");
             }
             if (!(entry.getValue() instanceof YamlNode.ScalarNode scalar) || !(scalar.value() instanceof Number number)) {
                 throw new SigmaRuleException(entry.getValue().location(), "condition '" + key + "' needs a number, not "
@@ -110,11 +115,41 @@ final class CorrelationParser {
             throw new SigmaRuleException(map.location(), "the correlation 'condition' has no operator (gt, gte, lt, "
                     + "lte, eq, neq)");
         }
-        if (type.needsField() && field == null) {
+        if (type.needsField() && fields.isEmpty()) {
             throw new SigmaRuleException(map.location(), "a " + type.sigmaName() + " correlation needs 'field' in its "
                     + "condition");
         }
-        return Optional.of(new SigmaCorrelation.Threshold(bounds, field));
+        return Optional.of(new SigmaCorrelation.Threshold(bounds, fields, percentile));
+    }
+
+    /** The condition's field: one name, or for value_count a list whose combinations are counted. */
+    private static List<String> fields(YamlNode.MapNode map, String key, SigmaCorrelation.Type type)
+            throws SigmaRuleException {
+        YamlNode node = map.get(key);
+        if (node instanceof YamlNode.ScalarNode) {
+            String field = YamlReader.optionalString(map, key);
+            return field == null || field.isBlank() ? List.of() : List.of(field);
+        }
+        List<String> fields = YamlReader.stringList(map, key);
+        if (fields.size() > 1 && type != SigmaCorrelation.Type.VALUE_COUNT) {
+            throw new SigmaRuleException(node.location(), "a " + type.sigmaName() + " correlation aggregates one "
+                    + (type.isNumeric() ? "numeric " : "") + "'field', not a list");
+        }
+        return fields;
+    }
+
+    private static Integer percentile(YamlNode node, SigmaCorrelation.Type type, SourceLocation at)
+            throws SigmaRuleException {
+        if (type != SigmaCorrelation.Type.VALUE_PERCENTILE) {
+            throw new SigmaRuleException(at, "'percentile' only applies to value_percentile correlations");
+        }
+        if (node instanceof YamlNode.ScalarNode scalar && scalar.value() instanceof Number number
+                && number.doubleValue() == Math.rint(number.doubleValue())
+                && number.doubleValue() >= 0 && number.doubleValue() <= 100) {
+            return number.intValue();
+        }
+        throw new SigmaRuleException(node.location(), "'percentile' must be a whole number from 0 to 100, not "
+                + node.describe());
     }
 
     private static Map<String, Map<String, String>> aliases(YamlNode.MapNode body) throws SigmaRuleException {

@@ -2,12 +2,14 @@ package dev.bulwark.sigma;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -22,7 +24,7 @@ import io.micrometer.core.instrument.Counter;
 
 /**
  * Evaluates Sigma correlation rules ({@code event_count}, {@code value_count}, {@code temporal},
- * {@code temporal_ordered}) over base-rule hits repartitioned by correlation and group-by values, in event time.
+ * {@code temporal_ordered}, {@code value_sum}, {@code value_avg}, {@code value_percentile}) over base-rule hits repartitioned by correlation and group-by values, in event time.
  *
  * <p>Why: correlation rules arrive and change at run time with the rules topic, so their windows cannot be DSL
  * windowed operators fixed at build time; a custom processor keeps, per group, the matches of the last
@@ -38,6 +40,11 @@ import io.micrometer.core.instrument.Counter;
  * stream time passes the interval's end plus the grace. Every closed interval is decided, on the group's next hit or
  * on the stream-time punctuation (when only other groups advance stream time), before matches older than
  * {@code 2 × timespan + grace} are pruned, so a quiet gap longer than that cannot lose an interval's result.
+ *
+ * <p>value_sum, value_avg and value_percentile aggregate a numeric field: a hit whose value is absent or not a finite
+ * decimal number is not added to the window and is counted in {@code bulwark.detect.sigma.correlation.non.numeric}.
+ * An average or a percentile can move either way with the next match, so it is always decided on complete intervals;
+ * a sum with only lower bounds is decided on every hit, like a count.
  *
  * <p>Lateness: stream time is the largest event time this task has seen. A hit whose whole interval
  * ({@code time + timespan}) ended more than {@code grace} before stream time can no longer be counted correctly: it
@@ -55,12 +62,14 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     private final Counter late;
     private final Counter fired;
     private final Counter duplicates;
+    private final Counter notNumeric;
     private ProcessorContext<String, Finding> context;
     private KeyValueStore<String, CorrelationWindow> windows;
 
     CorrelationProcessor(RuleSource source, String windowStore, FindingFolder folder, SigmaSettings settings,
-                         Counter late, Counter fired, Counter duplicates) {
+                         Counter late, Counter fired, Counter duplicates, Counter notNumeric) {
         this.duplicates = duplicates;
+        this.notNumeric = notNumeric;
         this.source = source;
         this.windowStore = windowStore;
         this.folder = folder;
@@ -85,20 +94,33 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         if (hit == null) {
             return; // a hit of the format before Avro, refused by the serde (and logged there)
         }
+        handle(hit, Math.max(context.currentStreamTimeMs(), hit.time()));
+    }
+
+    /**
+     * Adds a hit to its group's window and fires what it completes: a base-rule match from the repartition topic,
+     * or the firing of a correlation that this hit's correlation references (same task: a chain is partitioned by
+     * its outermost correlation's group).
+     */
+    private void handle(CorrelationHit hit, long streamTime) {
+        String key = CompiledRuleSet.windowKey(hit.correlationKey(), hit.group(), hit.route());
         SigmaCorrelation correlation = source.current().correlations().get(hit.correlationKey());
         if (correlation == null) {
-            windows.delete(record.key());
+            windows.delete(key);
+            return;
+        }
+        if (correlation.type().isNumeric() && number(hit.value()) == null) {
+            notNumeric.increment(); // absent or not a number: nothing to add to a sum, average or percentile
             return;
         }
         long span = correlation.timespan().toMillis();
-        long streamTime = Math.max(context.currentStreamTimeMs(), hit.time());
         if (hit.time() + span < streamTime - graceMs) {
             late.increment();
             return;
         }
-        CorrelationWindow window = windows.get(record.key());
+        CorrelationWindow window = windows.get(key);
         if (window == null) {
-            window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context());
+            window = new CorrelationWindow(hit.correlationKey(), hit.group(), List.of(), hit.context(), hit.route());
         }
         List<CorrelationWindow.Entry> entries = new ArrayList<>(window.entries());
         if (hit.eventId() != null && entries.stream().anyMatch(e -> hit.eventId().equals(e.eventId())
@@ -117,7 +139,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         if (!growsTrue(correlation)) {
             // every interval that closed (also during a quiet gap of this group) is decided before anything of it
             // is forgotten: pruning first would drop the matches of an interval that should fire
-            window = closeIntervals(record.key(), correlation, window, streamTime);
+            window = closeIntervals(key, correlation, window, streamTime);
         }
         entries = live(window.entries(), oldestUseful(streamTime, span));
         while (entries.size() > maxGroupEvents) {
@@ -125,13 +147,13 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         }
         window = window.with(entries, hit.context());
         if (growsTrue(correlation)) {
-            Optional<List<CorrelationWindow.Entry>> contributing = firstFiring(correlation, entries, added);
-            if (contributing.isPresent()) {
-                fire(record.key(), correlation, window, contributing.get());
-                window = window.with(without(entries, contributing.get()), hit.context());
+            Optional<Firing> firing = firstFiring(correlation, entries, added);
+            if (firing.isPresent()) {
+                fire(correlation, window, firing.get(), streamTime);
+                window = window.with(without(entries, firing.get().contributing()), hit.context());
             }
         }
-        save(record.key(), window);
+        save(key, window);
     }
 
     /** Drops what fell out of every window, decides complete intervals, and forgets groups of deleted rules. */
@@ -142,21 +164,23 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             iterator.forEachRemaining(all::add);
         }
         for (KeyValue<String, CorrelationWindow> entry : all) {
+            // read again: a firing earlier in this sweep may have added to a window of a referencing correlation
+            CorrelationWindow stored = entry.value == null ? null : windows.get(entry.key);
             // null: a window of the format before Avro, refused by the serde
-            SigmaCorrelation correlation = entry.value == null ? null
-                    : snapshot.correlations().get(entry.value.correlationKey());
+            SigmaCorrelation correlation = stored == null ? null
+                    : snapshot.correlations().get(stored.correlationKey());
             if (correlation == null) {
                 windows.delete(entry.key);
                 continue;
             }
             long span = correlation.timespan().toMillis();
-            CorrelationWindow window = entry.value;
+            CorrelationWindow window = stored;
             if (!growsTrue(correlation)) {
                 // decide first: the stream may have moved past the pruning horizon since this group's last hit
                 window = closeIntervals(entry.key, correlation, window, streamTime);
             }
             window = window.with(live(window.entries(), oldestUseful(streamTime, span)), window.context());
-            if (window.entries().size() != entry.value.entries().size()) {
+            if (window.entries().size() != stored.entries().size()) {
                 save(entry.key, window);
             }
         }
@@ -178,8 +202,16 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
         }
     }
 
-    /** True for conditions that stay true when matches are added: only lower bounds, or temporal without one. */
+    /**
+     * True for conditions that stay true when matches are added: only lower bounds, or temporal without one. An
+     * average or a percentile can move either way with the next match; a sum only grows with values that are not
+     * negative (a negative value after a firing does not take the firing back).
+     */
     static boolean growsTrue(SigmaCorrelation correlation) {
+        if (correlation.type() == SigmaCorrelation.Type.VALUE_AVG
+                || correlation.type() == SigmaCorrelation.Type.VALUE_PERCENTILE) {
+            return false;
+        }
         return correlation.condition()
                 .map(c -> c.bounds().keySet().stream().allMatch(op -> op.equals("gt") || op.equals("gte")))
                 .orElse(true);
@@ -189,7 +221,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
      * The matches that make the correlation fire in the first interval of length timespan that contains
      * {@code added}, or empty.
      */
-    static Optional<List<CorrelationWindow.Entry>> firstFiring(SigmaCorrelation correlation,
+    static Optional<Firing> firstFiring(SigmaCorrelation correlation,
                                                                List<CorrelationWindow.Entry> entries,
                                                                CorrelationWindow.Entry added) {
         long span = correlation.timespan().toMillis();
@@ -208,24 +240,40 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                     interval.add(entry);
                 }
             }
-            Optional<List<CorrelationWindow.Entry>> contributing = evaluate(correlation, interval);
-            if (contributing.isPresent()) {
-                return contributing;
+            Optional<Firing> firing = evaluate(correlation, interval);
+            if (firing.isPresent()) {
+                return firing;
             }
         }
         return Optional.empty();
     }
 
-    /** The contributing matches when the correlation's condition holds on this interval, else empty. */
-    static Optional<List<CorrelationWindow.Entry>> evaluate(SigmaCorrelation correlation,
-                                                            List<CorrelationWindow.Entry> interval) {
+    /**
+     * A firing: the contributing matches, oldest first, and the aggregate the condition held on (value_sum,
+     * value_avg, value_percentile; else null).
+     */
+    record Firing(List<CorrelationWindow.Entry> contributing, Double value) {
+
+        static Optional<Firing> of(boolean holds, List<CorrelationWindow.Entry> contributing) {
+            return holds ? Optional.of(new Firing(contributing, null)) : Optional.empty();
+        }
+
+        static Optional<Firing> of(SigmaCorrelation correlation, double value,
+                                   List<CorrelationWindow.Entry> contributing) {
+            return correlation.condition().get().test(value) ? Optional.of(new Firing(contributing, value))
+                    : Optional.empty();
+        }
+    }
+
+    /** The firing when the correlation's condition holds on this interval, else empty. */
+    static Optional<Firing> evaluate(SigmaCorrelation correlation, List<CorrelationWindow.Entry> interval) {
         if (interval.isEmpty()) {
             return Optional.empty();
         }
         List<String> rules = correlation.rules();
         switch (correlation.type()) {
             case EVENT_COUNT -> {
-                return correlation.condition().get().test(interval.size()) ? Optional.of(interval) : Optional.empty();
+                return Firing.of(correlation.condition().get().test(interval.size()), interval);
             }
             case VALUE_COUNT -> {
                 Set<String> values = new HashSet<>();
@@ -234,7 +282,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                         values.add(e.value());
                     }
                 });
-                return correlation.condition().get().test(values.size()) ? Optional.of(interval) : Optional.empty();
+                return Firing.of(correlation.condition().get().test(values.size()), interval);
             }
             case TEMPORAL -> {
                 int covered = 0;
@@ -245,7 +293,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                 }
                 int distinct = covered;
                 boolean holds = correlation.condition().map(c -> c.test(distinct)).orElse(distinct == rules.size());
-                return holds ? Optional.of(interval) : Optional.empty();
+                return Firing.of(holds, interval);
             }
             case TEMPORAL_ORDERED -> {
                 List<CorrelationWindow.Entry> chosen = new ArrayList<>();
@@ -254,7 +302,36 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                         chosen.add(entry);
                     }
                 }
-                return chosen.size() == rules.size() ? Optional.of(chosen) : Optional.empty();
+                return Firing.of(chosen.size() == rules.size(), chosen);
+            }
+            case VALUE_SUM, VALUE_AVG, VALUE_PERCENTILE -> {
+                // numbers are checked on arrival; entries of an earlier, non-numeric definition of the rule are not
+                List<CorrelationWindow.Entry> numeric = new ArrayList<>(interval.size());
+                double[] values = new double[interval.size()];
+                for (CorrelationWindow.Entry entry : interval) {
+                    Double value = number(entry.value());
+                    if (value != null) {
+                        values[numeric.size()] = value;
+                        numeric.add(entry);
+                    }
+                }
+                if (numeric.isEmpty()) {
+                    return Optional.empty();
+                }
+                values = Arrays.copyOf(values, numeric.size());
+                double sum = 0;
+                for (double value : values) {
+                    sum += value;
+                }
+                double aggregate = switch (correlation.type()) {
+                    case VALUE_SUM -> sum;
+                    case VALUE_AVG -> sum / values.length;
+                    default -> {
+                        Arrays.sort(values);
+                        yield percentile(values, correlation.condition().get().percentile());
+                    }
+                };
+                return Firing.of(correlation, aggregate, numeric);
             }
             default -> throw new IllegalStateException("unsupported correlation type " + correlation.type());
         }
@@ -276,29 +353,76 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                     interval.add(entry);
                 }
             }
-            Optional<List<CorrelationWindow.Entry>> contributing = evaluate(correlation, interval);
-            if (contributing.isPresent()) {
-                fire(key, correlation, window, contributing.get());
+            Optional<Firing> firing = evaluate(correlation, interval);
+            if (firing.isPresent()) {
+                fire(correlation, window, firing.get(), streamTime);
             }
             entries = without(entries, interval);
         }
         return window.with(entries, window.context());
     }
 
-    private void fire(String key, SigmaCorrelation correlation, CorrelationWindow window,
-                      List<CorrelationWindow.Entry> contributing) {
+    /**
+     * Reports a firing, and hands it to the correlation that references this one on the window's route. A
+     * correlation reports a finding of its own when no correlation references it, or when the referencing one says
+     * {@code generate: true}.
+     */
+    private void fire(SigmaCorrelation correlation, CorrelationWindow window, Firing firing, long streamTime) {
+        List<CorrelationWindow.Entry> contributing = firing.contributing();
         fired.increment();
-        List<String> ids = new ArrayList<>();
-        for (CorrelationWindow.Entry entry : contributing) {
-            if (ids.size() < maxEvidenceEvents && !ids.contains(entry.eventId())) {
-                ids.add(entry.eventId());
+        CorrelationWindow.Entry lastEntry = contributing.get(contributing.size() - 1);
+        Optional<CompiledRuleSet.Link> up = window.route().isEmpty() ? Optional.empty()
+                : source.current().ruleSet().link(correlation, window.route().get(0));
+        if (window.route().isEmpty() || up.map(link -> link.parent().generate()).orElse(false)) {
+            List<String> ids = new ArrayList<>();
+            for (CorrelationWindow.Entry entry : contributing) {
+                if (ids.size() < maxEvidenceEvents && !ids.contains(entry.eventId())) {
+                    ids.add(entry.eventId());
+                }
             }
+            long first = contributing.get(0).time();
+            String foldKey = CompiledRuleSet.windowKey(window.correlationKey(), window.group(), List.of());
+            Finding finding = SigmaFindings.correlationFinding(foldKey, correlation, window.group(), ids,
+                    contributing.size(), first, lastEntry.time(), window.context(), firing.value());
+            folder.fold(finding, lastEntry.time());
         }
-        long first = contributing.get(0).time();
-        long last = contributing.get(contributing.size() - 1).time();
-        Finding finding = SigmaFindings.correlationFinding(key, correlation, window.group(), ids, contributing.size(),
-                first, last, window.context());
-        folder.fold(finding, last);
+        if (up.isPresent()) {
+            // the firing is one event of the referencing correlation, at the time the condition was met, grouped by
+            // the referencing correlation's own group-by (carried from this one's group values)
+            List<String> route = window.route().subList(1, window.route().size());
+            handle(new CorrelationHit(up.get().parent().key(),
+                    CompiledRuleSet.chainGroup(up.get(), correlation, window.group()), correlation.id(),
+                    correlation.name(), lastEntry.eventId(), lastEntry.time(), null, window.context(), route),
+                    streamTime);
+        }
+    }
+
+    /**
+     * The {@code p}-th percentile (0 to 100) of sorted values, interpolated linearly between the closest ranks: the
+     * value at rank {@code p / 100 × (n - 1)} counted from 0 (so 0 is the smallest, 100 the largest and 50 the
+     * median). The specification does not say how to interpolate; this is the common default (R-7, NumPy's
+     * "linear", Excel's PERCENTILE.INC).
+     */
+    static double percentile(double[] sorted, int p) {
+        double rank = p / 100.0 * (sorted.length - 1);
+        int below = (int) Math.floor(rank);
+        int above = (int) Math.ceil(rank);
+        return sorted[below] + (rank - below) * (sorted[above] - sorted[below]);
+    }
+
+    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
+
+    /** A field value as a finite number: decimal, optionally signed, with fraction and exponent; else null. */
+    static Double number(String text) {
+        if (text == null) {
+            return null;
+        }
+        String trimmed = text.strip();
+        if (!NUMBER.matcher(trimmed).matches()) {
+            return null;
+        }
+        double value = Double.parseDouble(trimmed);
+        return Double.isFinite(value) ? value : null;
     }
 
     private static List<CorrelationWindow.Entry> live(List<CorrelationWindow.Entry> entries, long oldest) {

@@ -23,8 +23,20 @@ import dev.bulwark.sigma.state.WindowEntryRecord;
  * @param group the group-by values
  * @param entries the matches, oldest first (ties in arrival order)
  * @param context the latest match's finding
+ * @param route for a correlation inside a chain: the keys of the correlations its firings go to, nearest first;
+ *              empty otherwise
  */
-record CorrelationWindow(String correlationKey, List<String> group, List<Entry> entries, Finding context) {
+record CorrelationWindow(String correlationKey, List<String> group, List<Entry> entries, Finding context,
+                         List<String> route) {
+
+    CorrelationWindow {
+        route = List.copyOf(route);
+    }
+
+    /** The window of a correlation that no other correlation references. */
+    CorrelationWindow(String correlationKey, List<String> group, List<Entry> entries, Finding context) {
+        this(correlationKey, group, entries, context, List.of());
+    }
 
     /** Serde of the window store. */
     static final Serde<CorrelationWindow> SERDE = new StateSerde<>("correlation window", CorrelationWindowRecord.class,
@@ -37,7 +49,8 @@ record CorrelationWindow(String correlationKey, List<String> group, List<Entry> 
      * @param ruleId the matched rule's id, or null
      * @param ruleName the matched rule's name, or null
      * @param eventId the event's id
-     * @param value the aggregated field's value (value_count), or null
+     * @param value the aggregated field's value (value_* types), or null; for the firing of a referenced
+     *              correlation, null
      */
     record Entry(long time, String ruleId, String ruleName, String eventId, String value) {
 
@@ -48,7 +61,7 @@ record CorrelationWindow(String correlationKey, List<String> group, List<Entry> 
 
     /** A copy with these entries (sorted by time) and context. */
     CorrelationWindow with(List<Entry> replacement, Finding latest) {
-        return new CorrelationWindow(correlationKey, group, List.copyOf(replacement), latest);
+        return new CorrelationWindow(correlationKey, group, List.copyOf(replacement), latest, route);
     }
 
     private static CorrelationWindowRecord toRecord(CorrelationWindow window) {
@@ -61,6 +74,7 @@ record CorrelationWindow(String correlationKey, List<String> group, List<Entry> 
                 .setGroup(window.group)
                 .setEntries(entries)
                 .setContext(StateSerde.bytes(window.context))
+                .setRoute(window.route)
                 .build();
     }
 
@@ -72,6 +86,6 @@ record CorrelationWindow(String correlationKey, List<String> group, List<Entry> 
         }
         return new CorrelationWindow(record.getCorrelationKey(),
                 Collections.unmodifiableList(new ArrayList<>(record.getGroup())), List.copyOf(entries),
-                StateSerde.finding(record.getContext()));
+                StateSerde.finding(record.getContext()), List.copyOf(record.getRoute()));
     }
 }

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -126,18 +125,6 @@ public final class RuleDirectory {
             Path file = fileOf(rule.location(), byName);
             if (file != null && !invalid.contains(file)) {
                 notApplicable.putIfAbsent(file, rule);
-            }
-        }
-        Collection<CompiledRule> compiled = report.ruleSet().rules();
-        for (SigmaCorrelation correlation : report.correlations()) {
-            try {
-                RuleSource.checkStreamable(correlation, compiled);
-            } catch (SigmaRuleException e) {
-                Path file = fileOf(RuleProblem.of(e, correlation.key()), byName);
-                problems.add(RuleProblem.of(e, correlation.key()));
-                if (file != null) {
-                    invalid.add(file);
-                }
             }
         }
         List<RuleRecord> records = new ArrayList<>();

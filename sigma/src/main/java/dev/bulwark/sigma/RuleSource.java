@@ -172,12 +172,14 @@ public final class RuleSource {
         Collection<SigmaRule> loaded = rules.values().stream().map(CompiledRule::rule).toList();
         Map<String, SigmaCorrelation> correlations = new LinkedHashMap<>();
         Map<String, String> correlationKeyOwner = new HashMap<>();
+        List<SigmaRuleException> refused = engine.validateAll(candidates, loaded, correlation -> { });
         for (int i = 0; i < candidates.size(); i++) {
             SigmaCorrelation correlation = candidates.get(i);
             String owner = owners.get(i);
             try {
-                engine.validate(correlation, loaded, candidates);
-                checkStreamable(correlation, rules.values());
+                if (refused.get(i) != null) {
+                    throw refused.get(i);
+                }
                 if (owner != null && correlationKeyOwner.containsKey(correlation.key())) {
                     throw new SigmaRuleException(correlation.location(), "duplicate correlation key '"
                             + correlation.key() + "': rules record '" + correlationKeyOwner.get(correlation.key())
@@ -217,34 +219,6 @@ public final class RuleSource {
             }
         }
         return new Snapshot(at, ruleSet, correlations, byRule, rejections, topic.size());
-    }
-
-    /** Refuses what the streaming layer cannot evaluate: value_sum/avg/percentile and chained correlations. */
-    static void checkStreamable(SigmaCorrelation correlation, Collection<CompiledRule> rules)
-            throws SigmaRuleException {
-        switch (correlation.type()) {
-            case EVENT_COUNT, VALUE_COUNT, TEMPORAL, TEMPORAL_ORDERED -> {
-            }
-            default -> throw new SigmaRuleException(correlation.location(), "correlation type '"
-                    + correlation.type().sigmaName() + "' is not supported by the streaming detector (supported: "
-                    + "event_count, value_count, temporal, temporal_ordered)");
-        }
-        Set<String> names = new HashSet<>();
-        for (CompiledRule rule : rules) {
-            if (rule.rule().id() != null) {
-                names.add(rule.rule().id());
-            }
-            if (rule.rule().name() != null) {
-                names.add(rule.rule().name());
-            }
-        }
-        for (String reference : correlation.rules()) {
-            if (!names.contains(reference)) {
-                throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
-                        + "' references correlation '" + reference + "': chained correlations are not supported by "
-                        + "the streaming detector");
-            }
-        }
     }
 
     private static Entry compile(SigmaEngine engine, String key, String text, ParsedRules parsed) {

@@ -64,11 +64,11 @@ public record SigmaCorrelation(SourceLocation location, String id, String name, 
         TEMPORAL,
         /** All referenced rules matched in the window, in the listed order. */
         TEMPORAL_ORDERED,
-        /** Sum of {@code condition.field}. */
+        /** Sum of the numeric {@code condition.field}. */
         VALUE_SUM,
-        /** Average of {@code condition.field}. */
+        /** Average of the numeric {@code condition.field}. */
         VALUE_AVG,
-        /** Percentile of {@code condition.field}. */
+        /** The {@code condition.percentile} percentile of the numeric {@code condition.field}. */
         VALUE_PERCENTILE;
 
         /** The type as written in rules ({@code event_count}). */
@@ -81,6 +81,11 @@ public record SigmaCorrelation(SourceLocation location, String id, String name, 
             return this == VALUE_COUNT || this == VALUE_SUM || this == VALUE_AVG || this == VALUE_PERCENTILE;
         }
 
+        /** True for the types that aggregate a numeric field. */
+        public boolean isNumeric() {
+            return this == VALUE_SUM || this == VALUE_AVG || this == VALUE_PERCENTILE;
+        }
+
         /** True for the temporal types, whose condition is optional. */
         public boolean isTemporal() {
             return this == TEMPORAL || this == TEMPORAL_ORDERED;
@@ -91,12 +96,25 @@ public record SigmaCorrelation(SourceLocation location, String id, String name, 
      * The threshold of a correlation: every given bound must hold (they are AND-ed into a range).
      *
      * @param bounds operator ({@code gt}, {@code gte}, {@code lt}, {@code lte}, {@code eq}, {@code neq}) to number
-     * @param field the aggregated field for value_* types, or null
+     * @param fields the aggregated field(s) for value_* types (several only for value_count: their combinations are
+     *               counted), or empty
+     * @param percentile the percentile (0 to 100) of a value_percentile correlation, or null
      */
-    public record Threshold(Map<String, Double> bounds, String field) {
+    public record Threshold(Map<String, Double> bounds, List<String> fields, Integer percentile) {
 
         public Threshold {
             bounds = Collections.unmodifiableMap(new LinkedHashMap<>(bounds));
+            fields = List.copyOf(fields);
+        }
+
+        /** A threshold without field or percentile. */
+        public Threshold(Map<String, Double> bounds) {
+            this(bounds, List.of(), null);
+        }
+
+        /** The first aggregated field, or null. */
+        public String field() {
+            return fields.isEmpty() ? null : fields.get(0);
         }
 
         /** True when {@code value} satisfies every bound. */

@@ -78,6 +78,9 @@ public final class SigmaDetector implements Detector {
         Counter late = metrics.counter("correlation.late",
                 "correlation hits dropped because they arrived after the window and grace");
         Counter fired = metrics.counter("correlation.fired", "correlations fired");
+        Counter notNumeric = metrics.counter("correlation.non.numeric",
+                "matches of a value_sum, value_avg or value_percentile correlation whose field is absent or not a "
+                        + "number, left out of the aggregate");
         Counter duplicates = metrics.counter("duplicates",
                 "matches of an event already counted (a resent or replayed record), not counted again");
         metrics.gauge("rules", "Sigma rules loaded", source, s -> s.current().ruleSet().rules().size());
@@ -115,7 +118,7 @@ public final class SigmaDetector implements Detector {
                 .repartition(Repartitioned.with(Serdes.String(), CorrelationHit.SERDE).withName(context.detectorName() + "-correlation"))
                 .process(() -> new CorrelationProcessor(source, windows,
                                 new FindingFolder(correlationFold, correlationDirty, settings, folded, duplicates),
-                                settings, late, fired, duplicates),
+                                settings, late, fired, duplicates, notNumeric),
                         context.named("correlate"), windows, correlationFold, correlationDirty);
 
         return ruleFindings.merge(correlationFindings, context.named("findings"));

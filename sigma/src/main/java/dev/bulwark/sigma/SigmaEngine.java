@@ -217,18 +217,20 @@ public final class SigmaEngine {
         }
         List<SigmaRule> loaded = compiled.stream().map(CompiledRule::rule).toList();
         List<SigmaCorrelation> correlations = new ArrayList<>();
-        for (SigmaCorrelation correlation : parsed.correlations()) {
-            try {
-                validate(correlation, loaded, parsed.correlations());
+        List<SigmaRuleException> refused = validateAll(parsed.correlations(), loaded, correlation -> { });
+        for (int i = 0; i < refused.size(); i++) {
+            SigmaCorrelation correlation = parsed.correlations().get(i);
+            SigmaRuleException e = refused.get(i);
+            if (e == null) {
                 correlations.add(correlation);
-            } catch (SigmaRuleException e) {
-                Optional<LoadReport.NotApplicable> unservedCorrelation = notApplicable(correlation, loaded, unserved,
-                        parsed.correlations());
-                if (unservedCorrelation.isPresent()) {
-                    notApplicable.add(unservedCorrelation.get());
-                } else {
-                    skipped.add(RuleProblem.of(e, correlation.key()));
-                }
+                continue;
+            }
+            Optional<LoadReport.NotApplicable> unservedCorrelation = notApplicable(correlation, loaded, unserved,
+                    parsed.correlations());
+            if (unservedCorrelation.isPresent()) {
+                notApplicable.add(unservedCorrelation.get());
+            } else {
+                skipped.add(RuleProblem.of(e, correlation.key()));
             }
         }
         return new LoadReport(ruleSet(compiled, correlations), loaded, correlations, notApplicable, skipped,
@@ -255,26 +257,91 @@ public final class SigmaEngine {
                 .map(rule -> new LoadReport.NotApplicable(correlation.location(), correlation.key(), rule.logsource()));
     }
 
+    /** A further check of a correlation, after {@link #validate}. */
+    @FunctionalInterface
+    public interface CorrelationCheck {
+        void check(SigmaCorrelation correlation) throws SigmaRuleException;
+    }
+
+    /**
+     * Validates correlations against the rules and against each other until no more are refused: a correlation that
+     * references a refused correlation is refused too.
+     *
+     * @return for each candidate, in order, why it is refused, or null when it is accepted
+     */
+    public List<SigmaRuleException> validateAll(List<SigmaCorrelation> candidates, Collection<SigmaRule> rules,
+                                                CorrelationCheck extra) {
+        List<SigmaRuleException> refused = new ArrayList<>(java.util.Collections.nCopies(candidates.size(),
+                (SigmaRuleException) null));
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            List<SigmaCorrelation> accepted = new ArrayList<>();
+            for (int i = 0; i < candidates.size(); i++) {
+                if (refused.get(i) == null) {
+                    accepted.add(candidates.get(i));
+                }
+            }
+            for (int i = 0; i < candidates.size(); i++) {
+                if (refused.get(i) != null) {
+                    continue;
+                }
+                try {
+                    validate(candidates.get(i), rules, accepted, candidates);
+                    extra.check(candidates.get(i));
+                } catch (SigmaRuleException e) {
+                    refused.set(i, e);
+                    changed = true;
+                }
+            }
+        }
+        return refused;
+    }
+
     /**
      * Checks that every rule a correlation references (by id or name) is among {@code rules} or
-     * {@code correlations}, and that its aliases name referenced rules.
+     * {@code correlations}, that no chain of correlations leads back to it, that a referenced correlation carries
+     * its group-by fields, and that its aliases name referenced rules.
      */
     public void validate(SigmaCorrelation correlation, Collection<SigmaRule> rules,
                          Collection<SigmaCorrelation> correlations) throws SigmaRuleException {
+        validate(correlation, rules, correlations, correlations);
+    }
+
+    private void validate(SigmaCorrelation correlation, Collection<SigmaRule> rules,
+                          Collection<SigmaCorrelation> accepted, Collection<SigmaCorrelation> all)
+            throws SigmaRuleException {
+        if (correlation.type() == SigmaCorrelation.Type.VALUE_PERCENTILE
+                && correlation.condition().map(c -> c.percentile() == null).orElse(true)) {
+            // the specification's example leaves it out (and parses); guessing one would change what the rule means
+            throw new SigmaRuleException(correlation.location(), "a value_percentile correlation needs 'percentile' "
+                    + "(0 to 100) in its condition to be evaluated: the percentile of 'field' that the bounds are "
+                    + "compared with");
+        }
+        List<String> cycle = cycle(correlation, all);
+        if (!cycle.isEmpty()) {
+            throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
+                    + "' is part of a cycle of correlations: " + String.join(" -> ", cycle));
+        }
         Set<String> known = new HashSet<>();
         for (SigmaRule rule : rules) {
             addNonNull(known, rule.id(), rule.name());
         }
-        for (SigmaCorrelation other : correlations) {
-            if (other != correlation) {
-                addNonNull(known, other.id(), other.name());
-            }
-        }
         for (String reference : correlation.rules()) {
-            if (!known.contains(reference)) {
-                throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
-                        + "' references unknown rule '" + reference + "' (no loaded rule has this id or name)");
+            if (known.contains(reference)) {
+                continue;
             }
+            Optional<SigmaCorrelation> referenced = find(reference, accepted, correlation);
+            if (referenced.isPresent()) {
+                checkCarried(correlation, reference, referenced.get());
+                continue;
+            }
+            if (find(reference, all, correlation).isPresent()) {
+                throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
+                        + "' references correlation '" + reference + "', which is not loaded");
+            }
+            throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
+                    + "' references unknown rule '" + reference + "' (no loaded rule has this id or name)");
         }
         for (Map.Entry<String, Map<String, String>> alias : correlation.aliases().entrySet()) {
             for (String rule : alias.getValue().keySet()) {
@@ -282,6 +349,64 @@ public final class SigmaEngine {
                     throw new SigmaRuleException(correlation.location(), "alias '" + alias.getKey() + "' names rule '"
                             + rule + "', which the correlation does not reference");
                 }
+            }
+        }
+    }
+
+    /** The correlation other than {@code self} with this id or name. */
+    private static Optional<SigmaCorrelation> find(String reference, Collection<SigmaCorrelation> correlations,
+                                                   SigmaCorrelation self) {
+        return correlations.stream().filter(c -> c != self)
+                .filter(c -> reference.equals(c.id()) || reference.equals(c.name())).findFirst();
+    }
+
+    /**
+     * A path of references from {@code start} back to itself (names, {@code start} first and last), or empty. A
+     * correlation referenced by its own name is a cycle too.
+     */
+    private static List<String> cycle(SigmaCorrelation start, Collection<SigmaCorrelation> all) {
+        List<String> path = new ArrayList<>();
+        path.add(label(start));
+        return cycle(start, start, all, path, new HashSet<>()) ? path : List.of();
+    }
+
+    private static boolean cycle(SigmaCorrelation start, SigmaCorrelation at, Collection<SigmaCorrelation> all,
+                                 List<String> path, Set<SigmaCorrelation> seen) {
+        for (String reference : at.rules()) {
+            for (SigmaCorrelation next : all) {
+                if (!reference.equals(next.id()) && !reference.equals(next.name())) {
+                    continue;
+                }
+                path.add(reference);
+                if (next == start) {
+                    return true;
+                }
+                if (seen.add(next) && cycle(start, next, all, path, seen)) {
+                    return true;
+                }
+                path.remove(path.size() - 1);
+            }
+        }
+        return false;
+    }
+
+    private static String label(SigmaCorrelation correlation) {
+        return correlation.name() != null ? correlation.name() : correlation.key();
+    }
+
+    /**
+     * A firing of a correlation carries only its own group-by values: each group-by field of the referencing
+     * correlation (an alias resolved for the reference) must be one of them.
+     */
+    private static void checkCarried(SigmaCorrelation correlation, String reference, SigmaCorrelation referenced)
+            throws SigmaRuleException {
+        for (String field : correlation.groupBy()) {
+            String carried = CompiledRuleSet.chainedField(correlation, field, reference);
+            if (!referenced.groupBy().contains(carried)) {
+                throw new SigmaRuleException(correlation.location(), "correlation '" + correlation.title()
+                        + "' groups by '" + carried + "', which the referenced correlation '" + reference
+                        + "' does not group by (a firing of a correlation carries only its own group-by values; add "
+                        + "it there or alias it)");
             }
         }
     }

@@ -131,6 +131,28 @@ public final class SigmaFindings {
                 .mitre(mitre(rule.tags())).summary(summary).evidence(evidence).identity(entity).build();
     }
 
+    /** What a correlation's bounds are compared with, as text: " of distinct CommandLine", " of sum of bytes". */
+    private static String of(SigmaCorrelation.Type type, SigmaCorrelation.Threshold threshold) {
+        if (threshold.fields().isEmpty()) {
+            return "";
+        }
+        String fields = String.join("+", threshold.fields());
+        return switch (type) {
+            case VALUE_SUM -> " of sum of " + fields;
+            case VALUE_AVG -> " of average of " + fields;
+            case VALUE_PERCENTILE -> " of percentile " + threshold.percentile() + " of " + fields;
+            default -> " of distinct " + fields;
+        };
+    }
+
+    /** A number as text: whole numbers without a fraction ("1001", not "1001.0"). */
+    static String number(double value) {
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            return Long.toString((long) value);
+        }
+        return Double.toString(value);
+    }
+
     /**
      * The finding of a correlation that fired: the workload and tenant of {@code context} (the finding of the match
      * that completed the correlation), the correlation's own id, title, level and tags, and the contributing events.
@@ -143,10 +165,11 @@ public final class SigmaFindings {
      * @param firstSeen the first contributing event time
      * @param lastSeen the last contributing event time
      * @param context the completing match's own finding
+     * @param aggregate the aggregate the condition held on (value_sum, value_avg, value_percentile), or null
      */
     static Finding correlationFinding(String foldKey, SigmaCorrelation correlation, List<String> group,
                                       List<String> eventIds, int count, long firstSeen, long lastSeen,
-                                      Finding context) {
+                                      Finding context, Double aggregate) {
         Map<String, String> evidence = new LinkedHashMap<>();
         for (int i = 0; i < correlation.groupBy().size(); i++) {
             String value = i < group.size() ? group.get(i) : null;
@@ -160,7 +183,10 @@ public final class SigmaFindings {
         evidence.put("sigma.correlation.timespan", correlation.timespan().toString());
         evidence.put("sigma.correlation.events", Integer.toString(count));
         correlation.condition().ifPresent(c -> evidence.put("sigma.correlation.condition", c.bounds().toString()
-                + (c.field() == null ? "" : " of distinct " + c.field())));
+                + of(correlation.type(), c)));
+        if (aggregate != null) {
+            evidence.put("sigma.correlation.value", number(aggregate));
+        }
         String by = correlation.groupBy().isEmpty() ? "" : " for " + String.join(", ",
                 evidence.entrySet().stream().limit(correlation.groupBy().size())
                         .map(e -> e.getKey() + "=" + e.getValue()).toList());

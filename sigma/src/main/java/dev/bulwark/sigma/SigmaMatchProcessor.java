@@ -19,7 +19,6 @@ import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.DeadLetters;
 import dev.bulwark.schemas.Finding;
-import dev.bulwark.schemas.Ids;
 import dev.bulwark.schemas.SecurityEvent;
 import io.micrometer.core.instrument.Counter;
 
@@ -89,24 +88,44 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
             for (SigmaCorrelation correlation : snapshot.correlationsOf(match.rule().key())) {
                 List<String> group = snapshot.ruleSet().groupKey(correlation, match, event);
                 String value = valueOf(snapshot, correlation, match, event);
-                List<String> parts = new ArrayList<>(group.size() + 1);
-                parts.add(correlation.key());
-                parts.addAll(group);
-                String key = Ids.of(parts.toArray(String[]::new));
-                CorrelationHit hit = new CorrelationHit(correlation.key(), group, match.rule().id(), match.rule().name(),
-                        event.getId(), time, value, finding);
-                context.forward(new Record<>(key, SigmaOutput.of(hit), time, record.headers()));
+                // one hit per way up the chains of correlations, partitioned by the outermost one's group
+                for (List<String> route : snapshot.ruleSet().routes(correlation)) {
+                    String key = snapshot.ruleSet().partitionKey(correlation, group, route);
+                    CorrelationHit hit = new CorrelationHit(correlation.key(), group, match.rule().id(),
+                            match.rule().name(), event.getId(), time, value, finding, route);
+                    context.forward(new Record<>(key, SigmaOutput.of(hit), time, record.headers()));
+                }
             }
         }
     }
 
-    /** The value of a value_count correlation's field in the event (an alias resolved for the rule), or null. */
+    /**
+     * The value of a value_* correlation's field in the event (an alias resolved for the rule), or null when absent.
+     * For value_count over several fields: their combination, encoded so that different combinations never look
+     * alike, or null when one of them is absent (the fields are linked by AND).
+     */
     private static String valueOf(RuleSource.Snapshot snapshot, SigmaCorrelation correlation, RuleMatch match,
                                   SecurityEvent event) {
-        if (correlation.type() != SigmaCorrelation.Type.VALUE_COUNT || correlation.condition().isEmpty()) {
+        if (!correlation.type().needsField() || correlation.condition().isEmpty()) {
             return null;
         }
-        String field = correlation.condition().get().field();
+        List<String> fields = correlation.condition().get().fields();
+        if (fields.size() == 1) {
+            return fieldText(snapshot, correlation, match, event, fields.get(0));
+        }
+        StringBuilder combination = new StringBuilder();
+        for (String field : fields) {
+            String text = fieldText(snapshot, correlation, match, event, field);
+            if (text == null) {
+                return null;
+            }
+            combination.append(text.length()).append(':').append(text).append(';');
+        }
+        return combination.toString();
+    }
+
+    private static String fieldText(RuleSource.Snapshot snapshot, SigmaCorrelation correlation, RuleMatch match,
+                                    SecurityEvent event, String field) {
         Map<String, String> alias = correlation.aliases().get(field);
         if (alias != null) {
             String rule = match.rule().name() != null && alias.containsKey(match.rule().name())

@@ -74,7 +74,8 @@ class CorrelationProcessorTest {
         CorrelationProcessor started = new CorrelationProcessor(source, "sigma-correlation-windows",
                 new FindingFolder("sigma-correlation-fold", "sigma-correlation-fold-dirty", parsed,
                         metrics.counter("folded"), metrics.counter("duplicates")),
-                parsed, metrics.counter("late"), metrics.counter("fired"), metrics.counter("duplicates"));
+                parsed, metrics.counter("late"), metrics.counter("fired"), metrics.counter("duplicates"),
+                metrics.counter("not-numeric"));
         started.init(on);
         return started;
     }
@@ -85,6 +86,11 @@ class CorrelationProcessorTest {
 
     static CorrelationHit hit(String user, String eventId, long offset) {
         return new CorrelationHit("corr-1", List.of(user), WHOAMI_ID, "whoami_run", eventId, T0 + offset, null,
+                SigmaStateSchemaTest.finding("match-" + eventId, 1, List.of(eventId)));
+    }
+
+    static CorrelationHit valued(String user, String eventId, long offset, String value) {
+        return new CorrelationHit("corr-1", List.of(user), WHOAMI_ID, "whoami_run", eventId, T0 + offset, value,
                 SigmaStateSchemaTest.finding("match-" + eventId, 1, List.of(eventId)));
     }
 
@@ -369,5 +375,103 @@ class CorrelationProcessorTest {
             out.writeInt(0);
         }
         return bytes.toByteArray();
+    }
+
+    // ---------------------------------------------------------------- value_sum, value_avg, value_percentile
+
+    private void processValued(String user, String eventId, long offset, String value) {
+        process(processor, context, Ids.of("corr-1", user), valued(user, eventId, offset, value));
+    }
+
+    @Test
+    void anUpperBoundOnASumIsDecidedOnlyOnceTheIntervalIsComplete() {
+        rule("value_sum", "field: bytes\nlt: 100");
+        start();
+        processValued("alice", "a1", 0, "30");
+        processValued("alice", "a2", 10_000, "40");
+        processValued("bob", "b1", 0, "30");
+        processValued("bob", "b2", 20_000, "80");
+        assertThat(context.forwarded()).as("a later match may still push the sum over the bound").isEmpty();
+
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 90_001);
+
+        assertThat(drain(context)).as("alice: 70, bob: 110").singleElement().satisfies(f -> {
+            assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2");
+            assertThat(f.getEvidence().getFields()).containsEntry("sigma.correlation.value", "70");
+        });
+    }
+
+    @Test
+    void aLowerBoundOnASumFiresOnTheMatchThatReachesIt() {
+        rule("value_sum", "field: bytes\ngte: 100");
+        start();
+        processValued("alice", "a1", 0, "60");
+        assertThat(context.forwarded()).isEmpty();
+        processValued("alice", "a2", 10_000, "40.0");
+        assertThat(drain(context)).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2"));
+    }
+
+    @Test
+    void valuesThatAreAbsentOrNotNumbersAreLeftOutOfTheAggregateAndCounted() {
+        rule("value_sum", "field: bytes\ngte: 100");
+        start();
+        processValued("alice", "a1", 0, "60");
+        processValued("alice", "a2", 1_000, "lots");
+        processValued("alice", "a3", 2_000, null);
+        processValued("alice", "a4", 3_000, "NaN");
+        assertThat(windowEvents(ALICE)).containsExactly("a1");
+        assertThat(metrics.counter("not-numeric").count()).isEqualTo(3.0);
+        processValued("alice", "a5", 4_000, "4e1");
+        assertThat(drain(context)).singleElement()
+                .satisfies(f -> assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a5"));
+    }
+
+    @Test
+    void aGroupWithoutNumericValuesHasAnEmptyWindowAndNeverFiresEvenOnAnUpperBound() {
+        rule("value_avg", "field: bytes\nlt: 10");
+        start();
+        processValued("alice", "a1", 0, "x");
+        processValued("alice", "a2", 1_000, "");
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 500_000);
+        assertThat(context.forwarded()).as("an empty window has no average").isEmpty();
+        assertThat(contents(windows)).isEmpty();
+        assertThat(metrics.counter("not-numeric").count()).isEqualTo(2.0);
+    }
+
+    @Test
+    void anAverageIsDecidedOnTheCompleteInterval() {
+        rule("value_avg", "field: bytes\ngt: 500");
+        start();
+        processValued("alice", "a1", 0, "900");
+        assertThat(context.forwarded()).as("900 alone is above 500, but the interval is still open").isEmpty();
+        processValued("alice", "a2", 30_000, "100");
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 100_000);
+        assertThat(context.forwarded()).as("the average over [0 s, 60 s] is 500").isEmpty();
+    }
+
+    @Test
+    void percentilesInterpolateLinearlyBetweenTheClosestRanks() {
+        assertThat(CorrelationProcessor.percentile(new double[] {7}, 95)).isEqualTo(7.0);
+        assertThat(CorrelationProcessor.percentile(new double[] {1, 2, 3, 4}, 0)).isEqualTo(1.0);
+        assertThat(CorrelationProcessor.percentile(new double[] {1, 2, 3, 4}, 100)).isEqualTo(4.0);
+        assertThat(CorrelationProcessor.percentile(new double[] {1, 2, 3, 4}, 50)).isEqualTo(2.5);
+        assertThat(CorrelationProcessor.percentile(new double[] {1, 5, 20}, 50)).isEqualTo(5.0);
+        assertThat(CorrelationProcessor.percentile(new double[] {10, 20, 30, 40, 50}, 90)).isEqualTo(46.0);
+    }
+
+    @Test
+    void aPercentileIsDecidedOnTheCompleteIntervalOverItsNumericValues() {
+        rule("value_percentile", "field: duration\npercentile: 50\nlte: 5");
+        start();
+        processValued("alice", "a1", 0, "1");
+        processValued("alice", "a2", 10_000, "9");
+        processValued("alice", "a3", 20_000, "5");
+        processValued("alice", "a4", 30_000, "slow");
+        punctuator(context, PunctuationType.STREAM_TIME).punctuate(T0 + 100_000);
+        assertThat(drain(context)).singleElement().satisfies(f -> {
+            assertThat(f.getEvidence().getEventIds()).containsExactly("a1", "a2", "a3");
+            assertThat(f.getEvidence().getFields()).containsEntry("sigma.correlation.value", "5");
+        });
     }
 }

@@ -2,6 +2,8 @@ package dev.bulwark.sigma;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -55,6 +58,10 @@ class SigmaCorrelationConformanceTest {
                 + "frame defined by timespan. The values of fields defined in group-by must all have the same value";
         String ordered = "temporal_ordered: behaves like temporal and requires in addition that the events appear in "
                 + "the order provided in the rule attribute";
+        String sum = "value_sum: Check if the `sum` of a number field match a limit";
+        String avg = "value_avg: Check if the `average` of a number field match a limit";
+        String percentile = "value_percentile: Check when a certain percentage of observed values occur. Hint: median "
+                + "is a percentile 50";
         List<String> one = List.of(WHOAMI);
         List<String> two = List.of(WHOAMI, ID);
         return Stream.of(
@@ -87,7 +94,33 @@ class SigmaCorrelationConformanceTest {
                 Arguments.of(ordered, "temporal_ordered", two, null,
                         List.of(hit(WHOAMI, "alice", 0), hit(ID, "alice", 50)), true),
                 Arguments.of(ordered, "temporal_ordered", two, null,
-                        List.of(hit(ID, "alice", 0), hit(WHOAMI, "alice", 50)), false));
+                        List.of(hit(ID, "alice", 0), hit(WHOAMI, "alice", 50)), false),
+                Arguments.of(sum, "value_sum", one, "field: bytes_sent\ngt: 100",
+                        List.of(valued("alice", "60", 0), valued("alice", "50", 30)), true),
+                Arguments.of(sum, "value_sum", one, "field: bytes_sent\ngt: 100",
+                        List.of(valued("alice", "60", 0), valued("alice", "40", 30)), false),
+                Arguments.of(sum, "value_sum", one, "field: bytes_sent\ngt: 100",
+                        List.of(valued("alice", "60", 0), valued("alice", "50", 61)), false),
+                Arguments.of(sum, "value_sum", one, "field: bytes_sent\ngt: 100",
+                        List.of(valued("alice", "60", 0), valued("bob", "50", 30)), false),
+                Arguments.of(sum, "value_sum", one, "field: bytes_sent\nlte: 100",
+                        List.of(valued("alice", "60", 0), valued("alice", "40", 30)), true),
+                Arguments.of(sum, "value_sum", one, "field: bytes_sent\nlte: 100",
+                        List.of(valued("alice", "60", 0), valued("alice", "40.5", 30)), false),
+                Arguments.of(avg, "value_avg", one, "field: BytesOut\ngt: 500",
+                        List.of(valued("alice", "400", 0), valued("alice", "700", 30)), true),
+                Arguments.of(avg, "value_avg", one, "field: BytesOut\ngt: 500",
+                        List.of(valued("alice", "400", 0), valued("alice", "600", 30)), false),
+                Arguments.of(avg, "value_avg", one, "field: BytesOut\ngt: 500",
+                        List.of(valued("alice", "900", 0), valued("alice", "100", 30)), false),
+                Arguments.of(percentile, "value_percentile", one, "field: duration\npercentile: 50\ngt: 10",
+                        List.of(valued("alice", "1", 0), valued("alice", "30", 10), valued("alice", "5", 20),
+                                valued("alice", "20", 30)), true),
+                Arguments.of(percentile, "value_percentile", one, "field: duration\npercentile: 50\ngt: 10",
+                        List.of(valued("alice", "1", 0), valued("alice", "20", 10), valued("alice", "5", 20)), false),
+                Arguments.of(percentile, "value_percentile", one, "field: duration\npercentile: 95\ngte: 100",
+                        List.of(valued("alice", "1", 0), valued("alice", "2", 10), valued("alice", "3", 20),
+                                valued("alice", "500", 30)), true));
     }
 
     @ParameterizedTest(name = "{1} {3} on {4}: fires {5}")
@@ -111,7 +144,8 @@ class SigmaCorrelationConformanceTest {
         CorrelationProcessor processor = new CorrelationProcessor(source, "windows",
                 new FindingFolder("fold", "fold-dirty", settings, metrics.counter("folded"),
                         metrics.counter("duplicates")),
-                settings, metrics.counter("late"), metrics.counter("fired"), metrics.counter("duplicates"));
+                settings, metrics.counter("late"), metrics.counter("fired"), metrics.counter("duplicates"),
+                metrics.counter("not-numeric"));
         processor.init(context);
 
         int n = 0;
@@ -130,5 +164,93 @@ class SigmaCorrelationConformanceTest {
 
         List<Finding> findings = new ArrayList<>(ProcessorTestSupport.drain(context));
         assertThat(findings).as("%s: %s", spec, hits).hasSize(fires ? 1 : 0);
+    }
+
+    /**
+     * The specification's example "Failed Logins Followed by Successful Login", with whoami standing for a failed and
+     * id for a successful login: a temporal_ordered correlation over an event_count correlation and a rule.
+     */
+    static final String FAILED_THEN_SUCCESSFUL = """
+            title: Correlation - Multiple Failed Logins Followed by Successful Login
+            id: corr-1
+            status: experimental
+            correlation:
+                type: temporal_ordered
+                rules:
+                    - multiple_failed_login
+                    - id_run
+                group-by:
+                    - User
+                timespan: 10m
+            level: high
+            ---
+            title: Multiple failed logons
+            id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
+            name: multiple_failed_login
+            correlation:
+                type: event_count
+                rules:
+                    - whoami_run
+                group-by:
+                    - User
+                timespan: 10m
+                condition:
+                    gte: 10
+            """;
+
+    @TempDir
+    Path rulesDir;
+
+    @TempDir
+    Path stateDir;
+
+    static Stream<Arguments> chains() {
+        String chain = "Correlations can be chained to express more complex use cases (the failed-then-successful "
+                + "login example); the correlation rule only uses its own group-by";
+        List<Hit> tenFailed = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            tenFailed.add(hit(WHOAMI, "root", i * 10));
+        }
+        List<Hit> thenSuccess = new ArrayList<>(tenFailed);
+        thenSuccess.add(hit(ID, "root", 200));
+        List<Hit> nineFailed = new ArrayList<>(tenFailed.subList(1, 10));
+        nineFailed.add(hit(ID, "root", 200));
+        List<Hit> otherUser = new ArrayList<>(tenFailed);
+        otherUser.add(hit(ID, "alice", 200));
+        List<Hit> successFirst = new ArrayList<>();
+        successFirst.add(hit(ID, "root", 0));
+        tenFailed.forEach(h -> successFirst.add(hit(WHOAMI, "root", h.offset() / 1000 + 10)));
+        List<Hit> tooLate = new ArrayList<>(tenFailed);
+        tooLate.add(hit(ID, "root", 90 + 601));
+        return Stream.of(
+                Arguments.of(chain, thenSuccess, true),
+                Arguments.of(chain, nineFailed, false),
+                Arguments.of(chain, otherUser, false),
+                Arguments.of(chain, successFirst, false),
+                Arguments.of(chain, tooLate, false));
+    }
+
+    @ParameterizedTest(name = "chain on {1}: fires {2}")
+    @MethodSource("chains")
+    void chainedCorrelationsFireAsTheSpecificationSays(String spec, List<Hit> hits, boolean fires) throws IOException {
+        SigmaDetectorTest topology = new SigmaDetectorTest();
+        topology.rulesDir = rulesDir;
+        topology.stateDir = stateDir;
+        try {
+            topology.start(Map.of(), SigmaDetectorTest.WHOAMI, SigmaDetectorTest.ID, FAILED_THEN_SUCCESSFUL);
+            int n = 0;
+            for (Hit hit : hits) {
+                String executable = hit.rule().equals(WHOAMI) ? "/usr/bin/whoami" : "/usr/bin/id";
+                var event = SigmaDetectorTest.exec("e" + n++, hit.offset(), "c1", executable, executable);
+                event.getProcess().setUserName(hit.user());
+                topology.pipe(event);
+            }
+            assertThat(topology.allFindings()).as("%s: %s", spec, hits)
+                    .extracting(f -> f.getRule().getId())
+                    .as("only the outermost correlation reports")
+                    .containsExactlyElementsOf(fires ? List.of("corr-1") : List.of());
+        } finally {
+            topology.tearDown();
+        }
     }
 }

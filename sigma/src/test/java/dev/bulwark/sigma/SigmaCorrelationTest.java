@@ -122,4 +122,99 @@ class SigmaCorrelationTest {
         RuleMatch match = report.ruleSet().match(event).get(0);
         assertThat(report.ruleSet().groupKey(report.correlations().get(0), match, event)).isEqualTo(List.of("/"));
     }
+
+    @Test
+    void shouldParseAListOfFieldsForValueCountAndAPercentileForValuePercentile() {
+        SigmaRuleLoader loader = new SigmaRuleLoader();
+        ParsedRules pairs = loader.parse("c.yml", correlation("value_count", "recon_cmd",
+                "    condition:\n        field: [ComputerName, WorkstationName]\n        gte: 2\n"));
+        assertThat(pairs.failures()).isEmpty();
+        assertThat(pairs.correlations().get(0).condition()).hasValueSatisfying(t ->
+                assertThat(t.fields()).containsExactly("ComputerName", "WorkstationName"));
+
+        ParsedRules median = loader.parse("c.yml", correlation("value_percentile", "recon_cmd",
+                "    condition:\n        field: duration\n        percentile: 50\n        gt: 10\n"));
+        assertThat(median.failures()).isEmpty();
+        assertThat(median.correlations().get(0).condition()).hasValueSatisfying(t -> {
+            assertThat(t.field()).isEqualTo("duration");
+            assertThat(t.percentile()).isEqualTo(50);
+        });
+    }
+
+    @Test
+    void shouldRefuseAggregationsTheSpecificationLeavesWithoutMeaning() {
+        SigmaRuleLoader loader = new SigmaRuleLoader();
+        assertThat(loader.parse("c.yml", correlation("value_sum", "recon_cmd",
+                "    condition:\n        field: [a, b]\n        gt: 1\n")).failures().get(0).reason())
+                .isEqualTo("a value_sum correlation aggregates one numeric 'field', not a list");
+        String withoutPercentile = correlation("value_percentile", "recon_cmd",
+                "    condition:\n        field: duration\n        lte: 1\n");
+        assertThat(loader.parse("c.yml", withoutPercentile).failures()).as("it parses, as the specification's example")
+                .isEmpty();
+        assertThat(SigmaEngine.create().loadSources(Map.of("base.yml", BASE_RULE, "c.yml", withoutPercentile))
+                .skipped()).singleElement().satisfies(p -> assertThat(p.reason())
+                .startsWith("a value_percentile correlation needs 'percentile' (0 to 100) in its condition to be "
+                        + "evaluated"));
+        assertThat(loader.parse("c.yml", correlation("value_percentile", "recon_cmd",
+                "    condition:\n        field: duration\n        percentile: 101\n        lte: 1\n"))
+                .failures().get(0).reason()).startsWith("'percentile' must be a whole number from 0 to 100");
+        assertThat(loader.parse("c.yml", correlation("value_avg", "recon_cmd",
+                "    condition:\n        field: duration\n        percentile: 50\n        lte: 1\n"))
+                .failures().get(0).reason()).isEqualTo("'percentile' only applies to value_percentile correlations");
+        assertThat(loader.parse("c.yml", correlation("value_count", "recon_cmd",
+                "    condition:\n        field: []\n        gte: 1\n")).failures().get(0).reason())
+                .contains("needs 'field'");
+    }
+
+    static String named(String name, String type, String rules, String groupBy, String condition) {
+        return "title: " + name + "\nname: " + name + "\ncorrelation:\n    type: " + type + "\n    rules: [" + rules
+                + "]\n    group-by: [" + groupBy + "]\n    timespan: 10m\n" + condition;
+    }
+
+    @Test
+    void shouldRejectCorrelationsThatReferenceThemselvesThroughAChain() {
+        LoadReport report = SigmaEngine.create().loadSources(Map.of("base.yml", BASE_RULE, "c.yml",
+                named("outer", "temporal", "inner, recon_cmd", "User", "") + "\n---\n"
+                        + named("inner", "event_count", "outer", "User", "    condition: {gte: 2}\n") + "\n---\n"
+                        + named("self", "event_count", "self", "User", "    condition: {gte: 2}\n")));
+        assertThat(report.correlations()).isEmpty();
+        assertThat(report.skipped()).extracting(RuleProblem::reason).containsExactlyInAnyOrder(
+                "correlation 'outer' is part of a cycle of correlations: outer -> inner -> outer",
+                "correlation 'inner' is part of a cycle of correlations: inner -> outer -> inner",
+                "correlation 'self' is part of a cycle of correlations: self -> self");
+    }
+
+    @Test
+    void shouldAcceptAChainWhoseGroupByTheReferencedCorrelationCarries() {
+        LoadReport report = SigmaEngine.create().loadSources(Map.of("base.yml", BASE_RULE, "c.yml",
+                named("outer", "event_count", "inner", "User", "    condition: {gte: 2}\n") + "\n---\n"
+                        + named("inner", "event_count", "recon_cmd", "User, CurrentDirectory",
+                                "    condition: {gte: 2}\n")));
+        assertThat(report.skipped()).isEmpty();
+        assertThat(report.correlations()).extracting(SigmaCorrelation::key).containsExactlyInAnyOrder("outer",
+                "inner");
+    }
+
+    @Test
+    void shouldRejectAChainWhoseGroupByTheReferencedCorrelationDoesNotCarry() {
+        LoadReport report = SigmaEngine.create().loadSources(Map.of("base.yml", BASE_RULE, "c.yml",
+                named("outer", "event_count", "inner", "User, CurrentDirectory", "    condition: {gte: 2}\n")
+                        + "\n---\n" + named("inner", "event_count", "recon_cmd", "User", "    condition: {gte: 2}\n")));
+        assertThat(report.correlations()).extracting(SigmaCorrelation::key).containsExactly("inner");
+        assertThat(report.skipped()).singleElement().satisfies(p -> assertThat(p.reason()).isEqualTo(
+                "correlation 'outer' groups by 'CurrentDirectory', which the referenced correlation 'inner' does not "
+                        + "group by (a firing of a correlation carries only its own group-by values; add it there "
+                        + "or alias it)"));
+    }
+
+    @Test
+    void shouldRejectAChainOverACorrelationThatIsItselfRejected() {
+        LoadReport report = SigmaEngine.create().loadSources(Map.of("base.yml", BASE_RULE, "c.yml",
+                named("outer", "event_count", "inner", "User", "    condition: {gte: 2}\n") + "\n---\n"
+                        + named("inner", "event_count", "recon_cmd, missing", "User", "    condition: {gte: 2}\n")));
+        assertThat(report.correlations()).isEmpty();
+        assertThat(report.skipped()).extracting(RuleProblem::reason).containsExactlyInAnyOrder(
+                "correlation 'inner' references unknown rule 'missing' (no loaded rule has this id or name)",
+                "correlation 'outer' references correlation 'inner', which is not loaded");
+    }
 }

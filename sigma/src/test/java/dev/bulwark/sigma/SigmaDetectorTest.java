@@ -389,6 +389,10 @@ class SigmaDetectorTest {
         return text.append(extra).toString();
     }
 
+    List<Finding> allFindings() {
+        return findings.readValuesToList();
+    }
+
     List<Finding> correlationFindings() {
         return findings.readValuesToList().stream().filter(f -> f.getRule().getId().equals("corr-1")).toList();
     }
@@ -561,12 +565,83 @@ class SigmaDetectorTest {
                 .containsOnly("11111111-0000-4000-8000-000000000001");
     }
 
+    SecurityEvent execWithPid(String id, long offsetMillis, long pid) {
+        SecurityEvent event = exec(id, offsetMillis, "c1", "/usr/bin/whoami", "whoami");
+        event.getProcess().setPid(pid);
+        return event;
+    }
+
     @Test
-    void shouldRejectCorrelationTypesTheStreamCannotEvaluate() throws IOException {
-        start(Map.of(), WHOAMI);
-        rules.pipeInput("sum", correlation("value_sum", List.of("whoami_run"), "60s", "field: ProcessId\ngte: 3", "")
-                .replace("id: corr-1", "id: corr-sum"));
-        driver.advanceWallClockTime(Duration.ofSeconds(2));
-        assertThat(deadLetters.readValue().getError()).contains("value_sum").contains("not supported");
+    void shouldFireValueSumOverANumericFieldOfTheMatchedEvents() throws IOException {
+        start(Map.of(), WHOAMI, correlation("value_sum", List.of("whoami_run"), "60s", "field: ProcessId\ngt: 1000", ""));
+        pipe(execWithPid("s1", 0, 400));
+        pipe(execWithPid("s2", 10_000, 600));
+        assertThat(correlationFindings()).as("400 + 600 is not more than 1000").isEmpty();
+        pipe(execWithPid("s3", 20_000, 1));
+        List<Finding> fired = correlationFindings();
+        assertThat(fired).hasSize(1);
+        assertThat(fired.get(0).getEvidence().getEventIds()).containsExactly("s1", "s2", "s3");
+        assertThat(fired.get(0).getEvidence().getFields()).containsEntry("sigma.correlation.type", "value_sum")
+                .containsEntry("sigma.correlation.value", "1001");
+    }
+
+    @Test
+    void shouldCountDistinctCombinationsOfAListOfValueCountFields() throws IOException {
+        start(Map.of(), WHOAMI, correlation("value_count", List.of("whoami_run"), "5m",
+                "field:\n    - CommandLine\n    - CurrentDirectory\ngte: 3", ""));
+        SecurityEvent elsewhere = exec("w2", 1_000, "c1", "/usr/bin/whoami", "whoami");
+        elsewhere.getProcess().setWorkingDirectory("/tmp");
+        pipe(exec("w1", 0, "c1", "/usr/bin/whoami", "whoami"));
+        pipe(elsewhere);
+        pipe(exec("w3", 2_000, "c1", "/usr/bin/whoami", "whoami"));
+        assertThat(correlationFindings()).as("two combinations: (whoami, /) and (whoami, /tmp)").isEmpty();
+        SecurityEvent noDirectory = exec("w4", 3_000, "c1", "/usr/bin/whoami", "whoami --help");
+        noDirectory.getProcess().setWorkingDirectory(null);
+        pipe(noDirectory);
+        assertThat(correlationFindings()).as("a combination needs every field (they are linked by AND)").isEmpty();
+        pipe(exec("w5", 4_000, "c1", "/usr/bin/whoami", "whoami --help"));
+        assertThat(correlationFindings()).hasSize(1);
+    }
+
+    static final String MANY_WHOAMI = """
+            title: Many whoami
+            id: corr-inner
+            name: many_whoami
+            correlation:
+                type: event_count
+                rules: [whoami_run]
+                group-by: [User, CurrentDirectory]
+                timespan: 60s
+                condition: {CONDITION}
+            """;
+
+    @Test
+    void shouldReportAReferencedCorrelationToWhenTheReferencingOneGeneratesIt() throws IOException {
+        start(Map.of(), WHOAMI, ID, MANY_WHOAMI.replace("{CONDITION}", "{gte: 2}"),
+                correlation("temporal_ordered", List.of("many_whoami", "id_run"), "5m", null, "    generate: true\n"));
+        whoami("g1", 0);
+        whoami("g2", 1_000);
+        pipe(exec("g3", 2_000, "c1", "/usr/bin/id", "id"));
+        List<Finding> all = findings.readValuesToList();
+        assertThat(all).extracting(f -> f.getRule().getId()).contains("corr-inner", "corr-1");
+        Finding outer = all.stream().filter(f -> f.getRule().getId().equals("corr-1")).findFirst().orElseThrow();
+        assertThat(outer.getEvidence().getEventIds()).as("the inner firing's last event, then id")
+                .containsExactly("g2", "g3");
+        assertThat(outer.getEvidence().getFields()).containsEntry("User", "root");
+    }
+
+    @Test
+    void shouldFeedAReferencedCorrelationDecidedOnTheCompleteIntervalIntoTheReferencingOne() throws IOException {
+        start(Map.of("grace", "10s"), WHOAMI, ID, MANY_WHOAMI.replace("{CONDITION}", "{lt: 3}"),
+                correlation("temporal", List.of("many_whoami", "id_run"), "5m", null, ""));
+        whoami("q1", 0);
+        whoami("q2", 10_000);
+        pipe(exec("q3", 30_000, "c1", "/usr/bin/id", "id"));
+        assertThat(correlationFindings()).as("[0 s, 60 s] of many_whoami is still open").isEmpty();
+        pipe(exec("q4", 120_000, "c1", "/usr/bin/id", "id"));
+        List<Finding> fired = correlationFindings();
+        assertThat(fired).as("two whoami in [0 s, 60 s] (fewer than 3), and id within 5 m").hasSize(1);
+        assertThat(fired.get(0).getEvidence().getEventIds()).containsExactly("q2", "q3");
+        assertThat(counter("bulwark.detect.sigma.correlation.late")).isZero();
     }
 }

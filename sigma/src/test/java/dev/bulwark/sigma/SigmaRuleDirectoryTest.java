@@ -59,12 +59,14 @@ class SigmaRuleDirectoryTest {
     }
 
     @Test
-    void shouldRejectCorrelationTypesTheDetectorCannotEvaluate() throws IOException {
+    void shouldAcceptTheMetricCorrelationTypesAndRejectAPercentileWithoutPercentile() throws IOException {
         Files.writeString(dir.resolve("whoami.yml"), SigmaDetectorTest.WHOAMI);
         Files.writeString(dir.resolve("sum.yml"), SigmaDetectorTest.correlation("value_sum", java.util.List.of("whoami_run"),
                 "5m", "field: ProcessId\ngte: 10", ""));
+        Files.writeString(dir.resolve("pct.yml"), SigmaDetectorTest.correlation("value_percentile",
+                java.util.List.of("whoami_run"), "5m", "field: ProcessId\nlte: 1", "").replace("corr-1", "corr-2"));
         RuleDirectory.Validation validation = RuleDirectory.validate(engine, dir, ParsedRules.empty());
-        assertThat(validation.invalidFiles()).containsExactly(dir.resolve("sum.yml"));
-        assertThat(validation.problems()).singleElement().asString().contains("value_sum");
+        assertThat(validation.invalidFiles()).containsExactly(dir.resolve("pct.yml"));
+        assertThat(validation.problems()).singleElement().asString().contains("needs 'percentile'");
     }
 }

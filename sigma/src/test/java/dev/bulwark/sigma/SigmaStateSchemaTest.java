@@ -101,6 +101,39 @@ class SigmaStateSchemaTest {
         assertThat(read.is("whoami_run")).isTrue();
     }
 
+    @Test
+    void theRouteOfACorrelationInsideAChainSurvivesARoundTripOfHitAndWindow() {
+        CorrelationHit hit = new CorrelationHit("inner", List.of("root"), null, "failed_login", "e1", 5L, null,
+                finding("ctx", 1, List.of("e1")), List.of("middle", "outer"));
+        assertThat(roundTrip(CorrelationHit.SERDE, hit)).isEqualTo(hit);
+
+        CorrelationWindow window = new CorrelationWindow("inner", List.of("root"),
+                List.of(new CorrelationWindow.Entry(5L, null, "failed_login", "e1", null)), finding("ctx", 1,
+                List.of("e1")), List.of("outer"));
+        assertThat(roundTrip(CorrelationWindow.SERDE, window).route()).containsExactly("outer");
+    }
+
+    @Test
+    void aWindowWrittenWithTheFirstReleasedSchemaHasNoRoute() throws IOException {
+        Schema v1 = SchemaHistory.olderVersionsOf(CorrelationWindowRecord.getClassSchema().getFullName()).get(0);
+        GenericRecord record = new GenericData.Record(v1);
+        record.put("correlation_key", "corr-1");
+        record.put("group", List.of("alice"));
+        GenericRecord entry = new GenericData.Record(v1.getField("entries").schema().getElementType());
+        entry.put("time", 10L);
+        entry.put("event_id", "e1");
+        record.put("entries", List.of(entry));
+        record.put("context", StateSerde.bytes(finding("ctx", 1, List.of("e1"))));
+        ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(record);
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+
+        CorrelationWindow window = CorrelationWindow.SERDE.deserializer().deserialize("changelog", bytes);
+
+        assertThat(window.route()).isEmpty();
+        assertThat(window.entries()).extracting(CorrelationWindow.Entry::eventId).containsExactly("e1");
+    }
+
     /** The finding inside state names its own writer schema, so it evolves with Finding, not with the state record. */
     @Test
     void theFindingInsideStateIsASingleObjectEncodedFinding() {
