@@ -64,6 +64,8 @@ final class KafkaAcls {
         grants.add(topic(detectors, topics.deadLetters().name(),
                 List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
                 "records a detector fails on"));
+        grants.add(topic(detectors, topics.compliance().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
+                "compliance posture snapshots"));
         grants.add(new Grant(detectors, ResourceType.TOPIC, app + "-", PatternType.PREFIXED,
                 List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,
                         AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
@@ -77,6 +79,9 @@ final class KafkaAcls {
         grants.add(topic(sink, topics.findings().name(), READ, "findings to index"));
         grants.add(topic(sink, topics.deadLetters().name(), WRITE, "findings Elasticsearch refuses"));
         grants.add(new Grant(sink, ResourceType.GROUP, app + "-sink", PatternType.LITERAL, READ, "its consumer group"));
+        grants.add(topic(sink, topics.compliance().name(), READ, "posture snapshots to index"));
+        grants.add(new Grant(sink, ResourceType.GROUP, app + "-compliance-sink", PatternType.LITERAL, READ,
+                "its consumer group for posture snapshots"));
 
         var context = KafkaSecurity.Component.CONTEXT;
         grants.add(topic(context, topics.context().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),

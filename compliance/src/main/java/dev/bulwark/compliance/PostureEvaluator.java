@@ -44,7 +44,7 @@ public final class PostureEvaluator {
     public static final int MAX_FAILING = 100;
     /** The tenant of a namespace without one. */
     public static final String UNATTRIBUTED = "unattributed";
-    static final Set<String> UNVERIFIED_RULES = Set.of("bulwark.integrity.image_not_verified",
+    public static final Set<String> UNVERIFIED_RULES = Set.of("bulwark.integrity.image_not_verified",
             "bulwark.integrity.image_verification_failed");
 
     private final ControlCatalogue catalogue;
@@ -62,7 +62,22 @@ public final class PostureEvaluator {
      */
     public List<ControlResult> evaluate(Collection<TenantContext> context, Collection<SecurityEvent> reports,
                                         Collection<Finding> findings) {
-        View view = new View(context, findings);
+        Set<String> unverified = new java.util.HashSet<>();
+        for (Finding finding : findings) {
+            if (UNVERIFIED_RULES.contains(finding.getRule().getId()) && finding.getNamespace() != null
+                    && finding.getPod() != null) {
+                unverified.add(finding.getNamespace() + "/" + finding.getPod());
+            }
+        }
+        return evaluate(context, reports, unverified);
+    }
+
+    /**
+     * Every control's results, with the pods that have an unverified-image finding given as {@code <namespace>/<pod>}.
+     */
+    public List<ControlResult> evaluate(Collection<TenantContext> context, Collection<SecurityEvent> reports,
+                                        Set<String> unverifiedPods) {
+        View view = new View(context, unverifiedPods);
         Map<String, ControlResult> results = new TreeMap<>();
         for (Control control : catalogue.controls()) {
             for (ControlResult result : judge(control, view)) {
@@ -209,7 +224,7 @@ public final class PostureEvaluator {
      * NSA/CISA spec ({@code k8s-nsa-*}, {@code nsa}, or a title naming NSA), else null (another platform's CIS
      * benchmark, a policy report).
      */
-    static String trivyFramework(PolicyResult policy) {
+    public static String trivyFramework(PolicyResult policy) {
         String spec = policy.getPolicy().toLowerCase(java.util.Locale.ROOT);
         String title = policy.getCategory() == null ? "" : policy.getCategory().toLowerCase(java.util.Locale.ROOT);
         if (spec.startsWith("k8s-cis") || spec.equals("cis") || title.contains("cis kubernetes")) {
@@ -235,7 +250,7 @@ public final class PostureEvaluator {
         final Map<String, List<TenantContext>> byKindAndNamespace = new TreeMap<>();
         final Set<String> unverifiedPods = new java.util.HashSet<>();
 
-        View(Collection<TenantContext> context, Collection<Finding> findings) {
+        View(Collection<TenantContext> context, Set<String> unverifiedPods) {
             for (TenantContext object : context) {
                 if ("namespace".equals(object.getKind())) {
                     tenants.put(object.getName(), object.getTenant() == null ? UNATTRIBUTED : object.getTenant());
@@ -251,12 +266,7 @@ public final class PostureEvaluator {
                     byKindAndNamespace.computeIfAbsent(kind + "/" + namespace, k -> new ArrayList<>()).add(object);
                 }
             }
-            for (Finding finding : findings) {
-                if (UNVERIFIED_RULES.contains(finding.getRule().getId()) && finding.getNamespace() != null
-                        && finding.getPod() != null) {
-                    unverifiedPods.add(finding.getNamespace() + "/" + finding.getPod());
-                }
-            }
+            this.unverifiedPods.addAll(unverifiedPods);
         }
 
         List<TenantContext> in(String kind, String namespace) {

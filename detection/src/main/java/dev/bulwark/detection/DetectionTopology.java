@@ -14,11 +14,14 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.Stores;
 
+import dev.bulwark.compliance.ControlCatalogue;
+import dev.bulwark.compliance.PostureEvaluator;
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.detectors.api.FindingBounds;
 import dev.bulwark.schemas.DeadLetter;
@@ -70,10 +73,27 @@ public final class DetectionTopology {
         return build(topics, detectors, tenants, detectorConfig, metrics, EnrichmentSettings.DEFAULTS);
     }
 
-    /** Builds the topology for the given detectors. */
+    /**
+     * How the compliance posture is kept ({@link PostureProcessor}).
+     *
+     * @param enabled whether to judge the posture at all
+     * @param interval how often (wall clock) the posture is judged; a snapshot is emitted only when it changed
+     */
+    public record PostureSettings(boolean enabled, Duration interval) {
+        public static final PostureSettings DEFAULTS = new PostureSettings(true, Duration.ofSeconds(30));
+    }
+
+    /** Builds the topology for the given detectors, with the default posture settings. */
     public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
                                  Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
                                  EnrichmentSettings enrichment) {
+        return build(topics, detectors, tenants, detectorConfig, metrics, enrichment, PostureSettings.DEFAULTS);
+    }
+
+    /** Builds the topology for the given detectors. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
+                                 EnrichmentSettings enrichment, PostureSettings posture) {
         Map<String, dev.bulwark.config.Settings> settings = Detectors.settings(detectors, detectorConfig);
         StreamsBuilder builder = new StreamsBuilder();
         Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
@@ -107,6 +127,7 @@ public final class DetectionTopology {
                 .process(() -> new TenantEnricher(DIRECTORY_STORE, PENDING_STORE, tenants, enrichment.contextWait(),
                         enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
 
+        List<KStream<String, SecurityEvent>> unverifiedMarkers = new java.util.ArrayList<>();
         for (Detector detector : detectors) {
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
@@ -118,8 +139,64 @@ public final class DetectionTopology {
                     .peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())
                             .withName(detector.name() + "-findings-sink"));
+            if (posture.enabled() && producesUnverifiedImageFindings(detector)) {
+                unverifiedMarkers.add(findings
+                        .filter((key, finding) -> finding != null
+                                && PostureEvaluator.UNVERIFIED_RULES.contains(finding.getRule().getId())
+                                && finding.getNamespace() != null && finding.getPod() != null,
+                                Named.as(detector.name() + "-posture-unverified"))
+                        .mapValues(DetectionTopology::unverifiedMarker, Named.as(detector.name() + "-posture-marker")));
+            }
+        }
+        if (posture.enabled()) {
+            posture(builder, topics, events, unverifiedMarkers, posture);
         }
         return builder.build();
+    }
+
+    /** The detector of unverified running images, whose findings the posture's image provenance control reads. */
+    private static boolean producesUnverifiedImageFindings(Detector detector) {
+        return "unverified-image-running".equals(detector.name());
+    }
+
+    /** A finding about an unverified image, as the posture reads it: the pod, and when. */
+    private static SecurityEvent unverifiedMarker(Finding finding) {
+        return SecurityEvent.newBuilder().setId(finding.getId()).setTimestamp(finding.getLastSeen() * 1_000_000L)
+                .setSourceFormat("finding")
+                .setEvent(dev.bulwark.schemas.EventInfo.newBuilder().setKind("state")
+                        .setAction(PostureProcessor.UNVERIFIED_ACTION).build())
+                .setKubernetes(dev.bulwark.schemas.KubernetesInfo.newBuilder().setNamespace(finding.getNamespace())
+                        .setPod(finding.getPod()).build())
+                .build();
+    }
+
+    /**
+     * Compliance reports and unverified-image markers → one partition → {@link PostureProcessor}, which judges the
+     * posture against the tenant directory every {@code interval} → the compliance topic.
+     */
+    private static void posture(StreamsBuilder builder, Topics topics, KStream<String, SecurityEvent> events,
+                                List<KStream<String, SecurityEvent>> markers, PostureSettings settings) {
+        KStream<String, SecurityEvent> inputs = events.filter((key, event) -> event.getPolicy() != null
+                && PostureEvaluator.trivyFramework(event.getPolicy()) != null, Named.as("posture-reports"));
+        for (int i = 0; i < markers.size(); i++) {
+            inputs = inputs.merge(markers.get(i), Named.as("posture-inputs-" + i));
+        }
+        var serde = topics.events().valueSerde();
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PostureProcessor.REPORTS),
+                Serdes.String(), serde));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PostureProcessor.UNVERIFIED),
+                Serdes.String(), Serdes.Long()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PostureProcessor.LAST),
+                Serdes.String(), Serdes.String()));
+        PostureEvaluator evaluator = new PostureEvaluator(ControlCatalogue.shipped());
+        inputs.selectKey((key, event) -> "posture", Named.as("posture-key"))
+                .repartition(Repartitioned.<String, SecurityEvent>as("posture").withKeySerde(Serdes.String())
+                        .withValueSerde(serde).withNumberOfPartitions(1))
+                .process(() -> new PostureProcessor(DIRECTORY_STORE, evaluator, settings.interval()),
+                        Named.as("posture-evaluate"), PostureProcessor.REPORTS, PostureProcessor.UNVERIFIED,
+                        PostureProcessor.LAST)
+                .to(topics.compliance().name(), Produced.with(topics.compliance().keySerde(),
+                        topics.compliance().valueSerde()).withName("compliance-sink"));
     }
 
     /**

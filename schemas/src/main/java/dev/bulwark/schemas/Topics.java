@@ -29,6 +29,7 @@ public final class Topics {
     private final Topic<String, String> rules;
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
+    private final Topic<String, ComplianceResult> compliance;
 
     private Topics(String prefix) {
         if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
@@ -42,6 +43,7 @@ public final class Topics {
         this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
+        this.compliance = new Topic<>(prefix + "compliance", keys, AvroSerde.of(ComplianceResult.class), Map.of());
     }
 
     /** Topics under the given prefix, e.g. {@code "bulwark."} gives {@code bulwark.events}. */
@@ -92,8 +94,16 @@ public final class Topics {
         return deadLetters;
     }
 
+    /**
+     * {@link ComplianceResult}s: posture snapshots the detectors take (daily and on every change), which the sink
+     * indexes into {@code bulwark-compliance-*}.
+     */
+    public Topic<String, ComplianceResult> compliance() {
+        return compliance;
+    }
+
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
-        return List.of(events, context, contextDirectory, rules, findings, deadLetters);
+        return List.of(events, context, contextDirectory, rules, findings, deadLetters, compliance);
     }
 }

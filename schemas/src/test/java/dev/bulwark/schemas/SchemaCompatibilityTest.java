@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 class SchemaCompatibilityTest {
 
     @ParameterizedTest
-    @ValueSource(classes = {SecurityEvent.class, Finding.class, DeadLetter.class, TenantContext.class})
+    @ValueSource(classes = {SecurityEvent.class, Finding.class, DeadLetter.class, TenantContext.class,
+            ComplianceResult.class})
     void theCurrentSchemaReadsEveryReleasedVersionAndEveryReleasedVersionReadsIt(Class<?> type) {
         assertThat(SchemaHistory.compatibilityProblems(type)).as(type.getSimpleName()).isEmpty();
     }

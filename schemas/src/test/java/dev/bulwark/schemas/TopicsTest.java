@@ -11,7 +11,8 @@ class TopicsTest {
     void namesEveryTopicUnderThePrefixAndCompactsTheTables() {
         Topics topics = Topics.withPrefix("acme.");
         assertThat(topics.all()).extracting(Topic::name)
-                .containsExactly("acme.events", "acme.context", "acme.context-directory", "acme.rules", "acme.findings", "acme.dlq");
+                .containsExactly("acme.events", "acme.context", "acme.context-directory", "acme.rules", "acme.findings", "acme.dlq",
+                        "acme.compliance");
         assertThat(topics.context().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.rules().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.events().configs()).doesNotContainKey("cleanup.policy");
