@@ -105,7 +105,8 @@ class SigmaStateSchemaTest {
     @Test
     void theFindingInsideStateIsASingleObjectEncodedFinding() {
         Finding finding = finding("f1", 2, List.of("e1", "e2"));
-        ByteBuffer bytes = new FoldStateRecord(StateSerde.bytes(finding), 0L, false).getFinding();
+        ByteBuffer bytes = FoldStateRecord.newBuilder().setFinding(StateSerde.bytes(finding)).setLastEmitted(0L)
+                .setDirty(false).build().getFinding();
         byte[] raw = new byte[bytes.remaining()];
         bytes.duplicate().get(raw);
 
