@@ -59,6 +59,9 @@ class SigmaStateSchemaTest {
         assertThat(state.dirty()).isTrue();
         assertThat(state.finding().getCount()).isEqualTo(3);
         assertThat(state.finding().getEvidence().getEventIds()).containsExactly("e1", "e2", "e3");
+        assertThat(state.seen()).as("an episode of the first release has seen its finding")
+                .isEqualTo(new FindingFolder.Seen("low", List.of(), List.of()));
+        assertThat(state.earlierEventIds()).isEmpty();
     }
 
     // ---------------------------------------------------------------- round trips
@@ -71,6 +74,29 @@ class SigmaStateSchemaTest {
 
         assertThat(read).isEqualTo(state);
         assertThat(new FindingFolder.FoldState(state.finding(), 0L, false)).isNotEqualTo(read);
+    }
+
+    @Test
+    void foldStateKeepsWhatTheEpisodeHasSeenAndTheEscalatedFindingsEvents() {
+        FindingFolder.FoldState state = new FindingFolder.FoldState(finding("f2", 1, List.of("e3")), 5L, false,
+                new FindingFolder.Seen("high", List.of("discovery", "privilege-escalation"), List.of("www-data", "root")),
+                List.of("e1", "e2"));
+
+        FindingFolder.FoldState read = roundTrip(FindingFolder.STATE_SERDE, state);
+
+        assertThat(read).isEqualTo(state);
+        assertThat(read.seen().users()).containsExactly("www-data", "root");
+        assertThat(read.earlierEventIds()).containsExactly("e1", "e2");
+    }
+
+    @Test
+    void aFindingThatEscalatesAnotherKeepsItsLinkInState() {
+        Finding escalation = Finding.newBuilder(finding("f2", 1, List.of("e3"))).setEscalates("f1").build();
+
+        FindingFolder.FoldState read = roundTrip(FindingFolder.STATE_SERDE,
+                new FindingFolder.FoldState(escalation, 5L, true));
+
+        assertThat(read.finding().getEscalates()).isEqualTo("f1");
     }
 
     @Test
