@@ -619,6 +619,28 @@ class SigmaDetectorTest {
     }
 
     @Test
+    void aCorrelationFiringAfterItsLevelWasRaisedStartsANewFindingLinkedToTheOpenOne() throws IOException {
+        String medium = correlation("event_count", List.of("whoami_run"), "60s", "gte: 2", "")
+                .replace("level: high", "level: medium");
+        start(Map.of("emit-interval", "30s"), WHOAMI, medium);
+        whoami("f1", 0);
+        whoami("f2", 1_000);
+        Finding open = correlationFindings().get(0);
+        assertThat(open.getSeverity()).isEqualTo("medium");
+
+        rules.pipeInput("corr-1", medium.replace("level: medium", "level: critical"));
+        whoami("f3", 2_000);
+        whoami("f4", 3_000);
+
+        assertThat(correlationFindings()).singleElement().satisfies(f -> {
+            assertThat(f.getId()).isNotEqualTo(open.getId());
+            assertThat(f.getEscalates()).isEqualTo(open.getId());
+            assertThat(f.getSeverity()).isEqualTo("critical");
+            assertThat(f.getEvidence().getEventIds()).containsExactly("f3", "f4");
+        });
+    }
+
+    @Test
     void shouldStopACorrelationDeletedFromTheTopic() throws IOException {
         start(Map.of());
         rules.pipeInput("whoami", WHOAMI);
