@@ -132,7 +132,7 @@ final class FindingFolder {
         long now = context.currentSystemTimeMs();
         FoldState state = get(key);
         if (state != null && eventTime <= state.finding().getLastSeen() + windowMs
-                && eventTime >= state.finding().getFirstSeen() - windowMs) {
+                && eventTime >= Math.min(state.episodeFirstSeen(), state.finding().getFirstSeen()) - windowMs) {
             if (alreadyCounted(state, candidate)) {
                 // The same event again (a sender resending after a 503, a replay after a crash): event ids come from
                 // the content, so it is not a new occurrence.
@@ -150,10 +150,12 @@ final class FindingFolder {
             Seen seen = state.seen().with(candidate);
             if (now - state.lastEmitted() >= emitIntervalMs) {
                 emit(merged);
-                put(key, new FoldState(merged, now, false, seen, state.earlierEventIds()));
+                put(key, new FoldState(merged, now, false, seen, state.earlierEventIds(),
+                        Math.min(state.episodeFirstSeen(), merged.getFirstSeen())));
                 dirty.delete(key);
             } else {
-                put(key, new FoldState(merged, state.lastEmitted(), true, seen, state.earlierEventIds()));
+                put(key, new FoldState(merged, state.lastEmitted(), true, seen, state.earlierEventIds(),
+                        Math.min(state.episodeFirstSeen(), merged.getFirstSeen())));
                 dirty.put(key, state.lastEmitted());
             }
             return;
@@ -189,8 +191,10 @@ final class FindingFolder {
                 .setEvidence(Evidence.newBuilder(candidate.getEvidence()).setFields(fields).build())
                 .build();
         emit(escalation);
+        // the episode goes on (its window still spans the escalated finding's events), with this finding open
         put(key, new FoldState(escalation, now, false, state.seen().with(candidate),
-                List.copyOf(open.getEvidence().getEventIds())));
+                List.copyOf(open.getEvidence().getEventIds()),
+                Math.min(state.episodeFirstSeen(), escalation.getFirstSeen())));
         dirty.delete(key);
     }
 
@@ -268,7 +272,8 @@ final class FindingFolder {
             dirty.delete(key);
             if (state != null) {
                 emit(state.finding());
-                put(key, new FoldState(state.finding(), now, false, state.seen(), state.earlierEventIds()));
+                put(key, new FoldState(state.finding(), now, false, state.seen(), state.earlierEventIds(),
+                        state.episodeFirstSeen()));
             }
         }
         long streamTime = context.currentStreamTimeMs();
@@ -304,13 +309,9 @@ final class FindingFolder {
 
     /** True when every event of {@code candidate} is already counted by the episode's open or escalated finding. */
     private static boolean alreadyCounted(FoldState state, Finding candidate) {
-        if (alreadyCounted(state.finding(), candidate)) {
-            return true;
-        }
         List<String> ids = candidate.getEvidence().getEventIds();
-        return !ids.isEmpty() && !state.earlierEventIds().isEmpty() && ids.stream()
-                .allMatch(id -> state.earlierEventIds().contains(id) || state.finding().getEvidence().getEventIds()
-                        .contains(id));
+        List<String> counted = state.finding().getEvidence().getEventIds();
+        return !ids.isEmpty() && ids.stream().allMatch(id -> counted.contains(id) || state.earlierEventIds().contains(id));
     }
 
     private Finding merge(Finding open, Finding repeat) {
@@ -345,8 +346,10 @@ final class FindingFolder {
      * @param dirty true when it changed since
      * @param seen what the episode's findings have shown, which a repeat must exceed to escalate
      * @param earlierEventIds the events the escalated finding counted (empty when {@code finding} escalates none)
+     * @param episodeFirstSeen the episode's first event time (before {@code finding}'s own after an escalation)
      */
-    record FoldState(Finding finding, long lastEmitted, boolean dirty, Seen seen, List<String> earlierEventIds) {
+    record FoldState(Finding finding, long lastEmitted, boolean dirty, Seen seen, List<String> earlierEventIds,
+                     long episodeFirstSeen) {
 
         FoldState {
             Objects.requireNonNull(seen, "seen");
@@ -355,7 +358,7 @@ final class FindingFolder {
 
         /** An episode that has seen only {@code finding}. */
         FoldState(Finding finding, long lastEmitted, boolean dirty) {
-            this(finding, lastEmitted, dirty, Seen.of(finding), List.of());
+            this(finding, lastEmitted, dirty, Seen.of(finding), List.of(), finding.getFirstSeen());
         }
     }
 
@@ -405,6 +408,7 @@ final class FindingFolder {
                 .setSeenTactics(state.seen().tactics())
                 .setSeenUsers(state.seen().users())
                 .setEarlierEventIds(state.earlierEventIds())
+                .setEpisodeFirstSeen(state.episodeFirstSeen())
                 .build();
     }
 
@@ -413,6 +417,7 @@ final class FindingFolder {
         // state written before escalations (seen_severity absent): the episode has seen its finding
         Seen seen = record.getSeenSeverity() == null ? Seen.of(finding)
                 : new Seen(record.getSeenSeverity(), record.getSeenTactics(), record.getSeenUsers());
-        return new FoldState(finding, record.getLastEmitted(), record.getDirty(), seen, record.getEarlierEventIds());
+        return new FoldState(finding, record.getLastEmitted(), record.getDirty(), seen, record.getEarlierEventIds(),
+                record.getEpisodeFirstSeen() == null ? finding.getFirstSeen() : record.getEpisodeFirstSeen());
     }
 }

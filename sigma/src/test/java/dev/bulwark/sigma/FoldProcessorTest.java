@@ -529,6 +529,30 @@ class FoldProcessorTest {
     }
 
     @Test
+    void aLateEventOfTheEscalatedFindingsTimeIsStillInTheEpisodeAndNeverReusesTheEscalatedId() {
+        process(match("e1", T0, "low", "root"));
+        Finding open = drain(context).get(0);
+        process(match("e2", T0 + WINDOW / 2, "low", "root"));
+        process(match("e3", T0 + WINDOW / 2 + WINDOW - 1_000, "high", "root"));
+        Finding escalation = drain(context).get(1);
+        assertThat(escalation.getFirstSeen() - WINDOW).as("e1 lies before the escalation's own window")
+                .isGreaterThan(T0 + 1);
+        context.setCurrentSystemTimeMs(NOW + 30_000);
+
+        // e1 resent, and a new event as old as e1
+        process(match("e1", T0, "low", "root"));
+        process(match("e4", T0 + 1, "low", "root"));
+
+        assertThat(metrics.counter("duplicates").count()).as("e1 was counted by the escalated finding").isEqualTo(1.0);
+        assertThat(drain(context)).singleElement().satisfies(f -> {
+            assertThat(f.getId()).as("not a new episode, whose id would be the escalated one's")
+                    .isEqualTo(escalation.getId()).isNotEqualTo(open.getId());
+            assertThat(f.getCount()).isEqualTo(2);
+        });
+        assertThat(states.get(FOLD_KEY).episodeFirstSeen()).isEqualTo(T0);
+    }
+
+    @Test
     void aMatchAfterTheFoldWindowStartsANewEpisodeNotAnEscalation() {
         process(match("e1", T0, "low", "www-data"));
         drain(context);

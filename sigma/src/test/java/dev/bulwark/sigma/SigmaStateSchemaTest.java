@@ -62,6 +62,7 @@ class SigmaStateSchemaTest {
         assertThat(state.seen()).as("an episode of the first release has seen its finding")
                 .isEqualTo(new FindingFolder.Seen("low", List.of(), List.of()));
         assertThat(state.earlierEventIds()).isEmpty();
+        assertThat(state.episodeFirstSeen()).isEqualTo(state.finding().getFirstSeen());
     }
 
     // ---------------------------------------------------------------- round trips
@@ -80,7 +81,7 @@ class SigmaStateSchemaTest {
     void foldStateKeepsWhatTheEpisodeHasSeenAndTheEscalatedFindingsEvents() {
         FindingFolder.FoldState state = new FindingFolder.FoldState(finding("f2", 1, List.of("e3")), 5L, false,
                 new FindingFolder.Seen("high", List.of("discovery", "privilege-escalation"), List.of("www-data", "root")),
-                List.of("e1", "e2"));
+                List.of("e1", "e2"), 500L);
 
         FindingFolder.FoldState read = roundTrip(FindingFolder.STATE_SERDE, state);
 
