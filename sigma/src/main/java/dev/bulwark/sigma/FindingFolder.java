@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -17,6 +18,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
+import dev.bulwark.detectors.api.Severity;
 import dev.bulwark.schemas.Evidence;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.Ids;
@@ -37,8 +39,17 @@ import io.micrometer.core.instrument.Counter;
  * <li>The first match of an episode is emitted at once; repeats update the stored finding and mark it dirty; a
  * dirty finding is emitted again (same id, updated count) at most once per emit interval (wall-clock punctuation).
  * A repeat that arrives after the interval has passed is emitted at once.</li>
+ * <li>A repeat never hides an escalation: a repeat whose severity ranks higher than any seen in the episode, whose
+ * acting user ({@link #USER_FIELD}) is not among the episode's users, or that carries a MITRE tactic the episode has
+ * not seen starts a new finding instead of folding. Its id is {@code Ids.of(foldKey, first_seen, escalated id)}
+ * (deterministic), its {@code escalates} is the id of the finding it escalates and {@link #ESCALATION_FIELD} says
+ * what rose. The escalated finding is flushed if it has held repeats and not changed otherwise; the new finding is
+ * the open one of the episode from then on, so later repeats that escalate nothing fold into it. What the episode
+ * has seen (highest severity, tactics, users) is kept with it, so users taking turns or a rule update that reaches
+ * the instances one after another do not start a finding per switch.</li>
  * <li>State is bounded by time: an episode whose last event is older than the fold window plus the grace (in stream
- * time) is flushed if dirty and deleted.</li>
+ * time) is flushed if dirty and deleted. Per episode it holds one finding and at most {@link #MAX_SEEN} users and
+ * tactics.</li>
  * </ul>
  * Used by the rule-finding fold processor and by the correlation processor (whose key already is the fold key).
  */
@@ -72,7 +83,25 @@ final class FindingFolder {
     };
     private static final int RECENT_EPISODES = 4096;
 
+    /** Evidence field with the acting user of a rule finding's event, compared by the escalation check. */
+    static final String USER_FIELD = "sigma.fold.user";
+    /** Evidence field of an escalating finding: what rose against the finding it escalates. */
+    static final String ESCALATION_FIELD = "sigma.escalation";
+    /** Most users and most tactics remembered per episode (the oldest are forgotten first). */
+    static final int MAX_SEEN = 32;
+
+    private final Counter escalated;
+
     FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded, Counter duplicates) {
+        this(stateStore, dirtyStore, settings, folded, duplicates, null);
+    }
+
+    /**
+     * @param escalated counts repeats that started a new finding because they escalated the open one (optional)
+     */
+    FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded, Counter duplicates,
+                  Counter escalated) {
+        this.escalated = escalated;
         this.duplicates = duplicates;
         this.stateStore = stateStore;
         this.dirtyStore = dirtyStore;
@@ -95,28 +124,38 @@ final class FindingFolder {
 
     /**
      * Folds {@code candidate} (a finding of one match or firing, whose id is the fold key) into the open episode of
-     * its key, or starts a new episode; emits according to the rate limit.
+     * its key, starts a new finding in it when the candidate escalates it, or starts a new episode; emits according
+     * to the rate limit.
      */
     void fold(Finding candidate, long eventTime) {
         String key = candidate.getId();
         long now = context.currentSystemTimeMs();
         FoldState state = get(key);
         if (state != null && eventTime <= state.finding().getLastSeen() + windowMs
-                && eventTime >= state.finding().getFirstSeen() - windowMs) {
-            if (alreadyCounted(state.finding(), candidate)) {
+                && eventTime >= Math.min(state.episodeFirstSeen(), state.finding().getFirstSeen()) - windowMs) {
+            if (alreadyCounted(state, candidate)) {
                 // The same event again (a sender resending after a 503, a replay after a crash): event ids come from
                 // the content, so it is not a new occurrence.
                 duplicates.increment();
                 return;
             }
+            List<String> rose = escalation(state.seen(), candidate);
+            if (!rose.isEmpty()) {
+                escalate(key, state, candidate, rose, now);
+                return;
+            }
             folded.increment();
             Finding merged = merge(state.finding(), candidate);
+            // a user where the episode knew none is remembered (not an escalation: nothing to compare it with)
+            Seen seen = state.seen().with(candidate);
             if (now - state.lastEmitted() >= emitIntervalMs) {
                 emit(merged);
-                put(key, new FoldState(merged, now, false));
+                put(key, new FoldState(merged, now, false, seen, state.earlierEventIds(),
+                        Math.min(state.episodeFirstSeen(), merged.getFirstSeen())));
                 dirty.delete(key);
             } else {
-                put(key, new FoldState(merged, state.lastEmitted(), true));
+                put(key, new FoldState(merged, state.lastEmitted(), true, seen, state.earlierEventIds(),
+                        Math.min(state.episodeFirstSeen(), merged.getFirstSeen())));
                 dirty.put(key, state.lastEmitted());
             }
             return;
@@ -130,6 +169,75 @@ final class FindingFolder {
         emit(fresh);
         put(key, new FoldState(fresh, now, false));
         dirty.delete(key);
+    }
+
+    /**
+     * Starts the finding of an escalating repeat: the repeat's own finding, linked to the open one, which is flushed
+     * if it holds repeats and otherwise left as it is.
+     */
+    private void escalate(String key, FoldState state, Finding candidate, List<String> rose, long now) {
+        if (escalated != null) {
+            escalated.increment();
+        }
+        Finding open = state.finding();
+        if (state.dirty()) {
+            emit(open);
+        }
+        Map<String, String> fields = new LinkedHashMap<>(candidate.getEvidence().getFields());
+        fields.put(ESCALATION_FIELD, SigmaFindings.clip(String.join("; ", rose)));
+        Finding escalation = Finding.newBuilder(candidate)
+                .setId(Ids.of(key, Long.toString(candidate.getFirstSeen()), open.getId()))
+                .setEscalates(open.getId())
+                .setEvidence(Evidence.newBuilder(candidate.getEvidence()).setFields(fields).build())
+                .build();
+        emit(escalation);
+        // the episode goes on (its window still spans the escalated finding's events), with this finding open
+        put(key, new FoldState(escalation, now, false, state.seen().with(candidate),
+                List.copyOf(open.getEvidence().getEventIds()),
+                Math.min(state.episodeFirstSeen(), escalation.getFirstSeen())));
+        dirty.delete(key);
+    }
+
+    /**
+     * What {@code candidate} raises against what its episode has seen, for the analyst ({@code severity low -> high},
+     * {@code user root}, {@code tactic privilege-escalation}); empty when it escalates nothing and may fold.
+     * <ul>
+     * <li>severity: ranks higher (low &lt; medium &lt; high &lt; critical) than the highest seen;</li>
+     * <li>user: has an acting user and the episode has others, but not this one (a user where none was known is no
+     * escalation: there is nothing to compare it with);</li>
+     * <li>tactic: carries a MITRE tactic not seen.</li>
+     * </ul>
+     */
+    static List<String> escalation(Seen seen, Finding candidate) {
+        List<String> rose = new ArrayList<>(3);
+        if (rank(candidate.getSeverity()) > rank(seen.severity())) {
+            rose.add("severity " + seen.severity() + " -> " + candidate.getSeverity());
+        }
+        String user = userOf(candidate);
+        if (user != null && !seen.users().isEmpty() && !seen.users().contains(user)) {
+            rose.add("user " + user);
+        }
+        List<String> tactics = candidate.getMitre().getTactics().stream()
+                .filter(t -> !seen.tactics().contains(t)).distinct().toList();
+        if (!tactics.isEmpty()) {
+            rose.add("tactic " + String.join(", ", tactics));
+        }
+        return rose;
+    }
+
+    /** Rank of a severity label; an unknown or missing label ranks below low. */
+    static int rank(String severity) {
+        try {
+            return Severity.of(severity).ordinal();
+        } catch (IllegalArgumentException e) {
+            return -1;
+        }
+    }
+
+    /** The acting user a finding records ({@link #USER_FIELD}), or null. */
+    static String userOf(Finding finding) {
+        String user = finding.getEvidence().getFields().get(USER_FIELD);
+        return user == null || user.isEmpty() ? null : user;
     }
 
     private FoldState get(String key) {
@@ -164,7 +272,8 @@ final class FindingFolder {
             dirty.delete(key);
             if (state != null) {
                 emit(state.finding());
-                put(key, new FoldState(state.finding(), now, false));
+                put(key, new FoldState(state.finding(), now, false, state.seen(), state.earlierEventIds(),
+                        state.episodeFirstSeen()));
             }
         }
         long streamTime = context.currentStreamTimeMs();
@@ -198,6 +307,13 @@ final class FindingFolder {
         return !ids.isEmpty() && open.getEvidence().getEventIds().containsAll(ids);
     }
 
+    /** True when every event of {@code candidate} is already counted by the episode's open or escalated finding. */
+    private static boolean alreadyCounted(FoldState state, Finding candidate) {
+        List<String> ids = candidate.getEvidence().getEventIds();
+        List<String> counted = state.finding().getEvidence().getEventIds();
+        return !ids.isEmpty() && ids.stream().allMatch(id -> counted.contains(id) || state.earlierEventIds().contains(id));
+    }
+
     private Finding merge(Finding open, Finding repeat) {
         List<String> ids = new ArrayList<>(open.getEvidence().getEventIds());
         for (String id : repeat.getEvidence().getEventIds()) {
@@ -225,18 +341,83 @@ final class FindingFolder {
     /**
      * The stored episode of a fold key.
      *
-     * @param finding the folded finding as last updated
+     * @param finding the folded finding as last updated (the episode's latest escalation, if any)
      * @param lastEmitted wall-clock milliseconds of its last emission
      * @param dirty true when it changed since
+     * @param seen what the episode's findings have shown, which a repeat must exceed to escalate
+     * @param earlierEventIds the events the escalated finding counted (empty when {@code finding} escalates none)
+     * @param episodeFirstSeen the episode's first event time (before {@code finding}'s own after an escalation)
      */
-    record FoldState(Finding finding, long lastEmitted, boolean dirty) {
+    record FoldState(Finding finding, long lastEmitted, boolean dirty, Seen seen, List<String> earlierEventIds,
+                     long episodeFirstSeen) {
+
+        FoldState {
+            Objects.requireNonNull(seen, "seen");
+            earlierEventIds = List.copyOf(earlierEventIds);
+        }
+
+        /** An episode that has seen only {@code finding}. */
+        FoldState(Finding finding, long lastEmitted, boolean dirty) {
+            this(finding, lastEmitted, dirty, Seen.of(finding), List.of(), finding.getFirstSeen());
+        }
+    }
+
+    /**
+     * What an episode's findings have shown: the highest severity, the MITRE tactics and the acting users (at most
+     * {@link #MAX_SEEN} each, oldest first).
+     */
+    record Seen(String severity, List<String> tactics, List<String> users) {
+
+        Seen {
+            tactics = List.copyOf(tactics);
+            users = List.copyOf(users);
+        }
+
+        /** What one finding shows. */
+        static Seen of(Finding finding) {
+            String user = userOf(finding);
+            return new Seen(finding.getSeverity(), bounded(finding.getMitre().getTactics(), List.of()),
+                    user == null ? List.of() : List.of(user));
+        }
+
+        /** This and what {@code finding} shows. */
+        Seen with(Finding finding) {
+            String user = userOf(finding);
+            return new Seen(rank(finding.getSeverity()) > rank(severity) ? finding.getSeverity() : severity,
+                    bounded(tactics, finding.getMitre().getTactics()),
+                    bounded(users, user == null ? List.of() : List.of(user)));
+        }
+
+        private static List<String> bounded(List<String> known, List<String> more) {
+            List<String> all = new ArrayList<>(known);
+            for (String value : more) {
+                if (!all.contains(value)) {
+                    all.add(value);
+                }
+            }
+            return all.size() <= MAX_SEEN ? all : all.subList(all.size() - MAX_SEEN, all.size());
+        }
     }
 
     private static FoldStateRecord toRecord(FoldState state) {
-        return new FoldStateRecord(StateSerde.bytes(state.finding()), state.lastEmitted(), state.dirty());
+        return FoldStateRecord.newBuilder()
+                .setFinding(StateSerde.bytes(state.finding()))
+                .setLastEmitted(state.lastEmitted())
+                .setDirty(state.dirty())
+                .setSeenSeverity(state.seen().severity())
+                .setSeenTactics(state.seen().tactics())
+                .setSeenUsers(state.seen().users())
+                .setEarlierEventIds(state.earlierEventIds())
+                .setEpisodeFirstSeen(state.episodeFirstSeen())
+                .build();
     }
 
     private static FoldState fromRecord(FoldStateRecord record) {
-        return new FoldState(StateSerde.finding(record.getFinding()), record.getLastEmitted(), record.getDirty());
+        Finding finding = StateSerde.finding(record.getFinding());
+        // state written before escalations (seen_severity absent): the episode has seen its finding
+        Seen seen = record.getSeenSeverity() == null ? Seen.of(finding)
+                : new Seen(record.getSeenSeverity(), record.getSeenTactics(), record.getSeenUsers());
+        return new FoldState(finding, record.getLastEmitted(), record.getDirty(), seen, record.getEarlierEventIds(),
+                record.getEpisodeFirstSeen() == null ? finding.getFirstSeen() : record.getEpisodeFirstSeen());
     }
 }

@@ -83,6 +83,8 @@ public final class SigmaDetector implements Detector {
                         + "number, left out of the aggregate");
         Counter duplicates = metrics.counter("duplicates",
                 "matches of an event already counted (a resent or replayed record), not counted again");
+        Counter escalated = metrics.counter("escalated",
+                "repeats that started a new finding because they raised the severity, changed the user or added a tactic");
         metrics.gauge("rules", "Sigma rules loaded", source, s -> s.current().ruleSet().rules().size());
         metrics.gauge("correlations", "Sigma correlation rules evaluated", source, s -> s.current().correlations().size());
 
@@ -110,14 +112,16 @@ public final class SigmaDetector implements Detector {
         KStream<String, Finding> ruleFindings = outputs.get("sigma-matches")
                 .mapValues(SigmaOutput::finding, context.named("match-finding"))
                 .repartition(Repartitioned.with(Serdes.String(), AvroSerde.of(Finding.class)).withName(context.detectorName() + "-fold"))
-                .process(() -> new FoldProcessor(new FindingFolder(fold, foldDirty, settings, folded, duplicates)),
+                .process(() -> new FoldProcessor(new FindingFolder(fold, foldDirty, settings, folded, duplicates,
+                        escalated)),
                         context.named("fold-findings"), fold, foldDirty);
 
         KStream<String, Finding> correlationFindings = outputs.get("sigma-hits")
                 .mapValues(SigmaOutput::hit, context.named("hit"))
                 .repartition(Repartitioned.with(Serdes.String(), CorrelationHit.SERDE).withName(context.detectorName() + "-correlation"))
                 .process(() -> new CorrelationProcessor(source, windows,
-                                new FindingFolder(correlationFold, correlationDirty, settings, folded, duplicates),
+                                new FindingFolder(correlationFold, correlationDirty, settings, folded, duplicates,
+                                        escalated),
                                 settings, late, fired, duplicates, notNumeric),
                         context.named("correlate"), windows, correlationFold, correlationDirty);
 

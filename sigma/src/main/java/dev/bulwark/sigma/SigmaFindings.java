@@ -103,6 +103,26 @@ public final class SigmaFindings {
     }
 
     /**
+     * Who acted, as folding compares it between repeats: the audit event's user (with {@code as} and the impersonated
+     * user when impersonating), else {@code user.name}, else the process's user; null when the event names none.
+     */
+    static String actingUser(SecurityEvent event) {
+        KubernetesAudit audit = event.getKubernetesAudit();
+        if (audit != null && audit.getSubjectUser() != null) {
+            return audit.getImpersonatedUser() == null || audit.getImpersonatedUser().isBlank()
+                    ? audit.getSubjectUser() : audit.getSubjectUser() + " as " + audit.getImpersonatedUser();
+        }
+        if (event.getUser() != null && event.getUser().getName() != null && !event.getUser().getName().isBlank()) {
+            return event.getUser().getName();
+        }
+        if (event.getProcess() != null && event.getProcess().getUserName() != null
+                && !event.getProcess().getUserName().isBlank()) {
+            return event.getProcess().getUserName();
+        }
+        return null;
+    }
+
+    /**
      * The finding of one rule match on one event; its id is the fold key (detector, rule, entity).
      *
      * @param findings starts a finding of the sigma detector about an event ({@link dev.bulwark.detectors.api.DetectorContext#finding})
@@ -126,6 +146,7 @@ public final class SigmaFindings {
         evidence.put("sigma.selections", String.join(",", match.selections()));
         String entity = entity(event);
         evidence.put("sigma.fold.entity", entity);
+        evidence.put(FindingFolder.USER_FIELD, clip(actingUser(event)));
         String summary = "Sigma rule '" + rule.title() + "' matched " + where(event) + describe(match.evidence());
         return findings.apply(event).rule(ruleId(rule), rule.title()).severity(severity(rule.level()))
                 .mitre(mitre(rule.tags())).summary(summary).evidence(evidence).identity(entity).build();

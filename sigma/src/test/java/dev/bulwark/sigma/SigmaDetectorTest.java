@@ -333,6 +333,81 @@ class SigmaDetectorTest {
         assertThat(next.getCount()).isEqualTo(1);
     }
 
+    /** A whoami exec in container c1 whose process runs as {@code user}. */
+    static SecurityEvent whoamiAs(String id, long offsetMillis, String user) {
+        SecurityEvent event = exec(id, offsetMillis, "c1", "/usr/bin/whoami", "whoami");
+        return SecurityEvent.newBuilder(event)
+                .setProcess(dev.bulwark.schemas.ProcessInfo.newBuilder(event.getProcess()).setUserName(user).build())
+                .build();
+    }
+
+    @Test
+    void aRuleUpdateThatRaisesTheLevelOrAddsATacticStartsANewFindingLinkedToTheOpenOne() throws IOException {
+        start(Map.of("fold-window", "10m", "emit-interval", "30s"));
+        String key = "11111111-0000-4000-8000-000000000001";
+        rules.pipeInput(key, WHOAMI);
+        whoami("e1", 0);
+        Finding open = findings.readValue();
+        assertThat(open.getSeverity()).isEqualTo("low");
+        whoami("e2", 1_000);
+        assertThat(findings.isEmpty()).as("a plain repeat folds and is held").isTrue();
+
+        rules.pipeInput(key, WHOAMI.replace("level: informational", "level: high"));
+        whoami("e3", 2_000);
+        List<Finding> emitted = findings.readValuesToList();
+        assertThat(emitted).extracting(Finding::getId).as("the open finding's held repeat, then the escalation")
+                .containsExactly(open.getId(), emitted.get(1).getId());
+        assertThat(emitted.get(0).getCount()).isEqualTo(2);
+        assertThat(emitted.get(0).getSeverity()).isEqualTo("low");
+        Finding raised = emitted.get(1);
+        assertThat(raised.getId()).isNotEqualTo(open.getId());
+        assertThat(raised.getEscalates()).isEqualTo(open.getId());
+        assertThat(raised.getSeverity()).isEqualTo("high");
+        assertThat(raised.getCount()).isEqualTo(1);
+        assertThat(raised.getEvidence().getEventIds()).containsExactly("e3");
+        assertThat(raised.getEvidence().getFields()).containsEntry("sigma.escalation", "severity low -> high")
+                .containsEntry("sigma.rule.level", "high");
+
+        rules.pipeInput(key, WHOAMI.replace("level: informational", "level: high")
+                .replace("tags: [attack.discovery, attack.t1033]",
+                        "tags: [attack.discovery, attack.privilege_escalation, attack.t1033]"));
+        whoami("e4", 3_000);
+        Finding tactic = findings.readValue();
+        assertThat(tactic.getEscalates()).isEqualTo(raised.getId());
+        assertThat(tactic.getMitre().getTactics()).containsExactly("discovery", "privilege-escalation");
+        assertThat(tactic.getEvidence().getFields()).containsEntry("sigma.escalation", "tactic privilege-escalation");
+
+        whoami("e5", 4_000);
+        driver.advanceWallClockTime(Duration.ofSeconds(31));
+        assertThat(findings.readValuesToList()).singleElement().satisfies(f -> {
+            assertThat(f.getId()).isEqualTo(tactic.getId());
+            assertThat(f.getCount()).isEqualTo(2);
+        });
+        assertThat(counter("bulwark.detect.sigma.escalated")).isEqualTo(2.0);
+    }
+
+    @Test
+    void aRepeatAsAnotherUserInTheSameContainerStartsANewFinding() throws IOException {
+        start(Map.of("fold-window", "10m", "emit-interval", "0s"), WHOAMI);
+        pipe(whoamiAs("e1", 0, "www-data"));
+        Finding open = findings.readValue();
+        assertThat(open.getEvidence().getFields()).containsEntry("sigma.fold.user", "www-data");
+        pipe(whoamiAs("e2", 1_000, "www-data"));
+        assertThat(findings.readValue().getCount()).isEqualTo(2);
+
+        pipe(whoamiAs("e3", 2_000, "root"));
+        Finding root = findings.readValue();
+        assertThat(root.getEscalates()).isEqualTo(open.getId());
+        assertThat(root.getEvidence().getFields()).containsEntry("sigma.escalation", "user root")
+                .containsEntry("sigma.fold.user", "root");
+
+        pipe(whoamiAs("e4", 3_000, "www-data"));
+        assertThat(findings.readValue()).satisfies(f -> {
+            assertThat(f.getId()).as("a user the episode knows folds into the latest finding").isEqualTo(root.getId());
+            assertThat(f.getCount()).isEqualTo(2);
+        });
+    }
+
     @Test
     void aResentEventChangesNoFoldCount() throws IOException {
         start(Map.of("fold-window", "10m", "emit-interval", "0s"), WHOAMI);
@@ -545,6 +620,28 @@ class SigmaDetectorTest {
         assertThat(folded.getId()).isEqualTo(first.getId());
         assertThat(folded.getCount()).isEqualTo(2);
         assertThat(folded.getEvidence().getEventIds()).containsExactly("f1", "f2", "f3", "f4");
+    }
+
+    @Test
+    void aCorrelationFiringAfterItsLevelWasRaisedStartsANewFindingLinkedToTheOpenOne() throws IOException {
+        String medium = correlation("event_count", List.of("whoami_run"), "60s", "gte: 2", "")
+                .replace("level: high", "level: medium");
+        start(Map.of("emit-interval", "30s"), WHOAMI, medium);
+        whoami("f1", 0);
+        whoami("f2", 1_000);
+        Finding open = correlationFindings().get(0);
+        assertThat(open.getSeverity()).isEqualTo("medium");
+
+        rules.pipeInput("corr-1", medium.replace("level: medium", "level: critical"));
+        whoami("f3", 2_000);
+        whoami("f4", 3_000);
+
+        assertThat(correlationFindings()).singleElement().satisfies(f -> {
+            assertThat(f.getId()).isNotEqualTo(open.getId());
+            assertThat(f.getEscalates()).isEqualTo(open.getId());
+            assertThat(f.getSeverity()).isEqualTo("critical");
+            assertThat(f.getEvidence().getEventIds()).containsExactly("f3", "f4");
+        });
     }
 
     @Test

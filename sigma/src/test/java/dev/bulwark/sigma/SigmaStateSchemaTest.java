@@ -59,6 +59,10 @@ class SigmaStateSchemaTest {
         assertThat(state.dirty()).isTrue();
         assertThat(state.finding().getCount()).isEqualTo(3);
         assertThat(state.finding().getEvidence().getEventIds()).containsExactly("e1", "e2", "e3");
+        assertThat(state.seen()).as("an episode of the first release has seen its finding")
+                .isEqualTo(new FindingFolder.Seen("low", List.of(), List.of()));
+        assertThat(state.earlierEventIds()).isEmpty();
+        assertThat(state.episodeFirstSeen()).isEqualTo(state.finding().getFirstSeen());
     }
 
     // ---------------------------------------------------------------- round trips
@@ -71,6 +75,29 @@ class SigmaStateSchemaTest {
 
         assertThat(read).isEqualTo(state);
         assertThat(new FindingFolder.FoldState(state.finding(), 0L, false)).isNotEqualTo(read);
+    }
+
+    @Test
+    void foldStateKeepsWhatTheEpisodeHasSeenAndTheEscalatedFindingsEvents() {
+        FindingFolder.FoldState state = new FindingFolder.FoldState(finding("f2", 1, List.of("e3")), 5L, false,
+                new FindingFolder.Seen("high", List.of("discovery", "privilege-escalation"), List.of("www-data", "root")),
+                List.of("e1", "e2"), 500L);
+
+        FindingFolder.FoldState read = roundTrip(FindingFolder.STATE_SERDE, state);
+
+        assertThat(read).isEqualTo(state);
+        assertThat(read.seen().users()).containsExactly("www-data", "root");
+        assertThat(read.earlierEventIds()).containsExactly("e1", "e2");
+    }
+
+    @Test
+    void aFindingThatEscalatesAnotherKeepsItsLinkInState() {
+        Finding escalation = Finding.newBuilder(finding("f2", 1, List.of("e3"))).setEscalates("f1").build();
+
+        FindingFolder.FoldState read = roundTrip(FindingFolder.STATE_SERDE,
+                new FindingFolder.FoldState(escalation, 5L, true));
+
+        assertThat(read.finding().getEscalates()).isEqualTo("f1");
     }
 
     @Test
@@ -138,7 +165,8 @@ class SigmaStateSchemaTest {
     @Test
     void theFindingInsideStateIsASingleObjectEncodedFinding() {
         Finding finding = finding("f1", 2, List.of("e1", "e2"));
-        ByteBuffer bytes = new FoldStateRecord(StateSerde.bytes(finding), 0L, false).getFinding();
+        ByteBuffer bytes = FoldStateRecord.newBuilder().setFinding(StateSerde.bytes(finding)).setLastEmitted(0L)
+                .setDirty(false).build().getFinding();
         byte[] raw = new byte[bytes.remaining()];
         bytes.duplicate().get(raw);
 

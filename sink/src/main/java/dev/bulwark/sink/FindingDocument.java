@@ -41,12 +41,12 @@ public record FindingDocument(
     /** Triage states an analyst can set; a new finding starts {@code open}. */
     public static final java.util.List<String> TRIAGE_STATUSES = List.of("open", "acknowledged", "resolved", "false_positive");
 
-    /** Bulwark's own finding fields. */
+    /** Bulwark's own finding fields; {@code escalates} is the id of the finding this one escalates, if any. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record FindingInfo(@JsonProperty("id") String id, @JsonProperty("detector") String detector,
                               @JsonProperty("severity") String severity, @JsonProperty("risk_score") int riskScore,
                               @JsonProperty("first_seen") String firstSeen, @JsonProperty("last_seen") String lastSeen,
-                              @JsonProperty("count") long count) {
+                              @JsonProperty("count") long count, @JsonProperty("escalates") String escalates) {
     }
 
     /** ECS rule.*. */
@@ -138,7 +138,7 @@ public record FindingDocument(
                 last,
                 f.getSummary(),
                 new FindingInfo(f.getId(), f.getDetector(), f.getSeverity(), f.getRiskScore(),
-                        Instant.ofEpochMilli(f.getFirstSeen()).toString(), last, f.getCount()),
+                        Instant.ofEpochMilli(f.getFirstSeen()).toString(), last, f.getCount(), f.getEscalates()),
                 new Rule(f.getRule().getId(), f.getRule().getName(), f.getRule().getVersion()),
                 new Event("alert", f.getRiskScore(), f.getRiskScore()),
                 new Threat("MITRE ATT&CK", new Tactic(List.copyOf(f.getMitre().getTactics())),
@@ -164,7 +164,7 @@ public record FindingDocument(
      */
     public FindingDocument occurrenceUpdate() {
         FindingInfo info = finding == null ? null : new FindingInfo(finding.id(), finding.detector(), finding.severity(),
-                finding.riskScore(), null, finding.lastSeen(), finding.count());
+                finding.riskScore(), null, finding.lastSeen(), finding.count(), finding.escalates());
         return new FindingDocument(timestamp, message, info, rule, event, threat, tenant, orchestrator, kubernetes,
                 container, source, destination, user, process, evidence, null);
     }

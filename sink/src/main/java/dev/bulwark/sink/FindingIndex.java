@@ -124,7 +124,8 @@ public record FindingIndex(String prefix) {
                         .properties("risk_score", Property.of(p -> p.integer(i -> i)))
                         .properties("first_seen", date())
                         .properties("last_seen", date())
-                        .properties("count", Property.of(p -> p.long_(l -> l)))))
+                        .properties("count", Property.of(p -> p.long_(l -> l)))
+                        .properties("escalates", keyword())))
                 .properties("rule", object(o -> o
                         .properties("id", keyword())
                         .properties("name", Property.of(p -> p.keyword(k -> k
