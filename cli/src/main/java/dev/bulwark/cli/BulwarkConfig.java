@@ -95,6 +95,8 @@ public final class BulwarkConfig {
         public int maxPendingEvents;
         public int streamThreads;
         public int maxFindingBytes;
+        public boolean compliance;
+        public Duration complianceInterval;
         /** Per-detector settings, by detector name; checked against each detector's declared settings at start. */
         public Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
     }
@@ -353,6 +355,18 @@ public final class BulwarkConfig {
             .withDefault(Duration.ofSeconds(2)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(10)))
             .withDoc("How long an event of a namespace without tenant context waits for it before going on unattributed."),
             (c, v) -> c.detection.contextWait = v);
+    static final Field<Boolean> DETECTION_COMPLIANCE = bind(Field.of("detection.compliance", Type.BOOLEAN)
+            .withDefault(true)
+            .withDoc("Keep the compliance posture (docs/compliance.md): judge the control catalogue against the tenant "
+                    + "context and ingested reports, and publish a snapshot to the compliance topic when it changes and "
+                    + "daily."),
+            (c, v) -> c.detection.compliance = v);
+    static final Field<Duration> DETECTION_COMPLIANCE_INTERVAL = bind(Field.of("detection.complianceInterval",
+                    Type.DURATION)
+            .withDefault(Duration.ofSeconds(30)).withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
+            .withDoc("How often the posture is judged; a snapshot is published only when a result changed, and on the "
+                    + "first judgement of each UTC day."),
+            (c, v) -> c.detection.complianceInterval = v);
     static final Field<Integer> DETECTION_MAX_PENDING = bind(Field.of("detection.maxPendingEvents", Type.INT)
             .withDefault(10_000).withValidator(Validator.range(0, 10_000_000))
             .withDoc("Events held waiting for context at once (per task); beyond it they go on at once."),

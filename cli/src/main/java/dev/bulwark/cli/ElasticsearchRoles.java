@@ -2,12 +2,14 @@ package dev.bulwark.cli;
 
 import java.util.List;
 
+import dev.bulwark.sink.ComplianceIndex;
+
 /**
  * Bulwark's least-privilege roles in Elasticsearch: one for the sink, one for the query API.
  *
- * <p>Why: the sink and the API hold credentials on hosts an attacker may reach. The sink may write findings and manage
- * their indices, template and aliases, and nothing else; the API may read findings and record triage (an update of
- * a finding), and nothing else; neither can read or change any other index, or administer the cluster. The roles are
+ * <p>Why: the sink and the API hold credentials on hosts an attacker may reach. The sink may write findings and
+ * compliance snapshots and manage their indices, templates and aliases, and nothing else; the API may read findings
+ * and record triage (an update of a finding), and read compliance snapshots, and nothing else; neither can read or change any other index, or administer the cluster. The roles are
  * printed as a {@code roles.yml} (file-based roles, which the local secured stack uses) or as the bodies of
  * {@code PUT _security/role/<name>} requests, and created through the API by {@code bulwark security es-setup}
  * ({@link ElasticsearchSetup}); all three come from {@link #roles}.
@@ -23,35 +25,53 @@ final class ElasticsearchRoles {
      * @param user the Elasticsearch user of Bulwark that holds it ({@code sink} or {@code api})
      * @param name the role's name
      * @param cluster cluster privileges
-     * @param indexPattern the indices it covers
-     * @param indexPrivileges its privileges on them
+     * @param indices its privileges, per index pattern
      */
-    record Role(BulwarkConfig.EsUser user, String name, List<String> cluster, String indexPattern,
-                List<String> indexPrivileges) {
+    record Role(BulwarkConfig.EsUser user, String name, List<String> cluster, List<IndexGrant> indices) {
+    }
+
+    /**
+     * Privileges on the indices matching a pattern.
+     *
+     * @param pattern the indices it covers
+     * @param privileges its privileges on them
+     */
+    record IndexGrant(String pattern, List<String> privileges) {
     }
 
     private ElasticsearchRoles() {
     }
 
-    /** The sink's and the API's roles, named {@code <namePrefix>_sink} and {@code <namePrefix>_api}. */
+    /**
+     * The sink's and the API's roles, named {@code <namePrefix>_sink} and {@code <namePrefix>_api}, over the findings
+     * indices ({@code indexPrefix*}) and the compliance indices ({@link ComplianceIndex#prefixFor}).
+     */
     static List<Role> roles(String namePrefix, String indexPrefix) {
+        String compliance = ComplianceIndex.prefixFor(indexPrefix) + "*";
         return List.of(
                 new Role(BulwarkConfig.EsUser.SINK, namePrefix + "_sink", List.of("manage_index_templates", "monitor"),
-                        indexPrefix + "*", List.of("create_index", "write", "manage", "view_index_metadata")),
+                        List.of(new IndexGrant(indexPrefix + "*",
+                                        List.of("create_index", "write", "manage", "view_index_metadata")),
+                                new IndexGrant(compliance, List.of("create_index", "write", "manage",
+                                        "view_index_metadata")))),
                 new Role(BulwarkConfig.EsUser.API, namePrefix + "_api", List.of("monitor"),
-                        indexPrefix + "*", List.of("read", "view_index_metadata", "index")));
+                        List.of(new IndexGrant(indexPrefix + "*", List.of("read", "view_index_metadata", "index")),
+                                new IndexGrant(compliance, List.of("read", "view_index_metadata")))));
     }
 
     /** The roles as {@code roles.yml} for indices whose names start with {@code indexPrefix}. */
     static String rolesYaml(String indexPrefix) {
         StringBuilder out = new StringBuilder(
-                "# Bulwark's roles (bulwark security es-roles): the sink writes findings, the API reads them.\n");
+                "# Bulwark's roles (bulwark security es-roles): the sink writes findings and compliance snapshots, "
+                        + "the API reads them.\n");
         for (Role role : roles("bulwark", indexPrefix)) {
             out.append(role.name()).append(":\n")
                     .append("  cluster: [").append(String.join(", ", role.cluster())).append("]\n")
-                    .append("  indices:\n")
-                    .append("    - names: [\"").append(role.indexPattern()).append("\"]\n")
-                    .append("      privileges: [").append(String.join(", ", role.indexPrivileges())).append("]\n");
+                    .append("  indices:\n");
+            for (IndexGrant grant : role.indices()) {
+                out.append("    - names: [\"").append(grant.pattern()).append("\"]\n")
+                        .append("      privileges: [").append(String.join(", ", grant.privileges())).append("]\n");
+            }
         }
         return out.toString();
     }
@@ -65,8 +85,13 @@ final class ElasticsearchRoles {
             }
             out.append("PUT _security/role/").append(role.name()).append('\n')
                     .append("{\"cluster\": ").append(jsonList(role.cluster())).append(",\n")
-                    .append(" \"indices\": [{\"names\": [\"").append(role.indexPattern()).append("\"], \"privileges\": ")
-                    .append(jsonList(role.indexPrivileges())).append("}]}\n");
+                    .append(" \"indices\": [");
+            for (int i = 0; i < role.indices().size(); i++) {
+                IndexGrant grant = role.indices().get(i);
+                out.append(i == 0 ? "" : ",\n              ").append("{\"names\": [\"").append(grant.pattern())
+                        .append("\"], \"privileges\": ").append(jsonList(grant.privileges())).append('}');
+            }
+            out.append("]}\n");
         }
         return out.toString();
     }

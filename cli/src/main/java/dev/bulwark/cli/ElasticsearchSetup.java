@@ -57,8 +57,8 @@ final class ElasticsearchSetup {
         List<String> principals = new ArrayList<>();
         try {
             for (ElasticsearchRoles.Role role : ElasticsearchRoles.roles(namePrefix, indexPrefix)) {
-                IndicesPrivileges indices = IndicesPrivileges.of(i -> i.names(role.indexPattern())
-                        .privileges(role.indexPrivileges()));
+                List<IndicesPrivileges> indices = role.indices().stream().map(grant -> IndicesPrivileges.of(i -> i
+                        .names(grant.pattern()).privileges(grant.privileges()))).toList();
                 admin.security().putRole(r -> r.name(role.name()).cluster(role.cluster()).indices(indices));
                 roles.add(role.name());
                 String key = role.user().name().toLowerCase(java.util.Locale.ROOT);

@@ -25,6 +25,8 @@ import dev.bulwark.detection.Detectors;
 import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.schemas.Topics;
+import dev.bulwark.sink.ComplianceIndex;
+import dev.bulwark.sink.ComplianceSink;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSink;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,6 +48,8 @@ public final class Pipeline implements AutoCloseable {
     private final KafkaStreams streams;
     private final FindingSink sink;
     private final Thread sinkThread;
+    private final ComplianceSink complianceSink;
+    private final Thread complianceThread;
     private final ElasticsearchClient client;
     private final KafkaStreamsMetrics streamsMetrics;
     private final List<Detector> detectors;
@@ -53,9 +57,12 @@ public final class Pipeline implements AutoCloseable {
 
     private final KafkaProducer<String, byte[]> deadLetterProducer;
 
-    private Pipeline(KafkaStreams streams, FindingSink sink, ElasticsearchClient client, KafkaStreamsMetrics streamsMetrics,
-                     List<Detector> detectors, KafkaProducer<String, byte[]> deadLetterProducer) {
+    private Pipeline(KafkaStreams streams, FindingSink sink, ComplianceSink complianceSink, ElasticsearchClient client,
+                     KafkaStreamsMetrics streamsMetrics, List<Detector> detectors,
+                     KafkaProducer<String, byte[]> deadLetterProducer) {
         this.streams = streams;
+        this.complianceSink = complianceSink;
+        this.complianceThread = complianceSink == null ? null : new Thread(complianceSink, "bulwark-compliance-sink");
         this.deadLetterProducer = deadLetterProducer;
         this.sink = sink;
         this.client = client;
@@ -91,7 +98,9 @@ public final class Pipeline implements AutoCloseable {
             Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
                     enabledSettings, metrics, new DetectionTopology.EnrichmentSettings(
                             config.detection.contextWait, config.detection.maxPendingEvents,
-                            config.detection.maxFindingBytes));
+                            config.detection.maxFindingBytes),
+                    new DetectionTopology.PostureSettings(config.detection.compliance,
+                            config.detection.complianceInterval));
             StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId);
             KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
             detection.checkAccess();
@@ -109,6 +118,7 @@ public final class Pipeline implements AutoCloseable {
         }
         ElasticsearchClient client = null;
         FindingSink sink = null;
+        ComplianceSink complianceSink = null;
         KafkaProducer<String, byte[]> deadLetters = null;
         if (components.contains(Component.SINK)) {
             client = config.elasticsearchClient(BulwarkConfig.EsUser.SINK);
@@ -119,17 +129,25 @@ public final class Pipeline implements AutoCloseable {
             KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(),
                     new ByteArrayDeserializer());
             deadLetters = new KafkaProducer<>(kafka.as(KafkaSecurity.Component.SINK).producer("bulwark-sink-dlq"), new StringSerializer(), new ByteArraySerializer());
-            sink = new FindingSink(consumer, deadLetters, client, topics,
-                    new FindingIndex(config.elasticsearch.indexPrefix), metrics)
+            FindingIndex findingIndex = new FindingIndex(config.elasticsearch.indexPrefix);
+            sink = new FindingSink(consumer, deadLetters, client, topics, findingIndex, metrics)
                     .withIndexTimeBounds(config.eventTime.maxFuture, config.eventTime.maxAge);
+            Map<String, Object> complianceProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(
+                    config.detection.applicationId + "-compliance-sink", instanceId + "-compliance-sink");
+            complianceSink = new ComplianceSink(new KafkaConsumer<>(complianceProps, new StringDeserializer(),
+                    new ByteArrayDeserializer()), deadLetters, client, topics, ComplianceIndex.forFindings(findingIndex),
+                    metrics);
         }
 
-        Pipeline pipeline = new Pipeline(streams, sink, client, streamsMetrics, detectors, deadLetters);
+        Pipeline pipeline = new Pipeline(streams, sink, complianceSink, client, streamsMetrics, detectors, deadLetters);
         if (streams != null) {
             streams.start();
         }
         if (pipeline.sinkThread != null) {
             pipeline.sinkThread.start();
+        }
+        if (pipeline.complianceThread != null) {
+            pipeline.complianceThread.start();
         }
         return pipeline;
     }
@@ -200,6 +218,14 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (complianceSink != null) {
+            complianceSink.close();
+            try {
+                complianceThread.join(TimeUnit.SECONDS.toMillis(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (sink != null) {
             sink.close();
             try {

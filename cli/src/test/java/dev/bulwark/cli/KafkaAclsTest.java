@@ -26,7 +26,11 @@ class KafkaAclsTest {
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.INGEST)
                 .allSatisfy(g -> assertThat(g.operations()).doesNotContain(AclOperation.READ));
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.SINK)
-                .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.dlq", "prod-detect-sink");
+                .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.dlq", "prod-detect-sink",
+                        "prod.compliance", "prod-detect-compliance-sink");
+        assertThat(grants).as("nobody but the detectors writes posture snapshots")
+                .filteredOn(g -> g.name().equals("prod.compliance") && g.operations().contains(AclOperation.WRITE))
+                .extracting(KafkaAcls.Grant::component).containsExactly(KafkaSecurity.Component.DETECTORS);
         assertThat(grants).as("nobody but the detectors writes findings")
                 .filteredOn(g -> g.name().equals("prod.findings") && g.operations().contains(AclOperation.WRITE))
                 .extracting(KafkaAcls.Grant::component).containsExactly(KafkaSecurity.Component.DETECTORS);
@@ -73,5 +77,9 @@ class KafkaAclsTest {
                 .doesNotContain("delete_index").doesNotContain("all");
         assertThat(ElasticsearchRoles.roleRequests("prod-findings")).contains("PUT _security/role/bulwark_api")
                 .contains("\"privileges\": [\"read\", \"view_index_metadata\", \"index\"]");
+        // Compliance snapshots are history: the API reads them and can change none.
+        var api = ElasticsearchRoles.roles("bulwark", "prod-findings").get(1);
+        assertThat(api.indices()).contains(new ElasticsearchRoles.IndexGrant("prod-compliance*",
+                java.util.List.of("read", "view_index_metadata")));
     }
 }

@@ -57,7 +57,10 @@ class GoldenTopologyTest {
             "unverified-image-running-verdicts",
             "unverified-image-running-pending",
             "unverified-image-running-judged",
-            "image-digest-drift-known-digests");
+            "image-digest-drift-known-digests",
+            "posture-reports",
+            "posture-unverified",
+            "posture-last");
 
     /** Global stores (rebuilt from their source topic; no changelog). */
     static final Set<String> GLOBAL_STORES = Set.of("tenant-directory", "sigma-rules");
@@ -73,10 +76,12 @@ class GoldenTopologyTest {
             "unverified-image-running-verdicts-repartition",
             "unverified-image-running-with-verdict-repartition",
             "image-digest-drift-vouched-by-tag-repartition",
-            "image-digest-drift-with-known-repartition");
+            "image-digest-drift-with-known-repartition",
+            "posture-repartition");
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",
+            "bulwark.compliance",
             "bulwark.rules", "bulwark.findings", "bulwark.dlq");
 
     static Topology shippedTopology() {
