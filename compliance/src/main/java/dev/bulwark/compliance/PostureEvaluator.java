@@ -253,7 +253,9 @@ public final class PostureEvaluator {
         View(Collection<TenantContext> context, Set<String> unverifiedPods) {
             for (TenantContext object : context) {
                 if ("namespace".equals(object.getKind())) {
-                    tenants.put(object.getName(), object.getTenant() == null ? UNATTRIBUTED : object.getTenant());
+                    // A namespace's key is its name (the name field may be absent in hand-made records).
+                    String name = object.getName() != null ? object.getName() : object.getKey();
+                    tenants.put(name, object.getTenant() == null ? UNATTRIBUTED : object.getTenant());
                 }
             }
             for (TenantContext object : context) {

@@ -168,4 +168,12 @@ class PostureEvaluatorTest {
         assertThat(evaluator.evaluate(context(NAMESPACES), events, List.of()))
                 .noneMatch(r -> r.sources().contains("trivy"));
     }
+
+    @Test
+    void aNamespaceRecordWithoutItsNameFieldIsKnownByItsKey() {
+        TenantContext namespace = TenantContext.newBuilder().setKind("namespace").setKey("shop").setNamespace("shop")
+                .setTenant("acme").setObservedAt(0).build();
+        List<ControlResult> results = evaluator.evaluate(List.of(namespace), List.of(), List.<Finding>of());
+        assertThat(result(results, "cis", "5.3.2", "shop").tenant()).isEqualTo("acme");
+    }
 }
