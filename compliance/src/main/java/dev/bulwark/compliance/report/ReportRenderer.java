@@ -26,6 +26,7 @@ import com.openhtmltopdf.pdfboxout.PdfRendererBuilder;
 import com.openhtmltopdf.svgsupport.BatikSVGDrawer;
 import com.openhtmltopdf.svgsupport.BatikSVGDrawer.SvgExternalResourceMode;
 import com.openhtmltopdf.svgsupport.BatikSVGDrawer.SvgScriptMode;
+import com.openhtmltopdf.util.XRLog;
 
 import dev.bulwark.compliance.report.ComplianceReport.ControlRow;
 import dev.bulwark.compliance.report.ComplianceReport.Day;
@@ -46,6 +47,10 @@ public final class ReportRenderer {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")
             .withZone(ZoneOffset.UTC);
+
+    static {
+        XRLog.setLoggerImpl(new PdfLog());
+    }
 
     private ReportRenderer() {
     }
