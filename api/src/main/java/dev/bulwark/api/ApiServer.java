@@ -18,10 +18,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import dev.bulwark.compliance.ControlCatalogue;
 import dev.bulwark.http.BulwarkHttpServer;
 import dev.bulwark.http.Exchange;
 import dev.bulwark.http.HttpLimits;
 import dev.bulwark.http.Tls;
+import dev.bulwark.sink.ComplianceIndex;
 import dev.bulwark.sink.FindingDocument;
 
 /**
@@ -93,6 +95,7 @@ public final class ApiServer implements AutoCloseable {
     private final OidcPrincipals oidc;
     private final ConsoleLogin login;
     private final FindingsService service;
+    private final ComplianceService compliance;
     private final BulwarkHttpServer server;
 
     /** The console's sign-in, or null (for tests). */
@@ -133,6 +136,8 @@ public final class ApiServer implements AutoCloseable {
         this.oidc = oidc;
         this.login = login;
         this.service = service;
+        this.compliance = new ComplianceService(service.client(), ComplianceIndex.forFindings(service.index()),
+                ControlCatalogue.shipped(), java.time.Clock.systemUTC());
         try {
             server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("api", settings.host(), settings.port(),
                     settings.http(), settings.threads(), 128, MAX_BODY_BYTES, Set.of("/healthz"),
@@ -225,6 +230,10 @@ public final class ApiServer implements AutoCloseable {
                 QueryParams.parse(exchange.rawQuery(), Set.of());
                 json(exchange, 200, Map.of("finding", service.get(principal, id)));
             }
+        } else if ("/api/compliance".equals(path)) {
+            allow(exchange, method, "GET");
+            String body = compliance.report(principal, QueryParams.parse(exchange.rawQuery(), ComplianceService.PARAMS));
+            send(exchange, 200, "application/json", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } else if ("/api/stats".equals(path)) {
             allow(exchange, method, "GET");
             json(exchange, 200, service.stats(principal,

@@ -59,6 +59,16 @@ public final class FindingsService {
         this.clock = clock;
     }
 
+    /** The Elasticsearch client the service reads with. */
+    ElasticsearchClient client() {
+        return client;
+    }
+
+    /** The findings index, whose prefix names the compliance indices too. */
+    FindingIndex index() {
+        return index;
+    }
+
     /** The filter a request's parameters describe (validated). */
     public FindingFilter filter(QueryParams params) {
         Instant now = clock.instant();

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
         description = "Event-streaming security analytics for container platforms (Kafka, Kafka Streams, Elasticsearch).",
         subcommands = {LocalCommand.class, IngestCommand.class, RunCommand.class, ServeCommand.class, DemoCommand.class,
                 ConfigCommand.class, SecurityCommand.class, ContextCommand.class,
-                FindingsCommand.class, RulesCommand.class, CommandLine.HelpCommand.class})
+                FindingsCommand.class, RulesCommand.class, ComplianceCommand.class, CommandLine.HelpCommand.class})
 public final class BulwarkCommand implements Callable<Integer> {
 
     @Option(names = {"-c", "--config"}, description = "Configuration file (default: $BULWARK_CONFIG, else ./bulwark.yaml if present).",

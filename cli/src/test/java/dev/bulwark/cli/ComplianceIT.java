@@ -21,7 +21,14 @@ import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.ingest.IngestStats;
 import dev.bulwark.ingest.Parsers;
+import dev.bulwark.api.ApiServer;
+import dev.bulwark.api.ApiTokens;
+import dev.bulwark.api.FindingsService;
+import dev.bulwark.compliance.ControlCatalogue;
+import dev.bulwark.compliance.report.ComplianceReport;
+import dev.bulwark.compliance.report.ReportRenderer;
 import dev.bulwark.sink.ComplianceIndex;
+import dev.bulwark.sink.ComplianceQuery;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingIndex;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -90,9 +97,90 @@ class ComplianceIT {
             // A tenant's view of the same control holds only its own namespaces.
             assertThat(searchTenant(client, index, "globex")).isNotEmpty()
                     .allSatisfy(doc -> assertThat(field(doc, "kubernetes", "namespace")).isEqualTo("ledger"));
+
+            reportFromTheSnapshots(client, index);
+            apiServesEachTenantItsOwnPosture(client, config);
         } finally {
             client.indices().delete(d -> d.index(index.prefix() + "-*").allowNoIndices(true));
             client._transport().close();
+        }
+    }
+
+    /** The report the command prints: JSON with both states in the trend, and a PDF with its text. */
+    private static void reportFromTheSnapshots(ElasticsearchClient client, ComplianceIndex index) throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        ComplianceQuery.History history = new ComplianceQuery("pss-baseline", null, null, 31).run(client, index, now);
+        ComplianceReport report = ComplianceReport.of(ControlCatalogue.shipped(), "pss-baseline", null,
+                history.latest(), history.daily(), now);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(ReportRenderer.json(report));
+        var privileged = java.util.stream.StreamSupport.stream(json.get("controls").spliterator(), false)
+                .filter(c -> c.get("id").asText().equals("privileged-containers")).findFirst().orElseThrow();
+        assertThat(privileged.get("status").asText()).isEqualTo("pass");
+        assertThat(privileged.get("passing").asInt()).isEqualTo(2);
+
+        byte[] pdf = ReportRenderer.pdf(report);
+        try (var document = org.apache.pdfbox.Loader.loadPDF(pdf)) {
+            assertThat(document.getNumberOfPages()).isPositive();
+            String text = new org.apache.pdfbox.text.PDFTextStripper().getText(document);
+            assertThat(text).contains("privileged-containers").contains("Pod Security Standards");
+        }
+
+        ComplianceReport acme = ComplianceReport.of(ControlCatalogue.shipped(), "pss-baseline", "acme",
+                new ComplianceQuery("pss-baseline", Query.of(q -> q.term(t -> t.field("tenant.name")
+                        .value(FieldValue.of("acme")))), null, 31).run(client, index, now).latest(),
+                List.of(), now);
+        assertThat(ReportRenderer.html(acme)).contains("(tenant acme)").doesNotContain("ledger").doesNotContain("globex");
+    }
+
+    /** GET /api/compliance: each tenant its own namespaces, another tenant's refused, SOC everything. */
+    private static void apiServesEachTenantItsOwnPosture(ElasticsearchClient client, BulwarkConfig config)
+            throws Exception {
+        ApiTokens tokens = ApiTokens.of(ApiTokens.parseEnvironment("soc-token-0123456789abcdef=soc,"
+                + "acme-token-0123456789abcdef=tenant:acme,globex-token-0123456789abcdef=tenant:globex"));
+        try (ApiServer api = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 2), tokens,
+                new FindingsService(client, new FindingIndex(config.elasticsearch.indexPrefix),
+                        java.time.Clock.systemUTC()))) {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.util.function.BiFunction<String, String, java.net.http.HttpResponse<String>> get = (token, query) -> {
+                try {
+                    return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api.url()
+                                    + "/api/compliance?" + query)).header("Authorization", "Bearer " + token).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+            java.util.function.Function<String, Integer> passing = body -> {
+                try {
+                    for (var control : mapper.readTree(body).get("controls")) {
+                        if (control.get("id").asText().equals("privileged-containers")) {
+                            return control.get("passing").asInt();
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
+                return -1;
+            };
+            var acme = get.apply("acme-token-0123456789abcdef", "framework=pss-baseline");
+            assertThat(acme.statusCode()).isEqualTo(200);
+            assertThat(mapper.readTree(acme.body()).get("tenant").asText()).isEqualTo("acme");
+            assertThat(acme.body()).doesNotContain("ledger").doesNotContain("globex");
+            assertThat(passing.apply(acme.body())).as("acme's one namespace").isEqualTo(1);
+            var globex = get.apply("globex-token-0123456789abcdef", "framework=pss-baseline");
+            assertThat(globex.statusCode()).isEqualTo(200);
+            assertThat(globex.body()).doesNotContain("shop").doesNotContain("acme").doesNotContain("debug");
+            assertThat(get.apply("acme-token-0123456789abcdef", "framework=pss-baseline&tenant=globex").statusCode())
+                    .as("another tenant's posture").isEqualTo(403);
+            var foreign = get.apply("acme-token-0123456789abcdef", "framework=pss-baseline&namespace=ledger");
+            assertThat(foreign.statusCode()).as("another tenant's namespace is no posture of acme's").isEqualTo(404);
+            assertThat(foreign.body()).doesNotContain("globex");
+            assertThat(get.apply("acme-token-0123456789abcdef", "framework=bogus").statusCode()).isEqualTo(400);
+            assertThat(get.apply("nobody-0123456789abcdef", "framework=pss-baseline").statusCode()).isEqualTo(401);
+            var soc = get.apply("soc-token-0123456789abcdef", "framework=pss-baseline");
+            assertThat(soc.statusCode()).isEqualTo(200);
+            assertThat(passing.apply(soc.body())).as("both tenants' namespaces").isGreaterThanOrEqualTo(2);
         }
     }
 

@@ -18,6 +18,7 @@ import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
 import co.elastic.clients.elasticsearch._types.query_dsl.Query;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
 import dev.bulwark.compliance.ControlResult;
+import dev.bulwark.compliance.report.Snapshot;
 
 /**
  * Reads posture snapshots back: the newest snapshot's results and, for a trend, the last snapshot of each of the past
@@ -43,18 +44,14 @@ public record ComplianceQuery(String framework, Query scope, String namespace, i
         }
     }
 
-    /** The results of one snapshot, as the query sees them. */
-    public record Snapshot(String id, Instant at, String reason, List<ControlResult> results) {
-    }
-
     /**
      * The newest snapshot (null when there is none yet) and the last snapshot of each UTC day of the past
-     * {@code days} (oldest first, the newest among them), read with two searches and one more per day at most.
+     * {@code days} (oldest first, the newest among them), as the caller may see them.
      */
     public record History(Snapshot latest, List<Snapshot> daily) {
     }
 
-    /** Runs the query against the compliance alias. */
+    /** Runs the query against the compliance alias: two searches, and one more per day with a snapshot. */
     public History run(ElasticsearchClient client, ComplianceIndex index, Instant now) throws IOException {
         Instant from = now.minus(Duration.ofDays(days));
         // Every snapshot in the range, with its time: one bucket per snapshot id.
@@ -67,7 +64,11 @@ public record ComplianceQuery(String framework, Query scope, String namespace, i
         Map<String, Instant> times = new LinkedHashMap<>();
         if (snapshots.aggregations().get("snapshots") != null) {
             for (StringTermsBucket bucket : snapshots.aggregations().get("snapshots").sterms().buckets().array()) {
-                Instant at = Instant.ofEpochMilli((long) bucket.aggregations().get("at").max().value());
+                Double max = bucket.aggregations().get("at").max().value();
+                if (max == null) {
+                    continue;
+                }
+                Instant at = Instant.ofEpochMilli(max.longValue());
                 String id = bucket.key().stringValue();
                 times.put(id, at);
                 LocalDate day = at.atZone(ZoneOffset.UTC).toLocalDate();
@@ -91,14 +92,12 @@ public record ComplianceQuery(String framework, Query scope, String namespace, i
                 .query(q -> q.bool(b -> b.filter(filters(null, id))))
                 .sort(o -> o.field(f -> f.field("control.id").order(SortOrder.Asc))), Map.class);
         List<ControlResult> results = new ArrayList<>();
-        String reason = null;
         for (var hit : response.hits().hits()) {
             @SuppressWarnings("unchecked")
             Map<String, Object> doc = hit.source();
-            reason = (String) group(doc, "snapshot").get("reason");
             results.add(result(doc));
         }
-        return new Snapshot(id, at, reason, results);
+        return new Snapshot(at, results);
     }
 
     private List<Query> filters(Instant from, String snapshotId) {
