@@ -37,6 +37,8 @@ import dev.bulwark.schemas.MitreAttack;
 import dev.bulwark.schemas.TopicAdmin;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.schemas.ComplianceResult;
+import dev.bulwark.sink.ComplianceIndex;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -107,6 +109,7 @@ final class ApiFixture {
                     topics.findings().valueSerde().serializer().serialize(topics.findings().name(), finding))).get();
         }
         awaitIndexed(findings.size());
+        indexPosture();
 
         ApiTokens tokens = ApiTokens.of(ApiTokens.parseEnvironment(SOC_TOKEN + "=soc@alice," + ACME_TOKEN
                 + "=tenant:acme@acme-viewer," + GLOBEX_TOKEN + "=tenant:globex," + INITECH_TOKEN + "=tenant:initech"));
@@ -184,12 +187,46 @@ final class ApiFixture {
     }
 
     /** Stops the server and the sink and deletes the test's indices. */
+    /** The compliance index that goes with {@link #index}. */
+    final ComplianceIndex compliance = ComplianceIndex.forFindings(index);
+
+    /**
+     * Two posture snapshots, a day apart: acme's namespace fails privileged-containers through a pod with a hostile
+     * name, globex's through one named with the canary, and a cluster-wide result carries the canary too.
+     */
+    private void indexPosture() throws Exception {
+        compliance.installTemplate(client);
+        long[] times = {now - 86_400_000L, now - 60_000};
+        for (long at : times) {
+            String id = Long.toString(at);
+            List<ComplianceResult> results = List.of(
+                    posture(id, at, "acme", "acme-web", "fail", List.of("pod/acme-web/" + XSS_SUMMARY)),
+                    posture(id, at, "acme", "acme-payments", "pass", List.of()),
+                    posture(id, at, "globex", "globex-data", "fail", List.of("pod/globex-data/" + GLOBEX_CANARY)),
+                    posture(id, at, null, null, "fail", List.of("node/" + GLOBEX_CANARY)));
+            for (ComplianceResult result : results) {
+                client.index(i -> i.index(compliance.indexFor(result.getSnapshotAt()))
+                        .id(ComplianceIndex.documentId(result)).document(ComplianceIndex.document(result)));
+            }
+        }
+        client.indices().refresh(r -> r.index(compliance.alias()));
+    }
+
+    private static ComplianceResult posture(String snapshot, long at, String tenant, String namespace, String status,
+                                            List<String> failing) {
+        return ComplianceResult.newBuilder().setSnapshotId(snapshot).setSnapshotAt(at).setReason("change")
+                .setFramework("pss-baseline").setControlId("privileged-containers").setTitle("Privileged Containers")
+                .setTenant(tenant).setNamespace(namespace).setStatus(status).setChecked(2).setFailing(failing)
+                .setFailingTotal(failing.size()).setSources(List.of("bulwark")).build();
+    }
+
     void close() throws Exception {
         server.close();
         sink.close();
         sinkThread.join(20_000);
         producer.close();
         index.deleteAll(client);
+        client.indices().delete(d -> d.index(compliance.prefix() + "-*").allowNoIndices(true));
         client._transport().close();
     }
 }

@@ -79,6 +79,31 @@ class ApiIsolationIT {
     }
 
     @Test
+    void aTenantsComplianceReportHoldsOnlyItsNamespacesWhateverItAsks() throws Exception {
+        var acme = fixture.get(ACME_TOKEN, "/api/compliance?framework=pss-baseline");
+        assertThat(acme.statusCode()).isEqualTo(200);
+        assertThat(acme.body()).doesNotContain(GLOBEX_CANARY).doesNotContain("globex-data").contains("acme-web");
+        assertThat(fixture.body(acme).get("tenant").asText()).isEqualTo("acme");
+        assertThat(fixture.get(ACME_TOKEN, "/api/compliance?framework=pss-baseline&tenant=globex").statusCode())
+                .isEqualTo(403);
+        for (String hostile : List.of("globex-data", "globex-data%20OR%20*", "*", "%2A")) {
+            var response = fixture.get(ACME_TOKEN, "/api/compliance?framework=pss-baseline&namespace=" + hostile);
+            assertThat(response.statusCode()).as(hostile).isIn(400, 404);
+            assertThat(response.body()).doesNotContain(GLOBEX_CANARY);
+        }
+        for (String bad : List.of("", "framework=", "framework=PSS-BASELINE", "framework=pss-baseline&framework=cis",
+                "framework=pss-baseline&days=30", "framework=pss-baseline&q=*")) {
+            assertThat(fixture.get(ACME_TOKEN, "/api/compliance?" + bad).statusCode()).as(bad).isEqualTo(400);
+        }
+        var soc = fixture.get(SOC_TOKEN, "/api/compliance?framework=pss-baseline");
+        assertThat(soc.body()).contains(GLOBEX_CANARY).contains("acme-web");
+        assertThat(fixture.get(GLOBEX_TOKEN, "/api/compliance?framework=pss-baseline").body())
+                .doesNotContain("acme-web").doesNotContain("node/");
+        assertThat(fixture.get(INITECH_TOKEN, "/api/compliance?framework=pss-baseline").statusCode())
+                .as("a tenant without namespaces has no posture yet").isEqualTo(404);
+    }
+
+    @Test
     void shouldNeverWidenATenantsScopeWithCraftedQueryText() throws Exception {
         List<String> hostile = List.of(
                 "tenant:globex", "tenant.name:globex", "*", "globex", "a OR b", "tenant.name:globex OR *",

@@ -123,6 +123,21 @@ class ConsoleBrowserIT {
         driver.findElement(By.id("search")).click();
         assertThat(awaitRows(1)).containsExactly("a-shell");
 
+        // Compliance: acme's own namespaces, a hostile resource name shown as text, the trend drawn.
+        driver.findElement(By.id("tab-compliance")).click();
+        await(d -> !d.findElements(By.cssSelector("#controls-body tr[data-control='privileged-containers']")).isEmpty());
+        assertThat(driver.findElements(By.cssSelector("#controls-body tr")))
+                .as("every baseline control of the catalogue").hasSize(7);
+        WebElement privileged = driver.findElement(By.cssSelector("#controls-body tr[data-control='privileged-containers']"));
+        assertThat(privileged.findElement(By.cssSelector("td.status")).getText()).isEqualTo("fail");
+        assertThat(privileged.findElement(By.cssSelector("td.resources")).getText())
+                .isEqualTo("pod/acme-web/" + XSS_SUMMARY);
+        assertThat(driver.findElements(By.cssSelector("#c-trend rect.bar-fail"))).as("yesterday and today").hasSize(2);
+        assertThat(driver.getTitle()).isEqualTo("Bulwark console");
+        assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY).doesNotContain("globex-data");
+        screenshot("02b-tenant-compliance");
+        driver.findElement(By.id("tab-all")).click();
+
         // ---- SOC
         driver.findElement(By.id("logout")).click();
         login(SOC_TOKEN);

@@ -144,10 +144,85 @@
     state.view = view;
     $('tab-isolation').setAttribute('aria-selected', String(view === 'isolation'));
     $('tab-all').setAttribute('aria-selected', String(view === 'all'));
+    $('tab-compliance').setAttribute('aria-selected', String(view === 'compliance'));
+    $('compliance-view').hidden = view !== 'compliance';
+    $('findings-view').hidden = view === 'compliance';
+    if (view === 'compliance') {
+      $('view-title').textContent = 'Compliance: ' + (state.me && state.me.tenant
+        ? 'your namespaces, per control' : 'every tenant side by side, and the cluster');
+      loadCompliance();
+      return;
+    }
     $('view-title').textContent = view === 'isolation'
       ? 'Isolation violations: findings that involve another tenant or an isolation rule'
       : 'All findings';
     refresh();
+  }
+
+  // ---------------------------------------------------------------- compliance
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  function svg(tag, attributes) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+    return node;
+  }
+
+  // The overall trend: per day, a bar of failing (red) results under one of passing (green) results.
+  function renderTrend(days) {
+    const chart = $('c-trend');
+    clear(chart);
+    const max = Math.max(1, ...days.filter((d) => d.snapshot_at).map((d) => d.pass + d.fail));
+    const step = 580 / Math.max(1, days.length);
+    days.forEach((d, i) => {
+      if (!d.snapshot_at) return;
+      const x = 10 + i * step;
+      const fail = (d.fail / max) * 100;
+      const pass = (d.pass / max) * 100;
+      const title = (node, text) => { node.appendChild(svg('title', {})).textContent = text; return node; };
+      const label = d.day + ': ' + d.fail + ' failing, ' + d.pass + ' passing' + (d.carried ? ' (carried over)' : '');
+      chart.appendChild(title(svg('rect', { x: x.toFixed(1), y: (110 - fail).toFixed(1), width: (step * 0.8).toFixed(1),
+        height: fail.toFixed(1), class: 'bar-fail' }), label));
+      chart.appendChild(title(svg('rect', { x: x.toFixed(1), y: (110 - fail - pass).toFixed(1),
+        width: (step * 0.8).toFixed(1), height: pass.toFixed(1), class: 'bar-pass' }), label));
+    });
+    $('c-trend-range').textContent = days.length
+      ? days[0].day + ' to ' + days[days.length - 1].day + ': failing (red) and passing (green) results per day' : '';
+  }
+
+  async function loadCompliance() {
+    $('c-error').textContent = '';
+    clear($('controls-body'));
+    clear($('c-trend'));
+    $('c-snapshot').textContent = '';
+    const p = new URLSearchParams();
+    p.set('framework', $('c-framework').value);
+    const namespace = $('c-namespace').value.trim();
+    if (namespace) p.set('namespace', namespace);
+    let report;
+    try {
+      report = await api('/api/compliance?' + p.toString());
+    } catch (e) {
+      $('c-error').textContent = e.status === 404 ? 'No compliance snapshot yet for this view.' : e.message;
+      return;
+    }
+    $('c-snapshot').textContent = report.framework_title + ' as of ' + shortTime(report.snapshot_at) + ' UTC';
+    renderTrend(report.trend || []);
+    const body = $('controls-body');
+    for (const control of report.controls) {
+      const row = el('tr');
+      row.dataset.control = control.id;
+      row.appendChild(el('td', control.id));
+      row.appendChild(el('td', control.title));
+      row.appendChild(el('td', control.status, 'status status-' + control.status));
+      row.appendChild(el('td', control.passing));
+      row.appendChild(el('td', control.failing));
+      const resources = (control.failing_resources || []).map((r) => r.resource);
+      const more = control.failing_total - resources.length;
+      row.appendChild(el('td', resources.join(', ') + (more > 0 ? ' and ' + more + ' more' : ''), 'resources'));
+      row.appendChild(el('td', (control.sources || []).join(', ')));
+      body.appendChild(row);
+    }
   }
 
   function params() {
@@ -339,6 +414,8 @@
     $('logout').addEventListener('click', logout);
     $('tab-isolation').addEventListener('click', () => selectView('isolation'));
     $('tab-all').addEventListener('click', () => selectView('all'));
+    $('tab-compliance').addEventListener('click', () => selectView('compliance'));
+    $('compliance-form').addEventListener('submit', (event) => { event.preventDefault(); loadCompliance(); });
     $('search-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
     $('more').addEventListener('click', more);
     document.querySelectorAll('.triage-button').forEach((button) => {
