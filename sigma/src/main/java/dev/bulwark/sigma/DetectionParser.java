@@ -108,9 +108,6 @@ final class DetectionParser {
         List<SigmaModifier> modifiers = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String name = parts[i];
-            if (SigmaModifier.UNSUPPORTED.contains(name)) {
-                throw new SigmaRuleException(at, "modifier '" + name + "' (in '" + key + "') is not supported by this engine");
-            }
             SigmaModifier modifier = SigmaModifier.bySigmaName(name).orElseThrow(() -> new SigmaRuleException(at,
                     "unknown modifier '" + name + "' in '" + key + "' (known: " + SigmaModifier.known() + ")"));
             if (modifiers.contains(modifier)) {

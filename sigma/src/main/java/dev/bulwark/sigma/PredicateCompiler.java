@@ -21,6 +21,9 @@ import dev.bulwark.schemas.Cidr;
  * order written, then {@code contains}/{@code startswith}/{@code endswith} wrap the result with wildcards. Invalid
  * combinations and values (a bad regex, a CIDR that is not one, an unresolved placeholder) are load errors at the
  * value's line. Keyword items without a position modifier match anywhere in a keyword field (implicit contains).
+ * A time modifier ({@code minute} ... {@code year}) reads the field as a date ({@link DateParts}) and compares the
+ * unit with each value, for equality or by one of {@code gt}, {@code gte}, {@code lt}, {@code lte}; values outside the
+ * unit's range are load errors.
  */
 final class PredicateCompiler {
 
@@ -37,6 +40,8 @@ final class PredicateCompiler {
             SigmaModifier.UTF16LE, SigmaModifier.UTF16BE, SigmaModifier.UTF16, SigmaModifier.WIDE,
             SigmaModifier.WINDASH, SigmaModifier.EXPAND);
     private static final Set<SigmaModifier> REGEX_FLAGS = EnumSet.of(SigmaModifier.I, SigmaModifier.M, SigmaModifier.S);
+    private static final Set<SigmaModifier> COMPARISONS = EnumSet.of(SigmaModifier.GT, SigmaModifier.GTE,
+            SigmaModifier.LT, SigmaModifier.LTE);
 
     private final FieldResolver fields;
     private final Map<String, List<String>> placeholders;
@@ -62,6 +67,7 @@ final class PredicateCompiler {
         if (item.has(SigmaModifier.EXISTS)) {
             return new CompiledPredicate(item.field(), at, target, List.of(), false, false, false, exists(item, key));
         }
+        SigmaModifier unit = modifiers.stream().filter(DateParts.UNITS::contains).findFirst().orElse(null);
         boolean matchesAbsent = false;
         List<List<ValueMatcher>> matchers = new ArrayList<>();
         for (SigmaValue value : item.values()) {
@@ -76,7 +82,9 @@ final class PredicateCompiler {
                 matchesAbsent = true;
                 continue;
             }
-            if (item.has(SigmaModifier.RE)) {
+            if (unit != null) {
+                matchers.add(List.of(timePart(item, unit, value, key, target)));
+            } else if (item.has(SigmaModifier.RE)) {
                 matchers.add(List.of(regex(item, value, key)));
             } else if (item.has(SigmaModifier.CIDR)) {
                 matchers.add(List.of(cidr(value, key)));
@@ -104,6 +112,24 @@ final class PredicateCompiler {
     }
 
     private static void checkCombination(FieldPredicate item, String key, SourceLocation at) throws SigmaRuleException {
+        List<SigmaModifier> units = item.modifiers().stream().filter(DateParts.UNITS::contains).toList();
+        if (units.size() > 1) {
+            throw new SigmaRuleException(at, "'" + key + "': use only one of minute, hour, day, week, month and year");
+        }
+        if (!units.isEmpty()) {
+            SigmaModifier unit = units.get(0);
+            if (item.isKeyword()) {
+                throw new SigmaRuleException(at, "'" + key + "': keywords cannot use '" + unit.sigmaName() + "'");
+            }
+            for (SigmaModifier modifier : item.modifiers()) {
+                if (modifier != unit && modifier != SigmaModifier.ALL && modifier != SigmaModifier.NEQ
+                        && !COMPARISONS.contains(modifier)) {
+                    throw new SigmaRuleException(at, "'" + key + "': '" + unit.sigmaName() + "' cannot be combined "
+                            + "with '" + modifier.sigmaName() + "' (a time modifier takes 'all', 'neq' and one of "
+                            + "gt, gte, lt, lte)");
+                }
+            }
+        }
         List<SigmaModifier> types = item.modifiers().stream().filter(TYPES::contains).toList();
         if (types.size() > 1) {
             throw new SigmaRuleException(at, "'" + key + "': '" + types.get(0).sigmaName() + "' cannot be combined "
@@ -121,6 +147,7 @@ final class PredicateCompiler {
             boolean allowed = type == null
                     || modifier == type || modifier == SigmaModifier.ALL || modifier == SigmaModifier.NEQ
                     || (type == SigmaModifier.RE && REGEX_FLAGS.contains(modifier))
+                    || (COMPARISONS.contains(type) && DateParts.UNITS.contains(modifier))
                     || (type == SigmaModifier.FIELDREF && (POSITIONS.contains(modifier) || modifier == SigmaModifier.CASED));
             if (type == SigmaModifier.EXISTS && modifier != SigmaModifier.EXISTS) {
                 allowed = false;
@@ -171,6 +198,24 @@ final class PredicateCompiler {
             throw new SigmaRuleException(value.location(), "'" + key + "' needs a number, not '" + value.text() + "'");
         }
         return new ValueMatcher.Compare(operator, bound);
+    }
+
+    private static ValueMatcher timePart(FieldPredicate item, SigmaModifier unit, SigmaValue value, String key,
+                                         CompiledField target) throws SigmaRuleException {
+        SigmaModifier operator = item.modifiers().stream().filter(COMPARISONS::contains).findFirst().orElse(null);
+        int min = DateParts.min(unit);
+        int max = DateParts.max(unit);
+        String text = value.text().strip();
+        long bound = Long.MIN_VALUE;
+        if (text.matches("[+-]?[0-9]{1,18}")) {
+            bound = Long.parseLong(text);
+        }
+        if (bound < min || bound > max) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' needs a whole number from " + min + " to "
+                    + max + ", not '" + value.text() + "'");
+        }
+        return new ValueMatcher.TimePart(unit, operator, (int) bound,
+                target.path().equals(DateParts.EVENT_TIMESTAMP));
     }
 
     private ValueMatcher fieldRef(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {

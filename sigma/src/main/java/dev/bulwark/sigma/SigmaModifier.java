@@ -3,7 +3,6 @@ package dev.bulwark.sigma;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -59,13 +58,22 @@ public enum SigmaModifier {
     LT,
     /** Numerically less than or equal. */
     LTE,
+    /** Minute (0 to 59) of a date, in UTC. */
+    MINUTE,
+    /** Hour (0 to 23) of a date, in UTC. */
+    HOUR,
+    /** Day of the month (1 to 31) of a date, in UTC. */
+    DAY,
+    /** ISO-8601 week of the week-based year (1 to 53) of a date, in UTC. */
+    WEEK,
+    /** Month (1 to 12) of a date, in UTC. */
+    MONTH,
+    /** Calendar year (0 to 9999) of a date, in UTC. */
+    YEAR,
     /** The value names another field of the same event to compare with. */
     FIELDREF,
     /** The value contains {@code %placeholder%}s resolved from configuration. */
     EXPAND;
-
-    /** Modifiers of the specification (v2.1 time parts) this engine does not implement: refused with that reason. */
-    static final Set<String> UNSUPPORTED = Set.of("minute", "hour", "day", "week", "month", "year");
 
     /** The modifier as written in rules. */
     public String sigmaName() {

@@ -96,6 +96,37 @@ interface ValueMatcher {
     }
 
     /**
+     * A unit of a date ({@code minute} ... {@code year}, in UTC) equal to the bound, or compared with it by
+     * {@code operator} ({@code gt}, {@code gte}, {@code lt}, {@code lte}); a value that is not a date never matches.
+     *
+     * @param unit the time modifier
+     * @param operator the comparison, or null for equality
+     * @param bound the rule's value, within the unit's range
+     * @param eventTimestamp true when the field is the event's timestamp, whose numbers are epoch nanoseconds
+     */
+    record TimePart(SigmaModifier unit, SigmaModifier operator, int bound, boolean eventTimestamp)
+            implements ValueMatcher {
+        @Override
+        public boolean test(Object value, SecurityEvent event) {
+            java.time.LocalDateTime utc = DateParts.utc(value, eventTimestamp);
+            if (utc == null) {
+                return false;
+            }
+            int part = DateParts.extract(unit, utc);
+            if (operator == null) {
+                return part == bound;
+            }
+            return switch (operator) {
+                case GT -> part > bound;
+                case GTE -> part >= bound;
+                case LT -> part < bound;
+                case LTE -> part <= bound;
+                default -> throw new IllegalStateException("not a comparison: " + operator);
+            };
+        }
+    }
+
+    /**
      * Compares with another field of the same event: equal, or containing / starting / ending with the other field's
      * value (any element of a list), case-insensitive unless cased.
      */

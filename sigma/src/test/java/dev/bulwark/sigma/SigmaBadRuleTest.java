@@ -45,13 +45,14 @@ class SigmaBadRuleTest {
     }
 
     @Test
-    void unsupportedModifierSaysSo() {
+    void timeModifierValueOutOfRangeNamesTheRange() {
         RuleProblem problem = skip(SigmaTestSupport.processRule("""
                 selection:
-                    UtcTime|hour: 3
+                    Image|hour: 24
                 condition: selection
                 """));
-        assertThat(problem.reason()).contains("modifier 'hour'").contains("not supported");
+        assertThat(problem.location().line()).isEqualTo(10);
+        assertThat(problem.reason()).contains("'Image|hour' needs a whole number from 0 to 23, not '24'");
     }
 
     @Test
