@@ -81,7 +81,8 @@ final class RulesCommand implements Callable<Integer> {
     /** {@code bulwark rules push DIR}. */
     @Command(name = "push", mixinStandardHelpOptions = true,
             description = {"Validate every rule file under DIR and publish the applicable ones to the rules topic, one "
-                    + "record per file keyed by its rule id; running detectors apply them within seconds.",
+                    + "record per file keyed by its rule id (a filter file by its filter id); running detectors apply "
+                    + "them within seconds.",
                     "Each file is applicable (published), not applicable (valid Sigma, but no source Bulwark receives "
                             + "serves its logsource; not published, not an error) or invalid (listed as "
                             + "file:line:column: reason, not published). Load warnings, such as an unmapped field, are "
@@ -270,8 +271,8 @@ final class RulesCommand implements Callable<Integer> {
 
     /** {@code bulwark rules list}. */
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "Show the records of the rules topic: key, rules in it, level, title, and whether the detector "
-                    + "accepts them.")
+            description = "Show the records of the rules topic: key, rules (or correlation, or filters) in it, level, "
+                    + "title, and whether the detector accepts them.")
     static final class ListRules implements Callable<Integer> {
 
         @ParentCommand
@@ -295,10 +296,12 @@ final class RulesCommand implements Callable<Integer> {
             System.out.printf(format, "KEY", "LEVEL", "KIND", "TITLE", "STATUS");
             for (Map.Entry<String, String> record : records.entrySet()) {
                 ParsedRules parsed = engine.loader().parse(record.getKey(), record.getValue());
-                String kind = parsed.correlations().isEmpty() ? parsed.rules().size() + " rule(s)"
-                        : parsed.correlations().get(0).type().sigmaName();
+                String kind = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).type().sigmaName()
+                        : !parsed.rules().isEmpty() || parsed.filters().isEmpty() ? parsed.rules().size() + " rule(s)"
+                        : parsed.filters().size() + " filter(s)";
                 String title = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).title()
-                        : parsed.rules().isEmpty() ? "-" : parsed.rules().get(0).title();
+                        : !parsed.rules().isEmpty() ? parsed.rules().get(0).title()
+                        : parsed.filters().isEmpty() ? "-" : parsed.filters().get(0).title();
                 String level = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).level()
                         : parsed.rules().isEmpty() ? null : parsed.rules().get(0).level();
                 RuleSource.Rejection rejection = snapshot.rejections().get(record.getKey());

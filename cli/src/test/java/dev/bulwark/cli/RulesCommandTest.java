@@ -100,6 +100,33 @@ class RulesCommandTest {
         assertThat(run("rules", "push", "--dry-run", dir.toString())).isZero();
     }
 
+    private static final String FILTER = """
+            title: Root may run whoami
+            id: filter-root
+            logsource: {product: linux}
+            filter:
+                rules: [11111111-0000-4000-8000-000000000001, later_rule]
+                selection:
+                    User: root
+                condition: not selection
+            """;
+
+    @Test
+    void aFilterFileIsValidatedLikeARuleFileAndARuleItNamesThatIsNotLoadedIsAWarning() throws IOException {
+        Files.writeString(dir.resolve("whoami.yml"), RULE);
+        Files.writeString(dir.resolve("mf_root.yml"), FILTER);
+        Files.writeString(dir.resolve("mf_broken.yml"), FILTER.replace("filter-root", "filter-broken")
+                .replace("    condition: not selection\n", ""));
+
+        assertThat(run("rules", "push", "--dry-run", dir.toString())).isEqualTo(1);
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("3 rule file(s): 2 applicable, 0 not applicable, 1 invalid")
+                .contains("1 warning(s) in applicable files");
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains(dir.resolve("mf_broken.yml") + ":5:5: [filter-broken] the filter has no 'condition'")
+                .contains("warning: " + dir.resolve("mf_root.yml") + ":1:1: [filter-root] the filter names rule "
+                        + "'later_rule', which is not loaded; it applies once a rule with this id or name is loaded");
+    }
+
     private static final String WINDOWS = RULE.replace("11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-0000000000%s")
             .replace("product: linux", "product: windows");
 

@@ -15,7 +15,8 @@ import dev.bulwark.schemas.Ids;
 import dev.bulwark.schemas.SecurityEvent;
 
 /**
- * An immutable, thread-safe set of compiled rules (and validated correlation rules) that matches events.
+ * An immutable, thread-safe set of compiled rules (with validated correlation rules and checked filters) that matches
+ * events.
  *
  * <p>Why: the object a stream processor holds. {@link #match} routes an event to the rule groups of its logsources,
  * prefilters each group on exact values and substrings, and fully evaluates only the candidate rules. A rule change
@@ -30,11 +31,23 @@ public final class CompiledRuleSet {
     private final Map<String, SigmaCorrelation> correlationsByKey;
     private final Map<String, List<Link>> referencedBy;
     private final RuleGroup[] groups;
+    private final List<CompiledFilter> filters;
+    private final Map<String, AppliedFilter[]> filtersByRule;
     private final LongAdder events = new LongAdder();
     private final LongAdder evaluations = new LongAdder();
     private final LongAdder matches = new LongAdder();
+    private final LongAdder filtered = new LongAdder();
+
+    /** A filter compiled for one rule's logsource. */
+    private record AppliedFilter(SigmaFilter filter, CompiledDetection detection) {
+    }
 
     CompiledRuleSet(FieldMapping mapping, Collection<CompiledRule> rules, List<SigmaCorrelation> correlations) {
+        this(mapping, rules, correlations, List.of());
+    }
+
+    CompiledRuleSet(FieldMapping mapping, Collection<CompiledRule> rules, List<SigmaCorrelation> correlations,
+                    List<CompiledFilter> filters) {
         this.mapping = mapping;
         Map<String, CompiledRule> byKey = new LinkedHashMap<>();
         for (CompiledRule rule : rules) {
@@ -70,6 +83,27 @@ public final class CompiledRuleSet {
             }
         }
         this.groups = built.toArray(RuleGroup[]::new);
+        this.filters = List.copyOf(filters);
+        Map<String, AppliedFilter[]> applied = new HashMap<>();
+        for (CompiledFilter filter : this.filters) {
+            if (filter.mapping() != mapping) {
+                throw new IllegalArgumentException("filter " + filter.key() + " was made with another field mapping");
+            }
+            for (CompiledRule rule : byKey.values()) {
+                if (!filter.appliesTo(rule.rule())) {
+                    continue;
+                }
+                CompiledDetection detection = filter.compiledFor(rule).detection();
+                if (detection == null) {
+                    continue; // refused for this logsource: SigmaEngine.checkFilters reports it
+                }
+                AppliedFilter[] before = applied.getOrDefault(rule.key(), new AppliedFilter[0]);
+                AppliedFilter[] after = java.util.Arrays.copyOf(before, before.length + 1);
+                after[before.length] = new AppliedFilter(filter.filter(), detection);
+                applied.put(rule.key(), after);
+            }
+        }
+        this.filtersByRule = Map.copyOf(applied);
     }
 
     /**
@@ -77,16 +111,77 @@ public final class CompiledRuleSet {
      * Safe to call from many threads.
      */
     public List<RuleMatch> match(SecurityEvent event) {
+        return matchAll(event).matches();
+    }
+
+    /**
+     * The rules that match {@code event} and the matches that filters suppressed. A match of a rule that filters
+     * apply to is kept only when the event satisfies every such filter's condition (the filter is AND-ed to the rule,
+     * as the Sigma reference implementation applies it); otherwise it is suppressed by the first filter whose
+     * condition is false, and counted in {@link Stats#filtered()}. Safe to call from many threads.
+     */
+    public Matches matchAll(SecurityEvent event) {
         events.increment();
         List<RuleMatch> out = null;
         for (RuleGroup group : groups) {
             out = group.match(event, out, evaluations);
         }
         if (out == null) {
-            return List.of();
+            return Matches.NONE;
+        }
+        List<FilteredMatch> suppressed = List.of();
+        if (!filtersByRule.isEmpty()) {
+            List<RuleMatch> kept = new ArrayList<>(out.size());
+            for (RuleMatch match : out) {
+                SigmaFilter by = suppressing(match, event);
+                if (by == null) {
+                    kept.add(match);
+                } else {
+                    if (suppressed.isEmpty()) {
+                        suppressed = new ArrayList<>(1);
+                    }
+                    suppressed.add(new FilteredMatch(match, by));
+                }
+            }
+            out = kept;
         }
         matches.add(out.size());
-        return out;
+        filtered.add(suppressed.size());
+        return new Matches(out, suppressed);
+    }
+
+    /** The first filter of the match's rule whose condition the event does not satisfy, or null. */
+    private SigmaFilter suppressing(RuleMatch match, SecurityEvent event) {
+        AppliedFilter[] applied = filtersByRule.get(match.rule().key());
+        if (applied == null) {
+            return null;
+        }
+        for (AppliedFilter filter : applied) {
+            if (!filter.detection().matches(event)) {
+                return filter.filter();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What matching one event gave.
+     *
+     * @param matches the matches kept, in logsource then rule order
+     * @param filtered the matches filters suppressed, each with the filter
+     */
+    public record Matches(List<RuleMatch> matches, List<FilteredMatch> filtered) {
+
+        static final Matches NONE = new Matches(List.of(), List.of());
+    }
+
+    /**
+     * A match a filter suppressed.
+     *
+     * @param match the rule's match
+     * @param filter the filter whose condition the event did not satisfy
+     */
+    public record FilteredMatch(RuleMatch match, SigmaFilter filter) {
     }
 
     /** A new set with {@code rule} added, or replacing the rule with the same key. */
@@ -98,7 +193,7 @@ public final class CompiledRuleSet {
     public CompiledRuleSet withAll(Collection<CompiledRule> added) {
         Map<String, CompiledRule> next = new LinkedHashMap<>(rules);
         added.forEach(rule -> next.put(rule.key(), rule));
-        return new CompiledRuleSet(mapping, next.values(), correlations);
+        return new CompiledRuleSet(mapping, next.values(), correlations, filters);
     }
 
     /** A new set without the rule with this key (id, name, or source location); the same set when absent. */
@@ -108,12 +203,28 @@ public final class CompiledRuleSet {
         }
         Map<String, CompiledRule> next = new LinkedHashMap<>(rules);
         next.remove(key);
-        return new CompiledRuleSet(mapping, next.values(), correlations);
+        return new CompiledRuleSet(mapping, next.values(), correlations, filters);
     }
 
     /** A new set with these correlation rules (validate them first with {@link SigmaEngine#validate}). */
     public CompiledRuleSet withCorrelations(List<SigmaCorrelation> replacement) {
-        return new CompiledRuleSet(mapping, rules.values(), replacement);
+        return new CompiledRuleSet(mapping, rules.values(), replacement, filters);
+    }
+
+    /** A new set with these filters (check them first with {@link SigmaEngine#checkFilters}). */
+    public CompiledRuleSet withFilters(List<CompiledFilter> replacement) {
+        return new CompiledRuleSet(mapping, rules.values(), correlations, replacement);
+    }
+
+    /** The filters. */
+    public List<SigmaFilter> filters() {
+        return filters.stream().map(CompiledFilter::filter).toList();
+    }
+
+    /** The filters that apply to the rule with this key (they name it and cover its logsource), in load order. */
+    public List<SigmaFilter> filtersOf(String ruleKey) {
+        AppliedFilter[] applied = filtersByRule.get(ruleKey);
+        return applied == null ? List.of() : java.util.Arrays.stream(applied).map(AppliedFilter::filter).toList();
     }
 
     /** The rules, in insertion order. */
@@ -158,9 +269,9 @@ public final class CompiledRuleSet {
         return key;
     }
 
-    /** Counters since this set was built: events matched, full rule evaluations, matches. */
+    /** Counters since this set was built: events matched, full rule evaluations, matches, filtered matches. */
     public Stats stats() {
-        return new Stats(events.sum(), evaluations.sum(), matches.sum());
+        return new Stats(events.sum(), evaluations.sum(), matches.sum(), filtered.sum());
     }
 
     /** How many rules of each logsource group cannot be prefiltered (always evaluated), by group name. */
@@ -178,8 +289,9 @@ public final class CompiledRuleSet {
      * @param events events given to {@link #match}
      * @param evaluations full rule evaluations (after the prefilter)
      * @param matches rule matches returned
+     * @param filtered rule matches that filters suppressed (not in {@code matches})
      */
-    public record Stats(long events, long evaluations, long matches) {
+    public record Stats(long events, long evaluations, long matches, long filtered) {
     }
 
     /**

@@ -20,23 +20,26 @@ import java.util.TreeMap;
  * @param ruleSet the compiled rules and correlations ready for matching
  * @param loaded the rules in the set
  * @param correlations the validated correlation rules in the set
+ * @param filters the filters in the set
  * @param notApplicable valid rules and correlations that no logsource of the field mapping serves
  * @param skipped rules and correlations left out as invalid, with the reason
  * @param warnings problems that did not prevent loading
  */
 public record LoadReport(CompiledRuleSet ruleSet, List<SigmaRule> loaded, List<SigmaCorrelation> correlations,
-                         List<NotApplicable> notApplicable, List<RuleProblem> skipped, List<RuleProblem> warnings) {
+                         List<SigmaFilter> filters, List<NotApplicable> notApplicable, List<RuleProblem> skipped,
+                         List<RuleProblem> warnings) {
 
     public LoadReport {
         loaded = List.copyOf(loaded);
         correlations = List.copyOf(correlations);
+        filters = List.copyOf(filters);
         notApplicable = List.copyOf(notApplicable);
         skipped = List.copyOf(skipped);
         warnings = List.copyOf(warnings);
     }
 
     /**
-     * A valid rule (or a correlation of such rules) that no source Bulwark receives serves: not loaded, and not an
+     * A valid rule (or a correlation or filter of such rules) that no source Bulwark receives serves: not loaded, and not an
      * error.
      *
      * @param location where the rule is

@@ -23,7 +23,8 @@ import java.util.TreeMap;
  * <p>Why: {@code bulwark rules push} must never publish a rule the detector would reject, must say what is wrong
  * with {@code file:line:column: reason}, and must still publish the files that are fine. A file travels whole, so a
  * correlation keeps its base rules and a rule collection keeps its {@code action: global} document. Its key is the id
- * (else the name) of its first correlation, else of its first rule; a file without one is refused, since a record
+ * (else the name) of its first correlation, else of its first rule, else of its first filter; a file without one is
+ * refused, since a record
  * needs a stable key to be replaced or deleted later.
  */
 public final class RuleDirectory {
@@ -112,7 +113,7 @@ public final class RuleDirectory {
         }
         List<SigmaRule> context = available.rules().stream().filter(r -> !own.contains(r.key())).toList();
         LoadReport report = engine.load(new ParsedRules(concat(context, all.rules()), all.correlations(),
-                all.failures()));
+                all.filters(), all.failures()));
         for (RuleProblem problem : report.skipped()) {
             Path file = fileOf(problem, byName);
             if (file != null) {
@@ -139,9 +140,10 @@ public final class RuleDirectory {
                 if (invalid.contains(file)) {
                     continue;
                 }
-                problems.add(new RuleProblem(SourceLocation.of(file.toString()), null, entry.getValue().rules().isEmpty()
-                        && entry.getValue().correlations().isEmpty() ? "the file holds no rule"
-                        : "a rule published to the rules topic needs an 'id' (or a 'name'): it is the record key"));
+                problems.add(new RuleProblem(SourceLocation.of(file.toString()), null, entry.getValue().isEmpty()
+                        ? "the file holds no rule"
+                        : "a rule or filter published to the rules topic needs an 'id' (or a 'name'): it is the record "
+                                + "key"));
                 invalid.add(file);
                 continue;
             }
@@ -168,7 +170,10 @@ public final class RuleDirectory {
         return new Validation(records, problems, invalid, notApplicable, warnings);
     }
 
-    /** The record key of a file's rules: id, else name, of the first correlation, else of the first rule. */
+    /**
+     * The record key of a file's rules: id, else name, of the first correlation, else of the first rule, else of the
+     * first filter.
+     */
     public static String keyOf(ParsedRules rules) {
         if (!rules.correlations().isEmpty()) {
             SigmaCorrelation correlation = rules.correlations().get(0);
@@ -177,6 +182,10 @@ public final class RuleDirectory {
         if (!rules.rules().isEmpty()) {
             SigmaRule rule = rules.rules().get(0);
             return rule.id() != null ? rule.id() : rule.name();
+        }
+        if (!rules.filters().isEmpty()) {
+            SigmaFilter filter = rules.filters().get(0);
+            return filter.id() != null ? filter.id() : filter.name();
         }
         return null;
     }

@@ -35,7 +35,9 @@ import dev.bulwark.schemas.Ids;
  * snapshot keeps serving until the new one is swapped in.
  *
  * <p>Precedence: a topic record's rule replaces a file rule with the same key (id, else name); deleting the record
- * brings the file rule back. A record whose rule key another record already provides is rejected for that rule. A bad
+ * brings the file rule back; the same holds for filters ({@link SigmaFilter}), which are checked against the assembled
+ * rules at every assembly (a filter naming a rule that is not loaded yet is kept, with a logged warning, and applies
+ * once the rule arrives). A record whose rule key another record already provides is rejected for that rule. A bad
  * record (or bad rule inside a record) is a {@link Rejection} of the snapshot and never affects the other rules.
  * Thread-safe.
  */
@@ -51,6 +53,7 @@ public final class RuleSource {
     private final TreeMap<String, Entry> topic = new TreeMap<>();
     private volatile long version = 1;
     private volatile Snapshot snapshot;
+    private Set<RuleProblem> filterWarnings = new HashSet<>();
 
     private RuleSource(SigmaEngine engine, ParsedRules baseRules) {
         this.engine = engine;
@@ -198,7 +201,52 @@ public final class RuleSource {
                 }
             }
         }
-        CompiledRuleSet ruleSet = engine.ruleSet(rules.values(), List.copyOf(correlations.values()));
+        Map<String, CompiledFilter> filterByKey = new LinkedHashMap<>();
+        Map<String, String> filterOwner = new HashMap<>();
+        base.filters().forEach(filter -> filterByKey.put(filter.key(), filter));
+        for (Entry entry : topic.values()) {
+            for (CompiledFilter filter : entry.filters()) {
+                String owner = filterOwner.putIfAbsent(filter.key(), entry.key());
+                if (owner != null) {
+                    problems.get(entry.key()).add(new RuleProblem(filter.filter().location(), filter.key(),
+                            "duplicate filter key '" + filter.key() + "': rules record '" + owner
+                                    + "' already provides it"));
+                } else {
+                    filterByKey.put(filter.key(), filter); // replaces a file filter with the same key
+                }
+            }
+        }
+        List<CompiledFilter> filters = List.copyOf(filterByKey.values());
+        List<CompiledFilter> accepted = new ArrayList<>();
+        List<SigmaEngine.FilterCheck> checks = engine.checkFilters(filters, rules.values());
+        for (int i = 0; i < checks.size(); i++) {
+            SigmaEngine.FilterCheck check = checks.get(i);
+            if (check.problem() != null) {
+                String owner = filterOwner.get(check.filter().key());
+                if (owner == null) {
+                    if (!filterWarnings.contains(check.problem())) {
+                        LOG.warn("Sigma filter skipped: {}", check.problem());
+                    }
+                } else {
+                    problems.get(owner).add(check.problem());
+                }
+                continue;
+            }
+            accepted.add(check.filter());
+            for (RuleProblem warning : check.warnings()) {
+                if (!filterWarnings.contains(warning)) {
+                    LOG.warn("Sigma filter warning: {}", warning);
+                }
+            }
+        }
+        filterWarnings = new HashSet<>();
+        checks.forEach(check -> {
+            filterWarnings.addAll(check.warnings());
+            if (check.problem() != null) {
+                filterWarnings.add(check.problem());
+            }
+        });
+        CompiledRuleSet ruleSet = engine.ruleSet(rules.values(), List.copyOf(correlations.values()), accepted);
         Map<String, List<SigmaCorrelation>> byRule = new HashMap<>();
         for (CompiledRule rule : ruleSet.rules()) {
             List<SigmaCorrelation> using = ruleSet.correlationsOf(rule.rule());
@@ -238,10 +286,20 @@ public final class RuleSource {
                 problems.add(RuleProblem.of(e, rule.id() != null ? rule.id() : rule.title()));
             }
         }
-        if (key != null && parsed.rules().isEmpty() && parsed.correlations().isEmpty() && problems.isEmpty()) {
+        if (key != null && parsed.isEmpty() && problems.isEmpty()) {
             problems.add(new RuleProblem(SourceLocation.of(key), null, "the record holds no rule"));
         }
-        return new Entry(key, text, compiled, parsed.correlations(), problems);
+        List<CompiledFilter> filters = new ArrayList<>();
+        Set<String> filterKeys = new HashSet<>();
+        for (CompiledFilter filter : engine.compileFilters(parsed.filters())) {
+            if (!filterKeys.add(filter.key())) {
+                problems.add(new RuleProblem(filter.filter().location(), filter.key(), "duplicate filter key '"
+                        + filter.key() + "'"));
+            } else {
+                filters.add(filter);
+            }
+        }
+        return new Entry(key, text, compiled, parsed.correlations(), filters, problems);
     }
 
     private static List<String> resourceLines(String name) {
@@ -276,7 +334,7 @@ public final class RuleSource {
 
     /** One rule source compiled: a topic record (key and text) or the file rules (key null). */
     private record Entry(String key, String text, List<CompiledRule> rules, List<SigmaCorrelation> correlations,
-                         List<RuleProblem> problems) {
+                         List<CompiledFilter> filters, List<RuleProblem> problems) {
     }
 
     /**

@@ -74,6 +74,8 @@ public final class SigmaDetector implements Detector {
         DetectorMetrics metrics = context.metrics();
         Counter rejected = metrics.counter("rules.rejected", "problems of rules-topic records dead-lettered");
         Counter matched = metrics.counter("matches", "rule matches");
+        Counter filtered = metrics.counter("filtered",
+                "rule matches suppressed by a Sigma filter (neither findings nor correlation hits)");
         Counter folded = metrics.counter("folded", "matches folded into an open finding instead of a new one");
         Counter late = metrics.counter("correlation.late",
                 "correlation hits dropped because they arrived after the window and grace");
@@ -87,6 +89,7 @@ public final class SigmaDetector implements Detector {
                 "repeats that started a new finding because they raised the severity, changed the user or added a tactic");
         metrics.gauge("rules", "Sigma rules loaded", source, s -> s.current().ruleSet().rules().size());
         metrics.gauge("correlations", "Sigma correlation rules evaluated", source, s -> s.current().correlations().size());
+        metrics.gauge("filters", "Sigma filters applied", source, s -> s.current().ruleSet().filters().size());
 
         String rules = context.detectorName() + "-rules"; // what rulesStore names it
         context.rulesStore("rules", () -> new RulesTopicProcessor(source, rules));
@@ -100,7 +103,7 @@ public final class SigmaDetector implements Detector {
 
         Map<String, KStream<String, SigmaOutput>> outputs = context.events()
                 .process(() -> new SigmaMatchProcessor(context::finding, source, context.rulesTopic(), rejections,
-                        rejected, matched), context.named("match"), rejections)
+                        rejected, matched, filtered), context.named("match"), rejections)
                 .split(Named.as(context.detectorName() + "-"))
                 .branch((key, out) -> out.deadLetter() != null, Branched.as("rejected"))
                 .branch((key, out) -> out.hit() != null, Branched.as("hits"))

@@ -116,26 +116,7 @@ public final class SigmaEngine {
         if ("deprecated".equals(rule.status())) {
             warnings.add(new RuleProblem(rule.location(), ruleName, "status 'deprecated'"));
         }
-        Set<String> reported = new HashSet<>();
-        FieldResolver resolver = new FieldResolver() {
-            @Override
-            public CompiledField field(String name, SourceLocation at) {
-                return mapping.target(logsource, name).map(mapping::compiled).orElseGet(() -> {
-                    if (reported.add(name)) {
-                        warnings.add(new RuleProblem(at, ruleName, "field '" + name + "' is not mapped for logsource '"
-                                + logsource.name() + "' (" + rule.logsource() + "); it is always absent"));
-                    }
-                    return CompiledField.absent(name);
-                });
-            }
-
-            @Override
-            public CompiledField keywords(SourceLocation at) {
-                List<String> paths = mapping.keywordPaths(logsource);
-                CompiledField any = mapping.compiled(new FieldTarget(paths, null, Map.of()));
-                return new CompiledField("keywords: " + any.key(), any.path(), any.accessor());
-            }
-        };
+        FieldResolver resolver = resolver(logsource, rule.logsource(), ruleName, warnings);
         CompiledDetection detection = CompiledDetection.compile(rule.detection(), resolver, mapping.placeholders(),
                 warning -> warnings.add(new RuleProblem(warning.location(), ruleName, warning.reason())));
         List<CompiledPredicate> fixed = detection.neverTrueBecauseOf();
@@ -152,9 +133,140 @@ public final class SigmaEngine {
         return new CompiledRule(rule, logsource, mapping, detection, warnings);
     }
 
+    /** Resolves the fields of a detection for one logsource, warning once per unmapped field. */
+    private FieldResolver resolver(LogsourceMapping logsource, SigmaLogsource written, String owner,
+                                   List<RuleProblem> warnings) {
+        Set<String> reported = new HashSet<>();
+        return new FieldResolver() {
+            @Override
+            public CompiledField field(String name, SourceLocation at) {
+                return mapping.target(logsource, name).map(mapping::compiled).orElseGet(() -> {
+                    if (reported.add(name)) {
+                        warnings.add(new RuleProblem(at, owner, "field '" + name + "' is not mapped for logsource '"
+                                + logsource.name() + "' (" + written + "); it is always absent"));
+                    }
+                    return CompiledField.absent(name);
+                });
+            }
+
+            @Override
+            public CompiledField keywords(SourceLocation at) {
+                List<String> paths = mapping.keywordPaths(logsource);
+                CompiledField any = mapping.compiled(new FieldTarget(paths, null, Map.of()));
+                return new CompiledField("keywords: " + any.key(), any.path(), any.accessor());
+            }
+        };
+    }
+
+    /**
+     * Compiles a filter's detection for the rules of one logsource group.
+     *
+     * @throws SigmaRuleException when a value is invalid, or unmapped fields leave the filter's condition no way to be
+     *     true there (it would suppress every match of the rules it names)
+     */
+    CompiledDetection compileFilter(SigmaFilter filter, LogsourceMapping logsource, List<RuleProblem> warnings)
+            throws SigmaRuleException {
+        CompiledDetection detection = CompiledDetection.compile(filter.detection(),
+                resolver(logsource, logsource.logsource(), filter.key(), warnings), mapping.placeholders(),
+                warning -> warnings.add(new RuleProblem(warning.location(), filter.key(), warning.reason())));
+        List<CompiledPredicate> fixed = detection.neverTrueBecauseOf();
+        if (!fixed.isEmpty()) {
+            Set<String> unmapped = new LinkedHashSet<>();
+            fixed.forEach(item -> unmapped.addAll(item.unmappedFields()));
+            throw new SigmaRuleException(fixed.get(0).location(), "the filter's condition can never be true for "
+                    + "logsource '" + logsource.name() + "': field(s) '" + String.join("', '", unmapped)
+                    + "' are not mapped there, so it would suppress every match of the rules it names");
+        }
+        return detection;
+    }
+
+    /** The filters ready for matching (check them first with {@link #checkFilters}). */
+    public List<CompiledFilter> compileFilters(List<SigmaFilter> filters) {
+        return filters.stream().map(filter -> new CompiledFilter(filter, this)).toList();
+    }
+
+    /**
+     * What checking a filter against the loaded rules found.
+     *
+     * @param filter the filter
+     * @param problem why it is refused, or null when it is accepted
+     * @param warnings what does not prevent it from loading: a rule it names that is not loaded (it applies once the
+     *     rule arrives), a named rule whose logsource is outside the filter's (not filtered), unmapped fields, and a
+     *     condition without {@code not}
+     */
+    public record FilterCheck(CompiledFilter filter, RuleProblem problem, List<RuleProblem> warnings) {
+
+        public FilterCheck {
+            warnings = List.copyOf(warnings);
+        }
+    }
+
+    /**
+     * Checks filters against the loaded rules: each is compiled for the logsource of every loaded rule it applies to
+     * (refused when it does not compile there), and warned about for every name it lists that no loaded rule has,
+     * every named rule whose logsource is outside its own, and a condition without {@code not} (matches are kept only
+     * when the condition is true, so such a filter keeps only the events its selections select).
+     */
+    public List<FilterCheck> checkFilters(List<CompiledFilter> filters, Collection<CompiledRule> rules) {
+        List<FilterCheck> checks = new ArrayList<>();
+        for (CompiledFilter compiled : filters) {
+            SigmaFilter filter = compiled.filter();
+            List<RuleProblem> warnings = new ArrayList<>();
+            RuleProblem problem = null;
+            if (!containsNot(filter.detection().condition())) {
+                warnings.add(new RuleProblem(filter.detection().location(), filter.key(), "the filter's condition '"
+                        + String.join("', '", filter.detection().conditionText()) + "' has no 'not': a match is kept "
+                        + "only when the condition is true, so this keeps the events it selects and suppresses the "
+                        + "others (write 'not selection' to suppress the selected events)"));
+            }
+            for (String reference : filter.rules()) {
+                List<CompiledRule> named = rules.stream().filter(r -> reference.equals(r.rule().id())
+                        || reference.equals(r.rule().name())).toList();
+                if (named.isEmpty()) {
+                    warnings.add(new RuleProblem(filter.location(), filter.key(), "the filter names rule '" + reference
+                            + "', which is not loaded; it applies once a rule with this id or name is loaded"));
+                }
+                for (CompiledRule rule : named) {
+                    if (!filter.covers(rule.rule().logsource())) {
+                        warnings.add(new RuleProblem(filter.location(), filter.key(), "rule '" + reference
+                                + "' has logsource " + rule.rule().logsource().describe() + ", outside the filter's "
+                                + filter.logsource().describe() + ": the filter does not apply to it"));
+                        continue;
+                    }
+                    CompiledFilter.Compiled result = compiled.compiledFor(rule);
+                    if (result.problem() != null && problem == null) {
+                        problem = RuleProblem.of(result.problem(), filter.key());
+                    }
+                    result.warnings().stream().filter(w -> !warnings.contains(w)).forEach(warnings::add);
+                }
+            }
+            checks.add(new FilterCheck(compiled, problem, problem == null ? warnings : List.of()));
+        }
+        return checks;
+    }
+
+    private static boolean containsNot(ConditionNode node) {
+        if (node instanceof ConditionNode.Not) {
+            return true;
+        }
+        if (node instanceof ConditionNode.And and) {
+            return and.children().stream().anyMatch(SigmaEngine::containsNot);
+        }
+        if (node instanceof ConditionNode.Or or) {
+            return or.children().stream().anyMatch(SigmaEngine::containsNot);
+        }
+        return false;
+    }
+
     /** A set of already compiled rules (and validated correlations). */
     public CompiledRuleSet ruleSet(Collection<CompiledRule> rules, List<SigmaCorrelation> correlations) {
-        return new CompiledRuleSet(mapping, rules, correlations);
+        return ruleSet(rules, correlations, List.of());
+    }
+
+    /** A set of already compiled rules, validated correlations and checked filters. */
+    public CompiledRuleSet ruleSet(Collection<CompiledRule> rules, List<SigmaCorrelation> correlations,
+                                   List<CompiledFilter> filters) {
+        return new CompiledRuleSet(mapping, rules, correlations, filters);
     }
 
     /** An empty set. */
@@ -233,8 +345,35 @@ public final class SigmaEngine {
                 skipped.add(RuleProblem.of(e, correlation.key()));
             }
         }
-        return new LoadReport(ruleSet(compiled, correlations), loaded, correlations, notApplicable, skipped,
-                warnings);
+        List<CompiledFilter> filters = new ArrayList<>();
+        Map<String, SigmaFilter> filterKeys = new HashMap<>();
+        List<CompiledFilter> candidates = new ArrayList<>();
+        for (SigmaFilter filter : parsed.filters()) {
+            SigmaFilter earlier = filterKeys.putIfAbsent(filter.key(), filter);
+            if (earlier != null) {
+                skipped.add(new RuleProblem(filter.location(), filter.key(), "duplicate filter key '" + filter.key()
+                        + "' (first defined at " + earlier.location() + ")"));
+                continue;
+            }
+            boolean namesLoaded = loaded.stream().anyMatch(filter::references);
+            Optional<SigmaRule> unservedRule = unserved.stream().filter(filter::references).findFirst();
+            if (!namesLoaded && unservedRule.isPresent()) {
+                notApplicable.add(new LoadReport.NotApplicable(filter.location(), filter.key(),
+                        unservedRule.get().logsource()));
+                continue;
+            }
+            candidates.addAll(compileFilters(List.of(filter)));
+        }
+        for (FilterCheck check : checkFilters(candidates, compiled)) {
+            if (check.problem() != null) {
+                skipped.add(check.problem());
+            } else {
+                filters.add(check.filter());
+                warnings.addAll(check.warnings());
+            }
+        }
+        return new LoadReport(ruleSet(compiled, correlations, filters), loaded, correlations,
+                filters.stream().map(CompiledFilter::filter).toList(), notApplicable, skipped, warnings);
     }
 
     /**

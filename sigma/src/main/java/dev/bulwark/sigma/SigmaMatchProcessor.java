@@ -24,7 +24,8 @@ import io.micrometer.core.instrument.Counter;
 
 /**
  * Matches every event against the current rule snapshot and emits a rule finding per standalone match and a
- * {@link CorrelationHit} per correlation the matched rule feeds; the task of partition 0 also dead-letters rejected
+ * {@link CorrelationHit} per correlation the matched rule feeds; a match a filter suppresses is only counted (it feeds
+ * no correlation either, as the filter is part of the rule); the task of partition 0 also dead-letters rejected
  * rules records.
  *
  * <p>Why: matching is stateless and cheap (prefiltered), so it runs where the events are; only the rare matches are
@@ -44,18 +45,20 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
     private final String rejectionStore;
     private final Counter rejected;
     private final Counter matched;
+    private final Counter filtered;
     private ProcessorContext<String, SigmaOutput> context;
     private KeyValueStore<String, String> rejections;
     private long reportedVersion = -1;
 
     SigmaMatchProcessor(Function<SecurityEvent, FindingBuilder> findings, RuleSource source, String rulesTopic,
-                        String rejectionStore, Counter rejected, Counter matched) {
+                        String rejectionStore, Counter rejected, Counter matched, Counter filtered) {
         this.findings = findings;
         this.source = source;
         this.rulesTopic = rulesTopic;
         this.rejectionStore = rejectionStore;
         this.rejected = rejected;
         this.matched = matched;
+        this.filtered = filtered;
     }
 
     @Override
@@ -74,7 +77,12 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
             report(snapshot);
         }
         SecurityEvent event = record.value();
-        List<RuleMatch> matches = snapshot.ruleSet().match(event);
+        CompiledRuleSet.Matches all = snapshot.ruleSet().matchAll(event);
+        if (!all.filtered().isEmpty()) {
+            // suppressed by a filter: counted, and neither a finding nor a correlation hit
+            filtered.increment(all.filtered().size());
+        }
+        List<RuleMatch> matches = all.matches();
         if (matches.isEmpty()) {
             return;
         }

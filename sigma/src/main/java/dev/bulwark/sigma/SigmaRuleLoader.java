@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * <p>Why: the one entry point for rule text, whether it comes from a directory, a file or a Kafka record. A file may
  * hold several documents: plain rules, correlation rules (with their base rules), and Sigma 1 rule collections
  * ({@code action: global} is merged into each following document, {@code action: reset} clears it,
- * {@code action: repeat} reuses the previous document with changes). Sigma filter documents ({@code filter:}) are
- * reported as unsupported. A bad document is reported with its location and the others are still read.
+ * {@code action: repeat} reuses the previous document with changes), and Sigma filter documents ({@code filter:}, see
+ * {@link SigmaFilter}). A bad document is reported with its location and the others are still read.
  */
 public final class SigmaRuleLoader {
 
@@ -36,10 +36,11 @@ public final class SigmaRuleLoader {
         try {
             documents = SafeYaml.readAll(source, yaml);
         } catch (SigmaRuleException e) {
-            return new ParsedRules(List.of(), List.of(), List.of(RuleProblem.of(e, null)));
+            return new ParsedRules(List.of(), List.of(), List.of(), List.of(RuleProblem.of(e, null)));
         }
         List<SigmaRule> rules = new ArrayList<>();
         List<SigmaCorrelation> correlations = new ArrayList<>();
+        List<SigmaFilter> filters = new ArrayList<>();
         List<RuleProblem> failures = new ArrayList<>();
         YamlNode global = null;
         YamlNode previous = null;
@@ -71,12 +72,12 @@ public final class SigmaRuleLoader {
                     content = (YamlNode.MapNode) YamlNode.merge(global, content);
                 }
                 previous = content;
-                readDocument(content, rules, correlations);
+                readDocument(content, rules, correlations, filters);
             } catch (SigmaRuleException e) {
                 failures.add(RuleProblem.of(e, titleOf(document)));
             }
         }
-        return new ParsedRules(rules, correlations, failures);
+        return new ParsedRules(rules, correlations, filters, failures);
     }
 
     /**
@@ -90,9 +91,10 @@ public final class SigmaRuleLoader {
             RuleProblem first = parsed.failures().get(0);
             throw new SigmaRuleException(first.location(), first.reason());
         }
-        if (parsed.rules().size() != 1 || !parsed.correlations().isEmpty()) {
+        if (parsed.rules().size() != 1 || !parsed.correlations().isEmpty() || !parsed.filters().isEmpty()) {
             throw new SigmaRuleException(SourceLocation.of(source), "expected exactly one detection rule, found "
-                    + parsed.rules().size() + " rules and " + parsed.correlations().size() + " correlations");
+                    + parsed.rules().size() + " rules, " + parsed.correlations().size() + " correlations and "
+                    + parsed.filters().size() + " filters");
         }
         return parsed.rules().get(0);
     }
@@ -152,20 +154,19 @@ public final class SigmaRuleLoader {
         return name.endsWith(TESTS_SUFFIX) || name.endsWith(".tests.yaml");
     }
 
-    private static void readDocument(YamlNode.MapNode doc, List<SigmaRule> rules, List<SigmaCorrelation> correlations)
-            throws SigmaRuleException {
+    private static void readDocument(YamlNode.MapNode doc, List<SigmaRule> rules, List<SigmaCorrelation> correlations,
+                                     List<SigmaFilter> filters) throws SigmaRuleException {
         if (doc.get("correlation") != null) {
             correlations.add(CorrelationParser.parse(doc));
-        } else if (doc.get("filter") != null) {
-            throw new SigmaRuleException(doc.keyLocation("filter"),
-                    "Sigma filter documents are not supported yet; tune rules with filter_* selections instead");
+        } else if (doc.get("filter") != null && doc.get("detection") == null) {
+            filters.add(FilterParser.parse(doc));
         } else {
             rules.add(RuleParser.parse(doc));
         }
     }
 
     private static ParsedRules failure(String source, String reason) {
-        return new ParsedRules(List.of(), List.of(), List.of(new RuleProblem(SourceLocation.of(source), null, reason)));
+        return new ParsedRules(List.of(), List.of(), List.of(), List.of(new RuleProblem(SourceLocation.of(source), null, reason)));
     }
 
     private static String titleOf(YamlNode document) {

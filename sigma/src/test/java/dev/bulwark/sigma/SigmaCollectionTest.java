@@ -56,7 +56,7 @@ class SigmaCollectionTest {
     }
 
     @Test
-    void shouldRejectUnknownActionsAndFilterDocumentsWithReasons() {
+    void shouldRejectUnknownActionsAndInvalidFilterDocumentsWithReasons() {
         ParsedRules parsed = loader.parse("odd.yml", """
                 action: merge
                 title: x
@@ -64,14 +64,14 @@ class SigmaCollectionTest {
                 title: Global filter
                 logsource: {product: linux, category: process_creation}
                 filter:
-                    rules: [c-nc]
+                    rules: c-nc
                     selection: {User: adm_x}
-                    condition: selection
+                    condition: not selection
                 """);
         assertThat(parsed.failures()).extracting(RuleProblem::reason).containsExactly(
                 "unknown action 'merge' (known: global, reset, repeat)",
-                "Sigma filter documents are not supported yet; tune rules with filter_* selections instead");
-        assertThat(parsed.failures().get(1).location().line()).isEqualTo(6);
+                "'rules' must be a list of rule ids or names, not a string");
+        assertThat(parsed.failures().get(1).location().line()).isEqualTo(7);
     }
 
     @Test

@@ -247,6 +247,36 @@ class SigmaDetectorTest {
     }
 
     @Test
+    void shouldApplyFiltersFromRuleFilesAndFromTheTopicAndCountWhatTheySuppress() throws IOException {
+        String otherContainers = """
+                title: Whoami is expected in container c2
+                id: filter-c2
+                logsource: {product: linux, category: process_creation}
+                filter:
+                    rules: [whoami_run]
+                    selection:
+                        container.id: c2
+                    condition: not selection
+                """;
+        start(Map.of("fold-window", "1s"), WHOAMI, otherContainers);
+        pipe(exec("e1", 0, "c2", "/usr/bin/whoami", "whoami"));
+        assertThat(findings.isEmpty()).as("suppressed by the file filter").isTrue();
+        assertThat(counter("bulwark.detect.sigma.filtered")).isEqualTo(1.0);
+        assertThat(metrics.get("bulwark.detect.sigma.filters").gauge().value()).isEqualTo(1.0);
+
+        rules.pipeInput("filter-root", SigmaMatchProcessorTest.NOT_ROOT);
+        whoami("e2", 10_000);
+        assertThat(findings.isEmpty()).as("suppressed by the filter pushed on the topic").isTrue();
+        assertThat(counter("bulwark.detect.sigma.filtered")).isEqualTo(2.0);
+
+        rules.pipeInput("filter-root", (String) null);
+        whoami("e3", 20_000);
+        assertThat(findings.readValue().getRule().getName()).as("the tombstone lifts it").isEqualTo("Whoami run");
+        assertThat(counter("bulwark.detect.sigma.matches")).isEqualTo(1.0);
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
     void shouldDeadLetterABadRuleOnceWithKeyLineAndReasonWhileOtherRulesKeepWorking() throws IOException {
         start(Map.of("fold-window", "1s"), WHOAMI);
         rules.pipeInput("11111111-0000-4000-8000-000000000002", ID);

@@ -59,7 +59,7 @@ class SigmaMatchProcessorTest {
     private SigmaMatchProcessor start(MockProcessorContext<String, SigmaOutput> on) {
         SigmaMatchProcessor started = new SigmaMatchProcessor(e -> new FindingBuilder("sigma", "1", n -> null, e),
                 source, "bulwark.rules", "sigma-rule-rejections", metrics.counter("rejected"),
-                metrics.counter("matched"));
+                metrics.counter("matched"), metrics.counter("filtered"));
         started.init(on);
         return started;
     }
@@ -114,6 +114,38 @@ class SigmaMatchProcessorTest {
         process(processor, exec("e2", "/usr/bin/whoami"));
         assertThat(context.forwarded()).singleElement()
                 .satisfies(f -> assertThat(f.record().key()).isEqualTo(Ids.of("corr-1", "root")));
+    }
+
+    // ---------------------------------------------------------------- filters
+
+    static final String NOT_ROOT = """
+            title: Root is expected here
+            id: filter-root
+            logsource: {product: linux}
+            filter:
+                rules: [id_run, whoami_run]
+                selection:
+                    User: root
+                condition: not selection
+            """;
+
+    @Test
+    void aFilteredMatchIsCountedAndBecomesNeitherAFindingNorACorrelationHit() {
+        source.put("corr", SigmaDetectorTest.correlation("event_count", List.of("whoami_run"), "60s", "gte: 1", ""));
+        source.put("filter-root", NOT_ROOT);
+
+        process(processor, exec("e1", "/usr/bin/id"));
+        process(processor, exec("e2", "/usr/bin/whoami"));
+
+        assertThat(context.forwarded()).as("both matches suppressed: the events' user is root").isEmpty();
+        assertThat(metrics.counter("filtered").count()).isEqualTo(2.0);
+        assertThat(metrics.counter("matched").count()).isZero();
+
+        source.remove("filter-root");
+        process(processor, exec("e3", "/usr/bin/whoami"));
+        assertThat(drain(context)).as("the tombstone lifts the filter; the correlation is fed again")
+                .singleElement().satisfies(out -> assertThat(out.hit()).isNotNull());
+        assertThat(metrics.counter("filtered").count()).isEqualTo(2.0);
     }
 
     // ---------------------------------------------------------------- rejected rules records

@@ -59,6 +59,22 @@ class SigmaRuleDirectoryTest {
     }
 
     @Test
+    void shouldPublishAFilterFileKeyedByTheFilterIdWithItsWarningsAndRefuseOneWithoutId() throws IOException {
+        Files.writeString(dir.resolve("mf_admins.yml"), SigmaFilterTest.ADMINS);
+        Files.writeString(dir.resolve("mf_keyless.yml"), SigmaFilterTest.ADMINS
+                .replace("id: 3f1f7b0e-6f0a-4a57-9d42-1b2a4c6e9f10\n", ""));
+
+        RuleDirectory.Validation validation = RuleDirectory.validate(engine, dir, RuleSource.bundled(engine.loader()));
+
+        assertThat(validation.records()).extracting(RuleDirectory.RuleRecord::key)
+                .containsExactly("3f1f7b0e-6f0a-4a57-9d42-1b2a4c6e9f10");
+        assertThat(validation.invalidFiles()).containsExactly(dir.resolve("mf_keyless.yml"));
+        assertThat(validation.warnings()).as("whoami_run is not shipped: it may be pushed later").singleElement()
+                .satisfies(w -> assertThat(w.toString()).startsWith(dir.resolve("mf_admins.yml") + ":1:1:")
+                        .contains("the filter names rule 'whoami_run', which is not loaded"));
+    }
+
+    @Test
     void shouldAcceptTheMetricCorrelationTypesAndRejectAPercentileWithoutPercentile() throws IOException {
         Files.writeString(dir.resolve("whoami.yml"), SigmaDetectorTest.WHOAMI);
         Files.writeString(dir.resolve("sum.yml"), SigmaDetectorTest.correlation("value_sum", java.util.List.of("whoami_run"),
