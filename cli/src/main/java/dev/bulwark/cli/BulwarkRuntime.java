@@ -152,8 +152,10 @@ public final class BulwarkRuntime implements AutoCloseable {
 
     private static void ensureTopics(KafkaClients kafka) throws InterruptedException {
         List<String> created = kafka.ensureTopics();
-        BulwarkCommand.say(created.isEmpty() ? "topics present: " + kafka.topics().prefix()
-                + "{events,context,context-directory,rules,findings,dlq}" : "created topics " + created);
+        String prefix = kafka.topics().prefix();
+        String names = kafka.topics().all().stream().map(topic -> topic.name().substring(prefix.length()))
+                .collect(java.util.stream.Collectors.joining(","));
+        BulwarkCommand.say(created.isEmpty() ? "topics present: " + prefix + "{" + names + "}" : "created topics " + created);
     }
 
     /** Something that creates the missing topics. */
