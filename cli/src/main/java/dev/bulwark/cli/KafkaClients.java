@@ -122,6 +122,18 @@ public final class KafkaClients {
         return Admin.create(common());
     }
 
+    /** The Kafka cluster's id, or null when it cannot be had within ten seconds (then nothing depends on it). */
+    String clusterId() {
+        try (Admin admin = admin()) {
+            return admin.describeCluster().clusterId().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return null;
+        }
+    }
+
     /** Creates the topics that are missing (with the configured partitions and replication); returns those created. */
     public List<String> ensureTopics() throws InterruptedException {
         try (Admin admin = admin()) {

@@ -101,8 +101,12 @@ public final class Pipeline implements AutoCloseable {
                             config.detection.maxFindingBytes),
                     new DetectionTopology.PostureSettings(config.detection.compliance,
                             config.detection.complianceInterval));
-            StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId);
             KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
+            if (StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId,
+                    detection.clusterId())) {
+                BulwarkCommand.say("the detectors' state under " + stateDir.resolve("streams") + " was made with "
+                        + "another Kafka cluster: emptied, and rebuilt from this cluster's topics");
+            }
             detection.checkAccess();
             detection.checkRecordRoom(config.detection.maxFindingBytes);
             Properties props = detection.streams(stateDir.resolve("streams"), instanceId + "-detectors");

@@ -15,7 +15,11 @@ import java.util.Properties;
  * <p>Why: Kafka Streams keeps the tenant-directory global store and its checkpoints under {@code home/streams}. Started
  * with another {@code kafka.topicPrefix}, its global thread died at once ("Global thread has died") and the user was
  * left guessing; started with another {@code detection.applicationId}, it would silently begin a new consumer group and
- * read every event again, counting Sigma repeats twice.
+ * read every event again, counting Sigma repeats twice. Started against another Kafka cluster (a new one, or the local
+ * stack after {@code local down --purge}), the state describes records that no longer exist: Kafka Streams notices
+ * only some of it, and a detector's memory of what it already reported (Sigma's fold episodes, say) would keep it from
+ * reporting the same events again to a cluster and an index that never saw them. So the folder also records the
+ * cluster id, and a folder of another cluster is emptied and rebuilt from the new cluster's topics.
  */
 final class StateFolder {
 
@@ -30,8 +34,30 @@ final class StateFolder {
      * @throws IllegalStateException saying what differs and what to do
      */
     static void claim(Path folder, String topicPrefix, String applicationId) throws IOException {
+        claim(folder, topicPrefix, applicationId, null);
+    }
+
+    /**
+     * As {@link #claim(Path, String, String)}, and binds the folder to the Kafka cluster {@code clusterId} (null: not
+     * known, nothing checked): a folder recorded for another cluster is emptied first.
+     *
+     * @return true when the folder held another cluster's state and was emptied
+     */
+    static boolean claim(Path folder, String topicPrefix, String applicationId, String clusterId) throws IOException {
         Path marker = folder.resolve(MARKER);
         Files.createDirectories(folder);
+        boolean emptied = false;
+        if (Files.isRegularFile(marker) && clusterId != null) {
+            Properties recorded = new Properties();
+            try (Reader in = Files.newBufferedReader(marker, StandardCharsets.UTF_8)) {
+                recorded.load(in);
+            }
+            String wasCluster = recorded.getProperty("clusterId");
+            if (wasCluster != null && !wasCluster.equals(clusterId)) {
+                empty(folder);
+                emptied = true;
+            }
+        }
         if (Files.isRegularFile(marker)) {
             Properties recorded = new Properties();
             try (Reader in = Files.newBufferedReader(marker, StandardCharsets.UTF_8)) {
@@ -52,13 +78,30 @@ final class StateFolder {
                         + "count twice). Set detection.applicationId back to '" + wasApplication + "', or, to start over "
                         + "on purpose, delete " + folder + " (or use another home) and reset the old group's offsets.");
             }
-            return;
+            if (clusterId == null || clusterId.equals(recorded.getProperty("clusterId"))) {
+                return emptied;
+            }
         }
         Properties record = new Properties();
         record.setProperty("topicPrefix", topicPrefix);
         record.setProperty("applicationId", applicationId);
+        if (clusterId != null) {
+            record.setProperty("clusterId", clusterId);
+        }
         try (Writer out = Files.newBufferedWriter(marker, StandardCharsets.UTF_8)) {
             record.store(out, "what this Kafka Streams state folder was made for (bulwark checks it at start)");
+        }
+        return emptied;
+    }
+
+    /** Deletes everything in {@code folder}, keeping the folder. */
+    private static void empty(Path folder) throws IOException {
+        try (var walk = Files.walk(folder)) {
+            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (!path.equals(folder)) {
+                    Files.delete(path);
+                }
+            }
         }
     }
 }
