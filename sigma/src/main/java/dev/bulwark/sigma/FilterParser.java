@@ -29,16 +29,7 @@ final class FilterParser {
             throw new SigmaRuleException(doc.get("title").location(), "'title' is longer than " + MAX_TITLE
                     + " characters");
         }
-        YamlNode logsourceNode = doc.get("logsource");
-        if (logsourceNode == null) {
-            throw new SigmaRuleException(doc.location(), "the filter has no 'logsource'");
-        }
-        YamlNode.MapNode logsourceMap = YamlReader.map(logsourceNode, "'logsource'");
-        SigmaLogsource logsource = new SigmaLogsource(
-                YamlReader.optionalString(logsourceMap, "product"),
-                YamlReader.optionalString(logsourceMap, "category"),
-                YamlReader.optionalString(logsourceMap, "service"),
-                YamlReader.optionalString(logsourceMap, "definition"));
+        SigmaLogsource logsource = RuleParser.logsource(doc, "the filter");
         YamlNode.MapNode filter = YamlReader.map(doc.get("filter"), "'filter'");
         List<String> rules = rules(filter);
         YamlNode condition = filter.get("condition");

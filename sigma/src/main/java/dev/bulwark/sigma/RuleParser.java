@@ -18,18 +18,10 @@ final class RuleParser {
 
     static SigmaRule parse(YamlNode.MapNode doc) throws SigmaRuleException {
         String title = YamlReader.requiredString(doc, "title", "the rule");
-        YamlNode logsourceNode = doc.get("logsource");
-        if (logsourceNode == null) {
-            throw new SigmaRuleException(doc.location(), "the rule has no 'logsource'");
-        }
-        YamlNode.MapNode logsourceMap = YamlReader.map(logsourceNode, "'logsource'");
-        SigmaLogsource logsource = new SigmaLogsource(
-                YamlReader.optionalString(logsourceMap, "product"),
-                YamlReader.optionalString(logsourceMap, "category"),
-                YamlReader.optionalString(logsourceMap, "service"),
-                YamlReader.optionalString(logsourceMap, "definition"));
+        SigmaLogsource logsource = logsource(doc, "the rule");
         if (logsource.product() == null && logsource.category() == null && logsource.service() == null) {
-            throw new SigmaRuleException(logsourceMap.location(), "'logsource' needs a product, category or service");
+            throw new SigmaRuleException(doc.get("logsource").location(),
+                    "'logsource' needs a product, category or service");
         }
         YamlNode detectionNode = doc.get("detection");
         if (detectionNode == null) {
@@ -52,5 +44,19 @@ final class RuleParser {
                 YamlReader.stringList(doc, "fields"),
                 YamlReader.optionalString(doc, "date"),
                 YamlReader.optionalString(doc, "modified"));
+    }
+
+    /** The {@code logsource} of a rule or filter document ({@code what} names it in the error when it has none). */
+    static SigmaLogsource logsource(YamlNode.MapNode doc, String what) throws SigmaRuleException {
+        YamlNode logsourceNode = doc.get("logsource");
+        if (logsourceNode == null) {
+            throw new SigmaRuleException(doc.location(), what + " has no 'logsource'");
+        }
+        YamlNode.MapNode logsourceMap = YamlReader.map(logsourceNode, "'logsource'");
+        return new SigmaLogsource(
+                YamlReader.optionalString(logsourceMap, "product"),
+                YamlReader.optionalString(logsourceMap, "category"),
+                YamlReader.optionalString(logsourceMap, "service"),
+                YamlReader.optionalString(logsourceMap, "definition"));
     }
 }
