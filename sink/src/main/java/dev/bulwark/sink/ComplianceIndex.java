@@ -1,5 +1,9 @@
 package dev.bulwark.sink;
 
+import static dev.bulwark.sink.FindingIndex.date;
+import static dev.bulwark.sink.FindingIndex.keyword;
+import static dev.bulwark.sink.FindingIndex.object;
+
 import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -94,8 +98,10 @@ public record ComplianceIndex(String prefix) {
     static TypeMapping mappings() {
         return TypeMapping.of(m -> m
                 .dynamic(DynamicMapping.Strict)
-                .properties("@timestamp", Property.of(p -> p.date(d -> d.format("strict_date_optional_time||epoch_millis"))))
-                .properties("snapshot", object(o -> o.properties("id", keyword()).properties("reason", keyword())))
+                .properties("@timestamp", date())
+                .properties("snapshot", object(o -> o
+                        .properties("id", keyword())
+                        .properties("reason", keyword())))
                 .properties("control", object(o -> o
                         .properties("framework", keyword())
                         .properties("id", keyword())
@@ -110,14 +116,5 @@ public record ComplianceIndex(String prefix) {
                         .properties("failing", keyword())
                         .properties("failing_total", Property.of(p -> p.integer(i -> i)))
                         .properties("sources", keyword()))));
-    }
-
-    private static Property keyword() {
-        return Property.of(p -> p.keyword(k -> k.ignoreAbove(1024)));
-    }
-
-    private static Property object(java.util.function.Function<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty.Builder,
-            co.elastic.clients.util.ObjectBuilder<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty>> fn) {
-        return Property.of(p -> p.object(fn));
     }
 }

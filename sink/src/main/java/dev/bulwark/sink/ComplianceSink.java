@@ -40,7 +40,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 public final class ComplianceSink implements Runnable, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ComplianceSink.class);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final Consumer<String, byte[]> consumer;
     private final Producer<String, byte[]> deadLetters;
@@ -85,7 +84,7 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
                 LOG.warn("Cannot install the compliance index template yet ({}); retrying in {} ms", e.getMessage(),
                         backoff.toMillis());
                 sleep(backoff);
-                backoff = next(backoff);
+                backoff = Backoff.next(backoff);
             }
         }
         try {
@@ -155,8 +154,8 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
             }
             if (!batch.isEmpty()) {
                 retries.increment();
-                waitPaused(backoff);
-                backoff = next(backoff);
+                Backoff.waitPaused(consumer, backoff, running::get);
+                backoff = Backoff.next(backoff);
             }
         }
         if (!running.get()) {
@@ -178,22 +177,6 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
         DeadLetter letter = DeadLetters.of(record.value(), "avro:ComplianceResult", origin, "sink", reason);
         return deadLetters.send(new ProducerRecord<>(topics.deadLetters().name(), record.key(),
                 topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
-    }
-
-    /** Waits while staying in the consumer group: partitions are paused, so polls return nothing. */
-    private void waitPaused(Duration backoff) {
-        var assigned = consumer.assignment();
-        consumer.pause(assigned);
-        long until = System.nanoTime() + backoff.toNanos();
-        while (running.get() && System.nanoTime() < until) {
-            consumer.poll(Duration.ofMillis(Math.min(100, backoff.toMillis())));
-        }
-        consumer.resume(assigned);
-    }
-
-    private static Duration next(Duration backoff) {
-        Duration doubled = backoff.multipliedBy(2);
-        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
     }
 
     private void sleep(Duration duration) {

@@ -169,7 +169,8 @@ public record FindingIndex(String prefix) {
                         .properties("note", Property.of(p -> p.text(t -> t))))));
     }
 
-    private static Property keyword() {
+    /** A keyword field (values over 1,024 characters are kept in the source but not indexed). */
+    static Property keyword() {
         return Property.of(p -> p.keyword(k -> k.ignoreAbove(1024)));
     }
 
@@ -177,11 +178,13 @@ public record FindingIndex(String prefix) {
         return Property.of(p -> p.ip(i -> i));
     }
 
-    private static Property date() {
+    /** A date field taking ISO-8601 text or epoch milliseconds. */
+    static Property date() {
         return Property.of(p -> p.date(d -> d.format("strict_date_optional_time||epoch_millis")));
     }
 
-    private static Property object(java.util.function.Function<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty.Builder,
+    /** An object field with the properties {@code fn} gives. */
+    static Property object(java.util.function.Function<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty.Builder,
             co.elastic.clients.util.ObjectBuilder<co.elastic.clients.elasticsearch._types.mapping.ObjectProperty>> fn) {
         return Property.of(p -> p.object(fn));
     }

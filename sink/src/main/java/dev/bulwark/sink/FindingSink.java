@@ -68,7 +68,6 @@ import io.micrometer.core.instrument.Timer;
 public final class FindingSink implements Runnable, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FindingSink.class);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofMinutes(5);
 
     private final Consumer<String, byte[]> consumer;
@@ -197,7 +196,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
                 LOG.warn("cannot install the index template in Elasticsearch ({}); retrying in {} ms", e.getMessage(),
                         backoff.toMillis());
                 Thread.sleep(backoff.toMillis());
-                backoff = next(backoff);
+                backoff = Backoff.next(backoff);
             }
         }
     }
@@ -323,16 +322,16 @@ public final class FindingSink implements Runnable, AutoCloseable {
                     : retry.size() + " of " + pending.size() + " findings must be retried (Elasticsearch unavailable or pushing back)";
             if (!retry.isEmpty()) {
                 retries.increment();
-                waitPaused(backoff);
-                backoff = next(backoff);
+                Backoff.waitPaused(consumer, backoff, running::get);
+                backoff = Backoff.next(backoff);
             }
             pending = retry;
         }
         backoff = Duration.ofMillis(200);
         while (running.get() && !ensureTenantAliases(indexTenants)) {
             retries.increment();
-            waitPaused(backoff);
-            backoff = next(backoff);
+            Backoff.waitPaused(consumer, backoff, running::get);
+            backoff = Backoff.next(backoff);
         }
         if (!pending.isEmpty() || !running.get()) {
             return; // shutting down: leave offsets uncommitted, the batch is redone on restart
@@ -452,31 +451,6 @@ public final class FindingSink implements Runnable, AutoCloseable {
         DeadLetter letter = DeadLetters.of(record.value(), format, origin, "sink", reason);
         return deadLetterProducer.send(new ProducerRecord<>(topics.deadLetters().name(), record.key(),
                 topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
-    }
-
-    /** Waits while staying in the consumer group: partitions are paused, so polls return nothing. */
-    private void waitPaused(Duration backoff) {
-        var paused = consumer.assignment();
-        consumer.pause(paused);
-        try {
-            long deadline = System.nanoTime() + backoff.toNanos();
-            while (running.get() && System.nanoTime() < deadline) {
-                ConsumerRecords<String, byte[]> unexpected = consumer.poll(Duration.ofMillis(
-                        Math.max(1, Math.min(500, (deadline - System.nanoTime()) / 1_000_000))));
-                // Partitions assigned during the wait are not paused; rewind them so nothing is skipped.
-                for (TopicPartition partition : unexpected.partitions()) {
-                    consumer.seek(partition, unexpected.records(partition).get(0).offset());
-                    consumer.pause(List.of(partition));
-                }
-            }
-        } finally {
-            consumer.resume(consumer.assignment());
-        }
-    }
-
-    private static Duration next(Duration backoff) {
-        Duration doubled = backoff.multipliedBy(2);
-        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
     }
 
     /** Stops consuming; a batch in flight is either finished or left uncommitted. */
