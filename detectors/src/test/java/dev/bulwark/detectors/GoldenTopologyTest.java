@@ -44,7 +44,7 @@ class GoldenTopologyTest {
     static final Set<String> STATE_STORES = Set.of(
             "enrich-pending",
             "behaviour-baseline-profiles",
-            "cross-tenant-access-denied-store",
+            "cross-tenant-access-probing",
             "rbac-drift-namespace-tenants",
             "sigma-rule-rejections",
             "sigma-fold",

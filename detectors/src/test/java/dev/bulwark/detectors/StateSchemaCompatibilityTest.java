@@ -12,11 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.bulwark.detectors.state.DeniedAttemptsWindow;
 import dev.bulwark.detectors.state.ImageProfile;
 import dev.bulwark.detectors.state.ImageRisk;
 import dev.bulwark.detectors.state.KnownDigests;
 import dev.bulwark.detectors.state.NamespaceTenant;
+import dev.bulwark.detectors.state.ProbingAttempts;
 import dev.bulwark.detectors.state.ReportedContainer;
 import dev.bulwark.schemas.SchemaHistory;
 
@@ -29,7 +29,7 @@ class StateSchemaCompatibilityTest {
 
     @ParameterizedTest
     @ValueSource(classes = {NamespaceTenant.class, ImageRisk.class, ReportedContainer.class, ImageProfile.class,
-            DeniedAttemptsWindow.class, KnownDigests.class})
+            ProbingAttempts.class, KnownDigests.class})
     void theCurrentSchemaReadsEveryReleasedVersionAndEveryReleasedVersionReadsIt(Class<?> type) {
         assertThat(SchemaHistory.compatibilityProblems(type)).as(type.getSimpleName()).isEmpty();
     }
@@ -43,7 +43,7 @@ class StateSchemaCompatibilityTest {
                     .map(name -> name.substring(0, name.length() - ".avsc".length())).sorted().toList();
         }
         assertThat(schemas).as("each listed in the @ValueSource of the tests above")
-                .containsExactly("DeniedAttemptsWindow", "ImageProfile", "ImageRisk", "KnownDigests", "NamespaceTenant",
+                .containsExactly("ImageProfile", "ImageRisk", "KnownDigests", "NamespaceTenant", "ProbingAttempts",
                         "ReportedContainer");
         for (String name : schemas) {
             assertThat(SchemaHistory.olderVersionsOf("dev.bulwark.detectors.state." + name))

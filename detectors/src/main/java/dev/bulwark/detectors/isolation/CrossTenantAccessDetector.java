@@ -6,11 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
-import org.apache.kafka.streams.kstream.TimeWindows;
-import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.kstream.Repartitioned;
 
 import dev.bulwark.config.Field;
 import dev.bulwark.config.Type;
@@ -20,6 +17,7 @@ import dev.bulwark.detectors.api.DetectorApi;
 import dev.bulwark.detectors.api.DetectorContext;
 import dev.bulwark.detectors.api.Mitre;
 import dev.bulwark.detectors.api.Severity;
+import dev.bulwark.schemas.AvroSerde;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.KubernetesAudit;
 import dev.bulwark.schemas.MitreAttack;
@@ -32,8 +30,10 @@ import dev.bulwark.schemas.SecurityEvent;
  * <p>Why: on a shared cluster this is the breach tenants fear most, and neither Falco nor Elastic knows tenants. An
  * <em>allowed</em> request is a real breach or an RBAC misconfiguration: one high finding per request (critical for
  * exec, attach and secrets). A <em>denied</em> request is probing: medium, raised only when the same identity was
- * refused at least {@code threshold} times (default 5) in {@code window} (default 10 minutes) against the same tenant,
- * so a single typo does not page anyone. The victim tenant owns the finding; the acting tenant is in
+ * refused at least {@code threshold} times (default 5, at most 10,000) within any {@code window} (default 10 minutes;
+ * a sliding window, so a burst straddling a clock boundary counts whole) against the same tenant, so a single typo
+ * does not page anyone; after a finding the key stays quiet for one window. Refusals may arrive up to a minute out of
+ * order. The victim tenant owns the finding; the acting tenant is in
  * {@code other_tenants}.
  */
 public final class CrossTenantAccessDetector implements Detector {
@@ -56,12 +56,15 @@ public final class CrossTenantAccessDetector implements Detector {
 
     /** {@code threshold}: refusals of one identity against one tenant that make probing. */
     public static final Field<Integer> THRESHOLD = Field.of("threshold", Type.INT).withDefault(5)
-            .withValidator(Validator.range(1, 1_000_000))
+            .withValidator(Validator.range(1, 10_000))
             .withDoc("Refused requests of one identity against one other tenant, within window, that raise a probing finding.");
     /** {@code window}: the counting window. */
     public static final Field<Duration> WINDOW = Field.of("window", Type.DURATION).withDefault(Duration.ofMinutes(10))
             .withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofDays(7)))
-            .withDoc("The event-time window over which refused requests are counted.");
+            .withDoc("The sliding event-time window within which threshold refusals raise a probing finding; after one, the identity is quiet for a window.");
+
+    /** How far behind the newest refusal of an identity a refusal may arrive and still be counted. */
+    static final Duration GRACE = Duration.ofMinutes(1);
 
     @Override
     public List<Field<?>> settings() {
@@ -80,25 +83,16 @@ public final class CrossTenantAccessDetector implements Detector {
                 .filter((key, event) -> Isolation.allowed(event.getKubernetesAudit()), context.named("allowed"))
                 .mapValues(event -> allowedFinding(event, context), context.named("allowed-finding"));
 
+        String store = context.stores().keyValue("probing", Serdes.String(), ProbingWindow.serde());
         KStream<String, Finding> probing = crossing
                 .filter((key, event) -> Isolation.denied(event.getKubernetesAudit()), context.named("denied"))
                 .selectKey((key, event) -> event.getKubernetesAudit().getSubjectUser() + "|" + event.getTenant().getOwner(),
                         context.named("by-identity"))
-                .groupByKey(Grouped.with(name() + "-denied-by-identity", Serdes.String(),
-                        dev.bulwark.schemas.AvroSerde.of(SecurityEvent.class)))
-                .windowedBy(TimeWindows.ofSizeAndGrace(window, Duration.ofMinutes(1)))
-                .aggregate(DeniedAttempts::empty, (key, event, attempts) -> attempts.add(event),
-                        context.named("count-denied"),
-                        Materialized.<String, DeniedAttempts, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as(
-                                name() + "-denied-store").withKeySerde(Serdes.String()).withValueSerde(DeniedAttempts.serde())
-                                .withRetention(window.plus(Duration.ofMinutes(2)))
-                                // Every count must reach the threshold filter: a record cache would fold a burst of
-                                // refusals (4, 5, 6 within one commit interval) into one update (6) and skip 5.
-                                .withCachingDisabled())
-                .toStream(context.named("denied-stream"))
-                .filter((key, attempts) -> attempts != null && attempts.count() == threshold, context.named("threshold"))
-                .map((key, attempts) -> org.apache.kafka.streams.KeyValue.pair(key.key(),
-                        probingFinding(key, attempts, threshold, window, context)), context.named("denied-finding"));
+                .repartition(Repartitioned.with(Serdes.String(), AvroSerde.of(SecurityEvent.class))
+                        .withName(name() + "-denied-by-identity"))
+                .process(() -> new ProbingProcessor(store, threshold, window, GRACE,
+                        (key, firing, latest) -> probingFinding(key, firing, latest, threshold, window, context)),
+                        context.named("count-denied"), store);
         return allowed.merge(probing, context.named("merge"));
     }
 
@@ -121,20 +115,23 @@ public final class CrossTenantAccessDetector implements Detector {
                 .summary(summary).evidence(evidence(event)).identity(audit.getAuditId() != null ? audit.getAuditId() : event.getId()).build();
     }
 
-    private Finding probingFinding(Windowed<String> key, DeniedAttempts attempts, int threshold, Duration window,
-                                   DetectorContext context) {
-        SecurityEvent last = attempts.last();
-        KubernetesAudit audit = last.getKubernetesAudit();
-        String summary = "Identity " + audit.getSubjectUser() + " of tenant " + last.getTenant().getActor() + " was refused "
-                + threshold + " times within " + window.toMinutes() + " minutes on resources of tenant "
-                + last.getTenant().getOwner() + " (probing), latest: " + Isolation.Access.of(audit).describe() + " "
-                + describeTarget(audit);
-        Finding finding = context.finding(last).rule(DENIED_RULE, "Cross-tenant access attempts denied").severity(Severity.MEDIUM).mitre(MITRE)
-                .summary(summary).evidence(evidence(last)).identity(key.key(), Long.toString(key.window().start())).build();
-        finding.setCount(attempts.count());
-        finding.setFirstSeen(attempts.firstSeenMillis());
-        finding.getEvidence().setEventIds(attempts.eventIds());
+    private Finding probingFinding(String key, ProbingWindow.Firing firing, SecurityEvent latest, int threshold,
+                                   Duration window, DetectorContext context) {
+        KubernetesAudit audit = latest.getKubernetesAudit();
+        String summary = "Identity " + audit.getSubjectUser() + " of tenant " + latest.getTenant().getActor() + " was refused "
+                + firing.count() + " times within " + describe(window) + " on resources of tenant "
+                + latest.getTenant().getOwner() + " (probing, threshold " + threshold + "), latest: "
+                + Isolation.Access.of(audit).describe() + " " + describeTarget(audit);
+        Finding finding = context.finding(latest).rule(DENIED_RULE, "Cross-tenant access attempts denied").severity(Severity.MEDIUM).mitre(MITRE)
+                .summary(summary).evidence(evidence(latest)).identity(key, Long.toString(firing.firstSeen())).build();
+        finding.setCount(firing.count());
+        finding.setFirstSeen(firing.firstSeen());
+        finding.getEvidence().setEventIds(firing.eventIds());
         return finding;
+    }
+
+    private static String describe(Duration window) {
+        return window.toSeconds() % 60 == 0 ? window.toMinutes() + " minutes" : window.toSeconds() + " seconds";
     }
 
     private static String describeTarget(KubernetesAudit audit) {

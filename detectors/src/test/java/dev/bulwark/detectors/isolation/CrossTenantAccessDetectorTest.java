@@ -79,4 +79,56 @@ class CrossTenantAccessDetectorTest {
             assertThat(kit.findings()).as("one finding per window, not one per attempt").isEmpty();
         }
     }
+
+    private static String refusal() {
+        return audit("system:serviceaccount:ledger:scanner", "get", "null", "forbid", 403, "ResponseComplete")
+                .replace("subresource: null,", "");
+    }
+
+    /** A fixed ten-minute window cut this burst in two (3 + 2) and never fired; the sliding window sees all five. */
+    @Test
+    void aBurstStraddlingAClockBoundaryOfTheWindowIsProbing() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new CrossTenantAccessDetector(), Map.of("threshold", "5"), Map.of())) {
+            kit.context(TENANTS);
+            long tenMinutes = Duration.ofMinutes(10).toMillis();
+            long millis = kit.now().toEpochMilli();
+            kit.advance(Duration.ofMillis(tenMinutes - Math.floorMod(millis, tenMinutes) - 20_000));
+            for (int i = 0; i < 3; i++) {
+                kit.event(refusal());
+            }
+            kit.advance(Duration.ofSeconds(30));
+            kit.event(refusal());
+            assertThat(kit.findings()).as("four refusals").isEmpty();
+            kit.event(refusal());
+            assertThat(kit.findings()).singleElement().satisfies(f -> {
+                assertThat(f.getRule().getId()).isEqualTo(CrossTenantAccessDetector.DENIED_RULE);
+                assertThat(f.getCount()).isEqualTo(5);
+                assertThat(f.getFirstSeen()).as("the first refusal, before the boundary").isEqualTo(kit.now().toEpochMilli() - 30_000);
+            });
+        }
+    }
+
+    @Test
+    void afterAFindingTheIdentityIsQuietForOneWindowThenANewBurstFiresAgain() {
+        try (DetectorTestKit kit = DetectorTestKit.of(new CrossTenantAccessDetector(),
+                Map.of("threshold", "3", "window", "1m"), Map.of())) {
+            kit.context(TENANTS);
+            for (int i = 0; i < 3; i++) {
+                kit.event(refusal());
+            }
+            assertThat(kit.findings()).hasSize(1);
+            kit.advance(Duration.ofSeconds(30));
+            for (int i = 0; i < 5; i++) {
+                kit.event(refusal());
+            }
+            assertThat(kit.findings()).as("still within the window after the finding").isEmpty();
+            kit.advance(Duration.ofSeconds(31));
+            kit.event(refusal()).event(refusal()).event(refusal());
+            assertThat(kit.findings()).as("a new burst a window later").singleElement()
+                    .satisfies(f -> assertThat(f.getCount()).isGreaterThanOrEqualTo(3));
+            kit.advance(Duration.ofMinutes(5));
+            kit.event(refusal());
+            assertThat(kit.findings()).as("one refusal after a quiet spell").isEmpty();
+        }
+    }
 }
