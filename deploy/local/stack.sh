@@ -916,11 +916,11 @@ es_write_config() {
     cp "$S_DIR/es-http.key" "$S_DIR/es-http.crt" "$S_CA_PEM" "$conf/certs/"
     chmod 600 "$conf/certs/"*
     [[ $(id -u) -ne 0 ]] || chown -R "$ES_USER:" "$conf/certs"
-    # Bulwark's roles for any index prefix ending in -findings (and its -compliance indices): the text of 'bulwark
+    # Bulwark's roles for any index prefix ending in -findings (and its -compliance and -shadow-findings indices): the text of 'bulwark
     # security es-roles' for the prefix '*-findings' (KafkaAclsTest keeps them equal). File-based roles, so the stack's users work from the first
     # start; 'bulwark security es-setup' can add native ones (es_install_security_analysis).
     cat >"$conf/roles.yml" <<'ROLES'
-# Bulwark's roles (bulwark security es-roles): the sink writes findings and compliance snapshots, the API reads them.
+# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots and shadow findings, the API reads them.
 bulwark_sink:
   cluster: [manage_index_templates, monitor]
   indices:
@@ -928,12 +928,16 @@ bulwark_sink:
       privileges: [create_index, write, manage, view_index_metadata]
     - names: ["*-compliance*"]
       privileges: [create_index, write, manage, view_index_metadata]
+    - names: ["*-shadow-findings*"]
+      privileges: [create_index, write, manage, view_index_metadata]
 bulwark_api:
   cluster: [monitor]
   indices:
     - names: ["*-findings*"]
       privileges: [read, view_index_metadata, index]
     - names: ["*-compliance*"]
+      privileges: [read, view_index_metadata]
+    - names: ["*-shadow-findings*"]
       privileges: [read, view_index_metadata]
 ROLES
     [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/roles.yml"

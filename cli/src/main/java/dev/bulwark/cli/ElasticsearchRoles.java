@@ -3,13 +3,15 @@ package dev.bulwark.cli;
 import java.util.List;
 
 import dev.bulwark.sink.ComplianceIndex;
+import dev.bulwark.sink.FindingIndex;
 
 /**
  * Bulwark's least-privilege roles in Elasticsearch: one for the sink, one for the query API.
  *
  * <p>Why: the sink and the API hold credentials on hosts an attacker may reach. The sink may write findings and
- * compliance snapshots and manage their indices, templates and aliases, and nothing else; the API may read findings
- * and record triage (an update of a finding), and read compliance snapshots, and nothing else; neither can read or change any other index, or administer the cluster. The roles are
+ * compliance snapshots and shadow rules' findings and manage their indices, templates and aliases, and nothing else;
+ * the API may read findings and record triage (an update of a finding), and read compliance snapshots and shadow
+ * findings, and nothing else; neither can read or change any other index, or administer the cluster. The roles are
  * printed as a {@code roles.yml} (file-based roles, which the local secured stack uses) or as the bodies of
  * {@code PUT _security/role/<name>} requests, and created through the API by {@code bulwark security es-setup}
  * ({@link ElasticsearchSetup}); all three come from {@link #roles}.
@@ -44,26 +46,28 @@ final class ElasticsearchRoles {
 
     /**
      * The sink's and the API's roles, named {@code <namePrefix>_sink} and {@code <namePrefix>_api}, over the findings
-     * indices ({@code indexPrefix*}) and the compliance indices ({@link ComplianceIndex#prefixFor}).
+     * indices ({@code indexPrefix*}), the compliance indices ({@link ComplianceIndex#prefixFor}) and the shadow findings'
+     * indices ({@link FindingIndex#shadowPrefixFor}).
      */
     static List<Role> roles(String namePrefix, String indexPrefix) {
         String compliance = ComplianceIndex.prefixFor(indexPrefix) + "*";
+        String shadow = FindingIndex.shadowPrefixFor(indexPrefix) + "*";
+        List<String> owns = List.of("create_index", "write", "manage", "view_index_metadata");
+        List<String> reads = List.of("read", "view_index_metadata");
         return List.of(
                 new Role(BulwarkConfig.EsUser.SINK, namePrefix + "_sink", List.of("manage_index_templates", "monitor"),
-                        List.of(new IndexGrant(indexPrefix + "*",
-                                        List.of("create_index", "write", "manage", "view_index_metadata")),
-                                new IndexGrant(compliance, List.of("create_index", "write", "manage",
-                                        "view_index_metadata")))),
+                        List.of(new IndexGrant(indexPrefix + "*", owns), new IndexGrant(compliance, owns),
+                                new IndexGrant(shadow, owns))),
                 new Role(BulwarkConfig.EsUser.API, namePrefix + "_api", List.of("monitor"),
                         List.of(new IndexGrant(indexPrefix + "*", List.of("read", "view_index_metadata", "index")),
-                                new IndexGrant(compliance, List.of("read", "view_index_metadata")))));
+                                new IndexGrant(compliance, reads), new IndexGrant(shadow, reads))));
     }
 
     /** The roles as {@code roles.yml} for indices whose names start with {@code indexPrefix}. */
     static String rolesYaml(String indexPrefix) {
         StringBuilder out = new StringBuilder(
-                "# Bulwark's roles (bulwark security es-roles): the sink writes findings and compliance snapshots, "
-                        + "the API reads them.\n");
+                "# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots and "
+                        + "shadow findings, the API reads them.\n");
         for (Role role : roles("bulwark", indexPrefix)) {
             out.append(role.name()).append(":\n")
                     .append("  cluster: [").append(String.join(", ", role.cluster())).append("]\n")

@@ -22,6 +22,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -37,7 +38,12 @@ import dev.bulwark.sigma.RuleTestReport;
 import dev.bulwark.sigma.RuleTestResult;
 import dev.bulwark.sigma.RuleTestRunner;
 import dev.bulwark.sigma.SigmaEngine;
+import dev.bulwark.sigma.ShadowMode;
+import dev.bulwark.sigma.SigmaCorrelation;
+import dev.bulwark.sigma.SigmaRule;
 import dev.bulwark.sigma.SigmaSettings;
+import dev.bulwark.sink.FindingIndex;
+import dev.bulwark.sink.ShadowFindings;
 
 /**
  * {@code bulwark rules}: validate, test, publish, list and delete the Sigma rules the running detectors use.
@@ -50,10 +56,12 @@ import dev.bulwark.sigma.SigmaSettings;
                 "Examples:",
                 "  bulwark rules test my-rules/",
                 "  bulwark rules push my-rules/ --prune",
+                "  bulwark rules push candidate.yml --shadow",
+                "  bulwark rules promote 7f734ed0-4f47-46c0-837f-6ee62505abd9",
                 "  bulwark rules list",
                 "  bulwark rules delete 7f734ed0-4f47-46c0-837f-6ee62505abd9"},
         subcommands = {RulesCommand.Push.class, RulesCommand.Test.class, RulesCommand.ListRules.class,
-                RulesCommand.Delete.class})
+                RulesCommand.Promote.class, RulesCommand.Delete.class})
 final class RulesCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -107,6 +115,11 @@ final class RulesCommand implements Callable<Integer> {
         @Option(names = "--strict", description = "Make every load warning an error: exit 1 and publish nothing.")
         boolean strict;
 
+        @Option(names = "--shadow", description = "Publish the rules and correlations in shadow mode (each document gets "
+                + "shadow: true): they run live, but their findings go to the shadow findings index only, never to the "
+                + "findings index, tenants or notifications, until 'rules promote'. Filters cannot be shadowed.")
+        boolean shadow;
+
         @Override
         public Integer call() throws Exception {
             BulwarkConfig config = rules.parent.config();
@@ -122,6 +135,10 @@ final class RulesCommand implements Callable<Integer> {
                 out.println("nothing published: --strict and " + validation.warnings().size() + " warning(s)");
                 return 1;
             }
+            List<RuleDirectory.RuleRecord> records = validation.records();
+            if (shadow) {
+                records = shadowed(engine, records);
+            }
             if (dryRun) {
                 out.println("dry run: nothing published");
                 return validation.ok() ? 0 : 1;
@@ -131,9 +148,9 @@ final class RulesCommand implements Callable<Integer> {
             Map<String, String> present = prune ? readAll(config, topics) : Map.of();
             try (KafkaProducer<String, String> producer = producer(config)) {
                 List<Future<RecordMetadata>> sent = new ArrayList<>();
-                for (RuleDirectory.RuleRecord record : validation.records()) {
+                for (RuleDirectory.RuleRecord record : records) {
                     sent.add(producer.send(new ProducerRecord<>(topics.rules().name(), record.key(), record.text())));
-                    out.println("published " + record.key() + "  (" + record.file() + ")");
+                    out.println("published " + record.key() + "  (" + record.file() + ")" + (shadow ? " in shadow mode" : ""));
                 }
                 if (prune) {
                     java.util.Set<String> keep = new java.util.HashSet<>();
@@ -151,6 +168,31 @@ final class RulesCommand implements Callable<Integer> {
                 }
             }
             return validation.ok() ? 0 : 1;
+        }
+
+        /**
+         * The records with every rule and correlation document marked {@code shadow: true}; a filter refuses (it would
+         * suppress live matches at once), as does a file the marking would not parse back to all-shadow.
+         */
+        private static List<RuleDirectory.RuleRecord> shadowed(SigmaEngine engine, List<RuleDirectory.RuleRecord> records) {
+            List<RuleDirectory.RuleRecord> marked = new ArrayList<>();
+            for (RuleDirectory.RuleRecord record : records) {
+                ParsedRules before = engine.loader().parse(record.key(), record.text());
+                if (!before.filters().isEmpty()) {
+                    throw new IllegalArgumentException(record.file() + " holds a filter, and filters cannot run in "
+                            + "shadow mode (they suppress live matches); push it without --shadow, or test it with "
+                            + "'rules test' first");
+                }
+                String text = ShadowMode.mark(record.text());
+                ParsedRules after = engine.loader().parse(record.key(), text);
+                if (!after.failures().isEmpty() || !ShadowMode.allShadow(after)) {
+                    throw new IllegalArgumentException("cannot put " + record.file() + " in shadow mode: write "
+                            + "'shadow: true' at the top level of each of its documents yourself"
+                            + (after.failures().isEmpty() ? "" : " (" + after.failures().get(0) + ")"));
+                }
+                marked.add(new RuleDirectory.RuleRecord(record.key(), record.file(), text));
+            }
+            return marked;
         }
 
         /**
@@ -282,7 +324,9 @@ final class RulesCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             BulwarkConfig config = rules.parent.config();
             Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
-            Map<String, String> records = readAll(config, topics);
+            Map<String, ConsumerRecord<String, String>> held = readRecords(config, topics);
+            Map<String, String> records = new TreeMap<>();
+            held.forEach((key, record) -> records.put(key, record.value()));
             if (records.isEmpty()) {
                 System.out.println("the rules topic " + topics.rules().name() + " holds no rules (the detectors use their "
                         + "shipped and configured rule files)");
@@ -292,8 +336,9 @@ final class RulesCommand implements Callable<Integer> {
             RuleSource source = RuleSource.of(engine, RuleSource.bundled(engine.loader()));
             source.replaceAll(records);
             RuleSource.Snapshot snapshot = source.current();
-            String format = "%-38s %-9s %-13s %-48s %s%n";
-            System.out.printf(format, "KEY", "LEVEL", "KIND", "TITLE", "STATUS");
+            Map<String, ShadowFindings.Hits> hits = shadowHits(config, engine, held);
+            String format = "%-38s %-9s %-13s %-40s %-30s %s%n";
+            System.out.printf(format, "KEY", "LEVEL", "KIND", "TITLE", "MODE", "STATUS");
             for (Map.Entry<String, String> record : records.entrySet()) {
                 ParsedRules parsed = engine.loader().parse(record.getKey(), record.getValue());
                 String kind = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).type().sigmaName()
@@ -306,10 +351,119 @@ final class RulesCommand implements Callable<Integer> {
                         : parsed.rules().isEmpty() ? null : parsed.rules().get(0).level();
                 RuleSource.Rejection rejection = snapshot.rejections().get(record.getKey());
                 String status = rejection == null ? "ok" : "REJECTED: " + rejection.problems().get(0);
-                System.out.printf(format, record.getKey(), level == null ? "-" : level, kind, clip(title, 48), status);
+                String mode = !ShadowMode.anyShadow(parsed) ? "live"
+                        : "shadow " + describe(hits.get(record.getKey()));
+                System.out.printf(format, record.getKey(), level == null ? "-" : level, kind, clip(title, 40), mode, status);
             }
             System.out.println(records.size() + " record(s); " + snapshot.rejections().size() + " rejected");
             return 0;
+        }
+    }
+
+    /**
+     * Per shadow record: the hits of its rules and correlations in the shadow findings index since the record was
+     * pushed. Empty, with a note on stderr, when Elasticsearch cannot be asked.
+     */
+    static Map<String, ShadowFindings.Hits> shadowHits(BulwarkConfig config, SigmaEngine engine,
+                                                       Map<String, ConsumerRecord<String, String>> records) {
+        Map<String, ShadowFindings.Hits> hits = new TreeMap<>();
+        FindingIndex shadowIndex = new FindingIndex(config.elasticsearch.indexPrefix).shadow();
+        ElasticsearchClient client = null;
+        try {
+            for (ConsumerRecord<String, String> record : records.values()) {
+                ParsedRules parsed = engine.loader().parse(record.key(), record.value());
+                if (!ShadowMode.anyShadow(parsed)) {
+                    continue;
+                }
+                if (client == null) {
+                    client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
+                }
+                List<String> ids = new ArrayList<>();
+                parsed.rules().stream().filter(SigmaRule::shadow).forEach(r -> ids.add(r.id() != null ? r.id() : r.key()));
+                parsed.correlations().stream().filter(SigmaCorrelation::shadow)
+                        .forEach(c -> ids.add(c.id() != null ? c.id() : c.key()));
+                long findings = 0;
+                long matches = 0;
+                java.time.Instant last = null;
+                for (String id : ids) {
+                    ShadowFindings.Hits one = ShadowFindings.since(client, shadowIndex, id,
+                            java.time.Instant.ofEpochMilli(record.timestamp()));
+                    findings += one.findings();
+                    matches += one.matches();
+                    last = last == null || (one.lastSeen() != null && one.lastSeen().isAfter(last)) ? one.lastSeen() : last;
+                }
+                hits.put(record.key(), new ShadowFindings.Hits(findings, matches, last));
+            }
+        } catch (Exception e) {
+            System.err.println("shadow hits unknown: cannot search " + shadowIndex.alias() + " in Elasticsearch ("
+                    + e.getMessage() + "); check elasticsearch.* in the configuration");
+            return Map.of();
+        }
+        return hits;
+    }
+
+    /** A shadow record's hits as a column: {@code 3 findings/17 matches}, or {@code hits unknown}. */
+    static String describe(ShadowFindings.Hits hits) {
+        return hits == null ? "(hits unknown)" : hits.findings() + " findings/" + hits.matches() + " matches";
+    }
+
+    /** {@code bulwark rules promote ID}. */
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = {"Make a shadow rule or correlation live: its record on the rules topic is published again "
+                    + "without 'shadow: true'. Running detectors apply it within seconds, without a restart; its next "
+                    + "matches are findings in the findings index (its shadow findings stay in the shadow index).",
+                    "ID is a record key, or the id or name of a rule or correlation in a record."})
+    static final class Promote implements Callable<Integer> {
+
+        @ParentCommand
+        RulesCommand rules;
+
+        @Parameters(paramLabel = "ID", description = "Record key, rule id or name, or correlation id or name.")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            BulwarkConfig config = rules.parent.config();
+            Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+            SigmaEngine engine = engine(config);
+            Map<String, String> records = readAll(config, topics);
+            String key = promotable(engine, records, id);
+            String text = ShadowMode.unmark(records.get(key));
+            ParsedRules after = engine.loader().parse(key, text);
+            if (!after.failures().isEmpty() || ShadowMode.anyShadow(after)) {
+                throw new IllegalStateException("cannot take record " + key + " out of shadow mode: remove its "
+                        + "'shadow' attribute in the file and push it again");
+            }
+            try (KafkaProducer<String, String> producer = producer(config)) {
+                producer.send(new ProducerRecord<>(topics.rules().name(), key, text)).get();
+            }
+            System.out.println("promoted " + key + ": the running detectors apply it within seconds, and its next "
+                    + "matches are live findings");
+            return 0;
+        }
+
+        /** The key of the record holding {@code id} in shadow mode, or an error saying what the topic holds instead. */
+        static String promotable(SigmaEngine engine, Map<String, String> records, String id) {
+            String found = records.containsKey(id) ? id : null;
+            for (Map.Entry<String, String> record : records.entrySet()) {
+                if (found != null) {
+                    break;
+                }
+                ParsedRules parsed = engine.loader().parse(record.getKey(), record.getValue());
+                boolean names = parsed.rules().stream().anyMatch(r -> id.equals(r.id()) || id.equals(r.name()))
+                        || parsed.correlations().stream().anyMatch(c -> id.equals(c.id()) || id.equals(c.name()));
+                if (names) {
+                    found = record.getKey();
+                }
+            }
+            if (found == null) {
+                throw new IllegalArgumentException("no record on the rules topic is or holds '" + id
+                        + "'; 'bulwark rules list' shows what it holds");
+            }
+            if (!ShadowMode.anyShadow(engine.loader().parse(found, records.get(found)))) {
+                throw new IllegalArgumentException("record " + found + " is live already: nothing to promote");
+            }
+            return found;
         }
     }
 
@@ -353,7 +507,14 @@ final class RulesCommand implements Callable<Integer> {
 
     /** Every live record of the rules topic (tombstones applied), by key in order. */
     static Map<String, String> readAll(BulwarkConfig config, Topics topics) {
-        Map<String, String> records = new TreeMap<>();
+        Map<String, String> texts = new TreeMap<>();
+        readRecords(config, topics).forEach((key, record) -> texts.put(key, record.value()));
+        return texts;
+    }
+
+    /** The live records of the rules topic by key: the latest record of each key that is not a tombstone. */
+    static Map<String, ConsumerRecord<String, String>> readRecords(BulwarkConfig config, Topics topics) {
+        Map<String, ConsumerRecord<String, String>> records = new TreeMap<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(new KafkaClients(config).as(KafkaSecurity.Component.RULES).reader(),
                 new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topics.rules().name(), Duration.ofSeconds(30)).stream()
@@ -376,7 +537,7 @@ final class RulesCommand implements Callable<Integer> {
                     if (record.value() == null) {
                         records.remove(record.key());
                     } else {
-                        records.put(record.key(), record.value());
+                        records.put(record.key(), record);
                     }
                 }
             }

@@ -132,6 +132,7 @@ class AvroSerdeTest {
         finding.put("last_seen", 2L);
         finding.put("count", 1L);
         finding.put("evidence", evidence);
+        finding.put("shadow", false);
         byte[] bytes = encodeGeneric(older, finding);
 
         SchemaStore.Cache store = new SchemaStore.Cache();

@@ -57,7 +57,7 @@ public final class CompiledRuleSet {
             byKey.put(rule.key(), rule);
         }
         this.rules = java.util.Collections.unmodifiableMap(byKey);
-        this.correlations = List.copyOf(correlations);
+        this.correlations = shadowed(byKey.values(), correlations);
         Map<String, SigmaCorrelation> byCorrelationKey = new LinkedHashMap<>();
         this.correlations.forEach(c -> byCorrelationKey.putIfAbsent(c.key(), c));
         this.correlationsByKey = java.util.Collections.unmodifiableMap(byCorrelationKey);
@@ -401,6 +401,38 @@ public final class CompiledRuleSet {
         routed.add(key);
         routed.addAll(route);
         return Ids.of(routed.toArray(String[]::new));
+    }
+
+    /**
+     * The correlations with {@code shadow} set on each one that counts a shadow rule or a shadow correlation, directly or
+     * down a chain: a rule under test must not raise live alerts through a correlation either.
+     */
+    private static List<SigmaCorrelation> shadowed(Collection<CompiledRule> rules, List<SigmaCorrelation> correlations) {
+        Set<String> shadow = new java.util.HashSet<>();
+        for (CompiledRule rule : rules) {
+            if (rule.rule().shadow()) {
+                java.util.stream.Stream.of(rule.rule().id(), rule.rule().name()).filter(java.util.Objects::nonNull)
+                        .forEach(shadow::add);
+            }
+        }
+        List<SigmaCorrelation> result = new ArrayList<>(correlations);
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int i = 0; i < result.size(); i++) {
+                SigmaCorrelation c = result.get(i);
+                if (!c.shadow() && c.rules().stream().anyMatch(shadow::contains)) {
+                    c = c.asShadow();
+                    result.set(i, c);
+                    changed = true;
+                }
+                if (c.shadow() && java.util.stream.Stream.of(c.id(), c.name()).filter(java.util.Objects::nonNull)
+                        .anyMatch(shadow::add)) {
+                    changed = true;
+                }
+            }
+        }
+        return List.copyOf(result);
     }
 
     static boolean references(SigmaCorrelation correlation, SigmaRule rule) {

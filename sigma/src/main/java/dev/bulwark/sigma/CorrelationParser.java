@@ -58,7 +58,8 @@ final class CorrelationParser {
                 YamlReader.optionalChoice(doc, "status", RuleParser.STATUSES),
                 YamlReader.optionalString(doc, "description"),
                 YamlReader.stringList(doc, "tags"),
-                type, rules, groupBy, timespan, condition, aliases(body), generate(body));
+                type, rules, groupBy, timespan, condition, aliases(body), generate(body),
+                YamlReader.optionalBoolean(doc, SigmaRule.SHADOW, false));
     }
 
     private static Duration timespan(YamlNode.MapNode body) throws SigmaRuleException {

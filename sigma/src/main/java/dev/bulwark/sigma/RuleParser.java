@@ -43,7 +43,8 @@ final class RuleParser {
                 YamlReader.stringList(doc, "falsepositives"),
                 YamlReader.stringList(doc, "fields"),
                 YamlReader.optionalString(doc, "date"),
-                YamlReader.optionalString(doc, "modified"));
+                YamlReader.optionalString(doc, "modified"),
+                YamlReader.optionalBoolean(doc, SigmaRule.SHADOW, false));
     }
 
     /** The {@code logsource} of a rule or filter document ({@code what} names it in the error when it has none). */

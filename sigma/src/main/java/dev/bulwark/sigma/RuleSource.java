@@ -266,7 +266,10 @@ public final class RuleSource {
                 rejection.problems().forEach(p -> LOG.warn("Sigma rules record '{}' rejected: {}", rejection.key(), p));
             }
         }
-        return new Snapshot(at, ruleSet, correlations, byRule, rejections, topic.size());
+        // The rule set's correlations: shadow mode carried over from the shadow rules they count.
+        Map<String, SigmaCorrelation> effective = new LinkedHashMap<>();
+        ruleSet.correlations().forEach(correlation -> effective.putIfAbsent(correlation.key(), correlation));
+        return new Snapshot(at, ruleSet, effective, byRule, rejections, topic.size());
     }
 
     private static Entry compile(SigmaEngine engine, String key, String text, ParsedRules parsed) {

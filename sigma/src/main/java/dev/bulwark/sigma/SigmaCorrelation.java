@@ -31,11 +31,12 @@ import java.util.Optional;
  * @param condition the threshold; empty for temporal types without a condition
  * @param aliases alias name to (rule id or name to field name)
  * @param generate whether the referenced rules also report their matches on their own
+ * @param shadow {@code shadow: true}: its firings are shadow findings ({@link SigmaRule#shadow})
  */
 public record SigmaCorrelation(SourceLocation location, String id, String name, String title, String level,
                                String status, String description, List<String> tags, Type type, List<String> rules,
                                List<String> groupBy, Duration timespan, Optional<Threshold> condition,
-                               Map<String, Map<String, String>> aliases, boolean generate) {
+                               Map<String, Map<String, String>> aliases, boolean generate, boolean shadow) {
 
     public SigmaCorrelation {
         tags = List.copyOf(tags);
@@ -44,6 +45,12 @@ public record SigmaCorrelation(SourceLocation location, String id, String name, 
         Map<String, Map<String, String>> copy = new LinkedHashMap<>();
         aliases.forEach((alias, perRule) -> copy.put(alias, Collections.unmodifiableMap(new LinkedHashMap<>(perRule))));
         aliases = Collections.unmodifiableMap(copy);
+    }
+
+    /** This correlation in shadow mode. */
+    public SigmaCorrelation asShadow() {
+        return new SigmaCorrelation(location, id, name, title, level, status, description, tags, type, rules, groupBy,
+                timespan, condition, aliases, generate, true);
     }
 
     /** The key that identifies the correlation: id, else name, else source and line. */

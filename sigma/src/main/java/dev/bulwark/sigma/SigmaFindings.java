@@ -148,8 +148,15 @@ public final class SigmaFindings {
         evidence.put("sigma.fold.entity", entity);
         evidence.put(FindingFolder.USER_FIELD, clip(actingUser(event)));
         String summary = "Sigma rule '" + rule.title() + "' matched " + where(event) + describe(match.evidence());
-        return findings.apply(event).rule(ruleId(rule), rule.title()).severity(severity(rule.level()))
-                .mitre(mitre(rule.tags())).summary(summary).evidence(evidence).identity(entity).build();
+        FindingBuilder builder = findings.apply(event).rule(ruleId(rule), rule.title()).severity(severity(rule.level()))
+                .mitre(mitre(rule.tags())).summary(summary).evidence(evidence);
+        if (!rule.shadow()) {
+            return builder.identity(entity).build();
+        }
+        // A shadow rule's findings fold apart from the live rule's, so a promoted rule starts its own findings.
+        Finding finding = builder.identity(entity, SigmaRule.SHADOW).build();
+        finding.setShadow(true);
+        return finding;
     }
 
     /** What a correlation's bounds are compared with, as text: " of distinct CommandLine", " of sum of bytes". */
@@ -216,7 +223,7 @@ public final class SigmaFindings {
                 .substring(2).toLowerCase(Locale.ROOT) + ") fired" + by + ": " + count + " event(s)";
         Severity severity = severity(correlation.level());
         return FindingBounds.cap(Finding.newBuilder(context)
-                .setId(foldKey)
+                .setId(correlation.shadow() ? foldKey + "|" + SigmaRule.SHADOW : foldKey)
                 .setRule(FindingRule.newBuilder().setId(correlation.id() != null ? correlation.id() : correlation.key())
                         .setName(correlation.title()).setVersion(context.getRule().getVersion()).build())
                 .setSeverity(severity.label())
@@ -227,6 +234,7 @@ public final class SigmaFindings {
                 .setLastSeen(lastSeen)
                 .setCount(1)
                 .setEvidence(Evidence.newBuilder().setEventIds(List.copyOf(eventIds)).setFields(evidence).build())
+                .setShadow(correlation.shadow())
                 .build());
     }
 

@@ -27,11 +27,17 @@ import java.util.regex.Pattern;
  * @param fields fields worth showing with a match
  * @param date creation date as written, or null
  * @param modified modification date as written, or null
+ * @param shadow Bulwark's attribute {@code shadow: true}: the rule runs live, but its findings are marked shadow and
+ *               indexed apart ({@code bulwark-shadow-findings-*}), out of the findings index, tenants' views and
+ *               notifications, until {@code rules promote} drops the attribute
  */
 public record SigmaRule(SourceLocation location, String id, String name, String title, String status, String level,
                         String description, String author, List<String> references, List<String> tags,
                         SigmaLogsource logsource, SigmaDetection detection, List<String> falsepositives,
-                        List<String> fields, String date, String modified) {
+                        List<String> fields, String date, String modified, boolean shadow) {
+
+    /** The top-level attribute that puts a rule or correlation in shadow mode. */
+    public static final String SHADOW = "shadow";
 
     private static final Pattern TECHNIQUE = Pattern.compile("t\\d{4}(\\.\\d{3})?");
     private static final Pattern OTHER_ATTACK_ID = Pattern.compile("[gs]\\d{4}");

@@ -58,6 +58,19 @@ final class YamlReader {
         return values;
     }
 
+    /** {@code true} or {@code false}; {@code fallback} when the key is missing or null. */
+    static boolean optionalBoolean(YamlNode.MapNode parent, String key, boolean fallback) throws SigmaRuleException {
+        String value = optionalString(parent, key);
+        if (value == null) {
+            return fallback;
+        }
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new SigmaRuleException(parent.get(key).location(), "'" + key + "' must be true or false, not '"
+                    + value + "'");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
     /** A value that must be one of {@code allowed} (or missing). */
     static String optionalChoice(YamlNode.MapNode parent, String key, List<String> allowed) throws SigmaRuleException {
         String value = optionalString(parent, key);

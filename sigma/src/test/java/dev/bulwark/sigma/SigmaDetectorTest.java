@@ -235,6 +235,36 @@ class SigmaDetectorTest {
     }
 
     @Test
+    void aShadowRuleRunsLiveButItsFindingsAreMarkedShadowAndFoldApartFromThePromotedRule() throws IOException {
+        start(Map.of("fold-window", "1s"));
+        String key = "11111111-0000-4000-8000-000000000001";
+        rules.pipeInput(key, ShadowMode.mark(WHOAMI));
+        whoami("e1", 0);
+        Finding shadow = findings.readValue();
+        assertThat(shadow.getShadow()).isTrue();
+        assertThat(shadow.getRule().getId()).isEqualTo(key);
+
+        rules.pipeInput(key, ShadowMode.unmark(ShadowMode.mark(WHOAMI)));
+        whoami("e2", 10_000);
+        Finding live = findings.readValue();
+        assertThat(live.getShadow()).as("promoted: the next match is live").isFalse();
+        assertThat(live.getId()).as("a live finding of its own, not an update of the shadow one").isNotEqualTo(shadow.getId());
+        assertThat(live.getCount()).isEqualTo(1);
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aCorrelationCountingAShadowRuleIsShadowToo() throws IOException {
+        start(Map.of(), correlation("event_count", List.of("whoami_run"), "60s", "gte: 2", ""));
+        rules.pipeInput("11111111-0000-4000-8000-000000000001", ShadowMode.mark(WHOAMI));
+        whoami("a1", 0);
+        whoami("a2", 1_000);
+        List<Finding> fired = correlationFindings();
+        assertThat(fired).hasSize(1);
+        assertThat(fired.get(0).getShadow()).as("a rule under test must not alert through a live correlation").isTrue();
+    }
+
+    @Test
     void shouldLetATopicRuleReplaceAFileRuleUntilItsRecordIsDeleted() throws IOException {
         start(Map.of("fold-window", "1s"), WHOAMI);
         rules.pipeInput("11111111-0000-4000-8000-000000000001", WHOAMI.replace("title: Whoami run", "title: Tuned"));

@@ -41,12 +41,16 @@ public record FindingDocument(
     /** Triage states an analyst can set; a new finding starts {@code open}. */
     public static final java.util.List<String> TRIAGE_STATUSES = List.of("open", "acknowledged", "resolved", "false_positive");
 
-    /** Bulwark's own finding fields; {@code escalates} is the id of the finding this one escalates, if any. */
+    /**
+     * Bulwark's own finding fields; {@code escalates} is the id of the finding this one escalates, if any; {@code shadow}
+     * is true for a shadow rule's finding (absent otherwise).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record FindingInfo(@JsonProperty("id") String id, @JsonProperty("detector") String detector,
                               @JsonProperty("severity") String severity, @JsonProperty("risk_score") int riskScore,
                               @JsonProperty("first_seen") String firstSeen, @JsonProperty("last_seen") String lastSeen,
-                              @JsonProperty("count") long count, @JsonProperty("escalates") String escalates) {
+                              @JsonProperty("count") long count, @JsonProperty("escalates") String escalates,
+                              @JsonProperty("shadow") Boolean shadow) {
     }
 
     /** ECS rule.*. */
@@ -138,7 +142,8 @@ public record FindingDocument(
                 last,
                 f.getSummary(),
                 new FindingInfo(f.getId(), f.getDetector(), f.getSeverity(), f.getRiskScore(),
-                        Instant.ofEpochMilli(f.getFirstSeen()).toString(), last, f.getCount(), f.getEscalates()),
+                        Instant.ofEpochMilli(f.getFirstSeen()).toString(), last, f.getCount(), f.getEscalates(),
+                        f.getShadow() ? Boolean.TRUE : null),
                 new Rule(f.getRule().getId(), f.getRule().getName(), f.getRule().getVersion()),
                 new Event("alert", f.getRiskScore(), f.getRiskScore()),
                 new Threat("MITRE ATT&CK", new Tactic(List.copyOf(f.getMitre().getTactics())),
@@ -164,7 +169,8 @@ public record FindingDocument(
      */
     public FindingDocument occurrenceUpdate() {
         FindingInfo info = finding == null ? null : new FindingInfo(finding.id(), finding.detector(), finding.severity(),
-                finding.riskScore(), null, finding.lastSeen(), finding.count(), finding.escalates());
+                finding.riskScore(), null, finding.lastSeen(), finding.count(), finding.escalates(),
+                finding.shadow());
         return new FindingDocument(timestamp, message, info, rule, event, threat, tenant, orchestrator, kubernetes,
                 container, source, destination, user, process, evidence, null);
     }

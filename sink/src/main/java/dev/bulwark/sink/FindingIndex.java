@@ -36,6 +36,23 @@ public record FindingIndex(String prefix) {
         }
     }
 
+    /**
+     * The shadow findings' index prefix that goes with a findings prefix: {@code bulwark-findings} gives
+     * {@code bulwark-shadow-findings} (a trailing {@code -findings} becomes {@code -shadow-findings}; any other prefix
+     * gets {@code shadow-} in front). Neither the findings alias, its tenant aliases nor a pattern {@code <prefix>*}
+     * covers it, so shadow findings stay out of every analyst's and tenant's view of the findings.
+     */
+    public static String shadowPrefixFor(String findingsPrefix) {
+        return findingsPrefix.endsWith("-findings")
+                ? findingsPrefix.substring(0, findingsPrefix.length() - "-findings".length()) + "-shadow-findings"
+                : "shadow-" + findingsPrefix;
+    }
+
+    /** Where the findings of shadow rules go: the same mapping, under {@link #shadowPrefixFor}, no tenant aliases. */
+    public FindingIndex shadow() {
+        return new FindingIndex(shadowPrefixFor(prefix));
+    }
+
     /** The read alias spanning all finding indices. */
     public String alias() {
         return prefix;
@@ -125,7 +142,8 @@ public record FindingIndex(String prefix) {
                         .properties("first_seen", date())
                         .properties("last_seen", date())
                         .properties("count", Property.of(p -> p.long_(l -> l)))
-                        .properties("escalates", keyword())))
+                        .properties("escalates", keyword())
+                        .properties("shadow", Property.of(p -> p.boolean_(b -> b)))))
                 .properties("rule", object(o -> o
                         .properties("id", keyword())
                         .properties("name", Property.of(p -> p.keyword(k -> k

@@ -75,6 +75,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
     private final ElasticsearchClient client;
     private final Topics topics;
     private final FindingIndex index;
+    private final FindingIndex shadowIndex;
     private final BulkIngester<Op> ingester;
     private final AtomicBoolean running = new AtomicBoolean(true);
     /** Written by the sink thread, read by readiness probes. */
@@ -97,6 +98,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
         this.client = client;
         this.topics = topics;
         this.index = index;
+        this.shadowIndex = index.shadow();
         this.indexed = Counter.builder("bulwark.sink.findings.indexed").description("findings Elasticsearch confirmed")
                 .register(metrics);
         this.deadLettered = Counter.builder("bulwark.sink.dead.letters")
@@ -188,6 +190,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
         while (running.get()) {
             try {
                 index.installTemplate(client);
+                shadowIndex.installTemplate(client);
                 templateInstalled = true;
                 elasticsearchProblem = null;
                 return;
@@ -228,7 +231,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
     }
 
     private String targetIndex(Pending pending) {
-        return index.indexFor(indexTime(pending.finding()));
+        return (pending.finding().getShadow() ? shadowIndex : index).indexFor(indexTime(pending.finding()));
     }
 
     /** One bulk attempt at a set of findings; the listener fills it from the ingester's threads. */
@@ -311,7 +314,9 @@ public final class FindingSink implements Runnable, AutoCloseable {
         while (!pending.isEmpty() && running.get()) {
             Attempt attempt = bulkIndex(pending);
             for (Pending p : attempt.succeeded) {
-                indexTenants.add(Map.entry(targetIndex(p), p.finding().getTenant()));
+                if (!p.finding().getShadow()) { // shadow findings are for the SOC alone: no tenant alias
+                    indexTenants.add(Map.entry(targetIndex(p), p.finding().getTenant()));
+                }
             }
             for (Map.Entry<Pending, String> rejection : attempt.rejected) {
                 LOG.warn("finding {} dead-lettered: {}", rejection.getKey().finding().getId(), rejection.getValue());
@@ -364,7 +369,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
 
     /** The bulk operation for a finding: merge the occurrence into the document, or create it whole. */
     public static BulkOperation operation(FindingIndex index, Finding finding) {
-        return operation(index.indexFor(finding.getFirstSeen()), finding);
+        return operation((finding.getShadow() ? index.shadow() : index).indexFor(finding.getFirstSeen()), finding);
     }
 
     /** The bulk operation for a finding into the daily index {@code targetIndex}. */
