@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import dev.bulwark.compliance.ControlCatalogue;
+import dev.bulwark.sink.ShadowFindings;
 import dev.bulwark.http.BulwarkHttpServer;
 import dev.bulwark.http.Exchange;
 import dev.bulwark.http.HttpLimits;
@@ -234,6 +235,13 @@ public final class ApiServer implements AutoCloseable {
             allow(exchange, method, "GET");
             String body = compliance.report(principal, QueryParams.parse(exchange.rawQuery(), ComplianceService.PARAMS));
             send(exchange, 200, "application/json", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } else if ("/api/rules/shadow".equals(path)) {
+            allow(exchange, method, "GET");
+            QueryParams.parse(exchange.rawQuery(), Set.of());
+            if (!principal.isSoc()) {
+                throw new ApiException(403, "shadow rules are for SOC principals only");
+            }
+            json(exchange, 200, shadowRules());
         } else if ("/api/stats".equals(path)) {
             allow(exchange, method, "GET");
             json(exchange, 200, service.stats(principal,
@@ -253,6 +261,25 @@ public final class ApiServer implements AutoCloseable {
         } else {
             throw new ApiException(404, "not found");
         }
+    }
+
+    /** Each rule's hits in the shadow findings index, most matches first. */
+    private Map<String, Object> shadowRules() throws IOException {
+        List<Map<String, Object>> rules = new java.util.ArrayList<>();
+        for (ShadowFindings.RuleHits rule : ShadowFindings.perRule(service.client(), service.index().shadow())) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("rule_id", rule.ruleId());
+            row.put("rule_name", rule.ruleName());
+            row.put("findings", rule.hits().findings());
+            row.put("matches", rule.hits().matches());
+            row.put("first_seen", rule.firstSeen() == null ? null : rule.firstSeen().toString());
+            row.put("last_seen", rule.hits().lastSeen() == null ? null : rule.hits().lastSeen().toString());
+            rules.add(row);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("index", service.index().shadow().alias());
+        body.put("rules", rules);
+        return body;
     }
 
     /** The finding id in a raw path segment: percent-decoded, then validated. */

@@ -57,6 +57,8 @@ final class ApiFixture {
     static final String INITECH_TOKEN = "initech-token-for-tests-0123456789";
     /** A string only a globex finding holds: it must never reach an acme response. */
     static final String GLOBEX_CANARY = "canary-globex-7731";
+    static final String SHADOW_CANARY = "shadow-canary-4411";
+    static final String SHADOW_RULE = "shadow-candidate-rule";
     static final String XSS_SUMMARY = "<img src=x onerror=\"document.title='pwned'\">";
     static final String XSS_FIELD = "<script>document.title='pwned'</script>";
 
@@ -104,11 +106,19 @@ final class ApiFixture {
                 finding("g-xss", "globex", List.of(), "medium", "bulwark.container.interactive_shell",
                         XSS_SUMMARY, "globex-data", "web", "globex/web:1",
                         Map.of("process.command_line", XSS_FIELD, XSS_FIELD, "key-is-hostile-too"), now - 30_000));
-        for (Finding finding : findings) {
+        // A shadow rule's finding about acme's workload: the SOC's shadow list only, never a findings view.
+        Finding shadow = finding("a-shadow", "acme", List.of(), "high", SHADOW_RULE, "Shadow rule matched "
+                + SHADOW_CANARY, "acme-web", "api", "acme/api:1.4", Map.of("process.name", "sh"), now - 45_000);
+        shadow.setShadow(true);
+        shadow.setCount(3);
+        List<Finding> sent = new java.util.ArrayList<>(findings);
+        sent.add(shadow);
+        for (Finding finding : sent) {
             producer.send(new ProducerRecord<>(topics.findings().name(), finding.getId(),
                     topics.findings().valueSerde().serializer().serialize(topics.findings().name(), finding))).get();
         }
         awaitIndexed(findings.size());
+        awaitShadowIndexed();
         indexPosture();
 
         ApiTokens tokens = ApiTokens.of(ApiTokens.parseEnvironment(SOC_TOKEN + "=soc@alice," + ACME_TOKEN
@@ -155,6 +165,24 @@ final class ApiFixture {
             Thread.sleep(200);
         }
         throw new IllegalStateException("the sink did not index the fixture findings in time");
+    }
+
+    private void awaitShadowIndexed() throws Exception {
+        FindingIndex shadowIndex = index.shadow();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                client.indices().refresh(r -> r.index(shadowIndex.alias()).ignoreUnavailable(true).allowNoIndices(true));
+                if (client.count(c -> c.index(shadowIndex.alias()).ignoreUnavailable(true).allowNoIndices(true))
+                        .count() >= 1) {
+                    return;
+                }
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException | java.io.IOException e) {
+                // the shadow index was just created
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the sink did not index the shadow finding in time");
     }
 
     /** URL-encodes a query parameter value. */
@@ -226,6 +254,7 @@ final class ApiFixture {
         sinkThread.join(20_000);
         producer.close();
         index.deleteAll(client);
+        index.shadow().deleteAll(client);
         client.indices().delete(d -> d.index(compliance.prefix() + "-*").allowNoIndices(true));
         client._transport().close();
     }

@@ -4,6 +4,8 @@ import static dev.bulwark.api.ApiFixture.ACME_TOKEN;
 import static dev.bulwark.api.ApiFixture.GLOBEX_CANARY;
 import static dev.bulwark.api.ApiFixture.GLOBEX_TOKEN;
 import static dev.bulwark.api.ApiFixture.INITECH_TOKEN;
+import static dev.bulwark.api.ApiFixture.SHADOW_CANARY;
+import static dev.bulwark.api.ApiFixture.SHADOW_RULE;
 import static dev.bulwark.api.ApiFixture.SOC_TOKEN;
 import static dev.bulwark.api.ApiFixture.enc;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -101,6 +103,28 @@ class ApiIsolationIT {
                 .doesNotContain("acme-web").doesNotContain("node/");
         assertThat(fixture.get(INITECH_TOKEN, "/api/compliance?framework=pss-baseline").statusCode())
                 .as("a tenant without namespaces has no posture yet").isEqualTo(404);
+    }
+
+    @Test
+    void shadowFindingsReachOnlyTheSocsShadowRuleListNeverAFindingsView() throws Exception {
+        for (String token : List.of(ACME_TOKEN, SOC_TOKEN)) {
+            var findings = fixture.get(token, "/api/findings?size=100");
+            assertThat(findings.statusCode()).isEqualTo(200);
+            assertThat(findings.body()).doesNotContain(SHADOW_CANARY).doesNotContain(SHADOW_RULE);
+            assertThat(fixture.get(token, "/api/findings?q=" + SHADOW_CANARY).body()).doesNotContain(SHADOW_CANARY);
+            assertThat(fixture.get(token, "/api/findings/a-shadow").statusCode()).isEqualTo(404);
+        }
+        assertThat(fixture.get(ACME_TOKEN, "/api/rules/shadow").statusCode()).as("tenants").isEqualTo(403);
+        var soc = fixture.get(SOC_TOKEN, "/api/rules/shadow");
+        assertThat(soc.statusCode()).isEqualTo(200);
+        JsonNode rules = fixture.json.readTree(soc.body()).get("rules");
+        assertThat(rules).singleElement().satisfies(rule -> {
+            assertThat(rule.get("rule_id").asText()).isEqualTo(SHADOW_RULE);
+            assertThat(rule.get("findings").asLong()).isEqualTo(1);
+            assertThat(rule.get("matches").asLong()).isEqualTo(3);
+        });
+        assertThat(fixture.get(SOC_TOKEN, "/api/rules/shadow?tenant=acme").statusCode()).as("no parameters")
+                .isEqualTo(400);
     }
 
     @Test

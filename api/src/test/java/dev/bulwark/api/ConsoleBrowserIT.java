@@ -2,6 +2,7 @@ package dev.bulwark.api;
 
 import static dev.bulwark.api.ApiFixture.ACME_TOKEN;
 import static dev.bulwark.api.ApiFixture.GLOBEX_CANARY;
+import static dev.bulwark.api.ApiFixture.SHADOW_RULE;
 import static dev.bulwark.api.ApiFixture.SOC_TOKEN;
 import static dev.bulwark.api.ApiFixture.XSS_FIELD;
 import static dev.bulwark.api.ApiFixture.XSS_SUMMARY;
@@ -136,6 +137,7 @@ class ConsoleBrowserIT {
         assertThat(driver.getTitle()).isEqualTo("Bulwark console");
         assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY).doesNotContain("globex-data");
         screenshot("02b-tenant-compliance");
+        assertThat(driver.findElement(By.id("tab-shadow")).isDisplayed()).as("no shadow tab for a tenant").isFalse();
         driver.findElement(By.id("tab-all")).click();
 
         // ---- SOC
@@ -166,6 +168,16 @@ class ConsoleBrowserIT {
         await(ExpectedConditions.textToBe(By.cssSelector("#findings-body tr[data-id='g-secret'] td.status"), "acknowledged"));
         assertThat(driver.findElement(By.id("d-fields")).getText()).contains("acknowledged by alice");
         screenshot("04-soc-triaged");
+
+        // Shadow rules: the SOC's tab lists the rule under test with its hits; its finding is in no findings view.
+        driver.findElement(By.id("tab-shadow")).click();
+        await(d -> !d.findElements(By.cssSelector("#shadow-body tr[data-rule='" + SHADOW_RULE + "']")).isEmpty());
+        WebElement shadowRow = driver.findElement(By.cssSelector("#shadow-body tr[data-rule='" + SHADOW_RULE + "']"));
+        assertThat(shadowRow.findElements(By.tagName("td"))).extracting(WebElement::getText)
+                .startsWith(SHADOW_RULE, SHADOW_RULE, "1", "3");
+        screenshot("04b-soc-shadow-rules");
+        driver.findElement(By.id("tab-all")).click();
+        assertThat(awaitRows(5)).doesNotContain("a-shadow");
         var stored = fixture.body(fixture.get(SOC_TOKEN, "/api/findings/g-secret"));
         assertThat(stored.at("/finding/triage/status").asText()).isEqualTo("acknowledged");
         assertThat(stored.at("/finding/triage/updated_by").asText()).isEqualTo("alice");

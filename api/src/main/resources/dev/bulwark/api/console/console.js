@@ -112,6 +112,7 @@
       tenantInput.value = state.me.tenant;
       tenantInput.disabled = true;
     }
+    $('tab-shadow').hidden = !!state.me.tenant; // the server refuses tenants too
     // A tenant sees its isolation violations first; the SOC starts with everything.
     selectView(state.me.tenant ? 'isolation' : 'all');
   }
@@ -145,8 +146,15 @@
     $('tab-isolation').setAttribute('aria-selected', String(view === 'isolation'));
     $('tab-all').setAttribute('aria-selected', String(view === 'all'));
     $('tab-compliance').setAttribute('aria-selected', String(view === 'compliance'));
+    $('tab-shadow').setAttribute('aria-selected', String(view === 'shadow'));
     $('compliance-view').hidden = view !== 'compliance';
-    $('findings-view').hidden = view === 'compliance';
+    $('shadow-view').hidden = view !== 'shadow';
+    $('findings-view').hidden = view === 'compliance' || view === 'shadow';
+    if (view === 'shadow') {
+      $('view-title').textContent = 'Shadow rules: hits of the rules under test, most matches first';
+      loadShadow();
+      return;
+    }
     if (view === 'compliance') {
       $('view-title').textContent = 'Compliance: ' + (state.me && state.me.tenant
         ? 'your namespaces, per control' : 'every tenant side by side, and the cluster');
@@ -157,6 +165,35 @@
       ? 'Isolation violations: findings that involve another tenant or an isolation rule'
       : 'All findings';
     refresh();
+  }
+
+  // ---------------------------------------------------------------- shadow rules
+  async function loadShadow() {
+    $('s-error').textContent = '';
+    const body = $('shadow-body');
+    clear(body);
+    let result;
+    try {
+      result = await api('/api/rules/shadow');
+    } catch (e) {
+      $('s-error').textContent = e.message;
+      return;
+    }
+    if (!result.rules.length) {
+      $('s-error').textContent = 'No shadow rule has matched yet.';
+      return;
+    }
+    for (const rule of result.rules) {
+      const row = el('tr');
+      row.dataset.rule = rule.rule_id;
+      row.appendChild(el('td', rule.rule_id));
+      row.appendChild(el('td', rule.rule_name || ''));
+      row.appendChild(el('td', rule.findings));
+      row.appendChild(el('td', rule.matches));
+      row.appendChild(el('td', rule.first_seen ? shortTime(rule.first_seen) : ''));
+      row.appendChild(el('td', rule.last_seen ? shortTime(rule.last_seen) : ''));
+      body.appendChild(row);
+    }
   }
 
   // ---------------------------------------------------------------- compliance
@@ -415,6 +452,7 @@
     $('tab-isolation').addEventListener('click', () => selectView('isolation'));
     $('tab-all').addEventListener('click', () => selectView('all'));
     $('tab-compliance').addEventListener('click', () => selectView('compliance'));
+    $('tab-shadow').addEventListener('click', () => selectView('shadow'));
     $('compliance-form').addEventListener('submit', (event) => { event.preventDefault(); loadCompliance(); });
     $('search-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
     $('more').addEventListener('click', more);
