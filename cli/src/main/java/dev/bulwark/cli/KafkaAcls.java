@@ -56,6 +56,7 @@ final class KafkaAcls {
         grants.add(topic(detectors, topics.events().name(), READ, "events to detect on"));
         grants.add(topic(detectors, topics.context().name(), READ, "tenant context"));
         grants.add(topic(detectors, topics.rules().name(), READ, "Sigma rules pushed at run time"));
+        grants.add(topic(detectors, topics.ruleOverrides().name(), READ, "per-tenant rule overrides"));
         grants.add(topic(detectors, topics.contextDirectory().name(),
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE), "the tenant directory it keeps"));
         grants.add(topic(detectors, topics.findings().name(),
@@ -91,6 +92,9 @@ final class KafkaAcls {
         var rules = KafkaSecurity.Component.RULES;
         grants.add(topic(rules, topics.rules().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "bulwark rules push, list and delete"));
+        grants.add(topic(rules, topics.ruleOverrides().name(),
+                List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
+                "bulwark rules override and overrides"));
         return grants;
     }
 

@@ -58,10 +58,13 @@ import dev.bulwark.sink.ShadowFindings;
                 "  bulwark rules push my-rules/ --prune",
                 "  bulwark rules push candidate.yml --shadow",
                 "  bulwark rules promote 7f734ed0-4f47-46c0-837f-6ee62505abd9",
+                "  bulwark rules override bulwark.container.interactive_shell --tenant acme --severity low",
+                "  bulwark rules overrides --tenant acme",
                 "  bulwark rules list",
                 "  bulwark rules delete 7f734ed0-4f47-46c0-837f-6ee62505abd9"},
         subcommands = {RulesCommand.Push.class, RulesCommand.Test.class, RulesCommand.ListRules.class,
-                RulesCommand.Promote.class, RulesCommand.Delete.class})
+                RulesCommand.Promote.class, RulesCommand.Delete.class, RuleOverrideCommands.SetOverride.class,
+                RuleOverrideCommands.ListOverrides.class})
 final class RulesCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -514,10 +517,19 @@ final class RulesCommand implements Callable<Integer> {
 
     /** The live records of the rules topic by key: the latest record of each key that is not a tombstone. */
     static Map<String, ConsumerRecord<String, String>> readRecords(BulwarkConfig config, Topics topics) {
-        Map<String, ConsumerRecord<String, String>> records = new TreeMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(new KafkaClients(config).as(KafkaSecurity.Component.RULES).reader(),
-                new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topics.rules().name(), Duration.ofSeconds(30)).stream()
+        return readCompacted(config, topics.rules().name(), new StringDeserializer());
+    }
+
+    /**
+     * The live records of a compacted topic the {@code rules} principal reads, by key: the latest record of each key
+     * that is not a tombstone.
+     */
+    static <V> Map<String, ConsumerRecord<String, V>> readCompacted(BulwarkConfig config, String topic,
+                                                                    org.apache.kafka.common.serialization.Deserializer<V> values) {
+        Map<String, ConsumerRecord<String, V>> records = new TreeMap<>();
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(new KafkaClients(config).as(KafkaSecurity.Component.RULES).reader(),
+                new StringDeserializer(), values)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             if (partitions.isEmpty()) {
                 return records;
@@ -528,9 +540,9 @@ final class RulesCommand implements Callable<Integer> {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("timed out reading " + topics.rules().name());
+                    throw new IllegalStateException("timed out reading " + topic);
                 }
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<String, V> record : consumer.poll(Duration.ofMillis(500))) {
                     if (record.key() == null) {
                         continue;
                     }

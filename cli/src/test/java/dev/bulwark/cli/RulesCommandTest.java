@@ -200,4 +200,18 @@ class RulesCommandTest {
         assertThat(run("rules", "test", dir.toString())).as("an invalid rule file fails the run").isEqualTo(1);
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("3 rule file(s): 1 applicable, 1 not applicable, 1 invalid");
     }
+
+    @Test
+    void anOverrideNeedsAValidTenantTargetAndExactlyOneActionBeforeAnythingIsWritten() {
+        assertThat(run("rules", "override", "bulwark.container.interactive_shell", "--tenant", "Acme Corp", "--disable"))
+                .isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("tenant names are 1-63 lower-case letters");
+        assertThat(run("rules", "override", "rule id", "--tenant", "acme", "--disable")).isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("TARGET must be a rule id or detector name");
+        assertThat(run("rules", "override", "r", "--tenant", "acme", "--disable", "--severity", "low")).isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("mutually exclusive");
+        assertThat(run("rules", "override", "r", "--tenant", "acme")).as("no action").isNotZero();
+        assertThat(run("rules", "override", "r", "--tenant", "acme", "--severity", "urgent")).isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("severity must be low, medium, high or critical");
+    }
 }

@@ -3,8 +3,6 @@ package dev.bulwark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +24,6 @@ import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import picocli.CommandLine;
 
 /**
  * Shadow mode on the real stack, through the command line: a rule pushed with {@code --shadow} fires into the shadow
@@ -62,12 +59,7 @@ class ShadowRulesIT {
         BulwarkConfig config = EndToEndIT.config(stack, prefix);
         config.detection.detectors.put("sigma", Map.of("emit-interval", "0s", "fold-window", "1s"));
         config.tenants.put("acme", List.of("default")); // the sample's namespace
-        Path configFile = files.resolve("bulwark.yaml");
-        Files.writeString(configFile, """
-                kafka: {bootstrap: "%s", topicPrefix: "%s"}
-                elasticsearch: {url: "%s", indexPrefix: "%s"}
-                """.formatted(stack.kafkaBootstrap(), config.kafka.topicPrefix, stack.elasticsearchUrl(),
-                config.elasticsearch.indexPrefix));
+        InProcessCli cli = InProcessCli.of(files, stack, config);
         Path rules = Files.createDirectories(files.resolve("rules"));
         Files.writeString(rules.resolve("shell-fallback.yml"), RULE);
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
@@ -76,7 +68,7 @@ class ShadowRulesIT {
         new KafkaClients(config).ensureTopics();
         try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
-            Output push = cli(configFile, "rules", "push", "--shadow", rules.toString());
+            InProcessCli.Output push = cli.run("rules", "push", "--shadow", rules.toString());
             assertThat(push.code()).as(push.text()).isZero();
             assertThat(push.text()).contains("published " + RULE_ID, "in shadow mode");
 
@@ -92,19 +84,19 @@ class ShadowRulesIT {
             aliases.values().forEach(entry -> assertThat(entry.aliases().keySet())
                     .as("the shadow index's aliases: its own, no tenant's").containsExactly(shadow.alias()));
 
-            Output list = cli(configFile, "rules", "list");
+            InProcessCli.Output list = cli.run("rules", "list");
             assertThat(list.code()).as(list.text()).isZero();
             assertThat(list.text()).containsPattern(RULE_ID + ".*shadow [1-9]\\d* findings/[1-9]\\d* matches");
 
-            Output promote = cli(configFile, "rules", "promote", RULE_ID);
+            InProcessCli.Output promote = cli.run("rules", "promote", RULE_ID);
             assertThat(promote.code()).as(promote.text()).isZero();
-            assertThat(cli(configFile, "rules", "promote", RULE_ID).text()).contains("is live already");
+            assertThat(cli.run("rules", "promote", RULE_ID).text()).contains("is live already");
 
             List<FindingDocument> promoted = awaitRule(client, live, config);
             assertThat(promoted).isNotEmpty().allSatisfy(doc -> assertThat(doc.finding().shadow()).isNull());
             assertThat(ofRule(client, new FindingIndex(live.tenantAlias("acme")))).as("in acme's view once live")
                     .isNotEmpty();
-            assertThat(cli(configFile, "rules", "list").text()).containsPattern(RULE_ID + ".*live");
+            assertThat(cli.run("rules", "list").text()).containsPattern(RULE_ID + ".*live");
         } finally {
             live.deleteAll(client);
             shadow.deleteAll(client);
@@ -144,31 +136,6 @@ class ShadowRulesIT {
             return docs;
         } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
             return List.of(); // the index is being created
-        }
-    }
-
-    private record Output(int code, String text) {
-    }
-
-    /** Runs the command line in this process, its output captured. */
-    private static Output cli(Path configFile, String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        System.setOut(capture);
-        System.setErr(capture);
-        try {
-            String[] all = new String[args.length + 2];
-            all[0] = "--config";
-            all[1] = configFile.toString();
-            System.arraycopy(args, 0, all, 2, args.length);
-            int code = new CommandLine(new BulwarkCommand()).execute(all);
-            return new Output(code, buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-            out.print(buffer.toString(StandardCharsets.UTF_8));
         }
     }
 }

@@ -127,6 +127,11 @@ public final class DetectionTopology {
                 .process(() -> new TenantEnricher(DIRECTORY_STORE, PENDING_STORE, tenants, enrichment.contextWait(),
                         enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
 
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RuleOverrides.STORE),
+                        Serdes.String(), topics.ruleOverrides().valueSerde()).withLoggingDisabled(),
+                topics.ruleOverrides().name(),
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("rule-overrides-source"),
+                RuleOverrides.Updater::new);
         List<KStream<String, SecurityEvent>> unverifiedMarkers = new java.util.ArrayList<>();
         for (Detector detector : detectors) {
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
@@ -134,7 +139,9 @@ public final class DetectionTopology {
             StreamsDetectorContext context = new StreamsDetectorContext(detector, builder, events, contextUpdates, tenants,
                     settings.get(detector.name()), DIRECTORY_STORE, topics, metrics);
             KStream<String, Finding> findings = detector.build(context);
-            findings.mapValues(finding -> finding == null ? null : FindingBounds.cap(finding, enrichment.maxFindingBytes()),
+            findings.processValues(() -> new RuleOverrides.Applier(detector.name(), metrics),
+                            Named.as(detector.name() + "-overrides"))
+                    .mapValues(finding -> finding == null ? null : FindingBounds.cap(finding, enrichment.maxFindingBytes()),
                             Named.as(detector.name() + "-bounded"))
                     .peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())

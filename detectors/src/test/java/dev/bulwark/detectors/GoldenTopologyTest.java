@@ -63,7 +63,7 @@ class GoldenTopologyTest {
             "posture-last");
 
     /** Global stores (rebuilt from their source topic; no changelog). */
-    static final Set<String> GLOBAL_STORES = Set.of("tenant-directory", "sigma-rules");
+    static final Set<String> GLOBAL_STORES = Set.of("tenant-directory", "sigma-rules", "rule-overrides");
 
     /** Repartition topics, without the {@code <application.id>-} prefix Kafka Streams puts in front. */
     static final Set<String> REPARTITION_TOPICS = Set.of(
@@ -81,7 +81,7 @@ class GoldenTopologyTest {
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",
-            "bulwark.compliance",
+            "bulwark.compliance", "bulwark.rule-overrides",
             "bulwark.rules", "bulwark.findings", "bulwark.dlq");
 
     static Topology shippedTopology() {

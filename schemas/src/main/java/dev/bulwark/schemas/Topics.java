@@ -30,6 +30,7 @@ public final class Topics {
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
     private final Topic<String, ComplianceResult> compliance;
+    private final Topic<String, RuleOverride> ruleOverrides;
 
     private Topics(String prefix) {
         if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
@@ -44,6 +45,7 @@ public final class Topics {
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
         this.compliance = new Topic<>(prefix + "compliance", keys, AvroSerde.of(ComplianceResult.class), Map.of());
+        this.ruleOverrides = new Topic<>(prefix + "rule-overrides", keys, AvroSerde.of(RuleOverride.class), COMPACTED);
     }
 
     /** Topics under the given prefix, e.g. {@code "bulwark."} gives {@code bulwark.events}. */
@@ -102,8 +104,21 @@ public final class Topics {
         return compliance;
     }
 
+    /**
+     * {@link RuleOverride}s (compacted, keyed {@code <tenant>/<target>}): per-tenant tuning of rules and detectors,
+     * read by every detector instance as a global store and applied to findings within seconds.
+     */
+    public Topic<String, RuleOverride> ruleOverrides() {
+        return ruleOverrides;
+    }
+
+    /** The key of the override of {@code target} for {@code tenant} on {@link #ruleOverrides()}. */
+    public static String overrideKey(String tenant, String target) {
+        return tenant + "/" + target;
+    }
+
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
-        return List.of(events, context, contextDirectory, rules, findings, deadLetters, compliance);
+        return List.of(events, context, contextDirectory, rules, findings, deadLetters, compliance, ruleOverrides);
     }
 }

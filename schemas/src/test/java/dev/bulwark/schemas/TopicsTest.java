@@ -12,8 +12,9 @@ class TopicsTest {
         Topics topics = Topics.withPrefix("acme.");
         assertThat(topics.all()).extracting(Topic::name)
                 .containsExactly("acme.events", "acme.context", "acme.context-directory", "acme.rules", "acme.findings", "acme.dlq",
-                        "acme.compliance");
+                        "acme.compliance", "acme.rule-overrides");
         assertThat(topics.context().configs()).containsEntry("cleanup.policy", "compact");
+        assertThat(topics.ruleOverrides().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.rules().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.events().configs()).doesNotContainKey("cleanup.policy");
     }
