@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import dev.bulwark.compliance.ControlCatalogue;
+import dev.bulwark.schemas.RuleOverride;
 import dev.bulwark.sink.ShadowFindings;
 import dev.bulwark.http.BulwarkHttpServer;
 import dev.bulwark.http.Exchange;
@@ -97,6 +98,7 @@ public final class ApiServer implements AutoCloseable {
     private final ConsoleLogin login;
     private final FindingsService service;
     private final ComplianceService compliance;
+    private volatile RuleOverrideStore overrides;
     private final BulwarkHttpServer server;
 
     /** The console's sign-in, or null (for tests). */
@@ -235,6 +237,33 @@ public final class ApiServer implements AutoCloseable {
             allow(exchange, method, "GET");
             String body = compliance.report(principal, QueryParams.parse(exchange.rawQuery(), ComplianceService.PARAMS));
             send(exchange, 200, "application/json", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } else if ("/api/rules/overrides".equals(path)) {
+            allow(exchange, method, "GET");
+            QueryParams params = QueryParams.parse(exchange.rawQuery(), Set.of("tenant"));
+            json(exchange, 200, Map.of("overrides", listOverrides(principal, Validation.tenant(params.get("tenant")))));
+        } else if (path.startsWith("/api/rules/") && path.contains("/overrides/")) {
+            allow(exchange, method, "PUT", "DELETE");
+            QueryParams.parse(exchange.rawQuery(), Set.of());
+            if (!principal.isSoc()) {
+                throw new ApiException(403, "only SOC principals may change rule overrides; a tenant can read its own "
+                        + "at GET /api/rules/overrides");
+            }
+            String rest = path.substring("/api/rules/".length());
+            int split = rest.lastIndexOf("/overrides/");
+            String target = Validation.ruleTarget(QueryParams.decode(rest.substring(0, split).replace("+", "%2B")));
+            String tenant = QueryParams.decode(rest.substring(split + "/overrides/".length()).replace("+", "%2B"));
+            if (tenant.isEmpty() || Validation.tenant(tenant) == null) {
+                throw new ApiException(404, "not found");
+            }
+            if ("DELETE".equals(method)) {
+                overrides().delete(tenant, target);
+                json(exchange, 200, Map.of("deleted", Map.of("tenant", tenant, "target", target)));
+            } else {
+                RuleOverride override = RuleOverrideRequests.parse(readJson(exchange), tenant, target, principal.name(),
+                        System.currentTimeMillis());
+                overrides().put(override);
+                json(exchange, 200, Map.of("override", RuleOverrideRequests.json(override)));
+            }
         } else if ("/api/rules/shadow".equals(path)) {
             allow(exchange, method, "GET");
             QueryParams.parse(exchange.rawQuery(), Set.of());
@@ -261,6 +290,55 @@ public final class ApiServer implements AutoCloseable {
         } else {
             throw new ApiException(404, "not found");
         }
+    }
+
+    /** The overrides the caller may see: a tenant its own only (another tenant named is a 403), SOC all or one tenant's. */
+    private List<Map<String, Object>> listOverrides(Principal principal, String tenant) throws IOException {
+        if (!principal.isSoc()) {
+            if (tenant != null && !tenant.equals(principal.tenant())) {
+                throw new ApiException(403, "a tenant sees only its own overrides");
+            }
+            tenant = principal.tenant();
+        }
+        List<Map<String, Object>> rows = new java.util.ArrayList<>();
+        for (RuleOverride override : overrides().all()) {
+            if (tenant == null || tenant.equals(override.getTenant())) {
+                rows.add(RuleOverrideRequests.json(override));
+            }
+        }
+        rows.sort(java.util.Comparator.comparing((Map<String, Object> row) -> (String) row.get("tenant"))
+                .thenComparing(row -> (String) row.get("target")));
+        return rows;
+    }
+
+    private RuleOverrideStore overrides() {
+        if (overrides == null) {
+            throw new ApiException(503, "rule overrides are not available: this API runs without Kafka");
+        }
+        return overrides;
+    }
+
+    /**
+     * Serves per-tenant rule overrides from {@code store} ({@code GET /api/rules/overrides}, {@code PUT} and
+     * {@code DELETE /api/rules/{id}/overrides/{tenant}}); without it those answer 503.
+     *
+     * @return this server
+     */
+    public ApiServer withRuleOverrides(RuleOverrideStore store) {
+        this.overrides = store;
+        return this;
+    }
+
+    /** The JSON body of a request, after the content type and size checks. */
+    private static byte[] readJson(Exchange exchange) {
+        String contentType = exchange.header("Content-Type");
+        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw new ApiException(415, "send the body as Content-Type: application/json");
+        }
+        if (exchange.bodyTooLarge()) {
+            throw new ApiException(413, "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+        }
+        return exchange.body();
     }
 
     /** Each rule's hits in the shadow findings index, most matches first. */

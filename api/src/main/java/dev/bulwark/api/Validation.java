@@ -71,6 +71,15 @@ public final class Validation {
         return value;
     }
 
+    /** A rule id or detector name as an override's target: 1-256 printable characters without spaces. */
+    public static String ruleTarget(String value) {
+        if (value == null || value.isEmpty() || value.length() > 256 || !value.matches("[\\x21-\\x7e]+")
+                || value.contains("/")) {
+            throw ApiException.badRequest("a rule id or detector name is 1-256 printable characters without spaces or '/'");
+        }
+        return value;
+    }
+
     /** A Kubernetes namespace (DNS label). */
     public static String namespace(String value) {
         if (value != null && !DNS_LABEL.matcher(value).matches()) {

@@ -32,6 +32,7 @@ import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.schemas.Evidence;
 import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.RuleOverride;
 import dev.bulwark.schemas.FindingRule;
 import dev.bulwark.schemas.MitreAttack;
 import dev.bulwark.schemas.TopicAdmin;
@@ -125,6 +126,29 @@ final class ApiFixture {
                 + "=tenant:acme@acme-viewer," + GLOBEX_TOKEN + "=tenant:globex," + INITECH_TOKEN + "=tenant:initech"));
         server = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 4), tokens,
                 new FindingsService(client, index, Clock.systemUTC()));
+        server.withRuleOverrides(overrides);
+    }
+
+    /** The overrides the API writes, kept in memory as the compacted topic would keep them. */
+    final MemoryOverrides overrides = new MemoryOverrides();
+
+    static final class MemoryOverrides implements RuleOverrideStore {
+        final Map<String, RuleOverride> held = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public List<RuleOverride> all() {
+            return List.copyOf(held.values());
+        }
+
+        @Override
+        public void put(RuleOverride override) {
+            held.put(Topics.overrideKey(override.getTenant(), override.getTarget()), override);
+        }
+
+        @Override
+        public void delete(String tenant, String target) {
+            held.remove(Topics.overrideKey(tenant, target));
+        }
     }
 
     static Finding finding(String id, String tenant, List<String> others, String severity, String rule, String summary,
@@ -200,10 +224,15 @@ final class ApiFixture {
     }
 
     HttpResponse<String> patch(String token, String path, String body) throws Exception {
+        return send(token, "PATCH", path, body);
+    }
+
+    /** A request with a JSON body (or none, for a null {@code body}). */
+    HttpResponse<String> send(String token, String method, String path, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
-                .method("PATCH", HttpRequest.BodyPublishers.ofString(body));
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }

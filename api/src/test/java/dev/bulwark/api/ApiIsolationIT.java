@@ -128,6 +128,49 @@ class ApiIsolationIT {
     }
 
     @Test
+    void onlyTheSocChangesOverridesAndEachTenantReadsOnlyItsOwn() throws Exception {
+        String path = "/api/rules/bulwark.container.interactive_shell/overrides/acme";
+        for (String token : List.of(ACME_TOKEN, GLOBEX_TOKEN)) {
+            assertThat(fixture.send(token, "PUT", path, "{\"disabled\": true}").statusCode()).as("PUT by a tenant")
+                    .isEqualTo(403);
+            assertThat(fixture.send(token, "DELETE", path, null).statusCode()).as("DELETE by a tenant").isEqualTo(403);
+        }
+        assertThat(fixture.overrides.held).as("nothing written by a tenant").isEmpty();
+
+        var put = fixture.send(SOC_TOKEN, "PUT", path, "{\"disabled\": true, \"note\": \"CI shells\"}");
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        assertThat(fixture.body(put).at("/override/updated_by").asText()).isEqualTo("alice");
+        assertThat(fixture.send(SOC_TOKEN, "PUT", "/api/rules/sigma/overrides/globex", "{\"severity\": \"low\"}")
+                .statusCode()).isEqualTo(200);
+
+        JsonNode acme = fixture.body(fixture.get(ACME_TOKEN, "/api/rules/overrides")).get("overrides");
+        assertThat(acme).singleElement().satisfies(o -> {
+            assertThat(o.get("tenant").asText()).isEqualTo("acme");
+            assertThat(o.get("disabled").asBoolean()).isTrue();
+            assertThat(o.get("note").asText()).isEqualTo("CI shells");
+        });
+        assertThat(fixture.get(ACME_TOKEN, "/api/rules/overrides?tenant=globex").statusCode()).isEqualTo(403);
+        assertThat(fixture.body(fixture.get(GLOBEX_TOKEN, "/api/rules/overrides")).get("overrides"))
+                .singleElement().satisfies(o -> assertThat(o.get("severity").asText()).isEqualTo("low"));
+        assertThat(fixture.body(fixture.get(SOC_TOKEN, "/api/rules/overrides")).get("overrides")).hasSize(2);
+
+        // Hostile and malformed requests: readable 400s, nothing written.
+        for (String bad : List.of("{\"disabled\": true, \"severity\": \"low\"}", "{}", "{\"severity\": \"urgent\"}",
+                "{\"disabled\": \"yes\"}", "{\"tenant\": \"globex\", \"disabled\": true}", "[]", "not json")) {
+            assertThat(fixture.send(SOC_TOKEN, "PUT", path, bad).statusCode()).as(bad).isEqualTo(400);
+        }
+        assertThat(fixture.send(SOC_TOKEN, "PUT", "/api/rules/x/overrides/Acme%20Corp", "{\"disabled\": true}")
+                .statusCode()).isEqualTo(400);
+        assertThat(fixture.send(SOC_TOKEN, "PUT", "/api/rules/a%2Fb/overrides/acme", "{\"disabled\": true}")
+                .statusCode()).isEqualTo(400);
+        assertThat(fixture.overrides.held).hasSize(2);
+
+        assertThat(fixture.send(SOC_TOKEN, "DELETE", path, null).statusCode()).isEqualTo(200);
+        assertThat(fixture.body(fixture.get(ACME_TOKEN, "/api/rules/overrides")).get("overrides")).isEmpty();
+        fixture.send(SOC_TOKEN, "DELETE", "/api/rules/sigma/overrides/globex", null);
+    }
+
+    @Test
     void shouldNeverWidenATenantsScopeWithCraftedQueryText() throws Exception {
         List<String> hostile = List.of(
                 "tenant:globex", "tenant.name:globex", "*", "globex", "a OR b", "tenant.name:globex OR *",

@@ -282,7 +282,7 @@ public final class BulwarkConfig {
                     Type.PATH).withEnv("BULWARK_KAFKA_CREDENTIALS_FILE").withExample("/etc/bulwark/kafka-credentials.properties")
             .withDoc("One identity per component, for processes that run several: lines <component>.username= and "
                     + "<component>.password= (SASL), or <component>.certFile= and <component>.keyFile= (mutual TLS, "
-                    + "paths relative to the file), for ingest, detectors, sink, rules, context and admin (docs/security.md)."),
+                    + "paths relative to the file), for ingest, detectors, sink, rules, context, api and admin (docs/security.md)."),
             (c, v) -> c.kafka.security.credentialsFile = v);
     static final Field<Map<String, String>> KAFKA_PROPERTIES = bind(Field.of("kafka.properties", Type.STRING_MAP)
             .withDefault(Map.of())

@@ -110,6 +110,9 @@ public final class BulwarkRuntime implements AutoCloseable {
                 opened.push(() -> client._transport().close());
                 api = startApi(config, client);
                 opened.push(api);
+                KafkaRuleOverrideStore overrides = new KafkaRuleOverrideStore(config);
+                opened.push(overrides);
+                api.withRuleOverrides(overrides);
                 metrics.readiness("api", HealthChecks.elasticsearch(client, config.elasticsearch.url));
             }
 

@@ -89,6 +89,11 @@ final class KafkaAcls {
                 "the cluster's objects (bulwark context watch), and what it published before a restart"));
         grants.add(topic(context, topics.deadLetters().name(), WRITE, "objects it cannot read"));
 
+        var api = KafkaSecurity.Component.API;
+        grants.add(topic(api, topics.ruleOverrides().name(),
+                List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
+                "per-tenant rule overrides (GET, PUT and DELETE of the query API)"));
+
         var rules = KafkaSecurity.Component.RULES;
         grants.add(topic(rules, topics.rules().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "bulwark rules push, list and delete"));

@@ -54,7 +54,7 @@ class KafkaAclsTest {
         String strimzi = KafkaAcls.strimziUsers(KafkaAcls.grants(config), users, "prod-kafka");
         assertThat(strimzi).contains("kind: KafkaUser", "name: bulwark-sink", "strimzi.io/cluster: prod-kafka",
                 "type: scram-sha-512", "type: transactionalId", "operations: [Read, Describe]");
-        assertThat(strimzi.split("kind: KafkaUser", -1)).hasSize(6); // ingest, detectors, sink, rules, context
+        assertThat(strimzi.split("kind: KafkaUser", -1)).hasSize(7); // ingest, detectors, sink, rules, context, api
         assertThat(KafkaAcls.bindings(KafkaAcls.grants(config), users)).allSatisfy(b -> assertThat(b.entry().principal())
                 .startsWith("User:bulwark-"));
     }

@@ -597,7 +597,7 @@ class KubernetesManifestsTest {
         }
         // Every component connects as the user those ACLs belong to.
         Map<String, String> expectedUsers = Map.of("ingest", "bulwark-ingest", "detectors", "bulwark-detectors",
-                "sink", "bulwark-sink", "context-watch", "bulwark-context");
+                "sink", "bulwark-sink", "context-watch", "bulwark-context", "api", "bulwark-api");
         for (ObjectNode workload : workloads(production)) {
             String user = KubernetesManifests.plainEnv(workload).get("BULWARK_KAFKA_USERNAME");
             assertThat(user).as(describe(workload) + " Kafka user").isEqualTo(expectedUsers.get(component(workload)));

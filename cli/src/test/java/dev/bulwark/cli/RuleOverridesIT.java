@@ -3,6 +3,10 @@ package dev.bulwark.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,6 +93,7 @@ class RuleOverridesIT {
             assertThat(findingsOf(client, index, "c-acme-quiet")).as("acme stays quiet").isEmpty();
 
             assertThat(cli.run("rules", "override", RULE, "--tenant", "acme", "--remove").code()).isZero();
+            throughTheApi(config, client, index);
             long lifted = System.nanoTime();
             for (int round = 1; ; round++) {
                 String container = "c-acme-back-" + round;
@@ -104,6 +109,70 @@ class RuleOverridesIT {
             index.deleteAll(client);
             client._transport().close();
         }
+    }
+
+    /**
+     * The query API as the SOC and a tenant use it, on the same topic: a tenant token cannot write an override (403);
+     * the SOC disables the rule for globex, globex sees its override and its findings stop while acme's go on.
+     */
+    private static void throughTheApi(BulwarkConfig config, ElasticsearchClient client, FindingIndex index)
+            throws Exception {
+        config.api.port = dev.bulwark.deploy.Probes.freePort();
+        config.metrics.port = 0;
+        config.api.tokens = List.of(token("soc-token-for-overrides-0123", "soc", "alice"),
+                token("globex-token-for-overrides-0123", "tenant:globex", "globex-viewer"));
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String base = "http://127.0.0.1:" + config.api.port;
+        String path = "/api/rules/" + RULE + "/overrides/globex";
+        try (MetricsServer metrics = new MetricsServer(0);
+             BulwarkRuntime runtime = BulwarkRuntime.start(config, java.util.EnumSet.of(BulwarkRuntime.Component.api),
+                     metrics)) {
+            assertThat(request(http, base + path, "PUT", "globex-token-for-overrides-0123", "{\"disabled\": true}")
+                    .statusCode()).as("a tenant cannot change its own tuning").isEqualTo(403);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            HttpResponse<String> put;
+            do { // 503 until the API has read the topic once
+                put = request(http, base + path, "PUT", "soc-token-for-overrides-0123",
+                        "{\"disabled\": true, \"note\": \"globex asked\"}");
+                assertThat(System.nanoTime()).as(put.body()).isLessThan(deadline);
+            } while (put.statusCode() == 503 && sleep());
+            assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+            assertThat(request(http, base + "/api/rules/overrides", "GET", "globex-token-for-overrides-0123", null)
+                    .body()).contains("\"tenant\":\"globex\"", "globex asked").doesNotContain("\"tenant\":\"acme\"");
+            for (int round = 1; ; round++) {
+                shell(config, "ledger", "c-globex-api-" + round);
+                shell(config, "shop", "c-acme-api-" + round);
+                awaitFinding(client, index, "c-acme-api-" + round);
+                Thread.sleep(1500);
+                if (findingsOf(client, index, "c-globex-api-" + round).isEmpty()) {
+                    break;
+                }
+                assertThat(round).as("globex's findings stop within seconds of the API's override").isLessThan(15);
+            }
+            assertThat(request(http, base + path, "DELETE", "soc-token-for-overrides-0123", null).statusCode())
+                    .isEqualTo(200);
+        }
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(500);
+        return true;
+    }
+
+    private static BulwarkConfig.ApiToken token(String value, String role, String name) {
+        BulwarkConfig.ApiToken token = new BulwarkConfig.ApiToken();
+        token.token = value;
+        token.role = role;
+        token.name = name;
+        return token;
+    }
+
+    private static HttpResponse<String> request(HttpClient http, String url, String method, String token, String body)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** The sample Falco terminal-shell alert, dated now, in {@code namespace} and container {@code container}. */

@@ -1,0 +1,79 @@
+package dev.bulwark.api;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulwark.schemas.RuleOverride;
+
+/**
+ * The JSON of rule overrides in the query API: {@code {"disabled": true}} or {@code {"severity": "low"}}, with an
+ * optional {@code "note"}, in; the override with who set it and when, out.
+ */
+final class RuleOverrideRequests {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> FIELDS = Set.of("disabled", "severity", "note");
+    private static final Set<String> SEVERITIES = Set.of("low", "medium", "high", "critical");
+    static final int MAX_NOTE = 1024;
+
+    private RuleOverrideRequests() {
+    }
+
+    /** Parses and validates a PUT body into the override of {@code target} for {@code tenant}, set by {@code by}. */
+    static RuleOverride parse(byte[] body, String tenant, String target, String by, long at) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(body);
+        } catch (IOException e) {
+            throw ApiException.badRequest("the body is not valid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("the body must be a JSON object like {\"disabled\":true} or {\"severity\":\"low\"}");
+        }
+        node.fieldNames().forEachRemaining(name -> {
+            if (!FIELDS.contains(name)) {
+                throw ApiException.badRequest("unknown field \"" + Validation.printable(name, 40)
+                        + "\"; an override has disabled or severity, and note");
+            }
+        });
+        JsonNode disabled = node.get("disabled");
+        JsonNode severity = node.get("severity");
+        if (disabled != null && !disabled.isBoolean()) {
+            throw ApiException.badRequest("disabled must be true or false");
+        }
+        if (severity != null && !(severity.isTextual() && SEVERITIES.contains(severity.asText()))) {
+            throw ApiException.badRequest("severity must be low, medium, high or critical");
+        }
+        boolean disable = disabled != null && disabled.asBoolean();
+        if (disable == (severity != null)) {
+            throw ApiException.badRequest("give exactly one of \"disabled\": true and \"severity\"");
+        }
+        JsonNode note = node.get("note");
+        if (note != null && !note.isTextual() && !note.isNull()) {
+            throw ApiException.badRequest("note must be text");
+        }
+        String text = note == null || note.isNull() ? null : Validation.text("note", note.asText(), MAX_NOTE);
+        return RuleOverride.newBuilder().setTenant(tenant).setTarget(target).setDisabled(disable)
+                .setSeverity(severity == null ? null : severity.asText()).setUpdatedBy(by).setUpdatedAt(at)
+                .setNote(text).build();
+    }
+
+    /** An override as the API shows it. */
+    static Map<String, Object> json(RuleOverride override) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("tenant", override.getTenant());
+        row.put("target", override.getTarget());
+        row.put("disabled", override.getDisabled());
+        row.put("severity", override.getSeverity());
+        row.put("updated_by", override.getUpdatedBy());
+        row.put("updated_at", override.getUpdatedAt() <= 0 ? null : Instant.ofEpochMilli(override.getUpdatedAt()).toString());
+        row.put("note", override.getNote());
+        return row;
+    }
+}
