@@ -491,21 +491,8 @@ public final class ApiServer implements AutoCloseable {
 
     /** Parses and validates {@code {"status": "...", "note": "..."}}. */
     static Triage parseTriage(byte[] body) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(body);
-        } catch (IOException e) {
-            throw ApiException.badRequest("the body is not valid JSON");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiException.badRequest("the body must be a JSON object like {\"status\":\"acknowledged\",\"note\":\"...\"}");
-        }
-        node.fieldNames().forEachRemaining(name -> {
-            if (!"status".equals(name) && !"note".equals(name)) {
-                throw ApiException.badRequest("unknown field \"" + Validation.printable(name, 40)
-                        + "\"; a triage change has status and note");
-            }
-        });
+        JsonNode node = Validation.jsonObject(body, Set.of("status", "note"),
+                "{\"status\":\"acknowledged\",\"note\":\"...\"}", "a triage change");
         JsonNode status = node.get("status");
         if (status == null || !status.isTextual()) {
             throw ApiException.badRequest("status is required: one of " + String.join(", ", FindingDocument.TRIAGE_STATUSES));

@@ -1,13 +1,11 @@
 package dev.bulwark.api;
 
-import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulwark.schemas.RuleOverride;
 
@@ -17,7 +15,6 @@ import dev.bulwark.schemas.RuleOverride;
  */
 final class RuleOverrideRequests {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FIELDS = Set.of("disabled", "severity", "note");
     private static final Set<String> SEVERITIES = Set.of("low", "medium", "high", "critical");
     static final int MAX_NOTE = 1024;
@@ -27,21 +24,8 @@ final class RuleOverrideRequests {
 
     /** Parses and validates a PUT body into the override of {@code target} for {@code tenant}, set by {@code by}. */
     static RuleOverride parse(byte[] body, String tenant, String target, String by, long at) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(body);
-        } catch (IOException e) {
-            throw ApiException.badRequest("the body is not valid JSON");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiException.badRequest("the body must be a JSON object like {\"disabled\":true} or {\"severity\":\"low\"}");
-        }
-        node.fieldNames().forEachRemaining(name -> {
-            if (!FIELDS.contains(name)) {
-                throw ApiException.badRequest("unknown field \"" + Validation.printable(name, 40)
-                        + "\"; an override has disabled or severity, and note");
-            }
-        });
+        JsonNode node = Validation.jsonObject(body, FIELDS, "{\"disabled\":true} or {\"severity\":\"low\"}",
+                "an override");
         JsonNode disabled = node.get("disabled");
         JsonNode severity = node.get("severity");
         if (disabled != null && !disabled.isBoolean()) {

@@ -71,6 +71,34 @@ public final class Validation {
         return value;
     }
 
+    /**
+     * A request body that must be one JSON object holding only {@code fields}: {@code example} shows its shape in the
+     * error, {@code what} names it ("a triage change") when a field is unknown.
+     */
+    static com.fasterxml.jackson.databind.JsonNode jsonObject(byte[] body, java.util.Set<String> fields, String example,
+                                                              String what) {
+        com.fasterxml.jackson.databind.JsonNode node;
+        try {
+            node = JSON.readTree(body);
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest("the body is not valid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("the body must be a JSON object like " + example);
+        }
+        node.fieldNames().forEachRemaining(name -> {
+            if (!fields.contains(name)) {
+                throw ApiException.badRequest("unknown field \"" + printable(name, 40) + "\"; " + what + " has "
+                        + String.join(", ", new java.util.TreeSet<>(fields)));
+            }
+        });
+        return node;
+    }
+
+    /** Request bodies: a key given twice is an error, not "the last one wins". */
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper
+            .builder().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY).build();
+
     /** A rule id or detector name as an override's target: 1-256 printable characters without spaces. */
     public static String ruleTarget(String value) {
         if (value == null || value.isEmpty() || value.length() > 256 || !value.matches("[\\x21-\\x7e]+")

@@ -156,7 +156,8 @@ class ApiIsolationIT {
 
         // Hostile and malformed requests: readable 400s, nothing written.
         for (String bad : List.of("{\"disabled\": true, \"severity\": \"low\"}", "{}", "{\"severity\": \"urgent\"}",
-                "{\"disabled\": \"yes\"}", "{\"tenant\": \"globex\", \"disabled\": true}", "[]", "not json")) {
+                "{\"disabled\": \"yes\"}", "{\"tenant\": \"globex\", \"disabled\": true}", "[]", "not json",
+                "{\"severity\": \"low\", \"severity\": \"critical\"}")) {
             assertThat(fixture.send(SOC_TOKEN, "PUT", path, bad).statusCode()).as(bad).isEqualTo(400);
         }
         assertThat(fixture.send(SOC_TOKEN, "PUT", "/api/rules/x/overrides/Acme%20Corp", "{\"disabled\": true}")
