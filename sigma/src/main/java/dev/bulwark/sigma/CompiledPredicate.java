@@ -27,6 +27,8 @@ final class CompiledPredicate {
     private final boolean all;
     private final boolean negate;
     private final Boolean exists;
+    /** With {@code |exists}: the paths read, to find them among the event's fields sent as null. */
+    private final String[] paths;
 
     /**
      * @param field the Sigma field name, or null for keywords
@@ -49,6 +51,7 @@ final class CompiledPredicate {
         this.all = all;
         this.negate = negate;
         this.exists = exists;
+        this.paths = target.path().split(" \\| ");
     }
 
     String field() {
@@ -110,9 +113,23 @@ final class CompiledPredicate {
         return evaluate(value, event) != negate;
     }
 
+    /** True when the source sent the field with the value null: it exists, without a value (Sigma's exists). */
+    private boolean sentAsNull(SecurityEvent event) {
+        List<String> nulls = event.getNullFields();
+        if (nulls.isEmpty()) {
+            return false;
+        }
+        for (String path : paths) {
+            if (nulls.contains(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean evaluate(Object value, SecurityEvent event) {
         if (exists != null) {
-            return FieldValues.isAbsent(value) != exists;
+            return (!FieldValues.isAbsent(value) || sentAsNull(event)) == exists;
         }
         if (FieldValues.isAbsent(value)) {
             return matchesAbsent;

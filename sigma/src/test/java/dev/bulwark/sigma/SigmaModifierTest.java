@@ -387,6 +387,38 @@ class SigmaModifierTest {
         assertThat(fires(absent, withParent)).isFalse();
     }
 
+    /**
+     * Specification: exists is true when the field is present, whatever its value, null included. A field the source
+     * sent as null is in the event's null_fields; one it did not send is not.
+     */
+    @Test
+    void aFieldSentAsNullExistsAndAnAbsentOneDoesNot() {
+        String rule = SigmaTestSupport.rule("product: bulwark", """
+                selection:
+                    attributes['k8s.ns.name']|exists: true
+                condition: selection
+                """);
+        SecurityEvent sentNull = SigmaTestSupport.base("falco", List.of("process"), List.of("start"))
+                .setNullFields(List.of("attributes['k8s.ns.name']")).build();
+        SecurityEvent absent = SigmaTestSupport.base("falco", List.of("process"), List.of("start")).build();
+        SecurityEvent valued = SigmaTestSupport.base("falco", List.of("process"), List.of("start"))
+                .setAttributes(java.util.Map.of("k8s.ns.name", "shop")).build();
+        CompiledRuleSet present = SigmaEngine.create().loadSources(java.util.Map.of("r.yml", rule)).ruleSet();
+        assertThat(present.match(sentNull)).as("present, null").hasSize(1);
+        assertThat(present.match(valued)).as("present, valued").hasSize(1);
+        assertThat(present.match(absent)).as("absent").isEmpty();
+        CompiledRuleSet missing = SigmaEngine.create().loadSources(java.util.Map.of("r.yml",
+                rule.replace("|exists: true", "|exists: false"))).ruleSet();
+        assertThat(missing.match(sentNull)).isEmpty();
+        assertThat(missing.match(absent)).hasSize(1);
+        // A null value matches both: the field is null or absent.
+        CompiledRuleSet isNull = SigmaEngine.create().loadSources(java.util.Map.of("r.yml",
+                rule.replace("|exists: true", ": null"))).ruleSet();
+        assertThat(isNull.match(sentNull)).hasSize(1);
+        assertThat(isNull.match(absent)).hasSize(1);
+        assertThat(isNull.match(valued)).isEmpty();
+    }
+
     @Test
     void nullMatchesAbsentField() {
         String detection = """

@@ -93,7 +93,8 @@ public final class FalcoParser implements EventParser, JsonDocumentParser {
                 .setOriginal(new String(record, StandardCharsets.UTF_8))
                 .setRule(RuleRef.newBuilder().setName(rule).setRuleset("falco").build())
                 .setTags(JsonFields.strings(root, "tags"))
-                .setAttributes(attributes(fields));
+                .setAttributes(attributes(fields))
+                .setNullFields(nullFields(fields));
 
         String hostname = JsonFields.text(root, "hostname");
         if (hostname != null) {
@@ -178,6 +179,21 @@ public final class FalcoParser implements EventParser, JsonDocumentParser {
             return JsonFields.epochNanos("evt.time.iso8601", iso);
         }
         throw new ParseException("missing alert time: neither 'time' nor output_fields 'evt.time' is present");
+    }
+
+    /**
+     * The output fields Falco sent as null (a field of the rule's output with no value for this event, e.g.
+     * {@code k8s.ns.name} of a host process), as {@code attributes['key']}: present, but null.
+     */
+    private static List<String> nullFields(JsonNode fields) {
+        List<String> nulls = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            if (entry.getValue().isNull()) {
+                nulls.add("attributes['" + entry.getKey() + "']");
+            }
+        }
+        return nulls;
     }
 
     private static Map<String, String> attributes(JsonNode fields) throws ParseException {

@@ -74,6 +74,11 @@ class FalcoParserTest {
         List<String> lines = Samples.lines("falco/falco_alerts_real.ndjson");
         SecurityEvent old = parseOne(lines.get(6));
         assertThat(old.getContainer().getImageName()).isNull();
+        // Sent as null: present without a value (Sigma's exists), kept apart from fields Falco did not send.
+        assertThat(old.getNullFields()).containsExactly("attributes['container.image.repository']",
+                "attributes['proc.pname']");
+        assertThat(old.getAttributes()).doesNotContainKeys("container.image.repository", "proc.pname");
+        assertThat(parseOne(lines.get(13)).getNullFields()).isEmpty();
         assertThat(old.getProcess().getParent()).satisfiesAnyOf(
                 p -> assertThat(p).isNull(), p -> assertThat(p.getName()).isNull());
         SecurityEvent host = parseOne(lines.get(13));
