@@ -256,12 +256,18 @@ public final class ApiServer implements AutoCloseable {
                 throw new ApiException(404, "not found");
             }
             if ("DELETE".equals(method)) {
-                overrides().delete(tenant, target);
+                overridesCall(() -> {
+                    overrides().delete(tenant, target);
+                    return null;
+                });
                 json(exchange, 200, Map.of("deleted", Map.of("tenant", tenant, "target", target)));
             } else {
                 RuleOverride override = RuleOverrideRequests.parse(readJson(exchange), tenant, target, principal.name(),
                         System.currentTimeMillis());
-                overrides().put(override);
+                overridesCall(() -> {
+                    overrides().put(override);
+                    return null;
+                });
                 json(exchange, 200, Map.of("override", RuleOverrideRequests.json(override)));
             }
         } else if ("/api/rules/shadow".equals(path)) {
@@ -301,7 +307,7 @@ public final class ApiServer implements AutoCloseable {
             tenant = principal.tenant();
         }
         List<Map<String, Object>> rows = new java.util.ArrayList<>();
-        for (RuleOverride override : overrides().all()) {
+        for (RuleOverride override : overridesCall(() -> overrides().all())) {
             if (tenant == null || tenant.equals(override.getTenant())) {
                 rows.add(RuleOverrideRequests.json(override));
             }
@@ -309,6 +315,19 @@ public final class ApiServer implements AutoCloseable {
         rows.sort(java.util.Comparator.comparing((Map<String, Object> row) -> (String) row.get("tenant"))
                 .thenComparing(row -> (String) row.get("target")));
         return rows;
+    }
+
+    /** A call to the override store whose failure is a 503 about the overrides (Kafka), not about Elasticsearch. */
+    private static <T> T overridesCall(java.util.concurrent.Callable<T> call) {
+        try {
+            return call.call();
+        } catch (ApiException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.warn("rule overrides unavailable: {}", e.getMessage());
+            throw new ApiException(503, "rule overrides are unavailable (Kafka): " + e.getMessage()
+                    + "; try again shortly");
+        }
     }
 
     private RuleOverrideStore overrides() {

@@ -169,6 +169,32 @@ class ApiIsolationIT {
         assertThat(fixture.send(SOC_TOKEN, "DELETE", path, null).statusCode()).isEqualTo(200);
         assertThat(fixture.body(fixture.get(ACME_TOKEN, "/api/rules/overrides")).get("overrides")).isEmpty();
         fixture.send(SOC_TOKEN, "DELETE", "/api/rules/sigma/overrides/globex", null);
+
+        // Kafka unreachable: a 503 that says so, not one about Elasticsearch.
+        fixture.server.withRuleOverrides(new RuleOverrideStore() {
+            @Override
+            public List<dev.bulwark.schemas.RuleOverride> all() throws java.io.IOException {
+                throw new java.io.IOException("still reading bulwark.rule-overrides");
+            }
+
+            @Override
+            public void put(dev.bulwark.schemas.RuleOverride override) throws java.io.IOException {
+                throw new java.io.IOException("Kafka did not take the override");
+            }
+
+            @Override
+            public void delete(String tenant, String target) throws java.io.IOException {
+                throw new java.io.IOException("Kafka did not take the override");
+            }
+        });
+        try {
+            var unavailable = fixture.get(SOC_TOKEN, "/api/rules/overrides");
+            assertThat(unavailable.statusCode()).isEqualTo(503);
+            assertThat(unavailable.body()).contains("rule overrides are unavailable (Kafka)").doesNotContain("Elasticsearch");
+            assertThat(fixture.send(SOC_TOKEN, "PUT", path, "{\"disabled\": true}").statusCode()).isEqualTo(503);
+        } finally {
+            fixture.server.withRuleOverrides(fixture.overrides);
+        }
     }
 
     @Test

@@ -60,8 +60,16 @@ final class KafkaRuleOverrideStore implements RuleOverrideStore, AutoCloseable {
         try {
             List<TopicPartition> partitions = List.of();
             while (running && partitions.isEmpty()) {
-                partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                try {
+                    partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    LOG.warn("the query API cannot reach {} yet ({}); rule overrides answer 503 until it can", topic,
+                            e.getMessage());
+                }
+                if (partitions.isEmpty()) {
+                    Thread.sleep(2_000);
+                }
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -76,6 +84,8 @@ final class KafkaRuleOverrideStore implements RuleOverrideStore, AutoCloseable {
             }
         } catch (WakeupException e) {
             // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("the query API cannot read {} ({}); rule overrides answer 503 until it restarts", topic,
                     e.getMessage());
