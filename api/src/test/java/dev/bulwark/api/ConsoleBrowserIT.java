@@ -138,6 +138,26 @@ class ConsoleBrowserIT {
         assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY).doesNotContain("globex-data");
         screenshot("02b-tenant-compliance");
         assertThat(driver.findElement(By.id("tab-shadow")).isDisplayed()).as("no shadow tab for a tenant").isFalse();
+
+        // Tuning: acme sees how its rules are tuned, never another tenant's tuning; hostile notes stay text.
+        fixture.overrides.put(dev.bulwark.schemas.RuleOverride.newBuilder().setTenant("acme")
+                .setTarget("bulwark.container.interactive_shell").setSeverity("low").setUpdatedBy("alice")
+                .setUpdatedAt(fixture.now).setNote(XSS_SUMMARY).build());
+        fixture.overrides.put(dev.bulwark.schemas.RuleOverride.newBuilder().setTenant("globex")
+                .setTarget(GLOBEX_CANARY).setDisabled(true).setUpdatedBy("alice").setUpdatedAt(fixture.now).build());
+        try {
+            driver.findElement(By.id("tab-overrides")).click();
+            await(d -> !d.findElements(By.cssSelector("#overrides-body tr")).isEmpty());
+            assertThat(driver.findElements(By.cssSelector("#overrides-body tr"))).singleElement().satisfies(row -> {
+                assertThat(row.getAttribute("data-tenant")).isEqualTo("acme");
+                assertThat(row.getText()).contains("severity low", XSS_SUMMARY);
+            });
+            assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY);
+            assertThat(driver.getTitle()).isEqualTo("Bulwark console");
+            screenshot("02c-tenant-tuning");
+        } finally {
+            fixture.overrides.held.clear();
+        }
         driver.findElement(By.id("tab-all")).click();
 
         // ---- SOC

@@ -147,9 +147,17 @@
     $('tab-all').setAttribute('aria-selected', String(view === 'all'));
     $('tab-compliance').setAttribute('aria-selected', String(view === 'compliance'));
     $('tab-shadow').setAttribute('aria-selected', String(view === 'shadow'));
+    $('tab-overrides').setAttribute('aria-selected', String(view === 'overrides'));
     $('compliance-view').hidden = view !== 'compliance';
     $('shadow-view').hidden = view !== 'shadow';
-    $('findings-view').hidden = view === 'compliance' || view === 'shadow';
+    $('overrides-view').hidden = view !== 'overrides';
+    $('findings-view').hidden = view === 'compliance' || view === 'shadow' || view === 'overrides';
+    if (view === 'overrides') {
+      $('view-title').textContent = 'Tuning: ' + (state.me && state.me.tenant
+        ? 'how the SOC tuned rules for your workloads' : 'per-tenant overrides of rules and detectors');
+      loadOverrides();
+      return;
+    }
     if (view === 'shadow') {
       $('view-title').textContent = 'Shadow rules: hits of the rules under test, most matches first';
       loadShadow();
@@ -165,6 +173,36 @@
       ? 'Isolation violations: findings that involve another tenant or an isolation rule'
       : 'All findings';
     refresh();
+  }
+
+  // ---------------------------------------------------------------- tuning
+  async function loadOverrides() {
+    $('o-error').textContent = '';
+    const body = $('overrides-body');
+    clear(body);
+    let result;
+    try {
+      result = await api('/api/rules/overrides');
+    } catch (e) {
+      $('o-error').textContent = e.message;
+      return;
+    }
+    if (!result.overrides.length) {
+      $('o-error').textContent = 'No rule is tuned for this view.';
+      return;
+    }
+    for (const o of result.overrides) {
+      const row = el('tr');
+      row.dataset.target = o.target;
+      row.dataset.tenant = o.tenant;
+      row.appendChild(el('td', o.tenant));
+      row.appendChild(el('td', o.target));
+      row.appendChild(el('td', o.disabled ? 'disabled' : 'severity ' + o.severity));
+      row.appendChild(el('td', o.updated_by || ''));
+      row.appendChild(el('td', o.updated_at ? shortTime(o.updated_at) : ''));
+      row.appendChild(el('td', o.note || ''));
+      body.appendChild(row);
+    }
   }
 
   // ---------------------------------------------------------------- shadow rules
@@ -453,6 +491,7 @@
     $('tab-all').addEventListener('click', () => selectView('all'));
     $('tab-compliance').addEventListener('click', () => selectView('compliance'));
     $('tab-shadow').addEventListener('click', () => selectView('shadow'));
+    $('tab-overrides').addEventListener('click', () => selectView('overrides'));
     $('compliance-form').addEventListener('submit', (event) => { event.preventDefault(); loadCompliance(); });
     $('search-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
     $('more').addEventListener('click', more);
