@@ -332,7 +332,8 @@ public final class ApiServer implements AutoCloseable {
 
     private RuleOverrideStore overrides() {
         if (overrides == null) {
-            throw new ApiException(503, "rule overrides are not available: this API runs without Kafka");
+            throw new ApiException(503, "rule overrides are not available: this API runs without a Kafka user for them "
+                    + "(its start-up message says why)");
         }
         return overrides;
     }

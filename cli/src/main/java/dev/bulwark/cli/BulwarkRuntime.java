@@ -110,9 +110,16 @@ public final class BulwarkRuntime implements AutoCloseable {
                 opened.push(() -> client._transport().close());
                 api = startApi(config, client);
                 opened.push(api);
-                KafkaRuleOverrideStore overrides = new KafkaRuleOverrideStore(config);
-                opened.push(overrides);
-                api.withRuleOverrides(overrides);
+                try {
+                    KafkaRuleOverrideStore overrides = new KafkaRuleOverrideStore(config);
+                    opened.push(overrides);
+                    api.withRuleOverrides(overrides);
+                } catch (IllegalArgumentException e) {
+                    // Findings, triage and compliance need no Kafka: serve them, and say why overrides answer 503.
+                    BulwarkCommand.say("rule overrides are off in the query API (they answer 503): " + e.getMessage()
+                            + "; give the api component a Kafka user (a credentials file made before this release: "
+                            + "add api.username and api.password, or recreate the local stack with local down --purge)");
+                }
                 metrics.readiness("api", HealthChecks.elasticsearch(client, config.elasticsearch.url));
             }
 

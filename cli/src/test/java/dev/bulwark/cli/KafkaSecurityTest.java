@@ -47,6 +47,19 @@ class KafkaSecurityTest {
                 .hasMessageContaining("has no sink.username and sink.password").hasMessageNotContaining("det-pw");
     }
 
+    /**
+     * A credentials file written before the query API had a Kafka user: the rule-override store refuses at once, with
+     * the missing entry named and no secret shown, which is what lets the API start without overrides (BulwarkRuntime).
+     */
+    @Test
+    void theApisOverrideStoreRefusesACredentialsFileWithoutAnApiUserBeforeConnecting() throws Exception {
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        BulwarkConfig config = config("{}\n", Map.of("BULWARK_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "BULWARK_KAFKA_CA_FILE", ca.toString(), "BULWARK_KAFKA_CREDENTIALS_FILE", credentials().toString()));
+        assertThatThrownBy(() -> new KafkaRuleOverrideStore(config)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has no api.username and api.password").hasMessageNotContaining("det-pw");
+    }
+
     @Test
     void aSingleUserTakesItsPasswordFromTheEnvironmentOrAFileAndPlaintextAddsNothing() throws Exception {
         BulwarkConfig env = config("kafka:\n  security:\n    protocol: SASL_SSL\n    username: bulwark\n",
