@@ -61,7 +61,7 @@ final class ProbingProcessor implements Processor<String, SecurityEvent, String,
         long time = Math.floorDiv(event.getTimestamp(), 1_000_000L);
         ProbingWindow before = store.get(record.key());
         ProbingWindow.Step step = (before == null ? ProbingWindow.empty() : before)
-                .add(event, time, threshold, window, grace);
+                .add(event.getId(), time, threshold, window, grace);
         if (step.window() != before) {
             store.put(record.key(), step.window());
         }

@@ -1,6 +1,5 @@
 package dev.bulwark.detectors.isolation;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,7 +7,6 @@ import org.apache.kafka.common.serialization.Serde;
 
 import dev.bulwark.detectors.state.ProbingAttempts;
 import dev.bulwark.schemas.AvroSerde;
-import dev.bulwark.schemas.SecurityEvent;
 
 /**
  * The refused cross-tenant requests of one identity against one tenant that a sliding window can still count, oldest
@@ -21,14 +19,12 @@ import dev.bulwark.schemas.SecurityEvent;
  * @param times event times, epoch milliseconds, ascending (ties in arrival order)
  * @param eventIds the event id of each entry of {@code times}
  * @param suppressedUntil no finding for an entry earlier than this (the last firing plus the window)
- * @param last the latest refusal, or null while empty
  */
-record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUntil, SecurityEvent last) {
+record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUntil) {
 
     /** Evidence lists at most this many event ids. */
     static final int MAX_IDS = 20;
 
-    private static final AvroSerde<SecurityEvent> EVENTS = AvroSerde.of(SecurityEvent.class);
     private static final AvroSerde<ProbingAttempts> STATE = AvroSerde.of(ProbingAttempts.class);
 
     ProbingWindow {
@@ -37,11 +33,11 @@ record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUnt
     }
 
     static ProbingWindow empty() {
-        return new ProbingWindow(List.of(), List.of(), Long.MIN_VALUE, null);
+        return new ProbingWindow(List.of(), List.of(), Long.MIN_VALUE);
     }
 
     /** A firing: the refusals within one window that reached the threshold. */
-    record Firing(long firstSeen, long end, int count, List<String> eventIds) {
+    record Firing(long firstSeen, int count, List<String> eventIds) {
     }
 
     /** The outcome of one refusal: the new state, and the firing it completed (or null). */
@@ -55,7 +51,7 @@ record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUnt
      * at most {@code threshold} older ones are kept (the oldest dropped first). A refusal later than the grace counts
      * for nothing: the entries of its window are gone.
      */
-    Step add(SecurityEvent event, long time, int threshold, long window, long grace) {
+    Step add(String eventId, long time, int threshold, long window, long grace) {
         if (!times.isEmpty() && time <= newestOf(times) - window - grace) {
             return new Step(this, null); // later than the grace: the window it belonged to is no longer held
         }
@@ -66,7 +62,7 @@ record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUnt
             at--;
         }
         t.add(at, time);
-        ids.add(at, event.getId());
+        ids.add(at, eventId);
         long newest = t.get(t.size() - 1);
         int drop = 0;
         while (drop < at && (t.get(drop) <= newest - window - grace || t.size() - drop > threshold)) {
@@ -75,7 +71,6 @@ record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUnt
         t = new ArrayList<>(t.subList(drop, t.size()));
         ids = new ArrayList<>(ids.subList(drop, ids.size()));
         at -= drop;
-        SecurityEvent latest = last == null || time >= newestOf(times) ? event : last;
         long suppressed = suppressedUntil;
         Firing firing = null;
         int first = 0;
@@ -85,12 +80,12 @@ record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUnt
             }
             int count = end - first + 1;
             if (end >= at && count >= threshold && t.get(end) >= suppressed) {
-                firing = new Firing(t.get(first), t.get(end), count,
+                firing = new Firing(t.get(first), count,
                         List.copyOf(ids.subList(first, Math.min(end + 1, first + MAX_IDS))));
                 suppressed = t.get(end) + window;
             }
         }
-        return new Step(new ProbingWindow(t, ids, suppressed, latest), firing);
+        return new Step(new ProbingWindow(t, ids, suppressed), firing);
     }
 
     private static long newestOf(List<Long> times) {
@@ -111,18 +106,11 @@ record ProbingWindow(List<Long> times, List<String> eventIds, long suppressedUnt
 
     private ProbingAttempts toRecord() {
         return ProbingAttempts.newBuilder().setTimes(times).setEventIds(eventIds).setSuppressedUntil(suppressedUntil)
-                .setLastEvent(last == null ? null : ByteBuffer.wrap(EVENTS.encode(last))).build();
+                .build();
     }
 
     private static ProbingWindow fromRecord(ProbingAttempts record) {
-        ByteBuffer event = record.getLastEvent();
-        SecurityEvent last = null;
-        if (event != null) {
-            byte[] bytes = new byte[event.remaining()];
-            event.duplicate().get(bytes);
-            last = EVENTS.decode(bytes);
-        }
         return new ProbingWindow(record.getTimes(), List.copyOf(record.getEventIds()).stream().map(String::valueOf).toList(),
-                record.getSuppressedUntil(), last);
+                record.getSuppressedUntil());
     }
 }
