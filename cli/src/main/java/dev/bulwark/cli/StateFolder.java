@@ -46,23 +46,21 @@ final class StateFolder {
     static boolean claim(Path folder, String topicPrefix, String applicationId, String clusterId) throws IOException {
         Path marker = folder.resolve(MARKER);
         Files.createDirectories(folder);
-        boolean emptied = false;
-        if (Files.isRegularFile(marker) && clusterId != null) {
-            Properties recorded = new Properties();
+        Properties recorded = null;
+        if (Files.isRegularFile(marker)) {
+            recorded = new Properties();
             try (Reader in = Files.newBufferedReader(marker, StandardCharsets.UTF_8)) {
                 recorded.load(in);
-            }
-            String wasCluster = recorded.getProperty("clusterId");
-            if (wasCluster != null && !wasCluster.equals(clusterId)) {
-                empty(folder);
-                emptied = true;
             }
         }
-        if (Files.isRegularFile(marker)) {
-            Properties recorded = new Properties();
-            try (Reader in = Files.newBufferedReader(marker, StandardCharsets.UTF_8)) {
-                recorded.load(in);
-            }
+        boolean emptied = false;
+        String wasCluster = recorded == null ? null : recorded.getProperty("clusterId");
+        if (clusterId != null && wasCluster != null && !wasCluster.equals(clusterId)) {
+            empty(folder);
+            emptied = true;
+            recorded = null;
+        }
+        if (recorded != null) {
             String wasPrefix = recorded.getProperty("topicPrefix");
             String wasApplication = recorded.getProperty("applicationId");
             if (wasPrefix != null && !wasPrefix.equals(topicPrefix)) {
@@ -78,8 +76,8 @@ final class StateFolder {
                         + "count twice). Set detection.applicationId back to '" + wasApplication + "', or, to start over "
                         + "on purpose, delete " + folder + " (or use another home) and reset the old group's offsets.");
             }
-            if (clusterId == null || clusterId.equals(recorded.getProperty("clusterId"))) {
-                return emptied;
+            if (clusterId == null || clusterId.equals(wasCluster)) {
+                return false; // as recorded
             }
         }
         Properties record = new Properties();
