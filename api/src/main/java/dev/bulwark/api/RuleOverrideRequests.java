@@ -8,6 +8,7 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.bulwark.schemas.RuleOverride;
+import dev.bulwark.schemas.Topics;
 
 /**
  * The JSON of rule overrides in the query API: {@code {"disabled": true}} or {@code {"severity": "low"}}, with an
@@ -17,7 +18,6 @@ final class RuleOverrideRequests {
 
     private static final Set<String> FIELDS = Set.of("disabled", "severity", "note");
     private static final Set<String> SEVERITIES = Set.of("low", "medium", "high", "critical");
-    static final int MAX_NOTE = 1024;
 
     private RuleOverrideRequests() {
     }
@@ -42,7 +42,7 @@ final class RuleOverrideRequests {
         if (note != null && !note.isTextual() && !note.isNull()) {
             throw ApiException.badRequest("note must be text");
         }
-        String text = note == null || note.isNull() ? null : Validation.text("note", note.asText(), MAX_NOTE);
+        String text = note == null || note.isNull() ? null : Validation.text("note", note.asText(), Topics.MAX_OVERRIDE_NOTE);
         return RuleOverride.newBuilder().setTenant(tenant).setTarget(target).setDisabled(disable)
                 .setSeverity(severity == null ? null : severity.asText()).setUpdatedBy(by).setUpdatedAt(at)
                 .setNote(text).build();

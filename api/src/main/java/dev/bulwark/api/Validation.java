@@ -101,8 +101,7 @@ public final class Validation {
 
     /** A rule id or detector name as an override's target: 1-256 printable characters without spaces. */
     public static String ruleTarget(String value) {
-        if (value == null || value.isEmpty() || value.length() > 256 || !value.matches("[\\x21-\\x7e]+")
-                || value.contains("/")) {
+        if (!dev.bulwark.schemas.Topics.isOverrideTarget(value)) {
             throw ApiException.badRequest("a rule id or detector name is 1-256 printable characters without spaces or '/'");
         }
         return value;

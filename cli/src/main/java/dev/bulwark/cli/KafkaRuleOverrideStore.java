@@ -104,7 +104,7 @@ final class KafkaRuleOverrideStore implements RuleOverrideStore, AutoCloseable {
             held.put(record.key(), SERDE.decode(record.value()));
         } catch (RuntimeException e) {
             held.remove(record.key());
-            LOG.warn("rule override {} on {} is unreadable and not listed", record.key().replaceAll("\\p{Cntrl}", "?"),
+            LOG.warn("rule override {} on {} is unreadable and not listed", dev.bulwark.detection.RuleOverrides.printable(record.key()),
                     topic);
         }
     }

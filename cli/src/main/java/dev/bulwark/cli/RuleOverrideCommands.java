@@ -31,8 +31,6 @@ import dev.bulwark.sink.TenantNames;
 final class RuleOverrideCommands {
 
     private static final AvroSerde<RuleOverride> SERDE = AvroSerde.of(RuleOverride.class);
-    private static final int MAX_TARGET = 256;
-    private static final int MAX_NOTE = 1024;
 
     private RuleOverrideCommands() {
     }
@@ -80,8 +78,8 @@ final class RuleOverrideCommands {
             BulwarkConfig config = rules.parent.config();
             TenantNames.require(tenant);
             checkTarget(target);
-            if (note != null && note.length() > MAX_NOTE) {
-                throw new IllegalArgumentException("--note holds at most " + MAX_NOTE + " characters");
+            if (note != null && note.length() > Topics.MAX_OVERRIDE_NOTE) {
+                throw new IllegalArgumentException("--note holds at most " + Topics.MAX_OVERRIDE_NOTE + " characters");
             }
             String severity = action.severity == null ? null : Severity.of(action.severity).label();
             Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
@@ -158,11 +156,11 @@ final class RuleOverrideCommands {
         return disabled ? "disabled" : "severity " + severity;
     }
 
-    /** A rule id or detector name: 1-256 printable characters without spaces. */
+    /** A rule id or detector name ({@link Topics#isOverrideTarget}). */
     static void checkTarget(String target) {
-        if (target == null || target.isEmpty() || target.length() > MAX_TARGET || !target.matches("[\\x21-\\x7e]+")) {
-            throw new IllegalArgumentException("TARGET must be a rule id or detector name: 1-" + MAX_TARGET
-                    + " printable characters without spaces");
+        if (!Topics.isOverrideTarget(target)) {
+            throw new IllegalArgumentException("TARGET must be a rule id or detector name: 1-256 printable characters "
+                    + "without spaces or '/'");
         }
     }
 }

@@ -71,7 +71,8 @@ public final class RuleOverrides {
             }
             try {
                 RuleOverride override = SERDE.decode(record.value());
-                if (!key.equals(Topics.overrideKey(override.getTenant(), override.getTarget()))) {
+                if (!Topics.isOverrideTarget(override.getTarget())
+                        || !key.equals(Topics.overrideKey(override.getTenant(), override.getTarget()))) {
                     throw new IllegalArgumentException("its key does not name its tenant and target");
                 }
                 if (override.getSeverity() != null) {
@@ -85,10 +86,12 @@ public final class RuleOverrides {
             }
         }
 
-        private static String printable(String key) {
-            String clipped = key.length() > 200 ? key.substring(0, 200) + "..." : key;
-            return clipped.replaceAll("\\p{Cntrl}", "?");
-        }
+    }
+
+    /** A record key as logs may show it: at most 200 characters, control characters as {@code ?}. */
+    public static String printable(String key) {
+        String clipped = key.length() > 200 ? key.substring(0, 200) + "..." : key;
+        return clipped.replaceAll("\\p{Cntrl}", "?");
     }
 
     /** Applies the overrides of a finding's tenant to it (one per detector, named after it). */

@@ -112,6 +112,17 @@ public final class Topics {
         return ruleOverrides;
     }
 
+    /** The longest note an override keeps. */
+    public static final int MAX_OVERRIDE_NOTE = 1024;
+
+    /**
+     * True for what an override may target, a rule id or detector name: 1-256 printable ASCII characters without
+     * spaces or {@code /} (the key's separator).
+     */
+    public static boolean isOverrideTarget(String target) {
+        return target != null && !target.isEmpty() && target.length() <= 256 && target.matches("[\\x21-\\x7e&&[^/]]+");
+    }
+
     /** The key of the override of {@code target} for {@code tenant} on {@link #ruleOverrides()}. */
     public static String overrideKey(String tenant, String target) {
         return tenant + "/" + target;
