@@ -250,8 +250,8 @@ public final class ApiServer implements AutoCloseable {
             }
             String rest = path.substring("/api/rules/".length());
             int split = rest.lastIndexOf("/overrides/");
-            String target = Validation.ruleTarget(QueryParams.decode(rest.substring(0, split).replace("+", "%2B")));
-            String tenant = QueryParams.decode(rest.substring(split + "/overrides/".length()).replace("+", "%2B"));
+            String target = Validation.ruleTarget(segment(rest.substring(0, split)));
+            String tenant = segment(rest.substring(split + "/overrides/".length()));
             if (tenant.isEmpty() || Validation.tenant(tenant) == null) {
                 throw new ApiException(404, "not found");
             }
@@ -262,8 +262,8 @@ public final class ApiServer implements AutoCloseable {
                 });
                 json(exchange, 200, Map.of("deleted", Map.of("tenant", tenant, "target", target)));
             } else {
-                RuleOverride override = RuleOverrideRequests.parse(readJson(exchange), tenant, target, principal.name(),
-                        System.currentTimeMillis());
+                RuleOverride override = RuleOverrideRequests.parse(readJson(exchange, "the override"), tenant, target,
+                        principal.name(), System.currentTimeMillis());
                 overridesCall(() -> {
                     overrides().put(override);
                     return null;
@@ -349,12 +349,13 @@ public final class ApiServer implements AutoCloseable {
         return this;
     }
 
-    /** The JSON body of a request, after the content type and size checks. */
-    private static byte[] readJson(Exchange exchange) {
+    /** The JSON body of a request ({@code what} names it in the 415), after the content type and size checks. */
+    private static byte[] readJson(Exchange exchange, String what) {
         String contentType = exchange.header("Content-Type");
         if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-            throw new ApiException(415, "send the body as Content-Type: application/json");
+            throw new ApiException(415, "send " + what + " as Content-Type: application/json");
         }
+        // The server stopped reading one byte past the limit, or read nothing when the declared length was over it.
         if (exchange.bodyTooLarge()) {
             throw new ApiException(413, "the request body is larger than " + MAX_BODY_BYTES + " bytes");
         }
@@ -385,7 +386,12 @@ public final class ApiServer implements AutoCloseable {
         if (rawSegment.isEmpty() || rawSegment.contains("/")) {
             throw new ApiException(404, "not found");
         }
-        return Validation.findingId(QueryParams.decode(rawSegment.replace("+", "%2B")));
+        return Validation.findingId(segment(rawSegment));
+    }
+
+    /** A raw path segment percent-decoded; a {@code +} stays a plus (it means a space only in query strings). */
+    private static String segment(String rawSegment) {
+        return QueryParams.decode(rawSegment.replace("+", "%2B"));
     }
 
     /** The console's sign-in: {@code /auth/config} always, the rest only when sign-in is configured. */
@@ -498,15 +504,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static Triage readTriage(Exchange exchange) {
-        String contentType = exchange.header("Content-Type");
-        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-            throw new ApiException(415, "send the triage change as Content-Type: application/json");
-        }
-        // The server stopped reading one byte past the limit, or read nothing when the declared length was over it.
-        if (exchange.bodyTooLarge()) {
-            throw new ApiException(413, "the request body is larger than " + MAX_BODY_BYTES + " bytes");
-        }
-        return parseTriage(exchange.body());
+        return parseTriage(readJson(exchange, "the triage change"));
     }
 
     /** Parses and validates {@code {"status": "...", "note": "..."}}. */
