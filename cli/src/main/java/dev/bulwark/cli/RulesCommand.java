@@ -38,6 +38,7 @@ import dev.bulwark.sigma.RuleTestReport;
 import dev.bulwark.sigma.RuleTestResult;
 import dev.bulwark.sigma.RuleTestRunner;
 import dev.bulwark.sigma.SigmaEngine;
+import dev.bulwark.sigma.SigmaFindings;
 import dev.bulwark.sigma.ShadowMode;
 import dev.bulwark.sigma.SigmaCorrelation;
 import dev.bulwark.sigma.SigmaRule;
@@ -339,11 +340,13 @@ final class RulesCommand implements Callable<Integer> {
             RuleSource source = RuleSource.of(engine, RuleSource.bundled(engine.loader()));
             source.replaceAll(records);
             RuleSource.Snapshot snapshot = source.current();
-            Map<String, ShadowFindings.Hits> hits = shadowHits(config, engine, held);
+            Map<String, ParsedRules> parsedRecords = new TreeMap<>();
+            records.forEach((key, text) -> parsedRecords.put(key, engine.loader().parse(key, text)));
+            Map<String, ShadowFindings.Hits> hits = shadowHits(config, held, parsedRecords);
             String format = "%-38s %-9s %-13s %-40s %-30s %s%n";
             System.out.printf(format, "KEY", "LEVEL", "KIND", "TITLE", "MODE", "STATUS");
             for (Map.Entry<String, String> record : records.entrySet()) {
-                ParsedRules parsed = engine.loader().parse(record.getKey(), record.getValue());
+                ParsedRules parsed = parsedRecords.get(record.getKey());
                 String kind = !parsed.correlations().isEmpty() ? parsed.correlations().get(0).type().sigmaName()
                         : !parsed.rules().isEmpty() || parsed.filters().isEmpty() ? parsed.rules().size() + " rule(s)"
                         : parsed.filters().size() + " filter(s)";
@@ -367,14 +370,15 @@ final class RulesCommand implements Callable<Integer> {
      * Per shadow record: the hits of its rules and correlations in the shadow findings index since the record was
      * pushed. Empty, with a note on stderr, when Elasticsearch cannot be asked.
      */
-    static Map<String, ShadowFindings.Hits> shadowHits(BulwarkConfig config, SigmaEngine engine,
-                                                       Map<String, ConsumerRecord<String, String>> records) {
+    static Map<String, ShadowFindings.Hits> shadowHits(BulwarkConfig config,
+                                                       Map<String, ConsumerRecord<String, String>> records,
+                                                       Map<String, ParsedRules> parsedRecords) {
         Map<String, ShadowFindings.Hits> hits = new TreeMap<>();
         FindingIndex shadowIndex = new FindingIndex(config.elasticsearch.indexPrefix).shadow();
         ElasticsearchClient client = null;
         try {
             for (ConsumerRecord<String, String> record : records.values()) {
-                ParsedRules parsed = engine.loader().parse(record.key(), record.value());
+                ParsedRules parsed = parsedRecords.get(record.key());
                 if (!ShadowMode.anyShadow(parsed)) {
                     continue;
                 }
@@ -382,9 +386,9 @@ final class RulesCommand implements Callable<Integer> {
                     client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
                 }
                 List<String> ids = new ArrayList<>();
-                parsed.rules().stream().filter(SigmaRule::shadow).forEach(r -> ids.add(r.id() != null ? r.id() : r.key()));
+                parsed.rules().stream().filter(SigmaRule::shadow).forEach(r -> ids.add(SigmaFindings.ruleId(r)));
                 parsed.correlations().stream().filter(SigmaCorrelation::shadow)
-                        .forEach(c -> ids.add(c.id() != null ? c.id() : c.key()));
+                        .forEach(c -> ids.add(SigmaFindings.correlationId(c)));
                 long findings = 0;
                 long matches = 0;
                 java.time.Instant last = null;
@@ -447,23 +451,28 @@ final class RulesCommand implements Callable<Integer> {
 
         /** The key of the record holding {@code id} in shadow mode, or an error saying what the topic holds instead. */
         static String promotable(SigmaEngine engine, Map<String, String> records, String id) {
-            String found = records.containsKey(id) ? id : null;
+            String found = null;
+            ParsedRules parsed = null;
+            if (records.containsKey(id)) {
+                found = id;
+                parsed = engine.loader().parse(id, records.get(id));
+            }
             for (Map.Entry<String, String> record : records.entrySet()) {
                 if (found != null) {
                     break;
                 }
-                ParsedRules parsed = engine.loader().parse(record.getKey(), record.getValue());
-                boolean names = parsed.rules().stream().anyMatch(r -> id.equals(r.id()) || id.equals(r.name()))
-                        || parsed.correlations().stream().anyMatch(c -> id.equals(c.id()) || id.equals(c.name()));
-                if (names) {
+                ParsedRules candidate = engine.loader().parse(record.getKey(), record.getValue());
+                if (candidate.rules().stream().anyMatch(r -> id.equals(r.id()) || id.equals(r.name()))
+                        || candidate.correlations().stream().anyMatch(c -> id.equals(c.id()) || id.equals(c.name()))) {
                     found = record.getKey();
+                    parsed = candidate;
                 }
             }
             if (found == null) {
                 throw new IllegalArgumentException("no record on the rules topic is or holds '" + id
                         + "'; 'bulwark rules list' shows what it holds");
             }
-            if (!ShadowMode.anyShadow(engine.loader().parse(found, records.get(found)))) {
+            if (!ShadowMode.anyShadow(parsed)) {
                 throw new IllegalArgumentException("record " + found + " is live already: nothing to promote");
             }
             return found;

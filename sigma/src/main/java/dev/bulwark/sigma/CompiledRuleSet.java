@@ -336,6 +336,11 @@ public final class CompiledRuleSet {
     }
 
     /** The correlation with this key, if loaded. */
+    /** The correlations by key (the first of a key wins), with shadow mode carried over from the rules they count. */
+    public Map<String, SigmaCorrelation> correlationsByKey() {
+        return correlationsByKey;
+    }
+
     public Optional<SigmaCorrelation> correlation(String key) {
         return Optional.ofNullable(correlationsByKey.get(key));
     }

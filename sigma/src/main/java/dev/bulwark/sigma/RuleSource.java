@@ -267,9 +267,7 @@ public final class RuleSource {
             }
         }
         // The rule set's correlations: shadow mode carried over from the shadow rules they count.
-        Map<String, SigmaCorrelation> effective = new LinkedHashMap<>();
-        ruleSet.correlations().forEach(correlation -> effective.putIfAbsent(correlation.key(), correlation));
-        return new Snapshot(at, ruleSet, effective, byRule, rejections, topic.size());
+        return new Snapshot(at, ruleSet, ruleSet.correlationsByKey(), byRule, rejections, topic.size());
     }
 
     private static Entry compile(SigmaEngine engine, String key, String text, ParsedRules parsed) {

@@ -224,7 +224,7 @@ public final class SigmaFindings {
         Severity severity = severity(correlation.level());
         return FindingBounds.cap(Finding.newBuilder(context)
                 .setId(correlation.shadow() ? foldKey + "|" + SigmaRule.SHADOW : foldKey)
-                .setRule(FindingRule.newBuilder().setId(correlation.id() != null ? correlation.id() : correlation.key())
+                .setRule(FindingRule.newBuilder().setId(correlationId(correlation))
                         .setName(correlation.title()).setVersion(context.getRule().getVersion()).build())
                 .setSeverity(severity.label())
                 .setRiskScore(severity.riskScore())
@@ -238,8 +238,14 @@ public final class SigmaFindings {
                 .build());
     }
 
-    static String ruleId(SigmaRule rule) {
+    /** The {@code rule.id} of a rule's findings. */
+    public static String ruleId(SigmaRule rule) {
         return rule.id() != null ? rule.id() : rule.key();
+    }
+
+    /** The {@code rule.id} of a correlation's findings. */
+    public static String correlationId(SigmaCorrelation correlation) {
+        return correlation.id() != null ? correlation.id() : correlation.key();
     }
 
     private static String where(SecurityEvent event) {
