@@ -175,63 +175,48 @@
     refresh();
   }
 
-  // ---------------------------------------------------------------- tuning
-  async function loadOverrides() {
-    $('o-error').textContent = '';
-    const body = $('overrides-body');
+  // ---------------------------------------------------------------- tuning and shadow rules
+  // Fills a table body with one row per item of an API list; the error line says why there are none. Cells are text.
+  async function loadRows(path, listKey, bodyId, errorId, emptyText, row) {
+    $(errorId).textContent = '';
+    const body = $(bodyId);
     clear(body);
     let result;
     try {
-      result = await api('/api/rules/overrides');
+      result = await api(path);
     } catch (e) {
-      $('o-error').textContent = e.message;
+      $(errorId).textContent = e.message;
       return;
     }
-    if (!result.overrides.length) {
-      $('o-error').textContent = 'No rule is tuned for this view.';
+    if (!result[listKey].length) {
+      $(errorId).textContent = emptyText;
       return;
     }
-    for (const o of result.overrides) {
-      const row = el('tr');
-      row.dataset.target = o.target;
-      row.dataset.tenant = o.tenant;
-      row.appendChild(el('td', o.tenant));
-      row.appendChild(el('td', o.target));
-      row.appendChild(el('td', o.disabled ? 'disabled' : 'severity ' + o.severity));
-      row.appendChild(el('td', o.updated_by || ''));
-      row.appendChild(el('td', o.updated_at ? shortTime(o.updated_at) : ''));
-      row.appendChild(el('td', o.note || ''));
-      body.appendChild(row);
+    for (const item of result[listKey]) {
+      const { data, cells } = row(item);
+      const tr = el('tr');
+      Object.assign(tr.dataset, data);
+      cells.forEach((cell) => tr.appendChild(el('td', cell)));
+      body.appendChild(tr);
     }
   }
 
-  // ---------------------------------------------------------------- shadow rules
-  async function loadShadow() {
-    $('s-error').textContent = '';
-    const body = $('shadow-body');
-    clear(body);
-    let result;
-    try {
-      result = await api('/api/rules/shadow');
-    } catch (e) {
-      $('s-error').textContent = e.message;
-      return;
-    }
-    if (!result.rules.length) {
-      $('s-error').textContent = 'No shadow rule has matched yet.';
-      return;
-    }
-    for (const rule of result.rules) {
-      const row = el('tr');
-      row.dataset.rule = rule.rule_id;
-      row.appendChild(el('td', rule.rule_id));
-      row.appendChild(el('td', rule.rule_name || ''));
-      row.appendChild(el('td', rule.findings));
-      row.appendChild(el('td', rule.matches));
-      row.appendChild(el('td', rule.first_seen ? shortTime(rule.first_seen) : ''));
-      row.appendChild(el('td', rule.last_seen ? shortTime(rule.last_seen) : ''));
-      body.appendChild(row);
-    }
+  function loadOverrides() {
+    return loadRows('/api/rules/overrides', 'overrides', 'overrides-body', 'o-error', 'No rule is tuned for this view.',
+      (o) => ({
+        data: { target: o.target, tenant: o.tenant },
+        cells: [o.tenant, o.target, o.disabled ? 'disabled' : 'severity ' + o.severity, o.updated_by || '',
+          o.updated_at ? shortTime(o.updated_at) : '', o.note || ''],
+      }));
+  }
+
+  function loadShadow() {
+    return loadRows('/api/rules/shadow', 'rules', 'shadow-body', 's-error', 'No shadow rule has matched yet.',
+      (rule) => ({
+        data: { rule: rule.rule_id },
+        cells: [rule.rule_id, rule.rule_name || '', rule.findings, rule.matches,
+          rule.first_seen ? shortTime(rule.first_seen) : '', rule.last_seen ? shortTime(rule.last_seen) : ''],
+      }));
   }
 
   // ---------------------------------------------------------------- compliance
