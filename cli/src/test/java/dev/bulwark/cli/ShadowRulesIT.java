@@ -134,8 +134,9 @@ class ShadowRulesIT {
             List<FindingDocument> docs = new ArrayList<>();
             response.hits().hits().forEach(hit -> docs.add(hit.source()));
             return docs;
-        } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
-            return List.of(); // the index is being created
+        } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException | java.io.IOException e) {
+            // the index is being created, or was just created and answers 503 until its shard is active
+            return List.of();
         }
     }
 }
