@@ -200,6 +200,8 @@ final class PipelineBench implements Callable<Integer> {
         double detect = median(detectRounds);
         BenchCommand.say(String.format(Locale.ROOT, "detectors: %,.0f events/s", detect));
 
+        dev.bulwark.cli.Backtest.Replay replay = "none".equals(rules) ? null : backtest(stack, topics, stateDir);
+
         List<String> sweepRows = sweep ? sweep(stack, run, templates, stateDir) : List.of();
 
         String conditions = String.format(Locale.ROOT, "%,d events, %d tenants, %s rules, %d thread%s, median of %d",
@@ -210,6 +212,17 @@ final class PipelineBench implements Callable<Integer> {
         summary.add("detectors", "detection topology vs. ConsumerPerformance (the broker's read limit), " + conditions,
                 Summary.perSecond(detect, "events"), Summary.perSecond(consume, "records") + " (ConsumerPerformance)",
                 detect / consume, "");
+        if (replay != null) {
+            summary.add("backtest", "bulwark rules backtest of the same events with the same Sigma rules, in its own "
+                    + "application: replay vs. the live detection topology (every detector), " + conditions,
+                    Summary.perSecond(replay.eventsPerSecond(), "events"), Summary.perSecond(detect, "events")
+                            + " (live detectors)", replay.eventsPerSecond() / detect, "");
+            summary.add("backtest", String.format(Locale.ROOT, "the same backtest counting the copy of the range "
+                            + "(%.1f s) and the application's start (%.1f s)", replay.copyTime().toMillis() / 1000.0,
+                    replay.startTime().toMillis() / 1000.0), Summary.perSecond(replay.overallEventsPerSecond(), "events"),
+                    Summary.perSecond(detect, "events") + " (live detectors)", replay.overallEventsPerSecond() / detect,
+                    "");
+        }
         summary.add("end to end", String.format(Locale.ROOT, "produce → searchable finding, %d events/s for %d s, "
                 + "%d findings: p50 / p99 / max", rate, latencySeconds, latency.findings()),
                 String.format(Locale.ROOT, "%.0f / %.0f / %.0f ms", latency.p50(), latency.p99(), latency.max()),
@@ -252,6 +265,34 @@ final class PipelineBench implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code bulwark rules backtest} over the preloaded events with the benchmark's Sigma rules as candidates, as an
+     * operator runs it: the range copied to scratch topics, then replayed in an application of its own.
+     */
+    private dev.bulwark.cli.Backtest.Replay backtest(LocalStack stack, Topics topics, Path stateDir) throws Exception {
+        dev.bulwark.cli.BulwarkConfig config = dev.bulwark.cli.BulwarkConfig.load(null, Map.of(
+                "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(), "BULWARK_TOPIC_PREFIX", topics.prefix()));
+        config.detection.applicationId = topics.prefix() + "detectors";
+        Path dir = Files.createDirectories(stateDir.resolve("backtest-rules"));
+        Map<String, String> files = "all".equals(rules) ? dev.bulwark.sigma.RuleSource.bundledTexts()
+                : BenchRules.files(rules);
+        int n = 0;
+        for (String text : files.values()) {
+            Files.writeString(dir.resolve("rule-" + n++ + ".yml"), text);
+        }
+        var engine = dev.bulwark.sigma.SigmaEngine.create();
+        var candidates = dev.bulwark.sigma.RuleDirectory.validate(engine, dir, dev.bulwark.sigma.ParsedRules.empty())
+                .records();
+        BenchCommand.say("backtest: " + candidates.size() + " rule file(s) over the preloaded " + events + " events...");
+        var backtest = new dev.bulwark.cli.Backtest(config, "bench" + Long.toHexString(System.nanoTime() & 0xffffff),
+                threads, line -> BenchCommand.say("backtest: " + line));
+        var result = backtest.run(candidates, Instant.now().minus(Duration.ofDays(1)), Instant.now(),
+                Files.createDirectories(stateDir.resolve("backtest-state")));
+        BenchCommand.say(String.format(Locale.ROOT, "backtest: %,d events at %,.0f events/s, %,d finding records",
+                result.replay().events(), result.replay().eventsPerSecond(), result.findings().size()));
+        return result.replay();
     }
 
     /** One pass of an app over a preloaded topic; returns its events/s. */

@@ -100,6 +100,17 @@ final class KafkaAcls {
         grants.add(topic(rules, topics.ruleOverrides().name(),
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "bulwark rules override and overrides"));
+        grants.add(topic(rules, topics.events().name(), READ, "bulwark rules backtest: the retained events it replays"));
+        grants.add(topic(rules, topics.context().name(), READ, "bulwark rules backtest: the tenant context"));
+        List<AclOperation> own = List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,
+                AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS);
+        grants.add(new Grant(rules, ResourceType.TOPIC, Backtest.scratchPrefix(config), PatternType.PREFIXED, own,
+                "bulwark rules backtest: its scratch topics, deleted after each run"));
+        grants.add(new Grant(rules, ResourceType.TOPIC, Backtest.applicationPrefix(config), PatternType.PREFIXED, own,
+                "bulwark rules backtest: its Kafka Streams changelog and repartition topics, deleted after each run"));
+        grants.add(new Grant(rules, ResourceType.GROUP, Backtest.applicationPrefix(config), PatternType.PREFIXED,
+                List.of(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE),
+                "bulwark rules backtest: its Kafka Streams consumer group, deleted after each run"));
         return grants;
     }
 

@@ -310,14 +310,28 @@ public final class KafkaClients {
      * block applied to all of Streams' clients.
      */
     public Properties streams(Path stateDir, String instanceId) {
-        Properties props = DetectionTopology.streamsConfig(topics, config.kafka.bootstrap, config.detection.applicationId,
-                stateDir.toString(), config.detection.exactlyOnce);
-        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.detection.streamThreads);
-        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) config.kafka.sessionTimeout.toMillis());
-        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), heartbeatMs());
+        Properties props = streams(topics, config.detection.applicationId, stateDir, config.detection.streamThreads,
+                config.detection.exactlyOnce);
         if (instanceId != null) {
             props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
         }
+        return props;
+    }
+
+    /**
+     * Kafka Streams settings of another detection application over {@code topics} (a backtest's): at-least-once, no
+     * static membership, the pass-through block applied.
+     */
+    Properties streams(Topics topics, String applicationId, Path stateDir, int threads) {
+        return streams(topics, applicationId, stateDir, threads, false);
+    }
+
+    private Properties streams(Topics topics, String applicationId, Path stateDir, int threads, boolean exactlyOnce) {
+        Properties props = DetectionTopology.streamsConfig(topics, config.kafka.bootstrap, applicationId,
+                stateDir.toString(), exactlyOnce);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) config.kafka.sessionTimeout.toMillis());
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), heartbeatMs());
         // Restoring the stores after a restart reads each changelog to its end; with the consumer's default 500 ms
         // fetch wait every empty round costs half a second, and a restart takes one round per store group.
         props.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);

@@ -57,6 +57,7 @@ import dev.bulwark.sink.ShadowFindings;
                 "Examples:",
                 "  bulwark rules test my-rules/",
                 "  bulwark rules push my-rules/ --prune",
+                "  bulwark rules backtest candidate.yml --from 24h",
                 "  bulwark rules push candidate.yml --shadow",
                 "  bulwark rules promote 7f734ed0-4f47-46c0-837f-6ee62505abd9",
                 "  bulwark rules override bulwark.container.interactive_shell --tenant acme --severity low",
@@ -64,7 +65,8 @@ import dev.bulwark.sink.ShadowFindings;
                 "  bulwark rules list",
                 "  bulwark rules delete 7f734ed0-4f47-46c0-837f-6ee62505abd9"},
         subcommands = {RulesCommand.Push.class, RulesCommand.Test.class, RulesCommand.ListRules.class,
-                RulesCommand.Promote.class, RulesCommand.Delete.class, RuleOverrideCommands.SetOverride.class,
+                RulesCommand.Promote.class, RulesCommand.Delete.class, BacktestCommand.class,
+                RuleOverrideCommands.SetOverride.class,
                 RuleOverrideCommands.ListOverrides.class})
 final class RulesCommand implements Callable<Integer> {
 

@@ -26,12 +26,17 @@ final class InProcessCli {
 
     /** A command line whose configuration file (written into {@code dir}) names the stack and the test's prefixes. */
     static InProcessCli of(Path dir, LocalStack stack, BulwarkConfig config) throws IOException {
+        return of(dir, stack, config, "");
+    }
+
+    /** The same, with more YAML (top-level keys other than kafka and elasticsearch) in the configuration file. */
+    static InProcessCli of(Path dir, LocalStack stack, BulwarkConfig config, String moreYaml) throws IOException {
         Path file = dir.resolve("bulwark.yaml");
         Files.writeString(file, """
                 kafka: {bootstrap: "%s", topicPrefix: "%s"}
                 elasticsearch: {url: "%s", indexPrefix: "%s"}
                 """.formatted(stack.kafkaBootstrap(), config.kafka.topicPrefix, stack.elasticsearchUrl(),
-                config.elasticsearch.indexPrefix));
+                config.elasticsearch.indexPrefix) + moreYaml);
         return new InProcessCli(file);
     }
 

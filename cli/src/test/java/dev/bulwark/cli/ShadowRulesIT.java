@@ -33,18 +33,23 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 class ShadowRulesIT {
 
     private static final String RULE_ID = "5b0c1d2e-3f40-4a51-9b62-7c8d9e0f1a2b";
-    private static final String RULE = """
-            title: Shell fallback chain
-            id: %s
-            status: experimental
-            level: high
-            author: Bulwark tests
-            logsource: {product: linux, category: process_creation}
-            detection:
-                selection:
-                    CommandLine|contains: 'bash || ash'
-                condition: selection
-            """.formatted(RULE_ID);
+    private static final String RULE = shellFallbackRule(RULE_ID, "Shell fallback chain");
+
+    /** A rule matching the sample Falco shell alert's command line ({@code sh -c clear; (bash || ash || sh)}). */
+    static String shellFallbackRule(String id, String title) {
+        return """
+                title: %s
+                id: %s
+                status: experimental
+                level: high
+                author: Bulwark tests
+                logsource: {product: linux, category: process_creation}
+                detection:
+                    selection:
+                        CommandLine|contains: 'bash || ash'
+                    condition: selection
+                """.formatted(title, id);
+    }
 
     @TempDir
     Path state;

@@ -84,7 +84,7 @@ final class FindingFolder {
     private static final int RECENT_EPISODES = 4096;
 
     /** Evidence field with the acting user of a rule finding's event, compared by the escalation check. */
-    static final String USER_FIELD = "sigma.fold.user";
+    static final String USER_FIELD = SigmaFindings.USER_FIELD;
     /** Evidence field of an escalating finding: what rose against the finding it escalates. */
     static final String ESCALATION_FIELD = "sigma.escalation";
     /** Most users and most tactics remembered per episode (the oldest are forgotten first). */

@@ -33,6 +33,8 @@ public final class SigmaFindings {
 
     /** Longest evidence value kept; longer values are cut and end with an ellipsis. */
     static final int MAX_VALUE_CHARS = 1024;
+    /** The evidence field that names a rule finding's acting user (what the folding compares for an escalation). */
+    public static final String USER_FIELD = "sigma.fold.user";
     /** Most evidence fields kept from the matched values. */
     static final int MAX_MATCHED_FIELDS = 24;
 
