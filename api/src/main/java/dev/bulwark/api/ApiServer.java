@@ -58,7 +58,8 @@ import dev.bulwark.sink.FindingDocument;
 public final class ApiServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
-    private static final int MAX_BODY_BYTES = 16 * 1024;
+    /** Room for an override's exception (16 KiB of YAML, up to twice that once escaped in JSON) and its note. */
+    private static final int MAX_BODY_BYTES = 40 * 1024;
     /** The one answer to every request without a valid bearer token. */
     static final String UNAUTHORIZED = "missing or invalid bearer token (Authorization: Bearer <token>)";
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -264,6 +265,12 @@ public final class ApiServer implements AutoCloseable {
             } else {
                 RuleOverride override = RuleOverrideRequests.parse(readJson(exchange, "the override"), tenant, target,
                         principal.name(), System.currentTimeMillis());
+                RuleOverrideStore store = overrides();
+                try {
+                    store.check(override);
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.badRequest(Validation.printable(e.getMessage(), 600));
+                }
                 overridesCall(() -> {
                     overrides().put(override);
                     return null;

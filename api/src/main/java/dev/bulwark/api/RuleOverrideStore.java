@@ -16,6 +16,13 @@ public interface RuleOverrideStore {
     /** Every override held now, or an {@link IOException} when the store has not read the topic yet. */
     List<RuleOverride> all() throws IOException;
 
+    /**
+     * Refuses an override the detectors could not apply, such as an exception that is not one valid Sigma filter
+     * document, with an {@link IllegalArgumentException} saying why. The default accepts everything.
+     */
+    default void check(RuleOverride override) {
+    }
+
     /** Writes (or replaces) the override of its tenant and target; returns once Kafka acknowledged it. */
     void put(RuleOverride override) throws IOException;
 

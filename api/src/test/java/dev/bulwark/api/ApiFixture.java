@@ -140,6 +140,14 @@ final class ApiFixture {
             return List.copyOf(held.values());
         }
 
+        /** Refuses an exception that says so, as the real store refuses one the detectors cannot apply. */
+        @Override
+        public void check(RuleOverride override) {
+            if (override.getException() != null && override.getException().contains("refuse me")) {
+                throw new IllegalArgumentException("the exception is not a Sigma filter document: refused \u001b[2J");
+            }
+        }
+
         @Override
         public void put(RuleOverride override) {
             held.put(Topics.overrideKey(override.getTenant(), override.getTarget()), override);

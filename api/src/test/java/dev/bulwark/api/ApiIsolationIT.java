@@ -157,9 +157,24 @@ class ApiIsolationIT {
         // Hostile and malformed requests: readable 400s, nothing written.
         for (String bad : List.of("{\"disabled\": true, \"severity\": \"low\"}", "{}", "{\"severity\": \"urgent\"}",
                 "{\"disabled\": \"yes\"}", "{\"tenant\": \"globex\", \"disabled\": true}", "[]", "not json",
-                "{\"severity\": \"low\", \"severity\": \"critical\"}")) {
+                "{\"severity\": \"low\", \"severity\": \"critical\"}", "{\"disabled\": true, \"threshold\": 3}",
+                "{\"threshold\": 0}", "{\"threshold\": 1.5}", "{\"threshold\": 99999999999}", "{\"exception\": 5}",
+                "{\"exception\": \" \"}", "{\"exception\": \"" + "x".repeat(20_000) + "\"}")) {
             assertThat(fixture.send(SOC_TOKEN, "PUT", path, bad).statusCode()).as(bad).isEqualTo(400);
         }
+        var refused = fixture.send(SOC_TOKEN, "PUT", path, "{\"exception\": \"title: x\\nrefuse me\"}");
+        assertThat(refused.statusCode()).as("the store refuses what the detectors cannot apply").isEqualTo(400);
+        assertThat(refused.body()).contains("not a Sigma filter document").doesNotContain("\u001b");
+        assertThat(fixture.overrides.held).hasSize(2);
+
+        var tuned = fixture.send(SOC_TOKEN, "PUT", "/api/rules/corr-1/overrides/acme",
+                "{\"severity\": \"low\", \"exception\": \"title: probes\\nfilter: {}\", \"threshold\": 20}");
+        assertThat(tuned.statusCode()).as(tuned.body()).isEqualTo(200);
+        assertThat(fixture.body(tuned).at("/override/threshold").asLong()).isEqualTo(20);
+        assertThat(fixture.body(tuned).at("/override/exception").asText()).startsWith("title: probes");
+        assertThat(fixture.overrides.held.get("acme/corr-1").getThreshold()).isEqualTo(20L);
+        assertThat(fixture.send(SOC_TOKEN, "DELETE", "/api/rules/corr-1/overrides/acme", null).statusCode())
+                .isEqualTo(200);
         assertThat(fixture.send(SOC_TOKEN, "PUT", "/api/rules/x/overrides/Acme%20Corp", "{\"disabled\": true}")
                 .statusCode()).isEqualTo(400);
         assertThat(fixture.send(SOC_TOKEN, "PUT", "/api/rules/a%2Fb/overrides/acme", "{\"disabled\": true}")
@@ -324,7 +339,7 @@ class ApiIsolationIT {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"status\":\"open\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(wrongType.statusCode()).isEqualTo(415);
-        var huge = fixture.patch(SOC_TOKEN, "/api/findings/a-low", "{\"status\":\"open\",\"note\":\"" + "x".repeat(20_000) + "\"}");
+        var huge = fixture.patch(SOC_TOKEN, "/api/findings/a-low", "{\"status\":\"open\",\"note\":\"" + "x".repeat(50_000) + "\"}");
         assertThat(huge.statusCode()).isEqualTo(413);
         var delete = fixture.http.send(HttpRequest.newBuilder(URI.create(fixture.server.url() + "/api/findings/a-low"))
                 .header("Authorization", "Bearer " + SOC_TOKEN).DELETE().build(), HttpResponse.BodyHandlers.ofString());

@@ -395,6 +395,12 @@ public final class Backtest {
                 if (processed >= events && drained(admin)) {
                     break;
                 }
+                if (times[2] != 0 && System.nanoTime() - times[2] > 5_000_000_000L
+                        && System.nanoTime() - lastWaitNote > 5_000_000_000L) {
+                    lastWaitNote = System.nanoTime();
+                    progress.accept("every event is in; waiting for the application to commit the last ones ("
+                            + lagging + ")");
+                }
                 Thread.sleep(processed >= events ? 250 : 20);
             }
             // The last repeats' counts leave on the folder's next wall-clock emission.
@@ -435,6 +441,8 @@ public final class Backtest {
             for (var end : ends.entrySet()) {
                 OffsetAndMetadata done = committed.get(end.getKey());
                 if (end.getValue().offset() > 0 && (done == null || done.offset() < end.getValue().offset())) {
+                    lagging = end.getKey() + " at " + (done == null ? "nothing committed" : done.offset()) + " of "
+                            + end.getValue().offset();
                     return false;
                 }
             }
@@ -485,6 +493,9 @@ public final class Backtest {
     }
 
     private volatile boolean cleaned;
+    /** The partition the last {@link #drained} check found behind, for the progress line. */
+    private String lagging = "-";
+    private long lastWaitNote;
 
     /** Deletes the scratch topics, the application's internal topics and its consumer group; logs what it cannot. */
     private synchronized void cleanUpQuietly() {

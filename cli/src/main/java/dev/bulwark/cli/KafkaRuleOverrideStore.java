@@ -43,10 +43,17 @@ final class KafkaRuleOverrideStore implements RuleOverrideStore, AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, RuleOverride> held = new ConcurrentHashMap<>();
     private final Thread reader;
+    /** The detectors' engine (field mapping), to refuse exceptions they could not apply. */
+    private final dev.bulwark.sigma.SigmaEngine engine;
     private volatile boolean caughtUp;
     private volatile boolean running = true;
 
     KafkaRuleOverrideStore(BulwarkConfig config) {
+        try {
+            this.engine = RulesCommand.engine(config);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot load the Sigma field mapping: " + e.getMessage(), e);
+        }
         KafkaClients kafka = new KafkaClients(config).as(KafkaSecurity.Component.API);
         this.topic = Topics.withPrefix(config.kafka.topicPrefix).ruleOverrides().name();
         this.producer = new KafkaProducer<>(kafka.producer("bulwark-api"), new StringSerializer(), new ByteArraySerializer());
@@ -115,6 +122,11 @@ final class KafkaRuleOverrideStore implements RuleOverrideStore, AutoCloseable {
             throw new IOException("still reading " + topic);
         }
         return List.copyOf(held.values());
+    }
+
+    @Override
+    public void check(RuleOverride override) {
+        OverrideChecks.check(engine, override);
     }
 
     @Override

@@ -155,7 +155,7 @@ class BacktestIT {
     }
 
     /** The sample shell alert at {@code time} in the given pod, by {@code user}; a plain {@code ls} unless it matches. */
-    private static String alert(Instant time, String namespace, String pod, String container, String user,
+    static String alert(Instant time, String namespace, String pod, String container, String user,
                                 boolean matches) throws Exception {
         String line = Files.readAllLines(Samples.path("falco/falco_alerts_real.ndjson")).get(0);
         String alert = line.replace("2023-05-25T13:44:05.478445995Z", time.toString())
@@ -168,7 +168,7 @@ class BacktestIT {
         return matches ? alert : alert.replace("(bash || ash || sh)", "ls");
     }
 
-    private static void ingest(BulwarkConfig config, List<String> alerts) throws Exception {
+    static void ingest(BulwarkConfig config, List<String> alerts) throws Exception {
         byte[] bytes = (String.join("\n", alerts) + "\n").getBytes(StandardCharsets.UTF_8);
         var stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
                 List.of(new Ingestion.Source("alerts", () -> new ByteArrayInputStream(bytes))), 1 << 20, false);

@@ -213,5 +213,31 @@ class RulesCommandTest {
         assertThat(run("rules", "override", "r", "--tenant", "acme")).as("no action").isNotZero();
         assertThat(run("rules", "override", "r", "--tenant", "acme", "--severity", "urgent")).isNotZero();
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("severity must be low, medium, high or critical");
+        assertThat(run("rules", "override", "r", "--tenant", "acme", "--remove", "--threshold", "3")).isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("mutually exclusive");
+    }
+
+    @Test
+    void anExceptionOrThresholdTheDetectorsCouldNotApplyIsRefusedBeforeAnythingIsWritten(@TempDir Path dir)
+            throws Exception {
+        Path broken = Files.writeString(dir.resolve("broken.yml"), "filter: [not closed");
+        assertThat(run("rules", "override", "whoami_run", "--tenant", "acme", "--exception", broken.toString()))
+                .isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("not a Sigma filter document the detectors can apply");
+        Path filter = Files.writeString(dir.resolve("probe.yml"), """
+                title: probes
+                logsource: {product: linux, category: process_creation}
+                filter:
+                    rules: [whoami_run]
+                    probe: {CommandLine|contains: '--healthcheck'}
+                    condition: not probe
+                """);
+        assertThat(run("rules", "override", "bulwark.container.interactive_shell", "--tenant", "acme", "--exception",
+                filter.toString())).isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("built-in detector or rule");
+        assertThat(run("rules", "override", "sigma", "--tenant", "acme", "--threshold", "5")).isNotZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("applies to a Sigma correlation");
+        assertThat(run("rules", "override", "whoami_run", "--tenant", "acme", "--exception",
+                dir.resolve("missing.yml").toString())).isNotZero();
     }
 }

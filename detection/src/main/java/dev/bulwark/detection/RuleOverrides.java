@@ -127,6 +127,10 @@ public final class RuleOverrides {
                 suppressed.increment();
                 return;
             }
+            if (override.getSeverity() == null) {
+                context.forward(record); // an exception or threshold only: the detector applied it
+                return;
+            }
             context.forward(record.withValue(apply(finding, override)));
             changed.increment();
         }
@@ -137,6 +141,32 @@ public final class RuleOverrides {
         }
     }
 
+    /**
+     * The exception and threshold of {@code tenant}'s override of {@code target}, or null when it has neither (or
+     * there is no override, or tenant or target is null).
+     */
+    static dev.bulwark.detectors.api.TenantTuning.Tuning tuning(KeyValueStore<String, RuleOverride> store, String tenant,
+                                                               String target) {
+        if (tenant == null || target == null || store == null) {
+            return null;
+        }
+        RuleOverride override = store.get(Topics.overrideKey(tenant, target));
+        if (override == null || override.getDisabled()
+                || (override.getException() == null && override.getThreshold() == null)) {
+            return null; // a disabled target's findings are dropped after the detector anyway
+        }
+        return new dev.bulwark.detectors.api.TenantTuning.Tuning(override.getException(), override.getThreshold(),
+                describe(override));
+    }
+
+    /** Who set an override, when and why, as findings record it. */
+    static String describe(RuleOverride override) {
+        return "override of " + override.getTarget() + " for tenant " + override.getTenant()
+                + (override.getUpdatedBy() == null ? "" : ", set by " + override.getUpdatedBy())
+                + (override.getUpdatedAt() <= 0 ? "" : " at " + Instant.ofEpochMilli(override.getUpdatedAt()))
+                + (override.getNote() == null ? "" : ": " + override.getNote());
+    }
+
     /** {@code finding} with the override's severity, recording the change. */
     static Finding apply(Finding finding, RuleOverride override) {
         if (override.getSeverity() == null) {
@@ -144,11 +174,8 @@ public final class RuleOverrides {
         }
         Severity severity = Severity.of(override.getSeverity());
         Map<String, String> fields = new LinkedHashMap<>(finding.getEvidence().getFields());
-        fields.put(EVIDENCE_FIELD, "severity " + severity.label() + " (was " + finding.getSeverity() + ") for tenant "
-                + override.getTenant() + " by override of " + override.getTarget()
-                + (override.getUpdatedBy() == null ? "" : ", set by " + override.getUpdatedBy())
-                + (override.getUpdatedAt() <= 0 ? "" : " at " + Instant.ofEpochMilli(override.getUpdatedAt()))
-                + (override.getNote() == null ? "" : ": " + override.getNote()));
+        String change = "severity " + severity.label() + " (was " + finding.getSeverity() + ") by " + describe(override);
+        fields.merge(EVIDENCE_FIELD, change, (before, now) -> before + "; " + now); // a threshold the detector applied
         return Finding.newBuilder(finding).setSeverity(severity.label()).setRiskScore(severity.riskScore())
                 .setEvidence(Evidence.newBuilder(finding.getEvidence()).setFields(fields).build()).build();
     }

@@ -145,6 +145,13 @@ final class StreamsDetectorContext implements DetectorContext, StateStores, Dete
                 statically);
     }
 
+    @Override
+    public dev.bulwark.detectors.api.TenantTuning tuning(ProcessingContext processorContext) {
+        org.apache.kafka.streams.state.KeyValueStore<String, dev.bulwark.schemas.RuleOverride> store =
+                processorContext.getStateStore(RuleOverrides.STORE);
+        return (tenant, target) -> RuleOverrides.tuning(store, tenant, target);
+    }
+
     // StateStores
 
     @Override

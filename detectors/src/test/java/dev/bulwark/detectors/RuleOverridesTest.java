@@ -125,7 +125,7 @@ class RuleOverridesTest {
         assertThat(out).extracting(f -> f.getTenant() + ":" + f.getSeverity() + ":" + f.getRiskScore())
                 .containsExactly("acme:high:73", "initech:critical:99");
         assertThat(out.get(0).getEvidence().getFields().get(RuleOverrides.EVIDENCE_FIELD))
-                .isEqualTo("severity high (was critical) for tenant acme by override of cross-tenant-access, set by "
+                .isEqualTo("severity high (was critical) by override of cross-tenant-access for tenant acme, set by "
                         + "alice at 2026-01-01T00:00:00Z: noisy CI");
         assertThat(out.get(1).getEvidence().getFields()).doesNotContainKey(RuleOverrides.EVIDENCE_FIELD);
 

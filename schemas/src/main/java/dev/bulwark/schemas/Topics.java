@@ -114,6 +114,10 @@ public final class Topics {
 
     /** The longest note an override keeps. */
     public static final int MAX_OVERRIDE_NOTE = 1024;
+    /** The longest exception (a Sigma filter document) an override keeps, in characters. */
+    public static final int MAX_OVERRIDE_EXCEPTION = 16 * 1024;
+    /** The largest per-tenant correlation threshold. */
+    public static final long MAX_OVERRIDE_THRESHOLD = 1_000_000;
 
     /**
      * True for what an override may target, a rule id or detector name: 1-256 printable ASCII characters without

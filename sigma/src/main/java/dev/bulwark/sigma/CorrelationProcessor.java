@@ -63,11 +63,24 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     private final Counter fired;
     private final Counter duplicates;
     private final Counter notNumeric;
+    private final java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
+            dev.bulwark.detectors.api.TenantTuning> tuningOf;
+    private dev.bulwark.detectors.api.TenantTuning tuning = dev.bulwark.detectors.api.TenantTuning.NONE;
     private ProcessorContext<String, Finding> context;
     private KeyValueStore<String, CorrelationWindow> windows;
 
     CorrelationProcessor(RuleSource source, String windowStore, FindingFolder folder, SigmaSettings settings,
                          Counter late, Counter fired, Counter duplicates, Counter notNumeric) {
+        this(source, windowStore, folder, settings, late, fired, duplicates, notNumeric,
+                ignored -> dev.bulwark.detectors.api.TenantTuning.NONE);
+    }
+
+    /** @param tuning the per-tenant tuning (correlation thresholds), from the processor's context */
+    CorrelationProcessor(RuleSource source, String windowStore, FindingFolder folder, SigmaSettings settings,
+                         Counter late, Counter fired, Counter duplicates, Counter notNumeric,
+                         java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
+                                 dev.bulwark.detectors.api.TenantTuning> tuning) {
+        this.tuningOf = tuning;
         this.duplicates = duplicates;
         this.notNumeric = notNumeric;
         this.source = source;
@@ -84,6 +97,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     public void init(ProcessorContext<String, Finding> context) {
         this.context = context;
         this.windows = context.getStateStore(windowStore);
+        this.tuning = tuningOf.apply(context);
         folder.init(context);
         context.schedule(Duration.ofSeconds(5), PunctuationType.STREAM_TIME, this::sweep);
     }
@@ -109,6 +123,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             windows.delete(key);
             return;
         }
+        correlation = tuned(correlation, hit.context());
         if (correlation.type().isNumeric() && number(hit.value()) == null) {
             notNumeric.increment(); // absent or not a number: nothing to add to a sum, average or percentile
             return;
@@ -173,6 +188,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                 windows.delete(entry.key);
                 continue;
             }
+            correlation = tuned(correlation, stored.context());
             long span = correlation.timespan().toMillis();
             CorrelationWindow window = stored;
             if (!growsTrue(correlation)) {
@@ -184,6 +200,29 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                 save(entry.key, window);
             }
         }
+    }
+
+    /**
+     * The correlation as it counts for the tenant of the group's latest match: with that tenant's threshold
+     * ({@code bulwark rules override ID --tenant T --threshold N}) as its lower bound, when one is set.
+     */
+    private SigmaCorrelation tuned(SigmaCorrelation correlation, Finding context) {
+        Long threshold = threshold(correlation, context);
+        return threshold == null ? correlation : correlation.withThreshold(threshold);
+    }
+
+    private dev.bulwark.detectors.api.TenantTuning.Tuning tuning(SigmaCorrelation correlation, Finding context) {
+        if (context == null || correlation.condition().isEmpty()) {
+            return null;
+        }
+        dev.bulwark.detectors.api.TenantTuning.Tuning tuned = tuning.of(context.getTenant(),
+                SigmaFindings.correlationId(correlation));
+        return tuned == null || tuned.threshold() == null ? null : tuned;
+    }
+
+    private Long threshold(SigmaCorrelation correlation, Finding context) {
+        dev.bulwark.detectors.api.TenantTuning.Tuning tuned = tuning(correlation, context);
+        return tuned == null ? null : tuned.threshold();
     }
 
     /**
@@ -384,6 +423,14 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             String foldKey = CompiledRuleSet.windowKey(window.correlationKey(), window.group(), List.of());
             Finding finding = SigmaFindings.correlationFinding(foldKey, correlation, window.group(), ids,
                     contributing.size(), first, lastEntry.time(), window.context(), firing.value());
+            dev.bulwark.detectors.api.TenantTuning.Tuning tuned = tuning(correlation, window.context());
+            if (tuned != null) {
+                java.util.Map<String, String> fields = new java.util.LinkedHashMap<>(finding.getEvidence().getFields());
+                fields.put(SigmaFindings.OVERRIDE_FIELD, "threshold " + tuned.threshold() + " by "
+                        + tuned.description());
+                finding = Finding.newBuilder(finding).setEvidence(dev.bulwark.schemas.Evidence
+                        .newBuilder(finding.getEvidence()).setFields(fields).build()).build();
+            }
             folder.fold(finding, lastEntry.time());
         }
         if (up.isPresent()) {

@@ -53,6 +53,24 @@ public record SigmaCorrelation(SourceLocation location, String id, String name, 
                 timespan, condition, aliases, generate, true);
     }
 
+    /**
+     * This correlation with {@code threshold} as the lower bound of its condition (replacing a {@code gt} or
+     * {@code gte} bound, keeping upper bounds): a tenant's own threshold. A correlation without a condition (temporal
+     * without one) is returned as it is.
+     */
+    public SigmaCorrelation withThreshold(long threshold) {
+        if (condition.isEmpty()) {
+            return this;
+        }
+        Threshold own = condition.get();
+        Map<String, Double> bounds = new LinkedHashMap<>(own.bounds());
+        bounds.remove("gt");
+        bounds.remove("gte");
+        bounds.put("gte", (double) threshold);
+        return new SigmaCorrelation(location, id, name, title, level, status, description, tags, type, rules, groupBy,
+                timespan, Optional.of(new Threshold(bounds, own.fields(), own.percentile())), aliases, generate, shadow);
+    }
+
     /** The key that identifies the correlation: id, else name, else source and line. */
     public String key() {
         if (id != null) {

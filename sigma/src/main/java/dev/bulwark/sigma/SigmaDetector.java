@@ -76,6 +76,8 @@ public final class SigmaDetector implements Detector {
         Counter matched = metrics.counter("matches", "rule matches");
         Counter filtered = metrics.counter("filtered",
                 "rule matches suppressed by a Sigma filter (neither findings nor correlation hits)");
+        Counter excepted = metrics.counter("excepted",
+                "rule matches (or correlation hits) a tenant's exception dropped (bulwark rules override --exception)");
         Counter folded = metrics.counter("folded", "matches folded into an open finding instead of a new one");
         Counter late = metrics.counter("correlation.late",
                 "correlation hits dropped because they arrived after the window and grace");
@@ -103,7 +105,8 @@ public final class SigmaDetector implements Detector {
 
         Map<String, KStream<String, SigmaOutput>> outputs = context.events()
                 .process(() -> new SigmaMatchProcessor(context::finding, source, context.rulesTopic(), rejections,
-                        rejected, matched, filtered), context.named("match"), rejections)
+                        rejected, matched, filtered, context.detectorName(), context::tuning, excepted),
+                        context.named("match"), rejections)
                 .split(Named.as(context.detectorName() + "-"))
                 .branch((key, out) -> out.deadLetter() != null, Branched.as("rejected"))
                 .branch((key, out) -> out.hit() != null, Branched.as("hits"))
@@ -125,7 +128,7 @@ public final class SigmaDetector implements Detector {
                 .process(() -> new CorrelationProcessor(source, windows,
                                 new FindingFolder(correlationFold, correlationDirty, settings, folded, duplicates,
                                         escalated),
-                                settings, late, fired, duplicates, notNumeric),
+                                settings, late, fired, duplicates, notNumeric, context::tuning),
                         context.named("correlate"), windows, correlationFold, correlationDirty);
 
         return ruleFindings.merge(correlationFindings, context.named("findings"));

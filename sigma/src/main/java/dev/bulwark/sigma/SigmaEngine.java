@@ -180,6 +180,15 @@ public final class SigmaEngine {
         return detection;
     }
 
+    /**
+     * The filter of a per-tenant exception's text, as the detector will apply it: exactly one Sigma filter document.
+     *
+     * @throws IllegalArgumentException naming each problem
+     */
+    public CompiledFilter exceptionFilter(String text) {
+        return TenantExceptions.compile(this, text);
+    }
+
     /** The filters ready for matching (check them first with {@link #checkFilters}). */
     public List<CompiledFilter> compileFilters(List<SigmaFilter> filters) {
         return filters.stream().map(filter -> new CompiledFilter(filter, this)).toList();

@@ -46,12 +46,33 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
     private final Counter rejected;
     private final Counter matched;
     private final Counter filtered;
+    private final String detector;
+    private final java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
+            dev.bulwark.detectors.api.TenantTuning> tuning;
+    private final Counter excepted;
+    private TenantExceptions exceptions;
     private ProcessorContext<String, SigmaOutput> context;
     private KeyValueStore<String, String> rejections;
     private long reportedVersion = -1;
 
     SigmaMatchProcessor(Function<SecurityEvent, FindingBuilder> findings, RuleSource source, String rulesTopic,
                         String rejectionStore, Counter rejected, Counter matched, Counter filtered) {
+        this(findings, source, rulesTopic, rejectionStore, rejected, matched, filtered, "sigma",
+                ignored -> dev.bulwark.detectors.api.TenantTuning.NONE, null);
+    }
+
+    /**
+     * @param detector the detector's name: an exception set for it applies to all its rules
+     * @param tuning the per-tenant tuning, from the processor's context
+     * @param excepted counts the matches a tenant's exception dropped (null: not counted)
+     */
+    SigmaMatchProcessor(Function<SecurityEvent, FindingBuilder> findings, RuleSource source, String rulesTopic,
+                        String rejectionStore, Counter rejected, Counter matched, Counter filtered, String detector,
+                        java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
+                                dev.bulwark.detectors.api.TenantTuning> tuning, Counter excepted) {
+        this.detector = detector;
+        this.tuning = tuning;
+        this.excepted = excepted;
         this.findings = findings;
         this.source = source;
         this.rulesTopic = rulesTopic;
@@ -64,6 +85,7 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
     @Override
     public void init(ProcessorContext<String, SigmaOutput> context) {
         this.context = context;
+        this.exceptions = new TenantExceptions(source.engine(), tuning.apply(context));
         if (context.taskId().partition() == 0) {
             rejections = context.getStateStore(rejectionStore);
             context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, now -> report(source.current()));
@@ -90,10 +112,19 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
         for (RuleMatch match : matches) {
             matched.increment();
             Finding finding = SigmaFindings.ruleFinding(findings, match, event);
+            CompiledRule compiled = snapshot.ruleSet().rule(match.rule().key()).orElse(null);
+            if (compiled != null && (excepts(finding.getTenant(), finding.getRule().getId(), compiled, event)
+                    || excepts(finding.getTenant(), detector, compiled, event))) {
+                continue; // the tenant's exception drops it: no finding, no correlation hit
+            }
             if (match.standalone()) {
                 context.forward(new Record<>(finding.getId(), SigmaOutput.of(finding), time, record.headers()));
             }
             for (SigmaCorrelation correlation : snapshot.correlationsOf(match.rule().key())) {
+                if (compiled != null && excepts(finding.getTenant(), SigmaFindings.correlationId(correlation), compiled,
+                        event)) {
+                    continue; // the tenant's exception of this correlation keeps the match out of it
+                }
                 List<String> group = snapshot.ruleSet().groupKey(correlation, match, event);
                 String value = valueOf(snapshot, correlation, match, event);
                 // one hit per way up the chains of correlations, partitioned by the outermost one's group
@@ -105,6 +136,17 @@ final class SigmaMatchProcessor implements Processor<String, SecurityEvent, Stri
                 }
             }
         }
+    }
+
+    /** True (and counted) when the tenant's exception of {@code target} drops this match. */
+    private boolean excepts(String tenant, String target, CompiledRule rule, SecurityEvent event) {
+        if (exceptions.dropping(tenant, target, rule, event) == null) {
+            return false;
+        }
+        if (excepted != null) {
+            excepted.increment();
+        }
+        return true;
     }
 
     /**

@@ -13,8 +13,11 @@ package dev.bulwark.detectors.api;
  */
 public final class DetectorApi {
 
-    /** This API's version, {@code major.minor}. */
-    public static final String VERSION = "1.0";
+    /**
+     * This API's version, {@code major.minor}. 1.1 added {@link DetectorContext#tuning} and {@link TenantTuning}
+     * (per-tenant exceptions and correlation thresholds).
+     */
+    public static final String VERSION = "1.1";
 
     private DetectorApi() {
     }

@@ -78,4 +78,16 @@ public interface DetectorContext {
 
     /** The rules topic's name, for the origin of dead letters about its records. */
     String rulesTopic();
+
+    /**
+     * The per-tenant exceptions and thresholds set on this detector's rules, for a processor's {@code init}; detectors
+     * that evaluate rules apply them (see {@link TenantTuning}). A detector that does not ask is tuned per tenant by
+     * disabling and severity only, which Bulwark applies to its findings.
+     *
+     * @param processorContext the context the processor's {@code init} got
+     * @since detector API 1.1
+     */
+    default TenantTuning tuning(org.apache.kafka.streams.processor.api.ProcessingContext processorContext) {
+        return TenantTuning.NONE;
+    }
 }
