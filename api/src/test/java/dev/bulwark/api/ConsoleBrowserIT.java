@@ -141,7 +141,8 @@ class ConsoleBrowserIT {
 
         // Tuning: acme sees how its rules are tuned, never another tenant's tuning; hostile notes stay text.
         fixture.overrides.put(dev.bulwark.schemas.RuleOverride.newBuilder().setTenant("acme")
-                .setTarget("bulwark.container.interactive_shell").setSeverity("low").setUpdatedBy("alice")
+                .setTarget("bulwark.container.interactive_shell").setSeverity("low").setThreshold(7L)
+                .setException("title: x\nfilter: {}").setUpdatedBy("alice")
                 .setUpdatedAt(fixture.now).setNote(XSS_SUMMARY).build());
         fixture.overrides.put(dev.bulwark.schemas.RuleOverride.newBuilder().setTenant("globex")
                 .setTarget(GLOBEX_CANARY).setDisabled(true).setUpdatedBy("alice").setUpdatedAt(fixture.now).build());
@@ -150,7 +151,7 @@ class ConsoleBrowserIT {
             await(d -> !d.findElements(By.cssSelector("#overrides-body tr")).isEmpty());
             assertThat(driver.findElements(By.cssSelector("#overrides-body tr"))).singleElement().satisfies(row -> {
                 assertThat(row.getAttribute("data-tenant")).isEqualTo("acme");
-                assertThat(row.getText()).contains("severity low", XSS_SUMMARY);
+                assertThat(row.getText()).contains("severity low, exception, threshold 7", XSS_SUMMARY);
             });
             assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY);
             assertThat(driver.getTitle()).isEqualTo("Bulwark console");

@@ -201,11 +201,21 @@
     }
   }
 
+  /** What an override does, in a few words (the exception's filter text is in the API's answer). */
+  function overrideAction(o) {
+    if (o.disabled) return 'disabled';
+    const parts = [];
+    if (o.severity) parts.push('severity ' + o.severity);
+    if (o.exception) parts.push('exception');
+    if (o.threshold !== null && o.threshold !== undefined) parts.push('threshold ' + o.threshold);
+    return parts.join(', ');
+  }
+
   function loadOverrides() {
     return loadRows('/api/rules/overrides', 'overrides', 'overrides-body', 'o-error', 'No rule is tuned for this view.',
       (o) => ({
         data: { target: o.target, tenant: o.tenant },
-        cells: [o.tenant, o.target, o.disabled ? 'disabled' : 'severity ' + o.severity, o.updated_by || '',
+        cells: [o.tenant, o.target, overrideAction(o), o.updated_by || '',
           o.updated_at ? shortTime(o.updated_at) : '', o.note || ''],
       }));
   }
