@@ -52,7 +52,7 @@ import dev.bulwark.sigma.SigmaEngine;
 final class JmhBench implements Callable<Integer> {
 
     /** JMH include pattern of every hot-path benchmark. */
-    static final String HOT_PATHS = "SigmaMatchBenchmark|ParseBenchmark|AvroSerdeBenchmark";
+    static final String HOT_PATHS = "SigmaMatchBenchmark|ParseBenchmark|AvroSerdeBenchmark|RuleTelemetryBenchmark";
 
     /** Sigma rule sets of a quick run. */
     static final List<String> QUICK_RULES = List.of("1", "all", "1000");
@@ -184,9 +184,10 @@ final class JmhBench implements Callable<Integer> {
             String unit;
             String detail;
             if (name.startsWith("SigmaMatchBenchmark.")) {
-                param = result.getParams().getParam("rules");
+                String ruleSet = result.getParams().getParam("rules");
+                param = "off".equals(result.getParams().getParam("telemetry")) ? ruleSet + " (no telemetry)" : ruleSet;
                 unit = perSecond("events", primary.getScoreUnit());
-                detail = details.sigma(param);
+                detail = details.sigma(ruleSet);
             } else if (name.startsWith("ParseBenchmark.")) {
                 param = result.getParams().getParam("format");
                 unit = perSecond("records", primary.getScoreUnit());

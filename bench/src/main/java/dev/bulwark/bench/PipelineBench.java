@@ -187,17 +187,22 @@ final class PipelineBench implements Callable<Integer> {
         double[] passRounds = new double[rounds];
         double[] detectRounds = new double[rounds];
         double[] consumeRounds = new double[rounds];
+        double[] quietRounds = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             passRounds[round] = passThrough(stack, topics, stateDir.resolve("round-" + round), "-" + round);
             consumeRounds[round] = consumerPerformance(stack, topics, "-" + round);
             detectRounds[round] = detectors(stack, topics, stateDir.resolve("round-" + round), new SimpleMeterRegistry(),
                     "-" + round);
+            quietRounds[round] = detectors(stack, topics, stateDir.resolve("round-q" + round), new SimpleMeterRegistry(),
+                    "-q" + round, false);
             BenchCommand.say(String.format(Locale.ROOT, "round %d/%d: pass-through %,.0f, ConsumerPerformance %,.0f, "
-                    + "detectors %,.0f events/s", round + 1, rounds, passRounds[round], consumeRounds[round], detectRounds[round]));
+                    + "detectors %,.0f (without per-rule telemetry %,.0f) events/s", round + 1, rounds, passRounds[round],
+                    consumeRounds[round], detectRounds[round], quietRounds[round]));
         }
         double passThrough = median(passRounds);
         double consume = median(consumeRounds);
         double detect = median(detectRounds);
+        double quiet = median(quietRounds);
         BenchCommand.say(String.format(Locale.ROOT, "detectors: %,.0f events/s", detect));
 
         dev.bulwark.cli.Backtest.Replay replay = "none".equals(rules) ? null : backtest(stack, topics, stateDir);
@@ -209,6 +214,10 @@ final class PipelineBench implements Callable<Integer> {
         summary.add("detectors", "detection topology vs. pass-through Streams app, " + conditions,
                 Summary.perSecond(detect, "events"), Summary.perSecond(passThrough, "events") + " (pass-through)",
                 detect / passThrough, Summary.atLeast(detect / passThrough, 0.5));
+        summary.add("detectors", "detection topology with per-rule telemetry vs. without (its overhead: target "
+                        + "under 2 %), " + conditions, Summary.perSecond(detect, "events"),
+                Summary.perSecond(quiet, "events") + " (no per-rule telemetry)", detect / quiet,
+                Summary.atLeast(detect / quiet, 0.98));
         summary.add("detectors", "detection topology vs. ConsumerPerformance (the broker's read limit), " + conditions,
                 Summary.perSecond(detect, "events"), Summary.perSecond(consume, "records") + " (ConsumerPerformance)",
                 detect / consume, "");
@@ -246,8 +255,9 @@ final class PipelineBench implements Callable<Integer> {
                 + "%d pods, %.1f%% malicious, Sigma rules: %s", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), tenants, pods, malicious * 100, BenchRules.label(rules)));
         System.out.println();
-        System.out.println(String.format(Locale.ROOT, "rounds: pass-through %s; ConsumerPerformance %s; detectors %s events/s",
-                list(passRounds), list(consumeRounds), list(detectRounds)));
+        System.out.println(String.format(Locale.ROOT, "rounds: pass-through %s; ConsumerPerformance %s; detectors %s; "
+                + "detectors without per-rule telemetry %s events/s", list(passRounds), list(consumeRounds),
+                list(detectRounds), list(quietRounds)));
         System.out.println(String.format(Locale.ROOT, "latency phase: %,d raw records through the ingest receiver and %,d "
                 + "events produced directly: %,d events sent, %,d decoded by the detectors process", latency.ingested(),
                 latency.produced(), latency.sent(), (long) latency.detected()));
@@ -478,7 +488,16 @@ final class PipelineBench implements Callable<Integer> {
 
     private double detectors(LocalStack stack, Topics topics, Path stateDir, SimpleMeterRegistry registry, String suffix)
             throws Exception {
-        var topology = DetectionTopology.build(topics, Detectors.discover(), TenantResolver.none(), detectorConfig(), registry);
+        return detectors(stack, topics, stateDir, registry, suffix, true);
+    }
+
+    /** @param telemetry with per-rule telemetry (the default), or without (its overhead is the difference) */
+    private double detectors(LocalStack stack, Topics topics, Path stateDir, SimpleMeterRegistry registry, String suffix,
+                             boolean telemetry) throws Exception {
+        var topology = DetectionTopology.build(topics, Detectors.discover(), TenantResolver.none(), detectorConfig(),
+                registry, DetectionTopology.EnrichmentSettings.DEFAULTS, DetectionTopology.PostureSettings.DEFAULTS,
+                new dev.bulwark.detection.RuleTelemetryRegistry(registry,
+                        telemetry ? dev.bulwark.detection.RuleTelemetryRegistry.DEFAULT_MAX_RULES : 0));
         Properties props = DetectionTopology.streamsConfig(topics, stack.kafkaBootstrap(), topics.prefix() + "detectors" + suffix,
                 stateDir.resolve("detectors").toString(), false);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);

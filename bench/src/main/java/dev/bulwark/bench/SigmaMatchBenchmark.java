@@ -61,6 +61,10 @@ public class SigmaMatchBenchmark {
     @Param({"1", "linux", "all", "100", "1000"})
     public String rules;
 
+    /** With per-rule telemetry (evaluations, sampled time, matches), as the detectors run, or without. */
+    @Param({"on", "off"})
+    public String telemetry;
+
     private CompiledRuleSet ruleSet;
     private SecurityEvent[] events;
 
@@ -71,6 +75,11 @@ public class SigmaMatchBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         SigmaEngine engine = SigmaEngine.create();
+        if ("on".equals(telemetry)) {
+            engine = engine.withTelemetry(new dev.bulwark.detection.RuleTelemetryRegistry(
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                    dev.bulwark.detection.RuleTelemetryRegistry.DEFAULT_MAX_RULES).forDetector("sigma"));
+        }
         ruleSet = ruleSet(engine, rules);
         loadedRules = ruleSet.rules().size();
         events = events(EVENTS);

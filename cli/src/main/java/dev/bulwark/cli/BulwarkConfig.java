@@ -95,6 +95,7 @@ public final class BulwarkConfig {
         public int maxPendingEvents;
         public int streamThreads;
         public int maxFindingBytes;
+        public int ruleTelemetry;
         public boolean compliance;
         public Duration complianceInterval;
         /** Per-detector settings, by detector name; checked against each detector's declared settings at start. */
@@ -381,6 +382,13 @@ public final class BulwarkConfig {
             .withDoc("Largest finding, serialized: longer texts in it (command lines, paths, evidence) are cut and "
                     + "evidence.truncated is set, so no event can make a finding Kafka refuses."),
             (c, v) -> c.detection.maxFindingBytes = v);
+    static final Field<Integer> DETECTION_RULE_LABELS = bind(Field.of("detection.ruleTelemetry", Type.INT)
+            .withDefault(dev.bulwark.detection.RuleTelemetryRegistry.DEFAULT_MAX_RULES)
+            .withValidator(Validator.range(0, 100_000))
+            .withDoc("Rules with a series of their own on the metrics endpoint (bulwark_rule_*{detector, rule}: "
+                    + "evaluations, time, matches, findings, folded, latency, last match); later rules count under "
+                    + "rule=\"other\"; 0 turns per-rule telemetry off."),
+            (c, v) -> c.detection.ruleTelemetry = v);
     static final Field<Map<String, Map<String, Object>>> DETECTION_DETECTORS = bind(Field.of("detection.detectors",
                     Type.of("map", BulwarkConfig::detectorSettings, Object::toString)).withDefault(Map.of())
             .withDoc("Per-detector settings, by detector name; each detector declares its own (docs/configuration.md).")

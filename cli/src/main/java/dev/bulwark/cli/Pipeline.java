@@ -100,7 +100,8 @@ public final class Pipeline implements AutoCloseable {
                             config.detection.contextWait, config.detection.maxPendingEvents,
                             config.detection.maxFindingBytes),
                     new DetectionTopology.PostureSettings(config.detection.compliance,
-                            config.detection.complianceInterval));
+                            config.detection.complianceInterval),
+                    new dev.bulwark.detection.RuleTelemetryRegistry(metrics, config.detection.ruleTelemetry));
             KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
             if (StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId,
                     detection.clusterId())) {

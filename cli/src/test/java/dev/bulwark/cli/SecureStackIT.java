@@ -155,6 +155,29 @@ class SecureStackIT {
     }
 
     @Test
+    void theRulesUserBacktestsWithExactlyItsAcls() throws Exception {
+        BulwarkConfig config = config(RealStack.uniquePrefix("secureb"));
+        setUp(config);
+        byte[] scenario;
+        try (var in = DemoCommand.class.getResourceAsStream(DemoCommand.SCENARIO)) {
+            scenario = in.readAllBytes();
+        }
+        Instant from = Instant.now().minusSeconds(5);
+        Ingestion.ingest(config, Parsers.forFormat("falco"),
+                List.of(new Ingestion.Source("scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
+        String rule = ShadowRulesIT.shellFallbackRule("7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d", "Shell fallback chain");
+        Backtest backtest = new Backtest(config, "secure1", 1, line -> System.out.println("[backtest] " + line));
+        Backtest.Result result = backtest.run(List.of(new dev.bulwark.sigma.RuleDirectory.RuleRecord(
+                "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d", null, rule)), from, Instant.now(), state);
+        assertThat(result.replay().events()).as("the scenario's events, replayed as bulwark-rules").isEqualTo(7);
+        try (var admin = new KafkaClients(config).admin()) {
+            assertThat(admin.listTopics().names().get()).as("its scratch and internal topics are gone")
+                    .noneMatch(t -> t.startsWith(Backtest.scratchPrefix(config))
+                            || t.startsWith(Backtest.applicationPrefix(config)));
+        }
+    }
+
+    @Test
     void aComponentCannotWriteWhereItMustNot() throws Exception {
         BulwarkConfig config = config(RealStack.uniquePrefix("securew"));
         setUp(config);
@@ -438,6 +461,12 @@ class SecureStackIT {
                     java.net.URI.create("http://127.0.0.1:" + run.metricsPort() + "/metrics")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("bulwark_detect_findings_total");
+            // Per-rule telemetry: each rule's series, labelled by detector and rule.
+            assertThat(metrics).containsPattern("bulwark_rule_findings_total\\{detector=\"interactive-shell-in-container\","
+                            + "rule=\"bulwark.container.interactive_shell\",?} [1-9]")
+                    .containsPattern("bulwark_rule_evaluations_total\\{detector=\"sigma\",rule=\"[^\"]+\",?} [1-9]")
+                    .contains("bulwark_rule_evaluation_seconds_total{", "bulwark_rule_latency_seconds_count{",
+                            "bulwark_rule_last_match_timestamp_seconds{");
             String deadLetters = deadLetters(config);
             assertThat(deadLetters).as("the dead letters' reasons").isNotEmpty();
             run.stop();

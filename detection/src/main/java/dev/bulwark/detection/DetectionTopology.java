@@ -90,10 +90,19 @@ public final class DetectionTopology {
         return build(topics, detectors, tenants, detectorConfig, metrics, enrichment, PostureSettings.DEFAULTS);
     }
 
-    /** Builds the topology for the given detectors. */
+    /** Builds the topology for the given detectors, with per-rule telemetry for the default number of rules. */
     public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
                                  Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
                                  EnrichmentSettings enrichment, PostureSettings posture) {
+        return build(topics, detectors, tenants, detectorConfig, metrics, enrichment, posture,
+                new RuleTelemetryRegistry(metrics, RuleTelemetryRegistry.DEFAULT_MAX_RULES));
+    }
+
+    /** Builds the topology for the given detectors. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
+                                 EnrichmentSettings enrichment, PostureSettings posture,
+                                 RuleTelemetryRegistry telemetry) {
         Map<String, dev.bulwark.config.Settings> settings = Detectors.settings(detectors, detectorConfig);
         StreamsBuilder builder = new StreamsBuilder();
         Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
@@ -137,13 +146,17 @@ public final class DetectionTopology {
             Counter emitted = Counter.builder("bulwark.detect.findings").tag("detector", detector.name())
                     .description("findings emitted").register(metrics);
             StreamsDetectorContext context = new StreamsDetectorContext(detector, builder, events, contextUpdates, tenants,
-                    settings.get(detector.name()), DIRECTORY_STORE, topics, metrics);
+                    settings.get(detector.name()), DIRECTORY_STORE, topics, metrics,
+                    telemetry.forDetector(detector.name()));
             KStream<String, Finding> findings = detector.build(context);
             findings.processValues(() -> new RuleOverrides.Applier(detector.name(), metrics),
                             Named.as(detector.name() + "-overrides"))
                     .mapValues(finding -> finding == null ? null : FindingBounds.cap(finding, enrichment.maxFindingBytes()),
                             Named.as(detector.name() + "-bounded"))
-                    .peek((key, value) -> emitted.increment(), Named.as(detector.name() + "-count"))
+                    .peek((key, value) -> {
+                        emitted.increment();
+                        telemetry.written(detector.name(), value, System.currentTimeMillis());
+                    }, Named.as(detector.name() + "-count"))
                     .to(topics.findings().name(), Produced.with(topics.findings().keySerde(), topics.findings().valueSerde())
                             .withName(detector.name() + "-findings-sink"));
             if (posture.enabled() && producesUnverifiedImageFindings(detector)) {

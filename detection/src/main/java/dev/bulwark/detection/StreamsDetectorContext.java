@@ -38,6 +38,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 final class StreamsDetectorContext implements DetectorContext, StateStores, DetectorMetrics, Tenants {
 
+    private final dev.bulwark.detectors.api.RuleTelemetry telemetry;
+
     private static final Pattern NAME = Pattern.compile("[a-z0-9]+(-[a-z0-9]+)*");
     private static final Pattern METER = Pattern.compile("[a-z0-9]+([._][a-z0-9]+)*");
 
@@ -54,7 +56,9 @@ final class StreamsDetectorContext implements DetectorContext, StateStores, Dete
 
     StreamsDetectorContext(Detector detector, StreamsBuilder builder, KStream<String, SecurityEvent> events,
                            KStream<String, TenantContext> contextUpdates, TenantResolver statically, Settings settings,
-                           String directoryStore, Topics topics, MeterRegistry metrics) {
+                           String directoryStore, Topics topics, MeterRegistry metrics,
+                           dev.bulwark.detectors.api.RuleTelemetry telemetry) {
+        this.telemetry = telemetry;
         this.detector = detector;
         this.builder = builder;
         this.events = events;
@@ -143,6 +147,11 @@ final class StreamsDetectorContext implements DetectorContext, StateStores, Dete
     public TenantDirectory directory(ProcessingContext processorContext) {
         return new ContextTenantDirectory(directoryStore == null ? null : processorContext.getStateStore(directoryStore),
                 statically);
+    }
+
+    @Override
+    public dev.bulwark.detectors.api.RuleTelemetry ruleTelemetry() {
+        return telemetry;
     }
 
     @Override

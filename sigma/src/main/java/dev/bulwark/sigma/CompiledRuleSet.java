@@ -32,6 +32,7 @@ public final class CompiledRuleSet {
     private final Map<String, List<Link>> referencedBy;
     private final RuleGroup[] groups;
     private final List<CompiledFilter> filters;
+    private final dev.bulwark.detectors.api.RuleTelemetry telemetry;
     private final Map<String, AppliedFilter[]> filtersByRule;
     private final LongAdder events = new LongAdder();
     private final LongAdder evaluations = new LongAdder();
@@ -48,7 +49,13 @@ public final class CompiledRuleSet {
 
     CompiledRuleSet(FieldMapping mapping, Collection<CompiledRule> rules, List<SigmaCorrelation> correlations,
                     List<CompiledFilter> filters) {
+        this(mapping, rules, correlations, filters, dev.bulwark.detectors.api.RuleTelemetry.NONE);
+    }
+
+    CompiledRuleSet(FieldMapping mapping, Collection<CompiledRule> rules, List<SigmaCorrelation> correlations,
+                    List<CompiledFilter> filters, dev.bulwark.detectors.api.RuleTelemetry telemetry) {
         this.mapping = mapping;
+        this.telemetry = telemetry;
         Map<String, CompiledRule> byKey = new LinkedHashMap<>();
         for (CompiledRule rule : rules) {
             if (rule.mapping() != mapping) {
@@ -79,7 +86,7 @@ public final class CompiledRuleSet {
             List<CompiledRule> members = byKey.values().stream()
                     .filter(r -> r.logsource().equals(logsource.name())).toList();
             if (!members.isEmpty()) {
-                built.add(new RuleGroup(logsource, mapping.selector(logsource), members, notStandalone));
+                built.add(new RuleGroup(logsource, mapping.selector(logsource), members, notStandalone, telemetry));
             }
         }
         this.groups = built.toArray(RuleGroup[]::new);
@@ -193,7 +200,7 @@ public final class CompiledRuleSet {
     public CompiledRuleSet withAll(Collection<CompiledRule> added) {
         Map<String, CompiledRule> next = new LinkedHashMap<>(rules);
         added.forEach(rule -> next.put(rule.key(), rule));
-        return new CompiledRuleSet(mapping, next.values(), correlations, filters);
+        return new CompiledRuleSet(mapping, next.values(), correlations, filters, telemetry);
     }
 
     /** A new set without the rule with this key (id, name, or source location); the same set when absent. */
@@ -203,17 +210,17 @@ public final class CompiledRuleSet {
         }
         Map<String, CompiledRule> next = new LinkedHashMap<>(rules);
         next.remove(key);
-        return new CompiledRuleSet(mapping, next.values(), correlations, filters);
+        return new CompiledRuleSet(mapping, next.values(), correlations, filters, telemetry);
     }
 
     /** A new set with these correlation rules (validate them first with {@link SigmaEngine#validate}). */
     public CompiledRuleSet withCorrelations(List<SigmaCorrelation> replacement) {
-        return new CompiledRuleSet(mapping, rules.values(), replacement, filters);
+        return new CompiledRuleSet(mapping, rules.values(), replacement, filters, telemetry);
     }
 
     /** A new set with these filters (check them first with {@link SigmaEngine#checkFilters}). */
     public CompiledRuleSet withFilters(List<CompiledFilter> replacement) {
-        return new CompiledRuleSet(mapping, rules.values(), correlations, replacement);
+        return new CompiledRuleSet(mapping, rules.values(), correlations, replacement, telemetry);
     }
 
     /** The filters. */

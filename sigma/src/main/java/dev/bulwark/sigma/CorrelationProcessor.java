@@ -66,6 +66,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     private final java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
             dev.bulwark.detectors.api.TenantTuning> tuningOf;
     private dev.bulwark.detectors.api.TenantTuning tuning = dev.bulwark.detectors.api.TenantTuning.NONE;
+    private final dev.bulwark.detectors.api.RuleTelemetry telemetry;
     private ProcessorContext<String, Finding> context;
     private KeyValueStore<String, CorrelationWindow> windows;
 
@@ -80,6 +81,17 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                          Counter late, Counter fired, Counter duplicates, Counter notNumeric,
                          java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
                                  dev.bulwark.detectors.api.TenantTuning> tuning) {
+        this(source, windowStore, folder, settings, late, fired, duplicates, notNumeric, tuning,
+                dev.bulwark.detectors.api.RuleTelemetry.NONE);
+    }
+
+    /** @param telemetry counts each correlation's firings as its matches */
+    CorrelationProcessor(RuleSource source, String windowStore, FindingFolder folder, SigmaSettings settings,
+                         Counter late, Counter fired, Counter duplicates, Counter notNumeric,
+                         java.util.function.Function<org.apache.kafka.streams.processor.api.ProcessingContext,
+                                 dev.bulwark.detectors.api.TenantTuning> tuning,
+                         dev.bulwark.detectors.api.RuleTelemetry telemetry) {
+        this.telemetry = telemetry;
         this.tuningOf = tuning;
         this.duplicates = duplicates;
         this.notNumeric = notNumeric;
@@ -409,6 +421,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
     private void fire(SigmaCorrelation correlation, CorrelationWindow window, Firing firing, long streamTime) {
         List<CorrelationWindow.Entry> contributing = firing.contributing();
         fired.increment();
+        telemetry.rule(SigmaFindings.correlationId(correlation)).matched(System.currentTimeMillis());
         CorrelationWindow.Entry lastEntry = contributing.get(contributing.size() - 1);
         Optional<CompiledRuleSet.Link> up = window.route().isEmpty() ? Optional.empty()
                 : source.current().ruleSet().link(correlation, window.route().get(0));

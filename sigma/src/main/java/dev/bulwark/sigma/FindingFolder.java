@@ -91,6 +91,7 @@ final class FindingFolder {
     static final int MAX_SEEN = 32;
 
     private final Counter escalated;
+    private final dev.bulwark.detectors.api.RuleTelemetry telemetry;
 
     FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded, Counter duplicates) {
         this(stateStore, dirtyStore, settings, folded, duplicates, null);
@@ -101,6 +102,14 @@ final class FindingFolder {
      */
     FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded, Counter duplicates,
                   Counter escalated) {
+        this(stateStore, dirtyStore, settings, folded, duplicates, escalated,
+                dev.bulwark.detectors.api.RuleTelemetry.NONE);
+    }
+
+    /** @param telemetry counts each rule's folded repeats */
+    FindingFolder(String stateStore, String dirtyStore, SigmaSettings settings, Counter folded, Counter duplicates,
+                  Counter escalated, dev.bulwark.detectors.api.RuleTelemetry telemetry) {
+        this.telemetry = telemetry;
         this.escalated = escalated;
         this.duplicates = duplicates;
         this.stateStore = stateStore;
@@ -145,6 +154,7 @@ final class FindingFolder {
                 return;
             }
             folded.increment();
+            telemetry.rule(candidate.getRule().getId()).folded();
             Finding merged = merge(state.finding(), candidate);
             // a user where the episode knew none is remembered (not an escalation: nothing to compare it with)
             Seen seen = state.seen().with(candidate);

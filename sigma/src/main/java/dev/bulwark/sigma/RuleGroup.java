@@ -28,14 +28,25 @@ final class RuleGroup {
     private final LogsourceMapping logsource;
     private final CompiledDetection selector;
     private final CompiledRule[] rules;
+    /** Each rule's telemetry (evaluations, sampled time, matches). */
+    private final dev.bulwark.detectors.api.RuleTelemetry.Counters[] counters;
     private final boolean[] standalone;
     private final int[] unfiltered;
     private final FieldIndex[] indexes;
 
     RuleGroup(LogsourceMapping logsource, CompiledDetection selector, List<CompiledRule> rules, Set<String> notStandalone) {
+        this(logsource, selector, rules, notStandalone, dev.bulwark.detectors.api.RuleTelemetry.NONE);
+    }
+
+    RuleGroup(LogsourceMapping logsource, CompiledDetection selector, List<CompiledRule> rules, Set<String> notStandalone,
+              dev.bulwark.detectors.api.RuleTelemetry telemetry) {
         this.logsource = logsource;
         this.selector = selector;
         this.rules = rules.toArray(CompiledRule[]::new);
+        this.counters = new dev.bulwark.detectors.api.RuleTelemetry.Counters[this.rules.length];
+        for (int r = 0; r < this.rules.length; r++) {
+            counters[r] = telemetry.rule(SigmaFindings.ruleId(this.rules[r].rule()));
+        }
         this.standalone = new boolean[this.rules.length];
         List<Integer> always = new ArrayList<>();
         Map<String, FieldAccessor> accessors = new LinkedHashMap<>();
@@ -114,7 +125,18 @@ final class RuleGroup {
         }
         for (int r = candidates.next(0); r >= 0; r = candidates.next(r + 1)) {
             evaluations.increment();
-            if (rules[r].detection().matches(event)) {
+            dev.bulwark.detectors.api.RuleTelemetry.Counters counter = counters[r];
+            boolean matched;
+            if (counter.sample()) {
+                long start = System.nanoTime();
+                matched = rules[r].detection().matches(event);
+                counter.evaluated(System.nanoTime() - start);
+            } else {
+                matched = rules[r].detection().matches(event);
+                counter.evaluated();
+            }
+            if (matched) {
+                counter.matched(System.currentTimeMillis());
                 if (out == null) {
                     out = new ArrayList<>(2);
                 }

@@ -59,7 +59,8 @@ public final class SigmaDetector implements Detector {
                 throw new IllegalArgumentException("detection.detectors.sigma.mapping: " + e.getMessage(), e);
             }
         }
-        return build(context, settings, RuleSource.load(SigmaEngine.create(mapping), settings));
+        return build(context, settings, RuleSource.load(SigmaEngine.create(mapping)
+                .withTelemetry(context.ruleTelemetry()), settings));
     }
 
     /**
@@ -119,7 +120,7 @@ public final class SigmaDetector implements Detector {
                 .mapValues(SigmaOutput::finding, context.named("match-finding"))
                 .repartition(Repartitioned.with(Serdes.String(), AvroSerde.of(Finding.class)).withName(context.detectorName() + "-fold"))
                 .process(() -> new FoldProcessor(new FindingFolder(fold, foldDirty, settings, folded, duplicates,
-                        escalated)),
+                        escalated, context.ruleTelemetry())),
                         context.named("fold-findings"), fold, foldDirty);
 
         KStream<String, Finding> correlationFindings = outputs.get("sigma-hits")
@@ -127,8 +128,9 @@ public final class SigmaDetector implements Detector {
                 .repartition(Repartitioned.with(Serdes.String(), CorrelationHit.SERDE).withName(context.detectorName() + "-correlation"))
                 .process(() -> new CorrelationProcessor(source, windows,
                                 new FindingFolder(correlationFold, correlationDirty, settings, folded, duplicates,
-                                        escalated),
-                                settings, late, fired, duplicates, notNumeric, context::tuning),
+                                        escalated, context.ruleTelemetry()),
+                                settings, late, fired, duplicates, notNumeric, context::tuning,
+                                context.ruleTelemetry()),
                         context.named("correlate"), windows, correlationFold, correlationDirty);
 
         return ruleFindings.merge(correlationFindings, context.named("findings"));

@@ -34,9 +34,25 @@ public final class SigmaEngine {
 
     private final FieldMapping mapping;
     private final SigmaRuleLoader loader = new SigmaRuleLoader();
+    private final dev.bulwark.detectors.api.RuleTelemetry telemetry;
+
+    private SigmaEngine(FieldMapping mapping, dev.bulwark.detectors.api.RuleTelemetry telemetry) {
+        this.mapping = mapping;
+        this.telemetry = telemetry;
+    }
 
     private SigmaEngine(FieldMapping mapping) {
-        this.mapping = mapping;
+        this(mapping, dev.bulwark.detectors.api.RuleTelemetry.NONE);
+    }
+
+    /** This engine, with its rule sets counting each rule's evaluations, time and matches in {@code telemetry}. */
+    public SigmaEngine withTelemetry(dev.bulwark.detectors.api.RuleTelemetry telemetry) {
+        return new SigmaEngine(mapping, telemetry);
+    }
+
+    /** Where its rule sets count per-rule evaluations and matches. */
+    dev.bulwark.detectors.api.RuleTelemetry telemetry() {
+        return telemetry;
     }
 
     /** An engine with the shipped field mapping. */
@@ -275,7 +291,7 @@ public final class SigmaEngine {
     /** A set of already compiled rules, validated correlations and checked filters. */
     public CompiledRuleSet ruleSet(Collection<CompiledRule> rules, List<SigmaCorrelation> correlations,
                                    List<CompiledFilter> filters) {
-        return new CompiledRuleSet(mapping, rules, correlations, filters);
+        return new CompiledRuleSet(mapping, rules, correlations, filters, telemetry);
     }
 
     /** An empty set. */

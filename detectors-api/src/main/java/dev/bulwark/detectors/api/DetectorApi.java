@@ -15,7 +15,8 @@ public final class DetectorApi {
 
     /**
      * This API's version, {@code major.minor}. 1.1 added {@link DetectorContext#tuning} and {@link TenantTuning}
-     * (per-tenant exceptions and correlation thresholds).
+     * (per-tenant exceptions and correlation thresholds), and {@link DetectorContext#ruleTelemetry} and
+     * {@link RuleTelemetry} (per-rule cost).
      */
     public static final String VERSION = "1.1";
 

@@ -90,4 +90,13 @@ public interface DetectorContext {
     default TenantTuning tuning(org.apache.kafka.streams.processor.api.ProcessingContext processorContext) {
         return TenantTuning.NONE;
     }
+
+    /**
+     * Per-rule telemetry for detectors that evaluate rules of their own (see {@link RuleTelemetry}).
+     *
+     * @since detector API 1.1
+     */
+    default RuleTelemetry ruleTelemetry() {
+        return RuleTelemetry.NONE;
+    }
 }
