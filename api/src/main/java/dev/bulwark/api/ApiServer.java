@@ -100,6 +100,7 @@ public final class ApiServer implements AutoCloseable {
     private final FindingsService service;
     private final ComplianceService compliance;
     private volatile RuleOverrideStore overrides;
+    private volatile RuleStatsStore ruleStats;
     private final BulwarkHttpServer server;
 
     /** The console's sign-in, or null (for tests). */
@@ -238,6 +239,32 @@ public final class ApiServer implements AutoCloseable {
             allow(exchange, method, "GET");
             String body = compliance.report(principal, QueryParams.parse(exchange.rawQuery(), ComplianceService.PARAMS));
             send(exchange, 200, "application/json", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } else if ("/api/rules".equals(path)) {
+            allow(exchange, method, "GET");
+            QueryParams params = QueryParams.parse(exchange.rawQuery(), Set.of("sort", "size"));
+            if (!principal.isSoc()) {
+                throw new ApiException(403, "per-rule telemetry is for SOC principals only");
+            }
+            String sort = params.get("sort") == null ? "cost"
+                    : Validation.single("sort", params.get("sort"), RuleStatsReport.SORTS);
+            int size = Validation.size(params.get("size"));
+            RuleStatsStore store = ruleStats;
+            if (store == null) {
+                throw new ApiException(503, "per-rule telemetry is unavailable: the query API runs without Kafka");
+            }
+            List<RuleStatsReport.Row> rows;
+            try {
+                rows = RuleStatsReport.rows(store.all(), sort);
+            } catch (IOException e) {
+                LOG.warn("per-rule telemetry unavailable: {}", e.getMessage());
+                throw new ApiException(503, "per-rule telemetry is unavailable (Kafka): " + e.getMessage()
+                        + "; try again shortly");
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("sort", sort);
+            body.put("total", rows.size());
+            body.put("rules", rows.stream().limit(size).map(RuleStatsReport::json).toList());
+            json(exchange, 200, body);
         } else if ("/api/rules/overrides".equals(path)) {
             allow(exchange, method, "GET");
             QueryParams params = QueryParams.parse(exchange.rawQuery(), Set.of("tenant"));
@@ -353,6 +380,12 @@ public final class ApiServer implements AutoCloseable {
      */
     public ApiServer withRuleOverrides(RuleOverrideStore store) {
         this.overrides = store;
+        return this;
+    }
+
+    /** Serves per-rule telemetry from {@code store} ({@code GET /api/rules}); without it that answers 503. */
+    public ApiServer withRuleStats(RuleStatsStore store) {
+        this.ruleStats = store;
         return this;
     }
 

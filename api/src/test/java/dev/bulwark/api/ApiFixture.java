@@ -127,10 +127,28 @@ final class ApiFixture {
         server = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 4), tokens,
                 new FindingsService(client, index, Clock.systemUTC()));
         server.withRuleOverrides(overrides);
+        server.withRuleStats(() -> ruleStats);
     }
 
     /** The overrides the API writes, kept in memory as the compacted topic would keep them. */
     final MemoryOverrides overrides = new MemoryOverrides();
+
+    /** Per-rule telemetry of two detector instances, as the rule-stats topic would hold it. */
+    final List<dev.bulwark.schemas.RuleStats> ruleStats = List.of(
+            stats("detectors-0", "sigma", "7f734ed0-4f47-46c0-837f-6ee62505abd9", 1000, 3_000_000, 40, 12, 30),
+            stats("detectors-1", "sigma", "7f734ed0-4f47-46c0-837f-6ee62505abd9", 500, 1_000_000, 10, 3, 7),
+            stats("detectors-0", "sigma", "whoami_run", 9000, 90_000_000, 2, 1, 1),
+            stats("detectors-0", "interactive-shell-in-container", "bulwark.container.interactive_shell", 0, 0, 0, 50,
+                    0));
+
+    static dev.bulwark.schemas.RuleStats stats(String instance, String detector, String rule, long evaluations,
+                                              long nanos, long matches, long findings, long folded) {
+        return dev.bulwark.schemas.RuleStats.newBuilder().setInstance(instance).setDetector(detector).setRule(rule)
+                .setSince(1_767_225_600_000L).setAt(1_767_225_660_000L).setEvaluations(evaluations)
+                .setEvaluationNanos(nanos).setMatches(matches).setFindings(findings).setFolded(folded)
+                .setLatencyCount(findings).setLatencyMillis(findings * 40).setLastMatch(matches == 0 ? 0 : 1_767_225_650_000L)
+                .setLastFinding(findings == 0 ? 0 : 1_767_225_655_000L).build();
+    }
 
     static final class MemoryOverrides implements RuleOverrideStore {
         final Map<String, RuleOverride> held = new java.util.concurrent.ConcurrentHashMap<>();

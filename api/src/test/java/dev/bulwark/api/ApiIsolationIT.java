@@ -128,6 +128,31 @@ class ApiIsolationIT {
     }
 
     @Test
+    void perRuleTelemetryIsForTheSocAddsUpTheInstancesAndSortsByCostOrNoise() throws Exception {
+        for (String token : List.of(ACME_TOKEN, GLOBEX_TOKEN)) {
+            assertThat(fixture.get(token, "/api/rules").statusCode()).as("a tenant").isEqualTo(403);
+        }
+        JsonNode cost = fixture.body(fixture.get(SOC_TOKEN, "/api/rules"));
+        assertThat(cost.get("sort").asText()).isEqualTo("cost");
+        assertThat(cost.get("total").asInt()).isEqualTo(3);
+        assertThat(cost.at("/rules/0/rule").asText()).as("the costliest first").isEqualTo("whoami_run");
+        JsonNode noise = fixture.body(fixture.get(SOC_TOKEN, "/api/rules?sort=noise&size=1"));
+        assertThat(noise.get("rules")).singleElement().satisfies(row -> {
+            assertThat(row.get("rule").asText()).isEqualTo("bulwark.container.interactive_shell");
+            assertThat(row.get("findings").asLong()).isEqualTo(50);
+        });
+        JsonNode both = fixture.body(fixture.get(SOC_TOKEN, "/api/rules?sort=matches")).at("/rules/0");
+        assertThat(both.get("rule").asText()).isEqualTo("7f734ed0-4f47-46c0-837f-6ee62505abd9");
+        assertThat(both.get("instances").asInt()).as("two instances added up").isEqualTo(2);
+        assertThat(both.get("matches").asLong()).isEqualTo(50);
+        assertThat(both.get("evaluation_seconds").asDouble()).isEqualTo(0.004);
+        assertThat(both.get("latency_mean_ms").asDouble()).isEqualTo(40.0);
+        for (String bad : List.of("?sort=price", "?size=0", "?tenant=acme")) {
+            assertThat(fixture.get(SOC_TOKEN, "/api/rules" + bad).statusCode()).as(bad).isEqualTo(400);
+        }
+    }
+
+    @Test
     void onlyTheSocChangesOverridesAndEachTenantReadsOnlyItsOwn() throws Exception {
         String path = "/api/rules/bulwark.container.interactive_shell/overrides/acme";
         for (String token : List.of(ACME_TOKEN, GLOBEX_TOKEN)) {

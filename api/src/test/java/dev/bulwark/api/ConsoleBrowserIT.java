@@ -138,6 +138,7 @@ class ConsoleBrowserIT {
         assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY).doesNotContain("globex-data");
         screenshot("02b-tenant-compliance");
         assertThat(driver.findElement(By.id("tab-shadow")).isDisplayed()).as("no shadow tab for a tenant").isFalse();
+        assertThat(driver.findElement(By.id("tab-rules")).isDisplayed()).as("no rules tab for a tenant").isFalse();
 
         // Tuning: acme sees how its rules are tuned, never another tenant's tuning; hostile notes stay text.
         fixture.overrides.put(dev.bulwark.schemas.RuleOverride.newBuilder().setTenant("acme")
@@ -197,6 +198,16 @@ class ConsoleBrowserIT {
         assertThat(shadowRow.findElements(By.tagName("td"))).extracting(WebElement::getText)
                 .startsWith(SHADOW_RULE, SHADOW_RULE, "1", "3");
         screenshot("04b-soc-shadow-rules");
+
+        // Rules: every rule's cost and noise, the costliest first, and re-sorted by noise.
+        driver.findElement(By.id("tab-rules")).click();
+        await(d -> d.findElements(By.cssSelector("#rules-body tr")).size() == 3);
+        assertThat(driver.findElements(By.cssSelector("#rules-body tr")).get(0).getAttribute("data-rule"))
+                .isEqualTo("whoami_run");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("r-sort"))).selectByValue("noise");
+        await(d -> "bulwark.container.interactive_shell".equals(
+                d.findElements(By.cssSelector("#rules-body tr")).get(0).getAttribute("data-rule")));
+        screenshot("04c-soc-rules-by-noise");
         driver.findElement(By.id("tab-all")).click();
         assertThat(awaitRows(5)).doesNotContain("a-shadow");
         var stored = fixture.body(fixture.get(SOC_TOKEN, "/api/findings/g-secret"));

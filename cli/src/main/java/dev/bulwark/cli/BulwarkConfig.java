@@ -96,6 +96,7 @@ public final class BulwarkConfig {
         public int streamThreads;
         public int maxFindingBytes;
         public int ruleTelemetry;
+        public Duration ruleStatsInterval;
         public boolean compliance;
         public Duration complianceInterval;
         /** Per-detector settings, by detector name; checked against each detector's declared settings at start. */
@@ -389,6 +390,12 @@ public final class BulwarkConfig {
                     + "evaluations, time, matches, findings, folded, latency, last match); later rules count under "
                     + "rule=\"other\"; 0 turns per-rule telemetry off."),
             (c, v) -> c.detection.ruleTelemetry = v);
+    static final Field<Duration> DETECTION_RULE_STATS_INTERVAL = bind(Field.of("detection.ruleStatsInterval",
+                    Type.DURATION).withDefault(Duration.ofSeconds(15))
+            .withValidator(Validator.between(Duration.ofSeconds(1), Duration.ofHours(1)))
+            .withDoc("How often each detector instance publishes its per-rule telemetry to the rule-stats topic, "
+                    + "for GET /api/rules and 'bulwark rules list --stats'."),
+            (c, v) -> c.detection.ruleStatsInterval = v);
     static final Field<Map<String, Map<String, Object>>> DETECTION_DETECTORS = bind(Field.of("detection.detectors",
                     Type.of("map", BulwarkConfig::detectorSettings, Object::toString)).withDefault(Map.of())
             .withDoc("Per-detector settings, by detector name; each detector declares its own (docs/configuration.md).")

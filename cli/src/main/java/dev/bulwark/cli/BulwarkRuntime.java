@@ -114,6 +114,7 @@ public final class BulwarkRuntime implements AutoCloseable {
                     KafkaRuleOverrideStore overrides = new KafkaRuleOverrideStore(config);
                     opened.push(overrides);
                     api.withRuleOverrides(overrides);
+                    api.withRuleStats(new KafkaRuleStatsStore(config, KafkaSecurity.Component.API));
                 } catch (IllegalArgumentException e) {
                     // Findings, triage and compliance need no Kafka: serve them, and say why overrides answer 503.
                     BulwarkCommand.say("rule overrides are off in the query API (they answer 503): " + e.getMessage()

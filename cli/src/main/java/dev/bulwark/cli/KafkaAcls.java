@@ -67,6 +67,7 @@ final class KafkaAcls {
                 "records a detector fails on"));
         grants.add(topic(detectors, topics.compliance().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
                 "compliance posture snapshots"));
+        grants.add(topic(detectors, topics.ruleStats().name(), WRITE, "its per-rule telemetry"));
         grants.add(new Grant(detectors, ResourceType.TOPIC, app + "-", PatternType.PREFIXED,
                 List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,
                         AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
@@ -93,6 +94,7 @@ final class KafkaAcls {
         grants.add(topic(api, topics.ruleOverrides().name(),
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "per-tenant rule overrides (GET, PUT and DELETE of the query API)"));
+        grants.add(topic(api, topics.ruleStats().name(), READ, "per-rule telemetry (GET /api/rules)"));
 
         var rules = KafkaSecurity.Component.RULES;
         grants.add(topic(rules, topics.rules().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
@@ -100,6 +102,7 @@ final class KafkaAcls {
         grants.add(topic(rules, topics.ruleOverrides().name(),
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "bulwark rules override and overrides"));
+        grants.add(topic(rules, topics.ruleStats().name(), READ, "bulwark rules list --stats"));
         grants.add(topic(rules, topics.events().name(), READ, "bulwark rules backtest: the retained events it replays"));
         grants.add(topic(rules, topics.context().name(), READ, "bulwark rules backtest: the tenant context"));
         List<AclOperation> own = List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,

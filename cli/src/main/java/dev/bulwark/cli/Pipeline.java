@@ -57,6 +57,9 @@ public final class Pipeline implements AutoCloseable {
 
     private final KafkaProducer<String, byte[]> deadLetterProducer;
 
+    /** Publishes this instance's per-rule telemetry, or null without detectors or telemetry. */
+    private RuleStatsPublisher ruleStats;
+
     private Pipeline(KafkaStreams streams, FindingSink sink, ComplianceSink complianceSink, ElasticsearchClient client,
                      KafkaStreamsMetrics streamsMetrics, List<Detector> detectors,
                      KafkaProducer<String, byte[]> deadLetterProducer) {
@@ -88,6 +91,8 @@ public final class Pipeline implements AutoCloseable {
         KafkaStreams streams = null;
         KafkaStreamsMetrics streamsMetrics = null;
         List<Detector> detectors = List.of();
+        dev.bulwark.detection.RuleTelemetryRegistry telemetry = null;
+        RuleStatsPublisher ruleStats = null;
         if (components.contains(Component.DETECTORS)) {
             List<Detector> available = Detectors.discover(Detectors.withPlugins(
                     config.detection.plugins.stream().map(java.nio.file.Path::of).toList()));
@@ -95,13 +100,14 @@ public final class Pipeline implements AutoCloseable {
             detectors = Detectors.enabled(available, config.detection.disabled);
             Map<String, Map<String, Object>> enabledSettings = new java.util.LinkedHashMap<>(config.detection.detectors);
             enabledSettings.keySet().removeIf(config.detection.disabled::contains);
+            telemetry = new dev.bulwark.detection.RuleTelemetryRegistry(metrics, config.detection.ruleTelemetry);
             Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
                     enabledSettings, metrics, new DetectionTopology.EnrichmentSettings(
                             config.detection.contextWait, config.detection.maxPendingEvents,
                             config.detection.maxFindingBytes),
                     new DetectionTopology.PostureSettings(config.detection.compliance,
                             config.detection.complianceInterval),
-                    new dev.bulwark.detection.RuleTelemetryRegistry(metrics, config.detection.ruleTelemetry));
+                    telemetry);
             KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
             if (StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId,
                     detection.clusterId())) {
@@ -114,6 +120,10 @@ public final class Pipeline implements AutoCloseable {
             props.put(dev.bulwark.detection.DeadLetterHandlers.DETECTORS_CONFIG, detectors.stream().map(Detector::name).toList());
             props.put(dev.bulwark.detection.DeadLetterHandlers.METRICS_CONFIG, metrics);
             streams = new KafkaStreams(topology, props);
+            if (config.detection.ruleTelemetry > 0) {
+                ruleStats = new RuleStatsPublisher(telemetry, detection.producer("bulwark-rule-stats"), topics,
+                        instanceId, config.detection.ruleStatsInterval);
+            }
             streamsMetrics = new KafkaStreamsMetrics(streams);
             streamsMetrics.bindTo(metrics);
             streams.setUncaughtExceptionHandler(e -> {
@@ -145,6 +155,7 @@ public final class Pipeline implements AutoCloseable {
         }
 
         Pipeline pipeline = new Pipeline(streams, sink, complianceSink, client, streamsMetrics, detectors, deadLetters);
+        pipeline.ruleStats = ruleStats;
         if (streams != null) {
             streams.start();
         }
@@ -223,6 +234,9 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (ruleStats != null) {
+            ruleStats.close();
+        }
         if (complianceSink != null) {
             complianceSink.close();
             try {

@@ -319,16 +319,43 @@ final class RulesCommand implements Callable<Integer> {
 
     /** {@code bulwark rules list}. */
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "Show the records of the rules topic: key, rules (or correlation, or filters) in it, level, "
-                    + "title, and whether the detector accepts them.")
+            description = {"Show the records of the rules topic: key, rules (or correlation, or filters) in it, level, "
+                    + "title, and whether the detector accepts them.",
+                    "With --stats: every rule's telemetry instead, over all detector instances (each since it started): "
+                            + "evaluations, estimated evaluation time, matches, findings, folded repeats, mean "
+                            + "event-to-finding latency and last match, for the shipped, configured and pushed rules "
+                            + "and the built-in detectors alike."})
     static final class ListRules implements Callable<Integer> {
 
         @ParentCommand
         RulesCommand rules;
 
+        @Option(names = "--stats", description = "Per-rule telemetry of the running detectors (the rule-stats topic).")
+        boolean stats;
+
+        @Option(names = "--sort", defaultValue = "cost", description = "With --stats: cost (evaluation time), noise "
+                + "(findings), matches, latency or rule (default ${DEFAULT-VALUE}).")
+        String sort;
+
+        @Option(names = "--top", defaultValue = "50", description = "With --stats: at most this many rows (default "
+                + "${DEFAULT-VALUE}).")
+        int top;
+
         @Override
         public Integer call() throws Exception {
             BulwarkConfig config = rules.parent.config();
+            if (stats) {
+                if (!dev.bulwark.api.RuleStatsReport.SORTS.contains(sort)) {
+                    throw new IllegalArgumentException("--sort must be one of "
+                            + String.join(", ", dev.bulwark.api.RuleStatsReport.SORTS));
+                }
+                if (top < 1) {
+                    throw new IllegalArgumentException("--top must be at least 1");
+                }
+                printStats(dev.bulwark.api.RuleStatsReport.rows(new KafkaRuleStatsStore(config,
+                        KafkaSecurity.Component.RULES).all(), sort), top, System.out);
+                return 0;
+            }
             Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
             Map<String, ConsumerRecord<String, String>> held = readRecords(config, topics);
             Map<String, String> records = new TreeMap<>();
@@ -366,6 +393,28 @@ final class RulesCommand implements Callable<Integer> {
             System.out.println(records.size() + " record(s); " + snapshot.rejections().size() + " rejected");
             return 0;
         }
+    }
+
+    /** Per-rule telemetry as a table, the first {@code top} rows. */
+    static void printStats(List<dev.bulwark.api.RuleStatsReport.Row> rows, int top, PrintStream out) {
+        if (rows.isEmpty()) {
+            out.println("no per-rule telemetry yet: the detectors publish it every detection.ruleStatsInterval "
+                    + "(default 15 s) once they run with detection.ruleTelemetry above 0");
+            return;
+        }
+        String format = "%-38s %-30s %12s %10s %9s %9s %8s %10s  %s%n";
+        out.printf(format, "RULE", "DETECTOR", "EVALUATIONS", "COST (ms)", "MATCHES", "FINDINGS", "FOLDED",
+                "LATENCY ms", "LAST MATCH");
+        for (dev.bulwark.api.RuleStatsReport.Row row : rows.subList(0, Math.min(top, rows.size()))) {
+            out.printf(java.util.Locale.ROOT, format, clip(dev.bulwark.api.Validation.printable(row.rule(), 80), 38),
+                    clip(row.detector(), 30), row.evaluations(), String.format(java.util.Locale.ROOT, "%.1f",
+                            row.evaluationSeconds() * 1000), row.matches(), row.findings(), row.folded(),
+                    Double.isNaN(row.latencyMeanMillis()) ? "-"
+                            : String.format(java.util.Locale.ROOT, "%.0f", row.latencyMeanMillis()),
+                    row.lastMatch() == null ? "-" : row.lastMatch().toString());
+        }
+        out.println(rows.size() + " rule(s)" + (rows.size() > top ? ", the first " + top + " shown" : "")
+                + "; counted by each detector instance since it started");
     }
 
     /**
@@ -537,8 +586,15 @@ final class RulesCommand implements Callable<Integer> {
      */
     static <V> Map<String, ConsumerRecord<String, V>> readCompacted(BulwarkConfig config, String topic,
                                                                     org.apache.kafka.common.serialization.Deserializer<V> values) {
+        return readCompacted(config, topic, values, KafkaSecurity.Component.RULES);
+    }
+
+    /** {@link #readCompacted(BulwarkConfig, String, org.apache.kafka.common.serialization.Deserializer)} as {@code as}. */
+    static <V> Map<String, ConsumerRecord<String, V>> readCompacted(BulwarkConfig config, String topic,
+                                                                    org.apache.kafka.common.serialization.Deserializer<V> values,
+                                                                    KafkaSecurity.Component as) {
         Map<String, ConsumerRecord<String, V>> records = new TreeMap<>();
-        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(new KafkaClients(config).as(KafkaSecurity.Component.RULES).reader(),
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(new KafkaClients(config).as(as).reader(),
                 new StringDeserializer(), values)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();

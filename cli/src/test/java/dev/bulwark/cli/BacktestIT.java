@@ -52,6 +52,7 @@ class BacktestIT {
         LocalStack stack = RealStack.get();
         BulwarkConfig config = EndToEndIT.config(stack, RealStack.uniquePrefix("backtest"));
         config.detection.detectors.put("sigma", Map.of("emit-interval", "0s"));
+        config.detection.ruleStatsInterval = Duration.ofSeconds(1);
         config.tenants.put("acme", List.of("default"));
         config.tenants.put("globex", List.of("payments"));
         InProcessCli cli = InProcessCli.of(files, stack, config, """
@@ -126,6 +127,13 @@ class BacktestIT {
 
             assertThat(awaitSettled(client, index, matching + 2)).as("nothing the backtest found went live")
                     .hasSameSizeAs(liveAll);
+
+            // The live detectors' per-rule telemetry, through the rule-stats topic.
+            Thread.sleep(2_000); // one publication interval (1 s) and then some
+            InProcessCli.Output statsOut = cli.run("rules", "list", "--stats", "--sort", "matches");
+            assertThat(statsOut.code()).as(statsOut.text()).isZero();
+            assertThat(statsOut.text()).containsPattern(RULE_ID + " +sigma +[1-9]\\d* +[0-9.]+ +" + (matching + 2)
+                    + " +[1-9]\\d* +[1-9]\\d* ");
             try (Admin admin = kafka.admin()) {
                 assertThat(admin.listTopics().names().get()).as("no scratch or internal topic is left")
                         .noneMatch(t -> t.startsWith(Backtest.scratchPrefix(config))

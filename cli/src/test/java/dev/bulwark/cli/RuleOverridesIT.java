@@ -52,6 +52,7 @@ class RuleOverridesIT {
         BulwarkConfig config = EndToEndIT.config(stack, prefix);
         config.tenants.put("acme", List.of("shop"));
         config.tenants.put("globex", List.of("ledger"));
+        config.detection.ruleStatsInterval = Duration.ofSeconds(1);
         InProcessCli cli = InProcessCli.of(files, stack, config);
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
@@ -151,6 +152,17 @@ class RuleOverridesIT {
             }
             assertThat(request(http, base + path, "DELETE", "soc-token-for-overrides-0123", null).statusCode())
                     .isEqualTo(200);
+
+            // Per-rule telemetry, published by the running detectors to the rule-stats topic: the SOC's, not a tenant's.
+            assertThat(request(http, base + "/api/rules", "GET", "globex-token-for-overrides-0123", null).statusCode())
+                    .isEqualTo(403);
+            HttpResponse<String> stats = request(http, base + "/api/rules?sort=noise", "GET",
+                    "soc-token-for-overrides-0123", null);
+            assertThat(stats.statusCode()).as(stats.body()).isEqualTo(200);
+            var row = new com.fasterxml.jackson.databind.ObjectMapper().readTree(stats.body()).at("/rules/0");
+            assertThat(row.get("rule").asText()).as(stats.body()).isEqualTo(RULE);
+            assertThat(row.get("findings").asLong()).isPositive();
+            assertThat(row.get("latency_mean_ms").isNumber()).isTrue();
         }
     }
 

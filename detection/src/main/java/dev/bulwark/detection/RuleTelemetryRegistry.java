@@ -117,6 +117,28 @@ public final class RuleTelemetryRegistry {
         return s;
     }
 
+    /**
+     * One rule's counters at one moment (for the rule-stats topic).
+     *
+     * @param evaluationNanos estimated from the sampled evaluations
+     */
+    public record Snapshot(String detector, String rule, long evaluations, long evaluationNanos, long matches,
+                           long findings, long folded, long latencyCount, long latencyMillis, long lastMatch,
+                           long lastFinding) {
+    }
+
+    /** Every rule's counters now, by detector and rule label. */
+    public java.util.List<Snapshot> snapshot() {
+        java.util.List<Snapshot> snapshots = new java.util.ArrayList<>();
+        stats.forEach((key, s) -> {
+            int split = key.indexOf('\u0000');
+            snapshots.add(new Snapshot(key.substring(0, split), key.substring(split + 1), s.evaluations.sum(),
+                    Math.round(s.evaluationSeconds() * 1e9), s.matches.sum(), s.findings.sum(), s.folded.sum(),
+                    s.latencyCount.sum(), s.latencyMillis.sum(), s.lastMatch.get(), s.lastFinding.get()));
+        });
+        return snapshots;
+    }
+
     private static double seconds(long millis) {
         return millis == 0 ? Double.NaN : millis / 1000.0;
     }

@@ -31,6 +31,7 @@ public final class Topics {
     private final Topic<String, DeadLetter> deadLetters;
     private final Topic<String, ComplianceResult> compliance;
     private final Topic<String, RuleOverride> ruleOverrides;
+    private final Topic<String, RuleStats> ruleStats;
 
     private Topics(String prefix) {
         if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
@@ -46,6 +47,7 @@ public final class Topics {
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
         this.compliance = new Topic<>(prefix + "compliance", keys, AvroSerde.of(ComplianceResult.class), Map.of());
         this.ruleOverrides = new Topic<>(prefix + "rule-overrides", keys, AvroSerde.of(RuleOverride.class), COMPACTED);
+        this.ruleStats = new Topic<>(prefix + "rule-stats", keys, AvroSerde.of(RuleStats.class), COMPACTED);
     }
 
     /** Topics under the given prefix, e.g. {@code "bulwark."} gives {@code bulwark.events}. */
@@ -112,6 +114,14 @@ public final class Topics {
         return ruleOverrides;
     }
 
+    /**
+     * {@link RuleStats} (compacted, keyed {@code <instance>/<detector>/<rule>}): each detector instance's per-rule
+     * telemetry since it started, which the query API and {@code bulwark rules list --stats} add up.
+     */
+    public Topic<String, RuleStats> ruleStats() {
+        return ruleStats;
+    }
+
     /** The longest note an override keeps. */
     public static final int MAX_OVERRIDE_NOTE = 1024;
     /** The longest exception (a Sigma filter document) an override keeps, in characters. */
@@ -134,6 +144,7 @@ public final class Topics {
 
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
-        return List.of(events, context, contextDirectory, rules, findings, deadLetters, compliance, ruleOverrides);
+        return List.of(events, context, contextDirectory, rules, findings, deadLetters, compliance, ruleOverrides,
+                ruleStats);
     }
 }

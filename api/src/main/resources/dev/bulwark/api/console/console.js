@@ -113,6 +113,7 @@
       tenantInput.disabled = true;
     }
     $('tab-shadow').hidden = !!state.me.tenant; // the server refuses tenants too
+    $('tab-rules').hidden = !!state.me.tenant;
     // A tenant sees its isolation violations first; the SOC starts with everything.
     selectView(state.me.tenant ? 'isolation' : 'all');
   }
@@ -147,15 +148,22 @@
     $('tab-all').setAttribute('aria-selected', String(view === 'all'));
     $('tab-compliance').setAttribute('aria-selected', String(view === 'compliance'));
     $('tab-shadow').setAttribute('aria-selected', String(view === 'shadow'));
+    $('tab-rules').setAttribute('aria-selected', String(view === 'rules'));
     $('tab-overrides').setAttribute('aria-selected', String(view === 'overrides'));
     $('compliance-view').hidden = view !== 'compliance';
     $('shadow-view').hidden = view !== 'shadow';
+    $('rules-view').hidden = view !== 'rules';
     $('overrides-view').hidden = view !== 'overrides';
-    $('findings-view').hidden = view === 'compliance' || view === 'shadow' || view === 'overrides';
+    $('findings-view').hidden = ['compliance', 'shadow', 'overrides', 'rules'].includes(view);
     if (view === 'overrides') {
       $('view-title').textContent = 'Tuning: ' + (state.me && state.me.tenant
         ? 'how the SOC tuned rules for your workloads' : 'per-tenant overrides of rules and detectors');
       loadOverrides();
+      return;
+    }
+    if (view === 'rules') {
+      $('view-title').textContent = 'Rules: cost and noise of every rule';
+      loadRuleStats();
       return;
     }
     if (view === 'shadow') {
@@ -217,6 +225,18 @@
         data: { target: o.target, tenant: o.tenant },
         cells: [o.tenant, o.target, overrideAction(o), o.updated_by || '',
           o.updated_at ? shortTime(o.updated_at) : '', o.note || ''],
+      }));
+  }
+
+  function loadRuleStats() {
+    const sort = encodeURIComponent($('r-sort').value);
+    return loadRows('/api/rules?size=200&sort=' + sort, 'rules', 'rules-body', 'r-error',
+      'No per-rule telemetry yet: the detectors publish it every 15 s.',
+      (r) => ({
+        data: { rule: r.rule },
+        cells: [r.rule, r.detector, r.evaluations, (r.evaluation_seconds * 1000).toFixed(1), r.matches, r.findings,
+          r.folded, r.latency_mean_ms === null ? '-' : Math.round(r.latency_mean_ms),
+          r.last_match ? shortTime(r.last_match) : ''],
       }));
   }
 
@@ -486,6 +506,8 @@
     $('tab-all').addEventListener('click', () => selectView('all'));
     $('tab-compliance').addEventListener('click', () => selectView('compliance'));
     $('tab-shadow').addEventListener('click', () => selectView('shadow'));
+    $('tab-rules').addEventListener('click', () => selectView('rules'));
+    $('r-sort').addEventListener('change', () => loadRuleStats());
     $('tab-overrides').addEventListener('click', () => selectView('overrides'));
     $('compliance-form').addEventListener('submit', (event) => { event.preventDefault(); loadCompliance(); });
     $('search-form').addEventListener('submit', (event) => { event.preventDefault(); refresh(); });
