@@ -32,7 +32,7 @@ public final class RuleStatsReport {
      */
     public record Row(String detector, String rule, long evaluations, double evaluationSeconds, long matches,
                       long findings, long folded, double latencyMeanMillis, Instant lastMatch, Instant lastFinding,
-                      int instances) {
+                      int instances, long stateGroups, long stateEntries) {
     }
 
     private RuleStatsReport() {
@@ -60,6 +60,8 @@ public final class RuleStatsReport {
         long latencyMillis = 0;
         long lastMatch = 0;
         long lastFinding = 0;
+        long groups = 0;
+        long entries = 0;
         Set<String> instances = new HashSet<>();
         for (RuleStats r : records) {
             evaluations += r.getEvaluations();
@@ -71,13 +73,15 @@ public final class RuleStatsReport {
             latencyMillis += r.getLatencyMillis();
             lastMatch = Math.max(lastMatch, r.getLastMatch());
             lastFinding = Math.max(lastFinding, r.getLastFinding());
+            groups += r.getStateGroups();
+            entries += r.getStateEntries();
             instances.add(r.getInstance());
         }
         RuleStats first = records.get(0);
         return new Row(first.getDetector(), first.getRule(), evaluations, nanos / 1e9, matches, findings, folded,
                 latencyCount == 0 ? Double.NaN : latencyMillis / (double) latencyCount,
                 lastMatch == 0 ? null : Instant.ofEpochMilli(lastMatch),
-                lastFinding == 0 ? null : Instant.ofEpochMilli(lastFinding), instances.size());
+                lastFinding == 0 ? null : Instant.ofEpochMilli(lastFinding), instances.size(), groups, entries);
     }
 
     private static Comparator<Row> order(String sort) {
@@ -107,6 +111,8 @@ public final class RuleStatsReport {
         out.put("last_match", row.lastMatch() == null ? null : row.lastMatch().toString());
         out.put("last_finding", row.lastFinding() == null ? null : row.lastFinding().toString());
         out.put("instances", row.instances());
+        out.put("state_groups", row.stateGroups());
+        out.put("state_entries", row.stateEntries());
         return out;
     }
 }

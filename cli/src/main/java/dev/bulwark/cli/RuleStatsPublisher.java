@@ -69,7 +69,8 @@ final class RuleStatsPublisher implements AutoCloseable {
                     .setEvaluationNanos(snapshot.evaluationNanos()).setMatches(snapshot.matches())
                     .setFindings(snapshot.findings()).setFolded(snapshot.folded())
                     .setLatencyCount(snapshot.latencyCount()).setLatencyMillis(snapshot.latencyMillis())
-                    .setLastMatch(snapshot.lastMatch()).setLastFinding(snapshot.lastFinding()).build();
+                    .setLastMatch(snapshot.lastMatch()).setLastFinding(snapshot.lastFinding())
+                    .setStateGroups(snapshot.stateGroups()).setStateEntries(snapshot.stateEntries()).build();
             producer.send(new ProducerRecord<>(topic, key, SERDE.encode(stats)));
             sent.put(key, snapshot);
             count++;

@@ -402,16 +402,16 @@ final class RulesCommand implements Callable<Integer> {
                     + "(default 15 s) once they run with detection.ruleTelemetry above 0");
             return;
         }
-        String format = "%-38s %-30s %12s %10s %9s %9s %8s %10s  %s%n";
+        String format = "%-38s %-30s %12s %10s %9s %9s %8s %10s %7s  %s%n";
         out.printf(format, "RULE", "DETECTOR", "EVALUATIONS", "COST (ms)", "MATCHES", "FINDINGS", "FOLDED",
-                "LATENCY ms", "LAST MATCH");
+                "LATENCY ms", "GROUPS", "LAST MATCH");
         for (dev.bulwark.api.RuleStatsReport.Row row : rows.subList(0, Math.min(top, rows.size()))) {
             out.printf(java.util.Locale.ROOT, format, clip(dev.bulwark.api.Validation.printable(row.rule(), 80), 38),
                     clip(row.detector(), 30), row.evaluations(), String.format(java.util.Locale.ROOT, "%.1f",
                             row.evaluationSeconds() * 1000), row.matches(), row.findings(), row.folded(),
                     Double.isNaN(row.latencyMeanMillis()) ? "-"
                             : String.format(java.util.Locale.ROOT, "%.0f", row.latencyMeanMillis()),
-                    row.lastMatch() == null ? "-" : row.lastMatch().toString());
+                    row.stateGroups(), row.lastMatch() == null ? "-" : row.lastMatch().toString());
         }
         out.println(rows.size() + " rule(s)" + (rows.size() > top ? ", the first " + top + " shown" : "")
                 + "; counted by each detector instance since it started");

@@ -111,6 +111,10 @@ public final class RuleTelemetryRegistry {
                 .register(metrics);
         Gauge.builder("bulwark.rule.last.match.timestamp.seconds", s, x -> seconds(x.lastMatch.get())).tags(tags)
                 .description("wall-clock time of the rule's last match (NaN: none since start)").register(metrics);
+        Gauge.builder("bulwark.rule.state.groups", s, x -> x.stateGroups()).tags(tags)
+                .description("open groups the rule keeps (a correlation's windows) in this instance").register(metrics);
+        Gauge.builder("bulwark.rule.state.entries", s, x -> x.stateEntries()).tags(tags)
+                .description("matches kept in those groups").register(metrics);
         Gauge.builder("bulwark.rule.last.finding.timestamp.seconds", s, x -> seconds(x.lastFinding.get())).tags(tags)
                 .description("wall-clock time of the rule's last finding written (NaN: none since start)")
                 .register(metrics);
@@ -124,7 +128,7 @@ public final class RuleTelemetryRegistry {
      */
     public record Snapshot(String detector, String rule, long evaluations, long evaluationNanos, long matches,
                            long findings, long folded, long latencyCount, long latencyMillis, long lastMatch,
-                           long lastFinding) {
+                           long lastFinding, long stateGroups, long stateEntries) {
     }
 
     /** Every rule's counters now, by detector and rule label. */
@@ -134,7 +138,8 @@ public final class RuleTelemetryRegistry {
             int split = key.indexOf('\u0000');
             snapshots.add(new Snapshot(key.substring(0, split), key.substring(split + 1), s.evaluations.sum(),
                     Math.round(s.evaluationSeconds() * 1e9), s.matches.sum(), s.findings.sum(), s.folded.sum(),
-                    s.latencyCount.sum(), s.latencyMillis.sum(), s.lastMatch.get(), s.lastFinding.get()));
+                    s.latencyCount.sum(), s.latencyMillis.sum(), s.lastMatch.get(), s.lastFinding.get(),
+                    s.stateGroups(), s.stateEntries()));
         });
         return snapshots;
     }
@@ -155,6 +160,8 @@ public final class RuleTelemetryRegistry {
         final LongAdder latencyMillis = new LongAdder();
         final AtomicLong lastMatch = new AtomicLong();
         final AtomicLong lastFinding = new AtomicLong();
+        /** Per part (task): {groups, entries}. */
+        final Map<String, long[]> state = new ConcurrentHashMap<>();
 
         @Override
         public void evaluated() {
@@ -177,6 +184,19 @@ public final class RuleTelemetryRegistry {
         @Override
         public void folded() {
             folded.increment();
+        }
+
+        @Override
+        public void state(String part, long groups, long entries) {
+            state.put(part, new long[] {groups, entries});
+        }
+
+        long stateGroups() {
+            return state.values().stream().mapToLong(v -> v[0]).sum();
+        }
+
+        long stateEntries() {
+            return state.values().stream().mapToLong(v -> v[1]).sum();
         }
 
         @Override

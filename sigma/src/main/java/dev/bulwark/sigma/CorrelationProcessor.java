@@ -212,6 +212,26 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
                 save(entry.key, window);
             }
         }
+        reportState(snapshot);
+    }
+
+    /** Each correlation's open groups and kept matches in this task, for its telemetry. */
+    private void reportState(RuleSource.Snapshot snapshot) {
+        java.util.Map<String, long[]> byCorrelation = new java.util.HashMap<>();
+        try (KeyValueIterator<String, CorrelationWindow> iterator = windows.all()) {
+            iterator.forEachRemaining(kv -> {
+                if (kv.value != null) {
+                    long[] counts = byCorrelation.computeIfAbsent(kv.value.correlationKey(), k -> new long[2]);
+                    counts[0]++;
+                    counts[1] += kv.value.entries().size();
+                }
+            });
+        }
+        String part = context.taskId().toString();
+        for (SigmaCorrelation correlation : snapshot.correlations().values()) {
+            long[] counts = byCorrelation.getOrDefault(correlation.key(), new long[2]);
+            telemetry.rule(SigmaFindings.correlationId(correlation)).state(part, counts[0], counts[1]);
+        }
     }
 
     /**

@@ -71,6 +71,39 @@ class SigmaRuleTelemetryTest {
                 .isEqualTo(3.0);
     }
 
+    @Test
+    void aCorrelationReportsTheGroupsAndMatchesItHolds() throws Exception {
+        Files.writeString(rulesDir.resolve("whoami.yml"), SigmaDetectorTest.WHOAMI, StandardCharsets.UTF_8);
+        Files.writeString(rulesDir.resolve("burst.yml"), SigmaDetectorTest.correlation("event_count",
+                List.of("whoami_run"), "10m", "gte: 100", ""), StandardCharsets.UTF_8);
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        Topics topics = Topics.defaults();
+        var topology = DetectionTopology.build(topics, List.of(new SigmaDetector()),
+                new TenantResolver(Map.of("payments", "acme")),
+                Map.of("sigma", Map.of("bundled", "false", "rules", rulesDir.toString())),
+                metrics, DetectionTopology.EnrichmentSettings.DEFAULTS, DetectionTopology.PostureSettings.DEFAULTS,
+                new RuleTelemetryRegistry(metrics, 100));
+        Properties props = DetectionTopology.streamsConfig(topics, "dummy:9092", "telemetry", stateDir.toString(), false);
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        try (TopologyTestDriver driver = new TopologyTestDriver(topology, props,
+                Instant.ofEpochMilli(SigmaDetectorTest.T0))) {
+            var events = driver.createInputTopic(topics.events().name(), Serdes.String().serializer(),
+                    topics.events().valueSerde().serializer());
+            for (int i = 0; i < 3; i++) { // root in one group; the user is the group-by
+                events.pipeInput("e" + i, SigmaDetectorTest.exec("w" + i, i * 1_000L, "c1", "/usr/bin/whoami", "whoami"),
+                        SigmaDetectorTest.T0 + i * 1_000L);
+            }
+            // a later event moves stream time past the 5 s sweep, which reports the state
+            events.pipeInput("late", SigmaDetectorTest.exec("w9", 9_000L, "c1", "/usr/bin/whoami", "whoami"),
+                    SigmaDetectorTest.T0 + 9_000L);
+        }
+        var groups = metrics.find("bulwark.rule.state.groups").tags("rule", "corr-1").gauge();
+        assertThat(groups).isNotNull();
+        assertThat(groups.value()).isEqualTo(1.0);
+        assertThat(metrics.find("bulwark.rule.state.entries").tags("rule", "corr-1").gauge().value())
+                .as("the matches before the sweep").isGreaterThanOrEqualTo(3.0);
+    }
+
     private static double count(SimpleMeterRegistry metrics, String name, String rule) {
         var meter = metrics.find(name).tags("detector", "sigma", "rule", rule).functionCounter();
         assertThat(meter).as("%s{rule=%s}", name, rule).isNotNull();

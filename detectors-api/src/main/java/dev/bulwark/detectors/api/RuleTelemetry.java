@@ -41,6 +41,10 @@ public interface RuleTelemetry {
             }
 
             @Override
+            public void state(String part, long groups, long entries) {
+            }
+
+            @Override
             public boolean sample() {
                 return false;
             }
@@ -57,6 +61,12 @@ public interface RuleTelemetry {
 
         /** A match folded into an open finding of the rule instead of raising one. */
         void folded();
+
+        /**
+         * The state the rule holds now in one part of this instance (a stream task, named by {@code part}): open
+         * groups (a correlation's windows) and the matches kept in them. The latest report of each part counts.
+         */
+        void state(String part, long groups, long entries);
 
         /**
          * True for the evaluations to time (about one in 64): timing every one would cost more than the evaluation of
