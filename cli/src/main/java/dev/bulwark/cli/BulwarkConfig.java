@@ -388,7 +388,8 @@ public final class BulwarkConfig {
             .withValidator(Validator.range(0, 100_000))
             .withDoc("Rules with a series of their own on the metrics endpoint (bulwark_rule_*{detector, rule}: "
                     + "evaluations, time, matches, findings, folded, latency, last match); later rules count under "
-                    + "rule=\"other\"; 0 turns per-rule telemetry off."),
+                    + "rule=\"other\" there, while GET /api/rules and 'rules list --stats' still rank every rule; "
+                    + "0 turns per-rule telemetry off."),
             (c, v) -> c.detection.ruleTelemetry = v);
     static final Field<Duration> DETECTION_RULE_STATS_INTERVAL = bind(Field.of("detection.ruleStatsInterval",
                     Type.DURATION).withDefault(Duration.ofSeconds(15))

@@ -21,9 +21,11 @@ import io.micrometer.core.instrument.Tags;
  * evaluations, estimated evaluation time (sampled), matches (for detectors that evaluate rules themselves, the Sigma
  * detector), findings written, repeats folded, event-to-finding latency and the last match and finding.
  *
- * <p>Bounded cardinality: the first {@code maxRules} distinct rule ids (the loaded rules register as they are
- * compiled, so normally all of them) get a label of their own; every later rule counts under {@code rule="other"} of
- * its detector. {@code maxRules = 0} turns the per-rule series off. The counters are plain adders read at scrape time,
+ * <p>Bounded cardinality: on the metrics endpoint the first {@code maxRules} distinct rule ids (the loaded rules
+ * register as they are compiled, so normally all of them) get a label of their own; every later rule counts under
+ * {@code rule="other"} of its detector. Every rule still keeps its own counters for {@link #snapshot()} (the rule-stats
+ * topic), so the rankings of {@code GET /api/rules} and {@code rules list --stats} cover all of them.
+ * {@code maxRules = 0} turns per-rule telemetry off. The counters are plain adders read at scrape time,
  * and one evaluation in 64 is timed, so the cost stays small (see docs/benchmarks.md).
  */
 public final class RuleTelemetryRegistry {
@@ -39,6 +41,7 @@ public final class RuleTelemetryRegistry {
     private final int maxRules;
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
     private final Map<String, Stats> stats = new ConcurrentHashMap<>();
+    private final Map<String, Combined> overflow = new ConcurrentHashMap<>();
 
     /** @param maxRules rules with a label of their own; 0 records nothing */
     public RuleTelemetryRegistry(MeterRegistry metrics, int maxRules) {
@@ -84,41 +87,150 @@ public final class RuleTelemetryRegistry {
         return OTHER;
     }
 
+    /**
+     * The counters of one rule of one detector. Every rule keeps its own (the rule-stats topic and the rankings of
+     * {@code GET /api/rules} see them all); only the metrics endpoint is bounded: a rule beyond {@code maxRules}
+     * adds to its detector's {@code rule="other"} series.
+     */
     Stats stats(String detector, String rule) {
-        String label = label(rule);
-        return stats.computeIfAbsent(detector + '\u0000' + label, key -> register(detector, label));
+        String name = rule == null ? OTHER : rule;
+        return stats.computeIfAbsent(detector + '\u0000' + name, key -> {
+            Stats s = new Stats();
+            String label = label(name);
+            if (OTHER.equals(label)) {
+                overflow.computeIfAbsent(detector, d -> {
+                    Combined combined = new Combined();
+                    register(detector, OTHER, combined);
+                    return combined;
+                }).parts.add(s);
+            } else {
+                register(detector, label, s);
+            }
+            return s;
+        });
     }
 
-    private Stats register(String detector, String rule) {
-        Stats s = new Stats();
+    private void register(String detector, String rule, Figures s) {
         Tags tags = Tags.of("detector", detector, "rule", rule);
-        FunctionCounter.builder("bulwark.rule.evaluations", s, x -> x.evaluations.sum()).tags(tags)
+        FunctionCounter.builder("bulwark.rule.evaluations", s, Figures::evaluations).tags(tags)
                 .description("times the rule was evaluated against an event (detectors that evaluate rules themselves)")
                 .register(metrics);
-        FunctionCounter.builder("bulwark.rule.evaluation.seconds", s, Stats::evaluationSeconds).tags(tags)
+        FunctionCounter.builder("bulwark.rule.evaluation.seconds", s, Figures::evaluationSeconds).tags(tags)
                 .description("time spent evaluating the rule, estimated from one evaluation in " + SAMPLE_EVERY)
                 .register(metrics);
-        FunctionCounter.builder("bulwark.rule.matches", s, x -> x.matches.sum()).tags(tags)
+        FunctionCounter.builder("bulwark.rule.matches", s, Figures::matches).tags(tags)
                 .description("events the rule matched, before filters and exceptions").register(metrics);
-        FunctionCounter.builder("bulwark.rule.findings", s, x -> x.findings.sum()).tags(tags)
+        FunctionCounter.builder("bulwark.rule.findings", s, Figures::findings).tags(tags)
                 .description("finding records of the rule written (a folded finding again with its new count)")
                 .register(metrics);
-        FunctionCounter.builder("bulwark.rule.folded", s, x -> x.folded.sum()).tags(tags)
+        FunctionCounter.builder("bulwark.rule.folded", s, Figures::foldedCount).tags(tags)
                 .description("matches folded into an open finding of the rule").register(metrics);
-        FunctionTimer.builder("bulwark.rule.latency", s, x -> x.latencyCount.sum(), x -> x.latencyMillis.sum(),
+        FunctionTimer.builder("bulwark.rule.latency", s, Figures::latencyCount, Figures::latencyMillis,
                         TimeUnit.MILLISECONDS).tags(tags)
                 .description("from the newest event of a finding (event time) to the finding being written")
                 .register(metrics);
-        Gauge.builder("bulwark.rule.last.match.timestamp.seconds", s, x -> seconds(x.lastMatch.get())).tags(tags)
+        Gauge.builder("bulwark.rule.last.match.timestamp.seconds", s, x -> seconds(x.lastMatch())).tags(tags)
                 .description("wall-clock time of the rule's last match (NaN: none since start)").register(metrics);
-        Gauge.builder("bulwark.rule.state.groups", s, x -> x.stateGroups()).tags(tags)
+        Gauge.builder("bulwark.rule.state.groups", s, Figures::stateGroups).tags(tags)
                 .description("open groups the rule keeps (a correlation's windows) in this instance").register(metrics);
-        Gauge.builder("bulwark.rule.state.entries", s, x -> x.stateEntries()).tags(tags)
+        Gauge.builder("bulwark.rule.state.entries", s, Figures::stateEntries).tags(tags)
                 .description("matches kept in those groups").register(metrics);
-        Gauge.builder("bulwark.rule.last.finding.timestamp.seconds", s, x -> seconds(x.lastFinding.get())).tags(tags)
+        Gauge.builder("bulwark.rule.last.finding.timestamp.seconds", s, x -> seconds(x.lastFinding())).tags(tags)
                 .description("wall-clock time of the rule's last finding written (NaN: none since start)")
                 .register(metrics);
-        return s;
+    }
+
+    /** What the meters read: one rule's figures, or the sum of a detector's rules beyond the bound. */
+    interface Figures {
+        double evaluations();
+
+        double evaluationSeconds();
+
+        double matches();
+
+        double findings();
+
+        double foldedCount();
+
+        long latencyCount();
+
+        double latencyMillis();
+
+        long lastMatch();
+
+        long lastFinding();
+
+        long stateGroups();
+
+        long stateEntries();
+    }
+
+    /** The rules of a detector beyond the bound, added up for its {@code rule="other"} series. */
+    static final class Combined implements Figures {
+        final java.util.List<Stats> parts = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        private double sum(java.util.function.ToDoubleFunction<Stats> figure) {
+            return parts.stream().mapToDouble(figure).sum();
+        }
+
+        private long max(java.util.function.ToLongFunction<Stats> figure) {
+            return parts.stream().mapToLong(figure).max().orElse(0);
+        }
+
+        @Override
+        public double evaluations() {
+            return sum(Stats::evaluations);
+        }
+
+        @Override
+        public double evaluationSeconds() {
+            return sum(Stats::evaluationSeconds);
+        }
+
+        @Override
+        public double matches() {
+            return sum(Stats::matches);
+        }
+
+        @Override
+        public double findings() {
+            return sum(Stats::findings);
+        }
+
+        @Override
+        public double foldedCount() {
+            return sum(Stats::foldedCount);
+        }
+
+        @Override
+        public long latencyCount() {
+            return (long) sum(x -> x.latencyCount());
+        }
+
+        @Override
+        public double latencyMillis() {
+            return sum(Stats::latencyMillis);
+        }
+
+        @Override
+        public long lastMatch() {
+            return max(Stats::lastMatch);
+        }
+
+        @Override
+        public long lastFinding() {
+            return max(Stats::lastFinding);
+        }
+
+        @Override
+        public long stateGroups() {
+            return (long) sum(x -> x.stateGroups());
+        }
+
+        @Override
+        public long stateEntries() {
+            return (long) sum(x -> x.stateEntries());
+        }
     }
 
     /**
@@ -149,7 +261,7 @@ public final class RuleTelemetryRegistry {
     }
 
     /** One rule's (or the {@code other} rules') counters. */
-    static final class Stats implements RuleTelemetry.Counters {
+    static final class Stats implements RuleTelemetry.Counters, Figures {
         final LongAdder evaluations = new LongAdder();
         final LongAdder timed = new LongAdder();
         final LongAdder timedNanos = new LongAdder();
@@ -191,12 +303,54 @@ public final class RuleTelemetryRegistry {
             state.put(part, new long[] {groups, entries});
         }
 
-        long stateGroups() {
+        @Override
+        public long stateGroups() {
             return state.values().stream().mapToLong(v -> v[0]).sum();
         }
 
-        long stateEntries() {
+        @Override
+        public long stateEntries() {
             return state.values().stream().mapToLong(v -> v[1]).sum();
+        }
+
+        @Override
+        public double evaluations() {
+            return evaluations.sum();
+        }
+
+        @Override
+        public double matches() {
+            return matches.sum();
+        }
+
+        @Override
+        public double findings() {
+            return findings.sum();
+        }
+
+        @Override
+        public double foldedCount() {
+            return folded.sum();
+        }
+
+        @Override
+        public long latencyCount() {
+            return latencyCount.sum();
+        }
+
+        @Override
+        public double latencyMillis() {
+            return latencyMillis.sum();
+        }
+
+        @Override
+        public long lastMatch() {
+            return lastMatch.get();
+        }
+
+        @Override
+        public long lastFinding() {
+            return lastFinding.get();
         }
 
         @Override
@@ -212,7 +366,8 @@ public final class RuleTelemetryRegistry {
         }
 
         /** Evaluation time, estimated: mean of the timed evaluations times all evaluations. */
-        double evaluationSeconds() {
+        @Override
+        public double evaluationSeconds() {
             long samples = timed.sum();
             return samples == 0 ? 0 : timedNanos.sum() / (double) samples * evaluations.sum() / 1e9;
         }

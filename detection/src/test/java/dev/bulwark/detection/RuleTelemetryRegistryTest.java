@@ -46,6 +46,10 @@ class RuleTelemetryRegistryTest {
                 .hasSize(3);
         assertThat(metrics.find("bulwark.rule.last.match.timestamp.seconds").tags("rule", "r1").gauge().value())
                 .isEqualTo(1.0);
+        assertThat(registry.snapshot()).as("every rule keeps its own counters for the rule-stats topic")
+                .extracting(RuleTelemetryRegistry.Snapshot::rule).containsExactlyInAnyOrder("r1", "r2", "r3", "r4");
+        assertThat(registry.snapshot()).filteredOn(x -> x.rule().equals("r1")).singleElement()
+                .satisfies(x -> assertThat(x.evaluations()).isEqualTo(2));
     }
 
     @Test
