@@ -87,7 +87,9 @@ public final class RuleStatsReport {
     private static Comparator<Row> order(String sort) {
         Comparator<Row> byRule = Comparator.comparing(Row::rule).thenComparing(Row::detector);
         return switch (sort) {
-            case "cost" -> Comparator.comparingDouble(Row::evaluationSeconds).reversed().thenComparing(byRule);
+            // time first; with too few evaluations to have timed one, the most evaluated
+            case "cost" -> Comparator.comparingDouble(Row::evaluationSeconds).reversed()
+                    .thenComparing(Comparator.comparingLong(Row::evaluations).reversed()).thenComparing(byRule);
             case "noise" -> Comparator.comparingLong(Row::findings).reversed().thenComparing(byRule);
             case "matches" -> Comparator.comparingLong(Row::matches).reversed().thenComparing(byRule);
             case "latency" -> Comparator.comparingDouble((Row r) -> Double.isNaN(r.latencyMeanMillis())

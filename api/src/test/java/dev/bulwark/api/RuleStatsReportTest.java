@@ -40,6 +40,10 @@ class RuleStatsReportTest {
     @Test
     void sortsByCostNoiseAndLatencyLargestFirst() {
         assertThat(RuleStatsReport.rows(records, "cost").get(0).rule()).isEqualTo("r2");
+        List<RuleStats> untimed = List.of(stats("a", "sigma", "few", 0, 0, 0, 0),
+                RuleStats.newBuilder(stats("a", "sigma", "many", 0, 0, 0, 0)).setEvaluations(500).build());
+        assertThat(RuleStatsReport.rows(untimed, "cost").get(0).rule()).as("none timed yet: the most evaluated first")
+                .isEqualTo("many");
         assertThat(RuleStatsReport.rows(records, "noise").get(0).detector()).isEqualTo("shell");
         assertThat(RuleStatsReport.rows(records, "latency")).extracting(RuleStatsReport.Row::detector)
                 .as("no latency last").containsExactly("sigma", "shell", "sigma");
