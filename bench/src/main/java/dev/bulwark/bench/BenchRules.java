@@ -40,6 +40,12 @@ final class BenchRules {
                 return settings;
             }
             default -> {
+                if (Files.isDirectory(Path.of(which))) {
+                    // any rule folder, a SigmaHQ checkout say, loaded as an operator loads it
+                    settings.put("bundled", "false");
+                    settings.put("rules", Path.of(which).toAbsolutePath().toString());
+                    return settings;
+                }
                 Map<String, String> files = files(which);
                 Path rules = dir.resolve("rules-" + which);
                 Files.createDirectories(rules);
@@ -58,7 +64,7 @@ final class BenchRules {
         return switch (which) {
             case "all" -> RuleSource.bundledTexts().size() + " (all shipped)";
             case "none" -> "0";
-            default -> which;
+            default -> Files.isDirectory(Path.of(which)) ? "the loadable rules of " + which : which;
         };
     }
 

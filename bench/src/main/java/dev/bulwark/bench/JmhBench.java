@@ -70,7 +70,8 @@ final class JmhBench implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--rules", split = ",",
-            description = "Rule sets of the Sigma benchmark (default: 1,linux,all,100,1000; with --quick 1,all,1000).")
+            description = "Rule sets of the Sigma benchmark: 1, linux, all, a number of rules, or a rule folder such as "
+                    + "a SigmaHQ checkout (its loadable rules) (default: 1,linux,all,100,1000; with --quick 1,all,1000).")
     List<String> rules;
 
     @Option(names = "--warmup", description = "Warm-up iterations (default 2, with --quick 1).")

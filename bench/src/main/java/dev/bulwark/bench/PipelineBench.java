@@ -87,8 +87,9 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--latency-seconds", description = "Length of the latency phase (default ${DEFAULT-VALUE}).", defaultValue = "20")
     int latencySeconds;
 
-    @Option(names = "--rules", description = "Sigma rules loaded: none, 1, all (the shipped ones) or a number of rules "
-            + "(shipped plus variants) (default ${DEFAULT-VALUE}).", defaultValue = "all")
+    @Option(names = "--rules", description = "Sigma rules loaded: none, 1, all (the shipped ones), a number of rules "
+            + "(shipped plus variants), or a rule folder such as a SigmaHQ checkout (its loadable rules only) "
+            + "(default ${DEFAULT-VALUE}).", defaultValue = "all")
     String rules;
 
     @Option(names = "--threads", description = "Kafka Streams threads of both apps (default ${DEFAULT-VALUE}).", defaultValue = "1")
@@ -286,11 +287,15 @@ final class PipelineBench implements Callable<Integer> {
                 "BULWARK_KAFKA_BOOTSTRAP", stack.kafkaBootstrap(), "BULWARK_TOPIC_PREFIX", topics.prefix()));
         config.detection.applicationId = topics.prefix() + "detectors";
         Path dir = Files.createDirectories(stateDir.resolve("backtest-rules"));
-        Map<String, String> files = "all".equals(rules) ? dev.bulwark.sigma.RuleSource.bundledTexts()
-                : BenchRules.files(rules);
-        int n = 0;
-        for (String text : files.values()) {
-            Files.writeString(dir.resolve("rule-" + n++ + ".yml"), text);
+        if (Files.isDirectory(Path.of(rules))) {
+            dir = Path.of(rules); // a rule folder of the user's: its applicable files are the candidates
+        } else {
+            Map<String, String> files = "all".equals(rules) ? dev.bulwark.sigma.RuleSource.bundledTexts()
+                    : BenchRules.files(rules);
+            int n = 0;
+            for (String text : files.values()) {
+                Files.writeString(dir.resolve("rule-" + n++ + ".yml"), text);
+            }
         }
         var engine = dev.bulwark.sigma.SigmaEngine.create();
         var candidates = dev.bulwark.sigma.RuleDirectory.validate(engine, dir, dev.bulwark.sigma.ParsedRules.empty())

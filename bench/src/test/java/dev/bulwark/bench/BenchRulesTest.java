@@ -50,6 +50,30 @@ class BenchRulesTest {
     }
 
     @Test
+    void aRuleFolderLoadsItsLoadableRulesInBothBenchmarks() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("checkout/rules/linux"));
+        RuleSource.bundledTexts().entrySet().stream().limit(3).forEach(file -> {
+            try {
+                Files.writeString(folder.resolve(file.getKey().replace('/', '_')), file.getValue());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Files.writeString(folder.resolve("windows.yml"), """
+                title: a Windows rule
+                logsource: {product: windows, category: process_creation}
+                detection: {sel: {Image|endswith: '\\\\cmd.exe'}, condition: sel}
+                """);
+        String checkout = dir.resolve("checkout").toString();
+        Map<String, String> settings = BenchRules.sigmaSettings(checkout, dir.resolve("unused"));
+        assertThat(settings).containsEntry("bundled", "false").containsEntry("rules", dir.resolve("checkout")
+                .toAbsolutePath().toString());
+        assertThat(BenchRules.label(checkout)).contains(checkout);
+        assertThat(SigmaMatchBenchmark.ruleSet(SigmaEngine.create(), checkout).rules())
+                .as("the three loadable rules, not the Windows one").hasSize(3);
+    }
+
+    @Test
     void rejectsRuleSetsThatAreNotACount() {
         assertThatThrownBy(() -> BenchRules.files("lots")).hasMessageContaining("--rules must be none, 1, all or a number");
         assertThatThrownBy(() -> BenchRules.files("0")).hasMessageContaining("between 1 and 10000");
