@@ -38,7 +38,7 @@ public final class RuleOverrides {
     /** The global store of overrides, keyed like the topic. */
     public static final String STORE = "rule-overrides";
     /** The evidence field that records an applied override. */
-    public static final String EVIDENCE_FIELD = "bulwark.override";
+    public static final String EVIDENCE_FIELD = dev.bulwark.detectors.api.TenantTuning.EVIDENCE_FIELD;
 
     private static final Logger LOG = LoggerFactory.getLogger(RuleOverrides.class);
 

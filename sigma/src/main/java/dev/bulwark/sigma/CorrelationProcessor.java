@@ -459,7 +459,7 @@ final class CorrelationProcessor implements Processor<String, CorrelationHit, St
             dev.bulwark.detectors.api.TenantTuning.Tuning tuned = tuning(correlation, window.context());
             if (tuned != null) {
                 java.util.Map<String, String> fields = new java.util.LinkedHashMap<>(finding.getEvidence().getFields());
-                fields.put(SigmaFindings.OVERRIDE_FIELD, "threshold " + tuned.threshold() + " by "
+                fields.put(dev.bulwark.detectors.api.TenantTuning.EVIDENCE_FIELD, "threshold " + tuned.threshold() + " by "
                         + tuned.description());
                 finding = Finding.newBuilder(finding).setEvidence(dev.bulwark.schemas.Evidence
                         .newBuilder(finding.getEvidence()).setFields(fields).build()).build();

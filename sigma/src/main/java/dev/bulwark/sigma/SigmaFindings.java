@@ -35,8 +35,6 @@ public final class SigmaFindings {
     static final int MAX_VALUE_CHARS = 1024;
     /** The evidence field that names a rule finding's acting user (what the folding compares for an escalation). */
     public static final String USER_FIELD = "sigma.fold.user";
-    /** The evidence field that records a per-tenant override a finding was made under (as Bulwark's own is named). */
-    public static final String OVERRIDE_FIELD = "bulwark.override";
     /** Most evidence fields kept from the matched values. */
     static final int MAX_MATCHED_FIELDS = 24;
 

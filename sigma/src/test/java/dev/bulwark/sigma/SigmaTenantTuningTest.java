@@ -190,7 +190,7 @@ class SigmaTenantTuningTest {
         List<Finding> fired = findings.readValuesToList().stream()
                 .filter(f -> f.getRule().getId().equals("corr-1")).toList();
         assertThat(fired).extracting(Finding::getTenant).as("globex at its 3, acme not yet").containsExactly("globex");
-        assertThat(fired.get(0).getEvidence().getFields()).doesNotContainKey(SigmaFindings.OVERRIDE_FIELD);
+        assertThat(fired.get(0).getEvidence().getFields()).doesNotContainKey(dev.bulwark.detectors.api.TenantTuning.EVIDENCE_FIELD);
 
         run("payments", "alice", "/usr/bin/whoami", "whoami");
         run("payments", "alice", "/usr/bin/whoami", "whoami");
@@ -198,7 +198,7 @@ class SigmaTenantTuningTest {
         assertThat(fired).singleElement().satisfies(f -> {
             assertThat(f.getTenant()).isEqualTo("acme");
             assertThat(f.getEvidence().getEventIds()).as("five of acme's events").hasSize(5);
-            assertThat(f.getEvidence().getFields().get(SigmaFindings.OVERRIDE_FIELD))
+            assertThat(f.getEvidence().getFields().get(dev.bulwark.detectors.api.TenantTuning.EVIDENCE_FIELD))
                     .isEqualTo("threshold 5 by override of corr-1 for tenant acme, set by alice at "
                             + "2026-01-01T00:00:00Z: tuning");
         });

@@ -15,6 +15,12 @@ package dev.bulwark.detectors.api;
 @FunctionalInterface
 public interface TenantTuning {
 
+    /**
+     * The evidence field of a finding that records the per-tenant override it was made under, by whom and why: Bulwark
+     * writes it for a changed severity, a detector for the tuning it applied (a correlation threshold, say).
+     */
+    String EVIDENCE_FIELD = "bulwark.override";
+
     /** No tuning at all (what a context without the overrides store gives). */
     TenantTuning NONE = (tenant, target) -> null;
 
