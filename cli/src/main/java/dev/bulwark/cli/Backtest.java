@@ -29,7 +29,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
@@ -148,7 +147,7 @@ public final class Backtest {
             int partitions = partitions(admin, live.events().name());
             TopicAdmin.ensureTopics(admin, scratch, partitions, config.kafka.replicationFactor);
             long started = System.nanoTime();
-            Map<TopicPartition, long[]> ranges = ranges(admin, from, to);
+            Map<TopicPartition, long[]> ranges = ranges(admin, partitions, from, to);
             long events = copyEvents(ranges);
             long[] context = copyContext();
             copyOverrides();
@@ -186,12 +185,12 @@ public final class Backtest {
     }
 
     /** Per events partition, the offsets {@code [start, end)} of the records stamped within {@code [from, to)}. */
-    private Map<TopicPartition, long[]> ranges(Admin admin, Instant from, Instant to) throws InterruptedException {
+    private Map<TopicPartition, long[]> ranges(Admin admin, int partitions, Instant from, Instant to)
+            throws InterruptedException {
         try {
             Map<TopicPartition, OffsetSpec> starts = new HashMap<>();
             Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            int partitions = partitions(admin, live.events().name());
             for (int p = 0; p < partitions; p++) {
                 TopicPartition partition = new TopicPartition(live.events().name(), p);
                 starts.put(partition, OffsetSpec.forTimestamp(from.toEpochMilli()));
@@ -318,23 +317,9 @@ public final class Backtest {
         }
     }
 
-    /** Reads a live topic from its beginning to its end as of now. */
+    /** Reads a topic from its beginning to its end as of now, as the {@code rules} principal. */
     private void readAll(String topic, Consumer<ConsumerRecord<String, byte[]>> each) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.reader(), new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
-                        each.accept(record);
-                    }
-                }
-            }
-        }
+        RulesCommand.readToEnd(config, topic, new ByteArrayDeserializer(), KafkaSecurity.Component.RULES, null, each);
     }
 
     /**
@@ -457,21 +442,11 @@ public final class Backtest {
     private List<Finding> readFindings() {
         var decoder = scratch.findings().valueSerde().deserializer();
         List<Finding> findings = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.reader(), new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(scratch.findings().name(), Duration.ofSeconds(30))
-                    .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (record.value() != null) {
-                        findings.add(decoder.deserialize(record.topic(), record.value()));
-                    }
-                }
+        readAll(scratch.findings().name(), record -> {
+            if (record.value() != null) {
+                findings.add(decoder.deserialize(record.topic(), record.value()));
             }
-        }
+        });
         return findings;
     }
 

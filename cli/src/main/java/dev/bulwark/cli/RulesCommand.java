@@ -594,34 +594,50 @@ final class RulesCommand implements Callable<Integer> {
                                                                     org.apache.kafka.common.serialization.Deserializer<V> values,
                                                                     KafkaSecurity.Component as) {
         Map<String, ConsumerRecord<String, V>> records = new TreeMap<>();
+        readToEnd(config, topic, values, as, Duration.ofSeconds(60), record -> {
+            if (record.key() == null) {
+                return;
+            }
+            if (record.value() == null) {
+                records.remove(record.key());
+            } else {
+                records.put(record.key(), record);
+            }
+        });
+        return records;
+    }
+
+    /**
+     * Hands every record of {@code topic} from its beginning to its end (as of the call) to {@code each}, in order per
+     * partition, reading as {@code as} outside any consumer group.
+     *
+     * @param timeout how long the whole read may take, or null for no limit
+     */
+    static <V> void readToEnd(BulwarkConfig config, String topic,
+                              org.apache.kafka.common.serialization.Deserializer<V> values, KafkaSecurity.Component as,
+                              Duration timeout, java.util.function.Consumer<ConsumerRecord<String, V>> each) {
         try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(new KafkaClients(config).as(as).reader(),
                 new StringDeserializer(), values)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             if (partitions.isEmpty()) {
-                return records;
+                return;
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                if (System.nanoTime() > deadline) {
+                if (timeout != null && System.nanoTime() > deadline) {
                     throw new IllegalStateException("timed out reading " + topic);
                 }
                 for (ConsumerRecord<String, V> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (record.key() == null) {
-                        continue;
-                    }
-                    if (record.value() == null) {
-                        records.remove(record.key());
-                    } else {
-                        records.put(record.key(), record);
+                    if (record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
+                        each.accept(record);
                     }
                 }
             }
         }
-        return records;
     }
 
     private static String clip(String value, int width) {
