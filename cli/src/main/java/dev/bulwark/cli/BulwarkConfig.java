@@ -231,7 +231,8 @@ public final class BulwarkConfig {
     static final Field<String> KAFKA_TOPIC_PREFIX = bind(Field.of("kafka.topicPrefix", Type.STRING)
             .withDefault("bulwark.").withEnv("BULWARK_TOPIC_PREFIX")
             .withValidator(Validator.of((String s) -> s.matches("[a-zA-Z0-9._-]*"), "letters, digits, '.', '_', '-'"))
-            .withDoc("Topics are <prefix>events, context, context-directory, rules, findings, dlq and compliance."),
+            .withDoc("Topics are <prefix>events, context, context-directory, context-history, rules, findings, dlq, "
+                    + "compliance, rule-overrides and rule-stats."),
             (c, v) -> c.kafka.topicPrefix = v);
     static final Field<Integer> KAFKA_PARTITIONS = bind(Field.of("kafka.partitions", Type.INT).withDefault(3)
             .withEnv("BULWARK_TOPIC_PARTITIONS").withValidator(Validator.range(1, 10_000))

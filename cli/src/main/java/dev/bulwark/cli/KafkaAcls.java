@@ -59,6 +59,8 @@ final class KafkaAcls {
         grants.add(topic(detectors, topics.ruleOverrides().name(), READ, "per-tenant rule overrides"));
         grants.add(topic(detectors, topics.contextDirectory().name(),
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE), "the tenant directory it keeps"));
+        grants.add(topic(detectors, topics.contextHistory().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
+                "each change of the tenant context, before and after (for backtests)"));
         grants.add(topic(detectors, topics.findings().name(),
                 List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
                 "findings (and the size check of max.message.bytes at start)"));
@@ -105,6 +107,8 @@ final class KafkaAcls {
         grants.add(topic(rules, topics.ruleStats().name(), READ, "bulwark rules list --stats"));
         grants.add(topic(rules, topics.events().name(), READ, "bulwark rules backtest: the retained events it replays"));
         grants.add(topic(rules, topics.context().name(), READ, "bulwark rules backtest: the tenant context"));
+        grants.add(topic(rules, topics.contextHistory().name(), READ,
+                "bulwark rules backtest: the tenant context as of the replayed time"));
         List<AclOperation> own = List.of(AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,
                 AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS);
         grants.add(new Grant(rules, ResourceType.TOPIC, Backtest.scratchPrefix(config), PatternType.PREFIXED, own,

@@ -56,14 +56,24 @@ public final class DetectionTopology {
      * @param contextWait how long an event without tenant context waits for it
      * @param maxPending most events waiting at once per task
      * @param maxFindingBytes the largest serialized finding ({@link FindingBounds}); larger ones are cut
+     * @param replayedContext false (live): the context topic feeds a global tenant directory on every instance, and
+     *        each change is recorded on the context-history topic; true (a backtest): each task keeps its own tenant
+     *        directory from a context topic that holds the whole context on every partition, read in timestamp order
+     *        with the events, so each event meets the context as of its own time. Nothing is recorded then.
      */
-    public record EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes) {
+    public record EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes,
+                                     boolean replayedContext) {
         public static final EnrichmentSettings DEFAULTS = new EnrichmentSettings(Duration.ofSeconds(2), 10_000,
                 FindingBounds.DEFAULT_MAX_BYTES);
 
         /** With the default finding bound. */
         public EnrichmentSettings(Duration contextWait, int maxPending) {
             this(contextWait, maxPending, FindingBounds.DEFAULT_MAX_BYTES);
+        }
+
+        /** Live: a global tenant directory. */
+        public EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes) {
+            this(contextWait, maxPending, maxFindingBytes, false);
         }
     }
 
@@ -112,7 +122,12 @@ public final class DetectionTopology {
         Counter unattributed = Counter.builder("bulwark.detect.unattributed")
                 .description("events that waited for tenant context in vain and went on unattributed").register(metrics);
 
-        KStream<String, TenantContext> contextUpdates = contextDirectory(builder, topics, deadLettered);
+        if (enrichment.replayedContext() && posture.enabled()) {
+            throw new IllegalArgumentException("the posture needs the live tenant directory: disable it with a "
+                    + "replayed context");
+        }
+        KStream<String, TenantContext> contextUpdates = contextDirectory(builder, topics, deadLettered,
+                enrichment.replayedContext());
 
         KStream<String, Decoded> decoded = builder
                 .stream(topics.events().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("events-source"))
@@ -134,7 +149,9 @@ public final class DetectionTopology {
                 .peek((key, value) -> eventsIn.increment(), Named.as("count-events"))
                 .mapValues(Decoded::event, Named.as("events"))
                 .process(() -> new TenantEnricher(DIRECTORY_STORE, PENDING_STORE, tenants, enrichment.contextWait(),
-                        enrichment.maxPending(), unattributed), Named.as("enrich-tenants"), PENDING_STORE);
+                        enrichment.maxPending(), unattributed), Named.as("enrich-tenants"),
+                        enrichment.replayedContext() ? new String[] {PENDING_STORE, DIRECTORY_STORE}
+                                : new String[] {PENDING_STORE});
 
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RuleOverrides.STORE),
                         Serdes.String(), topics.ruleOverrides().valueSerde()).withLoggingDisabled(),
@@ -220,11 +237,13 @@ public final class DetectionTopology {
     }
 
     /**
-     * Context topic → (decode, dead-letter what is unreadable) → the directory topic → the global tenant-directory
-     * store on every instance; returns the stream of context changes for detectors.
+     * Context topic → (decode, dead-letter what is unreadable) → the history topic (each change, before and after) and
+     * the directory topic → the global tenant-directory store on every instance; returns the stream of context changes
+     * for detectors. With a replayed context: context topic → (decode) → this task's own tenant directory, in the
+     * same sub-topology as the events, so Kafka Streams interleaves both by timestamp.
      */
     private static KStream<String, TenantContext> contextDirectory(StreamsBuilder builder, Topics topics,
-                                                                   Counter deadLettered) {
+                                                                   Counter deadLettered, boolean replayed) {
         var contextValues = topics.context().valueSerde();
         // Decoded once: a record is either a context update (null value = deletion) or a dead letter.
         KStream<String, DecodedContext> decoded = builder.stream(topics.context().name(),
@@ -241,6 +260,19 @@ public final class DetectionTopology {
                         topics.deadLetters().valueSerde()).withName("context-dead-letter-sink"));
         KStream<String, TenantContext> updates = contextBranches.get("context-valid")
                 .mapValues(DecodedContext::value, Named.as("context-values"));
+        if (replayed) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(DIRECTORY_STORE),
+                    Serdes.String(), topics.contextDirectory().valueSerde()).withLoggingDisabled());
+            updates.process(() -> new ContextDirectoryUpdater(DIRECTORY_STORE), Named.as("context-directory-replay"),
+                    DIRECTORY_STORE);
+            return updates;
+        }
+        // The history first: the directory's global thread may apply this very record soon after it is sent.
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ContextHistory.STORE),
+                Serdes.String(), topics.contextDirectory().valueSerde()));
+        updates.process(() -> new ContextHistory(DIRECTORY_STORE), Named.as("context-history"), ContextHistory.STORE)
+                .to(topics.contextHistory().name(), Produced.with(topics.contextHistory().keySerde(),
+                        topics.contextHistory().valueSerde()).withName("context-history-sink"));
         updates.to(topics.contextDirectory().name(), Produced.with(topics.contextDirectory().keySerde(),
                 topics.contextDirectory().valueSerde()).withName("context-directory-sink"));
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DIRECTORY_STORE),

@@ -43,6 +43,7 @@ class GoldenTopologyTest {
     /** Every state store of the shipped topology: a rename loses the store's state. */
     static final Set<String> STATE_STORES = Set.of(
             "enrich-pending",
+            "context-history-last",
             "behaviour-baseline-profiles",
             "cross-tenant-access-probing",
             "rbac-drift-namespace-tenants",
@@ -81,6 +82,7 @@ class GoldenTopologyTest {
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",
+            "bulwark.context-history",
             "bulwark.compliance", "bulwark.rule-overrides",
             "bulwark.rules", "bulwark.findings", "bulwark.dlq");
 

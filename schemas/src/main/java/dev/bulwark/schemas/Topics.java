@@ -26,6 +26,7 @@ public final class Topics {
     private final Topic<String, SecurityEvent> events;
     private final Topic<String, TenantContext> context;
     private final Topic<String, TenantContext> contextDirectory;
+    private final Topic<String, ContextChange> contextHistory;
     private final Topic<String, String> rules;
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
@@ -42,6 +43,7 @@ public final class Topics {
         this.events = new Topic<>(prefix + "events", keys, AvroSerde.of(SecurityEvent.class), Map.of());
         this.context = new Topic<>(prefix + "context", keys, AvroSerde.of(TenantContext.class), COMPACTED);
         this.contextDirectory = new Topic<>(prefix + "context-directory", keys, AvroSerde.of(TenantContext.class), COMPACTED);
+        this.contextHistory = new Topic<>(prefix + "context-history", keys, AvroSerde.of(ContextChange.class), Map.of());
         this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
@@ -81,6 +83,15 @@ public final class Topics {
      */
     public Topic<String, TenantContext> contextDirectory() {
         return contextDirectory;
+    }
+
+    /**
+     * {@link ContextChange}s: every change of the tenant context as the detectors applied it, before and after,
+     * time-retained (the broker's {@code retention.ms}, as the events topic), so a backtest can rebuild the context as
+     * of any retained time; a compacted topic keeps only the newest version of each object.
+     */
+    public Topic<String, ContextChange> contextHistory() {
+        return contextHistory;
     }
 
     /** Compacted detection rules, keyed by rule id; value is the rule text. */
@@ -144,7 +155,7 @@ public final class Topics {
 
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
-        return List.of(events, context, contextDirectory, rules, findings, deadLetters, compliance, ruleOverrides,
+        return List.of(events, context, contextDirectory, contextHistory, rules, findings, deadLetters, compliance, ruleOverrides,
                 ruleStats);
     }
 }

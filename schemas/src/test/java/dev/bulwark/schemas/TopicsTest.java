@@ -11,12 +11,15 @@ class TopicsTest {
     void namesEveryTopicUnderThePrefixAndCompactsTheTables() {
         Topics topics = Topics.withPrefix("acme.");
         assertThat(topics.all()).extracting(Topic::name)
-                .containsExactly("acme.events", "acme.context", "acme.context-directory", "acme.rules", "acme.findings", "acme.dlq",
+                .containsExactly("acme.events", "acme.context", "acme.context-directory",
+                        "acme.context-history", "acme.rules", "acme.findings", "acme.dlq",
                         "acme.compliance", "acme.rule-overrides", "acme.rule-stats");
         assertThat(topics.context().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.ruleOverrides().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.rules().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.events().configs()).doesNotContainKey("cleanup.policy");
+        assertThat(topics.contextHistory().configs()).as("retained by time, like the events")
+                .doesNotContainKey("cleanup.policy");
     }
 
     @Test
