@@ -38,7 +38,9 @@ import dev.bulwark.detection.DetectionTopology;
 import dev.bulwark.detection.Detectors;
 import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.detectors.api.Detector;
+import dev.bulwark.schemas.ContextChange;
 import dev.bulwark.schemas.Finding;
+import dev.bulwark.schemas.TenantContext;
 import dev.bulwark.schemas.TopicAdmin;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sigma.RuleDirectory;
@@ -55,9 +57,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * keys, headers and timestamps, to scratch topics under {@code <topicPrefix>backtest.<id>.}. Copying fixes the range
  * exactly (a Streams application cannot stop at an offset) and keeps each partition's order, so stream time, and
  * with it folding and correlation windows, runs as it ran live.</li>
- * <li>The tenant context (what the context topic retains) fills the scratch directory before the application starts,
- * so the application's global store holds it before the first event; the live per-tenant overrides are copied too,
- * and the candidate rules go to the scratch rules topic.</li>
+ * <li>The tenant context as of {@code from} (today's context with every change recorded since undone, see
+ * {@link ContextReplay}) and each change within the range, at its own time, go to every partition of the scratch
+ * context topic; each task keeps its own tenant directory from it, read in timestamp order with its events, so each
+ * event meets the context as of the time it reached Kafka, as the live detectors did. The live per-tenant overrides
+ * are copied too, and the candidate rules go to the scratch rules topic.</li>
  * <li>The detection topology is the live one ({@link DetectionTopology}) with the Sigma detector alone, its field
  * mapping, folding and correlation settings as configured, but none of the shipped or configured rule files: only the
  * candidates run. The application id is {@code <detection.applicationId>-backtest-<id>}, so it shares no consumer
@@ -82,7 +86,7 @@ public final class Backtest {
 
     /** What the replay measured, besides the findings. */
     public record Replay(Instant from, Instant to, long events, long deadLettered, long contextRecords,
-                         long contextUnreadable, Duration copyTime, Duration startTime, Duration drainTime) {
+                         long contextChanges, long contextUnreadable, Duration copyTime, Duration startTime, Duration drainTime) {
 
         /**
          * Events per second of detection, from the first event processed to the last: the copy and the application's
@@ -149,7 +153,7 @@ public final class Backtest {
             long started = System.nanoTime();
             Map<TopicPartition, long[]> ranges = ranges(admin, partitions, from, to);
             long events = copyEvents(ranges);
-            long[] context = copyContext();
+            long[] context = copyContext(admin, partitions, from, to);
             copyOverrides();
             publish(candidates);
             Duration copyTime = Duration.ofNanos(System.nanoTime() - started);
@@ -158,7 +162,7 @@ public final class Backtest {
             long[] times = new long[3];
             long deadLettered = detect(admin, events, stateDir, times);
             List<Finding> findings = readFindings();
-            return new Result(findings, new Replay(from, to, events, deadLettered, context[0], context[1], copyTime,
+            return new Result(findings, new Replay(from, to, events, deadLettered, context[0], context[1], context[2], copyTime,
                     Duration.ofNanos(times[1] - times[0]), Duration.ofNanos(times[2] - times[1])));
         } finally {
             cleanUpQuietly();
@@ -262,38 +266,103 @@ public final class Backtest {
     }
 
     /**
-     * Copies the readable context records (tombstones too) to the scratch directory, which the application's global
-     * store restores before it processes an event. Returns {records copied, records unreadable (not copied: the live
-     * detectors dead-lettered them too)}.
+     * Writes the tenant context as of {@code from}, then each change within the range at its own time, to every
+     * partition of the scratch context topic ({@link ContextReplay}). Each task of the application keeps its own tenant
+     * directory from its partition and reads it in timestamp order with its events, so every event meets the context
+     * as of its own time. Returns {objects as of {@code from}, changes within the range, records unreadable (left out:
+     * the live detectors dead-lettered them too)}.
      */
-    private long[] copyContext() throws InterruptedException {
-        var decoder = live.context().valueSerde().deserializer();
-        long[] counts = new long[2];
+    private long[] copyContext(Admin admin, int partitions, Instant from, Instant to) throws InterruptedException {
+        var contextSerde = live.context().valueSerde();
+        long[] unreadable = new long[1];
+        Map<String, TenantContext> current = new LinkedHashMap<>();
+        readAll(live.context().name(), record -> {
+            if (record.key() == null) {
+                unreadable[0]++;
+            } else if (record.value() == null) {
+                current.remove(record.key());
+            } else {
+                try {
+                    current.put(record.key(), contextSerde.deserializer().deserialize(record.topic(), record.value()));
+                } catch (RuntimeException e) {
+                    unreadable[0]++; // the live directory kept the previous version, as this does
+                }
+            }
+        });
+        var changeDecoder = live.contextHistory().valueSerde().deserializer();
+        List<ContextReplay.Change> history = new ArrayList<>();
+        readAll(live.contextHistory().name(), record -> {
+            try {
+                ContextChange change = record.value() == null ? null
+                        : changeDecoder.deserialize(record.topic(), record.value());
+                if (change != null) {
+                    history.add(new ContextReplay.Change(change.getKey(), change.getBefore(), change.getAfter(),
+                            record.timestamp()));
+                }
+            } catch (RuntimeException e) {
+                unreadable[0]++;
+            }
+        });
+        warnIfTheHistoryIsShort(admin, history, from);
+        ContextReplay.Plan plan = ContextReplay.plan(current, history, from.toEpochMilli(), to.toEpochMilli());
         List<Future<RecordMetadata>> sent = new ArrayList<>();
+        long before = Math.max(0, from.toEpochMilli() - 1);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.producer("bulwark-backtest"),
                 new StringSerializer(), new ByteArraySerializer())) {
-            readAll(live.context().name(), record -> {
-                if (record.key() == null) {
-                    counts[1]++;
-                    return;
+            var encoder = contextSerde.serializer();
+            String topic = scratch.context().name();
+            for (int p = 0; p < partitions; p++) {
+                for (var object : plan.start().entrySet()) {
+                    sent.add(producer.send(new ProducerRecord<>(topic, p, before, object.getKey(),
+                            encoder.serialize(topic, object.getValue()))));
                 }
-                if (record.value() != null) {
-                    try {
-                        decoder.deserialize(record.topic(), record.value());
-                    } catch (RuntimeException e) {
-                        counts[1]++;
-                        return;
-                    }
+                for (ContextReplay.Change change : plan.changes()) {
+                    sent.add(producer.send(new ProducerRecord<>(topic, p, change.at(), change.key(),
+                            change.after() == null ? null : encoder.serialize(topic, change.after()))));
                 }
-                sent.add(producer.send(new ProducerRecord<>(scratch.contextDirectory().name(), null, record.timestamp(),
-                        record.key(), record.value(), record.headers())));
-                counts[0]++;
-            });
+                if (sent.size() > 10_000) {
+                    await(sent);
+                }
+            }
             await(sent);
         }
-        progress.accept("tenant context: " + counts[0] + " record(s)" + (counts[1] == 0 ? ""
-                : ", " + counts[1] + " unreadable left out (the live detectors dead-lettered them too)"));
-        return counts;
+        progress.accept("tenant context as of " + from + ": " + plan.start().size() + " object(s), then "
+                + plan.changes().size() + " change(s) within the range" + (unreadable[0] == 0 ? ""
+                : "; " + unreadable[0] + " unreadable record(s) left out (the live detectors dead-lettered them too)"));
+        return new long[] {plan.start().size(), plan.changes().size(), unreadable[0]};
+    }
+
+    /**
+     * Says so when the context history cannot reach back to {@code from}: none is recorded (detectors older than the
+     * history), or its retention dropped changes after {@code from}. The events before its first change then meet
+     * the context as of that change.
+     */
+    private void warnIfTheHistoryIsShort(Admin admin, List<ContextReplay.Change> history, Instant from)
+            throws InterruptedException {
+        if (history.isEmpty()) {
+            progress.accept("no tenant context history is recorded yet on " + live.contextHistory().name()
+                    + ": every event meets today's context (the detectors record the history from this version on)");
+            return;
+        }
+        long first = history.stream().mapToLong(ContextReplay.Change::at).min().orElse(0);
+        if (first <= from.toEpochMilli()) {
+            return;
+        }
+        try {
+            String topic = live.contextHistory().name();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions()
+                    .forEach(p -> earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest()));
+            boolean truncated = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS).values().stream()
+                    .anyMatch(info -> info.offset() > 0);
+            if (truncated) {
+                progress.accept("the tenant context history retained starts at " + Instant.ofEpochMilli(first)
+                        + ", after --from: older changes are past its retention, so events before then meet the "
+                        + "context as of then (raise retention.ms of " + topic + " to reach further back)");
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            progress.accept("cannot tell whether the context history reaches back to --from: " + reason(e));
+        }
     }
 
     private void copyOverrides() throws InterruptedException {
@@ -345,7 +414,7 @@ public final class Backtest {
         sigma.put("emit-interval", replayEmit.toMillis() + "ms");
         Topology topology = DetectionTopology.build(scratch, detectors, new TenantResolver(config.tenantByNamespace()),
                 Map.of("sigma", sigma), metrics, new DetectionTopology.EnrichmentSettings(config.detection.contextWait,
-                        config.detection.maxPendingEvents, config.detection.maxFindingBytes),
+                        config.detection.maxPendingEvents, config.detection.maxFindingBytes, true),
                 new DetectionTopology.PostureSettings(false, Duration.ofMinutes(1)));
         Path state = Files.createDirectories(stateDir.resolve(applicationId));
         Properties props = kafka.streams(scratch, applicationId, state, threads);

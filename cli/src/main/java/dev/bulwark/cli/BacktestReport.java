@@ -104,6 +104,7 @@ record BacktestReport(Backtest.Replay replay, String tenant, List<RuleStats> rul
         figures.put("events", replay.events());
         figures.put("dead_lettered", replay.deadLettered());
         figures.put("context_records", replay.contextRecords());
+        figures.put("context_changes", replay.contextChanges());
         figures.put("context_unreadable", replay.contextUnreadable());
         figures.put("copy_seconds", seconds(replay.copyTime()));
         figures.put("start_seconds", seconds(replay.startTime()));

@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.TreeSet;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +28,8 @@ import dev.bulwark.deploy.LocalStack;
 import dev.bulwark.deploy.RealStack;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.samples.Samples;
+import dev.bulwark.schemas.TenantContext;
+import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
@@ -33,8 +38,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 /**
  * The backtest on the real stack: an hour of events (by event time) goes through the live detectors with a rule, and
  * {@code rules backtest} of the same rule over the same events reports the same findings, matches, tenants and pods
- * as the live findings index holds; it honours {@code --from} and {@code --tenant}, writes nothing live, and leaves
- * no scratch topic or consumer group behind.
+ * as the live findings index holds, with each event attributed by the tenant context as of its time (a namespace
+ * changes tenant between two episodes); it honours {@code --from} and {@code --tenant}, writes nothing live, and
+ * leaves no scratch topic or consumer group behind.
  */
 class BacktestIT {
 
@@ -79,7 +85,9 @@ class BacktestIT {
             Thread.sleep(20);
             List<String> hour = new ArrayList<>();
             int matching = 0;
+            int firstHalf = 0;
             for (int i = 0; i < 24; i++) {
+                firstHalf = i == 12 ? hour.size() : firstHalf;
                 int pod = i % 3;
                 if (pod == 2 && i >= 11 && i <= 17) {
                     continue; // a gap of 30 minutes in db-0: a second episode, so a second finding
@@ -90,7 +98,21 @@ class BacktestIT {
                         List.of("web-1", "web-2", "db-0").get(pod), "c" + (pod + 1), user, matches));
                 matching += matches ? 1 : 0;
             }
-            ingest(config, hour);
+            // The payments namespace changes hands while its pod rests: its first episode is globex's (from the
+            // static tenants), its second initech's (from the namespace's context). The backtest must attribute each
+            // as the live detectors did, not both to the context of today.
+            ingest(config, hour.subList(0, firstHalf));
+            Thread.sleep(1500);
+            Topics topics = Topics.withPrefix(config.kafka.topicPrefix);
+            try (KafkaProducer<String, TenantContext> producer = new KafkaProducer<>(kafka.producer("backtest-it"),
+                    new StringSerializer(), topics.context().valueSerde().serializer())) {
+                producer.send(new ProducerRecord<>(topics.context().name(), "namespace/payments",
+                        TenantContext.newBuilder().setKind("namespace").setKey("payments").setName("payments")
+                                .setNamespace("payments").setTenant("initech")
+                                .setObservedAt(System.currentTimeMillis()).build())).get();
+            }
+            Thread.sleep(3000); // the live detectors' tenant directory has it
+            ingest(config, hour.subList(firstHalf, hour.size()));
 
             List<FindingDocument> liveAll = awaitSettled(client, index, matching + 2);
             List<FindingDocument> live = liveAll.stream().filter(d -> !"early-0".equals(d.kubernetes().pod())).toList();
@@ -111,19 +133,27 @@ class BacktestIT {
             assertThat(row.get("matches").asLong()).as("matches").isEqualTo(liveMatches);
             assertThat(row.get("folded").asLong()).isEqualTo(liveMatches - live.size());
             assertThat(texts(row.get("tenants"))).isEqualTo(new TreeSet<>(live.stream().map(d -> d.tenant().name()).toList()))
-                    .containsExactly("acme", "globex");
+                    .containsExactly("acme", "globex", "initech");
+            assertThat(report.at("/replay/context_changes").asLong()).as("the relabelling, replayed at its time")
+                    .isEqualTo(1);
             assertThat(texts(row.get("pods"))).isEqualTo(new TreeSet<>(live.stream()
                     .map(d -> d.kubernetes().namespace() + "/" + d.kubernetes().pod()).toList()));
             assertThat(texts(row.get("users"))).containsExactly("deploy", "root");
             assertThat(row.get("examples")).hasSize(Backtest.EXAMPLES);
 
-            InProcessCli.Output globex = cli.run("rules", "backtest", RULE_ID, "--from", from.toString(),
-                    "--tenant", "globex", "--json", files.resolve("globex.json").toString());
-            assertThat(globex.code()).as(globex.text()).isZero();
-            JsonNode globexRow = rule(new ObjectMapper().readTree(files.resolve("globex.json").toFile()));
-            assertThat(globexRow.get("findings").asLong())
-                    .isEqualTo(live.stream().filter(d -> d.tenant().name().equals("globex")).count());
-            assertThat(texts(globexRow.get("tenants"))).containsExactly("globex");
+            for (String tenant : List.of("globex", "initech")) {
+                Path file = files.resolve(tenant + ".json");
+                InProcessCli.Output scoped = cli.run("rules", "backtest", RULE_ID, "--from", from.toString(),
+                        "--tenant", tenant, "--json", file.toString());
+                assertThat(scoped.code()).as(scoped.text()).isZero();
+                JsonNode scopedRow = rule(new ObjectMapper().readTree(file.toFile()));
+                List<FindingDocument> liveOfTenant = live.stream().filter(d -> d.tenant().name().equals(tenant)).toList();
+                assertThat(liveOfTenant).as("live findings of " + tenant).isNotEmpty();
+                assertThat(scopedRow.get("findings").asLong()).as("findings of " + tenant).isEqualTo(liveOfTenant.size());
+                assertThat(scopedRow.get("matches").asLong()).as("matches of " + tenant)
+                        .isEqualTo(liveOfTenant.stream().mapToLong(d -> d.finding().count()).sum());
+                assertThat(texts(scopedRow.get("tenants"))).containsExactly(tenant);
+            }
 
             assertThat(awaitSettled(client, index, matching + 2)).as("nothing the backtest found went live")
                     .hasSameSizeAs(liveAll);

@@ -20,7 +20,7 @@ import dev.bulwark.schemas.FindingRule;
 class BacktestReportTest {
 
     private static final Backtest.Replay REPLAY = new Backtest.Replay(Instant.parse("2026-12-01T00:00:00Z"),
-            Instant.parse("2026-12-01T01:00:00Z"), 1000, 2, 10, 0, Duration.ofSeconds(1), Duration.ofSeconds(2),
+            Instant.parse("2026-12-01T01:00:00Z"), 1000, 2, 10, 3, 0, Duration.ofSeconds(1), Duration.ofSeconds(2),
             Duration.ofSeconds(4));
 
     @Test
@@ -77,7 +77,8 @@ class BacktestReportTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> figures = (Map<String, Object>) json.get("replay");
         assertThat(figures).containsEntry("events", 1000L).containsEntry("events_per_second", 250L)
-                .containsEntry("from", "2026-12-01T00:00:00Z");
+                .containsEntry("from", "2026-12-01T00:00:00Z").containsEntry("context_records", 10L)
+                .containsEntry("context_changes", 3L);
     }
 
     @Test
