@@ -414,7 +414,8 @@ public final class Backtest {
         sigma.put("emit-interval", replayEmit.toMillis() + "ms");
         Topology topology = DetectionTopology.build(scratch, detectors, new TenantResolver(config.tenantByNamespace()),
                 Map.of("sigma", sigma), metrics, new DetectionTopology.EnrichmentSettings(config.detection.contextWait,
-                        config.detection.maxPendingEvents, config.detection.maxFindingBytes, true),
+                        config.detection.maxPendingEvents, config.detection.maxFindingBytes, true,
+                        config.sessionSettings()),
                 new DetectionTopology.PostureSettings(false, Duration.ofMinutes(1)));
         Path state = Files.createDirectories(stateDir.resolve(applicationId));
         Properties props = kafka.streams(scratch, applicationId, state, threads);

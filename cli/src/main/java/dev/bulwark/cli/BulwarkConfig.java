@@ -92,6 +92,10 @@ public final class BulwarkConfig {
         public List<String> disabled = List.of();
         public List<String> plugins = List.of();
         public Duration contextWait;
+        public Duration sessionGrace;
+        public Duration sessionIdle;
+        public int sessionMaxProcesses;
+        public Duration sessionRetention;
         public int maxPendingEvents;
         public int streamThreads;
         public int maxFindingBytes;
@@ -231,8 +235,8 @@ public final class BulwarkConfig {
     static final Field<String> KAFKA_TOPIC_PREFIX = bind(Field.of("kafka.topicPrefix", Type.STRING)
             .withDefault("bulwark.").withEnv("BULWARK_TOPIC_PREFIX")
             .withValidator(Validator.of((String s) -> s.matches("[a-zA-Z0-9._-]*"), "letters, digits, '.', '_', '-'"))
-            .withDoc("Topics are <prefix>events, context, context-directory, context-history, rules, findings, dlq, "
-                    + "compliance, rule-overrides and rule-stats."),
+            .withDoc("Topics are <prefix>events, context, context-directory, context-history, exec-sessions, rules, "
+                    + "findings, dlq, compliance, rule-overrides and rule-stats."),
             (c, v) -> c.kafka.topicPrefix = v);
     static final Field<Integer> KAFKA_PARTITIONS = bind(Field.of("kafka.partitions", Type.INT).withDefault(3)
             .withEnv("BULWARK_TOPIC_PARTITIONS").withValidator(Validator.range(1, 10_000))
@@ -358,6 +362,27 @@ public final class BulwarkConfig {
             .withDefault(Duration.ofSeconds(2)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(10)))
             .withDoc("How long an event of a namespace without tenant context waits for it before going on unattributed."),
             (c, v) -> c.detection.contextWait = v);
+    static final Field<Duration> DETECTION_SESSION_GRACE = bind(Field.of("detection.sessionGrace", Type.DURATION)
+            .withDefault(Duration.ofSeconds(10)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(10)))
+            .withDoc("How far apart a kubectl exec's audit event and the process the container runtime started for it "
+                    + "may be (event time), and how long that process waits for an audit event not arrived yet (docs/"
+                    + "sessions.md)."),
+            (c, v) -> c.detection.sessionGrace = v);
+    static final Field<Duration> DETECTION_SESSION_IDLE = bind(Field.of("detection.sessionIdle", Type.DURATION)
+            .withDefault(Duration.ofHours(12)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(30)))
+            .withDoc("How long a process of an exec session is followed (to its children) after it was last seen."),
+            (c, v) -> c.detection.sessionIdle = v);
+    static final Field<Integer> DETECTION_SESSION_MAX_PROCESSES = bind(Field.of("detection.sessionMaxProcesses",
+                    Type.INT)
+            .withDefault(100_000).withValidator(Validator.range(0, 10_000_000))
+            .withDoc("Most processes of exec sessions followed at once (per task); beyond it, new ones are attributed "
+                    + "but not followed to their children."),
+            (c, v) -> c.detection.sessionMaxProcesses = v);
+    static final Field<Duration> DETECTION_SESSION_RETENTION = bind(Field.of("detection.sessionRetention",
+                    Type.DURATION)
+            .withDefault(Duration.ofHours(24)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(30)))
+            .withDoc("How long an exec session stays known (on every detector instance) for processes to join it."),
+            (c, v) -> c.detection.sessionRetention = v);
     static final Field<Boolean> DETECTION_COMPLIANCE = bind(Field.of("detection.compliance", Type.BOOLEAN)
             .withDefault(true)
             .withDoc("Keep the compliance posture (docs/compliance.md): judge the control catalogue against the tenant "
@@ -886,6 +911,12 @@ public final class BulwarkConfig {
     public dev.bulwark.api.ApiTokens apiTokens() {
         return dev.bulwark.api.ApiTokens.of(api.tokens.stream()
                 .map(t -> new dev.bulwark.api.ApiTokens.Entry(t.token, t.role, t.name)).toList());
+    }
+
+    /** How the detectors join process events to kubectl exec sessions. */
+    public dev.bulwark.detection.DetectionTopology.SessionSettings sessionSettings() {
+        return new dev.bulwark.detection.DetectionTopology.SessionSettings(detection.sessionGrace, detection.sessionIdle,
+                detection.sessionMaxProcesses, detection.sessionRetention);
     }
 
     /** Namespace to tenant, inverted from {@link #tenants}. */

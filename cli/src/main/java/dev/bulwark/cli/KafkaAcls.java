@@ -61,6 +61,9 @@ final class KafkaAcls {
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE), "the tenant directory it keeps"));
         grants.add(topic(detectors, topics.contextHistory().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
                 "each change of the tenant context, before and after (for backtests)"));
+        grants.add(topic(detectors, topics.execSessions().name(),
+                List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
+                "the kubectl exec sessions it finds in the audit log and reads back on every instance"));
         grants.add(topic(detectors, topics.findings().name(),
                 List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
                 "findings (and the size check of max.message.bytes at start)"));

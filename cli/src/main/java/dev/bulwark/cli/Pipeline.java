@@ -104,7 +104,7 @@ public final class Pipeline implements AutoCloseable {
             Topology topology = DetectionTopology.build(topics, detectors, new TenantResolver(config.tenantByNamespace()),
                     enabledSettings, metrics, new DetectionTopology.EnrichmentSettings(
                             config.detection.contextWait, config.detection.maxPendingEvents,
-                            config.detection.maxFindingBytes),
+                            config.detection.maxFindingBytes, false, config.sessionSettings()),
                     new DetectionTopology.PostureSettings(config.detection.compliance,
                             config.detection.complianceInterval),
                     telemetry);

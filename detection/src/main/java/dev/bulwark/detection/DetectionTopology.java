@@ -62,9 +62,14 @@ public final class DetectionTopology {
      *        with the events, so each event meets the context as of its own time. Nothing is recorded then.
      */
     public record EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes,
-                                     boolean replayedContext) {
+                                     boolean replayedContext, SessionSettings sessions) {
         public static final EnrichmentSettings DEFAULTS = new EnrichmentSettings(Duration.ofSeconds(2), 10_000,
                 FindingBounds.DEFAULT_MAX_BYTES);
+
+        /** With the default session settings. */
+        public EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes, boolean replayedContext) {
+            this(contextWait, maxPending, maxFindingBytes, replayedContext, SessionSettings.DEFAULTS);
+        }
 
         /** With the default finding bound. */
         public EnrichmentSettings(Duration contextWait, int maxPending) {
@@ -75,6 +80,20 @@ public final class DetectionTopology {
         public EnrichmentSettings(Duration contextWait, int maxPending, int maxFindingBytes) {
             this(contextWait, maxPending, maxFindingBytes, false);
         }
+    }
+
+    /**
+     * How process events are joined to the {@code kubectl exec} sessions that started them ({@link SessionAttributor}).
+     *
+     * @param grace how far apart (event time) an exec's audit event and the process it started may be, and how long
+     *        (wall clock) a process waits for an audit event that has not arrived yet
+     * @param idle how long a session's process is followed after it was last seen
+     * @param maxProcesses most session processes followed per task
+     * @param retention how long a session stays known for processes to join it
+     */
+    public record SessionSettings(Duration grace, Duration idle, int maxProcesses, Duration retention) {
+        public static final SessionSettings DEFAULTS = new SessionSettings(Duration.ofSeconds(10), Duration.ofHours(12),
+                100_000, Duration.ofHours(24));
     }
 
     /** Builds the topology for the given detectors, with default enrichment settings. */
@@ -145,13 +164,14 @@ public final class DetectionTopology {
 
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(),
                 topics.events().valueSerde()));
-        KStream<String, SecurityEvent> events = branches.get("decoded-events")
+        KStream<String, SecurityEvent> enriched = branches.get("decoded-events")
                 .peek((key, value) -> eventsIn.increment(), Named.as("count-events"))
                 .mapValues(Decoded::event, Named.as("events"))
                 .process(() -> new TenantEnricher(DIRECTORY_STORE, PENDING_STORE, tenants, enrichment.contextWait(),
                         enrichment.maxPending(), unattributed), Named.as("enrich-tenants"),
                         enrichment.replayedContext() ? new String[] {PENDING_STORE, DIRECTORY_STORE}
                                 : new String[] {PENDING_STORE});
+        KStream<String, SecurityEvent> events = execSessions(builder, topics, enriched, enrichment, metrics);
 
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RuleOverrides.STORE),
                         Serdes.String(), topics.ruleOverrides().valueSerde()).withLoggingDisabled(),
@@ -189,6 +209,36 @@ public final class DetectionTopology {
             posture(builder, topics, events, unverifiedMarkers, posture);
         }
         return builder.build();
+    }
+
+    /**
+     * Audit events of {@code kubectl exec} and {@code attach} → the exec-sessions topic → a global store on every
+     * instance; every event → {@link SessionAttributor}, which writes the session onto the process events it started.
+     */
+    private static KStream<String, SecurityEvent> execSessions(StreamsBuilder builder, Topics topics,
+                                                               KStream<String, SecurityEvent> events,
+                                                               EnrichmentSettings enrichment, MeterRegistry metrics) {
+        SessionSettings settings = enrichment.sessions();
+        var sessions = topics.execSessions();
+        events.mapValues(ExecSessions::of, Named.as("exec-session-of"))
+                .filter((key, session) -> session != null, Named.as("exec-session-opened"))
+                .selectKey((key, session) -> session.getNamespace() + "/" + session.getPod(),
+                        Named.as("exec-session-by-pod"))
+                .to(sessions.name(), Produced.with(sessions.keySerde(), sessions.valueSerde())
+                        .withName("exec-sessions-sink"));
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ExecSessionDirectory.STORE),
+                        Serdes.String(), sessions.valueSerde()).withLoggingDisabled(),
+                sessions.name(), Consumed.with(Serdes.String(), sessions.valueSerde()).withName("exec-sessions-source"),
+                () -> new ExecSessionDirectory.Updater(settings.retention()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SessionAttributor.PROCESSES),
+                Serdes.String(), sessions.valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SessionAttributor.PENDING),
+                Serdes.String(), topics.events().valueSerde()));
+        Counter attributed = Counter.builder("bulwark.detect.session.events")
+                .description("process events attributed to a kubectl exec session").register(metrics);
+        return events.process(() -> new SessionAttributor(settings.grace(), settings.idle(), settings.maxProcesses(),
+                        enrichment.maxPending(), attributed), Named.as("attribute-sessions"), SessionAttributor.PROCESSES,
+                SessionAttributor.PENDING);
     }
 
     /** The detector of unverified running images, whose findings the posture's image provenance control reads. */

@@ -44,6 +44,8 @@ class GoldenTopologyTest {
     static final Set<String> STATE_STORES = Set.of(
             "enrich-pending",
             "context-history-last",
+            "exec-session-processes",
+            "exec-session-pending",
             "behaviour-baseline-profiles",
             "cross-tenant-access-probing",
             "rbac-drift-namespace-tenants",
@@ -64,7 +66,8 @@ class GoldenTopologyTest {
             "posture-last");
 
     /** Global stores (rebuilt from their source topic; no changelog). */
-    static final Set<String> GLOBAL_STORES = Set.of("tenant-directory", "sigma-rules", "rule-overrides");
+    static final Set<String> GLOBAL_STORES = Set.of("tenant-directory", "sigma-rules", "rule-overrides",
+            "exec-sessions");
 
     /** Repartition topics, without the {@code <application.id>-} prefix Kafka Streams puts in front. */
     static final Set<String> REPARTITION_TOPICS = Set.of(
@@ -82,7 +85,7 @@ class GoldenTopologyTest {
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",
-            "bulwark.context-history",
+            "bulwark.context-history", "bulwark.exec-sessions",
             "bulwark.compliance", "bulwark.rule-overrides",
             "bulwark.rules", "bulwark.findings", "bulwark.dlq");
 

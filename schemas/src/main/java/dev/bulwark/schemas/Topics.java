@@ -27,6 +27,7 @@ public final class Topics {
     private final Topic<String, TenantContext> context;
     private final Topic<String, TenantContext> contextDirectory;
     private final Topic<String, ContextChange> contextHistory;
+    private final Topic<String, ExecSession> execSessions;
     private final Topic<String, String> rules;
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
@@ -44,6 +45,7 @@ public final class Topics {
         this.context = new Topic<>(prefix + "context", keys, AvroSerde.of(TenantContext.class), COMPACTED);
         this.contextDirectory = new Topic<>(prefix + "context-directory", keys, AvroSerde.of(TenantContext.class), COMPACTED);
         this.contextHistory = new Topic<>(prefix + "context-history", keys, AvroSerde.of(ContextChange.class), Map.of());
+        this.execSessions = new Topic<>(prefix + "exec-sessions", keys, AvroSerde.of(ExecSession.class), Map.of());
         this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
@@ -92,6 +94,15 @@ public final class Topics {
      */
     public Topic<String, ContextChange> contextHistory() {
         return contextHistory;
+    }
+
+    /**
+     * {@link ExecSession}s (keyed by {@code <namespace>/<pod>}, time-retained): the {@code kubectl exec} and
+     * {@code attach} sessions the detectors found in the audit log, read back by every detector instance as a global
+     * store so process events on any partition can join the session that started them.
+     */
+    public Topic<String, ExecSession> execSessions() {
+        return execSessions;
     }
 
     /** Compacted detection rules, keyed by rule id; value is the rule text. */
@@ -155,7 +166,7 @@ public final class Topics {
 
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
-        return List.of(events, context, contextDirectory, contextHistory, rules, findings, deadLetters, compliance, ruleOverrides,
+        return List.of(events, context, contextDirectory, contextHistory, execSessions, rules, findings, deadLetters, compliance, ruleOverrides,
                 ruleStats);
     }
 }

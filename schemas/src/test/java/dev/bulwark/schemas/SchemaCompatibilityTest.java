@@ -62,8 +62,8 @@ class SchemaCompatibilityTest {
 
     @Test
     void anEventWithAPodSpecIsReadableByTheReleasedSecurityEvent() throws IOException {
-        List<Schema> released = SchemaHistory.olderVersionsOf(SecurityEvent.getClassSchema().getFullName());
-        Schema previous = released.get(released.size() - 1);
+        Schema previous = newestReleasedEventWithout(schema -> schema.getField("kubernetes").schema().getTypes().get(1)
+                .getField("pod_spec") != null);
         SecurityEvent event = SecurityEvent.newBuilder().setId("e1").setTimestamp(1L).setSourceFormat("k8s-audit")
                 .setEvent(EventInfo.newBuilder().build())
                 .setKubernetes(KubernetesInfo.newBuilder().setNamespace("shop")
@@ -79,8 +79,7 @@ class SchemaCompatibilityTest {
 
     @Test
     void policyResultsAndImageVerdictsAreSkippedByTheReleasedSecurityEventAndDefaultedForOldRecords() throws IOException {
-        List<Schema> released = SchemaHistory.olderVersionsOf(SecurityEvent.getClassSchema().getFullName());
-        Schema previous = released.get(released.size() - 1);
+        Schema previous = newestReleasedEventWithout(schema -> schema.getField("policy") != null);
         SecurityEvent event = SecurityEvent.newBuilder().setId("e2").setTimestamp(2L).setSourceFormat("policy-report")
                 .setEvent(EventInfo.newBuilder().setKind("state").build())
                 .setKubernetes(KubernetesInfo.newBuilder().setNamespace("shop").build())
@@ -99,6 +98,32 @@ class SchemaCompatibilityTest {
         GenericRecord current = read(write(previous, old), previous, SecurityEvent.getClassSchema());
         assertThat(current.get("policy")).isNull();
         assertThat((List<?>) current.get("image_verifications")).isEmpty();
+    }
+
+    @Test
+    void anExecSessionIsSkippedByTheReleasedSecurityEventAndNullForOldRecords() throws IOException {
+        Schema previous = newestReleasedEventWithout(schema -> schema.getField("session") != null);
+        SecurityEvent event = SecurityEvent.newBuilder().setId("e3").setTimestamp(3L).setSourceFormat("falco")
+                .setEvent(EventInfo.newBuilder().build())
+                .setSession(ExecSession.newBuilder().setId("s").setAuditId("a").setUser("alice").setVia("exec")
+                        .setNamespace("shop").setPod("web").setStarted(3L).build())
+                .build();
+        GenericRecord old = read(write(SecurityEvent.getClassSchema(), event), SecurityEvent.getClassSchema(), previous);
+        assertThat(old.get("source_format").toString()).isEqualTo("falco");
+        assertThat(old.getSchema().getField("session")).isNull();
+        GenericRecord current = read(write(previous, old), previous, SecurityEvent.getClassSchema());
+        assertThat(current.get("session")).isNull();
+    }
+
+    /** The newest released SecurityEvent schema that does not yet have what {@code has} looks for. */
+    private static Schema newestReleasedEventWithout(java.util.function.Predicate<Schema> has) {
+        List<Schema> released = SchemaHistory.olderVersionsOf(SecurityEvent.getClassSchema().getFullName());
+        for (int i = released.size() - 1; i >= 0; i--) {
+            if (!has.test(released.get(i))) {
+                return released.get(i);
+            }
+        }
+        throw new AssertionError("every released SecurityEvent has it");
     }
 
     private static byte[] write(Schema schema, Object record) throws IOException {

@@ -12,7 +12,7 @@ class TopicsTest {
         Topics topics = Topics.withPrefix("acme.");
         assertThat(topics.all()).extracting(Topic::name)
                 .containsExactly("acme.events", "acme.context", "acme.context-directory",
-                        "acme.context-history", "acme.rules", "acme.findings", "acme.dlq",
+                        "acme.context-history", "acme.exec-sessions", "acme.rules", "acme.findings", "acme.dlq",
                         "acme.compliance", "acme.rule-overrides", "acme.rule-stats");
         assertThat(topics.context().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.ruleOverrides().configs()).containsEntry("cleanup.policy", "compact");

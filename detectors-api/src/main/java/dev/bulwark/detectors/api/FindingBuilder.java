@@ -9,6 +9,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 
 import dev.bulwark.schemas.Evidence;
+import dev.bulwark.schemas.ExecSession;
 import dev.bulwark.schemas.Finding;
 import dev.bulwark.schemas.FindingRule;
 import dev.bulwark.schemas.Ids;
@@ -147,9 +148,26 @@ public final class FindingBuilder {
                 .setPod(event.getKubernetes() == null ? null : event.getKubernetes().getPod())
                 .setContainerId(event.getContainer() == null ? null : event.getContainer().getId())
                 .setImage(event.getContainer() == null ? null : event.getContainer().getImageName())
-                .setEvidence(Evidence.newBuilder().setEventIds(List.of(event.getId())).setFields(new LinkedHashMap<>(evidence))
-                        .build())
+                .setEvidence(Evidence.newBuilder().setEventIds(List.of(event.getId())).setFields(fields()).build())
                 .build());
+    }
+
+    /** The session fields of a process event of a {@code kubectl exec} session. */
+    public static final String SESSION_ID = "bulwark.session.id";
+    public static final String SESSION_USER = "bulwark.session.user";
+    public static final String SESSION_AUDIT_ID = "bulwark.session.audit_id";
+
+    /** The evidence: the exec session the event belongs to, if any, then what the detector gave. */
+    private Map<String, String> fields() {
+        Map<String, String> fields = new LinkedHashMap<>();
+        ExecSession session = event.getSession();
+        if (session != null) {
+            fields.put(SESSION_ID, session.getId());
+            fields.put(SESSION_USER, session.getUser());
+            fields.put(SESSION_AUDIT_ID, session.getAuditId());
+        }
+        fields.putAll(evidence);
+        return fields;
     }
 
     /** The tenant a finding belongs to: the event's enriched owner, else the static mapping of its namespace. */
