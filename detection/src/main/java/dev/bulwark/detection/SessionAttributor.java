@@ -179,20 +179,20 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
     private ExecSession known(String container, ProcessInfo process) {
         ParentProcess parent = process.getParent();
         if (process.getEntityId() != null) {
-            ExecSession own = processes.get(entityKey(container, process.getEntityId()));
+            ExecSession own = followed(entityKey(container, process.getEntityId()));
             if (own != null || parent == null || parent.getEntityId() == null) {
                 return own;
             }
-            return processes.get(entityKey(container, parent.getEntityId()));
+            return followed(entityKey(container, parent.getEntityId()));
         }
         if (parent != null && parent.getPid() != null && parent.getName() != null) {
-            ExecSession viaParent = processes.get(pidKey(container, parent.getPid(), parent.getName()));
+            ExecSession viaParent = followed(pidKey(container, parent.getPid(), parent.getName()));
             if (viaParent != null) {
                 return viaParent;
             }
         }
         String name = nameOf(process);
-        return process.getPid() == null || name == null ? null : processes.get(pidKey(container, process.getPid(), name));
+        return process.getPid() == null || name == null ? null : followed(pidKey(container, process.getPid(), name));
     }
 
     /** The nearest session of the event's pod, container and command that no other root claimed; claims it. */
@@ -203,7 +203,7 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
                 event.getKubernetes().getPod(), at, grace);
         ExecSession best = null;
         for (ExecSession candidate : near) {
-            if (!"exec".equals(candidate.getVia()) || processes.get(claimKey(candidate)) != null
+            if (!"exec".equals(candidate.getVia()) || followed(claimKey(candidate)) != null
                     || (candidate.getContainer() != null && containerName != null
                     && !candidate.getContainer().equals(containerName))
                     || !ExecSessions.commandFits(candidate, event.getProcess())) {
@@ -217,6 +217,11 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
             put(claimKey(best), best);
         }
         return best;
+    }
+
+    /** A followed process's (or claim's) session; the in-memory key set answers the usual "not followed" alone. */
+    private ExecSession followed(String key) {
+        return lastSeen.containsKey(key) ? processes.get(key) : null;
     }
 
     private void remember(String container, ProcessInfo process, ExecSession session) {
