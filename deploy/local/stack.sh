@@ -920,7 +920,7 @@ es_write_config() {
     # security es-roles' for the prefix '*-findings' (KafkaAclsTest keeps them equal). File-based roles, so the stack's users work from the first
     # start; 'bulwark security es-setup' can add native ones (es_install_security_analysis).
     cat >"$conf/roles.yml" <<'ROLES'
-# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots and shadow findings, the API reads them.
+# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots, shadow findings and entity risk, the API reads them.
 bulwark_sink:
   cluster: [manage_index_templates, monitor]
   indices:
@@ -930,6 +930,8 @@ bulwark_sink:
       privileges: [create_index, write, manage, view_index_metadata]
     - names: ["*-shadow-findings*"]
       privileges: [create_index, write, manage, view_index_metadata]
+    - names: ["*-entities*"]
+      privileges: [create_index, write, manage, view_index_metadata]
 bulwark_api:
   cluster: [monitor]
   indices:
@@ -938,6 +940,8 @@ bulwark_api:
     - names: ["*-compliance*"]
       privileges: [read, view_index_metadata]
     - names: ["*-shadow-findings*"]
+      privileges: [read, view_index_metadata]
+    - names: ["*-entities*"]
       privileges: [read, view_index_metadata]
 ROLES
     [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/roles.yml"

@@ -99,6 +99,7 @@ public final class ApiServer implements AutoCloseable {
     private final ConsoleLogin login;
     private final FindingsService service;
     private final ComplianceService compliance;
+    private final EntityService entities;
     private volatile RuleOverrideStore overrides;
     private volatile RuleStatsStore ruleStats;
     private final BulwarkHttpServer server;
@@ -143,6 +144,8 @@ public final class ApiServer implements AutoCloseable {
         this.service = service;
         this.compliance = new ComplianceService(service.client(), ComplianceIndex.forFindings(service.index()),
                 ControlCatalogue.shipped(), java.time.Clock.systemUTC());
+        this.entities = new EntityService(service.client(), dev.bulwark.sink.EntityIndex.forFindings(service.index()),
+                java.time.Clock.systemUTC());
         try {
             server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("api", settings.host(), settings.port(),
                     settings.http(), settings.threads(), 128, MAX_BODY_BYTES, Set.of("/healthz"),
@@ -239,6 +242,9 @@ public final class ApiServer implements AutoCloseable {
             allow(exchange, method, "GET");
             String body = compliance.report(principal, QueryParams.parse(exchange.rawQuery(), ComplianceService.PARAMS));
             send(exchange, 200, "application/json", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } else if ("/api/entities".equals(path)) {
+            allow(exchange, method, "GET");
+            json(exchange, 200, entities.list(principal, QueryParams.parse(exchange.rawQuery(), EntityService.PARAMS)));
         } else if ("/api/rules".equals(path)) {
             allow(exchange, method, "GET");
             QueryParams params = QueryParams.parse(exchange.rawQuery(), Set.of("sort", "size"));

@@ -121,6 +121,7 @@ final class ApiFixture {
         awaitIndexed(findings.size());
         awaitShadowIndexed();
         indexPosture();
+        indexEntities();
 
         ApiTokens tokens = ApiTokens.of(ApiTokens.parseEnvironment(SOC_TOKEN + "=soc@alice," + ACME_TOKEN
                 + "=tenant:acme@acme-viewer," + GLOBEX_TOKEN + "=tenant:globex," + INITECH_TOKEN + "=tenant:initech"));
@@ -303,6 +304,35 @@ final class ApiFixture {
                 .setFailingTotal(failing.size()).setSources(List.of("bulwark")).build();
     }
 
+    /** The entity index that goes with {@link #index}. */
+    final dev.bulwark.sink.EntityIndex entities = dev.bulwark.sink.EntityIndex.forFindings(index);
+
+    /**
+     * Entity risk: acme's pod scored 100 an hour ago and its identity 60 just now (with a half-life of an hour, the pod
+     * is at 50 now, below the identity); globex's pod, named with the canary, at 500.
+     */
+    private void indexEntities() throws Exception {
+        entities.installTemplate(client);
+        long hour = 3_600_000L;
+        List<dev.bulwark.schemas.EntityRisk> risks = List.of(
+                risk("acme", "pod", "acme-web/web-1", 100, now - hour, hour),
+                risk("acme", "identity", "alice", 60, now, hour),
+                risk("globex", "pod", "globex-data/" + GLOBEX_CANARY, 500, now, hour));
+        for (dev.bulwark.schemas.EntityRisk risk : risks) {
+            client.index(i -> i.index(entities.prefix()).id(dev.bulwark.sink.EntityIndex.documentId(risk))
+                    .document(dev.bulwark.sink.EntityIndex.document(risk)));
+        }
+        client.indices().refresh(r -> r.index(entities.prefix()));
+    }
+
+    private static dev.bulwark.schemas.EntityRisk risk(String tenant, String type, String id, double risk, long at,
+                                                       long halfLife) {
+        return dev.bulwark.schemas.EntityRisk.newBuilder().setKey(tenant + "|" + type + "|" + id).setType(type).setId(id)
+                .setTenant(tenant).setRisk(risk).setRiskAt(at).setHalfLifeMs(halfLife).setFirstSeen(at).setLastSeen(at)
+                .setFindings(2).setTactics(List.of("execution")).setDetectors(List.of("sigma"))
+                .setLastFinding("f-" + id).setLastRule("rule").build();
+    }
+
     void close() throws Exception {
         server.close();
         sink.close();
@@ -311,6 +341,7 @@ final class ApiFixture {
         index.deleteAll(client);
         index.shadow().deleteAll(client);
         client.indices().delete(d -> d.index(compliance.prefix() + "-*").allowNoIndices(true));
+        client.indices().delete(d -> d.index(entities.prefix()).ignoreUnavailable(true).allowNoIndices(true));
         client._transport().close();
     }
 }

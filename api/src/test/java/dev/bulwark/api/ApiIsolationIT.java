@@ -395,6 +395,36 @@ class ApiIsolationIT {
     }
 
     @Test
+    void entitiesAreTenantScopedAndSortedByTheirRiskNow() throws Exception {
+        JsonNode soc = fixture.body(fixture.get(SOC_TOKEN, "/api/entities"));
+        assertThat(soc.get("entities")).as(soc.toString()).extracting(e -> e.get("id").asText())
+                .as("by the risk now: the hour-old 100 has halved below the fresh 60")
+                .containsExactly("globex-data/" + ApiFixture.GLOBEX_CANARY, "alice", "acme-web/web-1");
+        assertThat(soc.at("/entities/2/risk").asDouble()).isCloseTo(50.0, org.assertj.core.data.Offset.offset(1.0));
+
+        var acme = fixture.get(ACME_TOKEN, "/api/entities?sort=risk");
+        assertThat(acme.statusCode()).isEqualTo(200);
+        assertThat(acme.body()).doesNotContain(ApiFixture.GLOBEX_CANARY).doesNotContain("globex");
+        assertThat(fixture.body(acme).get("entities")).extracting(e -> e.get("id").asText())
+                .containsExactly("alice", "acme-web/web-1");
+        assertThat(fixture.body(fixture.get(ACME_TOKEN, "/api/entities?type=pod")).get("entities"))
+                .extracting(e -> e.get("id").asText()).containsExactly("acme-web/web-1");
+        assertThat(fixture.get(ACME_TOKEN, "/api/entities?tenant=globex").statusCode()).as("another tenant's")
+                .isEqualTo(403);
+        assertThat(fixture.get(ACME_TOKEN, "/api/entities?tenant=acme").statusCode()).isEqualTo(200);
+        for (String hostile : List.of("/api/entities?tenant=*", "/api/entities?tenant=acme%20OR%20globex",
+                "/api/entities?sort=_script", "/api/entities?type=pod&type=image", "/api/entities?size=100000",
+                "/api/entities?tenant.name=globex", "/api/entities?type=" + "x".repeat(300))) {
+            var response = fixture.get(ACME_TOKEN, hostile);
+            assertThat(response.statusCode()).as(hostile).isEqualTo(400);
+            assertThat(response.body()).as(hostile).doesNotContain(ApiFixture.GLOBEX_CANARY);
+        }
+        assertThat(fixture.get(null, "/api/entities").statusCode()).isEqualTo(401);
+        assertThat(fixture.body(fixture.get(SOC_TOKEN, "/api/entities?tenant=globex")).get("entities"))
+                .extracting(e -> e.get("tenant").asText()).containsOnly("globex");
+    }
+
+    @Test
     void shouldServeTheConsoleAndOpenApiWithStrictHeaders() throws Exception {
         var console = fixture.get(null, "/");
         assertThat(console.statusCode()).isEqualTo(200);

@@ -96,6 +96,8 @@ public final class BulwarkConfig {
         public Duration sessionIdle;
         public int sessionMaxProcesses;
         public Duration sessionRetention;
+        public boolean risk;
+        public Duration riskHalfLife;
         public int maxPendingEvents;
         public int streamThreads;
         public int maxFindingBytes;
@@ -383,6 +385,14 @@ public final class BulwarkConfig {
             .withDefault(Duration.ofHours(24)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(30)))
             .withDoc("How long an exec session stays known (on every detector instance) for processes to join it."),
             (c, v) -> c.detection.sessionRetention = v);
+    static final Field<Boolean> DETECTION_RISK = bind(Field.of("detection.risk", Type.BOOLEAN).withDefault(true)
+            .withDoc("Score entity risk from findings (pods, controllers, images, identities, tenants) onto the "
+                    + "entity-risk topic, which the sink indexes and GET /api/entities serves (docs/risk.md)."),
+            (c, v) -> c.detection.risk = v);
+    static final Field<Duration> DETECTION_RISK_HALF_LIFE = bind(Field.of("detection.riskHalfLife", Type.DURATION)
+            .withDefault(Duration.ofHours(4)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(365)))
+            .withDoc("How long an entity's risk takes to halve, in event time."),
+            (c, v) -> c.detection.riskHalfLife = v);
     static final Field<Boolean> DETECTION_COMPLIANCE = bind(Field.of("detection.compliance", Type.BOOLEAN)
             .withDefault(true)
             .withDoc("Keep the compliance posture (docs/compliance.md): judge the control catalogue against the tenant "

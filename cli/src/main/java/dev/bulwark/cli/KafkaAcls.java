@@ -64,6 +64,8 @@ final class KafkaAcls {
         grants.add(topic(detectors, topics.execSessions().name(),
                 List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "the kubectl exec sessions it finds in the audit log and reads back on every instance"));
+        grants.add(topic(detectors, topics.entityRisk().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
+                "entity risk scored from findings"));
         grants.add(topic(detectors, topics.findings().name(),
                 List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
                 "findings (and the size check of max.message.bytes at start)"));
@@ -89,6 +91,9 @@ final class KafkaAcls {
         grants.add(topic(sink, topics.compliance().name(), READ, "posture snapshots to index"));
         grants.add(new Grant(sink, ResourceType.GROUP, app + "-compliance-sink", PatternType.LITERAL, READ,
                 "its consumer group for posture snapshots"));
+        grants.add(topic(sink, topics.entityRisk().name(), READ, "entity risk to index"));
+        grants.add(new Grant(sink, ResourceType.GROUP, app + "-entity-sink", PatternType.LITERAL, READ,
+                "its consumer group for entity risk"));
 
         var context = KafkaSecurity.Component.CONTEXT;
         grants.add(topic(context, topics.context().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),

@@ -26,7 +26,8 @@ import dev.bulwark.detection.TenantResolver;
 import dev.bulwark.detectors.api.Detector;
 import dev.bulwark.schemas.Topics;
 import dev.bulwark.sink.ComplianceIndex;
-import dev.bulwark.sink.ComplianceSink;
+import dev.bulwark.sink.DocumentSink;
+import dev.bulwark.sink.EntityIndex;
 import dev.bulwark.sink.FindingIndex;
 import dev.bulwark.sink.FindingSink;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,8 +49,9 @@ public final class Pipeline implements AutoCloseable {
     private final KafkaStreams streams;
     private final FindingSink sink;
     private final Thread sinkThread;
-    private final ComplianceSink complianceSink;
-    private final Thread complianceThread;
+    /** The sinks of posture snapshots and entity risk, each on a thread of its own. */
+    private final List<DocumentSink<?>> documentSinks;
+    private final List<Thread> documentThreads;
     private final ElasticsearchClient client;
     private final KafkaStreamsMetrics streamsMetrics;
     private final List<Detector> detectors;
@@ -60,12 +62,15 @@ public final class Pipeline implements AutoCloseable {
     /** Publishes this instance's per-rule telemetry, or null without detectors or telemetry. */
     private RuleStatsPublisher ruleStats;
 
-    private Pipeline(KafkaStreams streams, FindingSink sink, ComplianceSink complianceSink, ElasticsearchClient client,
+    private Pipeline(KafkaStreams streams, FindingSink sink, List<DocumentSink<?>> documentSinks, ElasticsearchClient client,
                      KafkaStreamsMetrics streamsMetrics, List<Detector> detectors,
                      KafkaProducer<String, byte[]> deadLetterProducer) {
         this.streams = streams;
-        this.complianceSink = complianceSink;
-        this.complianceThread = complianceSink == null ? null : new Thread(complianceSink, "bulwark-compliance-sink");
+        this.documentSinks = documentSinks;
+        this.documentThreads = new java.util.ArrayList<>();
+        for (DocumentSink<?> documentSink : documentSinks) {
+            documentThreads.add(new Thread(documentSink, "bulwark-" + documentSink.name() + "-sink"));
+        }
         this.deadLetterProducer = deadLetterProducer;
         this.sink = sink;
         this.client = client;
@@ -107,7 +112,7 @@ public final class Pipeline implements AutoCloseable {
                             config.detection.maxFindingBytes, false, config.sessionSettings()),
                     new DetectionTopology.PostureSettings(config.detection.compliance,
                             config.detection.complianceInterval),
-                    telemetry);
+                    telemetry, new DetectionTopology.RiskSettings(config.detection.risk, config.detection.riskHalfLife));
             KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
             if (StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId,
                     detection.clusterId())) {
@@ -133,7 +138,7 @@ public final class Pipeline implements AutoCloseable {
         }
         ElasticsearchClient client = null;
         FindingSink sink = null;
-        ComplianceSink complianceSink = null;
+        List<DocumentSink<?>> documentSinks = new java.util.ArrayList<>();
         KafkaProducer<String, byte[]> deadLetters = null;
         if (components.contains(Component.SINK)) {
             client = config.elasticsearchClient(BulwarkConfig.EsUser.SINK);
@@ -149,12 +154,17 @@ public final class Pipeline implements AutoCloseable {
                     .withIndexTimeBounds(config.eventTime.maxFuture, config.eventTime.maxAge);
             Map<String, Object> complianceProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(
                     config.detection.applicationId + "-compliance-sink", instanceId + "-compliance-sink");
-            complianceSink = new ComplianceSink(new KafkaConsumer<>(complianceProps, new StringDeserializer(),
+            documentSinks.add(DocumentSink.compliance(new KafkaConsumer<>(complianceProps, new StringDeserializer(),
                     new ByteArrayDeserializer()), deadLetters, client, topics, ComplianceIndex.forFindings(findingIndex),
-                    metrics);
+                    metrics));
+            Map<String, Object> entityProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(
+                    config.detection.applicationId + "-entity-sink", instanceId + "-entity-sink");
+            documentSinks.add(DocumentSink.entities(new KafkaConsumer<>(entityProps, new StringDeserializer(),
+                    new ByteArrayDeserializer()), deadLetters, client, topics, EntityIndex.forFindings(findingIndex),
+                    metrics));
         }
 
-        Pipeline pipeline = new Pipeline(streams, sink, complianceSink, client, streamsMetrics, detectors, deadLetters);
+        Pipeline pipeline = new Pipeline(streams, sink, documentSinks, client, streamsMetrics, detectors, deadLetters);
         pipeline.ruleStats = ruleStats;
         if (streams != null) {
             streams.start();
@@ -162,9 +172,7 @@ public final class Pipeline implements AutoCloseable {
         if (pipeline.sinkThread != null) {
             pipeline.sinkThread.start();
         }
-        if (pipeline.complianceThread != null) {
-            pipeline.complianceThread.start();
-        }
+        pipeline.documentThreads.forEach(Thread::start);
         return pipeline;
     }
 
@@ -237,10 +245,10 @@ public final class Pipeline implements AutoCloseable {
         if (ruleStats != null) {
             ruleStats.close();
         }
-        if (complianceSink != null) {
-            complianceSink.close();
+        documentSinks.forEach(DocumentSink::close);
+        for (Thread thread : documentThreads) {
             try {
-                complianceThread.join(TimeUnit.SECONDS.toMillis(15));
+                thread.join(TimeUnit.SECONDS.toMillis(15));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -22,6 +22,7 @@ import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.samples.Samples;
 import dev.bulwark.sink.ElasticsearchClients;
+import dev.bulwark.sink.EntityIndex;
 import dev.bulwark.sink.FindingDocument;
 import dev.bulwark.sink.FindingIndex;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -29,7 +30,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 /**
  * Exec-session attribution on the real stack, from real-shaped inputs through the real parsers: a Falco shell alert
  * (parent {@code runc}) reaches Kafka before the Kubernetes audit event of the {@code kubectl exec} that started it;
- * the finding it causes in Elasticsearch names the session's user and audit id.
+ * the finding it causes in Elasticsearch names the session's user and audit id, and scores the user and the pod in
+ * the entity index.
  */
 class ExecSessionIT {
 
@@ -42,6 +44,7 @@ class ExecSessionIT {
     Path files;
 
     @Test
+    @SuppressWarnings("unchecked")
     void theFindingOfAnExecedShellNamesWhoRanItThoughTheAuditEventCameLater() throws Exception {
         LocalStack stack = RealStack.get();
         BulwarkConfig config = EndToEndIT.config(stack, RealStack.uniquePrefix("sessions"));
@@ -74,10 +77,39 @@ class ExecSessionIT {
                     .containsEntry(FindingBuilder.SESSION_AUDIT_ID, auditId)
                     .containsKey(FindingBuilder.SESSION_ID);
             assertThat(finding.tenant().name()).isEqualTo("acme");
+
+            // The finding scores its entities, the exec's user among them, into the entity index.
+            EntityIndex entities = EntityIndex.forFindings(index);
+            Map<String, Object> identity = awaitEntity(client, entities, "acme|identity|minikube-user", 1);
+            assertThat(((Number) ((Map<?, ?>) identity.get("risk")).get("score")).doubleValue())
+                    .as("a high-severity finding's risk, its tactics weighed").isGreaterThan(0);
+            // The shell is found twice, by the Sigma rule and by the built-in detector: two detectors, one pod.
+            assertThat((List<String>) awaitEntity(client, entities, "acme|pod|default/kubecon", 2).get("detectors"))
+                    .contains("sigma", "interactive-shell-in-container");
         } finally {
             index.deleteAll(client);
+            client.indices().delete(d -> d.index(EntityIndex.forFindings(index).prefix()).ignoreUnavailable(true)
+                    .allowNoIndices(true));
             client._transport().close();
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> awaitEntity(ElasticsearchClient client, EntityIndex entities, String key,
+                                                   int findings) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                var doc = client.get(g -> g.index(entities.prefix()).id(key), Map.class);
+                if (doc.found() && ((Number) doc.source().get("findings")).intValue() >= findings) {
+                    return (Map<String, Object>) doc.source();
+                }
+            } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException | java.io.IOException e) {
+                // no index yet
+            }
+            Thread.sleep(300);
+        }
+        throw new AssertionError("no entity " + key + " with " + findings + " finding(s) in " + entities.prefix());
     }
 
     /** The sample audit event of a {@code kubectl exec} (ResponseStarted), for this pod, id, time and command. */

@@ -27,7 +27,10 @@ class KafkaAclsTest {
                 .allSatisfy(g -> assertThat(g.operations()).doesNotContain(AclOperation.READ));
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.SINK)
                 .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.dlq", "prod-detect-sink",
-                        "prod.compliance", "prod-detect-compliance-sink");
+                        "prod.compliance", "prod-detect-compliance-sink", "prod.entity-risk", "prod-detect-entity-sink");
+        assertThat(grants).as("nobody but the detectors writes entity risk")
+                .filteredOn(g -> g.name().equals("prod.entity-risk") && g.operations().contains(AclOperation.WRITE))
+                .extracting(KafkaAcls.Grant::component).containsExactly(KafkaSecurity.Component.DETECTORS);
         assertThat(grants).as("nobody but the detectors writes posture snapshots")
                 .filteredOn(g -> g.name().equals("prod.compliance") && g.operations().contains(AclOperation.WRITE))
                 .extracting(KafkaAcls.Grant::component).containsExactly(KafkaSecurity.Component.DETECTORS);

@@ -127,11 +127,30 @@ public final class DetectionTopology {
                 new RuleTelemetryRegistry(metrics, RuleTelemetryRegistry.DEFAULT_MAX_RULES));
     }
 
-    /** Builds the topology for the given detectors. */
+    /**
+     * How findings score entities ({@link EntityRisks}).
+     *
+     * @param enabled whether to score at all
+     * @param halfLife how long risk takes to halve (event time)
+     */
+    public record RiskSettings(boolean enabled, Duration halfLife) {
+        public static final RiskSettings DEFAULTS = new RiskSettings(true, Duration.ofHours(4));
+    }
+
+    /** Builds the topology for the given detectors, with the default risk settings. */
     public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
                                  Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
                                  EnrichmentSettings enrichment, PostureSettings posture,
                                  RuleTelemetryRegistry telemetry) {
+        return build(topics, detectors, tenants, detectorConfig, metrics, enrichment, posture, telemetry,
+                RiskSettings.DEFAULTS);
+    }
+
+    /** Builds the topology for the given detectors; a replayed context (a backtest) scores no entity risk. */
+    public static Topology build(Topics topics, List<Detector> detectors, TenantResolver tenants,
+                                 Map<String, ? extends Map<String, ?>> detectorConfig, MeterRegistry metrics,
+                                 EnrichmentSettings enrichment, PostureSettings posture,
+                                 RuleTelemetryRegistry telemetry, RiskSettings risk) {
         Map<String, dev.bulwark.config.Settings> settings = Detectors.settings(detectors, detectorConfig);
         StreamsBuilder builder = new StreamsBuilder();
         Counter eventsIn = Counter.builder("bulwark.detect.events.in").description("events decoded by the detectors")
@@ -208,6 +227,9 @@ public final class DetectionTopology {
         if (posture.enabled()) {
             posture(builder, topics, events, unverifiedMarkers, posture);
         }
+        if (risk.enabled() && !enrichment.replayedContext()) {
+            entityRisk(builder, topics, risk);
+        }
         return builder.build();
     }
 
@@ -239,6 +261,56 @@ public final class DetectionTopology {
         return events.process(() -> new SessionAttributor(settings.grace(), settings.idle(), settings.maxProcesses(),
                         enrichment.maxPending(), attributed), Named.as("attribute-sessions"), SessionAttributor.PROCESSES,
                 SessionAttributor.PENDING);
+    }
+
+    /**
+     * Findings topic → one record per entity a finding concerns (its pod's controller from the tenant directory) →
+     * repartition by entity → {@link EntityRiskProcessor} → the entity-risk topic. Shadow findings score nothing.
+     */
+    private static void entityRisk(StreamsBuilder builder, Topics topics, RiskSettings settings) {
+        var findings = topics.findings();
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EntityRiskProcessor.STORE),
+                Serdes.String(), topics.entityRisk().valueSerde()));
+        builder.stream(findings.name(), Consumed.with(findings.keySerde(), findings.valueSerde())
+                        .withName("risk-findings-source"))
+                .filter((key, finding) -> finding != null && !finding.getShadow(), Named.as("risk-live-findings"))
+                .process(() -> new RiskEntities(DIRECTORY_STORE), Named.as("risk-entities"))
+                .repartition(Repartitioned.<String, Finding>as("risk-by-entity").withKeySerde(Serdes.String())
+                        .withValueSerde(findings.valueSerde()))
+                .process(() -> new EntityRiskProcessor(settings.halfLife().toMillis()), Named.as("risk-score"),
+                        EntityRiskProcessor.STORE)
+                .to(topics.entityRisk().name(), Produced.with(topics.entityRisk().keySerde(),
+                        topics.entityRisk().valueSerde()).withName("entity-risk-sink"));
+    }
+
+    /** One slim copy of a finding per entity it concerns, keyed by the entity. */
+    private static final class RiskEntities implements org.apache.kafka.streams.processor.api.Processor<String, Finding,
+            String, Finding> {
+        private final String directoryStore;
+        private org.apache.kafka.streams.processor.api.ProcessorContext<String, Finding> context;
+        private ContextTenantDirectory directory;
+
+        RiskEntities(String directoryStore) {
+            this.directoryStore = directoryStore;
+        }
+
+        @Override
+        public void init(org.apache.kafka.streams.processor.api.ProcessorContext<String, Finding> context) {
+            this.context = context;
+            this.directory = new ContextTenantDirectory(context.getStateStore(directoryStore),
+                    new TenantResolver(Map.of()));
+        }
+
+        @Override
+        public void process(org.apache.kafka.streams.processor.api.Record<String, Finding> record) {
+            Finding finding = record.value();
+            TenantContext pod = finding.getNamespace() == null || finding.getPod() == null ? null
+                    : directory.object("pod", finding.getNamespace() + "/" + finding.getPod());
+            Finding slim = EntityRisks.slim(finding);
+            for (String entity : EntityRisks.entities(finding, pod)) {
+                context.forward(record.withKey(entity).withValue(slim));
+            }
+        }
     }
 
     /** The detector of unverified running images, whose findings the posture's image provenance control reads. */

@@ -46,6 +46,7 @@ class GoldenTopologyTest {
             "context-history-last",
             "exec-session-processes",
             "exec-session-pending",
+            "entity-risk",
             "behaviour-baseline-profiles",
             "cross-tenant-access-probing",
             "rbac-drift-namespace-tenants",
@@ -71,6 +72,7 @@ class GoldenTopologyTest {
 
     /** Repartition topics, without the {@code <application.id>-} prefix Kafka Streams puts in front. */
     static final Set<String> REPARTITION_TOPICS = Set.of(
+            "risk-by-entity-repartition",
             "behaviour-baseline-by-image-repartition",
             "cross-tenant-access-denied-by-identity-repartition",
             "sigma-fold-repartition",
@@ -85,7 +87,7 @@ class GoldenTopologyTest {
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",
-            "bulwark.context-history", "bulwark.exec-sessions",
+            "bulwark.context-history", "bulwark.exec-sessions", "bulwark.entity-risk",
             "bulwark.compliance", "bulwark.rule-overrides",
             "bulwark.rules", "bulwark.findings", "bulwark.dlq");
 

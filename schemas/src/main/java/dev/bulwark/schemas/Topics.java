@@ -28,6 +28,7 @@ public final class Topics {
     private final Topic<String, TenantContext> contextDirectory;
     private final Topic<String, ContextChange> contextHistory;
     private final Topic<String, ExecSession> execSessions;
+    private final Topic<String, EntityRisk> entityRisk;
     private final Topic<String, String> rules;
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
@@ -46,6 +47,7 @@ public final class Topics {
         this.contextDirectory = new Topic<>(prefix + "context-directory", keys, AvroSerde.of(TenantContext.class), COMPACTED);
         this.contextHistory = new Topic<>(prefix + "context-history", keys, AvroSerde.of(ContextChange.class), Map.of());
         this.execSessions = new Topic<>(prefix + "exec-sessions", keys, AvroSerde.of(ExecSession.class), Map.of());
+        this.entityRisk = new Topic<>(prefix + "entity-risk", keys, AvroSerde.of(EntityRisk.class), COMPACTED);
         this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
@@ -103,6 +105,14 @@ public final class Topics {
      */
     public Topic<String, ExecSession> execSessions() {
         return execSessions;
+    }
+
+    /**
+     * {@link EntityRisk} (compacted, keyed {@code <tenant>|<type>|<id>}): each entity's current risk as the detectors
+     * score it from findings, which the sink indexes into {@code bulwark-entities}.
+     */
+    public Topic<String, EntityRisk> entityRisk() {
+        return entityRisk;
     }
 
     /** Compacted detection rules, keyed by rule id; value is the rule text. */
@@ -167,6 +177,6 @@ public final class Topics {
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
         return List.of(events, context, contextDirectory, contextHistory, execSessions, rules, findings, deadLetters, compliance, ruleOverrides,
-                ruleStats);
+                ruleStats, entityRisk);
     }
 }

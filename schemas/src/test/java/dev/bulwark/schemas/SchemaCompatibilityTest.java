@@ -24,7 +24,8 @@ class SchemaCompatibilityTest {
 
     @ParameterizedTest
     @ValueSource(classes = {SecurityEvent.class, Finding.class, DeadLetter.class, TenantContext.class,
-            ComplianceResult.class, RuleOverride.class, RuleStats.class, ContextChange.class})
+            ComplianceResult.class, RuleOverride.class, RuleStats.class, ContextChange.class,
+            EntityRisk.class})
     void theCurrentSchemaReadsEveryReleasedVersionAndEveryReleasedVersionReadsIt(Class<?> type) {
         assertThat(SchemaHistory.compatibilityProblems(type)).as(type.getSimpleName()).isEmpty();
     }

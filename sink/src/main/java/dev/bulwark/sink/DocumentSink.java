@@ -22,53 +22,100 @@ import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import dev.bulwark.schemas.ComplianceResult;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.DeadLetters;
+import dev.bulwark.schemas.EntityRisk;
+import dev.bulwark.schemas.Topic;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Consumes posture snapshots ({@link ComplianceResult}) and indexes each result as one immutable document
- * ({@link ComplianceIndex}).
+ * Consumes one topic of records that become one Elasticsearch document each, and indexes them: posture snapshots
+ * ({@link ComplianceIndex}, history written once) and entity risk ({@link EntityIndex}, each entity's latest state
+ * overwriting its document).
  *
- * <p>Why a loop of its own: snapshots are history written once, unlike findings, which are updated in place; they need
- * no upsert and no tenant aliases. The guarantees are the finding sink's: offsets are committed only after
- * Elasticsearch confirmed every document of the batch or the record went to the dead-letter topic with the reason
- * (undecodable, or refused for good by Elasticsearch), and while Elasticsearch is down or pushing back (429, 5xx, no
- * connection) the partitions are paused and the batch retried with exponential backoff, in the consumer group all the
- * while. The document id is the snapshot's and the result's, so a replay overwrites the same documents.
+ * <p>Why a loop of its own: unlike findings, these documents need no upsert that keeps triage, and no tenant aliases.
+ * The guarantees are the finding sink's: offsets are committed only after Elasticsearch confirmed every document of
+ * the batch or the record went to the dead-letter topic with the reason (undecodable, or refused for good by
+ * Elasticsearch), and while Elasticsearch is down or pushing back (429, 5xx, no connection) the partitions are paused
+ * and the batch retried with exponential backoff, in the consumer group all the while. Document ids come from the
+ * records, so a replay overwrites the same documents.
  */
-public final class ComplianceSink implements Runnable, AutoCloseable {
+public final class DocumentSink<T> implements Runnable, AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ComplianceSink.class);
+    /**
+     * What one topic's records become in Elasticsearch.
+     *
+     * @param name a short name for metrics and messages: {@code bulwark.sink.<name>.indexed}, for example
+     * @param recordType the Avro record type the topic holds, for dead letters
+     * @param topic the topic read
+     * @param template installs the index template (idempotent)
+     * @param operation the bulk operation that writes one record's document
+     */
+    public record Documents<T>(String name, String recordType, Topic<String, T> topic, Template template,
+                               java.util.function.Function<T, BulkOperation> operation) {
+    }
+
+    /** Installs an index template. */
+    @FunctionalInterface
+    public interface Template {
+        void install(ElasticsearchClient client) throws java.io.IOException;
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(DocumentSink.class);
 
     private final Consumer<String, byte[]> consumer;
     private final Producer<String, byte[]> deadLetters;
     private final ElasticsearchClient client;
     private final Topics topics;
-    private final ComplianceIndex index;
+    private final Documents<T> documents;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Counter indexed;
     private final Counter deadLettered;
     private final Counter retries;
     private volatile boolean templateInstalled;
 
-    public ComplianceSink(Consumer<String, byte[]> consumer, Producer<String, byte[]> deadLetters,
-                          ElasticsearchClient client, Topics topics, ComplianceIndex index, MeterRegistry metrics) {
+    public DocumentSink(Consumer<String, byte[]> consumer, Producer<String, byte[]> deadLetters,
+                        ElasticsearchClient client, Topics topics, Documents<T> documents, MeterRegistry metrics) {
         this.consumer = consumer;
         this.deadLetters = deadLetters;
         this.client = client;
         this.topics = topics;
-        this.index = index;
-        this.indexed = Counter.builder("bulwark.sink.compliance.indexed")
-                .description("posture snapshot results Elasticsearch confirmed").register(metrics);
-        this.deadLettered = Counter.builder("bulwark.sink.compliance.dead.letters")
-                .description("posture snapshot records dead-lettered (undecodable or refused by Elasticsearch)")
+        this.documents = documents;
+        String name = documents.name();
+        this.indexed = Counter.builder("bulwark.sink." + name + ".indexed")
+                .description(name + " documents Elasticsearch confirmed").register(metrics);
+        this.deadLettered = Counter.builder("bulwark.sink." + name + ".dead.letters")
+                .description(name + " records dead-lettered (undecodable or refused by Elasticsearch)")
                 .register(metrics);
-        this.retries = Counter.builder("bulwark.sink.compliance.retries")
-                .description("compliance bulk attempts that must be retried").register(metrics);
+        this.retries = Counter.builder("bulwark.sink." + name + ".retries")
+                .description(name + " bulk attempts that must be retried").register(metrics);
     }
 
-    /** Whether the compliance index template is in place (for readiness). */
+    /** Posture snapshots: one immutable document per result. */
+    public static DocumentSink<ComplianceResult> compliance(Consumer<String, byte[]> consumer,
+            Producer<String, byte[]> deadLetters, ElasticsearchClient client, Topics topics, ComplianceIndex index,
+            MeterRegistry metrics) {
+        return new DocumentSink<>(consumer, deadLetters, client, topics, new Documents<>("compliance",
+                "ComplianceResult", topics.compliance(), index::installTemplate,
+                result -> BulkOperation.of(o -> o.index(i -> i.index(index.indexFor(result.getSnapshotAt()))
+                        .id(ComplianceIndex.documentId(result)).document(ComplianceIndex.document(result))))),
+                metrics);
+    }
+
+    /** Entity risk: one document per entity, overwritten by its newer states. */
+    public static DocumentSink<EntityRisk> entities(Consumer<String, byte[]> consumer,
+            Producer<String, byte[]> deadLetters, ElasticsearchClient client, Topics topics, EntityIndex index,
+            MeterRegistry metrics) {
+        return new DocumentSink<>(consumer, deadLetters, client, topics, new Documents<>("entity", "EntityRisk",
+                topics.entityRisk(), index::installTemplate, index::operation), metrics);
+    }
+
+    /** The short name of what it indexes ({@code compliance}, {@code entity}). */
+    public String name() {
+        return documents.name();
+    }
+
+    /** Whether the index template is in place (for readiness). */
     public boolean templateInstalled() {
         return templateInstalled;
     }
@@ -78,17 +125,17 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
         Duration backoff = Duration.ofMillis(200);
         while (running.get() && !templateInstalled) {
             try {
-                index.installTemplate(client);
+                documents.template().install(client);
                 templateInstalled = true;
             } catch (Exception e) {
-                LOG.warn("Cannot install the compliance index template yet ({}); retrying in {} ms", e.getMessage(),
-                        backoff.toMillis());
+                LOG.warn("Cannot install the {} index template yet ({}); retrying in {} ms", documents.name(),
+                        e.getMessage(), backoff.toMillis());
                 sleep(backoff);
                 backoff = Backoff.next(backoff);
             }
         }
         try {
-            consumer.subscribe(List.of(topics.compliance().name()));
+            consumer.subscribe(List.of(documents.topic().name()));
             while (running.get()) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofSeconds(1));
                 if (!records.isEmpty()) {
@@ -107,17 +154,17 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
     /** Indexes one batch, dead-letters what cannot be indexed, then commits. */
     void handle(ConsumerRecords<String, byte[]> records) {
         List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
-        List<ComplianceResult> results = new ArrayList<>();
+        List<T> results = new ArrayList<>();
         List<Future<RecordMetadata>> letters = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> record : records) {
-            ComplianceResult result;
+            T result;
             try {
-                result = topics.compliance().valueSerde().deserializer().deserialize(record.topic(), record.value());
+                result = documents.topic().valueSerde().deserializer().deserialize(record.topic(), record.value());
             } catch (RuntimeException e) {
                 result = null;
             }
             if (result == null) {
-                letters.add(deadLetter(record, "not a readable ComplianceResult"));
+                letters.add(deadLetter(record, "not a readable " + documents.recordType()));
             } else {
                 batch.add(record);
                 results.add(result);
@@ -126,14 +173,13 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
         Duration backoff = Duration.ofMillis(200);
         while (running.get() && !batch.isEmpty()) {
             List<BulkOperation> operations = new ArrayList<>();
-            for (ComplianceResult result : results) {
-                operations.add(BulkOperation.of(o -> o.index(i -> i.index(index.indexFor(result.getSnapshotAt()))
-                        .id(ComplianceIndex.documentId(result)).document(ComplianceIndex.document(result)))));
+            for (T result : results) {
+                operations.add(documents.operation().apply(result));
             }
             try {
                 BulkResponse response = client.bulk(b -> b.operations(operations));
                 List<ConsumerRecord<String, byte[]>> retry = new ArrayList<>();
-                List<ComplianceResult> retryResults = new ArrayList<>();
+                List<T> retryResults = new ArrayList<>();
                 for (int i = 0; i < response.items().size(); i++) {
                     BulkResponseItem item = response.items().get(i);
                     if (item.error() == null) {
@@ -149,8 +195,8 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
                 batch = retry;
                 results = retryResults;
             } catch (Exception e) {
-                LOG.warn("Cannot index {} compliance results ({}); retrying in {} ms", batch.size(), e.getMessage(),
-                        backoff.toMillis());
+                LOG.warn("Cannot index {} {} documents ({}); retrying in {} ms", batch.size(), documents.name(),
+                        e.getMessage(), backoff.toMillis());
             }
             if (!batch.isEmpty()) {
                 retries.increment();
@@ -165,7 +211,8 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
             try {
                 letter.get();
             } catch (Exception e) {
-                throw new IllegalStateException("the dead-letter topic did not take a compliance record: " + e, e);
+                throw new IllegalStateException("the dead-letter topic did not take a " + documents.name() + " record: "
+                        + e, e);
             }
         }
         consumer.commitSync();
@@ -174,7 +221,7 @@ public final class ComplianceSink implements Runnable, AutoCloseable {
     private Future<RecordMetadata> deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
         deadLettered.increment();
         String origin = record.topic() + "-" + record.partition() + "@" + record.offset();
-        DeadLetter letter = DeadLetters.of(record.value(), "avro:ComplianceResult", origin, "sink", reason);
+        DeadLetter letter = DeadLetters.of(record.value(), "avro:" + documents.recordType(), origin, "sink", reason);
         return deadLetters.send(new ProducerRecord<>(topics.deadLetters().name(), record.key(),
                 topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
     }
