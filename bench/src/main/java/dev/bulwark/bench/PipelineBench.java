@@ -87,6 +87,11 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--latency-seconds", description = "Length of the latency phase (default ${DEFAULT-VALUE}).", defaultValue = "20")
     int latencySeconds;
 
+    @Option(names = "--refresh", description = "The sink's elasticsearch.refresh in the latency phase: false, or "
+            + "wait_for (each bulk returns once its findings are searchable) (default ${DEFAULT-VALUE}).",
+            defaultValue = "false")
+    String refresh;
+
     @Option(names = "--rules", description = "Sigma rules loaded: none, 1, all (the shipped ones), a number of rules "
             + "(shipped plus variants), or a rule folder such as a SigmaHQ checkout (its loadable rules only) "
             + "(default ${DEFAULT-VALUE}).", defaultValue = "all")
@@ -128,6 +133,9 @@ final class PipelineBench implements Callable<Integer> {
     }
 
     private Integer measure(String run) throws Exception {
+        if (!refresh.equals("false") && !refresh.equals("wait_for")) {
+            throw new IllegalArgumentException("--refresh must be false or wait_for");
+        }
         if (rounds < 1 || events < 1 || tenants < 1 || rate < 1 || pods < 1 || threads < 1 || latencySeconds < 1) {
             throw new IllegalArgumentException("--rounds, --events, --tenants, --pods, --threads, --rate and "
                     + "--latency-seconds must be at least 1");
@@ -234,7 +242,7 @@ final class PipelineBench implements Callable<Integer> {
                     "");
         }
         summary.add("end to end", String.format(Locale.ROOT, "produce → searchable finding, %d events/s for %d s, "
-                + "%d findings: p50 / p99 / max", rate, latencySeconds, latency.findings()),
+                + "%d findings, refresh %s: p50 / p99 / max", rate, latencySeconds, latency.findings(), refresh),
                 String.format(Locale.ROOT, "%.0f / %.0f / %.0f ms", latency.p50(), latency.p99(), latency.max()),
                 "Elasticsearch refresh 1 s", Double.NaN,
                 latency.p99() < 2000 ? "p99 < 2 s: met" : "p99 < 2 s: **not met**");
@@ -612,6 +620,7 @@ final class PipelineBench implements Callable<Integer> {
                 "BULWARK_TOPIC_PREFIX", topics.prefix(), "BULWARK_INDEX_PREFIX", indexPrefix,
                 "BULWARK_API_PORT", "0", "BULWARK_INGEST_PORT", Integer.toString(ingestPort),
                 "BULWARK_HOME", dir.resolve("home").toString(), "BULWARK_CONFIG", configFile.toString()));
+        environment.put("BULWARK_ES_REFRESH", refresh);
         Path cliJar = stack.repoRoot().resolve("cli/target/bulwark.jar");
         List<String> jvm = componentJvmOptions.isBlank() ? List.of() : List.of(componentJvmOptions.strip().split("\\s+"));
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());

@@ -64,6 +64,7 @@ public final class BulwarkConfig {
         public String password;
         public String apiKey;
         public String indexPrefix;
+        public String refresh;
         public java.nio.file.Path caFile;
         public String caFingerprint;
         public java.nio.file.Path passwordFile;
@@ -336,6 +337,13 @@ public final class BulwarkConfig {
             .withValidator(Validator.of((String s) -> s.replace(":", "").matches("[0-9a-fA-F]{64}"), "64 hex digits (SHA-256)"))
             .withDoc("HTTPS: the SHA-256 fingerprint of that CA certificate, instead of elasticsearch.caFile."),
             (c, v) -> c.elasticsearch.caFingerprint = v);
+    static final Field<String> ES_REFRESH = bind(Field.of("elasticsearch.refresh", Type.STRING)
+            .withDefault("false").withEnv("BULWARK_ES_REFRESH")
+            .withValidator(Validator.of((String s) -> s.equals("false") || s.equals("wait_for"), "false or wait_for"))
+            .withDoc("false: a finding is searchable at the index's next refresh (1 s), and the sink moves on at once; "
+                    + "wait_for: each bulk request returns once its findings are searchable (read-after-write), which "
+                    + "costs sink throughput (docs/benchmarks.md)."),
+            (c, v) -> c.elasticsearch.refresh = v);
     static final Field<String> ES_INDEX_PREFIX = bind(Field.of("elasticsearch.indexPrefix", Type.STRING)
             .withDefault("bulwark-findings").withEnv("BULWARK_INDEX_PREFIX")
             .withValidator(Validator.of((String s) -> s.matches("[a-z0-9][a-z0-9._-]*"), "lower-case letters, digits, '.', '_', '-'"))

@@ -151,7 +151,8 @@ public final class Pipeline implements AutoCloseable {
             deadLetters = new KafkaProducer<>(kafka.as(KafkaSecurity.Component.SINK).producer("bulwark-sink-dlq"), new StringSerializer(), new ByteArraySerializer());
             FindingIndex findingIndex = new FindingIndex(config.elasticsearch.indexPrefix);
             sink = new FindingSink(consumer, deadLetters, client, topics, findingIndex, metrics)
-                    .withIndexTimeBounds(config.eventTime.maxFuture, config.eventTime.maxAge);
+                    .withIndexTimeBounds(config.eventTime.maxFuture, config.eventTime.maxAge)
+                    .withRefreshWaitFor("wait_for".equals(config.elasticsearch.refresh));
             Map<String, Object> complianceProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(
                     config.detection.applicationId + "-compliance-sink", instanceId + "-compliance-sink");
             documentSinks.add(DocumentSink.compliance(new KafkaConsumer<>(complianceProps, new StringDeserializer(),

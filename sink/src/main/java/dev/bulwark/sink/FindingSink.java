@@ -76,7 +76,7 @@ public final class FindingSink implements Runnable, AutoCloseable {
     private final Topics topics;
     private final FindingIndex index;
     private final FindingIndex shadowIndex;
-    private final BulkIngester<Op> ingester;
+    private BulkIngester<Op> ingester;
     private final AtomicBoolean running = new AtomicBoolean(true);
     /** Written by the sink thread, read by readiness probes. */
     private volatile boolean templateInstalled;
@@ -113,12 +113,31 @@ public final class FindingSink implements Runnable, AutoCloseable {
         this.endToEndLatency = Timer.builder("bulwark.sink.indexing.lag")
                 .description("time from a finding's last event to Elasticsearch confirming it")
                 .publishPercentiles(0.5, 0.99).register(metrics);
-        this.ingester = BulkIngester.of(b -> b
+        this.ingester = ingester(false);
+    }
+
+    private BulkIngester<Op> ingester(boolean waitForRefresh) {
+        return BulkIngester.of(b -> b
                 .client(client)
                 .maxOperations(1000)
                 .maxSize(5L << 20)
                 .maxConcurrentRequests(2)
+                .globalSettings(g -> waitForRefresh ? g.refresh(co.elastic.clients.elasticsearch._types.Refresh.WaitFor)
+                        : g)
                 .listener(new Listener()));
+    }
+
+    /**
+     * Read-after-write: each bulk request returns only once its findings are searchable ({@code refresh=wait_for}), so
+     * offsets are committed only for searchable findings. It costs throughput: a bulk waits for the next refresh (1 s
+     * by default). Call before {@link #run()}.
+     */
+    public FindingSink withRefreshWaitFor(boolean waitFor) {
+        if (waitFor) {
+            ingester.close();
+            ingester = ingester(true);
+        }
+        return this;
     }
 
     /** Installs the index template, then consumes until {@link #close()} is called. */

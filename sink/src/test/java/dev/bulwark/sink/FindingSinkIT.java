@@ -156,6 +156,44 @@ class FindingSinkIT {
     }
 
     @Test
+    void withRefreshWaitForACommittedFindingIsSearchableWithoutARefresh() throws Exception {
+        long now = Instant.now().toEpochMilli();
+        send(finding("f-first", "acme", "high", now));
+        assertThat(search(new FindingSearch(null, null, null, null, null, 10), 1)).hasSize(1);
+        // A slow refresh, so a finding is searchable soon after its bulk only when the bulk waited for a refresh.
+        client.indices().putSettings(p -> p.index(index.alias()).settings(x -> x.refreshInterval(t -> t.time("5s"))));
+        sink.close();
+        sinkThread.join(20_000);
+        String group = topics.prefix() + "sink-wait-for";
+        var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                ConsumerConfig.GROUP_ID_CONFIG, group,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer());
+        sink = new FindingSink(consumer, producer, client, topics, index, metrics).withRefreshWaitFor(true);
+        sinkThread = new Thread(sink, "sink-it-wait-for");
+        sinkThread.start();
+        send(finding("f-second", "acme", "high", now));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            long committed = 0;
+            while (committed < 2) { // both records, the first again and the second
+                assertThat(System.nanoTime()).as("the sink commits the findings").isLessThan(deadline);
+                try {
+                    committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().values()
+                            .stream().filter(java.util.Objects::nonNull).mapToLong(o -> o.offset()).sum();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    committed = 0; // the group does not exist yet
+                }
+                Thread.sleep(20);
+            }
+        }
+        // Committed, so searchable: no refresh asked, and the index's own refresh is up to 5 s away.
+        assertThat(new FindingSearch(null, null, null, null, null, 10).run(client, index))
+                .extracting(d -> d.finding().id()).contains("f-second");
+    }
+
+    @Test
     void shouldMergeOccurrenceUpdatesWithoutTouchingFirstSeenOrTriage() throws Exception {
         long first = Instant.parse("2026-03-01T10:00:00Z").toEpochMilli();
         Finding original = finding("f-merge", "acme", "high", first);
