@@ -411,8 +411,12 @@ final class PipelineBench implements Callable<Integer> {
         }
         if (attack) {
             event.setKubernetesAudit(null).setLog(null)
+                    // A shell the application spawned (remote code execution), not a kubectl exec: its parent is
+                    // the app's process, so it never waits for an exec session's audit event (docs/sessions.md).
                     .setProcess(dev.bulwark.schemas.ProcessInfo.newBuilder().setName("sh").setExecutable("/bin/sh")
-                            .setCommandLine("sh -i").setInteractive(true).setTty(34816L).build());
+                            .setCommandLine("sh -i").setInteractive(true).setTty(34816L)
+                            .setParent(dev.bulwark.schemas.ParentProcess.newBuilder().setName("node")
+                                    .setExecutable("/usr/local/bin/node").build()).build());
         }
         return event.build();
     }

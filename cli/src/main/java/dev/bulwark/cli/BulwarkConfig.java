@@ -94,11 +94,16 @@ public final class BulwarkConfig {
         public List<String> plugins = List.of();
         public Duration contextWait;
         public Duration sessionGrace;
+        public Duration sessionWait;
         public Duration sessionIdle;
         public int sessionMaxProcesses;
         public Duration sessionRetention;
         public boolean risk;
         public Duration riskHalfLife;
+        public boolean incidents;
+        public double incidentThreshold;
+        public Duration incidentWindow;
+        public Duration incidentIdle;
         public int maxPendingEvents;
         public int streamThreads;
         public int maxFindingBytes;
@@ -375,9 +380,14 @@ public final class BulwarkConfig {
     static final Field<Duration> DETECTION_SESSION_GRACE = bind(Field.of("detection.sessionGrace", Type.DURATION)
             .withDefault(Duration.ofSeconds(10)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(10)))
             .withDoc("How far apart a kubectl exec's audit event and the process the container runtime started for it "
-                    + "may be (event time), and how long that process waits for an audit event not arrived yet (docs/"
-                    + "sessions.md)."),
+                    + "may be (event time) (docs/sessions.md)."),
             (c, v) -> c.detection.sessionGrace = v);
+    static final Field<Duration> DETECTION_SESSION_WAIT = bind(Field.of("detection.sessionWait", Type.DURATION)
+            .withDefault(Duration.ofSeconds(2)).withValidator(Validator.between(Duration.ZERO, Duration.ofMinutes(10)))
+            .withDoc("How long (wall clock) a process that looks exec'd (runc exec, or a terminal) waits for its audit "
+                    + "event when the audit log lags the runtime sensor; its findings wait with it. 0s: never wait, "
+                    + "attribute only when the audit event came first."),
+            (c, v) -> c.detection.sessionWait = v);
     static final Field<Duration> DETECTION_SESSION_IDLE = bind(Field.of("detection.sessionIdle", Type.DURATION)
             .withDefault(Duration.ofHours(12)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(30)))
             .withDoc("How long a process of an exec session is followed (to its children) after it was last seen."),
@@ -401,6 +411,22 @@ public final class BulwarkConfig {
             .withDefault(Duration.ofHours(4)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(365)))
             .withDoc("How long an entity's risk takes to halve, in event time."),
             (c, v) -> c.detection.riskHalfLife = v);
+    static final Field<Boolean> DETECTION_INCIDENTS = bind(Field.of("detection.incidents", Type.BOOLEAN)
+            .withDefault(true)
+            .withDoc("Group related findings into incidents on the incidents topic (docs/incidents.md)."),
+            (c, v) -> c.detection.incidents = v);
+    static final Field<Integer> DETECTION_INCIDENT_THRESHOLD = bind(Field.of("detection.incidentThreshold", Type.INT)
+            .withDefault(300).withValidator(Validator.range(1, 1_000_000))
+            .withDoc("The risk of one entity (pod, identity, exec session) that opens an incident."),
+            (c, v) -> c.detection.incidentThreshold = v);
+    static final Field<Duration> DETECTION_INCIDENT_WINDOW = bind(Field.of("detection.incidentWindow", Type.DURATION)
+            .withDefault(Duration.ofMinutes(30)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(1)))
+            .withDoc("How far apart (event time) findings of two detectors on one entity open an incident."),
+            (c, v) -> c.detection.incidentWindow = v);
+    static final Field<Duration> DETECTION_INCIDENT_IDLE = bind(Field.of("detection.incidentIdle", Type.DURATION)
+            .withDefault(Duration.ofHours(1)).withValidator(Validator.between(Duration.ofMinutes(1), Duration.ofDays(30)))
+            .withDoc("How long after its latest finding (event time) an incident is still joined; later, a new one opens."),
+            (c, v) -> c.detection.incidentIdle = v);
     static final Field<Boolean> DETECTION_COMPLIANCE = bind(Field.of("detection.compliance", Type.BOOLEAN)
             .withDefault(true)
             .withDoc("Keep the compliance posture (docs/compliance.md): judge the control catalogue against the tenant "
@@ -933,7 +959,8 @@ public final class BulwarkConfig {
 
     /** How the detectors join process events to kubectl exec sessions. */
     public dev.bulwark.detection.DetectionTopology.SessionSettings sessionSettings() {
-        return new dev.bulwark.detection.DetectionTopology.SessionSettings(detection.sessionGrace, detection.sessionIdle,
+        return new dev.bulwark.detection.DetectionTopology.SessionSettings(detection.sessionGrace, detection.sessionWait,
+                detection.sessionIdle,
                 detection.sessionMaxProcesses, detection.sessionRetention);
     }
 

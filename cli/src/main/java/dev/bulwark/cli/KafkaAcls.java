@@ -66,6 +66,8 @@ final class KafkaAcls {
                 "the kubectl exec sessions it finds in the audit log and reads back on every instance"));
         grants.add(topic(detectors, topics.entityRisk().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
                 "entity risk scored from findings"));
+        grants.add(topic(detectors, topics.incidents().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
+                "incidents grouped from findings"));
         grants.add(topic(detectors, topics.findings().name(),
                 List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
                 "findings (and the size check of max.message.bytes at start)"));

@@ -112,7 +112,9 @@ public final class Pipeline implements AutoCloseable {
                             config.detection.maxFindingBytes, false, config.sessionSettings()),
                     new DetectionTopology.PostureSettings(config.detection.compliance,
                             config.detection.complianceInterval),
-                    telemetry, new DetectionTopology.RiskSettings(config.detection.risk, config.detection.riskHalfLife));
+                    telemetry, new DetectionTopology.RiskSettings(config.detection.risk, config.detection.riskHalfLife,
+                            config.detection.incidents, config.detection.incidentThreshold,
+                            config.detection.incidentWindow, config.detection.incidentIdle));
             KafkaClients detection = kafka.as(KafkaSecurity.Component.DETECTORS);
             if (StateFolder.claim(stateDir.resolve("streams"), config.kafka.topicPrefix, config.detection.applicationId,
                     detection.clusterId())) {

@@ -21,6 +21,8 @@ import dev.bulwark.deploy.RealStack;
 import dev.bulwark.detectors.api.FindingBuilder;
 import dev.bulwark.ingest.Parsers;
 import dev.bulwark.samples.Samples;
+import dev.bulwark.schemas.Incident;
+import dev.bulwark.schemas.IncidentFinding;
 import dev.bulwark.sink.ElasticsearchClients;
 import dev.bulwark.sink.EntityIndex;
 import dev.bulwark.sink.FindingDocument;
@@ -30,8 +32,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 /**
  * Exec-session attribution on the real stack, from real-shaped inputs through the real parsers: a Falco shell alert
  * (parent {@code runc}) reaches Kafka before the Kubernetes audit event of the {@code kubectl exec} that started it;
- * the finding it causes in Elasticsearch names the session's user and audit id, and scores the user and the pod in
- * the entity index.
+ * the finding it causes in Elasticsearch names the session's user and audit id, scores the user and the pod in the
+ * entity index, and with the built-in detector's finding on the same pod opens an incident.
  */
 class ExecSessionIT {
 
@@ -50,6 +52,7 @@ class ExecSessionIT {
         BulwarkConfig config = EndToEndIT.config(stack, RealStack.uniquePrefix("sessions"));
         config.detection.detectors.put("sigma", Map.of("emit-interval", "0s"));
         config.tenants.put("acme", List.of("default"));
+        config.detection.sessionWait = Duration.ofSeconds(10); // the audit event comes 1.5 s later, plus ingest: room
         InProcessCli cli = InProcessCli.of(files, stack, config);
         Path rules = Files.createDirectories(files.resolve("rules"));
         Files.writeString(rules.resolve("shell-fallback.yml"), ShadowRulesIT.shellFallbackRule(RULE_ID,
@@ -86,6 +89,13 @@ class ExecSessionIT {
             // The shell is found twice, by the Sigma rule and by the built-in detector: two detectors, one pod.
             assertThat((List<String>) awaitEntity(client, entities, "acme|pod|default/kubecon", 2).get("detectors"))
                     .contains("sigma", "interactive-shell-in-container");
+
+            // Two detectors on one pod open an incident, attributed to the exec's user.
+            Incident incident = awaitIncident(config);
+            assertThat(incident.getReason()).isEqualTo("detectors");
+            assertThat(incident.getDetectors()).contains("sigma", "interactive-shell-in-container");
+            assertThat(incident.getEntities()).contains("pod:default/kubecon", "identity:minikube-user");
+            assertThat(incident.getTimeline()).extracting(IncidentFinding::getUser).containsOnly("minikube-user");
         } finally {
             index.deleteAll(client);
             client.indices().delete(d -> d.index(EntityIndex.forFindings(index).prefix()).ignoreUnavailable(true)
@@ -110,6 +120,27 @@ class ExecSessionIT {
             Thread.sleep(300);
         }
         throw new AssertionError("no entity " + key + " with " + findings + " finding(s) in " + entities.prefix());
+    }
+
+    /** The newest state of the first incident on the incidents topic, once it holds two findings. */
+    private static Incident awaitIncident(BulwarkConfig config) throws Exception {
+        String topic = dev.bulwark.schemas.Topics.withPrefix(config.kafka.topicPrefix).incidents().name();
+        var values = dev.bulwark.schemas.Topics.withPrefix(config.kafka.topicPrefix).incidents().valueSerde()
+                .deserializer();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            Map<String, Incident> latest = new java.util.LinkedHashMap<>();
+            RulesCommand.readToEnd(config, topic, values, KafkaSecurity.Component.DETECTORS, null,
+                    record -> latest.put(record.key(), record.value()));
+            for (Incident incident : latest.values()) {
+                if (incident.getFindingsTotal() >= 2) {
+                    assertThat(latest).as("one incident").hasSize(1);
+                    return incident;
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("no incident with two findings on " + topic);
     }
 
     /** The sample audit event of a {@code kubectl exec} (ResponseStarted), for this pod, id, time and command. */

@@ -85,15 +85,15 @@ public final class DetectionTopology {
     /**
      * How process events are joined to the {@code kubectl exec} sessions that started them ({@link SessionAttributor}).
      *
-     * @param grace how far apart (event time) an exec's audit event and the process it started may be, and how long
-     *        (wall clock) a process waits for an audit event that has not arrived yet
+     * @param grace how far apart (event time) an exec's audit event and the process it started may be
+     * @param hold how long (wall clock) a process that looks exec'd waits for an audit event that has not arrived yet
      * @param idle how long a session's process is followed after it was last seen
      * @param maxProcesses most session processes followed per task
      * @param retention how long a session stays known for processes to join it
      */
-    public record SessionSettings(Duration grace, Duration idle, int maxProcesses, Duration retention) {
-        public static final SessionSettings DEFAULTS = new SessionSettings(Duration.ofSeconds(10), Duration.ofHours(12),
-                100_000, Duration.ofHours(24));
+    public record SessionSettings(Duration grace, Duration hold, Duration idle, int maxProcesses, Duration retention) {
+        public static final SessionSettings DEFAULTS = new SessionSettings(Duration.ofSeconds(10), Duration.ofSeconds(2),
+                Duration.ofHours(12), 100_000, Duration.ofHours(24));
     }
 
     /** Builds the topology for the given detectors, with default enrichment settings. */
@@ -130,11 +130,23 @@ public final class DetectionTopology {
     /**
      * How findings score entities ({@link EntityRisks}).
      *
-     * @param enabled whether to score at all
+     * @param enabled whether to score entity risk
      * @param halfLife how long risk takes to halve (event time)
+     * @param incidents whether to group findings into incidents ({@link IncidentCorrelator})
+     * @param incidentThreshold the risk of one entity that opens an incident
+     * @param incidentWindow how far apart (event time) two detectors' findings on one entity open an incident
+     * @param incidentIdle how long after its latest finding an incident is still joined
      */
-    public record RiskSettings(boolean enabled, Duration halfLife) {
-        public static final RiskSettings DEFAULTS = new RiskSettings(true, Duration.ofHours(4));
+    public record RiskSettings(boolean enabled, Duration halfLife, boolean incidents, double incidentThreshold,
+                               Duration incidentWindow, Duration incidentIdle) {
+        public static final RiskSettings DEFAULTS = new RiskSettings(true, Duration.ofHours(4), true, 300,
+                Duration.ofMinutes(30), Duration.ofHours(1));
+
+        /** Entity risk, with incidents as by default. */
+        public RiskSettings(boolean enabled, Duration halfLife) {
+            this(enabled, halfLife, DEFAULTS.incidents(), DEFAULTS.incidentThreshold(), DEFAULTS.incidentWindow(),
+                    DEFAULTS.incidentIdle());
+        }
     }
 
     /** Builds the topology for the given detectors, with the default risk settings. */
@@ -230,6 +242,9 @@ public final class DetectionTopology {
         if (risk.enabled() && !enrichment.replayedContext()) {
             entityRisk(builder, topics, risk);
         }
+        if (risk.incidents() && !enrichment.replayedContext()) {
+            incidents(builder, topics, risk);
+        }
         return builder.build();
     }
 
@@ -258,7 +273,8 @@ public final class DetectionTopology {
                 Serdes.String(), topics.events().valueSerde()));
         Counter attributed = Counter.builder("bulwark.detect.session.events")
                 .description("process events attributed to a kubectl exec session").register(metrics);
-        return events.process(() -> new SessionAttributor(settings.grace(), settings.idle(), settings.maxProcesses(),
+        return events.process(() -> new SessionAttributor(settings.grace(), settings.hold(), settings.idle(),
+                        settings.maxProcesses(),
                         enrichment.maxPending(), attributed), Named.as("attribute-sessions"), SessionAttributor.PROCESSES,
                 SessionAttributor.PENDING);
     }
@@ -281,6 +297,32 @@ public final class DetectionTopology {
                         EntityRiskProcessor.STORE)
                 .to(topics.entityRisk().name(), Produced.with(topics.entityRisk().keySerde(),
                         topics.entityRisk().valueSerde()).withName("entity-risk-sink"));
+    }
+
+    /**
+     * Findings topic → the linking entities of each live finding → one partition → {@link IncidentCorrelator} → the
+     * incidents topic.
+     */
+    private static void incidents(StreamsBuilder builder, Topics topics, RiskSettings settings) {
+        var findings = topics.findings();
+        var entitySerde = dev.bulwark.schemas.AvroSerde.of(dev.bulwark.schemas.IncidentEntity.class);
+        var findingSerde = dev.bulwark.schemas.AvroSerde.of(dev.bulwark.schemas.IncidentFinding.class);
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IncidentCorrelator.ENTITIES),
+                Serdes.String(), entitySerde));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IncidentCorrelator.INCIDENTS),
+                Serdes.String(), topics.incidents().valueSerde()));
+        builder.stream(findings.name(), Consumed.with(findings.keySerde(), findings.valueSerde())
+                        .withName("incident-findings-source"))
+                .filter((key, finding) -> finding != null && !finding.getShadow(), Named.as("incident-live-findings"))
+                .mapValues(Incidents::of, Named.as("incident-links"))
+                .selectKey((key, finding) -> "incidents", Named.as("incident-key"))
+                .repartition(Repartitioned.<String, dev.bulwark.schemas.IncidentFinding>as("incidents")
+                        .withKeySerde(Serdes.String()).withValueSerde(findingSerde).withNumberOfPartitions(1))
+                .process(() -> new IncidentCorrelator(settings.incidentThreshold(), settings.incidentWindow(),
+                        settings.incidentIdle(), settings.halfLife()), Named.as("incident-correlate"),
+                        IncidentCorrelator.ENTITIES, IncidentCorrelator.INCIDENTS)
+                .to(topics.incidents().name(), Produced.with(topics.incidents().keySerde(),
+                        topics.incidents().valueSerde()).withName("incidents-sink"));
     }
 
     /** One slim copy of a finding per entity it concerns, keyed by the entity. */

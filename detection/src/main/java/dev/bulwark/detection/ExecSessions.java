@@ -127,6 +127,23 @@ public final class ExecSessions {
     }
 
     /**
+     * True when a process the runtime started looks like an exec's, not a container's entrypoint: its parent is
+     * {@code runc} or {@code crun} running {@code exec} (Tetragon gives the parent's arguments), or it has a terminal
+     * ({@code kubectl exec -it}; Falco's {@code proc.tty}). Only such a process waits for an audit event that has not
+     * arrived yet: entrypoints, which have the same parents, would otherwise all wait in vain.
+     */
+    public static boolean looksExeced(ProcessInfo process) {
+        if (!startedByRuntime(process)) {
+            return false;
+        }
+        String parent = process.getParent().getCommandLine();
+        if (parent != null && (" " + parent + " ").contains(" exec ")) {
+            return true;
+        }
+        return Boolean.TRUE.equals(process.getInteractive()) || (process.getTty() != null && process.getTty() != 0);
+    }
+
+    /**
      * True when an exec's command can have started this process: the program names agree (the command's first word and
      * the process's name or executable, without directories). An attach, or an exec whose command is unknown, fits
      * any process.

@@ -32,10 +32,10 @@ import io.micrometer.core.instrument.Counter;
  * claimed. Its descendants follow by parent: Tetragon's exec id and parent exec id, else the parent's pid and name
  * (Falco's {@code proc.ppid} and {@code proc.pname}), within one container, whose events share a partition.
  *
- * <p>Out of order: when a root arrives before its audit event, it and the events of its container after it wait, in
- * order, in a changelogged buffer until the session arrives or {@code grace} has passed (wall clock); then they go on,
- * attributed or not. Nothing is dropped: a full buffer lets events through at once. A cluster whose audit log does not
- * reach Bulwark (no session known) never waits.
+ * <p>Out of order: when a root that looks exec'd ({@link ExecSessions#looksExeced}) arrives before its audit event,
+ * it and the events of its container after it wait, in order, in a changelogged buffer until the session arrives or
+ * {@code wait} has passed (wall clock); then they go on, attributed or not. Nothing is dropped: a full buffer lets
+ * events through at once. Entrypoints never wait, nor does anything while no session is known (no audit log).
  *
  * <p>Bounded: the processes of sessions are remembered until idle for {@code idle}, at most {@code maxProcesses} per
  * task (beyond that, new processes are attributed when they are roots, not followed to their children).
@@ -48,6 +48,7 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
     public static final String PENDING = "exec-session-pending";
 
     private final Duration grace;
+    private final Duration wait;
     private final Duration idle;
     private final int maxProcesses;
     private final int maxPending;
@@ -62,15 +63,17 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
     private long sequence;
 
     /**
-     * @param grace how far apart an audit event and its root process may be (event time), and how long a root waits
-     *        for its audit event (wall clock)
+     * @param grace how far apart an audit event and its root process may be (event time)
+     * @param wait how long (wall clock) a root that looks exec'd waits for an audit event not arrived yet
      * @param idle how long a session's process is remembered after it was last seen
      * @param maxProcesses most session processes remembered per task
      * @param maxPending most events waiting at once per task
      * @param attributed counts events attributed to a session
      */
-    public SessionAttributor(Duration grace, Duration idle, int maxProcesses, int maxPending, Counter attributed) {
+    public SessionAttributor(Duration grace, Duration wait, Duration idle, int maxProcesses, int maxPending,
+                             Counter attributed) {
         this.grace = grace;
+        this.wait = wait;
         this.idle = idle;
         this.maxProcesses = maxProcesses;
         this.maxPending = maxPending;
@@ -90,7 +93,7 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
         try (KeyValueIterator<String, SecurityEvent> it = pending.all()) {
             it.forEachRemaining(kv -> enqueue(containerOf(kv.value), kv.key));
         }
-        context.schedule(Duration.ofMillis(Math.max(100, grace.toMillis() / 4)), PunctuationType.WALL_CLOCK_TIME,
+        context.schedule(Duration.ofMillis(Math.max(100, wait.toMillis() / 4)), PunctuationType.WALL_CLOCK_TIME,
                 this::release);
         context.schedule(Duration.ofMinutes(1), PunctuationType.WALL_CLOCK_TIME, this::forgetIdle);
     }
@@ -129,7 +132,7 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
             while (!keys.isEmpty()) {
                 String key = keys.peekFirst();
                 SecurityEvent event = pending.get(key);
-                boolean expired = Long.parseLong(key.substring(0, 13)) <= now - grace.toMillis();
+                boolean expired = Long.parseLong(key.substring(0, 13)) <= now - wait.toMillis();
                 SecurityEvent result = event == null ? null : attribute(waiting.getKey(), event, expired);
                 if (event != null && result == null) {
                     break; // still waiting for its session
@@ -162,7 +165,8 @@ public final class SessionAttributor implements Processor<String, SecurityEvent,
         if (session == null && ExecSessions.startedByRuntime(process) && event.getKubernetes() != null
                 && event.getKubernetes().getNamespace() != null && event.getKubernetes().getPod() != null) {
             session = claim(event);
-            if (session == null && !force && sessions.approximateNumEntries() > 0) {
+            if (session == null && !force && !wait.isZero() && ExecSessions.looksExeced(process)
+                    && sessions.approximateNumEntries() > 0) {
                 return null;
             }
         }

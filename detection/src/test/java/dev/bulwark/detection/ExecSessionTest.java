@@ -45,6 +45,7 @@ class ExecSessionTest {
 
     private static final Instant T = Instant.parse("2026-03-01T10:00:00Z");
     private static final Duration GRACE = Duration.ofSeconds(10);
+    private static final Duration WAIT = Duration.ofSeconds(5);
 
     @TempDir
     Path state;
@@ -58,7 +59,7 @@ class ExecSessionTest {
     void start() {
         var topology = DetectionTopology.build(topics, List.of(new EveryProcess()), new TenantResolver(Map.of()),
                 Map.of(), new SimpleMeterRegistry(), new DetectionTopology.EnrichmentSettings(Duration.ZERO, 100,
-                        1 << 20, false, new DetectionTopology.SessionSettings(GRACE, Duration.ofHours(1), 1000,
+                        1 << 20, false, new DetectionTopology.SessionSettings(GRACE, WAIT, Duration.ofHours(1), 1000,
                         Duration.ofHours(24))), new DetectionTopology.PostureSettings(false, Duration.ofMinutes(1)));
         Properties props = DetectionTopology.streamsConfig(topics, "s:9092", "s", state.toString(), false);
         driver = new TopologyTestDriver(topology, props, T);
@@ -149,15 +150,33 @@ class ExecSessionTest {
         events.pipeInput("object/shop/pods/web-1", refused);
         events.pipeInput("object/shop/pods/db-0", audit("a-0", "create", "db-0", "db", "carol", null, -60_000,
                 "psql"));
-        // The container's entrypoint (started by the runtime too) and a refused exec's would-be shell: no session.
-        events.pipeInput("container/c1", falco("c1", "app", "web-1", 1, "nginx", 0, "containerd-shim", 10));
+        // The container's entrypoint (started by the runtime too, no terminal) goes on at once; a refused exec's
+        // would-be shell (a terminal) waits for a session in vain, then goes on without one.
+        events.pipeInput("container/c2", falco("c2", "app", "web-1", 1, "nginx", 0, "containerd-shim", 10));
+        assertThat(findings.readValuesToList()).extracting(ExecSessionTest::program).containsExactly("nginx");
         events.pipeInput("container/c1", falco("c1", "app", "web-1", 9, "sh", 0, "runc", 20));
         assertThat(findings.readValuesToList()).isEmpty();
-        driver.advanceWallClockTime(GRACE.plusSeconds(1));
+        driver.advanceWallClockTime(WAIT.plusSeconds(1));
         List<Finding> out = findings.readValuesToList();
-        assertThat(out).extracting(ExecSessionTest::program).containsExactly("nginx", "sh");
-        assertThat(out).allSatisfy(f -> assertThat(f.getEvidence().getFields())
-                .doesNotContainKey(FindingBuilder.SESSION_USER));
+        assertThat(out).extracting(ExecSessionTest::program).containsExactly("sh");
+        assertThat(out.get(0).getEvidence().getFields()).doesNotContainKey(FindingBuilder.SESSION_USER);
+    }
+
+    @Test
+    void onlyWhatLooksExecedWaits() {
+        ProcessInfo execd = tetragon("c", "app", "p", "e", "/bin/bash", "r",
+                "/usr/bin/runc", 0).getProcess();
+        execd.getParent().setCommandLine("/usr/bin/runc --root /var/run/runc exec --process /tmp/runc-process1 --detach x");
+        assertThat(ExecSessions.looksExeced(execd)).isTrue();
+        ProcessInfo entrypoint = tetragon("c", "app", "p", "e", "/usr/local/bin/agent", "s",
+                "/usr/bin/containerd-shim", 0).getProcess();
+        entrypoint.getParent().setCommandLine("/usr/bin/containerd-shim -namespace moby -workdir /var/lib/containerd");
+        assertThat(ExecSessions.looksExeced(entrypoint)).isFalse();
+        assertThat(ExecSessions.looksExeced(falco("c", "app", "p", 3, "bash", 1, "runc", 0).getProcess()))
+                .as("a terminal").isTrue();
+        assertThat(ExecSessions.looksExeced(falco("c", "app", "p", 3, "nginx", 1, "runc", 0).getProcess())).isFalse();
+        assertThat(ExecSessions.looksExeced(falco("c", "app", "p", 3, "sh", 1, "node", 0).getProcess()))
+                .as("not started by the runtime").isFalse();
     }
 
     @Test
@@ -192,7 +211,9 @@ class ExecSessionTest {
 
     private static SecurityEvent falco(String containerId, String container, String pod, long pid, String name,
                                        long ppid, String parent, long offsetMillis) {
+        boolean shell = List.of("sh", "bash").contains(name); // kubectl exec -it: a terminal, as Falco's proc.tty says
         return process(containerId, container, pod, offsetMillis, ProcessInfo.newBuilder().setPid(pid).setName(name)
+                .setTty(shell ? 34816L : null)
                 .setParent(ParentProcess.newBuilder().setPid(ppid).setName(parent).build()).build());
     }
 

@@ -47,6 +47,8 @@ class GoldenTopologyTest {
             "exec-session-processes",
             "exec-session-pending",
             "entity-risk",
+            "incident-entities",
+            "incidents",
             "behaviour-baseline-profiles",
             "cross-tenant-access-probing",
             "rbac-drift-namespace-tenants",
@@ -73,6 +75,7 @@ class GoldenTopologyTest {
     /** Repartition topics, without the {@code <application.id>-} prefix Kafka Streams puts in front. */
     static final Set<String> REPARTITION_TOPICS = Set.of(
             "risk-by-entity-repartition",
+            "incidents-repartition",
             "behaviour-baseline-by-image-repartition",
             "cross-tenant-access-denied-by-identity-repartition",
             "sigma-fold-repartition",
@@ -87,7 +90,7 @@ class GoldenTopologyTest {
 
     /** The topics the topology reads and writes (prefix {@code bulwark.}). */
     static final Set<String> EXTERNAL_TOPICS = Set.of("bulwark.events", "bulwark.context", "bulwark.context-directory",
-            "bulwark.context-history", "bulwark.exec-sessions", "bulwark.entity-risk",
+            "bulwark.context-history", "bulwark.exec-sessions", "bulwark.entity-risk", "bulwark.incidents",
             "bulwark.compliance", "bulwark.rule-overrides",
             "bulwark.rules", "bulwark.findings", "bulwark.dlq");
 

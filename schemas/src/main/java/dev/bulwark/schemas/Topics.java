@@ -29,6 +29,7 @@ public final class Topics {
     private final Topic<String, ContextChange> contextHistory;
     private final Topic<String, ExecSession> execSessions;
     private final Topic<String, EntityRisk> entityRisk;
+    private final Topic<String, Incident> incidents;
     private final Topic<String, String> rules;
     private final Topic<String, Finding> findings;
     private final Topic<String, DeadLetter> deadLetters;
@@ -48,6 +49,7 @@ public final class Topics {
         this.contextHistory = new Topic<>(prefix + "context-history", keys, AvroSerde.of(ContextChange.class), Map.of());
         this.execSessions = new Topic<>(prefix + "exec-sessions", keys, AvroSerde.of(ExecSession.class), Map.of());
         this.entityRisk = new Topic<>(prefix + "entity-risk", keys, AvroSerde.of(EntityRisk.class), COMPACTED);
+        this.incidents = new Topic<>(prefix + "incidents", keys, AvroSerde.of(Incident.class), COMPACTED);
         this.rules = new Topic<>(prefix + "rules", keys, Serdes.String(), COMPACTED);
         this.findings = new Topic<>(prefix + "findings", keys, AvroSerde.of(Finding.class), Map.of());
         this.deadLetters = new Topic<>(prefix + "dlq", keys, AvroSerde.of(DeadLetter.class), Map.of());
@@ -115,6 +117,14 @@ public final class Topics {
         return entityRisk;
     }
 
+    /**
+     * {@link Incident}s (compacted, keyed by incident id): related findings told as one story, each update carrying
+     * the whole incident.
+     */
+    public Topic<String, Incident> incidents() {
+        return incidents;
+    }
+
     /** Compacted detection rules, keyed by rule id; value is the rule text. */
     public Topic<String, String> rules() {
         return rules;
@@ -177,6 +187,6 @@ public final class Topics {
     /** All topics, for creation and checks. */
     public List<Topic<String, ?>> all() {
         return List.of(events, context, contextDirectory, contextHistory, execSessions, rules, findings, deadLetters, compliance, ruleOverrides,
-                ruleStats, entityRisk);
+                ruleStats, entityRisk, incidents);
     }
 }

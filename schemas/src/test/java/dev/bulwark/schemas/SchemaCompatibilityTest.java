@@ -25,7 +25,8 @@ class SchemaCompatibilityTest {
     @ParameterizedTest
     @ValueSource(classes = {SecurityEvent.class, Finding.class, DeadLetter.class, TenantContext.class,
             ComplianceResult.class, RuleOverride.class, RuleStats.class, ContextChange.class,
-            EntityRisk.class})
+            EntityRisk.class, Incident.class, IncidentEntity.class,
+            IncidentFinding.class})
     void theCurrentSchemaReadsEveryReleasedVersionAndEveryReleasedVersionReadsIt(Class<?> type) {
         assertThat(SchemaHistory.compatibilityProblems(type)).as(type.getSimpleName()).isEmpty();
     }

@@ -13,7 +13,8 @@ class TopicsTest {
         assertThat(topics.all()).extracting(Topic::name)
                 .containsExactly("acme.events", "acme.context", "acme.context-directory",
                         "acme.context-history", "acme.exec-sessions", "acme.rules", "acme.findings", "acme.dlq",
-                        "acme.compliance", "acme.rule-overrides", "acme.rule-stats", "acme.entity-risk");
+                        "acme.compliance", "acme.rule-overrides", "acme.rule-stats", "acme.entity-risk",
+                        "acme.incidents");
         assertThat(topics.context().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.ruleOverrides().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.rules().configs()).containsEntry("cleanup.policy", "compact");
