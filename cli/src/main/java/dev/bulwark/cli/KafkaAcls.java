@@ -69,8 +69,8 @@ final class KafkaAcls {
         grants.add(topic(detectors, topics.incidents().name(), List.of(AclOperation.WRITE, AclOperation.DESCRIBE),
                 "incidents grouped from findings"));
         grants.add(topic(detectors, topics.findings().name(),
-                List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
-                "findings (and the size check of max.message.bytes at start)"));
+                List.of(AclOperation.WRITE, AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
+                "findings (and the size check of max.message.bytes at start); read back for entity risk and incidents"));
         grants.add(topic(detectors, topics.deadLetters().name(),
                 List.of(AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS),
                 "records a detector fails on"));

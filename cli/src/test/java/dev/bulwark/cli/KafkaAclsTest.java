@@ -28,6 +28,10 @@ class KafkaAclsTest {
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.SINK)
                 .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.dlq", "prod-detect-sink",
                         "prod.compliance", "prod-detect-compliance-sink", "prod.entity-risk", "prod-detect-entity-sink");
+        assertThat(grants).as("the detectors read findings back (entity risk, incidents)")
+                .filteredOn(g -> g.name().equals("prod.findings") && g.operations().contains(AclOperation.READ))
+                .extracting(KafkaAcls.Grant::component)
+                .contains(KafkaSecurity.Component.DETECTORS, KafkaSecurity.Component.SINK);
         assertThat(grants).as("nobody but the detectors writes entity risk")
                 .filteredOn(g -> g.name().equals("prod.entity-risk") && g.operations().contains(AclOperation.WRITE))
                 .extracting(KafkaAcls.Grant::component).containsExactly(KafkaSecurity.Component.DETECTORS);

@@ -37,8 +37,12 @@ import dev.bulwark.sink.FindingIndex;
  */
 class RestartGapIT {
 
-    /** The bound after a graceful restart. */
-    static final Duration GRACEFUL_BOUND = Duration.ofSeconds(10);
+    /**
+     * The bound after a graceful restart. 15 s since the detectors gained the exec sessions' global store, entity risk
+     * and incidents (five sub-topologies, eleven tasks): measured 7.7-8.6 s alone and 10.5 s in a full CI run on the
+     * 2-core machine, against 4.0-5.7 s before (docs/operating.md). Bringing it back down is open work.
+     */
+    static final Duration GRACEFUL_BOUND = Duration.ofSeconds(15);
 
     @TempDir
     Path work;

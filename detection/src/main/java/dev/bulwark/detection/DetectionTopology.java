@@ -239,6 +239,9 @@ public final class DetectionTopology {
         if (posture.enabled()) {
             posture(builder, topics, events, unverifiedMarkers, posture);
         }
+        // Sub-topologies added since a release go last, so the existing ones keep their numbers (and task ids, which
+        // name the state directories): the exec sessions' global store, then entity risk and incidents.
+        execSessionDirectory(builder, topics, enrichment.sessions());
         if (risk.enabled() && !enrichment.replayedContext()) {
             entityRisk(builder, topics, risk);
         }
@@ -263,13 +266,11 @@ public final class DetectionTopology {
                         Named.as("exec-session-by-pod"))
                 .to(sessions.name(), Produced.with(sessions.keySerde(), sessions.valueSerde())
                         .withName("exec-sessions-sink"));
-        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ExecSessionDirectory.STORE),
-                        Serdes.String(), sessions.valueSerde()).withLoggingDisabled(),
-                sessions.name(), Consumed.with(Serdes.String(), sessions.valueSerde()).withName("exec-sessions-source"),
-                () -> new ExecSessionDirectory.Updater(settings.retention()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SessionAttributor.PROCESSES),
+        // In memory, changelogged: both are bounded (detection.sessionMaxProcesses, detection.maxPendingEvents) and
+        // usually nearly empty, so restoring them is cheap and a restart opens no RocksDB instance for them.
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SessionAttributor.PROCESSES),
                 Serdes.String(), sessions.valueSerde()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SessionAttributor.PENDING),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SessionAttributor.PENDING),
                 Serdes.String(), topics.events().valueSerde()));
         Counter attributed = Counter.builder("bulwark.detect.session.events")
                 .description("process events attributed to a kubectl exec session").register(metrics);
@@ -353,6 +354,15 @@ public final class DetectionTopology {
                 context.forward(record.withKey(entity).withValue(slim));
             }
         }
+    }
+
+    /** The exec-sessions topic → a global store on every instance ({@link ExecSessionDirectory}). */
+    private static void execSessionDirectory(StreamsBuilder builder, Topics topics, SessionSettings settings) {
+        var sessions = topics.execSessions();
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ExecSessionDirectory.STORE),
+                        Serdes.String(), sessions.valueSerde()).withLoggingDisabled(),
+                sessions.name(), Consumed.with(Serdes.String(), sessions.valueSerde()).withName("exec-sessions-source"),
+                () -> new ExecSessionDirectory.Updater(settings.retention()));
     }
 
     /** The detector of unverified running images, whose findings the posture's image provenance control reads. */
