@@ -89,7 +89,7 @@ final class EntityService {
         double score = ((Number) risk.get("score")).doubleValue();
         long at = ((Number) risk.get("at")).longValue();
         long halfLife = ((Number) risk.get("half_life_ms")).longValue();
-        double current = score * Math.pow(0.5, Math.max(0, now - at) / (double) halfLife);
+        double current = EntityIndex.riskNow(score, at, halfLife, now);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("type", entity.get("type"));
         out.put("id", entity.get("id"));

@@ -242,11 +242,18 @@ public final class DetectionTopology {
         // Sub-topologies added since a release go last, so the existing ones keep their numbers (and task ids, which
         // name the state directories): the exec sessions' global store, then entity risk and incidents.
         execSessionDirectory(builder, topics, enrichment.sessions());
-        if (risk.enabled() && !enrichment.replayedContext()) {
-            entityRisk(builder, topics, risk);
-        }
-        if (risk.incidents() && !enrichment.replayedContext()) {
-            incidents(builder, topics, risk);
+        if ((risk.enabled() || risk.incidents()) && !enrichment.replayedContext()) {
+            // Read back once for both; shadow findings score nothing and open no incident.
+            var findings = topics.findings();
+            KStream<String, Finding> live = builder.stream(findings.name(), Consumed.with(findings.keySerde(),
+                            findings.valueSerde()).withName("risk-findings-source"))
+                    .filter((key, finding) -> finding != null && !finding.getShadow(), Named.as("risk-live-findings"));
+            if (risk.enabled()) {
+                entityRisk(builder, topics, live, risk);
+            }
+            if (risk.incidents()) {
+                incidents(builder, topics, live, risk);
+            }
         }
         return builder.build();
     }
@@ -281,17 +288,15 @@ public final class DetectionTopology {
     }
 
     /**
-     * Findings topic → one record per entity a finding concerns (its pod's controller from the tenant directory) →
-     * repartition by entity → {@link EntityRiskProcessor} → the entity-risk topic. Shadow findings score nothing.
+     * Live findings → one record per entity a finding concerns (its pod's controller from the tenant directory) →
+     * repartition by entity → {@link EntityRiskProcessor} → the entity-risk topic.
      */
-    private static void entityRisk(StreamsBuilder builder, Topics topics, RiskSettings settings) {
+    private static void entityRisk(StreamsBuilder builder, Topics topics, KStream<String, Finding> live,
+                                   RiskSettings settings) {
         var findings = topics.findings();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EntityRiskProcessor.STORE),
                 Serdes.String(), topics.entityRisk().valueSerde()));
-        builder.stream(findings.name(), Consumed.with(findings.keySerde(), findings.valueSerde())
-                        .withName("risk-findings-source"))
-                .filter((key, finding) -> finding != null && !finding.getShadow(), Named.as("risk-live-findings"))
-                .process(() -> new RiskEntities(DIRECTORY_STORE), Named.as("risk-entities"))
+        live.process(() -> new RiskEntities(DIRECTORY_STORE), Named.as("risk-entities"))
                 .repartition(Repartitioned.<String, Finding>as("risk-by-entity").withKeySerde(Serdes.String())
                         .withValueSerde(findings.valueSerde()))
                 .process(() -> new EntityRiskProcessor(settings.halfLife().toMillis()), Named.as("risk-score"),
@@ -301,21 +306,17 @@ public final class DetectionTopology {
     }
 
     /**
-     * Findings topic → the linking entities of each live finding → one partition → {@link IncidentCorrelator} → the
-     * incidents topic.
+     * Live findings → the entities that link each → one partition → {@link IncidentCorrelator} → the incidents topic.
      */
-    private static void incidents(StreamsBuilder builder, Topics topics, RiskSettings settings) {
-        var findings = topics.findings();
+    private static void incidents(StreamsBuilder builder, Topics topics, KStream<String, Finding> live,
+                                  RiskSettings settings) {
         var entitySerde = dev.bulwark.schemas.AvroSerde.of(dev.bulwark.schemas.IncidentEntity.class);
         var findingSerde = dev.bulwark.schemas.AvroSerde.of(dev.bulwark.schemas.IncidentFinding.class);
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IncidentCorrelator.ENTITIES),
                 Serdes.String(), entitySerde));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IncidentCorrelator.INCIDENTS),
                 Serdes.String(), topics.incidents().valueSerde()));
-        builder.stream(findings.name(), Consumed.with(findings.keySerde(), findings.valueSerde())
-                        .withName("incident-findings-source"))
-                .filter((key, finding) -> finding != null && !finding.getShadow(), Named.as("incident-live-findings"))
-                .mapValues(Incidents::of, Named.as("incident-links"))
+        live.mapValues(Incidents::of, Named.as("incident-links"))
                 .selectKey((key, finding) -> "incidents", Named.as("incident-key"))
                 .repartition(Repartitioned.<String, dev.bulwark.schemas.IncidentFinding>as("incidents")
                         .withKeySerde(Serdes.String()).withValueSerde(findingSerde).withNumberOfPartitions(1))

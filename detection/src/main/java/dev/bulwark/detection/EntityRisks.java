@@ -113,18 +113,10 @@ public final class EntityRisks {
         long at = finding.getLastSeen();
         List<String> seen = current == null ? List.of() : current.getTactics();
         double weight = finding.getRiskScore() * weight(seen, finding.getMitre().getTactics());
-        double risk;
-        long riskAt;
-        if (current == null) {
-            risk = weight;
-            riskAt = at;
-        } else if (at >= current.getRiskAt()) {
-            risk = decay(current.getRisk(), at - current.getRiskAt(), halfLifeMillis) + weight;
-            riskAt = at;
-        } else {
-            risk = current.getRisk() + decay(weight, current.getRiskAt() - at, halfLifeMillis);
-            riskAt = current.getRiskAt();
-        }
+        Decaying sum = (current == null ? new Decaying(0, at) : new Decaying(current.getRisk(), current.getRiskAt()))
+                .plus(weight, at, halfLifeMillis);
+        double risk = sum.value();
+        long riskAt = sum.at();
         Set<String> tactics = new LinkedHashSet<>(seen);
         tactics.addAll(finding.getMitre().getTactics());
         Set<String> detectors = new LinkedHashSet<>(current == null ? List.of() : current.getDetectors());
@@ -174,6 +166,18 @@ public final class EntityRisks {
             return 0.5;
         }
         return (1.0 + 0.5 * newTactics) * (progresses ? 1.5 : 1.0);
+    }
+
+    /** A figure that halves every half-life: its value as of its time (epoch ms). */
+    public record Decaying(double value, long at) {
+        /**
+         * The figure with {@code weight} added at {@code when}: a later addition moves it to that time (decaying what
+         * it held); an earlier one is decayed to the figure's time.
+         */
+        public Decaying plus(double weight, long when, long halfLifeMillis) {
+            return when >= at ? new Decaying(decay(value, when - at, halfLifeMillis) + weight, when)
+                    : new Decaying(value + decay(weight, at - when, halfLifeMillis), at);
+        }
     }
 
     /** {@code value} after {@code elapsed} ms of halving every {@code halfLife} ms. */

@@ -131,13 +131,10 @@ public final class IncidentCorrelator implements Processor<String, IncidentFindi
                 }
             }));
             double weight = finding.getRiskScore() * EntityRisks.weight(seen, finding.getTactics());
-            long at = finding.getTime();
-            if (at >= entity.getRiskAt()) {
-                entity.setRisk(EntityRisks.decay(entity.getRisk(), at - entity.getRiskAt(), halfLife) + weight);
-                entity.setRiskAt(at);
-            } else {
-                entity.setRisk(entity.getRisk() + EntityRisks.decay(weight, entity.getRiskAt() - at, halfLife));
-            }
+            EntityRisks.Decaying risk = new EntityRisks.Decaying(entity.getRisk(), entity.getRiskAt())
+                    .plus(weight, finding.getTime(), halfLife);
+            entity.setRisk(risk.value());
+            entity.setRiskAt(risk.at());
             recent.add(finding);
         }
         long newest = Math.max(entity.getLastSeen(), finding.getTime());
@@ -172,18 +169,12 @@ public final class IncidentCorrelator implements Processor<String, IncidentFindi
         incident.getTimeline().forEach(f -> timeline.put(f.getFindingId(), f));
         List<String> tactics = new ArrayList<>(incident.getTactics());
         long added = 0;
-        double risk = incident.getRisk();
-        long riskAt = incident.getLastSeen();
+        EntityRisks.Decaying risk = new EntityRisks.Decaying(incident.getRisk(), incident.getLastSeen());
         for (IncidentFinding finding : joining) {
             if (timeline.put(finding.getFindingId(), finding) == null) {
                 added++;
                 double weight = finding.getRiskScore() * EntityRisks.weight(tactics, finding.getTactics());
-                if (finding.getTime() >= riskAt) {
-                    risk = EntityRisks.decay(risk, finding.getTime() - riskAt, halfLife) + weight;
-                    riskAt = finding.getTime();
-                } else {
-                    risk += EntityRisks.decay(weight, riskAt - finding.getTime(), halfLife);
-                }
+                risk = risk.plus(weight, finding.getTime(), halfLife);
                 finding.getTactics().forEach(t -> {
                     if (!tactics.contains(t)) {
                         tactics.add(t);
@@ -213,13 +204,13 @@ public final class IncidentCorrelator implements Processor<String, IncidentFindi
         incident.setTimeline(ordered);
         incident.setTruncated(truncated);
         incident.setFindingsTotal(incident.getFindingsTotal() + added);
-        incident.setRisk(risk);
+        incident.setRisk(risk.value());
         incident.setTactics(tactics);
         incident.setTenants(new ArrayList<>(tenants));
         incident.setEntities(new ArrayList<>(linked));
         incident.setDetectors(new ArrayList<>(detectors));
         incident.setFirstSeen(first);
-        incident.setLastSeen(Math.max(last, riskAt));
+        incident.setLastSeen(Math.max(last, risk.at()));
         return incident;
     }
 }

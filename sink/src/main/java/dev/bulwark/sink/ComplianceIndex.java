@@ -36,9 +36,7 @@ public record ComplianceIndex(String prefix) {
      * {@code -compliance} appended), so one setting names both and the roles cover both.
      */
     public static String prefixFor(String findingsPrefix) {
-        return findingsPrefix.endsWith("-findings")
-                ? findingsPrefix.substring(0, findingsPrefix.length() - "-findings".length()) + "-compliance"
-                : findingsPrefix + "-compliance";
+        return FindingIndex.siblingPrefix(findingsPrefix, "compliance");
     }
 
     /** The index prefix that goes with the findings index. */

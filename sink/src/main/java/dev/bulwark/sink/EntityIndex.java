@@ -34,9 +34,7 @@ public record EntityIndex(String prefix) {
      * (as for {@link ComplianceIndex#prefixFor}).
      */
     public static String prefixFor(String findingsPrefix) {
-        return findingsPrefix.endsWith("-findings")
-                ? findingsPrefix.substring(0, findingsPrefix.length() - "-findings".length()) + "-entities"
-                : findingsPrefix + "-entities";
+        return FindingIndex.siblingPrefix(findingsPrefix, "entities");
     }
 
     /** The entity index that goes with the findings index. */
@@ -67,6 +65,11 @@ public record EntityIndex(String prefix) {
         last.put("rule", risk.getLastRule());
         doc.put("last_finding", last);
         return doc;
+    }
+
+    /** The risk now of a figure {@code score} as of {@code atMillis}: {@code score * 0.5^((now - at) / halfLife)}. */
+    public static double riskNow(double score, long atMillis, long halfLifeMillis, long nowMillis) {
+        return score * Math.pow(0.5, Math.max(0, nowMillis - atMillis) / (double) halfLifeMillis);
     }
 
     /**

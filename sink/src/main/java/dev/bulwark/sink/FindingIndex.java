@@ -42,6 +42,17 @@ public record FindingIndex(String prefix) {
      * gets {@code shadow-} in front). Neither the findings alias, its tenant aliases nor a pattern {@code <prefix>*}
      * covers it, so shadow findings stay out of every analyst's and tenant's view of the findings.
      */
+    /**
+     * The prefix of another kind of document that goes with a findings prefix: {@code bulwark-findings} gives
+     * {@code bulwark-<kind>} (a trailing {@code -findings} becomes {@code -<kind>}; any other prefix gets {@code -<kind>}
+     * appended), so one setting names them all and the roles cover them all.
+     */
+    public static String siblingPrefix(String findingsPrefix, String kind) {
+        return findingsPrefix.endsWith("-findings")
+                ? findingsPrefix.substring(0, findingsPrefix.length() - "-findings".length()) + "-" + kind
+                : findingsPrefix + "-" + kind;
+    }
+
     public static String shadowPrefixFor(String findingsPrefix) {
         return findingsPrefix.endsWith("-findings")
                 ? findingsPrefix.substring(0, findingsPrefix.length() - "-findings".length()) + "-shadow-findings"
