@@ -920,7 +920,7 @@ es_write_config() {
     # security es-roles' for the prefix '*-findings' (KafkaAclsTest keeps them equal). File-based roles, so the stack's users work from the first
     # start; 'bulwark security es-setup' can add native ones (es_install_security_analysis).
     cat >"$conf/roles.yml" <<'ROLES'
-# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots, shadow findings and entity risk, the API reads them.
+# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots, shadow findings, entity risk and incidents, the API reads them (and triages findings and incidents).
 bulwark_sink:
   cluster: [manage_index_templates, monitor]
   indices:
@@ -931,6 +931,8 @@ bulwark_sink:
     - names: ["*-shadow-findings*"]
       privileges: [create_index, write, manage, view_index_metadata]
     - names: ["*-entities*"]
+      privileges: [create_index, write, manage, view_index_metadata]
+    - names: ["*-incidents*"]
       privileges: [create_index, write, manage, view_index_metadata]
 bulwark_api:
   cluster: [monitor]
@@ -943,6 +945,8 @@ bulwark_api:
       privileges: [read, view_index_metadata]
     - names: ["*-entities*"]
       privileges: [read, view_index_metadata]
+    - names: ["*-incidents*"]
+      privileges: [read, view_index_metadata, index]
 ROLES
     [[ $(id -u) -ne 0 ]] || chown "$ES_USER:" "$conf/roles.yml"
     es_install_security_analysis

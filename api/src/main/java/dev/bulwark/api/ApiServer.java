@@ -36,6 +36,8 @@ import dev.bulwark.sink.FindingDocument;
  *   <li>{@code GET /api/findings/{id}}: one finding with its evidence;</li>
  *   <li>{@code PATCH /api/findings/{id}}: set triage status (SOC only), recording who and when;</li>
  *   <li>{@code GET /api/stats}: counts by severity, rule, tenant and status, and a time histogram;</li>
+ *   <li>{@code GET /api/incidents}, {@code GET /api/incidents/{id}}: incidents, each tenant seeing only its own side
+ *       ({@link IncidentService}); {@code PATCH /api/incidents/{id}}: their triage (SOC only);</li>
  *   <li>{@code GET /api/whoami}: the caller's principal, and whether it comes from a console session;</li>
  *   <li>{@code GET /auth/config}, {@code GET /auth/login}, {@code GET /auth/callback}, {@code POST /auth/logout}: the
  *       console's sign-in through the OIDC provider, when configured ({@link ConsoleLogin});</li>
@@ -100,6 +102,7 @@ public final class ApiServer implements AutoCloseable {
     private final FindingsService service;
     private final ComplianceService compliance;
     private final EntityService entities;
+    private final IncidentService incidents;
     private volatile RuleOverrideStore overrides;
     private volatile RuleStatsStore ruleStats;
     private final BulwarkHttpServer server;
@@ -146,6 +149,8 @@ public final class ApiServer implements AutoCloseable {
                 ControlCatalogue.shipped(), java.time.Clock.systemUTC());
         this.entities = new EntityService(service.client(), dev.bulwark.sink.EntityIndex.forFindings(service.index()),
                 java.time.Clock.systemUTC());
+        this.incidents = new IncidentService(service.client(),
+                dev.bulwark.sink.IncidentIndex.forFindings(service.index()), java.time.Clock.systemUTC());
         try {
             server = BulwarkHttpServer.start(new BulwarkHttpServer.Spec("api", settings.host(), settings.port(),
                     settings.http(), settings.threads(), 128, MAX_BODY_BYTES, Set.of("/healthz"),
@@ -245,6 +250,22 @@ public final class ApiServer implements AutoCloseable {
         } else if ("/api/entities".equals(path)) {
             allow(exchange, method, "GET");
             json(exchange, 200, entities.list(principal, QueryParams.parse(exchange.rawQuery(), EntityService.PARAMS)));
+        } else if ("/api/incidents".equals(path)) {
+            allow(exchange, method, "GET");
+            json(exchange, 200, incidents.list(principal, QueryParams.parse(exchange.rawQuery(), IncidentService.PARAMS)));
+        } else if (path.startsWith("/api/incidents/")) {
+            String id = idFromPath(path.substring("/api/incidents/".length()));
+            allow(exchange, method, "GET", "PATCH");
+            QueryParams.parse(exchange.rawQuery(), Set.of());
+            if ("PATCH".equals(method)) {
+                if (!principal.mayTriage()) {
+                    throw new ApiException(403, "role " + principal.role() + " may not change triage status");
+                }
+                Triage triage = readTriage(exchange);
+                json(exchange, 200, Map.of("incident", incidents.triage(principal, id, triage.status(), triage.note())));
+            } else {
+                json(exchange, 200, Map.of("incident", incidents.get(principal, id)));
+            }
         } else if ("/api/rules".equals(path)) {
             allow(exchange, method, "GET");
             QueryParams params = QueryParams.parse(exchange.rawQuery(), Set.of("sort", "size"));

@@ -122,6 +122,7 @@ final class ApiFixture {
         awaitShadowIndexed();
         indexPosture();
         indexEntities();
+        startIncidentSink();
 
         ApiTokens tokens = ApiTokens.of(ApiTokens.parseEnvironment(SOC_TOKEN + "=soc@alice," + ACME_TOKEN
                 + "=tenant:acme@acme-viewer," + GLOBEX_TOKEN + "=tenant:globex," + INITECH_TOKEN + "=tenant:initech"));
@@ -333,8 +334,124 @@ final class ApiFixture {
                 .setLastFinding("f-" + id).setLastRule("rule").build();
     }
 
+    /** The incident index that goes with {@link #index}. */
+    final dev.bulwark.sink.IncidentIndex incidents = dev.bulwark.sink.IncidentIndex.forFindings(index);
+    static final String EXEC_USER = "eve-exec";
+    static final String GLOBEX_ADMIN = "globex-admin-" + GLOBEX_CANARY;
+    private dev.bulwark.sink.DocumentSink<dev.bulwark.schemas.Incident> incidentSink;
+    private Thread incidentThread;
+
+    private static dev.bulwark.schemas.IncidentFinding step(String id, long time, String tenant, List<String> others,
+            String namespace, String pod, String user, String session, String tactic, List<String> entities) {
+        return dev.bulwark.schemas.IncidentFinding.newBuilder().setFindingId(id).setTime(time).setLastSeen(time)
+                .setRuleId("rule-" + id).setRuleName("Rule " + id).setDetector("det-" + id).setSeverity("high")
+                .setRiskScore(73).setTenant(tenant).setOtherTenants(others).setNamespace(namespace).setPod(pod)
+                .setUser(user).setSessionId(session).setTactics(List.of(tactic)).setEntities(entities).build();
+    }
+
+    /**
+     * The cross-tenant incident: {@link #EXEC_USER} execs into acme's pod (session s-1), downloads, then connects into
+     * globex's pod named with the canary; globex's own admin also acted there. {@code steps} of them (1-5) so far.
+     */
+    static dev.bulwark.schemas.Incident crossTenantIncident(long now, int steps) {
+        List<String> acmeSide = List.of("pod:acme-web/api", "identity:" + EXEC_USER, "session:s-1");
+        List<dev.bulwark.schemas.IncidentFinding> all = List.of(
+                step("i-shell", now - 50_000, "acme", List.of(), "acme-web", "api", EXEC_USER, "s-1", "execution",
+                        acmeSide),
+                step("i-download", now - 40_000, "acme", List.of(), "acme-web", "api", EXEC_USER, "s-1",
+                        "command-and-control", acmeSide),
+                step("i-connect", now - 30_000, "globex", List.of("acme"), "globex-data", GLOBEX_CANARY, EXEC_USER,
+                        "s-1", "lateral-movement", List.of("pod:globex-data/" + GLOBEX_CANARY, "pod:acme-web/api",
+                                "identity:" + EXEC_USER, "session:s-1")),
+                step("i-globex-own", now - 20_000, "globex", List.of(), "globex-data", GLOBEX_CANARY, GLOBEX_ADMIN,
+                        null, "discovery", List.of("pod:globex-data/" + GLOBEX_CANARY, "identity:" + GLOBEX_ADMIN)),
+                step("i-later", now - 10_000, "acme", List.of(), "acme-web", "api", EXEC_USER, "s-1", "discovery",
+                        acmeSide));
+        List<dev.bulwark.schemas.IncidentFinding> timeline = all.subList(0, steps);
+        java.util.Set<String> entities = new java.util.LinkedHashSet<>();
+        java.util.Set<String> tactics = new java.util.LinkedHashSet<>();
+        java.util.Set<String> tenants = new java.util.LinkedHashSet<>();
+        java.util.Set<String> detectors = new java.util.LinkedHashSet<>();
+        for (dev.bulwark.schemas.IncidentFinding f : timeline) {
+            entities.addAll(f.getEntities());
+            tactics.addAll(f.getTactics());
+            tenants.add(f.getTenant());
+            tenants.addAll(f.getOtherTenants());
+            detectors.add(f.getDetector());
+        }
+        return incident("inc-cross", "pod:acme-web/api", timeline, entities, tactics, tenants, detectors);
+    }
+
+    private static dev.bulwark.schemas.Incident incident(String id, String openedBy,
+            List<dev.bulwark.schemas.IncidentFinding> timeline, java.util.Collection<String> entities,
+            java.util.Collection<String> tactics, java.util.Collection<String> tenants,
+            java.util.Collection<String> detectors) {
+        return dev.bulwark.schemas.Incident.newBuilder().setId(id).setReason("detectors").setOpenedBy(openedBy)
+                .setOpenedAt(timeline.get(0).getTime()).setFirstSeen(timeline.get(0).getTime())
+                .setLastSeen(timeline.get(timeline.size() - 1).getLastSeen()).setRisk(120.0 * timeline.size())
+                .setTactics(List.copyOf(tactics)).setTenants(List.copyOf(tenants)).setEntities(List.copyOf(entities))
+                .setDetectors(List.copyOf(detectors)).setFindingsTotal(timeline.size()).setTimeline(timeline).build();
+    }
+
+    /** A globex-only incident (the canary in its pod) and an initech-only one, beside the cross-tenant one. */
+    private static List<dev.bulwark.schemas.Incident> singleTenantIncidents(long now) {
+        var globex = step("i-g", now - 5_000, "globex", List.of(), "globex-data", GLOBEX_CANARY, GLOBEX_ADMIN, null,
+                "execution", List.of("pod:globex-data/" + GLOBEX_CANARY));
+        var initech = step("i-i", now - 7_000, "initech", List.of(), "initech-ops", "batch", "bob", null,
+                "execution", List.of("pod:initech-ops/batch"));
+        return List.of(
+                incident("inc-globex", "pod:globex-data/" + GLOBEX_CANARY, List.of(globex), globex.getEntities(),
+                        globex.getTactics(), List.of("globex"), List.of(globex.getDetector())),
+                incident("inc-initech", "pod:initech-ops/batch", List.of(initech), initech.getEntities(),
+                        initech.getTactics(), List.of("initech"), List.of(initech.getDetector())));
+    }
+
+    /** Runs the incident sink over the fixture's incidents topic and sends the first incidents through it. */
+    private void startIncidentSink() throws Exception {
+        var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                ConsumerConfig.GROUP_ID_CONFIG, prefix + "incident-sink",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer());
+        incidentSink = dev.bulwark.sink.DocumentSink.incidents(consumer, producer, client, topics, incidents,
+                new SimpleMeterRegistry());
+        incidentThread = new Thread(incidentSink, "api-fixture-incident-sink");
+        incidentThread.start();
+        List<dev.bulwark.schemas.Incident> first = new java.util.ArrayList<>(singleTenantIncidents(now));
+        first.add(crossTenantIncident(now, 4));
+        for (dev.bulwark.schemas.Incident incident : first) {
+            sendIncident(incident);
+        }
+        awaitIncident("inc-cross", 4);
+    }
+
+    /** Sends an incident update to the incidents topic (the sink indexes it). */
+    void sendIncident(dev.bulwark.schemas.Incident incident) throws Exception {
+        producer.send(new ProducerRecord<>(topics.incidents().name(), incident.getId(),
+                topics.incidents().valueSerde().serializer().serialize(topics.incidents().name(), incident))).get();
+    }
+
+    /** Waits until the incident's document holds {@code findings} findings. */
+    void awaitIncident(String id, long findings) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (client.indices().exists(e -> e.index(incidents.prefix())).value()) {
+                client.indices().refresh(r -> r.index(incidents.prefix()));
+                var doc = client.get(g -> g.index(incidents.prefix()).id(id), Map.class);
+                if (doc.found() && ((Number) ((Map<?, ?>) doc.source().get("incident")).get("findings_total"))
+                        .longValue() == findings) {
+                    return;
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("incident " + id + " with " + findings + " findings was not indexed within 60 s");
+    }
+
     void close() throws Exception {
         server.close();
+        incidentSink.close();
+        incidentThread.join(20_000);
         sink.close();
         sinkThread.join(20_000);
         producer.close();
@@ -342,6 +459,7 @@ final class ApiFixture {
         index.shadow().deleteAll(client);
         client.indices().delete(d -> d.index(compliance.prefix() + "-*").allowNoIndices(true));
         client.indices().delete(d -> d.index(entities.prefix()).ignoreUnavailable(true).allowNoIndices(true));
+        client.indices().delete(d -> d.index(incidents.prefix()).ignoreUnavailable(true).allowNoIndices(true));
         client._transport().close();
     }
 }

@@ -424,6 +424,110 @@ class ApiIsolationIT {
                 .extracting(e -> e.get("tenant").asText()).containsOnly("globex");
     }
 
+    private static List<String> incidentIds(HttpResponse<String> response) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        List<String> ids = new ArrayList<>();
+        for (JsonNode incident : fixture.body(response).get("incidents")) {
+            ids.add(incident.get("id").asText());
+        }
+        return ids;
+    }
+
+    private static List<String> timeline(JsonNode incident) {
+        List<String> ids = new ArrayList<>();
+        incident.get("timeline").forEach(f -> ids.add(f.get("finding_id").asText()));
+        return ids;
+    }
+
+    @Test
+    void incidentsShowEachTenantOnlyItsOwnSideOfACrossTenantAttack() throws Exception {
+        assertThat(incidentIds(fixture.get(SOC_TOKEN, "/api/incidents")))
+                .containsExactlyInAnyOrder("inc-cross", "inc-globex", "inc-initech");
+        JsonNode whole = fixture.body(fixture.get(SOC_TOKEN, "/api/incidents/inc-cross")).get("incident");
+        // (the triage test below may have added a fifth finding, i-later, already)
+        assertThat(timeline(whole)).startsWith("i-shell", "i-download", "i-connect", "i-globex-own");
+        assertThat(whole.get("tenants").toString()).contains("acme", "globex");
+
+        // The acting tenant: its own findings with who exec'd, the connection without globex's pod, name or users.
+        var acmeList = fixture.get(ACME_TOKEN, "/api/incidents");
+        assertThat(incidentIds(acmeList)).containsExactly("inc-cross");
+        var acmeOne = fixture.get(ACME_TOKEN, "/api/incidents/inc-cross");
+        for (var response : List.of(acmeList, acmeOne)) {
+            assertThat(response.body()).doesNotContain(GLOBEX_CANARY).doesNotContain("globex")
+                    .doesNotContain(ApiFixture.GLOBEX_ADMIN).doesNotContain("initech").doesNotContain("i-globex-own");
+        }
+        JsonNode acme = fixture.body(acmeOne).get("incident");
+        assertThat(timeline(acme)).startsWith("i-shell", "i-download", "i-connect").doesNotContain("i-globex-own");
+        assertThat(acme.at("/timeline/0/user").asText()).isEqualTo(ApiFixture.EXEC_USER);
+        assertThat(acme.at("/timeline/2/pod").isNull()).isTrue();
+        assertThat(acme.at("/timeline/2/entities").toString()).isEqualTo("[\"pod:acme-web/api\"]");
+        assertThat(acme.get("other_tenants_involved").asBoolean()).isTrue();
+        assertThat(acme.get("hidden_findings").asInt()).isEqualTo(1);
+        assertThat(acme.get("tenants").toString()).isEqualTo("[\"acme\"]");
+
+        // The victim: the incoming violation on its pod, never who came from acme or from which pod.
+        var globexOne = fixture.get(GLOBEX_TOKEN, "/api/incidents/inc-cross");
+        assertThat(globexOne.body()).doesNotContain("acme").doesNotContain(ApiFixture.EXEC_USER)
+                .doesNotContain("s-1").doesNotContain("i-shell");
+        JsonNode globex = fixture.body(globexOne).get("incident");
+        assertThat(timeline(globex)).containsExactly("i-connect", "i-globex-own");
+        assertThat(globex.at("/timeline/0/pod").asText()).isEqualTo(GLOBEX_CANARY);
+        assertThat(globex.at("/timeline/0/user").isNull()).isTrue();
+        assertThat(incidentIds(fixture.get(GLOBEX_TOKEN, "/api/incidents"))).containsExactlyInAnyOrder("inc-cross",
+                "inc-globex");
+
+        // Another tenant's incident is exactly as missing as a missing one; probing by finding id finds nothing.
+        var foreign = fixture.get(ACME_TOKEN, "/api/incidents/inc-globex");
+        var missing = fixture.get(ACME_TOKEN, "/api/incidents/inc-nope");
+        assertThat(foreign.statusCode()).isEqualTo(404);
+        assertThat(foreign.body()).isEqualTo(missing.body());
+        assertThat(incidentIds(fixture.get(ACME_TOKEN, "/api/incidents?finding=i-g"))).isEmpty();
+        assertThat(incidentIds(fixture.get(SOC_TOKEN, "/api/incidents?finding=i-connect")))
+                .containsExactly("inc-cross");
+        assertThat(incidentIds(fixture.get(INITECH_TOKEN, "/api/incidents"))).containsExactly("inc-initech");
+        assertThat(fixture.get(ACME_TOKEN, "/api/incidents?tenant=globex").statusCode()).isEqualTo(403);
+        for (String hostile : List.of("/api/incidents?tenant=*", "/api/incidents?sort=_script",
+                "/api/incidents?status=closed", "/api/incidents?finding=a%20OR%20b", "/api/incidents?size=100000",
+                "/api/incidents?tenant.name=globex", "/api/incidents?finding=x&finding=y",
+                "/api/incidents/inc-cross?tenant=globex")) {
+            var response = fixture.get(ACME_TOKEN, hostile);
+            assertThat(response.statusCode()).as(hostile).isEqualTo(400);
+            assertThat(response.body()).as(hostile).doesNotContain(GLOBEX_CANARY);
+        }
+        assertThat(fixture.get(null, "/api/incidents").statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void incidentTriageIsSocOnlyAndSurvivesTheIncidentGrowing() throws Exception {
+        assertThat(fixture.patch(ACME_TOKEN, "/api/incidents/inc-cross", "{\"status\":\"resolved\"}").statusCode())
+                .isEqualTo(403);
+        var triaged = fixture.patch(SOC_TOKEN, "/api/incidents/inc-cross",
+                "{\"status\":\"acknowledged\",\"note\":\"on it\"}");
+        assertThat(triaged.statusCode()).as(triaged.body()).isEqualTo(200);
+        assertThat(fixture.body(triaged).at("/incident/triage/updated_by").asText()).isEqualTo("alice");
+        assertThat(fixture.patch(SOC_TOKEN, "/api/incidents/inc-nope", "{\"status\":\"open\"}").statusCode())
+                .isEqualTo(404);
+        assertThat(fixture.patch(SOC_TOKEN, "/api/incidents/inc-cross", "{\"status\":\"closed\"}").statusCode())
+                .isEqualTo(400);
+
+        // A new finding joins: the sink merges the update, and the analyst's decision stays.
+        fixture.sendIncident(ApiFixture.crossTenantIncident(fixture.now, 5));
+        fixture.awaitIncident("inc-cross", 5);
+        JsonNode grown = fixture.body(fixture.get(SOC_TOKEN, "/api/incidents/inc-cross")).get("incident");
+        assertThat(timeline(grown)).endsWith("i-later").hasSize(5);
+        assertThat(grown.at("/triage/status").asText()).isEqualTo("acknowledged");
+        assertThat(grown.at("/triage/note").asText()).isEqualTo("on it");
+        // Replaying the same update changes nothing and duplicates nothing.
+        fixture.sendIncident(ApiFixture.crossTenantIncident(fixture.now, 5));
+        fixture.awaitIncident("inc-cross", 5);
+        assertThat(incidentIds(fixture.get(SOC_TOKEN, "/api/incidents?status=acknowledged")))
+                .containsExactly("inc-cross");
+        // The tenant sees the status, not who set it or the note.
+        JsonNode acme = fixture.body(fixture.get(ACME_TOKEN, "/api/incidents/inc-cross")).get("incident");
+        assertThat(acme.at("/triage/status").asText()).isEqualTo("acknowledged");
+        assertThat(acme.at("/triage/updated_by").isMissingNode()).isTrue();
+    }
+
     @Test
     void shouldServeTheConsoleAndOpenApiWithStrictHeaders() throws Exception {
         var console = fixture.get(null, "/");

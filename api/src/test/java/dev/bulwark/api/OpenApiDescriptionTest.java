@@ -24,6 +24,9 @@ class OpenApiDescriptionTest {
         assertThat(spec.at("/paths/~1api~1findings~1{id}/get").isObject()).isTrue();
         assertThat(spec.at("/paths/~1api~1findings~1{id}/patch").isObject()).isTrue();
         assertThat(spec.at("/paths/~1api~1stats/get").isObject()).isTrue();
+        assertThat(spec.at("/paths/~1api~1incidents/get").isObject()).isTrue();
+        assertThat(spec.at("/paths/~1api~1incidents~1{id}/patch").isObject()).isTrue();
+        assertThat(spec.at("/components/schemas/Incident/properties/hidden_findings").isObject()).isTrue();
         assertThat(spec.at("/paths/~1api~1entities/get/parameters/0/name").asText()).isEqualTo("sort");
         assertThat(spec.at("/paths/~1api~1compliance/get/parameters/0/name").asText()).isEqualTo("framework");
         for (String operation : new String[] {"~1auth~1config/get", "~1auth~1login/get", "~1auth~1callback/get",

@@ -47,29 +47,33 @@ final class ElasticsearchRoles {
     /**
      * The sink's and the API's roles, named {@code <namePrefix>_sink} and {@code <namePrefix>_api}, over the findings
      * indices ({@code indexPrefix*}), the compliance indices ({@link ComplianceIndex#prefixFor}), the shadow findings'
-     * indices ({@link FindingIndex#shadowPrefixFor}) and the entity index ({@link dev.bulwark.sink.EntityIndex#prefixFor}).
+     * indices ({@link FindingIndex#shadowPrefixFor}), the entity index ({@link dev.bulwark.sink.EntityIndex#prefixFor})
+     * and the incident index ({@link dev.bulwark.sink.IncidentIndex#prefixFor}).
      */
     static List<Role> roles(String namePrefix, String indexPrefix) {
         String compliance = ComplianceIndex.prefixFor(indexPrefix) + "*";
         String entities = dev.bulwark.sink.EntityIndex.prefixFor(indexPrefix) + "*";
         String shadow = FindingIndex.shadowPrefixFor(indexPrefix) + "*";
+        String incidents = dev.bulwark.sink.IncidentIndex.prefixFor(indexPrefix) + "*";
         List<String> owns = List.of("create_index", "write", "manage", "view_index_metadata");
         List<String> reads = List.of("read", "view_index_metadata");
         return List.of(
                 new Role(BulwarkConfig.EsUser.SINK, namePrefix + "_sink", List.of("manage_index_templates", "monitor"),
                         List.of(new IndexGrant(indexPrefix + "*", owns), new IndexGrant(compliance, owns),
-                                new IndexGrant(shadow, owns), new IndexGrant(entities, owns))),
+                                new IndexGrant(shadow, owns), new IndexGrant(entities, owns),
+                                new IndexGrant(incidents, owns))),
                 new Role(BulwarkConfig.EsUser.API, namePrefix + "_api", List.of("monitor"),
                         List.of(new IndexGrant(indexPrefix + "*", List.of("read", "view_index_metadata", "index")),
                                 new IndexGrant(compliance, reads), new IndexGrant(shadow, reads),
-                                new IndexGrant(entities, reads))));
+                                new IndexGrant(entities, reads),
+                                new IndexGrant(incidents, List.of("read", "view_index_metadata", "index")))));
     }
 
     /** The roles as {@code roles.yml} for indices whose names start with {@code indexPrefix}. */
     static String rolesYaml(String indexPrefix) {
         StringBuilder out = new StringBuilder(
                 "# Bulwark's roles (bulwark security es-roles): the sink writes findings, compliance snapshots, "
-                        + "shadow findings and entity risk, the API reads them.\n");
+                        + "shadow findings, entity risk and incidents, the API reads them (and triages findings and incidents).\n");
         for (Role role : roles("bulwark", indexPrefix)) {
             out.append(role.name()).append(":\n")
                     .append("  cluster: [").append(String.join(", ", role.cluster())).append("]\n")

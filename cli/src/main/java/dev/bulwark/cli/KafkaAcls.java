@@ -96,6 +96,9 @@ final class KafkaAcls {
         grants.add(topic(sink, topics.entityRisk().name(), READ, "entity risk to index"));
         grants.add(new Grant(sink, ResourceType.GROUP, app + "-entity-sink", PatternType.LITERAL, READ,
                 "its consumer group for entity risk"));
+        grants.add(topic(sink, topics.incidents().name(), READ, "incidents to index"));
+        grants.add(new Grant(sink, ResourceType.GROUP, app + "-incident-sink", PatternType.LITERAL, READ,
+                "its consumer group for incidents"));
 
         var context = KafkaSecurity.Component.CONTEXT;
         grants.add(topic(context, topics.context().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),

@@ -49,7 +49,7 @@ public final class Pipeline implements AutoCloseable {
     private final KafkaStreams streams;
     private final FindingSink sink;
     private final Thread sinkThread;
-    /** The sinks of posture snapshots and entity risk, each on a thread of its own. */
+    /** The sinks of posture snapshots, entity risk and incidents, each on a thread of its own. */
     private final List<DocumentSink<?>> documentSinks;
     private final List<Thread> documentThreads;
     private final ElasticsearchClient client;
@@ -165,6 +165,11 @@ public final class Pipeline implements AutoCloseable {
             documentSinks.add(DocumentSink.entities(new KafkaConsumer<>(entityProps, new StringDeserializer(),
                     new ByteArrayDeserializer()), deadLetters, client, topics, EntityIndex.forFindings(findingIndex),
                     metrics));
+            Map<String, Object> incidentProps = kafka.as(KafkaSecurity.Component.SINK).groupConsumer(
+                    config.detection.applicationId + "-incident-sink", instanceId + "-incident-sink");
+            documentSinks.add(DocumentSink.incidents(new KafkaConsumer<>(incidentProps, new StringDeserializer(),
+                    new ByteArrayDeserializer()), deadLetters, client, topics,
+                    dev.bulwark.sink.IncidentIndex.forFindings(findingIndex), metrics));
         }
 
         Pipeline pipeline = new Pipeline(streams, sink, documentSinks, client, streamsMetrics, detectors, deadLetters);

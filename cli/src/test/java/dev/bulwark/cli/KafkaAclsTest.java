@@ -27,7 +27,8 @@ class KafkaAclsTest {
                 .allSatisfy(g -> assertThat(g.operations()).doesNotContain(AclOperation.READ));
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.SINK)
                 .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.dlq", "prod-detect-sink",
-                        "prod.compliance", "prod-detect-compliance-sink", "prod.entity-risk", "prod-detect-entity-sink");
+                        "prod.compliance", "prod-detect-compliance-sink", "prod.entity-risk", "prod-detect-entity-sink",
+                        "prod.incidents", "prod-detect-incident-sink");
         assertThat(grants).as("the detectors read findings back (entity risk, incidents)")
                 .filteredOn(g -> g.name().equals("prod.findings") && g.operations().contains(AclOperation.READ))
                 .extracting(KafkaAcls.Grant::component)

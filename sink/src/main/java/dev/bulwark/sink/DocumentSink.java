@@ -23,6 +23,7 @@ import dev.bulwark.schemas.ComplianceResult;
 import dev.bulwark.schemas.DeadLetter;
 import dev.bulwark.schemas.DeadLetters;
 import dev.bulwark.schemas.EntityRisk;
+import dev.bulwark.schemas.Incident;
 import dev.bulwark.schemas.Topic;
 import dev.bulwark.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
@@ -30,10 +31,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Consumes one topic of records that become one Elasticsearch document each, and indexes them: posture snapshots
- * ({@link ComplianceIndex}, history written once) and entity risk ({@link EntityIndex}, each entity's latest state
- * overwriting its document).
+ * ({@link ComplianceIndex}, history written once), entity risk ({@link EntityIndex}, each entity's latest state
+ * overwriting its document) and incidents ({@link IncidentIndex}, each update merged into its document, triage kept).
  *
- * <p>Why a loop of its own: unlike findings, these documents need no upsert that keeps triage, and no tenant aliases.
+ * <p>Why a loop of its own: unlike findings, these documents need no first-seen bookkeeping and no tenant aliases.
  * The guarantees are the finding sink's: offsets are committed only after Elasticsearch confirmed every document of
  * the batch or the record went to the dead-letter topic with the reason (undecodable, or refused for good by
  * Elasticsearch), and while Elasticsearch is down or pushing back (429, 5xx, no connection) the partitions are paused
@@ -110,7 +111,15 @@ public final class DocumentSink<T> implements Runnable, AutoCloseable {
                 topics.entityRisk(), index::installTemplate, index::operation), metrics);
     }
 
-    /** The short name of what it indexes ({@code compliance}, {@code entity}). */
+    /** Incidents: one document per incident, updated as findings join it, triage kept. */
+    public static DocumentSink<Incident> incidents(Consumer<String, byte[]> consumer,
+            Producer<String, byte[]> deadLetters, ElasticsearchClient client, Topics topics, IncidentIndex index,
+            MeterRegistry metrics) {
+        return new DocumentSink<>(consumer, deadLetters, client, topics, new Documents<>("incident", "Incident",
+                topics.incidents(), index::installTemplate, index::operation), metrics);
+    }
+
+    /** The short name of what it indexes ({@code compliance}, {@code entity}, {@code incident}). */
     public String name() {
         return documents.name();
     }

@@ -87,14 +87,7 @@ public record EntityIndex(String prefix) {
 
     /** Creates or updates the index template (strict mapping); idempotent. */
     public void installTemplate(ElasticsearchClient client) throws IOException {
-        client.indices().putIndexTemplate(t -> t
-                .name(prefix)
-                .indexPatterns(prefix)
-                .priority(200L)
-                .meta("managed_by", co.elastic.clients.json.JsonData.of("bulwark"))
-                .template(template -> template
-                        .settings(s -> s.numberOfShards("1").autoExpandReplicas("0-1"))
-                        .mappings(mappings())));
+        FindingIndex.putSingleIndexTemplate(client, prefix, mappings());
     }
 
     static TypeMapping mappings() {

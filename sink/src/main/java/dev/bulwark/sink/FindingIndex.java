@@ -198,6 +198,22 @@ public record FindingIndex(String prefix) {
                         .properties("note", Property.of(p -> p.text(t -> t))))));
     }
 
+    /**
+     * Creates or updates the template of a single index named {@code name} (one shard, a replica where there is a
+     * second node, Bulwark's mapping); idempotent.
+     */
+    static void putSingleIndexTemplate(ElasticsearchClient client, String name, TypeMapping mappings)
+            throws IOException {
+        client.indices().putIndexTemplate(t -> t
+                .name(name)
+                .indexPatterns(name)
+                .priority(200L)
+                .meta("managed_by", co.elastic.clients.json.JsonData.of("bulwark"))
+                .template(template -> template
+                        .settings(s -> s.numberOfShards("1").autoExpandReplicas("0-1"))
+                        .mappings(mappings)));
+    }
+
     /** A keyword field (values over 1,024 characters are kept in the source but not indexed). */
     static Property keyword() {
         return Property.of(p -> p.keyword(k -> k.ignoreAbove(1024)));
