@@ -341,7 +341,7 @@ final class ApiFixture {
     private dev.bulwark.sink.DocumentSink<dev.bulwark.schemas.Incident> incidentSink;
     private Thread incidentThread;
 
-    private static dev.bulwark.schemas.IncidentFinding step(String id, long time, String tenant, List<String> others,
+    static dev.bulwark.schemas.IncidentFinding step(String id, long time, String tenant, List<String> others,
             String namespace, String pod, String user, String session, String tactic, List<String> entities) {
         return dev.bulwark.schemas.IncidentFinding.newBuilder().setFindingId(id).setTime(time).setLastSeen(time)
                 .setRuleId("rule-" + id).setRuleName("Rule " + id).setDetector("det-" + id).setSeverity("high")
@@ -360,14 +360,22 @@ final class ApiFixture {
                         acmeSide),
                 step("i-download", now - 40_000, "acme", List.of(), "acme-web", "api", EXEC_USER, "s-1",
                         "command-and-control", acmeSide),
-                step("i-connect", now - 30_000, "globex", List.of("acme"), "globex-data", GLOBEX_CANARY, EXEC_USER,
-                        "s-1", "lateral-movement", List.of("pod:globex-data/" + GLOBEX_CANARY, "pod:acme-web/api",
-                                "identity:" + EXEC_USER, "session:s-1")),
+                dev.bulwark.schemas.IncidentFinding.newBuilder(step("i-connect", now - 30_000, "globex",
+                        List.of("acme"), "globex-data", GLOBEX_CANARY, EXEC_USER, "s-1", "lateral-movement",
+                        List.of("pod:globex-data/" + GLOBEX_CANARY, "pod:acme-web/api", "identity:" + EXEC_USER,
+                                "session:s-1")))
+                        .setPodTenants(Map.of("pod:globex-data/" + GLOBEX_CANARY, "globex", "pod:acme-web/api",
+                                "acme")).build(),
                 step("i-globex-own", now - 20_000, "globex", List.of(), "globex-data", GLOBEX_CANARY, GLOBEX_ADMIN,
                         null, "discovery", List.of("pod:globex-data/" + GLOBEX_CANARY, "identity:" + GLOBEX_ADMIN)),
                 step("i-later", now - 10_000, "acme", List.of(), "acme-web", "api", EXEC_USER, "s-1", "discovery",
                         acmeSide));
-        List<dev.bulwark.schemas.IncidentFinding> timeline = all.subList(0, steps);
+        return incidentOf("inc-cross", "pod:acme-web/api", all.subList(0, steps));
+    }
+
+    /** An incident of these findings, its entities, tactics, tenants and detectors those of its timeline. */
+    static dev.bulwark.schemas.Incident incidentOf(String id, String openedBy,
+            List<dev.bulwark.schemas.IncidentFinding> timeline) {
         java.util.Set<String> entities = new java.util.LinkedHashSet<>();
         java.util.Set<String> tactics = new java.util.LinkedHashSet<>();
         java.util.Set<String> tenants = new java.util.LinkedHashSet<>();
@@ -379,7 +387,7 @@ final class ApiFixture {
             tenants.addAll(f.getOtherTenants());
             detectors.add(f.getDetector());
         }
-        return incident("inc-cross", "pod:acme-web/api", timeline, entities, tactics, tenants, detectors);
+        return incident(id, openedBy, timeline, entities, tactics, tenants, detectors);
     }
 
     private static dev.bulwark.schemas.Incident incident(String id, String openedBy,

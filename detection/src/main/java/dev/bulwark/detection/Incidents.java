@@ -1,6 +1,7 @@
 package dev.bulwark.detection;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +27,24 @@ public final class Incidents {
     public static IncidentFinding of(Finding finding) {
         Map<String, String> fields = finding.getEvidence().getFields();
         Set<String> entities = new LinkedHashSet<>();
-        if (finding.getNamespace() != null && finding.getPod() != null) {
-            entities.add("pod:" + finding.getNamespace() + "/" + finding.getPod());
+        Map<String, String> podTenants = new LinkedHashMap<>();
+        String own = finding.getNamespace() != null && finding.getPod() != null
+                ? "pod:" + finding.getNamespace() + "/" + finding.getPod() : null;
+        if (own != null) {
+            entities.add(own);
         }
-        for (String peer : new String[] {fields.get("source.pod"), fields.get("destination.pod")}) {
-            if (peer != null && peer.contains("/") && !peer.startsWith("null/")) {
-                entities.add("pod:" + peer);
+        String[][] peers = {{fields.get("source.pod"), fields.get("tenant.source")},
+                {fields.get("destination.pod"), fields.get("tenant.destination")}};
+        for (String[] peer : peers) {
+            if (peer[0] != null && peer[0].contains("/") && !peer[0].startsWith("null/")) {
+                entities.add("pod:" + peer[0]);
+                if (peer[1] != null) {
+                    podTenants.put("pod:" + peer[0], peer[1]);
+                }
             }
+        }
+        if (own != null) { // a finding's own pod is its owner's, unless the evidence says whose it is (a source pod)
+            podTenants.putIfAbsent(own, finding.getTenant());
         }
         String user = EntityRisks.identity(finding);
         if (user != null) {
@@ -59,6 +71,7 @@ public final class Incidents {
                 .setSessionId(session)
                 .setTactics(new ArrayList<>(finding.getMitre().getTactics()))
                 .setEntities(new ArrayList<>(entities))
+                .setPodTenants(podTenants)
                 .build();
     }
 

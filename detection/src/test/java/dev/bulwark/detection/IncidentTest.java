@@ -98,7 +98,10 @@ class IncidentTest {
         Map<String, String> lateral = new LinkedHashMap<>(session("alice", "s-1"));
         lateral.put("source.pod", "shop/web-1");
         lateral.put("destination.pod", "vault/db-0");
-        Finding connect = finding("connect", "cross-tenant-network", "globex", "vault", "db-0", 99, 3, lateral,
+        lateral.put("tenant.source", "acme");
+        lateral.put("tenant.destination", "globex");
+        // As the cross-tenant network detector writes it: the victim's finding, on the event's (source) pod.
+        Finding connect = finding("connect", "cross-tenant-network", "globex", "shop", "web-1", 99, 3, lateral,
                 "lateral-movement");
         connect.setOtherTenants(List.of("acme"));
         findings.pipeInput(shell.getId(), shell);
@@ -118,6 +121,10 @@ class IncidentTest {
         assertThat(incident.getTactics()).containsExactly("execution", "command-and-control", "lateral-movement");
         assertThat(incident.getFindingsTotal()).isEqualTo(3);
         assertThat(incident.getFirstSeen()).isEqualTo(T.toEpochMilli());
+        assertThat(incident.getTimeline().get(2).getPodTenants()).as("whose each pod is, for tenants' views")
+                .containsExactlyInAnyOrderEntriesOf(Map.of("pod:shop/web-1", "acme", "pod:vault/db-0", "globex"));
+        assertThat(incident.getTimeline().get(0).getPodTenants()).containsExactlyEntriesOf(
+                Map.of("pod:shop/web-1", "acme"));
 
         // Replays and a finding's folded updates: the same incident, no entry twice, no extra risk.
         Finding update = Finding.newBuilder(download).setLastSeen(T.toEpochMilli() + 2 * MINUTE).setCount(2).build();

@@ -2,7 +2,9 @@ package dev.bulwark.schemas;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -12,14 +14,15 @@ import java.util.Set;
  * <p>Why one place: the query API, the console and the notifier's tenant routes show incidents to tenants, and an
  * incident may span tenants (a shell in acme's pod that connects into globex's database). Each must cut the same way:
  * <ul>
- *   <li>a finding the tenant owns is shown with its pod; its user and exec session only when no other tenant took part
- *       in it (in a cross-tenant finding the actor may be the other tenant's);</li>
- *   <li>a finding another tenant owns, in which this tenant took part (as actor or peer), is shown without its owner,
- *       pod, user or session, keeping only this tenant's own pods among its entities;</li>
+ *   <li>a finding the tenant owns or took part in (as actor or peer) is shown with the tenant's own pods only (each
+ *       finding records whose each pod is, {@code pod_tenants}: in a cross-tenant connection the finding's pod is the
+ *       acting tenant's source pod, not the owner's; the victim then sees its own destination pod as the finding's
+ *       pod); the owner's name only to the owner; the user and exec session
+ *       only when the finding is the tenant's alone (in a cross-tenant finding the actor may be the other
+ *       tenant's);</li>
  *   <li>every other finding is left out and only counted.</li>
  * </ul>
- * The tenant's own pods are those in the namespaces of the findings it owns. The incident's tenants, entities,
- * detectors and tactics are cut to what the visible findings show.
+ * The incident's tenants, entities, detectors and tactics are cut to what the visible findings show.
  */
 public final class IncidentViews {
 
@@ -49,18 +52,10 @@ public final class IncidentViews {
         if (!concerns(incident, tenant)) {
             throw new IllegalArgumentException("the incident does not concern tenant " + tenant);
         }
-        Set<String> ownNamespaces = new LinkedHashSet<>();
-        for (IncidentFinding f : incident.getTimeline()) {
-            if (tenant.equals(f.getTenant()) && f.getNamespace() != null) {
-                ownNamespaces.add(f.getNamespace());
-            }
-        }
         List<IncidentFinding> visible = new ArrayList<>();
         for (IncidentFinding f : incident.getTimeline()) {
-            if (tenant.equals(f.getTenant())) {
-                visible.add(own(f, ownNamespaces));
-            } else if (f.getOtherTenants().contains(tenant)) {
-                visible.add(partOf(f, ownNamespaces));
+            if (tenant.equals(f.getTenant()) || f.getOtherTenants().contains(tenant)) {
+                visible.add(cut(f, tenant));
             }
         }
         Set<String> entities = new LinkedHashSet<>();
@@ -95,43 +90,58 @@ public final class IncidentViews {
         return new TenantView(view, hidden, others);
     }
 
-    /** A finding the tenant owns: its user and session only when no other tenant took part. */
-    private static IncidentFinding own(IncidentFinding f, Set<String> ownNamespaces) {
-        boolean cross = !f.getOtherTenants().isEmpty();
-        return IncidentFinding.newBuilder(f)
-                .setOtherTenants(cross ? List.of(ANOTHER_TENANT) : List.of())
-                .setUser(cross ? null : f.getUser())
-                .setSessionId(cross ? null : f.getSessionId())
-                .setEntities(entities(f, ownNamespaces, !cross))
-                .build();
-    }
-
-    /** Another tenant's finding the tenant took part in: no owner, pod, user or session. */
-    private static IncidentFinding partOf(IncidentFinding f, Set<String> ownNamespaces) {
-        return IncidentFinding.newBuilder(f)
-                .setTenant(ANOTHER_TENANT)
-                .setOtherTenants(List.of())
-                .setNamespace(null)
-                .setPod(null)
-                .setUser(null)
-                .setSessionId(null)
-                .setEntities(entities(f, ownNamespaces, false))
-                .build();
-    }
-
-    /** The tenant's own pods among a finding's entities, and its identity and session when they are the tenant's. */
-    private static List<String> entities(IncidentFinding f, Set<String> ownNamespaces, boolean actorIsOwn) {
-        List<String> kept = new ArrayList<>();
+    /**
+     * A finding the tenant owns or took part in, cut to its side: its pods only where they are its own, the owner
+     * only when it is the tenant, the user and session only when the finding is the tenant's alone.
+     */
+    private static IncidentFinding cut(IncidentFinding f, String tenant) {
+        boolean owned = tenant.equals(f.getTenant());
+        boolean alone = owned && f.getOtherTenants().isEmpty();
+        String ownPod = f.getNamespace() != null && f.getPod() != null
+                ? "pod:" + f.getNamespace() + "/" + f.getPod() : null;
+        boolean podIsOwn = ownPod != null && tenant.equals(podTenant(f, ownPod));
+        List<String> entities = new ArrayList<>();
+        Map<String, String> podTenants = new LinkedHashMap<>();
         for (String entity : f.getEntities()) {
             if (entity.startsWith("pod:")) {
-                int slash = entity.indexOf('/');
-                if (slash > 4 && ownNamespaces.contains(entity.substring(4, slash))) {
-                    kept.add(entity);
+                if (tenant.equals(podTenant(f, entity))) {
+                    entities.add(entity);
+                    if (f.getPodTenants().containsKey(entity)) {
+                        podTenants.put(entity, tenant);
+                    }
                 }
-            } else if (actorIsOwn && (entity.startsWith("identity:") || entity.startsWith("session:"))) {
-                kept.add(entity);
+            } else if (alone) {
+                entities.add(entity);
             }
         }
-        return kept;
+        String namespace = podIsOwn ? f.getNamespace() : null;
+        String pod = podIsOwn ? f.getPod() : null;
+        if (!podIsOwn && podTenants.size() == 1) { // its side of a connection: the one pod of its own involved
+            String only = podTenants.keySet().iterator().next().substring("pod:".length());
+            namespace = only.substring(0, only.indexOf('/'));
+            pod = only.substring(only.indexOf('/') + 1);
+        }
+        return IncidentFinding.newBuilder(f)
+                .setTenant(owned ? tenant : ANOTHER_TENANT)
+                .setOtherTenants(f.getOtherTenants().isEmpty() || !owned ? List.of() : List.of(ANOTHER_TENANT))
+                .setNamespace(namespace)
+                .setPod(pod)
+                .setUser(alone ? f.getUser() : null)
+                .setSessionId(alone ? f.getSessionId() : null)
+                .setEntities(entities)
+                .setPodTenants(podTenants)
+                .build();
+    }
+
+    /**
+     * The tenant a pod of a finding belongs to: as the finding records it; else, for a finding of one tenant alone,
+     * that tenant; else unknown (null), and then no tenant's view shows it.
+     */
+    private static String podTenant(IncidentFinding f, String pod) {
+        String recorded = f.getPodTenants().get(pod);
+        if (recorded != null) {
+            return recorded;
+        }
+        return f.getOtherTenants().isEmpty() ? f.getTenant() : null;
     }
 }

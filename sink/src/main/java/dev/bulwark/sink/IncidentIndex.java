@@ -88,6 +88,9 @@ public record IncidentIndex(String prefix) {
         entry.put("session_id", f.getSessionId());
         entry.put("tactics", f.getTactics());
         entry.put("entities", f.getEntities());
+        List<Map<String, String>> podTenants = new ArrayList<>();
+        f.getPodTenants().forEach((pod, tenant) -> podTenants.add(Map.of("pod", pod, "tenant", tenant)));
+        entry.put("pod_tenants", podTenants);
         return entry;
     }
 
@@ -114,6 +117,7 @@ public record IncidentIndex(String prefix) {
                     .setSessionId((String) entry.get("session_id"))
                     .setTactics(strings(entry.get("tactics")))
                     .setEntities(strings(entry.get("entities")))
+                    .setPodTenants(podTenants(entry.get("pod_tenants")))
                     .build());
         }
         Map<String, Object> threat = (Map<String, Object>) doc.get("threat");
@@ -133,6 +137,19 @@ public record IncidentIndex(String prefix) {
                 .setDetectors(strings(doc.get("detectors")))
                 .setTimeline(timeline)
                 .build();
+    }
+
+    /** The pods' tenants from their list of {@code {pod, tenant}} objects. */
+    private static Map<String, String> podTenants(Object value) {
+        Map<String, String> podTenants = new LinkedHashMap<>();
+        if (value instanceof List<?> list) {
+            for (Object item : list) {
+                if (item instanceof Map<?, ?> pair && pair.get("pod") != null && pair.get("tenant") != null) {
+                    podTenants.put(String.valueOf(pair.get("pod")), String.valueOf(pair.get("tenant")));
+                }
+            }
+        }
+        return podTenants;
     }
 
     private static long number(Object value) {
@@ -202,7 +219,10 @@ public record IncidentIndex(String prefix) {
                         .properties("user", keyword())
                         .properties("session_id", keyword())
                         .properties("tactics", keyword())
-                        .properties("entities", keyword())))
+                        .properties("entities", keyword())
+                        .properties("pod_tenants", object(x -> x
+                                .properties("pod", keyword())
+                                .properties("tenant", keyword())))))
                 .properties("triage", object(o -> o
                         .properties("status", keyword())
                         .properties("updated_by", keyword())

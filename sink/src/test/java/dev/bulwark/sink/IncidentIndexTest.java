@@ -21,9 +21,10 @@ class IncidentIndexTest {
                 .setRuleId("r1").setRuleName("Shell").setDetector("sigma").setSeverity("high").setRiskScore(73)
                 .setTenant("acme").setOtherTenants(List.of("globex")).setNamespace("shop").setPod("web")
                 .setUser("alice").setSessionId(null).setTactics(List.of("execution"))
-                .setEntities(List.of("pod:shop/web", "identity:alice")).build();
+                .setEntities(List.of("pod:shop/web", "identity:alice"))
+                .setPodTenants(Map.of("pod:shop/web", "acme")).build();
         IncidentFinding bare = IncidentFinding.newBuilder(shell).setFindingId("f2").setNamespace(null).setPod(null)
-                .setUser(null).setOtherTenants(List.of()).setTactics(List.of()).setEntities(List.of()).build();
+                .setUser(null).setOtherTenants(List.of()).setTactics(List.of()).setEntities(List.of()).setPodTenants(Map.of()).build();
         return Incident.newBuilder().setId("inc-1").setReason("risk").setOpenedBy("pod:shop/web").setOpenedAt(1_500)
                 .setFirstSeen(1_000).setLastSeen(2_000).setRisk(321.5).setTactics(List.of("execution"))
                 .setTenants(List.of("acme", "globex")).setEntities(List.of("pod:shop/web"))
