@@ -450,7 +450,7 @@ secure_init() {
     (umask 077
      {
        echo "# SCRAM users of the local secured broker, one per component (kafka.security.credentialsFile)."
-       for component in admin ingest detectors sink rules context api; do
+       for component in admin ingest detectors sink rules context api notify; do
          echo "$component.username=bulwark-$component"
          echo "$component.password=$(random_secret)"
        done
@@ -474,7 +474,7 @@ kafka_client_certs() {
    {
      echo "# Client certificates for the local secured broker's mutual-TLS listener (kafka.security.credentialsFile"
      echo "# with kafka.security.protocol SSL), one per component; paths are relative to this file."
-     for component in admin ingest detectors sink rules context api; do
+     for component in admin ingest detectors sink rules context api notify; do
        openssl req -new -newkey rsa:2048 -nodes -keyout "$S_DIR/kafka-$component.key" -subj "/CN=bulwark-$component" \
          -out "$S_DIR/kafka-$component.csr" 2>/dev/null || die "openssl could not create the $component key"
        openssl x509 -req -in "$S_DIR/kafka-$component.csr" -CA "$S_CA_PEM" -CAkey "$S_DIR/ca.key" -CAcreateserial \
@@ -683,7 +683,7 @@ kafka_format_if_needed() {
   cluster_id=$(kafka_cluster_id)
   local scram=()
   if kafka_secure; then
-    for component in admin ingest detectors sink rules context api; do
+    for component in admin ingest detectors sink rules context api notify; do
       scram+=(--add-scram "SCRAM-SHA-512=[name=$(credential "$component" username),password=$(credential "$component" password)]")
     done
   fi

@@ -197,6 +197,12 @@ public final class BulwarkConfig {
         public Duration clockSkew;
     }
 
+    /** Notifications: the routes to webhooks, Slack and Alertmanager (docs/notifications.md). */
+    public static final class Notify {
+        public List<dev.bulwark.notify.Route> routes = List.of();
+        public boolean allowPlainHttp;
+    }
+
     /** Metrics and health endpoints. */
     public static final class Metrics {
         public String host;
@@ -209,6 +215,7 @@ public final class BulwarkConfig {
     public Metrics metrics = new Metrics();
     public Ingest ingest = new Ingest();
     public Api api = new Api();
+    public Notify notify = new Notify();
     public EventTime eventTime = new EventTime();
     public Http http = new Http();
     /** Tenant name to the namespaces it owns. */
@@ -297,7 +304,7 @@ public final class BulwarkConfig {
                     Type.PATH).withEnv("BULWARK_KAFKA_CREDENTIALS_FILE").withExample("/etc/bulwark/kafka-credentials.properties")
             .withDoc("One identity per component, for processes that run several: lines <component>.username= and "
                     + "<component>.password= (SASL), or <component>.certFile= and <component>.keyFile= (mutual TLS, "
-                    + "paths relative to the file), for ingest, detectors, sink, rules, context, api and admin (docs/security.md)."),
+                    + "paths relative to the file), for ingest, detectors, sink, rules, context, api, notify and admin (docs/security.md)."),
             (c, v) -> c.kafka.security.credentialsFile = v);
     static final Field<Map<String, String>> KAFKA_PROPERTIES = bind(Field.of("kafka.properties", Type.STRING_MAP)
             .withDefault(Map.of())
@@ -524,6 +531,21 @@ public final class BulwarkConfig {
                     + "the __Host- prefix)."),
             (c, v) -> c.api.publicUrl = v);
 
+    static final Field<List<dev.bulwark.notify.Route>> NOTIFY_ROUTES = bind(Field.of("notify.routes",
+                    Type.secret("list of routes", raw -> dev.bulwark.notify.Routes.parse("notify.routes", raw, true),
+                            v -> v.isEmpty() ? "" : "******** x" + v.size()))
+            .withDefault(List.of())
+            .withDoc("Where findings and incidents are notified: each route {name, kind: findings|incidents, format: "
+                    + "webhook|slack|alertmanager, url, secret, tenant, minSeverity, ratePerMinute, deadLetterAfter, "
+                    + "generatorUrl}; run's notify component delivers them, committing only after delivery "
+                    + "(docs/notifications.md).")
+            .withExample("\n  - {name: soc, kind: incidents, format: webhook, url: \"https://hooks.example.com/x\", "
+                    + "secret: <openssl rand -hex 32>}"),
+            (c, v) -> c.notify.routes = v);
+    static final Field<Boolean> NOTIFY_ALLOW_PLAIN_HTTP = bind(Field.of("notify.allowPlainHttp", Type.BOOLEAN)
+            .withDefault(false)
+            .withDoc("Allow plain http:// receivers beyond loopback (a trusted network only: signatures and Slack URLs "
+                    + "then travel in the clear)."), (c, v) -> c.notify.allowPlainHttp = v);
     static final Field<Duration> EVENT_TIME_MAX_FUTURE = bind(Field.of("eventTime.maxFuture", Type.DURATION)
             .withDefault(Duration.ofMinutes(10)).withEnv("BULWARK_EVENT_TIME_MAX_FUTURE")
             .withValidator(Validator.between(Duration.ZERO, Duration.ofDays(365)))

@@ -32,7 +32,7 @@ import dev.bulwark.sink.FindingIndex;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The composition layer: starts the components a process runs (ingest receiver, detectors, sink, query API) from the
+ * The composition layer: starts the components a process runs (ingest receiver, detectors, sink, notifier, query API) from the
  * configuration, in order, registers their health checks, and stops them in reverse order.
  *
  * <p>Why: commands only parse their arguments and call this; Kafka clients come from {@link KafkaClients} (one place,
@@ -43,7 +43,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 public final class BulwarkRuntime implements AutoCloseable {
 
     /** What a process can run. */
-    public enum Component { ingest, detectors, sink, api }
+    public enum Component { ingest, detectors, sink, api, notify }
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Pipeline pipeline;
@@ -66,13 +66,16 @@ public final class BulwarkRuntime implements AutoCloseable {
         KafkaClients kafka = new KafkaClients(config);
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         try {
+            boolean notifies = components.contains(Component.notify) && !config.notify.routes.isEmpty();
             boolean usesKafka = components.contains(Component.ingest) && config.ingest.port != 0
-                    || components.contains(Component.detectors) || components.contains(Component.sink);
+                    || components.contains(Component.detectors) || components.contains(Component.sink) || notifies;
             Supplier<String> kafkaCheck = null;
             if (usesKafka) { // the query API alone needs only Elasticsearch
                 // On a secured cluster each component has its own principal; the health check uses the first one's.
                 KafkaClients own = kafka.as(components.contains(Component.detectors) ? KafkaSecurity.Component.DETECTORS
-                        : components.contains(Component.sink) ? KafkaSecurity.Component.SINK : KafkaSecurity.Component.INGEST);
+                        : components.contains(Component.sink) ? KafkaSecurity.Component.SINK
+                        : components.contains(Component.ingest) && config.ingest.port != 0
+                                ? KafkaSecurity.Component.INGEST : KafkaSecurity.Component.NOTIFY);
                 KafkaClients creator = kafka.hasUser() ? kafka : own;
                 createTopicsWhereAllowed(() -> ensureTopics(creator), creator.principal());
                 Admin admin = own.admin();
@@ -102,6 +105,14 @@ public final class BulwarkRuntime implements AutoCloseable {
                     Supplier<String> elasticsearch = HealthChecks.elasticsearch(pipeline.sinkClient(), config.elasticsearch.url);
                     metrics.readiness("sink", HealthChecks.all(running::sinkNotReadyReason, elasticsearch));
                 }
+            }
+
+            if (notifies) {
+                Notifications notifications = Notifications.start(config, config.homeDir(), metrics.registry());
+                opened.push(notifications);
+                BulwarkCommand.say("notifying along " + config.notify.routes.size() + " route(s): "
+                        + config.notify.routes.stream().map(dev.bulwark.notify.Route::name).toList());
+                metrics.readiness("notify", HealthChecks.all(notifications::notReadyReason, kafkaCheck));
             }
 
             ApiServer api = null;

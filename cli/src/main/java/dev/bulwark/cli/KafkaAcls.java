@@ -111,6 +111,13 @@ final class KafkaAcls {
                 "per-tenant rule overrides (GET, PUT and DELETE of the query API)"));
         grants.add(topic(api, topics.ruleStats().name(), READ, "per-rule telemetry (GET /api/rules)"));
 
+        var notify = KafkaSecurity.Component.NOTIFY;
+        grants.add(topic(notify, topics.findings().name(), READ, "findings to notify"));
+        grants.add(topic(notify, topics.incidents().name(), READ, "incidents to notify"));
+        grants.add(topic(notify, topics.deadLetters().name(), WRITE, "notifications no receiver took in time"));
+        grants.add(new Grant(notify, ResourceType.GROUP, app + "-notify-", PatternType.PREFIXED, READ,
+                "one consumer group per route"));
+
         var rules = KafkaSecurity.Component.RULES;
         grants.add(topic(rules, topics.rules().name(), List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
                 "bulwark rules push, list and delete"));

@@ -28,7 +28,7 @@ final class KafkaSecurity {
 
     /** The components, each a principal of its own. */
     enum Component {
-        INGEST, DETECTORS, SINK, RULES, CONTEXT, API, ADMIN;
+        INGEST, DETECTORS, SINK, RULES, CONTEXT, API, NOTIFY, ADMIN;
 
         /** The name in the credentials file and in {@link KafkaAcls}. */
         String key() {

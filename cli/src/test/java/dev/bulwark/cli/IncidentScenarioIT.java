@@ -44,7 +44,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * then {@code nc} connects into globex's database pod (Tetragon exec and connect events). The three findings (two
  * Sigma rules and the cross-tenant network detector) become one incident, in order, attributed to the user who
  * exec'd; the
- * SOC sees all of it, acme its own pod's side, globex the incoming violation on its pod, through the query API.
+ * SOC sees all of it, acme its own pod's side, globex the incoming violation on its pod, through the query API; and
+ * each update of the incident reaches the SOC's signed webhook once, and acme's webhook with acme's side only.
  */
 class IncidentScenarioIT {
 
@@ -70,12 +71,23 @@ class IncidentScenarioIT {
         LocalStack stack = RealStack.get();
         BulwarkConfig config = EndToEndIT.config(stack, RealStack.uniquePrefix("scenario"));
         config.detection.detectors.put("sigma", Map.of("emit-interval", "0s"));
+        // Notifications: every incident to the SOC's signed webhook, and acme's incidents to acme's own webhook.
+        List<Map<String, Object>> soc = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Map<String, Object>> acmeHook = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer receiver = receiver(soc, acmeHook);
+        String base = "http://127.0.0.1:" + receiver.getAddress().getPort();
+        config.notify.routes = dev.bulwark.notify.Routes.parse("notify.routes", List.of(
+                Map.of("name", "soc", "kind", "incidents", "format", "webhook", "url", base + "/soc",
+                        "secret", HOOK_SECRET),
+                Map.of("name", "acme", "kind", "incidents", "format", "webhook", "url", base + "/acme",
+                        "secret", HOOK_SECRET, "tenant", "acme")), false);
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
         IncidentIndex incidents = IncidentIndex.forFindings(index);
         new KafkaClients(config).ensureTopics();
         ApiServer api = null;
-        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry());
+             Notifications notifications = Notifications.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
             ingest(config, "k8s-objects", OBJECTS.strip().lines().toList());
             Thread.sleep(1_000); // the directory catches up before the events, as a watch would have long before
@@ -92,12 +104,12 @@ class IncidentScenarioIT {
                             parent("ZG93bmxvYWQ=", "/bin/sh")),
                     connect(t.plusMillis(6_100), "bmM=", "/usr/bin/nc", parent("ZG93bmxvYWQ=", "/bin/sh"))));
 
-            JsonNode soc;
+            JsonNode found;
             api = new ApiServer(new ApiServer.Settings("127.0.0.1", 0, 2),
                     ApiTokens.of(ApiTokens.parseEnvironment(SOC + "=soc@analyst," + ACME + "=tenant:acme,"
                             + GLOBEX + "=tenant:globex")), new FindingsService(client, index, Clock.systemUTC()));
-            soc = awaitIncident(api, 3);
-            JsonNode incident = get(api, SOC, "/api/incidents/" + soc.get("id").asText()).get("incident");
+            found = awaitIncident(api, 3);
+            JsonNode incident = get(api, SOC, "/api/incidents/" + found.get("id").asText()).get("incident");
             List<String> rules = new ArrayList<>();
             incident.get("timeline").forEach(f -> rules.add(f.get("rule_id").asText()));
             // The exec itself (SigmaHQ's rule on the audit event), the download and run, the connection: in order.
@@ -132,7 +144,19 @@ class IncidentScenarioIT {
             assertThat(globex.at("/timeline/0/pod").asText()).isEqualTo("db-0");
             assertThat(globex.at("/timeline/0/entities").toString()).isEqualTo("[\"pod:ledger/db-0\"]");
             assertThat(globex.get("hidden_findings").asInt()).isEqualTo(2);
+
+            // Each incident update reached the webhooks once, signed; acme's hook got only acme's side of it.
+            awaitNotified(soc, 3);
+            awaitNotified(acmeHook, 3);
+            assertThat(totals(soc)).as("one notification per incident update").doesNotHaveDuplicates()
+                    .endsWith(3L);
+            assertThat(soc).allSatisfy(n -> assertThat(n.get("verified")).isEqualTo(true));
+            String acmeNotified = JSON.writeValueAsString(acmeHook);
+            assertThat(acmeNotified).contains("minikube-user").doesNotContain("globex").doesNotContain("ledger")
+                    .doesNotContain("db-0");
+            assertThat(notifications.notReadyReason()).isNull();
         } finally {
+            receiver.stop(0);
             if (api != null) {
                 api.close();
             }
@@ -142,6 +166,51 @@ class IncidentScenarioIT {
             }
             client._transport().close();
         }
+    }
+
+    private static final String HOOK_SECRET = "scenario-webhook-secret-0123456789";
+
+    /** A local webhook receiver: each request's JSON body, and whether its signature verified, per path. */
+    @SuppressWarnings("unchecked")
+    private static com.sun.net.httpserver.HttpServer receiver(List<Map<String, Object>> soc,
+            List<Map<String, Object>> acme) throws Exception {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            Map<String, Object> notice = new java.util.LinkedHashMap<>(JSON.readValue(body, Map.class));
+            notice.put("verified", dev.bulwark.notify.WebhookSignature.verify(HOOK_SECRET,
+                    exchange.getRequestHeaders().getFirst(dev.bulwark.notify.WebhookSignature.TIMESTAMP_HEADER), body,
+                    exchange.getRequestHeaders().getFirst(dev.bulwark.notify.WebhookSignature.SIGNATURE_HEADER),
+                    Instant.now(), Duration.ofMinutes(5)));
+            (exchange.getRequestURI().getPath().equals("/acme") ? acme : soc).add(notice);
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    /** The findings_total of each incident notification, in the order they came. */
+    @SuppressWarnings("unchecked")
+    private static List<Long> totals(List<Map<String, Object>> notices) {
+        List<Long> totals = new ArrayList<>();
+        for (Map<String, Object> notice : notices) {
+            if ("incident".equals(notice.get("kind"))) {
+                totals.add(((Number) ((Map<String, Object>) notice.get("incident")).get("findings_total")).longValue());
+            }
+        }
+        return totals;
+    }
+
+    private static void awaitNotified(List<Map<String, Object>> notices, long findings) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (totals(notices).contains(findings)) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no incident notification with " + findings + " findings; got " + notices);
     }
 
     /** Waits for the one incident to hold {@code findings} findings in the index, through the SOC's API. */

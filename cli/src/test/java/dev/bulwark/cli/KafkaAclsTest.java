@@ -25,6 +25,13 @@ class KafkaAclsTest {
                 .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.events", "prod.context", "prod.dlq");
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.INGEST)
                 .allSatisfy(g -> assertThat(g.operations()).doesNotContain(AclOperation.READ));
+        assertThat(grants).as("the notifier reads findings and incidents, its groups by prefix, and nothing else")
+                .filteredOn(g -> g.component() == KafkaSecurity.Component.NOTIFY)
+                .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.incidents",
+                        "prod.dlq", "prod-detect-notify-");
+        assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.NOTIFY
+                        && !g.name().equals("prod.dlq"))
+                .allSatisfy(g -> assertThat(g.operations()).doesNotContain(AclOperation.WRITE));
         assertThat(grants).filteredOn(g -> g.component() == KafkaSecurity.Component.SINK)
                 .extracting(KafkaAcls.Grant::name).containsExactlyInAnyOrder("prod.findings", "prod.dlq", "prod-detect-sink",
                         "prod.compliance", "prod-detect-compliance-sink", "prod.entity-risk", "prod-detect-entity-sink",
@@ -62,7 +69,7 @@ class KafkaAclsTest {
         String strimzi = KafkaAcls.strimziUsers(KafkaAcls.grants(config), users, "prod-kafka");
         assertThat(strimzi).contains("kind: KafkaUser", "name: bulwark-sink", "strimzi.io/cluster: prod-kafka",
                 "type: scram-sha-512", "type: transactionalId", "operations: [Read, Describe]");
-        assertThat(strimzi.split("kind: KafkaUser", -1)).hasSize(7); // ingest, detectors, sink, rules, context, api
+        assertThat(strimzi.split("kind: KafkaUser", -1)).hasSize(8); // ingest, detectors, sink, rules, context, api, notify
         assertThat(KafkaAcls.bindings(KafkaAcls.grants(config), users)).allSatisfy(b -> assertThat(b.entry().principal())
                 .startsWith("User:bulwark-"));
     }
