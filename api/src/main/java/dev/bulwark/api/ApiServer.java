@@ -42,7 +42,8 @@ import dev.bulwark.sink.FindingDocument;
  *   <li>{@code GET /auth/config}, {@code GET /auth/login}, {@code GET /auth/callback}, {@code POST /auth/logout}: the
  *       console's sign-in through the OIDC provider, when configured ({@link ConsoleLogin});</li>
  *   <li>{@code GET /openapi.json}: the OpenAPI 3 description; {@code GET /healthz};</li>
- *   <li>{@code GET /}: the console (static HTML, CSS and JS from the classpath).</li>
+ *   <li>{@code GET /}: the console (static HTML, CSS and JS from the classpath), and under {@code /vendor/} the graph
+ *       library it draws incidents with (Cytoscape.js, from its WebJar on the classpath) and its licence.</li>
  * </ul>
  *
  * <p>Why a plain handler and not a framework: five JSON endpoints and three static files need routing, not a web
@@ -71,6 +72,16 @@ public final class ApiServer implements AutoCloseable {
             "/index.html", "index.html",
             "/console.js", "console.js",
             "/console.css", "console.css");
+    /**
+     * Third-party files the console loads, each served from its WebJar on the classpath (a Maven dependency of this
+     * module, so nothing is fetched from a CDN): the console's path, then the WebJar and the file within it. The
+     * licence is served beside the code.
+     */
+    private static final Map<String, String[]> VENDOR = Map.of(
+            "/vendor/cytoscape.min.js", new String[] {"cytoscape", "dist/cytoscape.min.js"},
+            "/vendor/cytoscape.LICENSE.txt", new String[] {"cytoscape", "LICENSE"});
+    /** The vendor files read so far (each is read once: the WebJar does not change while the server runs). */
+    private static final Map<String, byte[]> VENDOR_BYTES = new java.util.concurrent.ConcurrentHashMap<>();
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .build();
@@ -214,6 +225,12 @@ public final class ApiServer implements AutoCloseable {
                 String file = STATIC.get(path);
                 resource(exchange, "console/" + file, contentType(file));
             }
+            return;
+        }
+        if (VENDOR.containsKey(path)) {
+            allow(exchange, method, "GET", "HEAD");
+            QueryParams.parse(exchange.rawQuery(), Set.of());
+            send(exchange, 200, contentType(path), vendor(path));
             return;
         }
         if (path.startsWith("/auth/")) {
@@ -608,6 +625,9 @@ public final class ApiServer implements AutoCloseable {
         if (file.endsWith(".js")) {
             return "text/javascript; charset=utf-8";
         }
+        if (file.endsWith(".txt")) {
+            return "text/plain; charset=utf-8";
+        }
         return "text/css; charset=utf-8";
     }
 
@@ -621,6 +641,43 @@ public final class ApiServer implements AutoCloseable {
             body = in.readAllBytes();
         }
         send(exchange, 200, contentType, body);
+    }
+
+    /**
+     * A vendor file from its WebJar ({@code META-INF/resources/webjars/<name>/<version>/<file>}), the version read from
+     * the WebJar's own {@code pom.properties}, so the path follows the dependency's version in the POM.
+     */
+    static byte[] vendor(String path) throws IOException {
+        byte[] cached = VENDOR_BYTES.get(path);
+        if (cached != null) {
+            return cached;
+        }
+        String[] where = VENDOR.get(path);
+        if (where == null) {
+            throw new ApiException(404, "not found");
+        }
+        ClassLoader loader = ApiServer.class.getClassLoader();
+        java.util.Properties pom = new java.util.Properties();
+        try (InputStream in = loader.getResourceAsStream(
+                "META-INF/maven/org.webjars.npm/" + where[0] + "/pom.properties")) {
+            if (in == null) {
+                LOG.warn("the console's {} is missing: WebJar org.webjars.npm:{} is not on the classpath", path, where[0]);
+                throw new ApiException(404, "not found");
+            }
+            pom.load(in);
+        }
+        String version = pom.getProperty("version", "").strip();
+        String resource = "META-INF/resources/webjars/" + where[0] + "/" + version + "/" + where[1];
+        byte[] body;
+        try (InputStream in = loader.getResourceAsStream(resource)) {
+            if (in == null) {
+                LOG.warn("the console's {} is missing: no {} on the classpath", path, resource);
+                throw new ApiException(404, "not found");
+            }
+            body = in.readAllBytes();
+        }
+        VENDOR_BYTES.put(path, body);
+        return body;
     }
 
     private static void json(Exchange exchange, int status, Object body) {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -30,7 +31,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The console end to end in headless Chromium (Debian's {@code chromium} and {@code chromium-driver}): a tenant logs in
  * and sees its isolation violations first and only its own findings; the SOC sees every tenant, reads hostile finding
- * fields as plain text, and triages. Screenshots go to {@code target/screenshots/}.
+ * fields as plain text, and triages; both open an incident's timeline and graph (the tenant its own side only) and go
+ * from a finding to its incident. Screenshots go to {@code target/screenshots/}.
  *
  * <p>Without a browser the test fails with instructions ({@code ./bulwark test} installs one); set
  * {@code BULWARK_SKIP_BROWSER_TESTS=1} to skip it deliberately.
@@ -214,6 +216,208 @@ class ConsoleBrowserIT {
         assertThat(stored.at("/finding/triage/status").asText()).isEqualTo("acknowledged");
         assertThat(stored.at("/finding/triage/updated_by").asText()).isEqualTo("alice");
         assertThat(stored.at("/finding/triage/note").asText()).isEqualTo("escalated to globex on-call");
+    }
+
+    /** Records the page's Content-Security-Policy violations from now on (until the next page load). */
+    private static void watchCsp() {
+        ((ChromeDriver) driver).executeScript("window.cspViolations = [];"
+                + "document.addEventListener('securitypolicyviolation', e => window.cspViolations.push("
+                + "e.violatedDirective + ' ' + e.blockedURI));");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> cspViolations() {
+        return (List<String>) ((ChromeDriver) driver).executeScript("return window.cspViolations;");
+    }
+
+    private static List<String> ids(String rowsSelector) {
+        return driver.findElements(By.cssSelector(rowsSelector)).stream()
+                .map(row -> row.getDomAttribute("data-id")).toList();
+    }
+
+    private static List<String> awaitIncidentRows(int count) {
+        await(d -> d.findElements(By.cssSelector("#incidents-body tr")).size() == count
+                && !d.findElement(By.id("i-count")).getText().isEmpty());
+        return ids("#incidents-body tr");
+    }
+
+    /** Opens an incident from the list and waits for its timeline and graph. */
+    private static void openIncident(String id, int findings) {
+        driver.findElement(By.cssSelector("#incidents-body tr[data-id='" + id + "']")).click();
+        await(ExpectedConditions.textToBe(By.id("i-title"), "Incident " + id));
+        await(d -> d.findElements(By.cssSelector("#i-timeline-body tr")).size() == findings);
+        await(ExpectedConditions.attributeToBe(By.id("i-graph"), "data-drawn", "true"));
+    }
+
+    /** The entities the graph drew, from the container's data-nodes attribute. */
+    private static List<String> graphNodes() throws Exception {
+        List<String> nodes = new java.util.ArrayList<>();
+        fixture.json.readTree(driver.findElement(By.id("i-graph")).getDomAttribute("data-nodes"))
+                .forEach(n -> nodes.add(n.asText()));
+        return nodes;
+    }
+
+    /** The graph is on screen: canvases of non-zero size with pixels painted on them. */
+    private static void assertGraphPainted() {
+        List<WebElement> canvases = driver.findElements(By.cssSelector("#i-graph canvas"));
+        assertThat(canvases).as("the library's canvases").isNotEmpty();
+        assertThat(canvases).anySatisfy(c -> {
+            assertThat(c.getSize().getWidth()).isGreaterThan(200);
+            assertThat(c.getSize().getHeight()).isGreaterThan(200);
+        });
+        long painted = await(d -> {
+            Object count = ((ChromeDriver) d).executeScript(
+                    "let n = 0; for (const c of document.querySelectorAll('#i-graph canvas')) {"
+                    + " if (!c.width || !c.height) continue;"
+                    + " const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                    + " for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++; }"
+                    + " return n;");
+            long n = ((Number) count).longValue();
+            return n > 500 ? n : null;
+        });
+        assertThat(painted).as("painted pixels").isGreaterThan(500);
+    }
+
+    /** A screenshot of the whole incident pane (the window made tall enough for it, then put back). */
+    private static void tallScreenshot(String name) throws Exception {
+        driver.manage().window().setSize(new Dimension(1400, 1900));
+        try {
+            await(ExpectedConditions.attributeToBe(By.id("i-graph"), "data-drawn", "true"));
+            Thread.sleep(300); // the library redraws after the resize
+            screenshot(name);
+        } finally {
+            driver.manage().window().setSize(new Dimension(1400, 1000));
+        }
+    }
+
+    @Test
+    void incidentsShowTheirTimelineAndGraphTheTenantItsOwnSideOnlyAndFindingsLinkToThem() throws Exception {
+        // An incident whose timeline holds two indexed acme findings (a hostile user name among them), so that a
+        // finding links to it.
+        fixture.sendIncident(ApiFixture.incidentOf("inc-web", "pod:acme-web/api", List.of(
+                ApiFixture.step("a-low", fixture.now - 180_000, "acme", List.of(), "acme-web", "api", XSS_SUMMARY,
+                        null, "execution", List.of("pod:acme-web/api", "identity:" + XSS_SUMMARY)),
+                ApiFixture.step("a-shell", fixture.now - 60_000, "acme", List.of(), "acme-web", "api", "root", null,
+                        "execution", List.of("pod:acme-web/api", "identity:root")))));
+        fixture.awaitIncident("inc-web", 2);
+
+        // ---- tenant acme: its incidents, inc-cross cut to its own side
+        login(ACME_TOKEN);
+        watchCsp();
+        driver.findElement(By.id("tab-incidents")).click();
+        await(ExpectedConditions.attributeToBe(By.id("tab-incidents"), "aria-selected", "true"));
+        assertThat(awaitIncidentRows(2)).containsExactly("inc-cross", "inc-web"); // latest first (by the whole incident)
+        WebElement crossRow = driver.findElement(By.cssSelector("#incidents-body tr[data-id='inc-cross']"));
+        assertThat(crossRow.getText()).contains("open", "acme + another tenant", "3 (+1 hidden)");
+        openIncident("inc-cross", 3);
+        assertThat(ids("#i-timeline-body tr")).containsExactly("i-shell", "i-download", "i-connect");
+        List<WebElement> rows = driver.findElements(By.cssSelector("#i-timeline-body tr"));
+        assertThat(rows.get(0).findElement(By.cssSelector("td.actor")).getText())
+                .isEqualTo(ApiFixture.EXEC_USER + ", session s-1");
+        assertThat(rows.get(0).findElement(By.cssSelector("td.pod")).getText()).isEqualTo("acme-web/api");
+        assertThat(rows.get(2).findElement(By.cssSelector("td.tenant")).getText()).isEqualTo("another tenant");
+        assertThat(rows.get(2).findElement(By.cssSelector("td.pod")).getText()).as("its own side of the connection")
+                .isEqualTo("acme-web/api");
+        assertThat(driver.findElement(By.id("i-hidden")).isDisplayed()).isTrue();
+        assertThat(driver.findElement(By.id("i-hidden")).getText())
+                .startsWith("Another tenant was involved (1 finding hidden)");
+        assertThat(graphNodes()).containsExactlyInAnyOrder("tenant:acme", "pod:acme-web/api", "session:s-1",
+                "identity:" + ApiFixture.EXEC_USER, "tenant:(another tenant)");
+        assertThat(driver.findElement(By.id("i-graph")).getDomAttribute("data-edges")).isEqualTo("4");
+        assertGraphPainted();
+        driver.findElement(By.cssSelector("#incident details.links summary")).click();
+        assertThat(driver.findElements(By.cssSelector("#i-links li"))).extracting(WebElement::getText)
+                .contains("tenant another tenant \u2192 pod acme-web/api (peer link)");
+        assertThat(driver.findElement(By.id("i-triage")).isDisplayed()).as("no triage for a tenant").isFalse();
+        // Nothing of globex in the page; not even its name in the incident (acme's own isolation finding, loaded on
+        // landing, names the tenant that read its secret, as findings do).
+        assertThat(driver.getPageSource()).doesNotContain(GLOBEX_CANARY).doesNotContain(ApiFixture.GLOBEX_ADMIN)
+                .doesNotContain("i-globex-own").doesNotContain("initech");
+        assertThat(driver.findElement(By.id("incidents-view")).getDomProperty("outerHTML"))
+                .contains("i-connect").doesNotContainIgnoringCase("globex");
+        assertThat(driver.findElement(By.id("incidents-view")).getText()).contains("another tenant")
+                .doesNotContainIgnoringCase("globex");
+        tallScreenshot("incidents-tenant");
+
+        // From a finding to its incident.
+        driver.findElement(By.id("tab-all")).click();
+        assertThat(awaitRows(3)).contains("a-shell");
+        driver.findElement(By.cssSelector("#findings-body tr[data-id='a-shell']")).click();
+        await(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#d-incidents button[data-incident]")));
+        assertThat(driver.findElements(By.cssSelector("#d-incidents button")))
+                .extracting(b -> b.getDomAttribute("data-incident")).containsExactly("inc-web");
+        driver.findElement(By.cssSelector("#d-incidents button[data-incident='inc-web']")).click();
+        await(ExpectedConditions.attributeToBe(By.id("tab-incidents"), "aria-selected", "true"));
+        await(ExpectedConditions.textToBe(By.id("i-title"), "Incident inc-web"));
+        await(d -> ids("#i-timeline-body tr").equals(List.of("a-low", "a-shell")));
+        await(ExpectedConditions.attributeToBe(By.id("i-graph"), "data-drawn", "true"));
+        assertThat(graphNodes()).containsExactlyInAnyOrder("tenant:acme", "pod:acme-web/api", "identity:root",
+                "identity:" + XSS_SUMMARY);
+        assertThat(driver.findElement(By.id("i-hidden")).isDisplayed()).isFalse();
+        // The hostile user name is text in the timeline, never markup.
+        assertThat(driver.findElement(By.id("i-timeline-body")).getText()).contains(XSS_SUMMARY);
+        assertThat(driver.findElements(By.cssSelector("#incident img, #incident script"))).isEmpty();
+        assertThat(driver.getTitle()).isEqualTo("Bulwark console");
+        assertGraphPainted();
+        assertThat(cspViolations()).as("nothing the page or the library does is refused by the CSP").isEmpty();
+        screenshot("incidents-tenant-from-finding");
+
+        // ---- SOC: every incident, inc-cross whole, triage
+        driver.findElement(By.id("logout")).click();
+        login(SOC_TOKEN);
+        watchCsp();
+        driver.findElement(By.id("tab-incidents")).click();
+        assertThat(awaitIncidentRows(4)).containsExactly("inc-globex", "inc-initech", "inc-cross", "inc-web");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("i-sort"))).selectByValue("risk");
+        await(d -> ids("#incidents-body tr").equals(List.of("inc-cross", "inc-web", "inc-globex", "inc-initech")));
+        openIncident("inc-cross", 4);
+        assertThat(ids("#i-timeline-body tr")).containsExactly("i-shell", "i-download", "i-connect", "i-globex-own");
+        rows = driver.findElements(By.cssSelector("#i-timeline-body tr"));
+        assertThat(rows.get(2).findElement(By.cssSelector("td.tenant")).getText()).isEqualTo("globex with acme");
+        assertThat(rows.get(2).findElement(By.cssSelector("td.pod")).getText()).isEqualTo("globex-data/" + GLOBEX_CANARY);
+        assertThat(rows.get(3).findElement(By.cssSelector("td.actor")).getText()).isEqualTo(ApiFixture.GLOBEX_ADMIN);
+        assertThat(driver.findElement(By.id("i-hidden")).isDisplayed()).isFalse();
+        assertThat(graphNodes()).containsExactlyInAnyOrder("tenant:acme", "pod:acme-web/api", "session:s-1",
+                "identity:" + ApiFixture.EXEC_USER, "tenant:globex", "pod:globex-data/" + GLOBEX_CANARY,
+                "identity:" + ApiFixture.GLOBEX_ADMIN);
+        assertThat(driver.findElement(By.id("i-graph")).getDomAttribute("data-edges")).isEqualTo("6");
+        assertGraphPainted();
+        driver.findElement(By.cssSelector("#incident details.links summary")).click();
+        assertThat(driver.findElements(By.cssSelector("#i-links li"))).extracting(WebElement::getText)
+                .contains("pod globex-data/" + GLOBEX_CANARY + " \u2192 session s-1 (peer link)",
+                        "tenant acme \u2192 pod acme-web/api");
+
+        // Clicking a timeline row picks out its entities; triage from the pane.
+        rows.get(3).click();
+        await(d -> d.findElements(By.cssSelector("#i-timeline-body tr.hit")).size() == 1);
+        await(ExpectedConditions.visibilityOfElementLocated(By.id("i-triage")));
+        driver.findElement(By.id("i-triage-note")).sendKeys("lateral movement into globex");
+        driver.findElement(By.cssSelector(".incident-triage-button[data-status=acknowledged]")).click();
+        await(ExpectedConditions.textToBe(By.id("i-triage-result"), "Status set to acknowledged"));
+        await(ExpectedConditions.textToBe(By.cssSelector("#incidents-body tr[data-id='inc-cross'] td.status"),
+                "acknowledged"));
+        assertThat(driver.findElement(By.id("i-fields")).getText()).contains("acknowledged by alice");
+        await(ExpectedConditions.attributeToBe(By.id("i-graph"), "data-drawn", "true"));
+        assertGraphPainted();
+        tallScreenshot("incidents-soc");
+        var stored = fixture.body(fixture.get(SOC_TOKEN, "/api/incidents/inc-cross"));
+        assertThat(stored.at("/incident/triage/status").asText()).isEqualTo("acknowledged");
+        assertThat(stored.at("/incident/triage/note").asText()).isEqualTo("lateral movement into globex");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("i-status"))).selectByValue("acknowledged");
+        await(d -> ids("#incidents-body tr").equals(List.of("inc-cross")));
+
+        // From a finding to its incident, as the SOC.
+        driver.findElement(By.id("tab-all")).click();
+        assertThat(awaitRows(5)).contains("a-shell");
+        driver.findElement(By.cssSelector("#findings-body tr[data-id='a-shell']")).click();
+        await(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#d-incidents button[data-incident='inc-web']")));
+        screenshot("incidents-soc-finding-links-incident");
+        driver.findElement(By.cssSelector("#d-incidents button[data-incident='inc-web']")).click();
+        await(ExpectedConditions.textToBe(By.id("i-title"), "Incident inc-web"));
+        await(d -> ids("#i-timeline-body tr").equals(List.of("a-low", "a-shell")));
+        assertThat(driver.getTitle()).isEqualTo("Bulwark console");
+        assertThat(cspViolations()).as("nothing the page or the library does is refused by the CSP").isEmpty();
+        driver.findElement(By.id("tab-all")).click();
     }
 
     @Test

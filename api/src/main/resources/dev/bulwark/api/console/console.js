@@ -1,5 +1,6 @@
-// Bulwark console: plain DOM, no dependencies. Everything shown comes from finding fields, which attackers can
-// influence, so text is only ever set with textContent (never as markup), and the page runs under a strict CSP.
+// Bulwark console: plain DOM; one library, Cytoscape.js (served from this jar), draws an incident's entities. Everything
+// shown comes from finding fields, which attackers can influence, so text is only ever set with textContent (never as
+// markup) or drawn on the graph's canvas as a label, and the page runs under a strict CSP.
 'use strict';
 
 (function () {
@@ -8,7 +9,8 @@
   const SEVERITIES = ['critical', 'high', 'medium', 'low'];
   // session: signed in through the identity provider; the browser holds an HttpOnly cookie this script never sees,
   // and sends it with the console's header (which the server requires for changes made with the cookie).
-  const state = { token: null, session: false, me: null, view: 'all', next: null, selected: null };
+  const state = { token: null, session: false, me: null, view: 'all', next: null, selected: null, incident: null,
+    timeline: null, cy: null };
 
   const $ = (id) => document.getElementById(id);
 
@@ -147,14 +149,21 @@
     $('tab-isolation').setAttribute('aria-selected', String(view === 'isolation'));
     $('tab-all').setAttribute('aria-selected', String(view === 'all'));
     $('tab-compliance').setAttribute('aria-selected', String(view === 'compliance'));
+    $('tab-incidents').setAttribute('aria-selected', String(view === 'incidents'));
     $('tab-shadow').setAttribute('aria-selected', String(view === 'shadow'));
     $('tab-rules').setAttribute('aria-selected', String(view === 'rules'));
     $('tab-overrides').setAttribute('aria-selected', String(view === 'overrides'));
     $('compliance-view').hidden = view !== 'compliance';
+    $('incidents-view').hidden = view !== 'incidents';
     $('shadow-view').hidden = view !== 'shadow';
     $('rules-view').hidden = view !== 'rules';
     $('overrides-view').hidden = view !== 'overrides';
-    $('findings-view').hidden = ['compliance', 'shadow', 'overrides', 'rules'].includes(view);
+    $('findings-view').hidden = ['compliance', 'shadow', 'overrides', 'rules', 'incidents'].includes(view);
+    if (view === 'incidents') {
+      $('view-title').textContent = 'Incidents: ' + (state.me && state.me.tenant
+        ? 'findings of your workloads told as one story' : 'findings told as one story, across tenants');
+      return loadIncidents();
+    }
     if (view === 'overrides') {
       $('view-title').textContent = 'Tuning: ' + (state.me && state.me.tenant
         ? 'how the SOC tuned rules for your workloads' : 'per-tenant overrides of rules and detectors');
@@ -475,6 +484,32 @@
     $('triage-result').textContent = '';
     $('triage-note').value = triage.note || '';
     $('details').hidden = false;
+    loadFindingIncidents(f.id);
+  }
+
+  // The incidents a finding is part of, each a button that opens it in the Incidents tab.
+  async function loadFindingIncidents(id) {
+    const box = $('d-incidents-box');
+    const list = $('d-incidents');
+    clear(list);
+    box.hidden = true;
+    if (!id) return;
+    let result;
+    try {
+      result = await api('/api/incidents?size=20&finding=' + encodeURIComponent(id));
+    } catch (e) {
+      return; // the details stand without it
+    }
+    if (state.selected !== id || !result.incidents.length) return;
+    for (const incident of result.incidents) {
+      const button = el('button', incident.id + ' (risk ' + incident.risk + ', ' + incidentStatus(incident) + ')',
+        'incident-link');
+      button.type = 'button';
+      button.dataset.incident = incident.id;
+      button.addEventListener('click', () => openIncident(incident.id));
+      list.appendChild(button);
+    }
+    box.hidden = false;
   }
 
   async function triage(status) {
@@ -495,6 +530,343 @@
     }
   }
 
+  // ---------------------------------------------------------------- incidents
+  // What stands for another tenant in a tenant's view of an incident (the server's IncidentViews.ANOTHER_TENANT).
+  const ANOTHER_TENANT = '(another tenant)';
+
+  function incidentStatus(incident) {
+    return incident.triage && incident.triage.status ? incident.triage.status : 'open';
+  }
+
+  async function loadIncidents(openId) {
+    $('i-error').textContent = '';
+    const body = $('incidents-body');
+    clear(body);
+    $('i-count').textContent = '';
+    const p = new URLSearchParams();
+    p.set('sort', $('i-sort').value);
+    if ($('i-status').value) p.set('status', $('i-status').value);
+    p.set('size', '100');
+    let result;
+    try {
+      result = await api('/api/incidents?' + p.toString());
+    } catch (e) {
+      $('i-error').textContent = e.message;
+      return;
+    }
+    for (const incident of result.incidents) {
+      const row = el('tr');
+      row.dataset.id = incident.id;
+      const seen = el('td', shortTime(incident.last_seen), 'time');
+      seen.title = incident.last_seen || '';
+      row.appendChild(seen);
+      row.appendChild(el('td', incidentStatus(incident), 'status'));
+      row.appendChild(el('td', incident.risk, 'risk'));
+      row.appendChild(el('td', (incident.tenants || []).join(', ')
+        + (incident.other_tenants_involved ? ' + another tenant' : ''), 'tenants'));
+      row.appendChild(el('td', (incident.tactics || []).join(', ')));
+      row.appendChild(el('td', incident.findings_total
+        + (incident.hidden_findings ? ' (+' + incident.hidden_findings + ' hidden)' : ''), 'findings'));
+      row.addEventListener('click', () => showIncident(incident.id));
+      body.appendChild(row);
+    }
+    $('i-count').textContent = result.incidents.length + ' of ' + result.total + ' incident(s)';
+    if (!result.incidents.length) $('i-error').textContent = 'No incident in this view.';
+    const keep = openId || state.incident;
+    if (keep) {
+      await showIncident(keep);
+    } else {
+      hideIncident();
+    }
+  }
+
+  /** Opens an incident in the Incidents tab (from a finding's details). */
+  function openIncident(id) {
+    state.incident = id;
+    selectView('incidents');
+  }
+
+  function hideIncident() {
+    $('incident').hidden = true;
+    state.incident = null;
+    if (state.cy) { state.cy.destroy(); state.cy = null; }
+  }
+
+  async function showIncident(id) {
+    document.querySelectorAll('#incidents-body tr').forEach((r) => r.classList.toggle('selected', r.dataset.id === id));
+    let incident;
+    try {
+      incident = (await api('/api/incidents/' + encodeURIComponent(id))).incident;
+    } catch (e) {
+      $('i-error').textContent = e.status === 404 ? 'Incident ' + id + ' is not in your view.' : e.message;
+      hideIncident();
+      return;
+    }
+    state.incident = id;
+    renderIncident(incident);
+  }
+
+  function renderIncident(incident) {
+    $('i-title').textContent = 'Incident ' + incident.id;
+    const hidden = $('i-hidden');
+    hidden.hidden = !incident.other_tenants_involved;
+    hidden.textContent = incident.other_tenants_involved
+      ? 'Another tenant was involved (' + incident.hidden_findings + ' finding' + (incident.hidden_findings === 1
+        ? '' : 's') + ' hidden). You see your own side only.' : '';
+    const fields = $('i-fields');
+    clear(fields);
+    const add = (label, value) => {
+      if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) return;
+      fields.appendChild(el('dt', label));
+      fields.appendChild(el('dd', Array.isArray(value) ? value.join(', ') : value));
+    };
+    const triage = incident.triage || { status: 'open' };
+    add('Status', triage.status + (triage.updated_by ? ' by ' + triage.updated_by + ' at ' + shortTime(triage.updated_at)
+      : ''));
+    add('Risk', incident.risk);
+    add('Tenants', incident.tenants);
+    add('Tactics', incident.tactics);
+    add('Detectors', incident.detectors);
+    add('Findings', incident.findings_total + (incident.truncated ? ' (older ones cut)' : ''));
+    add('First seen', shortTime(incident.first_seen));
+    add('Last seen', shortTime(incident.last_seen));
+    add('Opened by', incident.opened_by === ANOTHER_TENANT ? 'another tenant' : incident.opened_by);
+    add('Why', incident.reason);
+    add('Note', triage.note);
+
+    const timeline = incident.timeline || [];
+    state.timeline = timeline;
+    renderTimeline(timeline);
+    renderStrip(timeline);
+    $('i-triage').hidden = !(state.me && state.me.may_triage);
+    $('i-triage-result').textContent = '';
+    $('i-triage-note').value = triage.note || '';
+    $('incident').hidden = false;
+    renderGraph(incidentGraph(timeline)); // once shown: the library measures its container
+  }
+
+  function tenantName(tenant) {
+    return tenant === ANOTHER_TENANT ? 'another tenant' : tenant || '';
+  }
+
+  function renderTimeline(timeline) {
+    const body = $('i-timeline-body');
+    clear(body);
+    timeline.forEach((f, i) => {
+      const row = el('tr');
+      row.dataset.id = f.finding_id;
+      row.dataset.index = String(i);
+      const time = el('td', shortTime(f.time), 'time');
+      time.title = f.time + (f.last_seen && f.last_seen !== f.time ? ' (last seen ' + f.last_seen + ')' : '');
+      row.appendChild(time);
+      row.appendChild(el('td', f.severity, 'sev sev-' + (SEVERITIES.includes(f.severity) ? f.severity : 'other')));
+      const rule = el('td', f.rule_name || f.rule_id);
+      rule.title = (f.rule_id || '') + (f.detector ? ' (' + f.detector + ')' : '');
+      row.appendChild(rule);
+      const others = (f.other_tenants || []).map(tenantName);
+      row.appendChild(el('td', tenantName(f.tenant) + (others.length ? ' with ' + others.join(', ') : ''), 'tenant'));
+      row.appendChild(el('td', f.pod ? (f.namespace ? f.namespace + '/' : '') + f.pod : '', 'pod'));
+      row.appendChild(el('td', [f.user, f.session_id ? 'session ' + f.session_id : null].filter(Boolean).join(', '),
+        'actor'));
+      row.appendChild(el('td', (f.tactics || []).join(', ')));
+      row.addEventListener('click', () => {
+        body.querySelectorAll('tr.hit').forEach((r) => r.classList.remove('hit'));
+        row.classList.add('hit');
+        highlight(entryNodes(f));
+      });
+      body.appendChild(row);
+    });
+  }
+
+  // The incident's findings as ticks on its time axis, coloured by severity.
+  function renderStrip(timeline) {
+    const strip = $('i-strip');
+    clear(strip);
+    strip.appendChild(svg('line', { x1: 6, y1: 18, x2: 594, y2: 18, class: 'axis' }));
+    const times = timeline.map((f) => Date.parse(f.time)).filter((t) => !Number.isNaN(t));
+    if (!times.length) return;
+    const first = Math.min(...times);
+    const span = Math.max(1, Math.max(...times) - first);
+    timeline.forEach((f) => {
+      const t = Date.parse(f.time);
+      if (Number.isNaN(t)) return;
+      const x = times.length === 1 ? 300 : 8 + ((t - first) / span) * 582;
+      const tick = svg('rect', { x: (x - 2).toFixed(1), y: 6, width: 4, height: 24,
+        class: 'sev-' + (SEVERITIES.includes(f.severity) ? f.severity : 'other') });
+      tick.appendChild(svg('title', {})).textContent = shortTime(f.time) + ' ' + (f.rule_name || f.rule_id || '');
+      strip.appendChild(tick);
+    });
+  }
+
+  // "pod:acme-web/api" -> { id, type: 'pod', label: 'acme-web/api' }
+  function entity(id) {
+    const colon = id.indexOf(':');
+    return colon > 0 ? { id: id, type: id.slice(0, colon), label: id.slice(colon + 1) }
+      : { id: id, type: 'entity', label: id };
+  }
+
+  // The nodes one timeline entry speaks of: its tenant, pod, session and identity, then its peers from its entities.
+  function entryNodes(f) {
+    const own = {
+      tenant: tenantNode(f.tenant),
+      pod: f.pod ? entity('pod:' + (f.namespace ? f.namespace + '/' : '') + f.pod) : null,
+      session: f.session_id ? entity('session:' + f.session_id) : null,
+      identity: f.user ? entity('identity:' + f.user) : null,
+    };
+    const mine = new Set(Object.values(own).filter(Boolean).map((n) => n.id));
+    own.peers = (f.entities || []).filter((e) => typeof e === 'string' && !mine.has(e)).map(entity);
+    return own;
+  }
+
+  /** The tenant node of a name. */
+  function tenantNode(tenant) {
+    return tenant ? { id: 'tenant:' + tenant, type: 'tenant', label: tenantName(tenant) } : null;
+  }
+
+  /**
+   * The graph of an incident from its timeline: tenant -> pod -> session (or identity) -> identity, and from whoever
+   * acted in an entry (its session, else its identity, else its pod, else its tenant) to the entry's peers, such as the
+   * other pod of a cross-tenant connection. Each pod hangs off the tenant that owns it (the entry's pod_tenants, else
+   * the entry's tenant when it is the only one); links across tenants are peer links. Only what the server sent is
+   * drawn: a tenant's view has its own side only.
+   */
+  function incidentGraph(timeline) {
+    const nodes = new Map();
+    const edges = new Map();
+    const node = (n) => { if (n && !nodes.has(n.id)) nodes.set(n.id, n); return n ? n.id : null; };
+    const link = (a, b, kind) => {
+      if (!a || !b || a === b || edges.has(a + '\u0000' + b) || edges.has(b + '\u0000' + a)) return;
+      edges.set(a + '\u0000' + b, { source: a, target: b, kind: kind });
+    };
+    for (const f of timeline) {
+      const n = entryNodes(f);
+      const cross = (f.other_tenants || []).length > 0;
+      // pod_tenants: [{pod: "pod:<ns>/<pod>", tenant}], whose each pod of the finding is, where known.
+      const owners = new Map((Array.isArray(f.pod_tenants) ? f.pod_tenants : [])
+        .filter((p) => p && typeof p.pod === 'string' && typeof p.tenant === 'string' && p.tenant)
+        .map((p) => [p.pod, p.tenant]));
+      const owner = (podId) => owners.get(podId) || (cross ? null : f.tenant);
+      const tenant = node(n.tenant);
+      const pod = node(n.pod);
+      const session = node(n.session);
+      const identity = node(n.identity);
+      const podOwner = pod ? owner(pod) : null;
+      if (pod && podOwner && podOwner !== f.tenant) {
+        link(node(tenantNode(podOwner)), pod, 'owns');
+        link(tenant, pod, 'peer'); // the finding's tenant reached a pod of another tenant
+      } else {
+        link(tenant, pod, 'owns');
+      }
+      // In a finding of more than one tenant, who acted on the pod came from elsewhere: a peer link.
+      link(pod, session || identity, cross ? 'peer' : 'in');
+      link(session, identity, 'by');
+      const actor = session || identity || pod || tenant;
+      for (const peer of n.peers) {
+        const peerOwner = peer.type === 'pod' ? owner(peer.id) : null;
+        if (peerOwner) link(node(tenantNode(peerOwner)), node(peer), 'owns');
+        link(actor, node(peer), 'peer');
+      }
+    }
+    return { nodes: [...nodes.values()], edges: [...edges.values()] };
+  }
+
+  const GRAPH_STYLE = [
+    { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4,
+      'text-wrap': 'ellipsis', 'text-max-width': 160, color: '#1d2430', width: 26, height: 26,
+      'background-color': '#6b7280', 'border-width': 2, 'border-color': '#fff' } },
+    { selector: 'node[type = "tenant"]', style: { shape: 'round-rectangle', width: 44, 'background-color': '#111827' } },
+    { selector: 'node[type = "pod"]', style: { shape: 'ellipse', 'background-color': '#1f5fbf' } },
+    { selector: 'node[type = "session"]', style: { shape: 'diamond', 'background-color': '#c2410c' } },
+    { selector: 'node[type = "identity"]', style: { shape: 'triangle', 'background-color': '#b58100' } },
+    { selector: 'node.hit', style: { 'border-color': '#8b0000', 'border-width': 4 } },
+    { selector: 'edge', style: { width: 2, 'line-color': '#9aa3af', 'curve-style': 'bezier',
+      'target-arrow-shape': 'triangle', 'target-arrow-color': '#9aa3af', 'arrow-scale': 0.8 } },
+    { selector: 'edge[kind = "peer"]', style: { 'line-style': 'dashed', 'line-color': '#8b0000',
+      'target-arrow-color': '#8b0000' } },
+  ];
+
+  function renderGraph(graph) {
+    const container = $('i-graph');
+    if (state.cy) { state.cy.destroy(); state.cy = null; }
+    clear(container);
+    // What is drawn, for tests and tools that cannot read a canvas.
+    container.dataset.nodes = JSON.stringify(graph.nodes.map((n) => n.id).sort());
+    container.dataset.edges = String(graph.edges.length);
+    const links = $('i-links');
+    clear(links);
+    const label = (id) => { const n = graph.nodes.find((x) => x.id === id); return n ? n.type + ' ' + n.label : id; };
+    for (const e of graph.edges) {
+      links.appendChild(el('li', label(e.source) + ' \u2192 ' + label(e.target) + (e.kind === 'peer' ? ' (peer link)' : '')));
+    }
+    $('i-graph-note').textContent = graph.nodes.length + ' entities, ' + graph.edges.length
+      + ' links. Tenant \u25ac, pod \u25cf, session \u25c6, identity \u25b2; dashed red: a peer link (across tenants, or'
+      + ' to another pod the finding reached). Click a node or a timeline row to pick out its findings.';
+    if (typeof window.cytoscape !== 'function') {
+      $('i-graph-note').textContent = 'The graph library did not load; the links are listed as text below.';
+      container.dataset.drawn = 'false';
+      return;
+    }
+    const roots = graph.nodes.filter((n) => n.type === 'tenant').map((n) => n.id);
+    state.cy = window.cytoscape({
+      container: container,
+      elements: graph.nodes.map((n) => ({ group: 'nodes', data: { id: n.id, type: n.type, label: n.label } }))
+        .concat(graph.edges.map((e, i) => ({ group: 'edges',
+          data: { id: 'edge-' + i, source: e.source, target: e.target, kind: e.kind } }))),
+      style: GRAPH_STYLE,
+      layout: { name: 'breadthfirst', directed: true, roots: roots.length ? roots : undefined, padding: 24,
+        spacingFactor: 1.1, animate: false },
+      userZoomingEnabled: false,
+      boxSelectionEnabled: false,
+      minZoom: 0.3,
+      maxZoom: 2,
+    });
+    state.cy.on('tap', 'node', (event) => highlightNode(event.target.id()));
+    container.dataset.drawn = 'true';
+  }
+
+  // Picks out the timeline rows of a node and the node itself.
+  function highlightNode(id) {
+    const rows = document.querySelectorAll('#i-timeline-body tr');
+    rows.forEach((row) => row.classList.remove('hit'));
+    const current = state.cy;
+    if (!current) return;
+    current.nodes().removeClass('hit');
+    current.getElementById(id).addClass('hit');
+    rows.forEach((row) => {
+      const entry = state.timeline && state.timeline[Number(row.dataset.index)];
+      if (!entry) return;
+      const n = entryNodes(entry);
+      const ids = [n.tenant, n.pod, n.session, n.identity].concat(n.peers).filter(Boolean).map((x) => x.id);
+      if (ids.includes(id)) row.classList.add('hit');
+    });
+  }
+
+  // Picks out the nodes of one timeline entry.
+  function highlight(n) {
+    if (!state.cy) return;
+    const ids = [n.tenant, n.pod, n.session, n.identity].concat(n.peers).filter(Boolean).map((x) => x.id);
+    state.cy.nodes().removeClass('hit');
+    for (const id of ids) state.cy.getElementById(id).addClass('hit');
+  }
+
+  async function triageIncident(status) {
+    if (!state.incident) return;
+    const note = $('i-triage-note').value.trim();
+    try {
+      const result = await api('/api/incidents/' + encodeURIComponent(state.incident), {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ status: status, note: note || null }),
+      });
+      renderIncident(result.incident);
+      $('i-triage-result').textContent = 'Status set to ' + incidentStatus(result.incident);
+      const cell = document.querySelector('#incidents-body tr.selected td.status');
+      if (cell) cell.textContent = incidentStatus(result.incident);
+    } catch (e) {
+      $('i-triage-result').textContent = e.message;
+    }
+  }
+
   // ---------------------------------------------------------------- wiring
   document.addEventListener('DOMContentLoaded', () => {
     $('login-form').addEventListener('submit', (event) => {
@@ -505,6 +877,12 @@
     $('tab-isolation').addEventListener('click', () => selectView('isolation'));
     $('tab-all').addEventListener('click', () => selectView('all'));
     $('tab-compliance').addEventListener('click', () => selectView('compliance'));
+    $('tab-incidents').addEventListener('click', () => selectView('incidents'));
+    $('i-sort').addEventListener('change', () => loadIncidents());
+    $('i-status').addEventListener('change', () => loadIncidents());
+    document.querySelectorAll('.incident-triage-button').forEach((button) => {
+      button.addEventListener('click', () => triageIncident(button.dataset.status));
+    });
     $('tab-shadow').addEventListener('click', () => selectView('shadow'));
     $('tab-rules').addEventListener('click', () => selectView('rules'));
     $('r-sort').addEventListener('change', () => loadRuleStats());
