@@ -92,6 +92,11 @@ final class PipelineBench implements Callable<Integer> {
             defaultValue = "false")
     String refresh;
 
+    @Option(names = "--detection", paramLabel = "KEY=VALUE", description = "A detection.* setting of the latency "
+            + "phase's detectors process, e.g. --detection sessionWait=0s or --detection incidents=false (repeatable); "
+            + "to see where latency goes.")
+    Map<String, String> detectionSettings = new java.util.LinkedHashMap<>();
+
     @Option(names = "--rules", description = "Sigma rules loaded: none, 1, all (the shipped ones), a number of rules "
             + "(shipped plus variants), or a rule folder such as a SigmaHQ checkout (its loadable rules only) "
             + "(default ${DEFAULT-VALUE}).", defaultValue = "all")
@@ -248,6 +253,18 @@ final class PipelineBench implements Callable<Integer> {
                 latency.p99() < 2000 ? "p99 < 2 s: met" : "p99 < 2 s: **not met**");
         summary.add("end to end", "of which produce → finding on the findings topic (detection): p50 / p99",
                 String.format(Locale.ROOT, "%.0f / %.0f ms", latency.detectP50(), latency.detectP99()));
+        long[] toIncident = latency.toIncident();
+        summary.add("end to end", String.format(Locale.ROOT, "produce → incident searchable (the incident document "
+                        + "holds the event's finding), %,d attack events in incidents: p50 / p99 / max",
+                        toIncident.length),
+                toIncident.length == 0 ? "none" : String.format(Locale.ROOT, "%.0f / %.0f / %d ms",
+                        percentile(toIncident, 0.50), percentile(toIncident, 0.99), toIncident[toIncident.length - 1]),
+                "Elasticsearch refresh 1 s", Double.NaN, toIncident.length == 0 ? "no incident: **not measured**"
+                        : percentile(toIncident, 0.99) < 2000 ? "p99 < 2 s: met" : "p99 < 2 s: **not met**");
+        long[] toIncidentTopic = latency.toIncidentTopic();
+        summary.add("end to end", "of which produce → incident on the incidents topic (detectors): p50 / p99",
+                toIncidentTopic.length == 0 ? "none" : String.format(Locale.ROOT, "%.0f / %.0f ms",
+                        percentile(toIncidentTopic, 0.50), percentile(toIncidentTopic, 0.99)));
         summary.add("end to end", "the sink's bulk requests to Elasticsearch (update+upsert): p50 / p99",
                 String.format(Locale.ROOT, "%.0f / %.0f ms", latency.sinkBulkP50(), latency.sinkBulkP99()));
         for (ComponentProcess.Memory memory : latency.memory()) {
@@ -596,7 +613,8 @@ final class PipelineBench implements Callable<Integer> {
     /** What the latency phase measured. */
     record LatencyResult(double p50, double p99, double max, long findings, List<ComponentProcess.Memory> memory,
                          long stateBytes, long ingested, long produced, long sent, double detected, double detectP50,
-                         double detectP99, double sinkBulkP50, double sinkBulkP99) {
+                         double detectP99, double sinkBulkP50, double sinkBulkP99, long[] toIncident,
+                         long[] toIncidentTopic) {
     }
 
     /**
@@ -616,6 +634,7 @@ final class PipelineBench implements Callable<Integer> {
         detection.put("applicationId", applicationId);
         detection.put("streamThreads", threads);
         detection.put("detectors", detectorConfig());
+        detection.putAll(detectionSettings);
         new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
                 .writeValue(configFile.toFile(), Map.of("detection", detection));
         int ingestPort = ComponentProcess.freePort();
@@ -630,6 +649,9 @@ final class PipelineBench implements Callable<Integer> {
         ElasticsearchClient client = ElasticsearchClients.create(stack.elasticsearchUrl());
         FindingIndex index = new FindingIndex(indexPrefix);
         Map<String, Long> searchableAt = new ConcurrentHashMap<>();
+        // When each finding is first seen in an incident document (the incident index is searchable).
+        String incidentIndex = dev.bulwark.sink.IncidentIndex.forFindings(index).prefix();
+        Map<String, Long> inIncidentAt = new ConcurrentHashMap<>();
         List<ComponentProcess> components = new ArrayList<>();
         long[] ingested = {0};
         int warmupSeconds = quick ? 5 : Math.max(10, latencySeconds);
@@ -683,10 +705,13 @@ final class PipelineBench implements Callable<Integer> {
             java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
             Thread findingsWatcher = new Thread(() -> watchFindings(stack, topics, watching), "bench-findings-watcher");
             findingsWatcher.start();
+            Thread incidentsWatcher = new Thread(() -> watchIncidents(stack, topics, watching), "bench-incidents-watcher");
+            incidentsWatcher.start();
             producerThread.start();
             ingestThread.start();
             long deadline = System.currentTimeMillis() + (latencySeconds + 60) * 1000L;
             long nextSample = 0;
+            long allSearchableAt = 0;
             while (System.currentTimeMillis() < deadline) {
                 if (System.currentTimeMillis() >= nextSample) {
                     components.forEach(ComponentProcess::sample);
@@ -706,7 +731,15 @@ final class PipelineBench implements Callable<Integer> {
                 } catch (java.io.IOException | RuntimeException e) {
                     // the daily index may still be initializing
                 }
-                if (!producerThread.isAlive() && !ingestThread.isAlive() && searchableAt.size() >= producedAt.size()) {
+                long incidentsSeen = inIncidentAt.size();
+                pollIncidents(client, incidentIndex, inIncidentAt);
+                boolean allSearchable = searchableAt.size() >= producedAt.size();
+                if (allSearchable && allSearchableAt == 0) {
+                    allSearchableAt = System.currentTimeMillis();
+                }
+                // Once every attack's finding is searchable, the incidents get 3 s more to take in the last of them.
+                if (!producerThread.isAlive() && !ingestThread.isAlive() && allSearchable
+                        && inIncidentAt.size() == incidentsSeen && System.currentTimeMillis() - allSearchableAt > 3_000) {
                     break;
                 }
                 Thread.sleep(100);
@@ -715,6 +748,7 @@ final class PipelineBench implements Callable<Integer> {
             ingestThread.join();
             watching.set(false);
             findingsWatcher.join();
+            incidentsWatcher.join();
             components.forEach(ComponentProcess::sample);
             // Every event sent must reach the detectors (the raw records of unknown namespaces may still be waiting
             // for their context when the last attack's finding is searchable).
@@ -741,6 +775,9 @@ final class PipelineBench implements Callable<Integer> {
                 component.close();
             }
             index.deleteAll(client); // the indices and the template the sink installed
+            for (String sibling : List.of(incidentIndex, dev.bulwark.sink.EntityIndex.forFindings(index).prefix())) {
+                client.indices().delete(d -> d.index(sibling).ignoreUnavailable(true).allowNoIndices(true));
+            }
             client._transport().close();
         }
         long stateBytes = size(dir.resolve("home"));
@@ -754,16 +791,85 @@ final class PipelineBench implements Callable<Integer> {
                     + " attack findings were not searchable within 60 s after producing stopped");
         }
         long produced = (long) producedRate * (latencySeconds + warmupSeconds);
+        // Event → incident: each attack event whose finding joined an incident, from producing it to the incident
+        // document holding that finding being searchable.
+        List<Long> toIncidentList = new ArrayList<>();
+        inIncidentAt.forEach((finding, at) -> {
+            for (String event : findingEvents.getOrDefault(finding, List.of())) {
+                Long producedTime = producedAt.get(event);
+                if (producedTime != null) {
+                    toIncidentList.add(at - producedTime);
+                }
+            }
+        });
+        long[] toIncident = toIncidentList.stream().mapToLong(Long::longValue).sorted().toArray();
+        List<Long> toIncidentTopicList = new ArrayList<>();
+        onIncidentTopicAt.forEach((finding, at) -> {
+            for (String event : findingEvents.getOrDefault(finding, List.of())) {
+                Long producedTime = producedAt.get(event);
+                if (producedTime != null) {
+                    toIncidentTopicList.add(at - producedTime);
+                }
+            }
+        });
+        long[] toIncidentTopic = toIncidentTopicList.stream().mapToLong(Long::longValue).sorted().toArray();
         if (latencies.length == 0) {
             return new LatencyResult(Double.NaN, Double.NaN, Double.NaN, 0, memory, stateBytes, ingested[0], produced, sent,
-                    detected, detectP50, detectP99, sinkBulkP50, sinkBulkP99);
+                    detected, detectP50, detectP99, sinkBulkP50, sinkBulkP99, toIncident, toIncidentTopic);
         }
         return new LatencyResult(percentile(latencies, 0.50), percentile(latencies, 0.99), latencies[latencies.length - 1],
                 latencies.length, memory, stateBytes, ingested[0], produced, sent, detected, detectP50, detectP99,
-                sinkBulkP50, sinkBulkP99);
+                sinkBulkP50, sinkBulkP99, toIncident, toIncidentTopic);
     }
 
     private final Map<String, Long> detectedAt = new ConcurrentHashMap<>();
+    /** The events of each finding seen on the findings topic (an attack's finding may fold several). */
+    private final Map<String, List<String>> findingEvents = new ConcurrentHashMap<>();
+
+    private final Map<String, Long> onIncidentTopicAt = new ConcurrentHashMap<>();
+
+    /** Records when each finding first appears in an incident on the incidents topic, until {@code watching} is false. */
+    private void watchIncidents(LocalStack stack, Topics topics, java.util.concurrent.atomic.AtomicBoolean watching) {
+        Map<String, Object> config = Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
+                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "bench-incidents-watcher",
+                org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topics.incidents().name()));
+            while (watching.get()) {
+                for (var record : consumer.poll(Duration.ofMillis(50))) {
+                    long now = System.currentTimeMillis();
+                    var incident = topics.incidents().valueSerde().deserializer().deserialize(record.topic(),
+                            record.value());
+                    incident.getTimeline().forEach(f -> onIncidentTopicAt.putIfAbsent(f.getFindingId(), now));
+                }
+            }
+        }
+    }
+
+    /** Records when each finding is first seen in a document of the incident index (absent until the first incident). */
+    @SuppressWarnings("unchecked")
+    private static void pollIncidents(ElasticsearchClient client, String incidentIndex, Map<String, Long> inIncidentAt) {
+        try {
+            var response = client.search(s -> s.index(incidentIndex).ignoreUnavailable(true).allowNoIndices(true)
+                    .size(1000).source(src -> src.filter(f -> f.includes("timeline.finding_id"))), Map.class);
+            long now = System.currentTimeMillis();
+            for (var hit : response.hits().hits()) {
+                Object timeline = hit.source() == null ? null : hit.source().get("timeline");
+                if (timeline instanceof List<?> entries) {
+                    for (Object entry : entries) {
+                        if (entry instanceof Map<?, ?> map && map.get("finding_id") != null) {
+                            inIncidentAt.putIfAbsent(String.valueOf(map.get("finding_id")), now);
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no incident yet
+        }
+    }
 
     /** Records when each event's finding arrives on the findings topic, until {@code watching} turns false. */
     private void watchFindings(LocalStack stack, Topics topics, java.util.concurrent.atomic.AtomicBoolean watching) {
@@ -782,6 +888,8 @@ final class PipelineBench implements Callable<Integer> {
                     for (String id : finding.getEvidence().getEventIds()) {
                         detectedAt.putIfAbsent(id, now);
                     }
+                    findingEvents.merge(finding.getId(), List.copyOf(finding.getEvidence().getEventIds()),
+                            (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).distinct().toList());
                 }
             }
         }
