@@ -117,7 +117,21 @@ class SecureStackIT {
         }
         ElasticsearchClient client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
         FindingIndex index = new FindingIndex(config.elasticsearch.indexPrefix);
-        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry())) {
+        // The notifier, as bulwark-notify: findings to a local webhook.
+        List<String> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer receiver = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext("/", exchange -> {
+            notified.add(new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        receiver.start();
+        config.notify.routes = dev.bulwark.notify.Routes.parse("notify.routes", List.of(java.util.Map.of("name", "soc",
+                "kind", "findings", "format", "webhook", "url", "http://127.0.0.1:" + receiver.getAddress().getPort(),
+                "secret", "secure-stack-webhook-secret-0123")), false);
+        try (Pipeline pipeline = Pipeline.start(config, state, new SimpleMeterRegistry());
+             Notifications notifications = Notifications.start(config, state, new SimpleMeterRegistry())) {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(90))).as("detectors running as bulwark-detectors").isTrue();
             var stats = Ingestion.ingest(config, Parsers.forFormat("falco"),
                     List.of(new Ingestion.Source("scenario", () -> new ByteArrayInputStream(scenario))), 1 << 20, false);
@@ -137,12 +151,20 @@ class SecureStackIT {
             }
             assertThat(found).as("findings indexed by bulwark-sink over HTTPS, read by bulwark-api (last error: %s; "
                     + "sink: %s)", lastError, pipeline.sinkNotReadyReason()).isNotEmpty();
+            long notifyDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (notified.stream().noneMatch(n -> n.contains("bulwark.container.interactive_shell"))
+                    && System.nanoTime() < notifyDeadline) {
+                Thread.sleep(200);
+            }
+            assertThat(notified).as("notified by bulwark-notify with its ACLs (%s)", notifications.notReadyReason())
+                    .anyMatch(n -> n.contains("bulwark.container.interactive_shell"));
             // The API's user reads and triages, but cannot drop an index.
             assertThatThrownBy(() -> client.indices().delete(d -> d.index(index.prefix() + "-*")))
                     .as("bulwark-api deleting the findings").isInstanceOfSatisfying(
                             co.elastic.clients.elasticsearch._types.ElasticsearchException.class,
                             e -> assertThat(e.status()).isEqualTo(403));
         } finally {
+            receiver.stop(0);
             ElasticsearchClient sink = config.elasticsearchClient(BulwarkConfig.EsUser.SINK);
             try {
                 index.deleteAll(sink);
