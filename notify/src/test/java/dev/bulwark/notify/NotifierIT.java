@@ -2,6 +2,8 @@ package dev.bulwark.notify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -174,6 +176,87 @@ class NotifierIT {
         assertThat(sum("bulwark.notify.dead.letters")).isZero();
         assertThat(sum("bulwark.notify.skipped")).isGreaterThan(0);
         awaitCommittedToEnd(routes, NotifySettings.defaults(prefix + "app"));
+    }
+
+    /**
+     * Debian's Alertmanager, as an operator runs it: its own routing tree sends acme's alerts to acme's webhook and
+     * the rest to the SOC's, by the {@code tenant} label Bulwark sets; so existing Alertmanager routing works.
+     */
+    @Test
+    void shouldRouteThroughARealAlertmanagerByTenantLabel() throws Exception {
+        Path binary = Path.of(System.getenv().getOrDefault("BULWARK_ALERTMANAGER", "/usr/bin/prometheus-alertmanager"));
+        assertThat(Files.isExecutable(binary)).as("Alertmanager at %s: install Debian's prometheus-alertmanager "
+                + "(./bulwark test does) or set BULWARK_ALERTMANAGER", binary).isTrue();
+        Receiver acme = receiver(200);
+        Receiver soc = receiver(200);
+        Path dir = Files.createTempDirectory("bulwark-alertmanager-");
+        Files.writeString(dir.resolve("alertmanager.yml"), """
+                route:
+                  receiver: soc
+                  group_by: [alertname, tenant]
+                  group_wait: 1s
+                  group_interval: 1s
+                  repeat_interval: 1h
+                  routes:
+                    - matchers: ['tenant="acme"']
+                      receiver: acme
+                receivers:
+                  - name: soc
+                    webhook_configs: [{url: '%s'}]
+                  - name: acme
+                    webhook_configs: [{url: '%s'}]
+                """.formatted(soc.url("/soc"), acme.url("/acme")));
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Process alertmanager = new ProcessBuilder(binary.toString(),
+                "--config.file=" + dir.resolve("alertmanager.yml"), "--storage.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port, "--cluster.listen-address=")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.log").toFile()).start();
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            long ready = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            boolean up = false;
+            while (!up && System.nanoTime() < ready) {
+                try {
+                    up = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + port + "/-/ready")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (java.io.IOException e) {
+                    Thread.sleep(200);
+                }
+            }
+            assertThat(up).as("Alertmanager ready; its log: %s", Files.readString(dir.resolve("alertmanager.log")))
+                    .isTrue();
+            Route route = new Route("am", Route.Kind.FINDINGS, null, "high", Route.Format.ALERTMANAGER,
+                    java.net.URI.create("http://127.0.0.1:" + port), null, 30, null, null).checkUrl(false);
+            sendFinding(Fixtures.finding("am-acme", "acme", "high"));
+            sendFinding(Fixtures.finding("am-globex", "globex", "critical"));
+            sendFinding(Fixtures.finding("am-low", "acme", "low"));
+            start(List.of(route), NotifySettings.defaults(prefix + "app"));
+
+            List<Receiver.Request> toAcme = acme.await(r -> !r.isEmpty(), Duration.ofSeconds(60));
+            List<Receiver.Request> toSoc = soc.await(r -> !r.isEmpty(), Duration.ofSeconds(60));
+            Thread.sleep(2_000); // anything misrouted would have come by now (group_wait 1 s)
+            assertThat(alertFindings(acme.requests())).as("Alertmanager's acme route").containsExactly("am-acme");
+            assertThat(alertFindings(soc.requests())).as("Alertmanager's default route").containsExactly("am-globex");
+            assertThat(json(toAcme.get(0)).path("receiver").asText()).isEqualTo("acme");
+            assertThat(json(toSoc.get(0)).path("alerts").get(0).path("labels").path("severity").asText())
+                    .isEqualTo("critical");
+        } finally {
+            alertmanager.destroy();
+            alertmanager.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** The finding ids of the alerts Alertmanager sent in its webhook payloads. */
+    private static List<String> alertFindings(List<Receiver.Request> requests) {
+        List<String> ids = new ArrayList<>();
+        for (Receiver.Request r : requests) {
+            json(r).path("alerts").forEach(a -> ids.add(a.path("labels").path("finding").asText()));
+        }
+        return ids.stream().distinct().toList();
     }
 
     @Test
