@@ -715,7 +715,7 @@ final class PipelineBench implements Callable<Integer> {
             while (System.currentTimeMillis() < deadline) {
                 if (System.currentTimeMillis() >= nextSample) {
                     components.forEach(ComponentProcess::sample);
-                    nextSample = System.currentTimeMillis() + 500;
+                    nextSample = System.currentTimeMillis() + 1000;
                 }
                 try {
                     for (FindingDocument doc : new FindingSearch(null, null,

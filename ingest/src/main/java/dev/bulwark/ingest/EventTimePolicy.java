@@ -54,14 +54,17 @@ public record EventTimePolicy(Duration maxFuture, Duration maxAge, boolean deadL
                 + " (eventTime.maxFuture / eventTime.maxAge)";
     }
 
-    /** {@code event} with its time set to now and the original kept. */
+    /**
+     * {@code event} with its time set to now and the original kept. Changes the event in place and returns it: it is a
+     * parser's fresh event, and a copy through the builder (a deep copy of the whole event, its original record
+     * included) cost a sixth of the receiver's CPU when replaying archives, where every event is clamped.
+     */
     public SecurityEvent clamp(SecurityEvent event, String problem, Instant now) {
         Map<String, String> attributes = new LinkedHashMap<>(event.getAttributes());
         attributes.put(ORIGINAL, Instant.ofEpochSecond(0, event.getTimestamp()).toString());
         attributes.put(CLAMPED, problem);
-        return SecurityEvent.newBuilder(event)
-                .setTimestamp(now.getEpochSecond() * 1_000_000_000L + now.getNano())
-                .setAttributes(attributes)
-                .build();
+        event.setTimestamp(now.getEpochSecond() * 1_000_000_000L + now.getNano());
+        event.setAttributes(attributes);
+        return event;
     }
 }
