@@ -140,6 +140,11 @@ final class ConditionParser {
             throw error(pattern.position(), "'" + count.text() + " of " + pattern.text()
                     + "' covers no search identifier (the detection defines " + String.join(", ", identifiers) + ")");
         }
+        if (minimum > covered.size()) {
+            throw error(count.position(), "'" + count.text() + " of " + pattern.text() + "' is never true: it needs "
+                    + minimum + " true search identifiers, but covers " + covered.size() + " ("
+                    + String.join(", ", covered) + "), so the rule could never fire as written");
+        }
         return new ConditionNode.Quantifier(minimum, pattern.text(), covered);
     }
 

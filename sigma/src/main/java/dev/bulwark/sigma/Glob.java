@@ -62,6 +62,23 @@ final class Glob {
         return new Glob(chars.toString().toCharArray(), kinds.toArray());
     }
 
+    /** The patterns one after another (each keeps its own wildcards and literals). */
+    static Glob concat(List<Glob> parts) {
+        int length = 0;
+        for (Glob part : parts) {
+            length += part.chars.length;
+        }
+        char[] c = new char[length];
+        byte[] k = new byte[length];
+        int at = 0;
+        for (Glob part : parts) {
+            System.arraycopy(part.chars, 0, c, at, part.chars.length);
+            System.arraycopy(part.kinds, 0, k, at, part.kinds.length);
+            at += part.chars.length;
+        }
+        return new Glob(c, k);
+    }
+
     /** A pattern that matches exactly {@code text} (no wildcards). */
     static Glob literal(String text) {
         return new Glob(text.toCharArray(), new byte[text.length()]);

@@ -214,6 +214,10 @@ final class PredicateCompiler {
             throw new SigmaRuleException(value.location(), "'" + key + "' needs a whole number from " + min + " to "
                     + max + ", not '" + value.text() + "'");
         }
+        if ((operator == SigmaModifier.GT && bound >= max) || (operator == SigmaModifier.LT && bound <= min)) {
+            throw new SigmaRuleException(value.location(), "'" + key + "' is never true with " + bound + ": "
+                    + unit.sigmaName() + " is " + min + " to " + max + ", so the rule could never fire as written");
+        }
         return new ValueMatcher.TimePart(unit, operator, (int) bound,
                 target.path().equals(DateParts.EVENT_TIMESTAMP));
     }
@@ -234,9 +238,8 @@ final class PredicateCompiler {
 
     /** The string patterns of one value after every transformation. */
     private List<Glob> strings(FieldPredicate item, SigmaValue value, String key) throws SigmaRuleException {
-        List<String> raws = item.has(SigmaModifier.EXPAND) ? expand(value, key) : List.of(value.text());
-        List<Object> stage = new ArrayList<>();
-        raws.forEach(raw -> stage.add(Glob.parse(raw)));
+        List<Object> stage = new ArrayList<>(item.has(SigmaModifier.EXPAND) ? expand(value, key)
+                : List.of(Glob.parse(value.text())));
         for (SigmaModifier modifier : item.modifiers()) {
             if (!ENCODINGS.contains(modifier) || modifier == SigmaModifier.EXPAND) {
                 continue;
@@ -332,13 +335,15 @@ final class PredicateCompiler {
     }
 
     /**
-     * The values of {@code value} with each {@code %name%} replaced by each of its placeholder values (every
+     * The patterns of {@code value} with each {@code %name%} replaced by each of its placeholder values (every
      * combination). A backslash-escaped percent sign ({@code \%}) is a plain {@code %}, and {@code \\}, {@code \*}
-     * and {@code \?} stay escaped for the wildcard parser, so {@code \\%name%} is a backslash and a placeholder.
+     * and {@code \?} stay escaped for the wildcard parser, so {@code \\%name%} is a backslash and a placeholder. The
+     * rule's text and each placeholder value are parsed as patterns apart: a value's trailing backslash escapes
+     * nothing of the rule after it, and a value is not expanded again.
      */
-    private List<String> expand(SigmaValue value, String key) throws SigmaRuleException {
+    private List<Glob> expand(SigmaValue value, String key) throws SigmaRuleException {
         String text = value.text();
-        List<String> results = List.of("");
+        List<List<Glob>> results = List.of(List.of());
         StringBuilder literal = new StringBuilder();
         Matcher placeholder = PLACEHOLDER.matcher(text);
         int i = 0;
@@ -363,15 +368,19 @@ final class PredicateCompiler {
                     throw new SigmaRuleException(value.location(), "'" + key + "': unresolved placeholder %" + name
                             + "% (define it under 'placeholders' in the field mapping)");
                 }
-                List<String> next = new ArrayList<>();
-                for (String partial : results) {
-                    for (String replacement : replacements) {
-                        next.add(partial + literal + replacement);
-                    }
-                }
-                if (next.size() > MAX_VARIANTS) {
+                if ((long) results.size() * replacements.size() > MAX_VARIANTS) {
                     throw new SigmaRuleException(value.location(), "'" + key + "': placeholders expand to more than "
                             + MAX_VARIANTS + " values");
+                }
+                Glob before = Glob.parse(literal.toString());
+                List<List<Glob>> next = new ArrayList<>();
+                for (List<Glob> partial : results) {
+                    for (String replacement : replacements) {
+                        List<Glob> parts = new ArrayList<>(partial);
+                        parts.add(before);
+                        parts.add(Glob.parse(replacement));
+                        next.add(parts);
+                    }
                 }
                 results = next;
                 literal.setLength(0);
@@ -381,8 +390,13 @@ final class PredicateCompiler {
                 i++;
             }
         }
-        List<String> complete = new ArrayList<>(results.size());
-        results.forEach(partial -> complete.add(partial + literal));
+        Glob after = Glob.parse(literal.toString());
+        List<Glob> complete = new ArrayList<>(results.size());
+        for (List<Glob> partial : results) {
+            List<Glob> parts = new ArrayList<>(partial);
+            parts.add(after);
+            complete.add(Glob.concat(parts));
+        }
         return complete;
     }
 }

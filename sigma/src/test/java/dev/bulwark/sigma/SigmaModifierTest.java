@@ -570,6 +570,38 @@ class SigmaModifierTest {
         assertThat(plain.match(exec("/bin/sh", "echo root"))).isEmpty();
     }
 
+    /*
+     * "expand: Modifier for expansion of placeholders in values. The final behaviour of the replacement is determined
+     * by processing pipeline transformations": a placeholder stands for its values, so a value's own backslash escapes
+     * nothing of the rule around it (C:\Temp\ then the rule's * is still a wildcard).
+     */
+    @Test
+    void aPlaceholderValueEscapesNothingOfTheRuleAroundIt() throws SigmaRuleException {
+        FieldMapping mapping = FieldMapping.defaults().withOverrides("mine.yaml", """
+                placeholders:
+                    temp: ['C:\\Temp\\']
+                    marks: ['%b%', '\\']
+                """);
+        SigmaEngine engine = SigmaEngine.create(mapping);
+        CompiledRuleSet rules = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand: '%temp%*.exe'
+                condition: selection
+                """));
+        assertThat(rules.match(exec("/bin/x", "C:\\Temp\\evil.exe"))).as("the rule's * is a wildcard").hasSize(1);
+        assertThat(rules.match(exec("/bin/x", "C:\\Temp\\*.exe"))).hasSize(1);
+        assertThat(rules.match(exec("/bin/x", "C:\\Tmp\\evil.exe"))).isEmpty();
+
+        CompiledRuleSet marks = SigmaTestSupport.load(engine, SigmaTestSupport.processRule("""
+                selection:
+                    CommandLine|expand|startswith: '%marks%?x'
+                condition: selection
+                """));
+        assertThat(marks.match(exec("/bin/x", "%b%!x"))).as("a value is not expanded again").hasSize(1);
+        assertThat(marks.match(exec("/bin/x", "\\!x"))).as("the rule's ? is a wildcard").hasSize(1);
+        assertThat(marks.match(exec("/bin/x", "x!x"))).isEmpty();
+    }
+
     @Test
     void unresolvedPlaceholderIsALoadErrorNamingIt() {
         String yaml = SigmaTestSupport.processRule("""

@@ -63,6 +63,35 @@ class SigmaNeverFiresTest {
                 .contains("field 'ParentImageName'").contains("not mapped");
     }
 
+    // ---------------------------------------------------------------- quantifiers
+
+    @Test
+    void aQuantifierNeedingMoreIdentifiersThanItCoversIsRefused() {
+        RuleProblem problem = refused("""
+                selection_a:
+                    Image|endswith: '/nc'
+                selection_b:
+                    CommandLine|contains: ' -e '
+                condition: 3 of selection_*
+                """);
+        assertThat(problem.reason()).contains("'3 of selection_*'").contains("never true")
+                .contains("covers 2 (selection_a, selection_b)");
+        assertThat(refused("""
+                selection:
+                    Image|endswith: '/nc'
+                _helper:
+                    CommandLine|contains: ' -e '
+                condition: 2 of them
+                """).reason()).as("'them' skips identifiers starting with _").contains("covers 1 (selection)");
+        assertThat(load("""
+                selection_a:
+                    Image|endswith: '/nc'
+                selection_b:
+                    CommandLine|contains: ' -e '
+                condition: 2 of selection_*
+                """).skipped()).isEmpty();
+    }
+
     // ---------------------------------------------------------------- fields the mapping does not have
 
     @Test

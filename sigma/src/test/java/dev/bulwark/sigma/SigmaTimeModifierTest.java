@@ -241,6 +241,21 @@ class SigmaTimeModifierTest {
         assertThat(refused("timestamp|hour|gte", 24).reason()).contains("from 0 to 23, not '24'");
     }
 
+    /** A comparison that no value of the unit meets (hour > 23, day < 1) is never true: the rule could never fire. */
+    @Test
+    void aComparisonNoValueOfTheUnitMeetsIsRefused() {
+        assertThat(refused("timestamp|hour|gt", 23).reason())
+                .contains("'timestamp|hour|gt' is never true with 23: hour is 0 to 23");
+        assertThat(refused("timestamp|minute|lt", 0).reason()).contains("minute is 0 to 59");
+        assertThat(refused("timestamp|day|lt", 1).reason()).contains("day is 1 to 31");
+        assertThat(refused("timestamp|week|gt", 53).reason()).contains("never true with 53");
+        assertThat(refused("timestamp|month|gt", 12).reason()).contains("never true with 12");
+        assertThat(refused("timestamp|year|gt", 9999).reason()).contains("never true with 9999");
+        assertThat(timestamp("hour|gte", 23, "2024-03-10T23:30:00Z")).as("the bound itself is a value").isTrue();
+        assertThat(timestamp("hour|lte", 0, "2024-03-10T00:30:00Z")).isTrue();
+        assertThat(timestamp("day|gt", 30, "2024-03-31T00:30:00Z")).isTrue();
+    }
+
     @Test
     void aValueThatIsNotAWholeNumberIsRefused() {
         assertThat(refused("timestamp|hour", 3.5).reason()).contains("'timestamp|hour' needs a whole number from 0 "
