@@ -84,12 +84,19 @@ final class IncidentService {
                 .sort(order, SortOptions.of(x -> x.field(f -> f.field("incident.id").order(SortOrder.Asc)))),
                 JsonData.class);
         List<Map<String, Object>> incidents = new ArrayList<>();
+        int withheld = 0;
         for (Hit<JsonData> hit : response.hits().hits()) {
-            incidents.add(render(principal, hit.source().to(Map.class), false));
+            Map<String, Object> doc = hit.source().to(Map.class);
+            if (finding != null && !shows(principal, doc, finding)) {
+                withheld++; // another tenant's finding in it: its id must not confirm where it is
+                continue;
+            }
+            incidents.add(render(principal, doc, false));
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("sort", sort);
-        body.put("total", response.hits().total() == null ? incidents.size() : response.hits().total().value());
+        body.put("total", (response.hits().total() == null ? incidents.size() + withheld
+                : response.hits().total().value()) - withheld);
         body.put("incidents", incidents);
         return body;
     }
@@ -132,6 +139,20 @@ final class IncidentService {
             throw ApiException.notFound();
         }
         return response.hits().hits().get(0);
+    }
+
+    /**
+     * Whether the principal's view of an incident document holds a finding: always for SOC; for a tenant, only when the
+     * finding is in its cut of the timeline, so {@code finding=<id>} cannot confirm another tenant's finding.
+     */
+    static boolean shows(Principal principal, Map<String, Object> doc, String finding) {
+        if (principal.isSoc()) {
+            return true;
+        }
+        Incident incident = IncidentIndex.incident(doc);
+        return IncidentViews.concerns(incident, principal.tenant())
+                && IncidentViews.forTenant(incident, principal.tenant()).incident().getTimeline().stream()
+                        .anyMatch(f -> f.getFindingId().equals(finding));
     }
 
     /** An incident document as the principal may see it: whole for SOC, the tenant's view for a tenant. */

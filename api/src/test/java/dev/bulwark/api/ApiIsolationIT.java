@@ -482,6 +482,9 @@ class ApiIsolationIT {
         assertThat(foreign.statusCode()).isEqualTo(404);
         assertThat(foreign.body()).isEqualTo(missing.body());
         assertThat(incidentIds(fixture.get(ACME_TOKEN, "/api/incidents?finding=i-g"))).isEmpty();
+        assertThat(incidentIds(fixture.get(ACME_TOKEN, "/api/incidents?finding=i-globex-own")))
+                .as("globex's own finding in an incident acme is part of: not confirmed").isEmpty();
+        assertThat(incidentIds(fixture.get(ACME_TOKEN, "/api/incidents?finding=i-shell"))).containsExactly("inc-cross");
         assertThat(incidentIds(fixture.get(SOC_TOKEN, "/api/incidents?finding=i-connect")))
                 .containsExactly("inc-cross");
         assertThat(incidentIds(fixture.get(INITECH_TOKEN, "/api/incidents"))).containsExactly("inc-initech");
