@@ -112,6 +112,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("findings by tenant: " + byTenant);
             findings.stream().filter(d -> d.rule().id() != null && d.rule().id().startsWith("bulwark.isolation."))
                     .forEach(d -> System.out.println("isolation violation for tenant " + d.tenant().name() + ": " + d.message()));
+            printIncidents(config);
             System.out.println("dead-lettered input records: " + stats.deadLettered() + " (on topic "
                     + config.kafka.topicPrefix + "dlq, with the reason and the original bytes)");
             System.out.println();
@@ -176,6 +177,42 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return ids;
+    }
+
+    /**
+     * The incidents the scenario opened, once searchable: the findings on one pod from several detectors become one
+     * (docs/incidents.md). Waits up to 30 s; an incident not yet indexed is said, not an error.
+     */
+    @SuppressWarnings("unchecked")
+    private static void printIncidents(BulwarkConfig config) throws Exception {
+        ElasticsearchClient client = config.elasticsearchClient(BulwarkConfig.EsUser.API);
+        String index = dev.bulwark.sink.IncidentIndex.forFindings(new FindingIndex(config.elasticsearch.indexPrefix))
+                .prefix();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    var response = client.search(q -> q.index(index).ignoreUnavailable(true).allowNoIndices(true)
+                            .size(10), Map.class);
+                    if (!response.hits().hits().isEmpty()) {
+                        for (var hit : response.hits().hits()) {
+                            var incident = dev.bulwark.sink.IncidentIndex.incident(hit.source());
+                            System.out.println("incident " + incident.getId() + ": " + incident.getFindingsTotal()
+                                    + " findings of " + incident.getDetectors() + " on " + incident.getOpenedBy()
+                                    + ", tenants " + incident.getTenants() + ", tactics " + incident.getTactics());
+                        }
+                        System.out.println("  ./bulwark serve, then the console's Incidents tab, or GET /api/incidents");
+                        return;
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    // the index is created with the first incident
+                }
+                Thread.sleep(500);
+            }
+            System.out.println("no incident indexed within 30 s (docs/incidents.md says when findings become one)");
+        } finally {
+            client._transport().close();
+        }
     }
 
     private List<FindingDocument> awaitFindings(BulwarkConfig config, Set<String> expectedEventIds) throws Exception {

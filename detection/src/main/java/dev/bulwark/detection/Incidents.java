@@ -16,7 +16,7 @@ import dev.bulwark.schemas.IncidentFinding;
  *
  * <p>Unlike entity risk, which scores within one tenant, an incident follows an attack across tenants: a pod is
  * {@code pod:<namespace>/<pod>} whoever owns it, and a cross-tenant finding links its source and destination pods.
- * Images and tenants do not link (many unrelated workloads share them).
+ * An audited request on a pod links that pod. Images and tenants do not link (many unrelated workloads share them).
  */
 public final class Incidents {
 
@@ -30,6 +30,12 @@ public final class Incidents {
         Map<String, String> podTenants = new LinkedHashMap<>();
         String own = finding.getNamespace() != null && finding.getPod() != null
                 ? "pod:" + finding.getNamespace() + "/" + finding.getPod() : null;
+        if (own == null && "pods".equals(fields.get("kubernetes_audit.resource"))
+                && fields.get("kubernetes_audit.object_name") != null) {
+            // An audited request on a pod (exec, attach, port-forward, delete...) concerns that pod.
+            String namespace = fields.getOrDefault("kubernetes_audit.object_namespace", finding.getNamespace());
+            own = namespace == null ? null : "pod:" + namespace + "/" + fields.get("kubernetes_audit.object_name");
+        }
         if (own != null) {
             entities.add(own);
         }

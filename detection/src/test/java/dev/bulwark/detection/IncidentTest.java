@@ -91,6 +91,32 @@ class IncidentTest {
     }
 
     @Test
+    void anAuditedExecIntoAPodLinksThatPodToTheShellItStarted() {
+        // As in the demo: another tenant's service account execs into acme's pod (two audit findings, no pod of
+        // their own), and the shell starts there without a session attribution.
+        Map<String, String> audit = new LinkedHashMap<>();
+        audit.put("kubernetes_audit.resource", "pods");
+        audit.put("kubernetes_audit.subresource", "exec");
+        audit.put("kubernetes_audit.object_namespace", "acme-payments");
+        audit.put("kubernetes_audit.object_name", "payments-api-7d9f");
+        Finding access = finding("access", "cross-tenant-access", "acme", "acme-payments", null, 99, 0, audit,
+                "lateral-movement");
+        access.setOtherTenants(List.of("globex"));
+        Finding shell = finding("shell", "interactive-shell-in-container", "acme", "acme-payments",
+                "payments-api-7d9f", 73, 0, Map.of(), "execution");
+        findings.pipeInput(access.getId(), access);
+        findings.pipeInput(shell.getId(), shell);
+
+        Map<String, Incident> out = latest();
+        assertThat(out).hasSize(1);
+        Incident incident = out.values().iterator().next();
+        assertThat(incident.getOpenedBy()).isEqualTo("pod:acme-payments/payments-api-7d9f");
+        assertThat(incident.getTimeline()).extracting(IncidentFinding::getFindingId).containsExactly("access", "shell");
+        assertThat(incident.getTimeline().get(0).getPodTenants())
+                .containsExactlyEntriesOf(Map.of("pod:acme-payments/payments-api-7d9f", "acme"));
+    }
+
+    @Test
     void anExecADownloadAndALateralConnectionAreOneIncidentAcrossTwoTenants() {
         Finding shell = finding("shell", "sigma", "acme", "shop", "web-1", 73, 0, session("alice", "s-1"), "execution");
         Finding download = finding("download", "interactive-shell-in-container", "acme", "shop", "web-1", 47, 1,
