@@ -16,7 +16,7 @@ record RecordRef(String topic, int partition, long offset, String key, byte[] va
 
     /** {@code topic-partition@offset}. */
     String origin() {
-        return topic + "-" + partition + "@" + offset;
+        return dev.bulwark.schemas.DeadLetters.origin(topic, partition, offset);
     }
 
     @Override

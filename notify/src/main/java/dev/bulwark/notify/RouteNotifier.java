@@ -18,7 +18,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -250,9 +249,7 @@ public final class RouteNotifier implements Runnable, AutoCloseable {
     private Future<RecordMetadata> deadLetter(RecordRef ref, String reason) {
         deadLettered.increment();
         DeadLetter letter = DeadLetters.of(ref.value(), "avro:" + ref.recordType(), ref.origin(), "notify", reason);
-        String name = topics.deadLetters().name();
-        return deadLetters.send(new ProducerRecord<>(name, ref.key(),
-                topics.deadLetters().valueSerde().serializer().serialize(name, letter)));
+        return DeadLetters.send(deadLetters, topics, ref.key(), letter);
     }
 
     /** What may be committed now: per partition, the end of what is handled, or the first record still held. */

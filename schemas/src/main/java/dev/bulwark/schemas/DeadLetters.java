@@ -2,6 +2,11 @@ package dev.bulwark.schemas;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * Builds {@link DeadLetter} records with a bounded copy of the original bytes.
@@ -32,5 +37,18 @@ public final class DeadLetters {
                 .setError(error == null || error.isBlank() ? "unknown error" : error)
                 .setTime(System.currentTimeMillis())
                 .build();
+    }
+
+    /** Where a consumed record came from, as a dead letter's origin: {@code <topic>-<partition>@<offset>}. */
+    public static String origin(String topic, int partition, long offset) {
+        return topic + "-" + partition + "@" + offset;
+    }
+
+    /** Sends {@code letter} to the dead-letter topic under the original record's key. */
+    public static Future<RecordMetadata> send(Producer<String, byte[]> producer, Topics topics, String key,
+                                              DeadLetter letter) {
+        String name = topics.deadLetters().name();
+        return producer.send(new ProducerRecord<>(name, key, topics.deadLetters().valueSerde().serializer()
+                .serialize(name, letter)));
     }
 }

@@ -10,7 +10,6 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -229,10 +228,9 @@ public final class DocumentSink<T> implements Runnable, AutoCloseable {
 
     private Future<RecordMetadata> deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
         deadLettered.increment();
-        String origin = record.topic() + "-" + record.partition() + "@" + record.offset();
+        String origin = DeadLetters.origin(record.topic(), record.partition(), record.offset());
         DeadLetter letter = DeadLetters.of(record.value(), "avro:" + documents.recordType(), origin, "sink", reason);
-        return deadLetters.send(new ProducerRecord<>(topics.deadLetters().name(), record.key(),
-                topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
+        return DeadLetters.send(deadLetters, topics, record.key(), letter);
     }
 
     private void sleep(Duration duration) {

@@ -23,7 +23,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
@@ -471,10 +470,9 @@ public final class FindingSink implements Runnable, AutoCloseable {
 
     private Future<RecordMetadata> deadLetter(ConsumerRecord<String, byte[]> record, String format, String reason) {
         deadLettered.increment();
-        String origin = record.topic() + "-" + record.partition() + "@" + record.offset();
+        String origin = DeadLetters.origin(record.topic(), record.partition(), record.offset());
         DeadLetter letter = DeadLetters.of(record.value(), format, origin, "sink", reason);
-        return deadLetterProducer.send(new ProducerRecord<>(topics.deadLetters().name(), record.key(),
-                topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
+        return DeadLetters.send(deadLetterProducer, topics, record.key(), letter);
     }
 
     /** Stops consuming; a batch in flight is either finished or left uncommitted. */
