@@ -793,26 +793,8 @@ final class PipelineBench implements Callable<Integer> {
         long produced = (long) producedRate * (latencySeconds + warmupSeconds);
         // Event → incident: each attack event whose finding joined an incident, from producing it to the incident
         // document holding that finding being searchable.
-        List<Long> toIncidentList = new ArrayList<>();
-        inIncidentAt.forEach((finding, at) -> {
-            for (String event : findingEvents.getOrDefault(finding, List.of())) {
-                Long producedTime = producedAt.get(event);
-                if (producedTime != null) {
-                    toIncidentList.add(at - producedTime);
-                }
-            }
-        });
-        long[] toIncident = toIncidentList.stream().mapToLong(Long::longValue).sorted().toArray();
-        List<Long> toIncidentTopicList = new ArrayList<>();
-        onIncidentTopicAt.forEach((finding, at) -> {
-            for (String event : findingEvents.getOrDefault(finding, List.of())) {
-                Long producedTime = producedAt.get(event);
-                if (producedTime != null) {
-                    toIncidentTopicList.add(at - producedTime);
-                }
-            }
-        });
-        long[] toIncidentTopic = toIncidentTopicList.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] toIncident = sinceProduced(inIncidentAt);
+        long[] toIncidentTopic = sinceProduced(onIncidentTopicAt);
         if (latencies.length == 0) {
             return new LatencyResult(Double.NaN, Double.NaN, Double.NaN, 0, memory, stateBytes, ingested[0], produced, sent,
                     detected, detectP50, detectP99, sinkBulkP50, sinkBulkP99, toIncident, toIncidentTopic);
@@ -830,20 +812,40 @@ final class PipelineBench implements Callable<Integer> {
 
     /** Records when each finding first appears in an incident on the incidents topic, until {@code watching} is false. */
     private void watchIncidents(LocalStack stack, Topics topics, java.util.concurrent.atomic.AtomicBoolean watching) {
+        watch(stack, topics.incidents(), topics.prefix() + "bench-incidents-watcher", watching, (incident, now) ->
+                incident.getTimeline().forEach(f -> onIncidentTopicAt.putIfAbsent(f.getFindingId(), now)));
+    }
+
+    /** For each finding seen at a time, the time from producing each of its attack events to then, sorted. */
+    private long[] sinceProduced(Map<String, Long> findingAt) {
+        List<Long> latencies = new ArrayList<>();
+        findingAt.forEach((finding, at) -> {
+            for (String event : findingEvents.getOrDefault(finding, List.of())) {
+                Long producedTime = producedAt.get(event);
+                if (producedTime != null) {
+                    latencies.add(at - producedTime);
+                }
+            }
+        });
+        return latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    /** Reads {@code topic} from its end in a group of its own, handing each value and its arrival time on. */
+    private static <T> void watch(LocalStack stack, dev.bulwark.schemas.Topic<String, T> topic, String group,
+                                  java.util.concurrent.atomic.AtomicBoolean watching,
+                                  java.util.function.ObjLongConsumer<T> each) {
         Map<String, Object> config = Map.of(
                 org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
-                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "bench-incidents-watcher",
+                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, group,
                 org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
                 new org.apache.kafka.common.serialization.StringDeserializer(),
                 new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topics.incidents().name()));
+            consumer.subscribe(List.of(topic.name()));
             while (watching.get()) {
                 for (var record : consumer.poll(Duration.ofMillis(50))) {
                     long now = System.currentTimeMillis();
-                    var incident = topics.incidents().valueSerde().deserializer().deserialize(record.topic(),
-                            record.value());
-                    incident.getTimeline().forEach(f -> onIncidentTopicAt.putIfAbsent(f.getFindingId(), now));
+                    each.accept(topic.valueSerde().deserializer().deserialize(record.topic(), record.value()), now);
                 }
             }
         }
@@ -873,26 +875,13 @@ final class PipelineBench implements Callable<Integer> {
 
     /** Records when each event's finding arrives on the findings topic, until {@code watching} turns false. */
     private void watchFindings(LocalStack stack, Topics topics, java.util.concurrent.atomic.AtomicBoolean watching) {
-        Map<String, Object> config = Map.of(
-                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap(),
-                org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, topics.prefix() + "bench-findings-watcher",
-                org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
-                new org.apache.kafka.common.serialization.StringDeserializer(),
-                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topics.findings().name()));
-            while (watching.get()) {
-                for (var record : consumer.poll(Duration.ofMillis(50))) {
-                    long now = System.currentTimeMillis();
-                    var finding = topics.findings().valueSerde().deserializer().deserialize(record.topic(), record.value());
-                    for (String id : finding.getEvidence().getEventIds()) {
-                        detectedAt.putIfAbsent(id, now);
-                    }
-                    findingEvents.merge(finding.getId(), List.copyOf(finding.getEvidence().getEventIds()),
-                            (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).distinct().toList());
-                }
+        watch(stack, topics.findings(), topics.prefix() + "bench-findings-watcher", watching, (finding, now) -> {
+            for (String id : finding.getEvidence().getEventIds()) {
+                detectedAt.putIfAbsent(id, now);
             }
-        }
+            findingEvents.merge(finding.getId(), List.copyOf(finding.getEvidence().getEventIds()),
+                    (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).distinct().toList());
+        });
     }
 
 
