@@ -512,22 +512,33 @@
     box.hidden = false;
   }
 
-  async function triage(status) {
-    if (!state.selected) return;
-    const note = $('triage-note').value.trim();
+  /**
+   * Sends a triage change (PATCH path), then renders what came back: show(result) re-renders the details and returns
+   * the status now, which goes into the result line (id prefix + 'triage-result') and the selected row of tableBody.
+   */
+  async function sendTriage(path, prefix, tableBody, status, show) {
+    const note = $(prefix + 'triage-note').value.trim();
     try {
-      const result = await api('/api/findings/' + encodeURIComponent(state.selected), {
+      const result = await api(path, {
         method: 'PATCH',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ status: status, note: note || null }),
       });
-      renderDetails(result.finding);
-      $('triage-result').textContent = 'Status set to ' + result.finding.triage.status;
-      const row = document.querySelector('#findings-body tr.selected td.status');
-      if (row) row.textContent = result.finding.triage.status;
+      const now = show(result);
+      $(prefix + 'triage-result').textContent = 'Status set to ' + now;
+      const cell = document.querySelector('#' + tableBody + ' tr.selected td.status');
+      if (cell) cell.textContent = now;
     } catch (e) {
-      $('triage-result').textContent = e.message;
+      $(prefix + 'triage-result').textContent = e.message;
     }
+  }
+
+  async function triage(status) {
+    if (!state.selected) return;
+    await sendTriage('/api/findings/' + encodeURIComponent(state.selected), '', 'findings-body', status, (result) => {
+      renderDetails(result.finding);
+      return result.finding.triage.status;
+    });
   }
 
   // ---------------------------------------------------------------- incidents
@@ -851,20 +862,11 @@
 
   async function triageIncident(status) {
     if (!state.incident) return;
-    const note = $('i-triage-note').value.trim();
-    try {
-      const result = await api('/api/incidents/' + encodeURIComponent(state.incident), {
-        method: 'PATCH',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ status: status, note: note || null }),
+    await sendTriage('/api/incidents/' + encodeURIComponent(state.incident), 'i-', 'incidents-body', status,
+      (result) => {
+        renderIncident(result.incident);
+        return incidentStatus(result.incident);
       });
-      renderIncident(result.incident);
-      $('i-triage-result').textContent = 'Status set to ' + incidentStatus(result.incident);
-      const cell = document.querySelector('#incidents-body tr.selected td.status');
-      if (cell) cell.textContent = incidentStatus(result.incident);
-    } catch (e) {
-      $('i-triage-result').textContent = e.message;
-    }
   }
 
   // ---------------------------------------------------------------- wiring
