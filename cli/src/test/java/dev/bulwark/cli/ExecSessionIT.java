@@ -144,7 +144,7 @@ class ExecSessionIT {
     }
 
     /** The sample audit event of a {@code kubectl exec} (ResponseStarted), for this pod, id, time and command. */
-    private static String audit(Instant received, String auditId, String pod, String... command) throws Exception {
+    static String audit(Instant received, String auditId, String pod, String... command) throws Exception {
         String sample = Files.readString(Samples.path("k8s_audit/falco_trace_files/exec_pod.json")).strip();
         StringBuilder query = new StringBuilder();
         for (String part : command) {
